@@ -1,0 +1,1 @@
+"""Self-hosted live donation overlay server."""
