@@ -1,0 +1,88 @@
+"""The channel's one alert queue, as plain data and pure functions.
+
+The queue lives in the store with the rest of the channel state. Every process
+computes the same ``due_at`` from it and tries to ``advance`` when that time comes;
+the store's compare-and-set commit lets exactly one of them win, so with several
+workers no alert plays twice, and none is lost when a worker dies (the others are
+still ticking). Times are epoch milliseconds.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+# The play event is sent this long before the alert starts, so that every overlay,
+# near or far, starts it at the same moment.
+LEAD_MS = 150
+QUEUE_LIMIT = 500  # beyond this the oldest waiting alerts are dropped, never the money
+
+
+def empty() -> dict[str, Any]:
+    return {"paused": False, "current": None, "queue": []}
+
+
+def entry(donation: dict[str, Any], duration_ms: int, tier: dict[str, Any] | None) -> dict[str, Any]:
+    return {"donation": donation, "duration_ms": duration_ms, "tier": tier}
+
+
+def enqueue(alerts: dict[str, Any], item: dict[str, Any], *, front: bool = False) -> dict[str, Any]:
+    out = copy.deepcopy(alerts)
+    if front:
+        out["queue"].insert(0, item)
+    else:
+        out["queue"].append(item)
+    del out["queue"][QUEUE_LIMIT:]
+    return out
+
+
+def playing(alerts: dict[str, Any], now_ms: int) -> dict[str, Any] | None:
+    cur = alerts["current"]
+    return cur if cur and now_ms < cur["ends_at"] else None
+
+
+def due_at(alerts: dict[str, Any], gap_ms: int) -> int | None:
+    """When the next alert may start, or None while nothing can play."""
+    if alerts["paused"] or not alerts["queue"]:
+        return None
+    cur = alerts["current"]
+    return 0 if cur is None else cur["ends_at"] + gap_ms
+
+
+def advance(alerts: dict[str, Any], now_ms: int, gap_ms: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Start the next alert if it is due: (new alerts state, the started item)."""
+    due = due_at(alerts, gap_ms)
+    if due is None or now_ms < due:
+        return None
+    out = copy.deepcopy(alerts)
+    item = out["queue"].pop(0)
+    starts = now_ms + LEAD_MS
+    out["current"] = {**item, "starts_at": starts, "ends_at": starts + item["duration_ms"]}
+    return out, out["current"]
+
+
+def control(alerts: dict[str, Any], action: str, now_ms: int) -> dict[str, Any]:
+    """skip: cut the playing alert; pause/resume: hold or release the queue
+    (a playing alert finishes); clear: drop every waiting alert and cut the playing one."""
+    out = copy.deepcopy(alerts)
+    cur = out["current"]
+    if action in ("skip", "clear") and cur and now_ms < cur["ends_at"]:
+        cur["ends_at"] = max(now_ms, cur["starts_at"])
+    if action == "clear":
+        out["queue"] = []
+    elif action in ("pause", "resume"):
+        out["paused"] = action == "pause"
+    return out
+
+
+def summary(alerts: dict[str, Any], now_ms: int, *, detail: bool = False) -> dict[str, Any]:
+    cur = playing(alerts, now_ms)
+    out: dict[str, Any] = {
+        "paused": alerts["paused"],
+        "playing": None if cur is None else {
+            "donation": cur["donation"], "starts_at": cur["starts_at"], "ends_at": cur["ends_at"],
+            "duration_ms": cur["duration_ms"], "tier": cur["tier"]},
+        "queue_length": len(alerts["queue"]),
+    }
+    if detail:
+        out["next"] = [{"donation": i["donation"], "duration_ms": i["duration_ms"]} for i in alerts["queue"][:10]]
+    return out

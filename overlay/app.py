@@ -1,0 +1,85 @@
+"""create_app(config) -> web.Application. Reads no files and no argv."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import socketio
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from overlay import keys
+from overlay.api import setup_api
+from overlay.auth import matching_token, session_token
+from overlay.config import Config
+from overlay.errors import error_middleware
+from overlay.realtime import Realtime
+from overlay.service import ChannelService
+from overlay.store.base import Store, StoreUnavailable
+from overlay.store.embedded import EmbeddedStore
+from overlay.store.redis import RedisStore
+
+MAX_BODY = 64 * 1024
+
+
+def make_store(config: Config) -> Store:
+    if config.storage.redis_url:
+        return RedisStore(config.storage.redis_url)
+    return EmbeddedStore(config.storage.data_dir)
+
+
+def make_sio() -> socketio.AsyncServer:
+    return socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[], max_http_buffer_size=MAX_BODY,
+                                http_compression=False, ping_interval=20, ping_timeout=20)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    store = request.app[keys.STORE]
+    try:
+        await store.ping()
+    except StoreUnavailable:
+        return web.json_response({"status": "unavailable", "backend": store.backend}, status=503)
+    return web.json_response({"status": "ok", "backend": store.backend})
+
+
+async def metrics_view(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _moderator_check(config: Config):  # noqa: ANN202
+    def check(channel: str, auth: dict[str, Any], environ: dict[str, Any]) -> bool:
+        cfg = config.channel(channel)
+        if cfg is None:
+            return False
+        if matching_token(cfg, auth.get("token")):
+            return True
+        request = environ.get("aiohttp.request")
+        cookie = request.cookies.get(f"overlay_session_{cfg.id}") if request is not None else None
+        return session_token(cfg, cookie) is not None
+    return check
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    store, realtime = app[keys.STORE], app[keys.REALTIME]
+    await store.open(app[keys.CONFIG].channels)
+    await realtime.start()
+    yield
+    await realtime.stop()
+    await store.close()
+
+
+def create_app(config: Config) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware])
+    store = make_store(config)
+    services = {c.id: ChannelService(c, store) for c in config.channels}
+    sio = make_sio()
+    sio.attach(app)
+    realtime = Realtime(sio, services, _moderator_check(config))
+    store.subscribe(realtime.on_events)
+    app[keys.CONFIG], app[keys.STORE], app[keys.SERVICES] = config, store, services
+    app[keys.SIO], app[keys.REALTIME] = sio, realtime
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    setup_api(app)
+    app.cleanup_ctx.append(_lifecycle)
+    return app

@@ -1,0 +1,104 @@
+"""argv -> Config -> run. ``--workers N`` runs N processes on one port (SO_REUSEPORT)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from overlay.config import Config, ConfigError, load_config
+
+log = logging.getLogger("overlay")
+SHUTDOWN_TIMEOUT_S = 5
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="server.py", description="Live donation overlay server")
+    p.add_argument("--config", default="config.yaml", help="path to config.yaml (default: %(default)s)")
+    p.add_argument("--host", help="listen address (overrides server.host)")
+    p.add_argument("--port", type=int, help="listen port (overrides server.port)")
+    p.add_argument("--redis", help="Redis URL: use the Redis backend (overrides storage.redis_url, OVERLAY_REDIS_URL)")
+    p.add_argument("--workers", type=int, default=1, help="processes sharing the port; needs Redis (default: 1)")
+    return p.parse_args(argv)
+
+
+def effective_config(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    server = config.server.model_copy(update={k: v for k, v in (("host", args.host), ("port", args.port)) if v})
+    mirrors_listen = config.server.public_url.rstrip("/") == f"http://{config.server.host}:{config.server.port}"
+    if "public_url" not in config.server.model_fields_set or mirrors_listen:
+        shown = "127.0.0.1" if server.host in ("0.0.0.0", "::") else server.host
+        server = server.model_copy(update={"public_url": f"http://{shown}:{server.port}"})
+    redis_url = args.redis or os.environ.get("OVERLAY_REDIS_URL") or config.storage.redis_url
+    storage = config.storage.model_copy(update={"redis_url": redis_url or None})
+    return config.model_copy(update={"server": server, "storage": storage})
+
+
+def urls(config: Config) -> list[str]:
+    from overlay.widgets import WIDGETS  # the registry is only needed for this listing
+    base = config.server.public_url.rstrip("/")
+    lines = []
+    for c in config.channels:
+        lines.append(f"Channel {c.id} ({c.name}):")
+        for name in WIDGETS:
+            lines.append(f"  overlay {name:<12} {base}/overlay/{c.id}/{name}?key={c.overlay_key}")
+        lines.append(f"  widget gallery       {base}/widgets/{c.id}?key={c.overlay_key}")
+        lines.append(f"  dashboard            {base}/dashboard/{c.id}")
+        lines.append(f"  donate page          {base}/donate/{c.id}")
+        lines.append(f"  live page            {base}/live/{c.id}")
+    return lines
+
+
+def run_worker(config: Config, reuse_port: bool) -> None:
+    from overlay.app import create_app
+    app = create_app(config)
+    web.run_app(app, host=config.server.host, port=config.server.port, reuse_port=reuse_port,
+                shutdown_timeout=SHUTDOWN_TIMEOUT_S, print=None, access_log=None, handle_signals=True)
+
+
+def _supervise(config: Config, workers: int) -> int:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=run_worker, args=(config, True), name=f"worker-{i}") for i in range(workers)]
+    for p in procs:
+        p.start()
+
+    def forward(signum: int, _frame: object) -> None:
+        for p in procs:
+            if p.pid and p.is_alive():
+                os.kill(p.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for p in procs:
+        p.join()
+    return max((p.exitcode or 0) for p in procs)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    try:
+        config = effective_config(args)
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        sys.exit(2)
+    if args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        sys.exit(2)
+    if args.workers > 1 and not config.storage.redis_url:
+        print("--workers above 1 needs the Redis backend: give --redis URL (or OVERLAY_REDIS_URL)", file=sys.stderr)
+        sys.exit(2)
+    backend = "redis" if config.storage.redis_url else f"embedded ({Path(config.storage.data_dir).resolve()})"
+    print(f"Overlay server on {config.server.host}:{config.server.port}, backend {backend}, "
+          f"{args.workers} worker(s)", flush=True)
+    print("\n".join(urls(config)), flush=True)
+    if args.workers == 1:
+        run_worker(config, reuse_port=False)
+        sys.exit(0)
+    sys.exit(_supervise(config, args.workers))

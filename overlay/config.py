@@ -1,0 +1,245 @@
+"""The only place config.yaml is read: YAML -> ${VAR} interpolation -> pydantic models.
+
+Every problem is reported as one line naming its key, e.g.
+``channels[0].match.multiplier: must be >= 1``.
+"""
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from overlay import money
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+DecimalStr = Decimal  # amounts in config are decimal strings; YAML floats are read as Decimal
+
+
+class ServerSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    ice_servers: list[str] = []
+    # A user folder searched before the built-in templates (Datasette-style override).
+    templates_dir: Path | None = None
+    media_dir: Path | None = None
+
+
+class StorageSettings(Strict):
+    redis_url: str | None = None
+    data_dir: Path = Path("./data")
+
+
+class CampaignSettings(Strict):
+    title: str = Field("", max_length=200)
+    goal: DecimalStr = Decimal("1000")
+    donate_url: str | None = None
+    milestones: list[DecimalStr] = []
+
+
+class MatchSettings(Strict):
+    sponsor: str = Field(..., min_length=1, max_length=100)
+    multiplier: DecimalStr = Field(Decimal(2), ge=1, le=100)
+    cap: DecimalStr = Field(..., gt=0)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class TierSettings(Strict):
+    min_amount: DecimalStr = Field(..., ge=0)
+    duration_ms: int | None = Field(None, ge=1000, le=120_000)
+    sound: str | None = None
+    image: str | None = None
+
+
+class AlertSettings(Strict):
+    min_amount: DecimalStr = Field(Decimal("1.00"), ge=0)
+    duration_ms: int = Field(8000, ge=1000, le=120_000)
+    gap_ms: int = Field(1000, ge=0, le=60_000)
+    tiers: list[TierSettings] = []
+
+
+class ModerationSettings(Strict):
+    hold: Literal["none", "messages", "all"] = "none"
+    banned_words: list[str] = []
+    strip_links: bool = True
+    name_min_amount: DecimalStr = Field(Decimal(0), ge=0)
+    max_message_length: int = Field(255, ge=0, le=2000)
+
+
+class DonatePageSettings(Strict):
+    mode: Literal["pledge", "off"] = "pledge"
+    presets: list[DecimalStr] = [Decimal(5), Decimal(10), Decimal(20), Decimal(50)]
+    rate_limit_per_minute: int = Field(5, ge=1, le=1000)
+
+
+class ChannelSettings(Strict):
+    id: str = Field(..., pattern=r"^[a-z0-9-]{1,32}$")
+    name: str = Field(..., min_length=1, max_length=100)
+    currency: str = "EUR"
+    locale: str = "en_US"
+    overlay_key: str = Field(..., min_length=8)
+    moderator_tokens: list[str] = Field(..., min_length=1)
+    fx: dict[str, DecimalStr] = {}
+    campaign: CampaignSettings = CampaignSettings()
+    match: MatchSettings | None = None
+    alerts: AlertSettings = AlertSettings()
+    moderation: ModerationSettings = ModerationSettings()
+    widgets: dict[str, dict[str, Any]] = {}
+    webhooks: dict[str, dict[str, Any]] = {}  # TODO(merge): WebhookSettings
+    donate_page: DonatePageSettings = DonatePageSettings()
+    live: dict[str, Any] | None = None  # TODO(merge): LiveSettings
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        return money.check_currency(v)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        return money.check_locale(v)
+
+    @field_validator("moderator_tokens")
+    @classmethod
+    def _tokens(cls, v: list[str]) -> list[str]:
+        if any(len(t) < 8 for t in v):
+            raise ValueError("each token needs at least 8 characters")
+        return v
+
+    @field_validator("fx")
+    @classmethod
+    def _fx(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        for code, rate in v.items():
+            money.check_currency(code)
+            if not rate.is_finite() or rate <= 0:
+                raise ValueError(f"rate for {code} must be > 0")
+        return {code.upper(): rate for code, rate in v.items()}
+
+    @model_validator(mode="after")
+    def _amounts_fit_currency(self) -> "ChannelSettings":
+        # Amounts that the currency cannot represent would fail later, at the first donation.
+        checks = [("campaign.goal", self.campaign.goal, False),
+                  ("alerts.min_amount", self.alerts.min_amount, True),
+                  ("moderation.name_min_amount", self.moderation.name_min_amount, True)]
+        if self.match:
+            checks.append(("match.cap", self.match.cap, False))
+        for label, value, zero_ok in checks:
+            try:
+                money.parse_amount(value, self.currency, allow_zero=zero_ok)
+            except money.MoneyError as exc:
+                raise ValueError(f"{label}: {exc}") from None
+        return self
+
+
+class Config(Strict):
+    server: ServerSettings = ServerSettings()
+    storage: StorageSettings = StorageSettings()
+    channels: list[ChannelSettings] = Field(..., min_length=1)
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_ids(cls, v: list[ChannelSettings]) -> list[ChannelSettings]:
+        ids = [c.id for c in v]
+        if len(set(ids)) != len(ids):
+            raise ValueError("channel ids must be unique")
+        return v
+
+    def channel(self, channel_id: str) -> ChannelSettings | None:
+        return next((c for c in self.channels if c.id == channel_id), None)
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """YAML reads 10000.00 as a float; money must never pass through one."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    return Decimal(loader.construct_scalar(node).replace("_", ""))
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _interpolate(node: Any, path: str, env: dict[str, str], problems: list[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, f"{path}[{i}]", env, problems) for i, v in enumerate(node)]
+    if not isinstance(node, str):
+        return node
+
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append(f"{path}: environment variable {name} is not set")
+        return ""
+
+    return _VAR.sub(sub, node)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).startswith(("function-", "model-")):
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _message(err: dict[str, Any]) -> str:
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    for key, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+        if key in ctx and kind.startswith(("greater", "less")):
+            return f"must be {sign} {ctx[key]}"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "is required"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def parse_config(data: Any, env: dict[str, str] | None = None) -> Config:
+    problems: list[str] = []
+    data = _interpolate(data if data is not None else {}, "", dict(os.environ if env is None else env), problems)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([f"{_loc(e['loc'])}: {_message(e)}" for e in exc.errors()]) from None
+
+
+def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read ({exc.strerror})"]) from None
+    try:
+        data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML ({exc})".replace("\n", " ")]) from None
+    return parse_config(data, env)

@@ -1,0 +1,20 @@
+"""Typed keys for what the application shares between handlers."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    import socketio
+
+    from overlay.config import Config
+    from overlay.realtime import Realtime
+    from overlay.service import ChannelService
+    from overlay.store.base import Store
+
+CONFIG: web.AppKey["Config"] = web.AppKey("config")
+STORE: web.AppKey["Store"] = web.AppKey("store")
+SERVICES: web.AppKey[dict[str, "ChannelService"]] = web.AppKey("services")
+SIO: web.AppKey["socketio.AsyncServer"] = web.AppKey("sio")
+REALTIME: web.AppKey["Realtime"] = web.AppKey("realtime")

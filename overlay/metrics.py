@@ -1,0 +1,11 @@
+"""Prometheus metrics, created once at import (default registry)."""
+from prometheus_client import Counter, Gauge, Histogram
+
+DONATIONS = Counter("overlay_donations_total", "Donations accepted", ["channel", "source", "status"])
+EVENTS = Counter("overlay_events_emitted_total", "Socket.IO events broadcast", ["channel", "type"])
+CLIENTS = Gauge("overlay_connected_clients", "Connected Socket.IO clients", ["namespace"])
+QUEUE = Gauge("overlay_alert_queue_length", "Alerts waiting to play", ["channel"])
+REQUESTS = Histogram("overlay_http_request_duration_seconds", "HTTP request latency",
+                     ["method", "route", "status"],
+                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+WEBHOOKS = Counter("overlay_webhooks_total", "Webhook deliveries", ["channel", "provider", "outcome"])

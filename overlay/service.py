@@ -1,0 +1,147 @@
+"""A channel's operations: run a domain function on fresh state, commit, retry on conflict."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from overlay import donations, metrics, wire
+from overlay.config import ChannelSettings
+from overlay.donations import DonationError, DonationInput
+from overlay.state import Change, ChannelState
+from overlay.store.base import Store, StoreUnavailable
+
+MAX_ATTEMPTS = 200  # concurrent writers from other processes; each retry is one round trip
+Op = Callable[[ChannelState, int], Awaitable[Change | None]]
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ChannelService:
+    def __init__(self, cfg: ChannelSettings, store: Store):
+        self.cfg = cfg
+        self.store = store
+        # Serialises this process's writers, so conflicts only come from other processes.
+        self._lock = asyncio.Lock()
+
+    async def mutate(self, op: Op) -> Change | None:
+        async with self._lock:
+            for _ in range(MAX_ATTEMPTS):
+                state = await self.store.load(self.cfg)
+                change = await op(state, now_ms())
+                if change is None or await self.store.commit(self.cfg.id, change):
+                    return change
+        raise StoreUnavailable("too many concurrent writers; try again")
+
+    async def _donation(self, donation_id: str) -> dict[str, Any]:
+        rec = await self.store.get_donation(self.cfg.id, donation_id)
+        if rec is None:
+            raise DonationError("donation_not_found", "no such donation", 404)
+        return rec
+
+    async def donate(self, inp: DonationInput) -> tuple[dict[str, Any], bool]:
+        """Accept a donation: (record, created). A known (source, external_id) returns the stored one."""
+        rec = donations.new_record(self.cfg, inp, now_ms())
+        existing: dict[str, Any] | None = None
+
+        async def op(state: ChannelState, now: int) -> Change | None:
+            nonlocal existing
+            if inp.external_id is not None:
+                existing = await self.store.find_external(self.cfg.id, inp.source, inp.external_id)
+                if existing is not None:
+                    return None
+            return donations.accept_donation(self.cfg, state, rec, now)
+
+        change = await self.mutate(op)
+        if change is None:
+            assert existing is not None
+            return existing, False
+        stored = change.donations[0]
+        metrics.DONATIONS.labels(self.cfg.id, stored["source"], stored["status"]).inc()
+        return stored, True
+
+    async def moderate(self, donation_id: str, verdict: str) -> dict[str, Any]:
+        async def op(state: ChannelState, now: int) -> Change:
+            return donations.moderate(self.cfg, state, await self._donation(donation_id), verdict, now)
+        change = await self.mutate(op)
+        assert change is not None
+        return change.donations[0]
+
+    async def replay(self, donation_id: str) -> None:
+        async def op(state: ChannelState, now: int) -> Change:
+            return donations.replay(self.cfg, state, await self._donation(donation_id), now)
+        await self.mutate(op)
+
+    async def refund(self, source: str, external_id: str) -> dict[str, Any] | None:
+        """Take a refunded payment out of the totals; None if we never saw it."""
+        found: dict[str, Any] | None = None
+
+        async def op(state: ChannelState, now: int) -> Change | None:
+            nonlocal found
+            found = await self.store.find_external(self.cfg.id, source, external_id)
+            return None if found is None else donations.refund(self.cfg, state, found, now)
+
+        change = await self.mutate(op)
+        return change.donations[0] if change else found
+
+    async def control(self, action: str) -> None:
+        async def op(state: ChannelState, now: int) -> Change:
+            return donations.control_alerts(self.cfg, state, action, now)
+        await self.mutate(op)
+
+    async def advance(self) -> None:
+        async def op(state: ChannelState, now: int) -> Change | None:
+            change = Change.begin(state, now)
+            return change if donations.advance_alerts(self.cfg, change) else None
+        await self.mutate(op)
+
+    async def set_match(self, sponsor: str, multiplier: Decimal, cap: int,
+                        starts_at: int | None, ends_at: int | None) -> dict[str, Any]:
+        async def op(state: ChannelState, now: int) -> Change:
+            return donations.set_match(self.cfg, state, sponsor, multiplier, cap, starts_at, ends_at, now)
+        change = await self.mutate(op)
+        assert change is not None
+        return wire.match(self.cfg, change.state.match, change.now)
+
+    async def end_match(self) -> dict[str, Any]:
+        async def op(state: ChannelState, now: int) -> Change:
+            return donations.end_match(self.cfg, state, now)
+        await self.mutate(op)
+        return wire.match(self.cfg, None, now_ms())
+
+    async def patch_campaign(self, title: str | None, goal: int | None) -> dict[str, Any]:
+        async def op(state: ChannelState, now: int) -> Change:
+            return donations.patch_campaign(self.cfg, state, title, goal, now)
+        change = await self.mutate(op)
+        assert change is not None
+        return wire.campaign(self.cfg, change.state)
+
+    async def snapshot(self, *, moderator: bool = False) -> dict[str, Any]:
+        """The ``state`` payload of API.md §5, current to its ``seq``."""
+        state = await self.store.load(self.cfg)
+        now = now_ms()
+        recent = await self.store.recent(self.cfg.id, 20)
+        board = await self.store.leaderboard(self.cfg.id, 20)
+        snap: dict[str, Any] = {
+            "seq": state.seq, "server_time": wire.iso(now),
+            "campaign": wire.campaign(self.cfg, state),
+            "match": wire.match(self.cfg, state.match, now),
+            "recent": [wire.donation(self.cfg, r) for r in recent],
+            "leaderboard": [{"donor_name": n, "total": wire.amount(self.cfg, t), "display": wire.display(self.cfg, t)}
+                            for n, t in board],
+            "alerts": donations.queue_summary(state, now, detail=moderator),
+            "settings": self.settings(),
+        }
+        if moderator:
+            latest = await self.store.list_donations(self.cfg.id, limit=100)
+            snap["donations"] = [wire.donation(self.cfg, r, private=True) for r in latest]
+        return snap
+
+    def settings(self) -> dict[str, Any]:
+        c = self.cfg
+        return {"channel": c.id, "name": c.name, "locale": c.locale, "language": c.locale.split("_")[0],
+                "currency": c.currency, "widgets": c.widgets}

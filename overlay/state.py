@@ -1,0 +1,103 @@
+"""The channel's mutable state and the change a domain operation makes to it.
+
+Both stores load a ``ChannelState``, hand it to a pure function of
+``overlay.donations``, and commit the resulting ``Change`` only if nobody else
+committed in between (``base_seq`` still current). Events are numbered here, from
+the state's ``seq``, so a commit never has to read back a counter.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from overlay import alerts, money, wire
+from overlay.config import ChannelSettings
+
+OVERLAY = "overlay"      # events every client sees
+DASHBOARD = "dashboard"  # events for moderators only
+
+
+@dataclass
+class ChannelState:
+    seq: int = 0
+    campaign: dict[str, Any] = field(default_factory=lambda: {"title": None, "goal": None})
+    totals: dict[str, int] = field(default_factory=lambda: {"raised": 0, "matched": 0, "count": 0})
+    match: dict[str, Any] | None = None
+    alerts: dict[str, Any] = field(default_factory=alerts.empty)
+
+    @classmethod
+    def initial(cls, cfg: ChannelSettings) -> "ChannelState":
+        st = cls()
+        if cfg.match is not None:
+            m = cfg.match
+            st.match = {
+                "sponsor": m.sponsor, "multiplier": str(m.multiplier),
+                "cap": money.parse_amount(m.cap, cfg.currency), "used": 0,
+                "starts_at": wire.to_ms(m.starts_at) if m.starts_at else None,
+                "ends_at": wire.to_ms(m.ends_at) if m.ends_at else None,
+            }
+        return st
+
+    def title(self, cfg: ChannelSettings) -> str:
+        return self.campaign["title"] if self.campaign["title"] is not None else cfg.campaign.title
+
+    def goal(self, cfg: ChannelSettings) -> int:
+        if self.campaign["goal"] is not None:
+            return self.campaign["goal"]
+        return money.parse_amount(cfg.campaign.goal, cfg.currency)
+
+    def to_json(self) -> str:
+        return json.dumps({"campaign": self.campaign, "totals": self.totals,
+                           "match": self.match, "alerts": self.alerts}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, seq: int, text: str) -> "ChannelState":
+        return cls(seq=seq, **json.loads(text))
+
+    def copy(self) -> "ChannelState":
+        return copy.deepcopy(self)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    type: str       # donation, progress, match, alert, queue, settings, live
+    audience: str   # OVERLAY or DASHBOARD
+    ts: int         # epoch ms
+    data: dict[str, Any]  # the payload as sent, "seq" included
+
+    def to_json(self) -> str:
+        return json.dumps({"seq": self.seq, "type": self.type, "audience": self.audience,
+                           "ts": self.ts, "data": self.data}, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "Event":
+        d = json.loads(text)
+        return cls(d["seq"], d["type"], d["audience"], d["ts"], d["data"])
+
+
+@dataclass
+class Change:
+    """What one operation does: the new state, records to write, events to log."""
+    base_seq: int
+    state: ChannelState
+    now: int
+    donations: list[dict[str, Any]] = field(default_factory=list)
+    external: tuple[str, str, str] | None = None   # (source, external_id, donation id)
+    leaderboard: list[tuple[str, int]] = field(default_factory=list)  # (donor name, delta)
+    events: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def begin(cls, state: ChannelState, now: int) -> "Change":
+        return cls(base_seq=state.seq, state=state.copy(), now=now)
+
+    def next_seq(self) -> int:
+        return self.state.seq + 1
+
+    def emit(self, type_: str, audience: str, payload: dict[str, Any]) -> Event:
+        self.state.seq += 1
+        ev = Event(self.state.seq, type_, audience, self.now, {"seq": self.state.seq, **payload})
+        self.events.append(ev)
+        return ev

@@ -1,0 +1,2 @@
+"""Widget registry (placeholder until the widgets land)."""
+WIDGETS = ("alert", "goal", "match", "sticker", "ticker", "leaderboard", "scene")
