@@ -89,9 +89,9 @@ def get_header(headers: Mapping[str, str], name: str) -> str | None:
 def same_secret(expected: str | bytes, received: str | bytes) -> bool:
     """Constant-time comparison that cannot raise on non-ASCII input."""
     if isinstance(expected, str):
-        expected = expected.encode("utf-8", "surrogateescape")
+        expected = expected.encode("utf-8", "surrogatepass")
     if isinstance(received, str):
-        received = received.encode("utf-8", "surrogateescape")
+        received = received.encode("utf-8", "surrogatepass")
     return hmac.compare_digest(expected, received)
 
 

@@ -42,7 +42,7 @@ DONATION_EVENTS = frozenset({
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
-    message = timestamp.encode("utf-8", "surrogateescape") + b"." + body
+    message = timestamp.encode("utf-8", "surrogatepass") + b"." + body
     digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")
 
