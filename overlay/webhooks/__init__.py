@@ -1,0 +1,50 @@
+"""Pure webhook verification and parsing, one module per provider.
+
+Each parser is `parse(headers, body, settings, now)`: it verifies the
+provider's signature over the raw body, then returns IncomingDonation,
+IncomingRefund or Ignored, or raises WebhookError. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from . import generic, kofi, stripe, tiltify
+from .base import Ignored, IncomingDonation, IncomingRefund, WebhookError, WebhookResult
+from .settings import (
+    GenericSettings,
+    KofiSettings,
+    StripeSettings,
+    TiltifySettings,
+    WebhookSettings,
+)
+
+Parser = Callable[[Mapping[str, str], bytes, Any, datetime], WebhookResult]
+
+PARSERS: dict[str, Parser] = {
+    "tiltify": tiltify.parse,
+    "kofi": kofi.parse,
+    "stripe": stripe.parse,
+    "generic": generic.parse,
+}
+
+# provider -> attribute of WebhookSettings holding its settings
+SETTINGS_FIELD: dict[str, str] = {provider: provider for provider in PARSERS}
+
+
+def settings_for(webhooks: WebhookSettings | None, provider: str) -> Any | None:
+    """The provider's settings on a channel, or None when it is not configured
+    (the app should then answer 404: the endpoint does not exist)."""
+    field = SETTINGS_FIELD.get(provider)
+    if webhooks is None or field is None:
+        return None
+    return getattr(webhooks, field)
+
+
+__all__ = [
+    "PARSERS", "SETTINGS_FIELD", "Parser", "settings_for",
+    "IncomingDonation", "IncomingRefund", "Ignored", "WebhookError", "WebhookResult",
+    "WebhookSettings", "TiltifySettings", "KofiSettings", "StripeSettings", "GenericSettings",
+]

@@ -1,0 +1,45 @@
+"""Per-channel webhook settings: the `channels[].webhooks` block of config.yaml."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+KofiType = Literal["Donation", "Subscription", "Commission", "Shop Order"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TiltifySettings(_Strict):
+    """`secret`: the webhook endpoint's "Webhook Signing ID" in Tiltify's developer dashboard."""
+
+    secret: str = Field(min_length=1)
+
+
+class KofiSettings(_Strict):
+    """`verification_token`: Ko-fi > Settings > API > Webhooks > Advanced."""
+
+    verification_token: str = Field(min_length=1)
+    count_types: list[KofiType] = Field(default_factory=lambda: ["Donation", "Subscription"])
+
+
+class StripeSettings(_Strict):
+    """`secret`: the endpoint's signing secret, `whsec_...`."""
+
+    secret: str = Field(min_length=1)
+
+
+class GenericSettings(_Strict):
+    """`secret`: shared with the sender, which signs each body with HMAC-SHA256."""
+
+    secret: str = Field(min_length=1)
+
+
+class WebhookSettings(_Strict):
+    tiltify: TiltifySettings | None = None
+    kofi: KofiSettings | None = None
+    stripe: StripeSettings | None = None
+    generic: GenericSettings | None = None

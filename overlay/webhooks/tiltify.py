@@ -1,0 +1,82 @@
+"""Tiltify API v5 webhooks.
+
+Tiltify signs `X-Tiltify-Timestamp + "." + raw body` with HMAC-SHA256, keyed
+with the endpoint's Webhook Signing ID, and sends it base64-encoded in
+`X-Tiltify-Signature`. The body is `{"data": {...}, "meta": {"event_type": ...}}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from datetime import datetime
+
+from .base import (
+    Ignored,
+    IncomingDonation,
+    WebhookResult,
+    currency_code,
+    decimal_string,
+    get_datetime,
+    get_header,
+    get_id,
+    get_object,
+    get_str,
+    get_text,
+    load_json_object,
+    parse_rfc3339,
+    same_secret,
+    unauthorized,
+    within,
+)
+from .settings import TiltifySettings
+
+TOLERANCE_SECONDS = 300
+DONATION_EVENTS = frozenset({
+    "public:direct:donation_updated",
+    "private:direct:donation_updated",
+    "public:indirect:donation_updated",
+})
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    message = timestamp.encode("utf-8", "surrogatepass") + b"." + body
+    digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _verify(headers: Mapping[str, str], body: bytes, secret: str, now: datetime) -> None:
+    received = get_header(headers, "X-Tiltify-Signature")
+    timestamp = get_header(headers, "X-Tiltify-Timestamp")
+    if not received or not timestamp:
+        raise unauthorized("missing_signature", "X-Tiltify-Signature and X-Tiltify-Timestamp are required")
+    if not same_secret(signature(secret, timestamp, body), received.strip()):
+        raise unauthorized("invalid_signature", "signature does not match")
+    sent_at = parse_rfc3339(timestamp.strip())
+    if sent_at is None:
+        raise unauthorized("invalid_timestamp", "X-Tiltify-Timestamp is not an RFC 3339 timestamp")
+    if not within(sent_at, now, TOLERANCE_SECONDS):
+        raise unauthorized("stale_timestamp", "X-Tiltify-Timestamp is more than 5 minutes off")
+
+
+def parse(headers: Mapping[str, str], body: bytes, settings: TiltifySettings, now: datetime) -> WebhookResult:
+    _verify(headers, body, settings.secret, now)
+    payload = load_json_object(body)
+    meta = get_object(payload, "meta")
+    event_type = get_str(meta, "event_type")
+    if event_type not in DONATION_EVENTS:
+        return Ignored(f"tiltify event type {event_type[:64]!r} is not a donation")
+    data = get_object(payload, "data")
+    if data.get("completed_at") is None:
+        return Ignored("tiltify donation is not completed yet")
+    amount = get_object(data, "amount")
+    return IncomingDonation(
+        external_id=get_id(data, "id"),
+        amount=decimal_string(amount.get("value")),
+        currency=currency_code(amount.get("currency")),
+        donor_name=get_text(data, "donor_name"),
+        message=get_text(data, "donor_comment"),
+        created_at=get_datetime(data, "completed_at", strict=False),
+    )

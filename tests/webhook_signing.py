@@ -1,0 +1,56 @@
+"""Sign test deliveries exactly as each platform does, for unit and app tests.
+
+Every function takes the raw body bytes that will be sent: sign what you send.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+
+def _hmac(secret: str, message: bytes) -> hmac.HMAC:
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256)
+
+
+def sign_tiltify(body: bytes, secret: str, ts: str) -> str:
+    """X-Tiltify-Signature for a body sent with X-Tiltify-Timestamp `ts` (RFC 3339)."""
+    return base64.b64encode(_hmac(secret, ts.encode() + b"." + body).digest()).decode()
+
+
+def sign_stripe(body: bytes, secret: str, t: int) -> str:
+    """A full Stripe-Signature header value: `t=<t>,v1=<hex>`."""
+    return f"t={t},v1={_hmac(secret, str(t).encode() + b'.' + body).hexdigest()}"
+
+
+def sign_generic(body: bytes, secret: str) -> str:
+    """X-Signature header value: `sha256=<hex>`."""
+    return "sha256=" + _hmac(secret, body).hexdigest()
+
+
+def kofi_form(payload: dict[str, Any]) -> bytes:
+    """The form body Ko-fi posts: one field `data` holding the JSON payload."""
+    return urlencode({"data": json.dumps(payload)}).encode("ascii")
+
+
+def tiltify_headers(body: bytes, secret: str, ts: str) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Tiltify-Timestamp": ts,
+        "X-Tiltify-Signature": sign_tiltify(body, secret, ts),
+    }
+
+
+def stripe_headers(body: bytes, secret: str, t: int) -> dict[str, str]:
+    return {"Content-Type": "application/json", "Stripe-Signature": sign_stripe(body, secret, t)}
+
+
+def generic_headers(body: bytes, secret: str) -> dict[str, str]:
+    return {"Content-Type": "application/json", "X-Signature": sign_generic(body, secret)}
+
+
+KOFI_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
