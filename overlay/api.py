@@ -60,7 +60,7 @@ def donation_input(body: dict[str, Any], *, source: str = "api") -> DonationInpu
         raise ApiError(422, "invalid_source", "source must be a string")
     return DonationInput(amount=body["amount"], currency=currency, donor_name=_opt_text(body, "donor_name", 200),
                          message=_opt_text(body, "message"), source=src,
-                         external_id=_opt_text(body, "external_id", 200), test=test)
+                         external_id=_opt_text(body, "external_id", 255), test=test)
 
 
 async def post_donation(request: web.Request) -> web.Response:

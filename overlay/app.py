@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from overlay import keys
 from overlay.api import setup_api
-from overlay.auth import matching_token, session_token
+from overlay.auth import cookie_name, matching_token, session_token
 from overlay.config import Config
 from overlay.errors import error_middleware
 from overlay.realtime import Realtime
@@ -18,6 +18,8 @@ from overlay.service import ChannelService
 from overlay.store.base import Store, StoreUnavailable
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
+from overlay.web import setup_web
+from overlay.webhooks.routes import setup_webhooks
 
 MAX_BODY = 64 * 1024
 
@@ -54,7 +56,7 @@ def _moderator_check(config: Config):  # noqa: ANN202
         if matching_token(cfg, auth.get("token")):
             return True
         request = environ.get("aiohttp.request")
-        cookie = request.cookies.get(f"overlay_session_{cfg.id}") if request is not None else None
+        cookie = request.cookies.get(cookie_name(cfg)) if request is not None else None
         return session_token(cfg, cookie) is not None
     return check
 
@@ -80,6 +82,8 @@ def create_app(config: Config) -> web.Application:
     app[keys.SIO], app[keys.REALTIME] = sio, realtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
+    setup_web(app, config)
     setup_api(app)
+    setup_webhooks(app)
     app.cleanup_ctx.append(_lifecycle)
     return app

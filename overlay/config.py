@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from overlay import money
+from overlay.webhooks.settings import WebhookSettings
 
 
 class ConfigError(Exception):
@@ -102,7 +103,7 @@ class ChannelSettings(Strict):
     alerts: AlertSettings = AlertSettings()
     moderation: ModerationSettings = ModerationSettings()
     widgets: dict[str, dict[str, Any]] = {}
-    webhooks: dict[str, dict[str, Any]] = {}  # TODO(merge): WebhookSettings
+    webhooks: WebhookSettings = WebhookSettings()
     donate_page: DonatePageSettings = DonatePageSettings()
     live: dict[str, Any] | None = None  # TODO(merge): LiveSettings
 

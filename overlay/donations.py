@@ -16,7 +16,7 @@ from overlay.config import ChannelSettings
 from overlay.state import DASHBOARD, OVERLAY, Change, ChannelState
 
 _SOURCE = re.compile(r"^[a-z0-9_-]{1,32}$")
-MAX_EXTERNAL_ID = 200
+MAX_EXTERNAL_ID = 255
 
 
 class DonationError(ValueError):

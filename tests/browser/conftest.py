@@ -1,0 +1,69 @@
+"""A real headless Chromium (Debian's package) driven by Playwright.
+
+``page`` records console errors, page errors and every request that leaves the
+server under test, so a test can assert that a page loads cleanly and loads
+nothing from outside. Screenshots go to ``test-artifacts/``.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.support import ROOT, missing
+
+CHROMIUM = os.environ.get("OVERLAY_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+# Without the background-networking flags Chromium tries to reach Google at start;
+# this machine has no network, and it must not matter.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+
+
+@dataclass
+class PageLog:
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.console_errors == [], self.console_errors
+        assert self.page_errors == [], self.page_errors
+        assert self.outside_requests == [], self.outside_requests
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    if not Path(CHROMIUM).exists():
+        missing(f"Chromium at {CHROMIUM}")
+    from playwright.async_api import async_playwright
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        await b.close()
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Any:
+    """``page, log = await new_page(allowed_host)``: a 1920x1080 page in a fresh context."""
+    async def make(allowed: str, **context: Any) -> tuple[Any, PageLog]:
+        ctx = await browser.new_context(viewport={"width": 1920, "height": 1080}, **context)
+        page = await ctx.new_page()
+        log = PageLog()
+        host = urlparse(allowed).netloc
+        page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: log.page_errors.append(str(e)))
+        page.on("request", lambda r: log.outside_requests.append(r.url)
+                if urlparse(r.url).scheme in ("http", "https", "ws", "wss") and urlparse(r.url).netloc != host else None)
+        return page, log
+    return make
+
+
+def screenshot_path(name: str) -> str:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return str(ARTIFACTS / f"{name}.png")
