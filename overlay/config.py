@@ -223,6 +223,15 @@ def _message(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def _line(err: dict[str, Any]) -> str:
+    loc, msg = _loc(err["loc"]), _message(err)
+    # A model-level check names its sub-key in the message ("campaign.goal: ..."): join the paths.
+    sub = re.match(r"^([a-z_]+(?:\.[a-z_]+)*): (.*)$", msg)
+    if sub and err["type"] == "value_error":
+        return f"{loc}.{sub.group(1)}: {sub.group(2)}"
+    return f"{loc}: {msg}"
+
+
 def parse_config(data: Any, env: dict[str, str] | None = None) -> Config:
     problems: list[str] = []
     data = _interpolate(data if data is not None else {}, "", dict(os.environ if env is None else env), problems)
@@ -231,7 +240,7 @@ def parse_config(data: Any, env: dict[str, str] | None = None) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([f"{_loc(e['loc'])}: {_message(e)}" for e in exc.errors()]) from None
+        raise ConfigError([_line(e) for e in exc.errors()]) from None
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:

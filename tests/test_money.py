@@ -1,0 +1,59 @@
+from decimal import Decimal
+
+import pytest
+
+from overlay import money
+
+
+@pytest.mark.parametrize("value,currency,minor", [
+    ("12.50", "EUR", 1250), ("12.5", "EUR", 1250), ("12", "EUR", 1200), (Decimal("0.01"), "EUR", 1),
+    (7, "EUR", 700), ("1200", "JPY", 1200), ("1.234", "KWD", 1234), (" 3.00 ", "USD", 300),
+])
+def test_parse_amount(value: object, currency: str, minor: int) -> None:
+    assert money.parse_amount(value, currency) == minor
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1.001", "NaN", "Infinity", "1e400", "abc", "", 1.5, True, None,
+                                   "1000000001", [1], "9" * 40])
+def test_parse_amount_rejects(value: object) -> None:
+    with pytest.raises(money.MoneyError):
+        money.parse_amount(value, "EUR")
+
+
+def test_zero_decimals_currency_rejects_cents() -> None:
+    with pytest.raises(money.MoneyError, match="at most 0 decimals"):
+        money.parse_amount("10.5", "JPY")
+
+
+def test_decimal_strings_roundtrip() -> None:
+    assert money.to_decimal_string(1250, "EUR") == "12.50"
+    assert money.to_decimal_string(5, "EUR") == "0.05"
+    assert money.to_decimal_string(-1250, "EUR") == "-12.50"
+    assert money.to_decimal_string(1200, "JPY") == "1200"
+
+
+def test_convert_rounds_half_even_to_target_unit() -> None:
+    assert money.convert(1000, "USD", "EUR", Decimal("0.92")) == 920
+    assert money.convert(1, "USD", "EUR", Decimal("0.5")) == 0  # 0.005 -> 0.00 (half-even)
+    assert money.convert(3, "USD", "EUR", Decimal("0.5")) == 2  # 0.015 -> 0.02
+    assert money.convert(1000, "JPY", "EUR", Decimal("0.0061")) == 610
+
+
+def test_scale_never_overpays() -> None:
+    assert money.scale(999, Decimal("0.5")) == 499
+    assert money.scale(1000, Decimal(1)) == 1000
+
+
+def test_format_in_locale() -> None:
+    assert money.format_amount(1250, "EUR", "fr_FR") == "12,50\u00a0€"
+    assert money.format_amount(1000000, "EUR", "fr_FR") == "10\u202f000,00\u00a0€"
+    assert money.format_amount(1250, "USD", "en_US") == "$12.50"
+    assert money.format_amount(1200, "JPY", "ja_JP") == "￥1,200"
+
+
+def test_currency_and_locale_checks() -> None:
+    assert money.check_currency("eur") == "EUR"
+    with pytest.raises(money.MoneyError):
+        money.check_currency("EURO")
+    with pytest.raises(money.MoneyError):
+        money.check_locale("xx_NOPE")
