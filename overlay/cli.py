@@ -62,7 +62,8 @@ def run_worker(config: Config, reuse_port: bool) -> None:
 
 
 def _supervise(config: Config, workers: int) -> int:
-    ctx = multiprocessing.get_context("spawn")
+    # fork, not spawn: server.py is two lines with no __main__ guard, and no event loop runs yet here.
+    ctx = multiprocessing.get_context("fork")
     procs = [ctx.Process(target=run_worker, args=(config, True), name=f"worker-{i}") for i in range(workers)]
     for p in procs:
         p.start()

@@ -148,14 +148,20 @@ class ServerProcess:
         self.args = [sys.executable, str(ROOT / "server.py"), "--config", str(config_path), "--port", str(port), *extra]
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
+        # A file, not a pipe: nobody reads a pipe while the server runs, and a full one blocks it.
+        self.log_path = Path(config_path).with_name(f"server-{port}.log")
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     async def start(self, timeout: float = 15) -> "ServerProcess":
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {self.proc.stdout.read().decode()}")  # type: ignore[union-attr]
+                    raise RuntimeError(f"server exited: {self.output()}")
                 try:
                     async with http.get(self.url + "/healthz") as r:
                         if r.status == 200:
