@@ -61,7 +61,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         if wants_html(request) and exc.status == 404:
             raise
-        return error_response(exc.status, _http_code(exc), exc.reason, dict(exc.headers.items()) if exc.status == 405 else None)
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error_response(exc.status, _http_code(exc), exc.reason, allow)
     finally:
         route = request.match_info.route.resource
         metrics.REQUESTS.labels(request.method, route.canonical if route else "unmatched", status).observe(

@@ -1,0 +1,52 @@
+"""Hostile and malformed requests on every endpoint: always a 4xx JSON error, never a 500."""
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support import AUTH
+
+BODIES: list[Any] = [b"", b"{", b"[]", b"null", b"0", b'"x"', b"\xff\xfe\x00", b'{"a":' * 5000 + b"1" + b"}" * 5000,
+                     b'{"amount": 1e999999}', b'{"sponsor": ["x"], "cap": {}}',
+                     b'{"title": 5, "goal": "ten"}', b'{"multiplier": "Infinity", "cap": "-1", "sponsor": "x"}',
+                     b'{"starts_at": "yesterday", "ends_at": 5, "sponsor": "s", "cap": "1"}']
+ENDPOINTS = [
+    ("POST", "/api/v1/channels/demo/donations"), ("PUT", "/api/v1/channels/demo/match"),
+    ("PATCH", "/api/v1/channels/demo/campaign"), ("POST", "/api/v1/channels/demo/alerts/skip"),
+    ("POST", "/api/v1/channels/demo/donations/d_x/approve"), ("DELETE", "/api/v1/channels/demo/match"),
+]
+
+
+async def test_every_endpoint_answers_garbage_with_4xx_json(server: Any) -> None:
+    for method, path in ENDPOINTS:
+        for body in BODIES:
+            for ctype in ("application/json", "text/plain"):
+                status, data = await server.request(method, path, data=body,
+                                                    headers={**AUTH, "Content-Type": ctype})
+                assert status < 500, (method, path, body[:40], status, data)
+                if status >= 400:
+                    assert isinstance(data, dict) and set(data["error"]) == {"code", "message"}, data
+    _, state = await server.request("GET", "/api/v1/channels/demo/state")
+    assert state["campaign"]["count"] == 0
+
+
+async def test_odd_paths_methods_and_queries(server: Any) -> None:
+    cases = [("GET", "/api/v1/channels/demo/donations?after_seq=abc"), ("GET", "/api/v1/channels/demo/donations?limit=0"),
+             ("GET", "/api/v1/channels/demo/donations?limit=99999999999999999999"),
+             ("DELETE", "/api/v1/channels/demo/donations"), ("POST", "/api/v1/channels/demo/state"),
+             ("POST", "/api/v1/channels/%00/donations"), ("POST", "/api/v1/channels/demo/donations/" + "x" * 300 + "/replay"),
+             ("POST", "/webhooks/demo/unknown"), ("POST", "/webhooks/nope/tiltify"), ("POST", "/webhooks/demo/tiltify"),
+             ("GET", "/api/v1/nothing")]
+    for method, path in cases:
+        status, data = await server.request(method, path, data=b"{}", headers={**AUTH, "Content-Type": "application/json"})
+        assert 400 <= status < 500, (method, path, status, data)
+        assert isinstance(data, dict) and "error" in data, (method, path, data)
+
+
+async def test_metrics_are_prometheus_text(server: Any) -> None:
+    await server.donate(amount="3")
+    async with server.http.get(server.url + "/metrics") as r:
+        text = await r.text()
+    assert r.status == 200 and r.content_type == "text/plain"
+    for name in ("overlay_donations_total", "overlay_events_emitted_total", "overlay_connected_clients",
+                 "overlay_alert_queue_length", "overlay_http_request_duration_seconds_bucket"):
+        assert name in text, name
