@@ -1,12 +1,14 @@
 """overlay.fastemit against a real aiohttp server and real Socket.IO clients."""
 import asyncio
 import contextlib
+import json
 import logging
 import shutil
 import socket
 import subprocess
 import time
 
+import aiohttp
 import pytest
 import redis.asyncio as aioredis
 import socketio
@@ -166,6 +168,42 @@ async def test_disconnect_mid_broadcast_is_harmless(caplog):
                 ('done', {})]
         await disconnect_all(stay)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_slow_reader_falls_back_to_the_queue_in_order():
+    async with overlay_server() as sio:
+        slow, fast = await connect_all(sio.url, [Overlay('a'), Overlay('a')])
+        # the slow overlay stops reading: kernel buffers, then the server's
+        # transport buffer fill up
+        transport = slow.client.eio.ws._response.connection.transport
+        transport.pause_reading()
+        blob = 'x' * 32768
+        for i in range(300):
+            await sio.emit('donation', {'i': i, 'blob': blob}, room='a',
+                           namespace=NS)
+        assert sio.manager.queued_sends > 0
+        transport.resume_reading()
+        await sio.emit('done', {}, room='a', namespace=NS)
+        for o in (slow, fast):
+            await o.wait_for('done', timeout=20)
+            assert [d['i'] for e, d in o.got if e == 'donation'] == list(
+                range(300))
+        await disconnect_all([slow, fast])
+
+
+async def test_server_options_reach_the_wire():
+    async with overlay_server() as sio, aiohttp.ClientSession() as http:
+        url = sio.url + '/socket.io/?EIO=4&transport=websocket'
+        async with http.ws_connect(url, compress=15) as ws:
+            assert 'Sec-WebSocket-Extensions' not in ws._response.headers
+            opened = await ws.receive_str()
+        assert opened[0] == '0'
+        assert json.loads(opened[1:])['maxPayload'] == 64 * 1024
+        async with http.get(sio.url + '/socket.io/?EIO=4&transport=polling',
+                            headers={'Accept-Encoding': 'gzip'}) as resp:
+            assert 'Content-Encoding' not in resp.headers
+    defaults = make_sio_server(None).eio
+    assert (defaults.ping_interval, defaults.ping_timeout) == (15, 20)
 
 
 @pytest.fixture(scope='module')
