@@ -1,11 +1,12 @@
 """Stand-in for our app until it exists: the two endpoints the bench drives.
 
-    python bench/stub_server.py --port 8080 [--untuned]
+    python bench/stub_server.py --port 8080 [--untuned] [--no-full-gc]
 
 --untuned builds a stock socketio.AsyncServer (all defaults) instead of
 overlay.fastemit.make_sio_server, to measure what the fast path buys.
 """
 import argparse
+import gc
 import json
 import pathlib
 import sys
@@ -59,7 +60,12 @@ def main():
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=8080)
     parser.add_argument('--untuned', action='store_true')
+    parser.add_argument('--no-full-gc', action='store_true')
     args = parser.parse_args()
+    if args.no_full_gc:
+        # experiment: with 10,000 connections a full (gen 2) collection
+        # pauses the loop 0.5-1.5 s; this makes automatic ones never happen
+        gc.set_threshold(700, 10, 1_000_000)
     # backlog: 10,000 overlays reconnecting at once overflow aiohttp's 128
     web.run_app(build_app(args.untuned), host=args.host, port=args.port,
                 backlog=1024, access_log=None, print=None)
