@@ -192,12 +192,12 @@ def report(n, labels, table):
     print(f'\n== N = {n} clients ==')
     head = f'{"figure":38}' + ''.join(f'{x:>12}' for x in labels)
     ratios = [x for x in labels if x != 'node'] if 'node' in labels else []
-    print(head + ''.join(f'{x + "/node":>14}' for x in ratios))
+    print(head + ''.join(f' {x + "/node":>15}' for x in ratios))
     for key, name, unit in FIGURES:
         cells = ''.join(f'{table[x][key]:>12.2f}' for x in labels)
         for x in ratios:
             node = table['node'][key]
-            cells += f'{table[x][key] / node:>14.2f}' if node else f'{"-":>14}'
+            cells += f' {table[x][key] / node:>15.2f}' if node else f' {"-":>15}'
         print(f'{name + (" [" + unit + "]" if unit else ""):38}{cells}')
     sys.stdout.flush()
 
