@@ -1,0 +1,262 @@
+"""overlay.fastemit against a real aiohttp server and real Socket.IO clients."""
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import socket
+import subprocess
+import time
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+import socketio
+from aiohttp import web
+
+from overlay.fastemit import FastAsyncRedisManager, make_sio_server
+
+NS = '/overlay'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def overlay_server(redis_url=None):
+    """A real server: /overlay checks the key and joins the channel's room."""
+    # short pings: a polling client's disconnect waits for its pending GET
+    # to time out (stock python-socketio behaviour), ping_interval + timeout
+    sio = make_sio_server(redis_url, ping_interval=1, ping_timeout=2)
+
+    @sio.on('connect', namespace=NS)
+    async def on_connect(sid, environ, auth):
+        if not auth or auth.get('key') != 'k':
+            raise socketio.exceptions.ConnectionRefusedError('bad key')
+        await sio.enter_room(sid, auth['channel'], namespace=NS)
+
+    app = web.Application()
+    sio.attach(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, '127.0.0.1', 0)
+    await site.start()
+    sio.url = f'http://127.0.0.1:{runner.addresses[0][1]}'
+    try:
+        yield sio
+    finally:
+        await sio.shutdown()
+        if isinstance(sio.manager, FastAsyncRedisManager):
+            await sio.manager.close()
+        await runner.cleanup()
+
+
+class Overlay:
+    """A Socket.IO client recording (event, data) in arrival order."""
+
+    def __init__(self, channel, transport='websocket'):
+        self.channel = channel
+        self.transport = transport
+        self.got = []
+        self.client = socketio.AsyncClient(reconnection=False)
+        for event in ('donation', 'progress', 'done'):
+            self.client.on(event, self._recorder(event), namespace=NS)
+
+    def _recorder(self, event):
+        async def record(data):
+            self.got.append((event, data))
+        return record
+
+    async def connect(self, url):
+        await self.client.connect(
+            url, namespaces=[NS], transports=[self.transport],
+            auth={'channel': self.channel, 'key': 'k'}, wait_timeout=5)
+        return self
+
+    @property
+    def sid(self):
+        return self.client.get_sid(NS)
+
+    async def wait_for(self, event, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while not any(e == event for e, _ in self.got):
+            assert time.monotonic() < deadline, f'no {event}: {self.got}'
+            await asyncio.sleep(0.01)
+
+
+async def connect_all(url, overlays):
+    return await asyncio.gather(*(o.connect(url) for o in overlays))
+
+
+async def disconnect_all(overlays):
+    await asyncio.gather(*(o.client.disconnect() for o in overlays))
+
+
+async def test_room_gets_each_event_once_in_order(caplog):
+    caplog.set_level(logging.WARNING)
+    async with overlay_server() as sio:
+        room_a = [Overlay('a') for _ in range(6)] + [Overlay('a', 'polling')]
+        room_b = [Overlay('b'), Overlay('b', 'polling')]
+        await connect_all(sio.url, room_a + room_b)
+        first = room_a[0]
+        for i in range(40):
+            await sio.emit('donation', {'i': i}, room='a', namespace=NS)
+            # a callback forces the stock queue path for this one client:
+            # the next broadcast must not overtake it
+            await sio.emit('progress', {'i': i}, to=first.sid, namespace=NS,
+                           callback=lambda *a: None)
+        await sio.emit('done', {}, room=['a', 'b'], namespace=NS)
+        for o in room_a + room_b:
+            await o.wait_for('done')
+        donations = [('donation', {'i': i}) for i in range(40)]
+        assert first.got == [x for i in range(40) for x in (
+            ('donation', {'i': i}), ('progress', {'i': i}))] + [('done', {})]
+        for o in room_a[1:]:
+            assert o.got == donations + [('done', {})], o.transport
+        for o in room_b:
+            assert o.got == [('done', {})]
+        await disconnect_all(room_a + room_b)
+    assert sio.manager.direct_sends > 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_websocket_broadcast_skips_the_queue():
+    async with overlay_server() as sio:
+        overlays = await connect_all(sio.url, [Overlay('a') for _ in range(5)])
+        await asyncio.sleep(0.1)  # let the connect packets drain
+        before = sio.manager.direct_sends
+        await sio.emit('donation', {'i': 0}, room='a', namespace=NS)
+        assert sio.manager.direct_sends - before == 5
+        for o in overlays:
+            await o.wait_for('donation')
+            assert o.got == [('donation', {'i': 0})]
+        await disconnect_all(overlays)
+
+
+async def test_polling_clients_use_the_stock_path():
+    async with overlay_server() as sio:
+        overlays = await connect_all(
+            sio.url, [Overlay('a', 'polling') for _ in range(3)])
+        await sio.emit('donation', {'i': 1}, room='a', namespace=NS)
+        for o in overlays:
+            await o.wait_for('donation')
+            assert o.got == [('donation', {'i': 1})]
+        assert sio.manager.direct_sends == 0
+        await disconnect_all(overlays)
+
+
+async def test_disconnect_mid_broadcast_is_harmless(caplog):
+    caplog.set_level(logging.WARNING)
+    async with overlay_server() as sio:
+        stay = [Overlay('a') for _ in range(10)]
+        leave = [Overlay('a') for _ in range(10)] + [Overlay('a', 'polling')]
+        await connect_all(sio.url, stay + leave)
+        leaving = [asyncio.create_task(o.client.disconnect()) for o in leave]
+        for i in range(30):
+            await sio.emit('donation', {'i': i}, room='a', namespace=NS)
+            if i == 3:
+                # a client whose TCP connection just vanishes
+                stay[0].client.eio.ws._response.connection.transport.abort()
+        await asyncio.gather(*leaving)
+        await sio.emit('done', {}, room='a', namespace=NS)
+        for o in stay[1:]:
+            await o.wait_for('done')
+            assert o.got == [('donation', {'i': i}) for i in range(30)] + [
+                ('done', {})]
+        await disconnect_all(stay)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_slow_reader_falls_back_to_the_queue_in_order():
+    async with overlay_server() as sio:
+        slow, fast = await connect_all(sio.url, [Overlay('a'), Overlay('a')])
+        # the slow overlay stops reading: kernel buffers, then the server's
+        # transport buffer fill up
+        transport = slow.client.eio.ws._response.connection.transport
+        transport.pause_reading()
+        blob = 'x' * 32768
+        for i in range(300):
+            await sio.emit('donation', {'i': i, 'blob': blob}, room='a',
+                           namespace=NS)
+        assert sio.manager.queued_sends > 0
+        transport.resume_reading()
+        await sio.emit('done', {}, room='a', namespace=NS)
+        for o in (slow, fast):
+            await o.wait_for('done', timeout=20)
+            assert [d['i'] for e, d in o.got if e == 'donation'] == list(
+                range(300))
+        await disconnect_all([slow, fast])
+
+
+async def test_server_options_reach_the_wire():
+    async with overlay_server() as sio, aiohttp.ClientSession() as http:
+        url = sio.url + '/socket.io/?EIO=4&transport=websocket'
+        async with http.ws_connect(url, compress=15) as ws:
+            assert 'Sec-WebSocket-Extensions' not in ws._response.headers
+            opened = await ws.receive_str()
+        assert opened[0] == '0'
+        assert json.loads(opened[1:])['maxPayload'] == 64 * 1024
+        async with http.get(sio.url + '/socket.io/?EIO=4&transport=polling',
+                            headers={'Accept-Encoding': 'gzip'}) as resp:
+            assert 'Content-Encoding' not in resp.headers
+    defaults = make_sio_server(None).eio
+    assert (defaults.ping_interval, defaults.ping_timeout) == (15, 20)
+
+
+@pytest.fixture(scope='module')
+def redis_url():
+    server = shutil.which('redis-server') or '/usr/bin/redis-server'
+    port = free_port()
+    proc = subprocess.Popen(
+        [server, '--port', str(port), '--bind', '127.0.0.1',
+         '--save', '', '--appendonly', 'no'],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 5
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(('127.0.0.1', port)) == 0:
+                break
+        assert time.monotonic() < deadline, 'redis-server did not start'
+        time.sleep(0.05)
+    yield f'redis://127.0.0.1:{port}/0'
+    proc.terminate()
+    proc.wait(5)
+
+
+async def wait_subscribers(url, count):
+    r = aioredis.Redis.from_url(url)
+    try:
+        for _ in range(200):
+            (_, n), = await r.pubsub_numsub('socketio')
+            if n >= count:
+                return
+            await asyncio.sleep(0.025)
+        raise AssertionError('pub/sub listeners did not subscribe')
+    finally:
+        await r.aclose()
+
+
+async def test_redis_manager_across_two_servers(redis_url):
+    async with overlay_server(redis_url) as one, \
+            overlay_server(redis_url) as two:
+        on_one = [Overlay('a'), Overlay('b')]
+        on_two = [Overlay('a'), Overlay('a', 'polling'), Overlay('b')]
+        await connect_all(one.url, on_one)
+        await connect_all(two.url, on_two)
+        await wait_subscribers(redis_url, 2)
+        for i in range(10):
+            await one.emit('donation', {'i': i}, room='a', namespace=NS)
+        # from the same server: order across servers is not defined
+        await one.emit('done', {}, room=['a', 'b'], namespace=NS)
+        for o in on_one + on_two:
+            await o.wait_for('done')
+        expected = [('donation', {'i': i}) for i in range(10)] + [('done', {})]
+        for o in (on_one[0], on_two[0], on_two[1]):
+            assert o.got == expected
+        for o in (on_one[1], on_two[2]):
+            assert o.got == [('done', {})]
+        assert one.manager.direct_sends and two.manager.direct_sends
+        await disconnect_all(on_one + on_two)
