@@ -1,0 +1,233 @@
+"""The only module that reaches into aiortc internals (aiortc is pinned to 1.16.0).
+
+Receiving: RTCRtpReceiver reassembles RTP packets into whole encoded frames in
+its jitter buffer, then hands them to a decoder thread through a queue.Queue.
+We swap that queue for one that gives the frames to us, so the decoder thread
+idles and nothing is decoded.
+
+Sending: RTCRtpSender asks its track for a frame and passes anything that is
+not an av.Frame to ``encoder.pack()``. We install our own "encoder" whose
+pack() returns payloads packetised once for all viewers, so nothing is encoded
+and no encoder object is ever created.
+
+check_aiortc_internals() verifies every assumption above and says which one
+broke; setup_live calls it at start-up and the tests call it too.
+"""
+
+import inspect
+import logging
+import queue
+import types
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiortc import RTCRtpCodecCapability, RTCRtpReceiver, RTCRtpSender, sdp
+from aiortc.codecs.h264 import H264Encoder
+from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.rtcpeerconnection import is_codec_compatible
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+log = logging.getLogger(__name__)
+
+# Codecs we forward: what OBS sends (H.264 packetization-mode=1, Opus) and VP8.
+SUPPORTED = {"video/h264", "video/vp8", "audio/opus"}
+_NAL_IDR, _NAL_SPS, _NAL_PPS = 5, 7, 8
+
+FrameCallback = Callable[[RTCRtpCodecParameters, bytes, int], None]
+
+
+@dataclass(eq=False, slots=True)
+class EncodedFrame:
+    """One frame as every viewer's sender will send it: already packetised."""
+
+    payloads: list[bytes]
+    timestamp: int  # codec clock units, continuous across publisher changes
+    keyframe: bool
+    size: int
+
+
+class _EncodedTap(queue.Queue):
+    """Stands in for the receiver's decoder queue: frames go to us, not to a decoder."""
+
+    def __init__(self, on_frame: FrameCallback) -> None:
+        super().__init__()
+        self._on_frame = on_frame
+
+    def put(self, item, block=True, timeout=None) -> None:
+        if item is None:  # the receiver is stopping: let the idle decoder thread end
+            super().put(None)
+            return
+        codec, frame = item
+        try:
+            self._on_frame(codec, frame.data, frame.timestamp)
+        except Exception:  # a relay bug must not kill the publisher's receive path
+            log.exception("live relay dropped a frame")
+
+
+def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> None:
+    """Route the receiver's reassembled frames to on_frame (called on the event loop).
+
+    Must run before the connection starts (i.e. before receive()), because the
+    decoder thread captures the queue when it starts.
+    """
+    receiver._RTCRtpReceiver__decoder_queue = _EncodedTap(on_frame)
+
+
+async def request_keyframe(receiver: RTCRtpReceiver) -> None:
+    """Send a PLI for every media SSRC the publisher is sending us (not its RTX)."""
+    rtx = receiver._RTCRtpReceiver__rtx_ssrc
+    for source in receiver.getSynchronizationSources():
+        if source.source not in rtx:
+            await receiver._send_rtcp_pli(source.source)
+
+
+class _Packer:
+    """Takes the place of the sender's encoder; pack() only hands over payloads."""
+
+    target_bitrate = 0  # the sender writes REMB estimates here; we forward as-is
+
+    def __init__(self, on_sent: Callable[[int], None]) -> None:
+        self._on_sent = on_sent
+
+    def encode(self, frame, force_keyframe=False):
+        raise TypeError("live relay senders never encode; a raw frame reached one")
+
+    def pack(self, frame: EncodedFrame) -> tuple[list[bytes], int]:
+        self._on_sent(frame.size)
+        return frame.payloads, frame.timestamp
+
+
+def attach_sender(
+    sender: RTCRtpSender,
+    on_keyframe_request: Callable[[], None],
+    on_sent: Callable[[int], None],
+) -> None:
+    """Make the sender forward EncodedFrames and pass the viewer's PLI/FIR upstream."""
+    sender._RTCRtpSender__encoder = _Packer(on_sent)
+    # The sender calls self._send_keyframe() on PLI/FIR; without an encoder the
+    # only useful thing to do is to ask the publisher.
+    sender._send_keyframe = on_keyframe_request
+
+
+class FrameShaper:
+    """Packetises one channel's frames of one kind once, for all viewers.
+
+    Keeps RTP timestamps and VP8 picture ids continuous when the publisher is
+    replaced, and keeps the last H.264 parameter sets so that a keyframe sent
+    without them still starts a new viewer's decoder.
+    """
+
+    STEP = {"video": 3000, "audio": 960}  # one frame at 30 fps / 20 ms
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._source: object = None
+        self._offset = 0
+        self._last = -self.STEP[kind]
+        self._picture_id = 0
+        self._param_sets: dict[int, bytes] = {}
+
+    def shape(self, source: object, mime: str, data: bytes, ts: int) -> EncodedFrame:
+        if source is not self._source:
+            # the new receiver's clock starts at 0; continue where the last one stopped
+            self._source = source
+            self._offset = self._last + self.STEP[self.kind] - ts
+            self._param_sets = {}
+        self._last = ts + self._offset
+        if mime == "video/h264":
+            payloads, key = self._h264(data)
+        elif mime == "video/vp8":
+            key = len(data) > 0 and not data[0] & 0x01  # P bit clear: key frame
+            payloads = Vp8Encoder._packetize(data, self._picture_id)
+            self._picture_id = (self._picture_id + 1) % (1 << 15)
+        else:
+            payloads, key = [data], True
+        return EncodedFrame(payloads, self._last, key, len(data))
+
+    def _h264(self, data: bytes) -> tuple[list[bytes], bool]:
+        nals = [n for n in H264Encoder._split_bitstream(data) if n]
+        types_ = [n[0] & 0x1F for n in nals]
+        for nal, nal_type in zip(nals, types_):
+            if nal_type in (_NAL_SPS, _NAL_PPS):
+                self._param_sets[nal_type] = nal
+        key = _NAL_IDR in types_
+        if key and _NAL_SPS not in types_ and len(self._param_sets) == 2:
+            nals = [self._param_sets[_NAL_SPS], self._param_sets[_NAL_PPS], *nals]
+        return H264Encoder._packetize(nals), key
+
+
+def parse_offer(text: str) -> sdp.SessionDescription:
+    """Parse an SDP offer; ValueError with a readable message if it is not one."""
+    if not text.startswith("v=0"):
+        raise ValueError("not an SDP offer (must start with v=0)")
+    try:
+        offer = sdp.SessionDescription.parse(text)
+    except Exception as exc:  # aiortc's parser raises many types on garbage
+        raise ValueError(f"unparsable SDP: {exc}") from exc
+    if not any(m.kind in ("audio", "video") for m in offer.media):
+        raise ValueError("the offer has no audio or video")
+    return offer
+
+
+def choose_codec(media: sdp.MediaDescription) -> list[RTCRtpCodecCapability]:
+    """The publisher's first codec we can forward, with its RTX: one codec per m-line.
+
+    Answering a single codec means we know what the publisher sends before its
+    first packet, so viewers can be offered exactly that.
+    """
+    caps = RTCRtpSender.getCapabilities(media.kind).codecs
+    for offered in media.rtp.codecs:
+        if offered.mimeType.lower() not in SUPPORTED:
+            continue
+        for cap in caps:
+            if is_codec_compatible(cap, offered):
+                rtx = [c for c in caps if c.mimeType.lower() == "video/rtx"]
+                return [cap, *rtx] if media.kind == "video" else [cap]
+    return []
+
+
+def media_kinds(offer: sdp.SessionDescription) -> list[str]:
+    return [m.kind for m in offer.media if m.kind in ("audio", "video")]
+
+
+def check_aiortc_internals() -> None:
+    """Raise RuntimeError naming the aiortc internal that is gone or changed."""
+    transport = types.SimpleNamespace(state="new")
+    receiver = RTCRtpReceiver("video", transport)
+    sender = RTCRtpSender("video", transport)
+    checks = [
+        (type(getattr(receiver, "_RTCRtpReceiver__decoder_queue", None)) is queue.Queue,
+         "RTCRtpReceiver.__decoder_queue is no longer a queue.Queue"),
+        (isinstance(getattr(receiver, "_RTCRtpReceiver__rtx_ssrc", None), dict),
+         "RTCRtpReceiver.__rtx_ssrc is gone"),
+        (_calls(RTCRtpReceiver._handle_rtp_packet, "self.__decoder_queue.put((codec, encoded_frame))"),
+         "RTCRtpReceiver._handle_rtp_packet no longer puts (codec, frame) on __decoder_queue"),
+        (_calls(RTCRtpReceiver.receive, "self.__decoder_queue,"),
+         "RTCRtpReceiver.receive no longer hands __decoder_queue to the decoder thread"),
+        (inspect.iscoroutinefunction(getattr(RTCRtpReceiver, "_send_rtcp_pli", None)),
+         "RTCRtpReceiver._send_rtcp_pli is gone"),
+        (hasattr(sender, "_RTCRtpSender__encoder"), "RTCRtpSender.__encoder is gone"),
+        (_calls(RTCRtpSender._next_encoded_frame, "self.__encoder.pack(data)"),
+         "RTCRtpSender._next_encoded_frame no longer packs pre-encoded frames"),
+        (_calls(RTCRtpSender._next_encoded_frame, "if self.__encoder is None:"),
+         "RTCRtpSender._next_encoded_frame replaces an encoder we installed"),
+        (_calls(RTCRtpSender._handle_rtcp_packet, "self._send_keyframe()"),
+         "RTCRtpSender no longer calls _send_keyframe() on PLI/FIR"),
+        (callable(getattr(H264Encoder, "_split_bitstream", None))
+         and callable(getattr(H264Encoder, "_packetize", None)),
+         "H264Encoder._split_bitstream/_packetize are gone"),
+        (callable(getattr(Vp8Encoder, "_packetize", None)), "Vp8Encoder._packetize is gone"),
+    ]
+    broken = [message for ok, message in checks if not ok]
+    if broken:
+        raise RuntimeError(
+            "overlay.live_relay relies on aiortc 1.16.0 internals that changed: "
+            + "; ".join(broken)
+        )
+
+
+def _calls(function: Callable[..., Awaitable[object] | object], snippet: str) -> bool:
+    try:
+        return snippet in inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
