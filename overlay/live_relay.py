@@ -17,7 +17,6 @@ broke; setup_live calls it at start-up and the tests call it too.
 import inspect
 import logging
 import queue
-import types
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -49,9 +48,10 @@ class EncodedFrame:
 class _EncodedTap(queue.Queue):
     """Stands in for the receiver's decoder queue: frames go to us, not to a decoder."""
 
-    def __init__(self, on_frame: FrameCallback) -> None:
+    def __init__(self, on_frame: FrameCallback, decode: bool) -> None:
         super().__init__()
         self._on_frame = on_frame
+        self._decode = decode
 
     def put(self, item, block=True, timeout=None) -> None:
         if item is None:  # the receiver is stopping: let the idle decoder thread end
@@ -62,15 +62,18 @@ class _EncodedTap(queue.Queue):
             self._on_frame(codec, frame.data, frame.timestamp)
         except Exception:  # a relay bug must not kill the publisher's receive path
             log.exception("live relay dropped a frame")
+        if self._decode:
+            super().put(item)
 
 
-def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback) -> None:
+def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback, decode: bool = False) -> None:
     """Route the receiver's reassembled frames to on_frame (called on the event loop).
 
-    Must run before the connection starts (i.e. before receive()), because the
-    decoder thread captures the queue when it starts.
+    decode=False (the relay) starves the decoder thread; decode=True (test and
+    bench viewers) lets frames through to it as well. Must run before the
+    connection starts, because the decoder thread captures the queue then.
     """
-    receiver._RTCRtpReceiver__decoder_queue = _EncodedTap(on_frame)
+    receiver._RTCRtpReceiver__decoder_queue = _EncodedTap(on_frame, decode)
 
 
 async def request_keyframe(receiver: RTCRtpReceiver) -> None:
@@ -109,6 +112,11 @@ def attach_sender(
     sender._send_keyframe = on_keyframe_request
 
 
+def is_forwarding(sender: RTCRtpSender) -> bool:
+    """True if the sender holds our packer, i.e. it has no encoder of its own."""
+    return isinstance(getattr(sender, "_RTCRtpSender__encoder", None), _Packer)
+
+
 class FrameShaper:
     """Packetises one channel's frames of one kind once, for all viewers.
 
@@ -137,7 +145,7 @@ class FrameShaper:
         if mime == "video/h264":
             payloads, key = self._h264(data)
         elif mime == "video/vp8":
-            key = len(data) > 0 and not data[0] & 0x01  # P bit clear: key frame
+            key = is_keyframe(mime, data)
             payloads = Vp8Encoder._packetize(data, self._picture_id)
             self._picture_id = (self._picture_id + 1) % (1 << 15)
         else:
@@ -154,6 +162,15 @@ class FrameShaper:
         if key and _NAL_SPS not in types_ and len(self._param_sets) == 2:
             nals = [self._param_sets[_NAL_SPS], self._param_sets[_NAL_PPS], *nals]
         return H264Encoder._packetize(nals), key
+
+
+def is_keyframe(mime: str, data: bytes) -> bool:
+    """Does this reassembled frame let a decoder start? (audio frames always do)"""
+    if mime == "video/h264":
+        return any(n and n[0] & 0x1F == _NAL_IDR for n in H264Encoder._split_bitstream(data))
+    if mime == "video/vp8":
+        return len(data) > 0 and not data[0] & 0x01  # P bit clear: key frame
+    return True
 
 
 def parse_offer(text: str) -> sdp.SessionDescription:
@@ -191,27 +208,30 @@ def media_kinds(offer: sdp.SessionDescription) -> list[str]:
 
 
 def check_aiortc_internals() -> None:
-    """Raise RuntimeError naming the aiortc internal that is gone or changed."""
-    transport = types.SimpleNamespace(state="new")
-    receiver = RTCRtpReceiver("video", transport)
-    sender = RTCRtpSender("video", transport)
+    """Raise RuntimeError naming the aiortc internal that is gone or changed.
+
+    Reads code objects and source only: building a sender or receiver here
+    would need an event loop, and setup_live may run before there is one.
+    """
+    rx, tx = RTCRtpReceiver, RTCRtpSender
     checks = [
-        (type(getattr(receiver, "_RTCRtpReceiver__decoder_queue", None)) is queue.Queue,
-         "RTCRtpReceiver.__decoder_queue is no longer a queue.Queue"),
-        (isinstance(getattr(receiver, "_RTCRtpReceiver__rtx_ssrc", None), dict),
-         "RTCRtpReceiver.__rtx_ssrc is gone"),
-        (_calls(RTCRtpReceiver._handle_rtp_packet, "self.__decoder_queue.put((codec, encoded_frame))"),
+        (_uses(rx.__init__, "_RTCRtpReceiver__decoder_queue", "Queue"),
+         "RTCRtpReceiver.__init__ no longer creates __decoder_queue as a queue.Queue"),
+        (_uses(rx.__init__, "_RTCRtpReceiver__rtx_ssrc"), "RTCRtpReceiver.__rtx_ssrc is gone"),
+        (_calls(rx._handle_rtp_packet, "self.__decoder_queue.put((codec, encoded_frame))"),
          "RTCRtpReceiver._handle_rtp_packet no longer puts (codec, frame) on __decoder_queue"),
-        (_calls(RTCRtpReceiver.receive, "self.__decoder_queue,"),
+        (_calls(rx.receive, "self.__decoder_queue,"),
          "RTCRtpReceiver.receive no longer hands __decoder_queue to the decoder thread"),
-        (inspect.iscoroutinefunction(getattr(RTCRtpReceiver, "_send_rtcp_pli", None)),
+        (_calls(rx.__init__, "self.__jitter_buffer = JitterBuffer(capacity=512, is_video=True)"),
+         "RTCRtpReceiver's video jitter buffer changed"),
+        (inspect.iscoroutinefunction(getattr(rx, "_send_rtcp_pli", None)),
          "RTCRtpReceiver._send_rtcp_pli is gone"),
-        (hasattr(sender, "_RTCRtpSender__encoder"), "RTCRtpSender.__encoder is gone"),
-        (_calls(RTCRtpSender._next_encoded_frame, "self.__encoder.pack(data)"),
+        (_uses(tx.__init__, "_RTCRtpSender__encoder"), "RTCRtpSender.__encoder is gone"),
+        (_calls(tx._next_encoded_frame, "self.__encoder.pack(data)"),
          "RTCRtpSender._next_encoded_frame no longer packs pre-encoded frames"),
-        (_calls(RTCRtpSender._next_encoded_frame, "if self.__encoder is None:"),
-         "RTCRtpSender._next_encoded_frame replaces an encoder we installed"),
-        (_calls(RTCRtpSender._handle_rtcp_packet, "self._send_keyframe()"),
+        (_calls(tx._next_encoded_frame, "if self.__encoder is None:"),
+         "RTCRtpSender._next_encoded_frame would replace an encoder we installed"),
+        (_calls(tx._handle_rtcp_packet, "self._send_keyframe()"),
          "RTCRtpSender no longer calls _send_keyframe() on PLI/FIR"),
         (callable(getattr(H264Encoder, "_split_bitstream", None))
          and callable(getattr(H264Encoder, "_packetize", None)),
@@ -224,6 +244,11 @@ def check_aiortc_internals() -> None:
             "overlay.live_relay relies on aiortc 1.16.0 internals that changed: "
             + "; ".join(broken)
         )
+
+
+def _uses(function: Callable[..., object], *names: str) -> bool:
+    code = getattr(function, "__code__", None)
+    return code is not None and all(name in code.co_names for name in names)
 
 
 def _calls(function: Callable[..., Awaitable[object] | object], snippet: str) -> bool:

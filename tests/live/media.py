@@ -2,6 +2,8 @@
 
 import asyncio
 import fractions
+import functools
+import random
 import time
 
 import av
@@ -12,11 +14,20 @@ BITS = 16
 BLOCK = 16  # each bit is a 16x16 block in the top rows: survives compression
 
 
+@functools.cache
+def _texture(size: int) -> bytes:
+    # mid-grey noise: costs an encoder real work (like a camera picture does)
+    # while the black/white number blocks stay readable after compression
+    noise = random.Random(7).randbytes(size + 4096)
+    return noise.translate(bytes(64 + b // 2 for b in range(256)))
+
+
 def draw_frame(number: int, width: int, height: int) -> av.VideoFrame:
-    """A yuv420p frame with `number` as a row of black/white blocks and a moving bar."""
+    """A yuv420p frame: `number` as a row of black/white blocks over moving noise."""
     frame = av.VideoFrame(width, height, "yuv420p")
-    luma = bytearray(frame.planes[0].line_size * height)
     stride = frame.planes[0].line_size
+    shift = (number * 8) % 4096  # the noise drifts, so motion search has work too
+    luma = bytearray(_texture(stride * height)[shift : shift + stride * height])
     bar = (number * 8) % width  # motion, so the encoder has work like a real picture
     for y in range(height):
         row = y * stride
@@ -66,3 +77,49 @@ class CountingVideoTrack(MediaStreamTrack):
         self.number += 1
         self._sent += 1
         return frame
+
+
+def encode_clip(frames: int, width: int, height: int, bitrate: int, gop: int, first=0) -> list[bytes]:
+    """Encode a clip once (H.264 constrained baseline, as OBS sends) to be looped later."""
+    codec = av.CodecContext.create("libx264", "w")
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
+    codec.bit_rate = bitrate
+    codec.framerate = fractions.Fraction(30, 1)
+    codec.time_base = fractions.Fraction(1, 30)
+    codec.gop_size = gop
+    codec.options = {"tune": "zerolatency", "preset": "veryfast", "level": "31",
+                     "keyint": str(gop), "min-keyint": str(gop), "scenecut": "0"}
+    codec.profile = "Baseline"
+    packets = []
+    for index in range(frames):
+        frame = draw_frame(first + index, width, height)
+        frame.pts = index
+        packets += [bytes(p) for p in codec.encode(frame)]
+    packets += [bytes(p) for p in codec.encode(None)]
+    return packets
+
+
+class LoopedPacketTrack(MediaStreamTrack):
+    """Sends pre-encoded packets in a loop at a steady rate: no encoding while streaming.
+
+    `sent_at[n]` is the wall-clock time frame n was handed to the sender, for latency.
+    """
+
+    kind = "video"
+
+    def __init__(self, packets: list[bytes], fps=30) -> None:
+        super().__init__()
+        self.packets, self.fps = packets, fps
+        self.start: float | None = None  # time.time() of frame 0
+        self.sent = 0
+
+    async def recv(self) -> av.Packet:
+        if self.start is None:
+            self.start = time.time()
+        due = self.start + self.sent / self.fps
+        await asyncio.sleep(max(0.0, due - time.time()))
+        packet = av.Packet(self.packets[self.sent % len(self.packets)])
+        packet.pts = self.sent * (VIDEO_CLOCK // self.fps)
+        packet.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        self.sent += 1
+        return packet

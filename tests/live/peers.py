@@ -8,6 +8,7 @@ import aiohttp
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
 
+from overlay.live_relay import is_keyframe, tap_receiver
 from tests.live.media import CountingVideoTrack, read_number
 
 SDP = "application/sdp"
@@ -55,6 +56,9 @@ async def publish(http, base: str, ch: str, key: str, codec="video/H264", first=
 class Viewer:
     peer: Peer
     frames: list[tuple[float, int, bool]] = field(default_factory=list)  # (time, number, key)
+    # (time, keyframe) of each encoded frame as it left the jitter buffer, before decoding:
+    # libvpx does not flag decoded VP8 keyframes, so this is how a test tells
+    received: list[tuple[float, bool]] = field(default_factory=list)
     audio_frames: int = 0
     tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -75,7 +79,15 @@ async def watch(http, base: str, ch: str) -> Viewer:
     viewer: Viewer | None = None
     tracks: list[MediaStreamTrack] = []
     pc.on("track", tracks.append)
-    viewer = Viewer(await negotiate(http, f"{base}/whep/{ch}", pc, None))
+    received: list[tuple[float, bool]] = []
+
+    def on_encoded(codec, data, timestamp):
+        received.append((time.monotonic(), is_keyframe(codec.mimeType.lower(), data)))
+
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind == "video":
+            tap_receiver(transceiver.receiver, on_encoded, decode=True)
+    viewer = Viewer(await negotiate(http, f"{base}/whep/{ch}", pc, None), received=received)
     for track in tracks:
         viewer.tasks.append(asyncio.ensure_future(_consume(viewer, track)))
     return viewer
