@@ -153,7 +153,7 @@ class FrameShaper:
         return EncodedFrame(payloads, self._last, key, len(data))
 
     def _h264(self, data: bytes) -> tuple[list[bytes], bool]:
-        nals = [n for n in H264Encoder._split_bitstream(data) if n]
+        nals = h264_nal_units(data)
         types_ = [n[0] & 0x1F for n in nals]
         for nal, nal_type in zip(nals, types_):
             if nal_type in (_NAL_SPS, _NAL_PPS):
@@ -164,10 +164,15 @@ class FrameShaper:
         return H264Encoder._packetize(nals), key
 
 
+def h264_nal_units(data: bytes) -> list[bytes]:
+    """The NAL units of an Annex B access unit, whatever its start codes."""
+    return [n for n in H264Encoder._split_bitstream(data) if n]
+
+
 def is_keyframe(mime: str, data: bytes) -> bool:
     """Does this reassembled frame let a decoder start? (audio frames always do)"""
     if mime == "video/h264":
-        return any(n and n[0] & 0x1F == _NAL_IDR for n in H264Encoder._split_bitstream(data))
+        return any(n[0] & 0x1F == _NAL_IDR for n in h264_nal_units(data))
     if mime == "video/vp8":
         return len(data) > 0 and not data[0] & 0x01  # P bit clear: key frame
     return True

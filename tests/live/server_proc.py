@@ -11,7 +11,9 @@ import aiortc.rtcrtpreceiver
 import aiortc.rtcrtpsender
 from aiohttp import web
 
-from overlay.live import LiveSettings, setup_live
+from prometheus_client import REGISTRY
+
+from overlay.live import LIVE_HUB, LiveSettings, setup_live
 
 CREATED = {"encoders": 0, "decoders": 0}
 
@@ -34,11 +36,25 @@ async def codecs_created(_request: web.Request) -> web.Response:
     return web.json_response(CREATED)
 
 
+async def relay_stats(request: web.Request) -> web.Response:
+    """What the relay handed to viewers' senders, to tell server limits from client limits."""
+    hub = request.app[LIVE_HUB]
+    tracks = [t for c in hub.channels.values() for f in c.fanouts.values() for t in f.viewers]
+    return web.json_response({
+        "bytes_forwarded": REGISTRY.get_sample_value(
+            "overlay_live_bytes_forwarded_total", {"channel": "demo"}) or 0,
+        "frames_dropped": sum(t.frames_dropped for t in tracks),
+        "keyframe_requests": REGISTRY.get_sample_value(
+            "overlay_live_keyframe_requests_total", {"channel": "demo"}) or 0,
+    })
+
+
 async def main(key: str, max_viewers: int) -> None:
     app = web.Application()
     setup_live(app, {"demo": LiveSettings(stream_key=key, max_viewers=max_viewers)},
                public_url="http://127.0.0.1")
     app.router.add_get("/_test/codecs", codecs_created)
+    app.router.add_get("/_test/stats", relay_stats)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
