@@ -16,6 +16,7 @@ from aiortc.codecs import H264Encoder
 from prometheus_client import REGISTRY
 
 from overlay import live_relay
+from overlay.live_fanout import KeyframeRequester
 from overlay.live import setup_live, LiveSettings
 from tests.live.conftest import KEY
 from tests.live.media import LoopedPacketTrack, encode_clip
@@ -93,6 +94,8 @@ async def test_whip_session_lifecycle(live):
     trickle = {"Content-Type": "application/trickle-ice-sdpfrag"}
     async with http.patch(url, data=frag, headers={**trickle, "If-Match": pub.etag}) as r:
         assert r.status == 204, await r.text()
+    async with http.patch(url, data="a=candidate:garbage\r\n", headers=trickle) as r:
+        assert await error_of(r, 400) == "invalid_candidate"
     async with http.patch(url, data=frag, headers={"Content-Type": SDP}) as r:
         assert await error_of(r, 415) == "unsupported_media_type"
     async with http.patch(url, data=frag, headers={**trickle, "If-Match": '"stale"'}) as r:
@@ -140,6 +143,7 @@ async def test_viewers_get_every_frame_and_a_late_viewer_starts_on_a_keyframe(li
     late = await watch(http, base, "demo")
     await asyncio.sleep(2.5)
     assert codec.split("/")[1] in pub.answer and hub.status("demo")["viewers"] == 2
+    assert hub.status("demo")["bitrate_kbps"] > 50  # sampled every 2 s while live
     for viewer in (early, late):
         assert viewer.frames, "no frame decoded"
         assert viewer.received[0][1], "the first frame the viewer got is not a keyframe"
@@ -165,6 +169,8 @@ async def test_whep_needs_a_live_publisher_and_a_free_slot(live):
     async with http.post(f"{base}/whep/small", data=GARBAGE, headers={"Content-Type": SDP}) as r:
         assert await error_of(r, 404) == "stream_offline"
     pub = await live_publisher(base, hub, http, ch="small")
+    async with http.post(f"{base}/whep/small", data=GARBAGE, headers={"Content-Type": SDP}) as r:
+        assert await error_of(r, 400) == "invalid_sdp"
     first = await watch(http, base, "small")
     with pytest.raises(AssertionError, match="503"):
         await watch(http, base, "small")
@@ -206,6 +212,25 @@ async def test_a_second_publisher_replaces_the_first_and_viewers_follow(live):
     await viewer.close()
     await first.pc.close()
     await second.pc.close()
+
+
+async def test_hub_close_ends_every_session_and_tells_listeners(live):
+    base, hub, http = live
+    seen = []
+    hub.on_change(lambda ch, status: seen.append((ch, status)))  # a plain function works too
+    pub = await live_publisher(base, hub, http)
+    viewer = await watch(http, base, "demo")
+    await until(lambda: viewer.frames, what="a frame")
+    assert ("demo", hub.status("demo")) in seen and hub.status("demo")["viewers"] == 1
+    await hub.close()
+    assert hub.status("demo") == {"live": False, "viewers": 0, "bitrate_kbps": None, "since": None}
+    assert seen[-1] == ("demo", hub.status("demo"))
+    assert metric("overlay_live_publishers") == 0 and metric("overlay_live_viewers") == 0
+    await until(lambda: pub.pc.connectionState == "closed" or pub.pc.connectionState == "failed"
+                or viewer.peer.pc.connectionState in ("closed", "failed"), timeout=10,
+                what="the clients to notice")
+    await viewer.close()
+    await pub.pc.close()
 
 
 async def test_server_forwards_without_transcoding(tmp_path):
@@ -275,3 +300,20 @@ def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def test_keyframe_requests_are_rate_limited_but_not_lost():
+    sent, counted = [], []
+    requester = KeyframeRequester(lambda: counted.append(1), interval=0.5)
+
+    async def send():
+        sent.append(time.monotonic())
+
+    requester.send = send
+    started = time.monotonic()
+    for _ in range(10):  # ten viewers' PLIs in a burst
+        requester.request()
+    await asyncio.sleep(0.7)
+    assert len(sent) == 2 == len(counted), "one now, one when the interval ends"
+    assert sent[0] - started < 0.1 and 0.45 < sent[1] - started < 0.65
+    requester.cancel()
