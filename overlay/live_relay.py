@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from aiortc import RTCRtpCodecCapability, RTCRtpReceiver, RTCRtpSender, sdp
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcpeerconnection import is_codec_compatible
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.utils import uint16_add
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,67 @@ class _EncodedTap(queue.Queue):
             super().put(item)
 
 
+class _FrameAssembler:
+    """Stands in for the receiver's JitterBuffer (same add() contract).
+
+    aiortc's buffer lets a frame go only when the next frame's first packet
+    arrives: one frame interval late (33 ms at 30 fps), and it rescans every
+    buffered packet on each arrival. This one lets a video frame go as soon as
+    its last packet (RTP marker bit) is in, looking at each packet once. An
+    audio packet is a whole Opus frame and goes at once; aiortc never NACKs
+    audio, so a gap there is not worth waiting for.
+    """
+
+    CAPACITY = 256  # packets a video gap may hold up before we give up on it
+    MAX_MISORDER = 100
+
+    def __init__(self, video: bool) -> None:
+        self._video = video
+        self._packets: dict[int, object] = {}
+        self._origin = self._scan = 0  # first packet of the next frame / next one to look at
+        self._started = False
+        self._resync = False  # after a loss: drop up to a frame end, never emit half a frame
+
+    def add(self, packet) -> tuple[bool, JitterFrame | None]:
+        seq = packet.sequence_number
+        if not self._started:  # media starts with a frame once the connection is up
+            self._origin = self._scan = seq
+            self._started = True
+        ahead = uint16_add(seq, -self._origin)
+        if not self._resync and ahead >= 0x8000:  # older than what already left
+            if 0x10000 - ahead < self.MAX_MISORDER:
+                return False, None  # a late duplicate or retransmission
+            return self._restart(), None  # the sequence jumped back: a new stream
+        if not self._video:
+            self._origin, self._resync = uint16_add(seq, 1), False
+            return False, JitterFrame(packet._data, packet.timestamp)
+        if self._resync:
+            if packet.marker:
+                self._origin = self._scan = uint16_add(seq, 1)
+                self._resync = False
+            return False, None
+        if ahead >= self.CAPACITY:
+            return self._restart(), None  # a loss that retransmission did not repair
+        self._packets[seq] = packet
+        return False, self._take_frame()
+
+    def _take_frame(self) -> JitterFrame | None:
+        while (packet := self._packets.get(self._scan)) is not None:
+            self._scan = uint16_add(self._scan, 1)
+            if packet.marker:
+                parts = [self._packets.pop(uint16_add(self._origin, i))
+                         for i in range(uint16_add(self._scan, -self._origin))]
+                self._origin = self._scan
+                return JitterFrame(b"".join(p._data for p in parts), parts[0].timestamp)
+        return None
+
+    def _restart(self) -> bool:
+        """Start again at the next whole frame; True: the receiver sends a PLI."""
+        self._packets.clear()
+        self._resync = True
+        return self._video
+
+
 def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback, decode: bool = False) -> None:
     """Route the receiver's reassembled frames to on_frame (called on the event loop).
 
@@ -73,6 +136,8 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback, decode: bool
     bench viewers) lets frames through to it as well. Must run before the
     connection starts, because the decoder thread captures the queue then.
     """
+    video = receiver._RTCRtpReceiver__kind == "video"
+    receiver._RTCRtpReceiver__jitter_buffer = _FrameAssembler(video)
     receiver._RTCRtpReceiver__decoder_queue = _EncodedTap(on_frame, decode)
 
 
@@ -227,8 +292,12 @@ def check_aiortc_internals() -> None:
          "RTCRtpReceiver._handle_rtp_packet no longer puts (codec, frame) on __decoder_queue"),
         (_calls(rx.receive, "self.__decoder_queue,"),
          "RTCRtpReceiver.receive no longer hands __decoder_queue to the decoder thread"),
-        (_calls(rx.__init__, "self.__jitter_buffer = JitterBuffer(capacity=512, is_video=True)"),
-         "RTCRtpReceiver's video jitter buffer changed"),
+        (_uses(rx.__init__, "_RTCRtpReceiver__jitter_buffer", "_RTCRtpReceiver__kind"),
+         "RTCRtpReceiver.__jitter_buffer or __kind is gone"),
+        (_calls(rx._handle_rtp_packet, "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)"),
+         "RTCRtpReceiver no longer takes (pli_flag, frame) from __jitter_buffer.add(packet)"),
+        (_calls(rx._handle_rtp_packet, "packet._data = depayload(codec, packet.payload)"),
+         "RTCRtpReceiver no longer leaves the depayloaded data in packet._data"),
         (inspect.iscoroutinefunction(getattr(rx, "_send_rtcp_pli", None)),
          "RTCRtpReceiver._send_rtcp_pli is gone"),
         (_uses(tx.__init__, "_RTCRtpSender__encoder"), "RTCRtpSender.__encoder is gone"),

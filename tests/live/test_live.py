@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection
 from aiortc.codecs import H264Encoder
+from aiortc.rtp import RtpPacket
 from prometheus_client import REGISTRY
 
 from overlay import live_relay
@@ -317,3 +318,34 @@ async def test_keyframe_requests_are_rate_limited_but_not_lost():
     assert len(sent) == 2 == len(counted), "one now, one when the interval ends"
     assert sent[0] - started < 0.1 and 0.45 < sent[1] - started < 0.65
     requester.cancel()
+
+
+def _rtp(seq: int, ts: int, marker: bool, data: bytes):
+    packet = RtpPacket(payload_type=96, marker=int(marker), sequence_number=seq % 65536, timestamp=ts)
+    packet._data = data  # what aiortc's receiver leaves on a packet after depayloading
+    return packet
+
+
+def test_frame_assembler_emits_on_marker_and_recovers_from_loss():
+    assembler = live_relay._FrameAssembler(video=True)
+    add = assembler.add
+    # in order, across the sequence number wrap: out at the marker, not one frame later
+    assert add(_rtp(65534, 0, False, b"a")) == (False, None)
+    pli, frame = add(_rtp(65535, 0, True, b"b"))
+    assert not pli and (frame.data, frame.timestamp) == (b"ab", 0)
+    # reordered packets are waited for, then the frame leaves whole
+    assert add(_rtp(65537, 3000, True, b"d")) == (False, None)
+    assert add(_rtp(65536, 3000, False, b"c"))[1].data == b"cd"
+    assert add(_rtp(65536, 3000, False, b"c")) == (False, None)  # late duplicate
+    # a hole that is never repaired: give up, ask for a keyframe, skip to a whole frame
+    add(_rtp(65539, 6000, True, b"lost-before-me"))
+    pli, frame = add(_rtp(65538 + live_relay._FrameAssembler.CAPACITY, 9000, False, b"x"))
+    assert pli and frame is None
+    assert add(_rtp(65539 + live_relay._FrameAssembler.CAPACITY, 9000, True, b"y")) == (False, None)
+    frame = add(_rtp(65540 + live_relay._FrameAssembler.CAPACITY, 12000, True, b"z"))[1]
+    assert frame.data == b"z"
+
+    audio = live_relay._FrameAssembler(video=False)
+    assert audio.add(_rtp(10, 0, False, b"o1"))[1].data == b"o1"
+    assert audio.add(_rtp(12, 1920, False, b"o3"))[1].data == b"o3"  # no wait for 11
+    assert audio.add(_rtp(11, 960, False, b"o2")) == (False, None)  # too late to play
