@@ -48,6 +48,8 @@ def frame_key(data: bytes) -> int:
 # -- client processes --------------------------------------------------------
 def client_main(base: str, count: int, clip: list[bytes], conn) -> None:
     os.sched_setaffinity(0, {CLIENT_CORE})
+    # the publisher shares this core: when clients fall behind, it must not
+    os.nice(10)
     asyncio.run(_client(base, count, {frame_key(p): i for i, p in enumerate(clip)}, conn))
 
 
@@ -202,6 +204,7 @@ def report(args, results, t0, server_cores, mbps, connected, stats) -> None:
     print(f"probe viewers decoded fps: {', '.join(f'{f:.1f}' for f in probe_fps)}")
     print(f"server CPU: {server_cores:.2f} cores")
     sent = stats["bytes_forwarded"] * 8 / args.seconds / max(connected, 1) / 1e6
+    print(f"server input: {stats['frames_in'] / args.seconds:.1f} fps from the publisher")
     print(f"server output: {sent:.2f} Mbit/s per viewer handed to senders (stream {mbps:.2f}); "
           f"{stats['frames_dropped']:.0f} frames dropped for lagging viewers, "
           f"{stats['keyframe_requests']:.0f} keyframe requests in the window")

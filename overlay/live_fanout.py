@@ -125,6 +125,7 @@ class Fanout:
         self._keyframes = keyframes
         self._shaper = FrameShaper(kind)
         self.bytes_in = 0
+        self.frames_in = 0
 
     def add_viewer(self) -> ViewerTrack:
         track = ViewerTrack(self.kind)
@@ -140,6 +141,7 @@ class Fanout:
     def on_frame(self, source: object, codec: RTCRtpCodecParameters, data: bytes, ts: int) -> None:
         """Called by the tap on the event loop for every reassembled frame."""
         self.bytes_in += len(data)
+        self.frames_in += 1
         # shaped even with nobody watching, to keep parameter sets and timestamps
         frame = self._shaper.shape(source, codec.mimeType.lower(), data, ts)
         lagging = False

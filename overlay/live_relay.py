@@ -50,22 +50,31 @@ class EncodedFrame:
 class _EncodedTap(queue.Queue):
     """Stands in for the receiver's decoder queue: frames go to us, not to a decoder."""
 
-    def __init__(self, on_frame: FrameCallback, decode: bool) -> None:
+    def __init__(self, on_frame: FrameCallback, decode: bool, assembler, mapper) -> None:
         super().__init__()
-        self._on_frame = on_frame
-        self._decode = decode
+        self._on_frame, self._decode = on_frame, decode
+        self._assembler, self._mapper = assembler, mapper
 
     def put(self, item, block=True, timeout=None) -> None:
         if item is None:  # the receiver is stopping: let the idle decoder thread end
             super().put(None)
             return
         codec, frame = item
+        while frame is not None:
+            self._forward(codec, frame)
+            # the receiver takes one frame per packet; after a repaired hole
+            # several are complete at once, and they should not wait
+            frame = self._assembler.take_frame()
+            if frame is not None:
+                frame.timestamp = self._mapper.map(frame.timestamp)
+
+    def _forward(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
         try:
             self._on_frame(codec, frame.data, frame.timestamp)
         except Exception:  # a relay bug must not kill the publisher's receive path
             log.exception("live relay dropped a frame")
         if self._decode:
-            super().put(item)
+            super().put((codec, frame))
 
 
 class _FrameAssembler:
@@ -79,40 +88,42 @@ class _FrameAssembler:
     audio, so a gap there is not worth waiting for.
     """
 
-    CAPACITY = 256  # packets a video gap may hold up before we give up on it
-    MAX_MISORDER = 100
+    # aiortc senders keep 128 packets for retransmission: a hole older than
+    # that will not be repaired, so stop holding later frames back for it
+    CAPACITY = 128
+    MAX_LATE = 50  # this many late packets in a row: the sequence restarted
 
     def __init__(self, video: bool) -> None:
         self._video = video
         self._packets: dict[int, object] = {}
         self._origin = self._scan = 0  # first packet of the next frame / next one to look at
         self._started = False
-        self._resync = False  # after a loss: drop up to a frame end, never emit half a frame
+        self._late = 0
+        self.frames_skipped = 0
 
     def add(self, packet) -> tuple[bool, JitterFrame | None]:
         seq = packet.sequence_number
         if not self._started:  # media starts with a frame once the connection is up
             self._origin = self._scan = seq
             self._started = True
-        ahead = uint16_add(seq, -self._origin)
-        if not self._resync and ahead >= 0x8000:  # older than what already left
-            if 0x10000 - ahead < self.MAX_MISORDER:
-                return False, None  # a late duplicate or retransmission
-            return self._restart(), None  # the sequence jumped back: a new stream
+        if uint16_add(seq, -self._origin) >= 0x8000:  # older than what already left
+            self._late += 1
+            if self._late < self.MAX_LATE:
+                return False, None
+            self._packets.clear()
+            self._origin = self._scan = seq
+        self._late = 0
         if not self._video:
-            self._origin, self._resync = uint16_add(seq, 1), False
+            self._origin = uint16_add(seq, 1)
             return False, JitterFrame(packet._data, packet.timestamp)
-        if self._resync:
-            if packet.marker:
-                self._origin = self._scan = uint16_add(seq, 1)
-                self._resync = False
-            return False, None
-        if ahead >= self.CAPACITY:
-            return self._restart(), None  # a loss that retransmission did not repair
         self._packets[seq] = packet
-        return False, self._take_frame()
+        # self._scan is the first packet not in yet: a hole if newer ones are
+        # (measured from it, not from the frame start: a keyframe can be long)
+        waited = uint16_add(seq, -self._scan)
+        pli = self.CAPACITY <= waited < 0x8000 and self._skip_broken_frame(seq)
+        return pli, self.take_frame()
 
-    def _take_frame(self) -> JitterFrame | None:
+    def take_frame(self) -> JitterFrame | None:
         while (packet := self._packets.get(self._scan)) is not None:
             self._scan = uint16_add(self._scan, 1)
             if packet.marker:
@@ -122,11 +133,18 @@ class _FrameAssembler:
                 return JitterFrame(b"".join(p._data for p in parts), parts[0].timestamp)
         return None
 
-    def _restart(self) -> bool:
-        """Start again at the next whole frame; True: the receiver sends a PLI."""
-        self._packets.clear()
-        self._resync = True
-        return self._video
+    def _skip_broken_frame(self, newest: int) -> bool:
+        """Drop the frame with the hole, up to its end (the next marker); True: send a PLI."""
+        seq = self._scan
+        while seq != newest and not getattr(self._packets.get(seq), "marker", 0):
+            seq = uint16_add(seq, 1)
+        end = uint16_add(seq, 1)
+        while self._origin != end:
+            self._packets.pop(self._origin, None)
+            self._origin = uint16_add(self._origin, 1)
+        self._scan = self._origin
+        self.frames_skipped += 1
+        return True
 
 
 def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback, decode: bool = False) -> None:
@@ -136,9 +154,10 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback, decode: bool
     bench viewers) lets frames through to it as well. Must run before the
     connection starts, because the decoder thread captures the queue then.
     """
-    video = receiver._RTCRtpReceiver__kind == "video"
-    receiver._RTCRtpReceiver__jitter_buffer = _FrameAssembler(video)
-    receiver._RTCRtpReceiver__decoder_queue = _EncodedTap(on_frame, decode)
+    assembler = _FrameAssembler(receiver._RTCRtpReceiver__kind == "video")
+    mapper = receiver._RTCRtpReceiver__timestamp_mapper
+    receiver._RTCRtpReceiver__jitter_buffer = assembler
+    receiver._RTCRtpReceiver__decoder_queue = _EncodedTap(on_frame, decode, assembler, mapper)
 
 
 async def request_keyframe(receiver: RTCRtpReceiver) -> None:
@@ -292,8 +311,11 @@ def check_aiortc_internals() -> None:
          "RTCRtpReceiver._handle_rtp_packet no longer puts (codec, frame) on __decoder_queue"),
         (_calls(rx.receive, "self.__decoder_queue,"),
          "RTCRtpReceiver.receive no longer hands __decoder_queue to the decoder thread"),
-        (_uses(rx.__init__, "_RTCRtpReceiver__jitter_buffer", "_RTCRtpReceiver__kind"),
-         "RTCRtpReceiver.__jitter_buffer or __kind is gone"),
+        (_uses(rx.__init__, "_RTCRtpReceiver__jitter_buffer", "_RTCRtpReceiver__kind",
+               "_RTCRtpReceiver__timestamp_mapper"),
+         "RTCRtpReceiver.__jitter_buffer, __kind or __timestamp_mapper is gone"),
+        (_calls(rx._handle_rtp_packet, "self.__timestamp_mapper.map("),
+         "RTCRtpReceiver no longer maps frame timestamps with __timestamp_mapper"),
         (_calls(rx._handle_rtp_packet, "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)"),
          "RTCRtpReceiver no longer takes (pli_flag, frame) from __jitter_buffer.add(packet)"),
         (_calls(rx._handle_rtp_packet, "packet._data = depayload(codec, packet.payload)"),

@@ -44,6 +44,7 @@ async def relay_stats(request: web.Request) -> web.Response:
         "bytes_forwarded": REGISTRY.get_sample_value(
             "overlay_live_bytes_forwarded_total", {"channel": "demo"}) or 0,
         "frames_dropped": sum(t.frames_dropped for t in tracks),
+        "frames_in": hub.channels["demo"].fanouts["video"].frames_in,
         "keyframe_requests": REGISTRY.get_sample_value(
             "overlay_live_keyframe_requests_total", {"channel": "demo"}) or 0,
     })

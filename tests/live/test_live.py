@@ -337,13 +337,25 @@ def test_frame_assembler_emits_on_marker_and_recovers_from_loss():
     assert add(_rtp(65537, 3000, True, b"d")) == (False, None)
     assert add(_rtp(65536, 3000, False, b"c"))[1].data == b"cd"
     assert add(_rtp(65536, 3000, False, b"c")) == (False, None)  # late duplicate
-    # a hole that is never repaired: give up, ask for a keyframe, skip to a whole frame
-    add(_rtp(65539, 6000, True, b"lost-before-me"))
-    pli, frame = add(_rtp(65538 + live_relay._FrameAssembler.CAPACITY, 9000, False, b"x"))
-    assert pli and frame is None
-    assert add(_rtp(65539 + live_relay._FrameAssembler.CAPACITY, 9000, True, b"y")) == (False, None)
-    frame = add(_rtp(65540 + live_relay._FrameAssembler.CAPACITY, 12000, True, b"z"))[1]
-    assert frame.data == b"z"
+    # a hole never repaired (65538): only its frame is dropped, with a PLI
+    add(_rtp(65539, 6000, True, b"rest of a broken frame"))
+    seq, ts = 65540, 9000
+    while True:
+        pli, frame = add(_rtp(seq, ts, True, b"f%d" % ts))
+        if pli:
+            break
+        assert frame is None, "a frame overtook the hole"
+        seq, ts = seq + 1, ts + 3000
+    assert seq - 65538 == live_relay._FrameAssembler.CAPACITY
+    assert frame.data == b"f9000", "the first whole frame after the hole comes next"
+    backlog = []
+    while (frame := assembler.take_frame()) is not None:  # what the tap drains at once
+        backlog.append(frame.data)
+    assert backlog[0] == b"f12000" and backlog[-1] == b"f%d" % ts and len(backlog) == seq - 65540
+    assert assembler.frames_skipped == 1
+    # a keyframe longer than CAPACITY packets has no hole and is not cut
+    long_frame = [_rtp(seq + 1 + i, 1 << 20, i == 299, b"k") for i in range(300)]
+    assert [assembler.add(p) for p in long_frame][-1][1].data == b"k" * 300
 
     audio = live_relay._FrameAssembler(video=False)
     assert audio.add(_rtp(10, 0, False, b"o1"))[1].data == b"o1"
