@@ -35,6 +35,7 @@ from aiortc.mediastreams import MediaStreamError  # noqa: E402
 from overlay.live_relay import h264_nal_units, tap_receiver  # noqa: E402
 from tests.live.media import LoopedPacketTrack, encode_clip, read_number  # noqa: E402
 from tests.live.peers import codec_preferences, negotiate  # noqa: E402
+from tests.live.procstat import cpu_seconds, udp_drops  # noqa: E402
 
 KEY = "bench-key"
 FPS, LOOP, GOP = 30, 120, 60  # a 4 s loop with a keyframe every 2 s
@@ -67,10 +68,10 @@ async def _client(base: str, count: int, keys: dict[int, int], conn) -> None:
         conn.send(("ready", len(viewers), errors[:3]))
         start, end = conn.recv()
         await asyncio.sleep(max(0.0, start - time.time()))
-        cpu0 = time.process_time()
+        cpu0, drops0 = time.process_time(), udp_drops(os.getpid())
         await asyncio.sleep(max(0.0, end - time.time()))
         cpu = (time.process_time() - cpu0) / (end - start)
-        conn.send({"cpu": cpu, "viewers": [
+        conn.send({"cpu": cpu, "udp_drops": udp_drops(os.getpid()) - drops0, "viewers": [
             {"arrivals": [a for a in v["arrivals"] if start <= a[0] < end],
              "decoded": [d for d in v["decoded"] if start <= d[0] < end]}
             for v in viewers]})
@@ -115,11 +116,6 @@ def latency(t0: float, samples: list[tuple[float, int]]) -> list[float]:
         out.append(when - (t0 + g / FPS))
     return out
 
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -177,7 +173,8 @@ async def _bench(args, base: str, server_pid: int, clip: list[bytes], mbps: floa
         cpu0, stats0 = cpu_seconds(server_pid), await _stats(http, base)
         await asyncio.sleep(max(0.0, end - time.time()))
         server_cores = (cpu_seconds(server_pid) - cpu0) / (end - start)
-        stats = {k: v - stats0[k] for k, v in (await _stats(http, base)).items()}
+        stats = await _stats(http, base)
+        stats.update({k: stats[k] - v for k, v in stats0.items() if not isinstance(v, list)})
         results = [await asyncio.to_thread(p.recv) for p in pipes]
         for proc in procs:
             await asyncio.to_thread(proc.join, 30)
@@ -204,13 +201,18 @@ def report(args, results, t0, server_cores, mbps, connected, stats) -> None:
     print(f"probe viewers decoded fps: {', '.join(f'{f:.1f}' for f in probe_fps)}")
     print(f"server CPU: {server_cores:.2f} cores")
     sent = stats["bytes_forwarded"] * 8 / args.seconds / max(connected, 1) / 1e6
-    print(f"server input: {stats['frames_in'] / args.seconds:.1f} fps from the publisher")
+    print(f"server input: {stats['frames_in'] / args.seconds:.1f} fps from the publisher; relay delay "
+          f"(publisher frame complete -> taken by a viewer's sender) per viewer since joining: "
+          f"mean of means {ms(statistics.fmean(stats['relay_delay_mean']))}, "
+          f"worst {ms(max(stats['relay_delay_max']))}")
     print(f"server output: {sent:.2f} Mbit/s per viewer handed to senders (stream {mbps:.2f}); "
           f"{stats['frames_dropped']:.0f} frames dropped for lagging viewers, "
-          f"{stats['keyframe_requests']:.0f} keyframe requests in the window")
+          f"{stats['keyframe_requests']:.0f} keyframe requests, "
+          f"{stats['udp_drops']:.0f} UDP packets dropped by full server socket buffers in the window")
     client_cpu = [r["cpu"] for r in results]
     print(f"client CPU: {', '.join(f'{c:.2f}' for c in client_cpu)} cores per process "
-          f"(total {sum(client_cpu):.2f}, all on one core)")
+          f"(total {sum(client_cpu):.2f}, all on one core); "
+          f"{sum(r['udp_drops'] for r in results)} UDP packets dropped by full client socket buffers")
     print(f"arrival latency (all viewers): median {ms(pct(arrival, .5))} p95 {ms(pct(arrival, .95))}")
     print(f"glass-to-glass (probe viewers, decoded): median {ms(pct(glass, .5))} p95 {ms(pct(glass, .95))}")
     print(f"targets: every viewer >= 29 fps: {'met' if fps and min(fps) >= 29 else 'MISSED'}; "

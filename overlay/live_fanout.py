@@ -6,6 +6,7 @@ ViewerTrack.recv() into a sender that live_relay has set up to forward them.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -30,6 +31,8 @@ class ViewerTrack(MediaStreamTrack):
         # a video decoder can only start on a keyframe; audio frames stand alone
         self.needs_keyframe = kind == "video"
         self.frames_dropped = 0
+        self.delay_total = self.delay_max = 0.0  # publisher receiver -> this viewer's sender
+        self.frames_sent = 0
 
     def offer(self, frame: EncodedFrame) -> bool:
         """Queue a frame; True if this viewer now needs a keyframe from upstream."""
@@ -55,6 +58,10 @@ class ViewerTrack(MediaStreamTrack):
         frame = await self._queue.get()
         if frame is None:
             raise MediaStreamError
+        delay = time.monotonic() - frame.received
+        self.delay_total += delay
+        self.delay_max = max(self.delay_max, delay)
+        self.frames_sent += 1
         return frame
 
     def stop(self) -> None:

@@ -130,6 +130,7 @@ class LiveHub:
             if media.kind == "video":
                 video_receiver = transceiver.receiver
         await self._negotiate(session, offer_sdp, offer)
+        live_relay.enlarge_receive_buffers(session.pc)
         old, c.publisher = c.publisher, session
         if c.codecs != codecs:
             # viewers negotiated the old codecs and cannot switch mid-connection

@@ -17,10 +17,13 @@ broke; setup_live calls it at start-up and the tests call it too.
 import inspect
 import logging
 import queue
+import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiortc import RTCRtpCodecCapability, RTCRtpReceiver, RTCRtpSender, sdp
+from aioice import Connection
+from aiortc import RTCIceGatherer, RTCPeerConnection, RTCRtpCodecCapability, RTCRtpReceiver, RTCRtpSender, sdp
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.jitterbuffer import JitterFrame
@@ -45,6 +48,7 @@ class EncodedFrame:
     timestamp: int  # codec clock units, continuous across publisher changes
     keyframe: bool
     size: int
+    received: float = 0.0  # time.monotonic() when it left the publisher's receiver
 
 
 class _EncodedTap(queue.Queue):
@@ -160,6 +164,21 @@ def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback, decode: bool
     receiver._RTCRtpReceiver__decoder_queue = _EncodedTap(on_frame, decode, assembler, mapper)
 
 
+def enlarge_receive_buffers(pc: RTCPeerConnection, size: int = 4 << 20) -> None:
+    """Room for the publisher's keyframe bursts while the loop is busy sending.
+
+    Sending one keyframe to every viewer keeps the event loop away from the
+    publisher's socket for a while; a full default buffer (~200 KB) then drops
+    the packets every viewer needs. The kernel caps this at net.core.rmem_max.
+    """
+    gatherers = {t.receiver.transport.transport.iceGatherer for t in pc.getTransceivers()}
+    for gatherer in gatherers:
+        for protocol in gatherer._connection._protocols:
+            sock = protocol.transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
 async def request_keyframe(receiver: RTCRtpReceiver) -> None:
     """Send a PLI for every media SSRC the publisher is sending us (not its RTX)."""
     rtx = receiver._RTCRtpReceiver__rtx_ssrc
@@ -234,7 +253,7 @@ class FrameShaper:
             self._picture_id = (self._picture_id + 1) % (1 << 15)
         else:
             payloads, key = [data], True
-        return EncodedFrame(payloads, self._last, key, len(data))
+        return EncodedFrame(payloads, self._last, key, len(data), time.monotonic())
 
     def _h264(self, data: bytes) -> tuple[list[bytes], bool]:
         nals = h264_nal_units(data)
@@ -333,6 +352,8 @@ def check_aiortc_internals() -> None:
          and callable(getattr(H264Encoder, "_packetize", None)),
          "H264Encoder._split_bitstream/_packetize are gone"),
         (callable(getattr(Vp8Encoder, "_packetize", None)), "Vp8Encoder._packetize is gone"),
+        (_uses(RTCIceGatherer.__init__, "_connection") and _uses(Connection.__init__, "_protocols"),
+         "RTCIceGatherer._connection or aioice Connection._protocols is gone"),
     ]
     broken = [message for ok, message in checks if not ok]
     if broken:

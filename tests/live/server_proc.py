@@ -5,6 +5,7 @@ create neither encoders nor decoders. Prints the port, then serves until killed.
 """
 
 import asyncio
+import os
 import sys
 
 import aiortc.rtcrtpreceiver
@@ -14,6 +15,7 @@ from aiohttp import web
 from prometheus_client import REGISTRY
 
 from overlay.live import LIVE_HUB, LiveSettings, setup_live
+from tests.live.procstat import udp_drops
 
 CREATED = {"encoders": 0, "decoders": 0}
 
@@ -44,7 +46,11 @@ async def relay_stats(request: web.Request) -> web.Response:
         "bytes_forwarded": REGISTRY.get_sample_value(
             "overlay_live_bytes_forwarded_total", {"channel": "demo"}) or 0,
         "frames_dropped": sum(t.frames_dropped for t in tracks),
+        "udp_drops": udp_drops(os.getpid()),
         "frames_in": hub.channels["demo"].fanouts["video"].frames_in,
+        # per viewer, since it joined: mean and worst wait in the relay
+        "relay_delay_mean": [t.delay_total / max(t.frames_sent, 1) for t in tracks],
+        "relay_delay_max": [t.delay_max for t in tracks],
         "keyframe_requests": REGISTRY.get_sample_value(
             "overlay_live_keyframe_requests_total", {"channel": "demo"}) or 0,
     })

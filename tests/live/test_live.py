@@ -20,6 +20,7 @@ from overlay import live_relay
 from overlay.live_fanout import KeyframeRequester
 from overlay.live import setup_live, LiveSettings
 from tests.live.conftest import KEY
+from tests.live.procstat import cpu_seconds
 from tests.live.media import LoopedPacketTrack, encode_clip
 from tests.live.peers import SDP, codec_preferences, negotiate, publish, watch
 
@@ -251,10 +252,10 @@ async def test_server_forwards_without_transcoding(tmp_path):
             # the looped clip cannot answer a PLI: viewers wait for its next keyframe
             await until(lambda: all(v.frames for v in viewers), what="first frames")
             await asyncio.sleep(0.5)
-            cpu_before, t_before = _cpu_seconds(server.pid), time.monotonic()
+            cpu_before, t_before = cpu_seconds(server.pid), time.monotonic()
             frames_before = [len(v.frames) for v in viewers]
             await asyncio.sleep(3.0)
-            server_cores = (_cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - t_before)
+            server_cores = (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - t_before)
             fps = [(len(v.frames) - b) / 3.0 for v, b in zip(viewers, frames_before)]
             async with http.get(f"{base}/_test/codecs") as r:
                 created = await r.json()
@@ -296,11 +297,6 @@ async def _watch_when_live(http, base):
                 raise
             await asyncio.sleep(0.1)
 
-
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def test_keyframe_requests_are_rate_limited_but_not_lost():
