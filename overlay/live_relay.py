@@ -3,7 +3,8 @@
 Receiving: RTCRtpReceiver reassembles RTP packets into whole encoded frames in
 its jitter buffer, then hands them to a decoder thread through a queue.Queue.
 We swap that queue for one that gives the frames to us, so the decoder thread
-idles and nothing is decoded.
+idles and nothing is decoded; and we swap the jitter buffer for one that lets
+a frame go at its last packet rather than one frame interval later.
 
 Sending: RTCRtpSender asks its track for a frame and passes anything that is
 not an av.Frame to ``encoder.pack()``. We install our own "encoder" whose
@@ -11,7 +12,9 @@ pack() returns payloads packetised once for all viewers, so nothing is encoded
 and no encoder object is ever created.
 
 check_aiortc_internals() verifies every assumption above and says which one
-broke; setup_live calls it at start-up and the tests call it too.
+broke; setup_live calls it at start-up and the tests call it too. Keeping all
+of this in one file (longer than our usual modules) is the point: an aiortc
+upgrade is reviewed here and nowhere else.
 """
 
 import inspect
@@ -23,7 +26,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aioice import Connection
-from aiortc import RTCIceGatherer, RTCPeerConnection, RTCRtpCodecCapability, RTCRtpReceiver, RTCRtpSender, sdp
+from aiortc import (
+    RTCIceGatherer,
+    RTCPeerConnection,
+    RTCRtpCodecCapability,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    sdp,
+)
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.jitterbuffer import JitterFrame

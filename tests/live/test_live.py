@@ -2,7 +2,6 @@
 
 import asyncio
 import fractions
-import os
 import subprocess
 import sys
 import time
