@@ -2,9 +2,12 @@
 
     python bench/live_bench.py [--viewers 100] [--clients 4] [--seconds 10]
 
-The server runs alone on core 0; the publisher (this process) and the client
-processes share core 1. The publisher loops a clip encoded once in advance,
-so it spends no CPU on encoding. Each frame's loop index is drawn into its
+The server runs alone on core 0; the publisher (this process) and the viewer
+processes share core 1, the viewers at nice 10 so that the publisher keeps
+its schedule when they saturate the core. (On core 0 beside the server it did
+worse: the server's ingest then lost packets.) The publisher loops a clip
+encoded once in advance, so it spends no CPU on encoding. Server CPU is read
+for the server process alone, from /proc. Each frame's loop index is drawn into its
 pixels; frames are sent at t0 + g/30, so a viewer that knows the index knows
 when the frame left the publisher.
 
@@ -49,8 +52,7 @@ def frame_key(data: bytes) -> int:
 # -- client processes --------------------------------------------------------
 def client_main(base: str, count: int, clip: list[bytes], conn) -> None:
     os.sched_setaffinity(0, {CLIENT_CORE})
-    # the publisher shares this core: when clients fall behind, it must not
-    os.nice(10)
+    os.nice(10)  # the publisher shares this core and must not fall behind
     asyncio.run(_client(base, count, {frame_key(p): i for i, p in enumerate(clip)}, conn))
 
 
@@ -170,10 +172,11 @@ async def _bench(args, base: str, server_pid: int, clip: list[bytes], mbps: floa
         for p in pipes:
             p.send((start, end))
         await asyncio.sleep(max(0.0, start - time.time()))
-        cpu0, stats0 = cpu_seconds(server_pid), await _stats(http, base)
+        cpu0, stats0, sent0 = cpu_seconds(server_pid), await _stats(http, base), track.sent
         await asyncio.sleep(max(0.0, end - time.time()))
         server_cores = (cpu_seconds(server_pid) - cpu0) / (end - start)
         stats = await _stats(http, base)
+        stats["publisher_sent"] = track.sent - sent0
         stats.update({k: stats[k] - v for k, v in stats0.items() if not isinstance(v, list)})
         results = [await asyncio.to_thread(p.recv) for p in pipes]
         for proc in procs:
@@ -201,14 +204,16 @@ def report(args, results, t0, server_cores, mbps, connected, stats) -> None:
     print(f"probe viewers decoded fps: {', '.join(f'{f:.1f}' for f in probe_fps)}")
     print(f"server CPU: {server_cores:.2f} cores")
     sent = stats["bytes_forwarded"] * 8 / args.seconds / max(connected, 1) / 1e6
-    print(f"server input: {stats['frames_in'] / args.seconds:.1f} fps from the publisher; relay delay "
+    print(f"publisher sent {stats['publisher_sent'] / args.seconds:.1f} fps; "
+          f"server input: {stats['frames_in'] / args.seconds:.1f} fps from the publisher; relay delay "
           f"(publisher frame complete -> taken by a viewer's sender) per viewer since joining: "
           f"mean of means {ms(statistics.fmean(stats['relay_delay_mean']))}, "
           f"worst {ms(max(stats['relay_delay_max']))}")
     print(f"server output: {sent:.2f} Mbit/s per viewer handed to senders (stream {mbps:.2f}); "
           f"{stats['frames_dropped']:.0f} frames dropped for lagging viewers, "
           f"{stats['keyframe_requests']:.0f} keyframe requests, "
-          f"{stats['udp_drops']:.0f} UDP packets dropped by full server socket buffers in the window")
+          f"{stats['udp_drops']:.0f} UDP packets dropped by full server socket buffers in the window "
+          f"({stats['publisher_udp_drops']:.0f} of them from the publisher)")
     client_cpu = [r["cpu"] for r in results]
     print(f"client CPU: {', '.join(f'{c:.2f}' for c in client_cpu)} cores per process "
           f"(total {sum(client_cpu):.2f}, all on one core); "

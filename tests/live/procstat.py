@@ -12,6 +12,11 @@ def cpu_seconds(pid: int) -> float:
 
 def udp_drops(pid: int) -> int:
     """Datagrams dropped because the process's UDP sockets' receive buffers were full."""
+    return sum(udp_drops_by_port(pid).values())
+
+
+def udp_drops_by_port(pid: int) -> dict[int, int]:
+    """Drops per local UDP port of the process."""
     inodes = set()
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
@@ -20,11 +25,12 @@ def udp_drops(pid: int) -> int:
             continue  # closed meanwhile
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
-    drops = 0
+    drops: dict[int, int] = {}
     for table in ("/proc/net/udp", "/proc/net/udp6"):
         with open(table) as f:
             for line in f.readlines()[1:]:
                 fields = line.split()
                 if fields[9] in inodes:
-                    drops += int(fields[-1])
+                    port = int(fields[1].rpartition(":")[2], 16)
+                    drops[port] = drops.get(port, 0) + int(fields[-1])
     return drops

@@ -15,7 +15,7 @@ from aiohttp import web
 from prometheus_client import REGISTRY
 
 from overlay.live import LIVE_HUB, LiveSettings, setup_live
-from tests.live.procstat import udp_drops
+from tests.live.procstat import udp_drops, udp_drops_by_port
 
 CREATED = {"encoders": 0, "decoders": 0}
 
@@ -38,6 +38,15 @@ async def codecs_created(_request: web.Request) -> web.Response:
     return web.json_response(CREATED)
 
 
+def _publisher_drops(hub) -> int:
+    publisher = hub.channels["demo"].publisher
+    if publisher is None:
+        return 0
+    ports = {c.port for t in publisher.pc.getTransceivers()
+             for c in t.receiver.transport.transport.iceGatherer.getLocalCandidates()}
+    return sum(n for port, n in udp_drops_by_port(os.getpid()).items() if port in ports)
+
+
 async def relay_stats(request: web.Request) -> web.Response:
     """What the relay handed to viewers' senders, to tell server limits from client limits."""
     hub = request.app[LIVE_HUB]
@@ -47,6 +56,7 @@ async def relay_stats(request: web.Request) -> web.Response:
             "overlay_live_bytes_forwarded_total", {"channel": "demo"}) or 0,
         "frames_dropped": sum(t.frames_dropped for t in tracks),
         "udp_drops": udp_drops(os.getpid()),
+        "publisher_udp_drops": _publisher_drops(hub),
         "frames_in": hub.channels["demo"].fanouts["video"].frames_in,
         # per viewer, since it joined: mean and worst wait in the relay
         "relay_delay_mean": [t.delay_total / max(t.frames_sent, 1) for t in tracks],
