@@ -1,0 +1,385 @@
+"""The only module that reaches into aiortc internals (aiortc is pinned to 1.16.0).
+
+Receiving: RTCRtpReceiver reassembles RTP packets into whole encoded frames in
+its jitter buffer, then hands them to a decoder thread through a queue.Queue.
+We swap that queue for one that gives the frames to us, so the decoder thread
+idles and nothing is decoded; and we swap the jitter buffer for one that lets
+a frame go at its last packet rather than one frame interval later.
+
+Sending: RTCRtpSender asks its track for a frame and passes anything that is
+not an av.Frame to ``encoder.pack()``. We install our own "encoder" whose
+pack() returns payloads packetised once for all viewers, so nothing is encoded
+and no encoder object is ever created.
+
+check_aiortc_internals() verifies every assumption above and says which one
+broke; setup_live calls it at start-up and the tests call it too. Keeping all
+of this in one file (longer than our usual modules) is the point: an aiortc
+upgrade is reviewed here and nowhere else.
+"""
+
+import inspect
+import logging
+import queue
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aioice import Connection
+from aiortc import (
+    RTCIceGatherer,
+    RTCPeerConnection,
+    RTCRtpCodecCapability,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    sdp,
+)
+from aiortc.codecs.h264 import H264Encoder
+from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcpeerconnection import is_codec_compatible
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.utils import uint16_add
+
+log = logging.getLogger(__name__)
+
+# Codecs we forward: what OBS sends (H.264 packetization-mode=1, Opus) and VP8.
+SUPPORTED = {"video/h264", "video/vp8", "audio/opus"}
+_NAL_IDR, _NAL_SPS, _NAL_PPS = 5, 7, 8
+
+FrameCallback = Callable[[RTCRtpCodecParameters, bytes, int], None]
+
+
+@dataclass(eq=False, slots=True)
+class EncodedFrame:
+    """One frame as every viewer's sender will send it: already packetised."""
+
+    payloads: list[bytes]
+    timestamp: int  # codec clock units, continuous across publisher changes
+    keyframe: bool
+    size: int
+    received: float = 0.0  # time.monotonic() when it left the publisher's receiver
+
+
+class _EncodedTap(queue.Queue):
+    """Stands in for the receiver's decoder queue: frames go to us, not to a decoder."""
+
+    def __init__(self, on_frame: FrameCallback, decode: bool, assembler, mapper) -> None:
+        super().__init__()
+        self._on_frame, self._decode = on_frame, decode
+        self._assembler, self._mapper = assembler, mapper
+
+    def put(self, item, block=True, timeout=None) -> None:
+        if item is None:  # the receiver is stopping: let the idle decoder thread end
+            super().put(None)
+            return
+        codec, frame = item
+        while frame is not None:
+            self._forward(codec, frame)
+            # the receiver takes one frame per packet; after a repaired hole
+            # several are complete at once, and they should not wait
+            frame = self._assembler.take_frame()
+            if frame is not None:
+                frame.timestamp = self._mapper.map(frame.timestamp)
+
+    def _forward(self, codec: RTCRtpCodecParameters, frame: JitterFrame) -> None:
+        try:
+            self._on_frame(codec, frame.data, frame.timestamp)
+        except Exception:  # a relay bug must not kill the publisher's receive path
+            log.exception("live relay dropped a frame")
+        if self._decode:
+            super().put((codec, frame))
+
+
+class _FrameAssembler:
+    """Stands in for the receiver's JitterBuffer (same add() contract).
+
+    aiortc's buffer lets a frame go only when the next frame's first packet
+    arrives: one frame interval late (33 ms at 30 fps), and it rescans every
+    buffered packet on each arrival. This one lets a video frame go as soon as
+    its last packet (RTP marker bit) is in, looking at each packet once. An
+    audio packet is a whole Opus frame and goes at once; aiortc never NACKs
+    audio, so a gap there is not worth waiting for.
+    """
+
+    # aiortc senders keep 128 packets for retransmission: a hole older than
+    # that will not be repaired, so stop holding later frames back for it
+    CAPACITY = 128
+    MAX_LATE = 50  # this many late packets in a row: the sequence restarted
+
+    def __init__(self, video: bool) -> None:
+        self._video = video
+        self._packets: dict[int, object] = {}
+        self._origin = self._scan = 0  # first packet of the next frame / next one to look at
+        self._started = False
+        self._late = 0
+        self.frames_skipped = 0
+
+    def add(self, packet) -> tuple[bool, JitterFrame | None]:
+        seq = packet.sequence_number
+        if not self._started:  # media starts with a frame once the connection is up
+            self._origin = self._scan = seq
+            self._started = True
+        if uint16_add(seq, -self._origin) >= 0x8000:  # older than what already left
+            self._late += 1
+            if self._late < self.MAX_LATE:
+                return False, None
+            self._packets.clear()
+            self._origin = self._scan = seq
+        self._late = 0
+        if not self._video:
+            self._origin = uint16_add(seq, 1)
+            return False, JitterFrame(packet._data, packet.timestamp)
+        self._packets[seq] = packet
+        # self._scan is the first packet not in yet: a hole if newer ones are
+        # (measured from it, not from the frame start: a keyframe can be long)
+        waited = uint16_add(seq, -self._scan)
+        pli = self.CAPACITY <= waited < 0x8000 and self._skip_broken_frame(seq)
+        return pli, self.take_frame()
+
+    def take_frame(self) -> JitterFrame | None:
+        while (packet := self._packets.get(self._scan)) is not None:
+            self._scan = uint16_add(self._scan, 1)
+            if packet.marker:
+                parts = [self._packets.pop(uint16_add(self._origin, i))
+                         for i in range(uint16_add(self._scan, -self._origin))]
+                self._origin = self._scan
+                return JitterFrame(b"".join(p._data for p in parts), parts[0].timestamp)
+        return None
+
+    def _skip_broken_frame(self, newest: int) -> bool:
+        """Drop the frame with the hole, up to its end (the next marker); True: send a PLI."""
+        seq = self._scan
+        while seq != newest and not getattr(self._packets.get(seq), "marker", 0):
+            seq = uint16_add(seq, 1)
+        end = uint16_add(seq, 1)
+        while self._origin != end:
+            self._packets.pop(self._origin, None)
+            self._origin = uint16_add(self._origin, 1)
+        self._scan = self._origin
+        self.frames_skipped += 1
+        return True
+
+
+def tap_receiver(receiver: RTCRtpReceiver, on_frame: FrameCallback, decode: bool = False) -> None:
+    """Route the receiver's reassembled frames to on_frame (called on the event loop).
+
+    decode=False (the relay) starves the decoder thread; decode=True (test and
+    bench viewers) lets frames through to it as well. Must run before the
+    connection starts, because the decoder thread captures the queue then.
+    """
+    assembler = _FrameAssembler(receiver._RTCRtpReceiver__kind == "video")
+    mapper = receiver._RTCRtpReceiver__timestamp_mapper
+    receiver._RTCRtpReceiver__jitter_buffer = assembler
+    receiver._RTCRtpReceiver__decoder_queue = _EncodedTap(on_frame, decode, assembler, mapper)
+
+
+def enlarge_receive_buffers(pc: RTCPeerConnection, size: int = 4 << 20) -> None:
+    """Room for the publisher's keyframe bursts while the loop is busy sending.
+
+    Sending one keyframe to every viewer keeps the event loop away from the
+    publisher's socket for a while; a full default buffer (~200 KB) then drops
+    the packets every viewer needs. The kernel caps this at net.core.rmem_max.
+    """
+    gatherers = {t.receiver.transport.transport.iceGatherer for t in pc.getTransceivers()}
+    for gatherer in gatherers:
+        for protocol in gatherer._connection._protocols:
+            sock = protocol.transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
+async def request_keyframe(receiver: RTCRtpReceiver) -> None:
+    """Send a PLI for every media SSRC the publisher is sending us (not its RTX)."""
+    rtx = receiver._RTCRtpReceiver__rtx_ssrc
+    for source in receiver.getSynchronizationSources():
+        if source.source not in rtx:
+            await receiver._send_rtcp_pli(source.source)
+
+
+class _Packer:
+    """Takes the place of the sender's encoder; pack() only hands over payloads."""
+
+    target_bitrate = 0  # the sender writes REMB estimates here; we forward as-is
+
+    def __init__(self, on_sent: Callable[[int], None]) -> None:
+        self._on_sent = on_sent
+
+    def encode(self, frame, force_keyframe=False):
+        raise TypeError("live relay senders never encode; a raw frame reached one")
+
+    def pack(self, frame: EncodedFrame) -> tuple[list[bytes], int]:
+        self._on_sent(frame.size)
+        return frame.payloads, frame.timestamp
+
+
+def attach_sender(
+    sender: RTCRtpSender,
+    on_keyframe_request: Callable[[], None],
+    on_sent: Callable[[int], None],
+) -> None:
+    """Make the sender forward EncodedFrames and pass the viewer's PLI/FIR upstream."""
+    sender._RTCRtpSender__encoder = _Packer(on_sent)
+    # The sender calls self._send_keyframe() on PLI/FIR; without an encoder the
+    # only useful thing to do is to ask the publisher.
+    sender._send_keyframe = on_keyframe_request
+
+
+def is_forwarding(sender: RTCRtpSender) -> bool:
+    """True if the sender holds our packer, i.e. it has no encoder of its own."""
+    return isinstance(getattr(sender, "_RTCRtpSender__encoder", None), _Packer)
+
+
+class FrameShaper:
+    """Packetises one channel's frames of one kind once, for all viewers.
+
+    Keeps RTP timestamps and VP8 picture ids continuous when the publisher is
+    replaced, and keeps the last H.264 parameter sets so that a keyframe sent
+    without them still starts a new viewer's decoder.
+    """
+
+    STEP = {"video": 3000, "audio": 960}  # one frame at 30 fps / 20 ms
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._source: object = None
+        self._offset = 0
+        self._last = -self.STEP[kind]
+        self._picture_id = 0
+        self._param_sets: dict[int, bytes] = {}
+
+    def shape(self, source: object, mime: str, data: bytes, ts: int) -> EncodedFrame:
+        if source is not self._source:
+            # the new receiver's clock starts at 0; continue where the last one stopped
+            self._source = source
+            self._offset = self._last + self.STEP[self.kind] - ts
+            self._param_sets = {}
+        self._last = ts + self._offset
+        if mime == "video/h264":
+            payloads, key = self._h264(data)
+        elif mime == "video/vp8":
+            key = is_keyframe(mime, data)
+            payloads = Vp8Encoder._packetize(data, self._picture_id)
+            self._picture_id = (self._picture_id + 1) % (1 << 15)
+        else:
+            payloads, key = [data], True
+        return EncodedFrame(payloads, self._last, key, len(data), time.monotonic())
+
+    def _h264(self, data: bytes) -> tuple[list[bytes], bool]:
+        nals = h264_nal_units(data)
+        types_ = [n[0] & 0x1F for n in nals]
+        for nal, nal_type in zip(nals, types_):
+            if nal_type in (_NAL_SPS, _NAL_PPS):
+                self._param_sets[nal_type] = nal
+        key = _NAL_IDR in types_
+        if key and _NAL_SPS not in types_ and len(self._param_sets) == 2:
+            nals = [self._param_sets[_NAL_SPS], self._param_sets[_NAL_PPS], *nals]
+        return H264Encoder._packetize(nals), key
+
+
+def h264_nal_units(data: bytes) -> list[bytes]:
+    """The NAL units of an Annex B access unit, whatever its start codes."""
+    return [n for n in H264Encoder._split_bitstream(data) if n]
+
+
+def is_keyframe(mime: str, data: bytes) -> bool:
+    """Does this reassembled frame let a decoder start? (audio frames always do)"""
+    if mime == "video/h264":
+        return any(n[0] & 0x1F == _NAL_IDR for n in h264_nal_units(data))
+    if mime == "video/vp8":
+        return len(data) > 0 and not data[0] & 0x01  # P bit clear: key frame
+    return True
+
+
+def parse_offer(text: str) -> sdp.SessionDescription:
+    """Parse an SDP offer; ValueError with a readable message if it is not one."""
+    if not text.startswith("v=0"):
+        raise ValueError("not an SDP offer (must start with v=0)")
+    try:
+        offer = sdp.SessionDescription.parse(text)
+    except Exception as exc:  # aiortc's parser raises many types on garbage
+        raise ValueError(f"unparsable SDP: {exc}") from exc
+    if not any(m.kind in ("audio", "video") for m in offer.media):
+        raise ValueError("the offer has no audio or video")
+    return offer
+
+
+def choose_codec(media: sdp.MediaDescription) -> list[RTCRtpCodecCapability]:
+    """The publisher's first codec we can forward, with its RTX: one codec per m-line.
+
+    Answering a single codec means we know what the publisher sends before its
+    first packet, so viewers can be offered exactly that.
+    """
+    caps = RTCRtpSender.getCapabilities(media.kind).codecs
+    for offered in media.rtp.codecs:
+        if offered.mimeType.lower() not in SUPPORTED:
+            continue
+        for cap in caps:
+            if is_codec_compatible(cap, offered):
+                rtx = [c for c in caps if c.mimeType.lower() == "video/rtx"]
+                return [cap, *rtx] if media.kind == "video" else [cap]
+    return []
+
+
+def media_kinds(offer: sdp.SessionDescription) -> list[str]:
+    return [m.kind for m in offer.media if m.kind in ("audio", "video")]
+
+
+def check_aiortc_internals() -> None:
+    """Raise RuntimeError naming the aiortc internal that is gone or changed.
+
+    Reads code objects and source only: building a sender or receiver here
+    would need an event loop, and setup_live may run before there is one.
+    """
+    rx, tx = RTCRtpReceiver, RTCRtpSender
+    checks = [
+        (_uses(rx.__init__, "_RTCRtpReceiver__decoder_queue", "Queue"),
+         "RTCRtpReceiver.__init__ no longer creates __decoder_queue as a queue.Queue"),
+        (_uses(rx.__init__, "_RTCRtpReceiver__rtx_ssrc"), "RTCRtpReceiver.__rtx_ssrc is gone"),
+        (_calls(rx._handle_rtp_packet, "self.__decoder_queue.put((codec, encoded_frame))"),
+         "RTCRtpReceiver._handle_rtp_packet no longer puts (codec, frame) on __decoder_queue"),
+        (_calls(rx.receive, "self.__decoder_queue,"),
+         "RTCRtpReceiver.receive no longer hands __decoder_queue to the decoder thread"),
+        (_uses(rx.__init__, "_RTCRtpReceiver__jitter_buffer", "_RTCRtpReceiver__kind",
+               "_RTCRtpReceiver__timestamp_mapper"),
+         "RTCRtpReceiver.__jitter_buffer, __kind or __timestamp_mapper is gone"),
+        (_calls(rx._handle_rtp_packet, "self.__timestamp_mapper.map("),
+         "RTCRtpReceiver no longer maps frame timestamps with __timestamp_mapper"),
+        (_calls(rx._handle_rtp_packet, "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)"),
+         "RTCRtpReceiver no longer takes (pli_flag, frame) from __jitter_buffer.add(packet)"),
+        (_calls(rx._handle_rtp_packet, "packet._data = depayload(codec, packet.payload)"),
+         "RTCRtpReceiver no longer leaves the depayloaded data in packet._data"),
+        (inspect.iscoroutinefunction(getattr(rx, "_send_rtcp_pli", None)),
+         "RTCRtpReceiver._send_rtcp_pli is gone"),
+        (_uses(tx.__init__, "_RTCRtpSender__encoder"), "RTCRtpSender.__encoder is gone"),
+        (_calls(tx._next_encoded_frame, "self.__encoder.pack(data)"),
+         "RTCRtpSender._next_encoded_frame no longer packs pre-encoded frames"),
+        (_calls(tx._next_encoded_frame, "if self.__encoder is None:"),
+         "RTCRtpSender._next_encoded_frame would replace an encoder we installed"),
+        (_calls(tx._handle_rtcp_packet, "self._send_keyframe()"),
+         "RTCRtpSender no longer calls _send_keyframe() on PLI/FIR"),
+        (callable(getattr(H264Encoder, "_split_bitstream", None))
+         and callable(getattr(H264Encoder, "_packetize", None)),
+         "H264Encoder._split_bitstream/_packetize are gone"),
+        (callable(getattr(Vp8Encoder, "_packetize", None)), "Vp8Encoder._packetize is gone"),
+        (_uses(RTCIceGatherer.__init__, "_connection") and _uses(Connection.__init__, "_protocols"),
+         "RTCIceGatherer._connection or aioice Connection._protocols is gone"),
+    ]
+    broken = [message for ok, message in checks if not ok]
+    if broken:
+        raise RuntimeError(
+            "overlay.live_relay relies on aiortc 1.16.0 internals that changed: "
+            + "; ".join(broken)
+        )
+
+
+def _uses(function: Callable[..., object], *names: str) -> bool:
+    code = getattr(function, "__code__", None)
+    return code is not None and all(name in code.co_names for name in names)
+
+
+def _calls(function: Callable[..., Awaitable[object] | object], snippet: str) -> bool:
+    try:
+        return snippet in inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
