@@ -13,6 +13,7 @@ from overlay.api import setup_api
 from overlay.auth import cookie_name, matching_token, session_token
 from overlay.config import Config
 from overlay.errors import error_middleware
+from overlay.fastemit import make_sio_server
 from overlay.realtime import Realtime
 from overlay.service import ChannelService
 from overlay.store.base import Store, StoreUnavailable
@@ -31,8 +32,9 @@ def make_store(config: Config) -> Store:
 
 
 def make_sio() -> socketio.AsyncServer:
-    return socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[], max_http_buffer_size=MAX_BODY,
-                                http_compression=False, ping_interval=20, ping_timeout=20)
+    # Each process emits only to its own clients: events reach every process through the
+    # store's ordered feed (realtime.py), so no cross-process Socket.IO manager is needed.
+    return make_sio_server(None, cors_allowed_origins=[])
 
 
 async def healthz(request: web.Request) -> web.Response:

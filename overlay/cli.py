@@ -58,7 +58,7 @@ def run_worker(config: Config, reuse_port: bool) -> None:
     from overlay.app import create_app
     app = create_app(config)
     web.run_app(app, host=config.server.host, port=config.server.port, reuse_port=reuse_port,
-                shutdown_timeout=SHUTDOWN_TIMEOUT_S, print=None, access_log=None, handle_signals=True)
+                shutdown_timeout=SHUTDOWN_TIMEOUT_S, print=None, backlog=4096, access_log=None, handle_signals=True)
 
 
 def _supervise(config: Config, workers: int) -> int:
