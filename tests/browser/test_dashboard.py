@@ -14,7 +14,8 @@ LONG_ALERTS = {"min_amount": "1.00", "duration_ms": 30000, "gap_ms": 100}
 
 
 async def test_login_shows_the_campaign_with_a_strict_session_cookie(make_server: Any, new_page: Any) -> None:
-    server = await make_server()
+    server = await make_server(campaign={"title": "Les Restos du Cœur", "goal": "10000.00",
+                                         "milestones": ["20.00", "5000.00"]})
     await server.donate(amount="12.50", donor_name="Alice", message="Courage !")
     page, log = await new_page(server.url)
     await log_in(page, server.url)
@@ -23,6 +24,7 @@ async def test_login_shows_the_campaign_with_a_strict_session_cookie(make_server
     await expect(page.locator("#campaign-total")).to_have_text("25,00\u00a0€")
     await expect(page.locator("#feed-body tr")).to_have_count(1)
     await expect(page.locator("#feed-body tr").first).to_contain_text("Alice")
+    await expect(page.locator("#milestones li.reached")).to_have_text("20,00\u00a0€reached")
     cookies = await page.context.cookies()
     assert [(c["name"], c["httpOnly"], c["sameSite"]) for c in cookies] == [("overlay_session_demo", True, "Strict")]
     assert MOD_TOKEN not in await page.content() and MOD_TOKEN not in page.url
@@ -148,7 +150,10 @@ async def test_two_moderators_see_each_others_actions_live(make_server: Any, new
     await expect(alice.locator("#match-remaining")).to_have_text("70,00\u00a0€")
     await alice.get_by_role("button", name="End match").click()
     await expect(bob.locator("#match-summary")).to_have_text("No match")
-    await expect(bob.get_by_role("button", name="Start match")).to_be_visible()
+    await bob.get_by_label("Ends at (optional)").fill("2099-12-31T23:30")
+    await bob.get_by_role("button", name="Start match").click()
+    await expect(alice.locator("#match-badge")).to_have_text("Active")
+    await expect(alice.locator("#match-ends")).to_contain_text("2099")
 
     await alice.get_by_role("button", name="Resume").click()
     await expect(bob.get_by_role("button", name="Pause")).to_be_visible()
@@ -170,3 +175,50 @@ async def test_overlay_links_copy_and_preview(make_server: Any, new_page: Any) -
     await page.get_by_role("button", name="Preview goal").click()
     await expect(frame).to_have_attribute("src", "/overlay/demo/goal?key=test-overlay-key")
     assert log.page_errors == []
+
+
+async def test_french_from_the_browser_language_and_english_on_request(make_server: Any, new_page: Any) -> None:
+    server = await make_server()
+    page, log = await new_page(server.url, locale="fr-FR")
+    await page.goto(server.url + "/dashboard/demo")
+    await page.get_by_label("Jeton modérateur").fill(MOD_TOKEN)
+    await page.get_by_role("button", name="Se connecter").click()
+    await expect(page.locator("#conn")).to_have_text("En direct")
+    for name in ("Passer", "Pause", "Vider", "Envoyer un don test", "Se déconnecter"):
+        await expect(page.get_by_role("button", name=name, exact=True)).to_be_visible()
+    await expect(page.locator("#campaign-count")).to_have_text("0 don")
+    await page.screenshot(path=screenshot_path("dashboard-french"))
+    await page.get_by_role("link", name="English").click()
+    await expect(page.get_by_role("button", name="Skip")).to_be_visible()
+    await expect(page.locator("#campaign-count")).to_have_text("0 donations")
+    log.assert_clean()
+
+
+async def test_fits_a_laptop_screen_and_half_a_screen_beside_obs(make_server: Any, new_page: Any) -> None:
+    server = await make_server(moderation={"hold": "messages", "banned_words": ["troll"]})
+    await server.donate(amount="15", donor_name="Avery", message="what a troll move")
+    await server.donate(amount="60", donor_name="Blake", test=True)
+    page, log = await new_page(server.url)
+    await log_in(page, server.url)
+    for width, height in ((1366, 768), (960, 1040)):
+        await page.set_viewport_size({"width": width, "height": height})
+        await page.reload()
+        await expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+        overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, (width, overflow)
+        for name in ("Skip", "Pause", "Clear", "Approve", "Reject"):
+            await expect(page.get_by_role("button", name=name)).to_be_in_viewport()
+        await page.screenshot(path=screenshot_path(f"dashboard-{width}x{height}"))
+    log.assert_clean()
+
+
+async def test_an_ended_session_says_so_instead_of_failing_silently(make_server: Any, new_page: Any) -> None:
+    server = await make_server()
+    page, _ = await new_page(server.url)
+    await log_in(page, server.url)
+    await page.context.clear_cookies()  # as when the 12 h session expires, or the token is removed
+    await page.get_by_role("button", name="Pause").click()
+    await expect(page.locator("#session-banner")).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="a moderator token is required")).to_be_visible()
+    _, state = await server.request("GET", "/api/v1/channels/demo/state")
+    assert state["alerts"]["paused"] is False

@@ -41,7 +41,7 @@ export class Feed {
       this.fill(known.row, d, statusChanged);
     } else {
       const row = el("tr", { "data-id": d.id, "data-seq": String(d.seq) });
-      for (let i = 0; i < 8; i += 1) row.append(el("td"));
+      for (let i = 0; i < 7; i += 1) row.append(el("td"));
       this.rows.set(d.id, { row, donation: d });
       this.fill(row, d, true);
       this.place(row, d.seq);
@@ -52,10 +52,11 @@ export class Feed {
   }
 
   fill(row, d, rebuildActions) {
-    const [time, donor, amount, matched, source, status, message, actions] = row.cells;
+    const [time, donor, amount, matched, source, status, actions] = row.cells;
     time.textContent = this.clock.format(new Date(d.created_at));
-    donor.textContent = donorName(d);
-    donor.classList.toggle("anon", !d.donor_name);
+    // The message sits under the name: one column less, so the actions fit beside OBS.
+    donor.replaceChildren(el("span", { className: d.donor_name ? "name" : "name anon", text: donorName(d) }));
+    if (d.message) donor.append(el("span", { className: "msg", text: d.message, title: d.message }));
     amount.className = "num";
     amount.replaceChildren(d.display.amount);
     if (d.original_currency !== d.currency) {
@@ -65,9 +66,6 @@ export class Feed {
     matched.textContent = Number(d.matched) > 0 ? d.display.matched : "—";
     source.textContent = d.source;
     status.replaceChildren(statusBadge(d));
-    message.className = "msg";
-    message.textContent = d.message ?? "";
-    message.title = d.message ?? "";
     row.classList.toggle("is-test", Boolean(d.test));
     if (rebuildActions) this.fillActions(actions, d);
   }

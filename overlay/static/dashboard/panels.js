@@ -61,7 +61,7 @@ export class CampaignPanel {
 
 export class MatchPanel {
   constructor(lang) {
-    this.when = new Intl.DateTimeFormat(lang, { dateStyle: "short", timeStyle: "short" });
+    this.when = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
     this.form = byId("match-form");
     this.match = null;
     trackDirty(this.form);
