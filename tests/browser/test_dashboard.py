@@ -174,6 +174,7 @@ async def test_overlay_links_copy_and_preview(make_server: Any, new_page: Any) -
     assert await frame.get_attribute("src") is None  # nothing plays until asked
     await page.get_by_role("button", name="Preview goal").click()
     await expect(frame).to_have_attribute("src", "/overlay/demo/goal?key=test-overlay-key")
+    await page.locator("#links").screenshot(path=screenshot_path("dashboard-links"))
     assert log.page_errors == []
 
 
