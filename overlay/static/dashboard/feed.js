@@ -1,0 +1,121 @@
+// The live feed: every donation the dashboard knows, newest first, filterable by status and donor.
+import { el, byId } from "./dom.js";
+import { t } from "./i18n.js";
+import { act, call } from "./api.js";
+
+const MAX_ROWS = 500;
+
+export function donorName(d) {
+  return d.donor_name || t("anonymous");
+}
+
+export function statusBadge(d) {
+  const out = document.createDocumentFragment();
+  out.append(el("span", { className: `status s-${d.status}`, text: t(`status_${d.status}`) }));
+  if (d.test) out.append(" ", el("span", { className: "badge test", text: t("test_badge") }));
+  return out;
+}
+
+export class Feed {
+  constructor(lang) {
+    this.body = byId("feed-body");
+    this.rows = new Map(); // id -> {row, donation}
+    this.clock = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    this.status = byId("feed-status");
+    this.search = byId("feed-search");
+    this.status.addEventListener("change", () => this.filterAll());
+    this.search.addEventListener("input", () => this.filterAll());
+  }
+
+  reset() {
+    this.body.replaceChildren();
+    this.rows.clear();
+    this.updateEmpty();
+  }
+
+  upsert(d) {
+    const known = this.rows.get(d.id);
+    if (known) {
+      const statusChanged = known.donation.status !== d.status;
+      known.donation = d;
+      this.fill(known.row, d, statusChanged);
+    } else {
+      const row = el("tr", { "data-id": d.id, "data-seq": String(d.seq) });
+      for (let i = 0; i < 7; i += 1) row.append(el("td"));
+      this.rows.set(d.id, { row, donation: d });
+      this.fill(row, d, true);
+      this.place(row, d.seq);
+      this.trim();
+    }
+    this.filterRow(this.rows.get(d.id));
+    this.updateEmpty();
+  }
+
+  fill(row, d, rebuildActions) {
+    const [time, donor, amount, matched, source, status, actions] = row.cells;
+    time.textContent = this.clock.format(new Date(d.created_at));
+    // The message sits under the name: one column less, so the actions fit beside OBS.
+    donor.replaceChildren(el("span", { className: d.donor_name ? "name" : "name anon", text: donorName(d) }));
+    if (d.message) donor.append(el("span", { className: "msg", text: d.message, title: d.message }));
+    amount.className = "num";
+    amount.replaceChildren(d.display.amount);
+    if (d.original_currency !== d.currency) {
+      amount.append(" ", el("small", { text: `(${d.original_amount} ${d.original_currency})` }));
+    }
+    matched.className = "num";
+    matched.textContent = Number(d.matched) > 0 ? d.display.matched : "—";
+    source.textContent = d.source;
+    status.replaceChildren(statusBadge(d));
+    row.classList.toggle("is-test", Boolean(d.test));
+    if (rebuildActions) this.fillActions(actions, d);
+  }
+
+  fillActions(cell, d) {
+    const hadFocus = cell.contains(document.activeElement);
+    cell.replaceChildren();
+    if (d.status !== "approved") return;
+    const replay = el("button", {
+      type: "button", className: "small", text: t("replay"),
+      onclick: (e) => act(e.currentTarget, () => call("POST", `/donations/${encodeURIComponent(d.id)}/replay`), t("done")),
+    });
+    cell.append(replay);
+    if (hadFocus) replay.focus();
+  }
+
+  place(row, seq) {
+    let before = this.body.firstElementChild;
+    while (before && Number(before.dataset.seq) > seq) before = before.nextElementSibling;
+    this.body.insertBefore(row, before);
+  }
+
+  trim() {
+    while (this.rows.size > MAX_ROWS) {
+      const last = this.body.lastElementChild;
+      this.rows.delete(last.dataset.id);
+      last.remove();
+    }
+  }
+
+  matches(d) {
+    const wanted = this.status.value;
+    if (wanted === "test" ? !d.test : wanted && d.status !== wanted) return false;
+    const query = this.search.value.trim().toLocaleLowerCase();
+    return !query || donorName(d).toLocaleLowerCase().includes(query);
+  }
+
+  filterRow(entry) {
+    entry.row.hidden = !this.matches(entry.donation);
+  }
+
+  filterAll() {
+    for (const entry of this.rows.values()) this.filterRow(entry);
+    this.updateEmpty();
+  }
+
+  updateEmpty() {
+    const empty = byId("feed-empty");
+    const visible = [...this.rows.values()].some((e) => !e.row.hidden);
+    empty.hidden = visible;
+    empty.textContent = this.rows.size ? t("feed_none_match") : t("feed_empty");
+  }
+}

@@ -1,0 +1,118 @@
+// Campaign (title, goal, milestones) and match (sponsor, multiplier, cap, end) panels and their forms.
+import { el, byId, setText, decimalInput } from "./dom.js";
+import { t, tn } from "./i18n.js";
+import { act, call } from "./api.js";
+
+// A form the moderator is typing in is not overwritten by live updates.
+function trackDirty(form) {
+  form.addEventListener("input", () => { form.dataset.dirty = "1"; });
+}
+
+function localInputValue(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export class CampaignPanel {
+  constructor(locale, currency) {
+    this.money = new Intl.NumberFormat(locale, { style: "currency", currency });
+    this.form = byId("campaign-form");
+    this.campaign = null;
+    trackDirty(this.form);
+    this.form.addEventListener("submit", (e) => this.save(e));
+  }
+
+  render(c) {
+    this.campaign = c;
+    setText("campaign-title", c.title);
+    setText("campaign-total", c.display.total);
+    setText("campaign-goal", c.display.goal);
+    setText("campaign-percent", `${c.percent} %`);
+    byId("campaign-progress").value = Math.min(100, c.percent);
+    setText("campaign-raised", c.display.raised);
+    setText("campaign-matched", c.display.matched);
+    setText("campaign-count", tn("count", c.count));
+    const items = (c.milestones || []).map((m) => {
+      const reached = Number(c.total) >= Number(m);
+      return el("li", { className: reached ? "reached" : "" }, this.money.format(Number(m)),
+        reached ? el("span", { className: "badge ok", text: t("milestone_reached") }) : null);
+    });
+    byId("milestones").replaceChildren(...items);
+    if (!items.length) byId("milestones").append(el("li", { className: "muted", text: t("no_milestones") }));
+    if (!this.form.dataset.dirty) {
+      byId("campaign-title-input").value = c.title;
+      byId("campaign-goal-input").value = c.goal;
+    }
+  }
+
+  async save(event) {
+    event.preventDefault();
+    const body = { title: byId("campaign-title-input").value.trim(), goal: decimalInput(byId("campaign-goal-input").value) };
+    const done = await act(event.submitter, () => call("PATCH", "/campaign", body), t("campaign_saved"));
+    if (done) {
+      // Refill from the live state: the socket event, not this reply, orders concurrent edits.
+      delete this.form.dataset.dirty;
+      if (this.campaign) this.render(this.campaign);
+    }
+  }
+}
+
+export class MatchPanel {
+  constructor(lang) {
+    this.when = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+    this.form = byId("match-form");
+    this.match = null;
+    trackDirty(this.form);
+    this.form.addEventListener("submit", (e) => this.save(e));
+    byId("match-end").addEventListener("click", (e) => this.end(e.currentTarget));
+  }
+
+  render(m) {
+    this.match = m;
+    const exists = Boolean(m && m.sponsor);
+    const badge = byId("match-badge");
+    badge.textContent = exists ? t(m.active ? "match_active" : "match_inactive") : t("match_none");
+    badge.className = `badge ${m && m.active ? "ok" : ""}`;
+    setText("match-summary", exists ? `${m.sponsor} ×${m.multiplier}` : t("match_none"));
+    byId("match-progress").value = exists && Number(m.cap) > 0 ? Number(m.used) / Number(m.cap) : 0;
+    setText("match-used", exists ? `${m.display.used} / ${m.display.cap}` : "—");
+    setText("match-remaining", exists ? m.display.remaining : "—");
+    setText("match-ends", exists && m.ends_at ? t("ends", { t: this.when.format(new Date(m.ends_at)) }) : "");
+    byId("match-submit").textContent = t(exists ? "update_match" : "start_match");
+    byId("match-end").hidden = !exists;
+    if (exists && !this.form.dataset.dirty) {
+      byId("match-sponsor").value = m.sponsor;
+      byId("match-multiplier").value = m.multiplier;
+      byId("match-cap").value = m.cap;
+      byId("match-ends-at").value = localInputValue(m.ends_at);
+    }
+  }
+
+  async save(event) {
+    event.preventDefault();
+    const endsAt = byId("match-ends-at").value;
+    const body = {
+      sponsor: byId("match-sponsor").value.trim(),
+      multiplier: decimalInput(byId("match-multiplier").value),
+      cap: decimalInput(byId("match-cap").value),
+      // A change keeps a scheduled start; the form only sets the end.
+      starts_at: this.match && this.match.sponsor ? this.match.starts_at : null,
+      ends_at: endsAt ? new Date(endsAt).toISOString() : null,
+    };
+    const done = await act(event.submitter, () => call("PUT", "/match", body), t("match_saved"));
+    if (done) {
+      delete this.form.dataset.dirty;
+      this.render(this.match);
+    }
+  }
+
+  async end(button) {
+    const done = await act(button, () => call("DELETE", "/match"), t("match_ended"));
+    if (done) {
+      delete this.form.dataset.dirty;
+      this.render(this.match);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+// The alert queue every overlay shares: what plays (and for how long), what is next, how many wait.
+import { el, byId } from "./dom.js";
+import { t } from "./i18n.js";
+import { act, call } from "./api.js";
+import { donorName } from "./feed.js";
+
+function who(d) {
+  const out = document.createDocumentFragment();
+  out.append(el("strong", { text: donorName(d) }), " · ", d.display.amount);
+  if (d.test) out.append(" ", el("span", { className: "badge test", text: t("test_badge") }));
+  return out;
+}
+
+export class AlertQueue {
+  constructor() {
+    this.alerts = { paused: false, playing: null, queue_length: 0, next: [] };
+    this.offsetMs = 0; // server clock minus ours, from the state snapshot
+    this.shownId = null;
+    this.skip = byId("skip");
+    this.pause = byId("pause");
+    this.clear = byId("clear");
+    this.skip.addEventListener("click", () => this.control(this.skip, "skip"));
+    this.clear.addEventListener("click", () => this.control(this.clear, "clear"));
+    this.pause.addEventListener("click", () => this.control(this.pause, this.alerts.paused ? "resume" : "pause"));
+    setInterval(() => this.tick(), 250);
+  }
+
+  setServerTime(iso) {
+    this.offsetMs = Date.parse(iso) - Date.now();
+  }
+
+  control(button, action) {
+    return act(button, () => call("POST", `/alerts/${action}`));
+  }
+
+  render(alerts) {
+    this.alerts = { next: [], ...alerts };
+    const paused = Boolean(alerts.paused);
+    byId("paused-badge").hidden = !paused;
+    this.pause.textContent = t(paused ? "resume" : "pause");
+    this.pause.classList.toggle("warn", paused);
+    byId("waiting").textContent = t("waiting", { n: alerts.queue_length });
+    const list = byId("next-list");
+    list.replaceChildren(...this.alerts.next.slice(0, 5).map((item) => el("li", {}, who(item.donation))));
+    byId("nothing-next").hidden = this.alerts.next.length > 0;
+    this.shownId = null;
+    this.tick();
+  }
+
+  tick() {
+    const playing = this.alerts.playing;
+    const now = Date.now() + this.offsetMs;
+    const left = playing ? Date.parse(playing.ends_at) - now : 0;
+    const progress = byId("now-progress");
+    if (!playing || left <= 0) {
+      if (this.shownId !== "") {
+        byId("now-playing").replaceChildren(t("nothing_playing"));
+        byId("time-left").textContent = "";
+        progress.hidden = true;
+        this.shownId = "";
+      }
+      return;
+    }
+    if (this.shownId !== playing.donation.id) {
+      byId("now-playing").replaceChildren(who(playing.donation));
+      progress.hidden = false;
+      this.shownId = playing.donation.id;
+    }
+    const duration = playing.duration_ms || 1;
+    progress.value = Math.min(1, Math.max(0, left / duration));
+    byId("time-left").textContent = t("time_left", { s: (Math.min(left, duration) / 1000).toFixed(1) });
+  }
+}
