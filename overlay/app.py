@@ -13,6 +13,7 @@ from overlay.api import setup_api
 from overlay.auth import cookie_name, matching_token, session_token
 from overlay.config import Config
 from overlay.dashboard import setup_dashboard
+from overlay.live import setup_live
 from overlay.errors import error_middleware
 from overlay.fastemit import make_sio_server
 from overlay.realtime import Realtime
@@ -64,6 +65,13 @@ def _moderator_check(config: Config):  # noqa: ANN202
     return check
 
 
+def _live_status_to_dashboards(sio: socketio.AsyncServer):  # noqa: ANN202
+    # Live status is a reading, not a logged change: it carries no seq and is never replayed.
+    async def push(channel: str, status: dict[str, Any]) -> None:
+        await sio.emit("live", {"channel": channel, **status}, room=channel, namespace="/dashboard")
+    return push
+
+
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     store, realtime = app[keys.STORE], app[keys.REALTIME]
     await store.open(app[keys.CONFIG].channels)
@@ -89,5 +97,8 @@ def create_app(config: Config) -> web.Application:
     setup_api(app)
     setup_webhooks(app)
     setup_dashboard(app)
+    hub = setup_live(app, {c.id: c.live for c in config.channels if c.live is not None},
+                     public_url=config.server.public_url, ice_servers=config.server.ice_servers)
+    hub.on_change(_live_status_to_dashboards(sio))
     app.cleanup_ctx.append(_lifecycle)
     return app

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from overlay import money
+from overlay.live import LiveSettings
 from overlay.webhooks.settings import WebhookSettings
 
 
@@ -105,7 +106,7 @@ class ChannelSettings(Strict):
     widgets: dict[str, dict[str, Any]] = {}
     webhooks: WebhookSettings = WebhookSettings()
     donate_page: DonatePageSettings = DonatePageSettings()
-    live: dict[str, Any] | None = None  # TODO(merge): LiveSettings
+    live: LiveSettings | None = None
 
     @field_validator("currency")
     @classmethod
