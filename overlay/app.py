@@ -13,6 +13,7 @@ from overlay.api import setup_api
 from overlay.auth import cookie_name, matching_token, session_token
 from overlay.config import Config
 from overlay.errors import error_middleware
+from overlay.overlays import setup_overlays
 from overlay.realtime import Realtime
 from overlay.service import ChannelService
 from overlay.store.base import Store, StoreUnavailable
@@ -85,5 +86,6 @@ def create_app(config: Config) -> web.Application:
     setup_web(app, config)
     setup_api(app)
     setup_webhooks(app)
+    setup_overlays(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
