@@ -104,16 +104,16 @@ async def overlay_page(request: web.Request) -> web.Response:
 
 
 async def gallery(request: web.Request) -> web.Response:
+    """Every widget with a live preview and its address. The page itself is in English for now."""
     found = _channel(request)
     if isinstance(found, web.Response):
         return found
     cfg = found
     base = request.app[keys.CONFIG].server.public_url.rstrip("/")
-    lang = language("auto", cfg.locale.split("_")[0])
     widgets = [{"name": w.name, "description": w.description, "path": f"/overlay/{cfg.id}/{w.name}?key={cfg.overlay_key}"}
                for w in REGISTRY.values()]
     return render(request, "overlay/gallery.html", {"channel": cfg, "widgets": widgets, "base": base,
-                                                    "lang": lang, "t": STRINGS[lang]})
+                                                    "lang": "en", "t": STRINGS["en"]})
 
 
 async def qr_code(request: web.Request) -> web.Response:

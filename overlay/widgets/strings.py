@@ -27,8 +27,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "latest": "Derniers dons",
         "top_donors": "Top donateurs",
         "be_first": "Soyez le premier à donner !",
-        "copy": "Copier",
-        "copied": "Copié !",
+        "copy_link": "Copier",
+        "copied_link": "Copié !",
     },
     "en": {
         "anonymous": "Anonymous",
@@ -53,8 +53,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "latest": "Latest donations",
         "top_donors": "Top donors",
         "be_first": "Be the first to donate!",
-        "copy": "Copy",
-        "copied": "Copied!",
+        "copy_link": "Copy",
+        "copied_link": "Copied!",
     },
 }
 
