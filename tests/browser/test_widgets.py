@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
+from overlay.app import create_app
 from overlay.widgets import WIDGETS
 from tests.browser.conftest import screenshot_path
-from tests.support import AUTH, OVERLAY_KEY
+from tests.support import AUTH, OVERLAY_KEY, ROOT, make_config
 
 CHANNEL = {
     "alerts": {"min_amount": "1.00", "duration_ms": 8000, "gap_ms": 200},
@@ -240,4 +243,84 @@ async def test_gallery_previews_every_widget(make_server: Any, new_page: Any) ->
         await frame.wait_for_function(CONNECTED, timeout=5000)
     await page.wait_for_timeout(800)
     await page.screenshot(path=screenshot_path("widget-gallery"), full_page=True)
+    log.assert_clean()
+
+
+async def test_goal_celebrates_a_crossed_milestone(make_server: Any, new_page: Any) -> None:
+    server = await make_server(**CHANNEL)
+    page, log = await open_overlay(new_page, server, "goal")
+    assert await page.locator(".goal__marker").count() == 3
+    await server.donate(amount="1300.00", donor_name="Big heart")  # doubled: 2 600 € > the 2 500 € milestone
+    await page.wait_for_selector(".w-goal [data-role=celebrate]:not([hidden])", timeout=1000)
+    assert await page.text_content(".w-goal [data-role=celebrate]") == "Palier atteint : 2\u202f500,00\u00a0€"
+    assert await page.locator(".goal__marker.is-passed").count() == 1
+    await page.wait_for_timeout(600)
+    await page.screenshot(path=screenshot_path("widget-goal-milestone"))
+    log.assert_clean()
+
+
+async def test_match_banner_and_sticker_badge_follow_the_match(make_server: Any, new_page: Any) -> None:
+    server = await make_server(**CHANNEL)
+    page, log = await open_overlay(new_page, server, "scene")
+    banner, badge = ".w-match [data-role=banner]", ".w-sticker [data-role=badge]"
+    assert await page.is_visible(banner) and await page.text_content(badge) == "×2"
+    status, _ = await server.request("DELETE", "/api/v1/channels/demo/match")
+    assert status == 200
+    await page.wait_for_selector(banner, state="hidden", timeout=1000)
+    await page.wait_for_selector(badge, state="hidden", timeout=1000)
+
+    ends_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 600))
+    status, _ = await server.request("PUT", "/api/v1/channels/demo/match",
+                                     json={"sponsor": "Ma Banque", "multiplier": "3", "cap": "1000.00", "ends_at": ends_at})
+    assert status == 200
+    await page.wait_for_selector(banner, state="visible", timeout=1000)
+    assert await page.text_content(".w-match [data-role=headline]") == "Dons triplés par Ma Banque"
+    assert await page.text_content(".w-match [data-role=remaining]") == "Encore 1\u202f000,00\u00a0€ à tripler"
+    countdown = await page.text_content(".w-match [data-role=countdown]")
+    assert countdown.startswith(("Fin dans 09:5", "Fin dans 10:00")), countdown
+    assert await page.text_content(badge) == "×3"
+    log.assert_clean()
+
+
+async def test_ticker_and_leaderboard_counts_and_anonymous_donors(make_server: Any, new_page: Any) -> None:
+    server = await make_server(**CHANNEL)
+    await seed(server)
+    page, log = await open_overlay(new_page, server, "ticker", "&count=2&speed=0")
+    assert await page.locator(".ticker__name").all_text_contents() == ["Zoé", "Jean-Baptiste"]
+    page, log2 = await open_overlay(new_page, server, "leaderboard", "&count=3")
+    await server.donate(amount="30.00")  # anonymous: never on the board
+    await server.donate(amount="100.00", donor_name="Camille")  # 25 + 100 = 125 > 120: moves up to second
+    await page.wait_for_function("() => document.querySelectorAll('.board__name')[1]?.textContent === 'Camille'",
+                                 timeout=1000)
+    assert await page.locator(".board__name").all_text_contents() == ["Zoé", "Camille", "Jean-Baptiste"]
+    assert await page.locator(".board__total").nth(1).text_content() == "125,00\u00a0€"
+    log.assert_clean()
+    log2.assert_clean()
+
+
+async def test_alert_uses_the_tiers_image_and_sound_from_the_media_folder(
+        aiohttp_server: Any, tmp_path: Path, new_page: Any) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "big.svg").write_text((ROOT / "overlay/static/img/heart.svg").read_text().replace("#fe2c55", "#ffd84d"))
+    (media / "big.wav").write_bytes((ROOT / "overlay/static/sounds/chime.wav").read_bytes())
+    channel = dict(CHANNEL, alerts={**CHANNEL["alerts"], "tiers": [
+        {"min_amount": "50.00", "duration_ms": 6000, "sound": "big.wav", "image": "big.svg"}]})
+    config = make_config(tmp_path / "data", **channel)
+    config = config.model_copy(update={"server": config.server.model_copy(update={"media_dir": media})})
+    server = await aiohttp_server(create_app(config), host="127.0.0.1")
+    url = str(server.make_url("")).rstrip("/")
+    page, log = await new_page(url)
+    await page.goto(f"{url}/overlay/demo/alert?key={OVERLAY_KEY}")
+    await page.wait_for_function(CONNECTED, timeout=5000)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/api/v1/channels/demo/donations", headers=AUTH,
+                             json={"amount": "60.00", "donor_name": "Gros don"}) as r:
+            assert r.status == 201
+    await page.wait_for_function(ALERT_NAME, arg={"name": "Gros don"}, timeout=1000)
+    await page.wait_for_function("() => document.querySelector('.w-alert [data-role=image]').complete", timeout=2000)
+    assert await page.get_attribute(".w-alert [data-role=image]", "src") == "/media/big.svg"
+    assert await page.get_attribute(".w-alert", "data-tier") == "big"
+    await page.wait_for_timeout(800)
+    await page.screenshot(path=screenshot_path("widget-alert-tier"))
     log.assert_clean()
