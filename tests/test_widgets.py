@@ -173,3 +173,11 @@ async def test_gallery_lists_every_widget_with_its_url(make_server: Any) -> None
     for name in WIDGETS:
         assert f'value="http://127.0.0.1:8080/overlay/demo/{name}?key={OVERLAY_KEY}"' in html
         assert f'src="/overlay/demo/{name}?key={OVERLAY_KEY}"' in html
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "widgets.md").read_text()
+    for name, widget in REGISTRY.items():
+        assert f"`{name}`" in doc
+        for setting in widget.settings.model_fields:
+            assert f"`{setting}`" in doc, f"{name}.{setting} is not in docs/widgets.md"
