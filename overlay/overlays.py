@@ -69,7 +69,8 @@ def _page_config(request: web.Request, cfg: ChannelSettings, name: str, lang: st
         "locale": cfg.locale.replace("_", "-"), "currency": cfg.currency, "strings": STRINGS[lang],
         "modules": modules, "assets": {k: static.url(v) for k, v in ASSETS.items()},
         "widgets": {p: s.model_dump(mode="json", exclude={"custom_css"}) for p, s in parts.items()},
-        "milestones": [{"amount": str(m), "display": wire.display(cfg, money.parse_amount(m, cfg.currency, allow_zero=True))}
+        "milestones": [{"amount": str(m), "display": wire.display(cfg, money.parse_amount(m, cfg.currency,
+                                                                                          allow_zero=True))}
                        for m in cfg.campaign.milestones],
     }
 
@@ -92,14 +93,13 @@ async def overlay_page(request: web.Request) -> web.Response:
     part_names = settings.parts() if hasattr(settings, "parts") else [name]
     parts = {p: settings if p == name else resolve(p, cfg.widgets.get(p, {}), {}) for p in part_names}
     lang = language(settings.lang, cfg.locale.split("_")[0])
-    config = request.app[keys.CONFIG]
-    target = donate_target(config, cfg)
+    target = donate_target(request.app[keys.CONFIG], cfg)
     return render(request, f"{name}/widget.html", {
         "name": name, "channel": cfg, "settings": settings, "parts": parts,
         "stylesheets": [*parts, *([] if name in parts else [name])], "lang": lang, "t": STRINGS[lang],
         "page_config": _page_config(request, cfg, name, lang, parts),
         "custom_css": [s.custom_css for p, s in parts.items() if p != name and s.custom_css] + [settings.custom_css],
-        "donate_url": target, "donate_short": _short(target), "qr_url": f"/qr/{cfg.id}.svg?v={_digest(target)}",
+        "donate_short": _short(target), "qr_url": f"/qr/{cfg.id}.svg?v={_digest(target)}",
     })
 
 
@@ -110,8 +110,8 @@ async def gallery(request: web.Request) -> web.Response:
         return found
     cfg = found
     base = request.app[keys.CONFIG].server.public_url.rstrip("/")
-    widgets = [{"name": w.name, "description": w.description, "path": f"/overlay/{cfg.id}/{w.name}?key={cfg.overlay_key}"}
-               for w in REGISTRY.values()]
+    widgets = [{"name": w.name, "description": w.description,
+                "path": f"/overlay/{cfg.id}/{w.name}?key={cfg.overlay_key}"} for w in REGISTRY.values()]
     return render(request, "overlay/gallery.html", {"channel": cfg, "widgets": widgets, "base": base,
                                                     "lang": "en", "t": STRINGS["en"]})
 

@@ -51,8 +51,8 @@ def test_config_validates_each_widgets_settings(widgets: dict[str, Any], problem
 
 def test_config_widget_settings_are_normalised() -> None:
     from decimal import Decimal  # YAML numbers with a point arrive as Decimal
-    cfg = parse_config({"channels": [channel_dict(widgets={"goal": {"accent_color": "FF0000", "font_scale": Decimal("1.5")}})]},
-                       env={})
+    widgets = {"goal": {"accent_color": "FF0000", "font_scale": Decimal("1.5")}}
+    cfg = parse_config({"channels": [channel_dict(widgets=widgets)]}, env={})
     assert cfg.channels[0].widgets == {"goal": {"accent_color": "#ff0000", "font_scale": 1.5}}
 
 
@@ -150,7 +150,8 @@ async def test_a_user_template_folder_overrides_a_built_in_template(aiohttp_serv
     ({"donate_page": {"mode": "off"}, "campaign": {"title": "X", "donate_url": "https://give.example.org/x"}},
      "https://give.example.org/x"),
 ])
-async def test_sticker_qr_code_points_to_the_donate_page(make_server: Any, channel: dict[str, Any], target: str) -> None:
+async def test_sticker_qr_code_points_to_the_donate_page(make_server: Any, channel: dict[str, Any],
+                                                        target: str) -> None:
     server = await make_server(**channel)
     _, html = await server.request("GET", f"/overlay/demo/sticker?key={OVERLAY_KEY}")
     qr_path = re.search(r'<img src="(/qr/demo\.svg\?v=[0-9a-f]{12})"', html).group(1)

@@ -14,7 +14,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from overlay.widgets.strings import STRINGS
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
-POSITIONS = ("top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right")
 Position = Literal["top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right"]
 
 
@@ -52,7 +51,8 @@ class WidgetSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    lang: Annotated[str, AfterValidator(_lang)] = Field("auto", description="language of the words; auto: the channel's locale")
+    lang: Annotated[str, AfterValidator(_lang)] = Field("auto",
+                                                        description="language of the words; auto: the channel's locale")
     theme: Literal["dark", "light"] = Field("dark", description="dark or light panels; both read over any footage")
     accent_color: Colour = Field("#fe2c55", description="main colour (amounts, bar)")
     second_color: Colour = Field("#25f4ee", description="second colour (matched part, badges)")

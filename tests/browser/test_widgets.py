@@ -36,7 +36,8 @@ REACTS = {
     "match": "d => document.querySelector('.w-match [data-role=remaining]').textContent.includes(d.remaining)",
     "sticker": "d => document.querySelector('.w-sticker [data-role=raised]').textContent.includes(d.total)",
     "ticker": "d => document.querySelector('.w-ticker .ticker__name')?.textContent === d.name",
-    "leaderboard": "d => [...document.querySelectorAll('.w-leaderboard .board__name')].some(n => n.textContent === d.name)",
+    "leaderboard": "d => [...document.querySelectorAll('.w-leaderboard .board__name')]"
+                   ".some(n => n.textContent === d.name)",
     "scene": f"d => ({ALERT_NAME})(d) && document.querySelector('.w-goal [data-role=total]').textContent === d.total",
 }
 
@@ -271,7 +272,8 @@ async def test_match_banner_and_sticker_badge_follow_the_match(make_server: Any,
 
     ends_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 600))
     status, _ = await server.request("PUT", "/api/v1/channels/demo/match",
-                                     json={"sponsor": "Ma Banque", "multiplier": "3", "cap": "1000.00", "ends_at": ends_at})
+                                     json={"sponsor": "Ma Banque", "multiplier": "3", "cap": "1000.00",
+                                           "ends_at": ends_at})
     assert status == 200
     await page.wait_for_selector(banner, state="visible", timeout=1000)
     assert await page.text_content(".w-match [data-role=headline]") == "Dons triplés par Ma Banque"
