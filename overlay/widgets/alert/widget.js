@@ -16,7 +16,8 @@ export function mount(root, { client, ui, t, config, settings }) {
   audio.preload = "auto";
   audio.volume = settings.volume;
   let match = null;
-  let timers = [];
+  let timers = [];     // when the scheduled alert starts and ends
+  let exitTimer = null; // the end of an exit animation
   let showing = null;
 
   image.addEventListener("error", () => {
@@ -53,6 +54,7 @@ export function mount(root, { client, ui, t, config, settings }) {
   }
 
   function show(play) {
+    clearTimeout(exitTimer);
     showing = play;
     render(play);
     card.hidden = false;
@@ -66,29 +68,37 @@ export function mount(root, { client, ui, t, config, settings }) {
     showing = null;
     root.classList.remove("is-in");
     root.classList.add("is-out");
-    timers.push(setTimeout(() => {
+    exitTimer = setTimeout(() => {
       card.hidden = true;
       root.classList.remove("is-out");
       audio.pause();
-    }, afterMs));
+    }, afterMs);
   }
 
   function schedule(play) {
     cancelTimers();
     const now = client.serverNow();
-    if (now >= play.endsAt) return;
+    const endIn = Math.max(0, play.endsAt - now - EXIT_MS);
+    if (showing && showing.donation.id === play.donation.id && showing.startsAt === play.startsAt) {
+      timers.push(setTimeout(() => hide(), endIn)); // the same alert (a reconnect): no second entrance
+      return;
+    }
     if (showing) hide(0);
+    if (now >= play.endsAt) return;
     const showIn = Math.max(0, play.startsAt - now);
     timers.push(setTimeout(() => show(play), showIn));
-    timers.push(setTimeout(() => hide(), Math.max(showIn, play.endsAt - now - EXIT_MS)));
+    timers.push(setTimeout(() => hide(), Math.max(showIn, endIn)));
   }
 
   client.onState((state) => {
     match = state.match;
-    cancelTimers();
-    if (showing) hide(0);
     const p = state.alerts.playing;
-    if (p) schedule({ ...p, startsAt: Date.parse(p.starts_at), endsAt: Date.parse(p.ends_at) });
+    if (p) {
+      schedule({ ...p, startsAt: Date.parse(p.starts_at), endsAt: Date.parse(p.ends_at) });
+    } else {
+      cancelTimers();
+      hide();
+    }
   });
   client.on("match", (ev) => { match = ev.match; });
   client.on("alert", (ev) => {
