@@ -16,6 +16,7 @@ from overlay.dashboard import setup_dashboard
 from overlay.live import setup_live
 from overlay.errors import error_middleware
 from overlay.fastemit import make_sio_server
+from overlay.overlays import setup_overlays
 from overlay.realtime import Realtime
 from overlay.service import ChannelService
 from overlay.store.base import Store, StoreUnavailable
@@ -100,5 +101,6 @@ def create_app(config: Config) -> web.Application:
     hub = setup_live(app, {c.id: c.live for c in config.channels if c.live is not None},
                      public_url=config.server.public_url, ice_servers=config.server.ice_servers)
     hub.on_change(_live_status_to_dashboards(sio))
+    setup_overlays(app)
     app.cleanup_ctx.append(_lifecycle)
     return app

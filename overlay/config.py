@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from overlay import money
+from overlay import money, widgets
 from overlay.live import LiveSettings
 from overlay.webhooks.settings import WebhookSettings
 
@@ -117,6 +117,11 @@ class ChannelSettings(Strict):
     @classmethod
     def _locale(cls, v: str) -> str:
         return money.check_locale(v)
+
+    @field_validator("widgets")
+    @classmethod
+    def _widgets(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return widgets.validate_config(v)  # each widget's Settings model; errors keep their full key
 
     @field_validator("moderator_tokens")
     @classmethod

@@ -1,0 +1,97 @@
+// What widgets share: building text safely, words in the page's language, match maths.
+// Donor text only ever reaches the page through textContent / text nodes.
+
+export function role(root, name) {
+  return root.querySelector(`[data-role="${name}"]`);
+}
+
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+// "a donné {amount}" -> the words as text nodes, {amount} replaced by a node or text.
+export function fill(target, template, values) {
+  target.replaceChildren();
+  for (const piece of template.split(/(\{\w+\})/)) {
+    const m = /^\{(\w+)\}$/.exec(piece);
+    if (!m) {
+      if (piece) target.append(document.createTextNode(piece));
+      continue;
+    }
+    const value = values[m[1]];
+    target.append(value instanceof Node ? value : document.createTextNode(value ?? ""));
+  }
+  return target;
+}
+
+export function translator(strings) {
+  return (key, values = {}) => (strings[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
+}
+
+export function donorName(t, donation) {
+  return donation.donor_name || t("anonymous");
+}
+
+export function formatNumber(locale, value, options = {}) {
+  return new Intl.NumberFormat(locale, options).format(value);
+}
+
+export function formatPercent(locale, percent) {
+  return formatNumber(locale, percent / 100, { style: "percent", maximumFractionDigits: percent < 10 ? 1 : 0 });
+}
+
+export function formatMultiplier(locale, multiplier) {
+  return `×${formatNumber(locale, Number(multiplier), { maximumFractionDigits: 2 })}`;
+}
+
+// 12:34, or 1:02:03 past an hour.
+export function formatCountdown(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const pad = (n) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+}
+
+// "doublés"/"doubled" for ×2, ×3, ×4; null for other multipliers (1.5, 10…).
+export function matchVerb(strings, multiplier) {
+  const key = `verb_${Number(multiplier)}`;
+  return key in strings ? { verb: strings[key], infinitive: strings[`infinitive_${Number(multiplier)}`] } : null;
+}
+
+export function matchLine(t, strings, donation, match) {
+  const verb = match && matchVerb(strings, match.multiplier);
+  const sponsor = (match && match.sponsor) || "";
+  const amount = donation.display.matched;
+  return verb ? t("match_line", { amount, verb: verb.verb, sponsor }) : t("match_line_other", { amount, sponsor });
+}
+
+// The server says whether a match was active when it sent it; time moves on since.
+export function matchActive(match, now) {
+  if (!match || !match.sponsor || Number(match.remaining) <= 0) return false;
+  if (match.starts_at && now < Date.parse(match.starts_at)) return false;
+  return !(match.ends_at && now >= Date.parse(match.ends_at));
+}
+
+// Decimal strings -> integer minor units, so adding money never goes through a float.
+export function toMinor(amount, digits) {
+  const [whole, frac = ""] = String(amount).split(".");
+  const sign = whole.startsWith("-") ? -1 : 1;
+  return sign * (Math.abs(Number(whole)) * 10 ** digits + Number((frac + "0".repeat(digits)).slice(0, digits) || 0));
+}
+
+export function moneyFormatter(locale, currency) {
+  const fmt = new Intl.NumberFormat(locale, { style: "currency", currency });
+  const digits = fmt.resolvedOptions().maximumFractionDigits;
+  return { digits, format: (minor) => fmt.format(minor / 10 ** digits) };
+}
+
+export function restartAnimation(node, className) {
+  node.classList.remove(className);
+  void node.offsetWidth; // a reflow, so the same animation can run again
+  node.classList.add(className);
+}

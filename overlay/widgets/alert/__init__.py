@@ -1,0 +1,20 @@
+"""alert: plays the channel's alert queue, in step with every other overlay of the channel."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from overlay.widgets.base import Position, WidgetSettings
+
+ORDER = 10
+DESCRIPTION = "Each donation as it arrives: name, amount, message, match, image and sound."
+
+
+class Settings(WidgetSettings):
+    position: Position = "center"
+    sound: bool = Field(True, description="play the tier's sound, or the built-in chime")
+    volume: float = Field(0.6, ge=0, le=1, description="sound volume, 0 to 1")
+    show_image: bool = Field(True, description="show the tier's image, or the built-in heart")
+    show_message: bool = Field(True, description="show the donor's message")
+    animation: Literal["pop", "slide", "fade"] = Field("pop", description="how it enters and leaves")

@@ -1,0 +1,113 @@
+// alert: shows the alert the server is playing, from starts_at to starts_at + duration_ms in
+// server time, so every overlay of the channel shows it at the same moment.
+
+const EXIT_MS = 450;          // the exit animation ends exactly when the alert does
+const SOUND_LATE_MS = 2000;   // joining an alert later than this: no sound, just the picture
+
+export function mount(root, { client, ui, t, config, settings }) {
+  const card = ui.role(root, "card");
+  const image = ui.role(root, "image");
+  const media = ui.role(root, "media");
+  const name = ui.role(root, "name");
+  const amount = ui.role(root, "amount");
+  const matchLine = ui.role(root, "match");
+  const message = ui.role(root, "message");
+  const audio = new Audio();
+  audio.preload = "auto";
+  audio.volume = settings.volume;
+  let match = null;
+  let timers = [];     // when the scheduled alert starts and ends
+  let exitTimer = null; // the end of an exit animation
+  let showing = null;
+
+  image.addEventListener("error", () => {
+    if (image.src !== new URL(config.assets.heart, location.href).href) image.src = config.assets.heart;
+  });
+
+  function cancelTimers() {
+    timers.forEach(clearTimeout);
+    timers = [];
+  }
+
+  function render(play) {
+    const d = play.donation;
+    const tier = play.tier || {};
+    name.textContent = ui.donorName(t, d);
+    ui.fill(amount, config.strings.donated, { amount: ui.el("strong", "alert__value", d.display.amount) });
+    const matched = Number(d.matched) > 0;
+    matchLine.hidden = !matched;
+    if (matched) matchLine.textContent = ui.matchLine(t, config.strings, d, match);
+    message.hidden = !(settings.show_message && d.message);
+    message.textContent = settings.show_message && d.message ? d.message : "";
+    media.hidden = !settings.show_image;
+    if (settings.show_image) image.src = tier.image ? `/media/${encodeURIComponent(tier.image)}` : config.assets.heart;
+    root.dataset.tier = tier.min_amount ? "big" : "base";
+  }
+
+  function playSound(play, elapsed) {
+    if (!settings.sound || elapsed > SOUND_LATE_MS) return;
+    const tier = play.tier || {};
+    audio.src = tier.sound ? `/media/${encodeURIComponent(tier.sound)}` : config.assets.chime;
+    audio.currentTime = Math.max(0, elapsed / 1000);
+    // OBS lets pages play sound; an ordinary browser tab may not until clicked: no matter.
+    audio.play().catch((err) => console.warn(`overlay: sound not played (${err.name})`));
+  }
+
+  function show(play) {
+    clearTimeout(exitTimer);
+    showing = play;
+    render(play);
+    card.hidden = false;
+    ui.restartAnimation(root, "is-in");
+    root.classList.remove("is-out");
+    playSound(play, client.serverNow() - play.startsAt);
+  }
+
+  function hide(afterMs = EXIT_MS) {
+    if (!showing) return;
+    showing = null;
+    root.classList.remove("is-in");
+    root.classList.add("is-out");
+    exitTimer = setTimeout(() => {
+      card.hidden = true;
+      root.classList.remove("is-out");
+      audio.pause();
+    }, afterMs);
+  }
+
+  function schedule(play) {
+    cancelTimers();
+    const now = client.serverNow();
+    const endIn = Math.max(0, play.endsAt - now - EXIT_MS);
+    if (showing && showing.donation.id === play.donation.id && showing.startsAt === play.startsAt) {
+      timers.push(setTimeout(() => hide(), endIn)); // the same alert (a reconnect): no second entrance
+      return;
+    }
+    if (showing) hide(0);
+    if (now >= play.endsAt) return;
+    const showIn = Math.max(0, play.startsAt - now);
+    timers.push(setTimeout(() => show(play), showIn));
+    timers.push(setTimeout(() => hide(), Math.max(showIn, endIn)));
+  }
+
+  client.onState((state) => {
+    match = state.match;
+    const p = state.alerts.playing;
+    if (p) {
+      schedule({ ...p, startsAt: Date.parse(p.starts_at), endsAt: Date.parse(p.ends_at) });
+    } else {
+      cancelTimers();
+      hide();
+    }
+  });
+  client.on("match", (ev) => { match = ev.match; });
+  client.on("alert", (ev) => {
+    if (ev.action === "play") {
+      const startsAt = Date.parse(ev.starts_at);
+      schedule({ donation: ev.donation, tier: ev.tier, startsAt, endsAt: startsAt + ev.duration_ms });
+    } else if (ev.action === "skip" || ev.action === "clear") {
+      cancelTimers();
+      hide(); // at once; "pause" lets the playing alert finish, as the queue does
+    }
+  });
+}

@@ -1,0 +1,86 @@
+// goal: total toward the goal, the donors' part and the sponsor's part side by side,
+// milestone markers, and a short celebration when a milestone (or the goal) is crossed.
+
+const CELEBRATE_MS = 4500;
+
+export function mount(root, { client, ui, t, config, settings }) {
+  const panel = ui.role(root, "panel");
+  const title = ui.role(root, "title");
+  const percent = ui.role(root, "percent");
+  const raisedFill = ui.role(root, "raised");
+  const matchedFill = ui.role(root, "matched");
+  const markers = ui.role(root, "markers");
+  const celebrate = ui.role(root, "celebrate");
+  const text = (roleName, value) => {
+    const node = ui.role(root, roleName);
+    if (node) node.textContent = value;
+  };
+  let campaign = null;
+  let sponsor = null;
+  let celebrateTimer = null;
+
+  function drawMarkers(goal, total) {
+    if (!markers) return;
+    markers.replaceChildren();
+    for (const m of config.milestones) {
+      const at = Number(m.amount) / goal;
+      if (!(at > 0 && at < 1)) continue;
+      const marker = ui.el("div", "goal__marker");
+      marker.style.left = `${at * 100}%`;
+      marker.classList.toggle("is-passed", total >= Number(m.amount));
+      marker.append(ui.el("span", "goal__marker-label", m.display));
+      markers.append(marker);
+    }
+  }
+
+  function celebrateCrossing(before, after, goal) {
+    const crossed = config.milestones.filter((m) => before < Number(m.amount) && Number(m.amount) <= after);
+    let words = null;
+    if (before < goal && after >= goal) words = t("goal_reached");
+    else if (crossed.length) words = t("milestone", { amount: crossed[crossed.length - 1].display });
+    if (!words) return;
+    celebrate.textContent = words;
+    celebrate.hidden = false;
+    ui.restartAnimation(panel, "is-celebrating");
+    clearTimeout(celebrateTimer);
+    celebrateTimer = setTimeout(() => {
+      celebrate.hidden = true;
+      panel.classList.remove("is-celebrating");
+    }, CELEBRATE_MS);
+  }
+
+  function render(next, { animate }) {
+    const goal = Number(next.goal) || 1;
+    const raised = Number(next.raised);
+    const matched = Number(next.matched);
+    const total = Number(next.total);
+    if (animate && campaign) celebrateCrossing(Number(campaign.total), total, goal);
+    campaign = next;
+    title.textContent = settings.title || next.title || t("goal");
+    if (percent) percent.textContent = ui.formatPercent(config.locale, next.percent);
+    const raisedPart = Math.min(raised / goal, 1);
+    raisedFill.style.width = `${raisedPart * 100}%`;
+    matchedFill.style.left = `${raisedPart * 100}%`;
+    matchedFill.style.width = `${Math.min(matched / goal, 1 - raisedPart) * 100}%`;
+    drawMarkers(goal, total);
+    text("total", next.display.total);
+    text("goal", next.display.goal);
+    text("raised-amount", next.display.raised);
+    text("matched-amount", next.display.matched);
+    const key = ui.role(root, "matched-key");
+    if (key) key.hidden = !(matched > 0);
+    if (sponsor) text("matched-label", sponsor);
+    root.classList.toggle("is-complete", total >= goal);
+  }
+
+  client.onState((state) => {
+    sponsor = state.match.sponsor;
+    render(state.campaign, { animate: false });
+  });
+  client.on("donation", (ev) => { if (!ev.donation.test) render(ev.campaign, { animate: true }); });
+  client.on("progress", (ev) => render(ev.campaign, { animate: true }));
+  client.on("match", (ev) => {
+    if (ev.match.sponsor) sponsor = ev.match.sponsor;
+    if (campaign) render(campaign, { animate: false });
+  });
+}

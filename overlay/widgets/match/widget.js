@@ -1,0 +1,58 @@
+// match: the sponsor's banner. Shown only while the match is active: inside its window,
+// cap not used up. Time moves without events, so it checks itself every second.
+
+export function mount(root, { client, ui, t, config, settings }) {
+  const banner = ui.role(root, "banner");
+  const badge = ui.role(root, "badge");
+  const headline = ui.role(root, "headline");
+  const remaining = ui.role(root, "remaining");
+  const countdown = ui.role(root, "countdown");
+  let match = null;
+  let visible = false;
+
+  function setVisible(on) {
+    if (on === visible) return;
+    visible = on;
+    if (on) {
+      banner.hidden = false;
+      root.classList.remove("is-out");
+      ui.restartAnimation(root, "is-in");
+    } else {
+      root.classList.remove("is-in");
+      root.classList.add("is-out");
+      setTimeout(() => { if (!visible) banner.hidden = true; }, 500);
+    }
+  }
+
+  function render() {
+    const now = client.serverNow();
+    const active = ui.matchActive(match, now);
+    setVisible(active);
+    if (!active) return;
+    const verb = ui.matchVerb(config.strings, match.multiplier);
+    badge.textContent = ui.formatMultiplier(config.locale, match.multiplier);
+    headline.textContent = verb
+      ? t("match_headline", { verb: verb.verb, sponsor: match.sponsor })
+      : t("match_headline_other", { multiplier: ui.formatMultiplier(config.locale, match.multiplier).slice(1),
+                                    sponsor: match.sponsor });
+    if (remaining) {
+      remaining.textContent = t("match_remaining", { amount: match.display.remaining,
+                                                     verb_infinitive: verb ? verb.infinitive : t("infinitive_other") });
+    }
+    if (countdown) {
+      countdown.hidden = !match.ends_at;
+      if (match.ends_at) countdown.textContent = t("ends_in", { time: ui.formatCountdown(Date.parse(match.ends_at) - now) });
+    }
+  }
+
+  function update(next) {
+    const before = match && match.remaining;
+    match = next;
+    render();
+    if (visible && before !== null && before !== match.remaining) ui.restartAnimation(banner, "is-bumped");
+  }
+
+  client.onState((state) => { match = state.match; render(); });
+  client.on("match", (ev) => update(ev.match));
+  setInterval(render, 1000);
+}
