@@ -12,6 +12,7 @@ from overlay import keys
 from overlay.api import setup_api
 from overlay.auth import cookie_name, matching_token, session_token
 from overlay.config import Config
+from overlay.donate import setup_donate
 from overlay.errors import error_middleware
 from overlay.realtime import Realtime
 from overlay.service import ChannelService
@@ -85,5 +86,6 @@ def create_app(config: Config) -> web.Application:
     setup_web(app, config)
     setup_api(app)
     setup_webhooks(app)
+    setup_donate(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
