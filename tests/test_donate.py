@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from overlay.config import ChannelSettings
 from overlay.donate.guard import RateLimiter, check_token, issue_token
+from tests.support import channel_dict
 
 PAGE = "/donate/demo"
 HTML = {"Accept": "text/html"}
@@ -184,9 +186,7 @@ def test_rate_limiter_window_slides() -> None:
     assert limiter.hit(key, 2, now=60.5) is None
 
 
-def test_token_is_bound_to_its_channel_and_time(make_server: Any) -> None:
-    from tests.support import channel_dict
-    from overlay.config import ChannelSettings
+def test_token_is_bound_to_its_channel_and_time() -> None:
     cfg = ChannelSettings.model_validate(channel_dict())
     t = issue_token(cfg, now=1000)
     assert check_token(cfg, t, now=1000 + 60) == t.split(".")[1]
