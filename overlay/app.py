@@ -13,9 +13,10 @@ from overlay.api import setup_api
 from overlay.auth import cookie_name, matching_token, session_token
 from overlay.config import Config
 from overlay.dashboard import setup_dashboard
-from overlay.live import setup_live
+from overlay.donate import setup_donate
 from overlay.errors import error_middleware
 from overlay.fastemit import make_sio_server
+from overlay.live import setup_live
 from overlay.overlays import setup_overlays
 from overlay.realtime import Realtime
 from overlay.service import ChannelService
@@ -102,5 +103,6 @@ def create_app(config: Config) -> web.Application:
                      public_url=config.server.public_url, ice_servers=config.server.ice_servers)
     hub.on_change(_live_status_to_dashboards(sio))
     setup_overlays(app)
+    setup_donate(app)
     app.cleanup_ctx.append(_lifecycle)
     return app

@@ -87,8 +87,10 @@ class ModerationSettings(Strict):
 
 class DonatePageSettings(Strict):
     mode: Literal["pledge", "off"] = "pledge"
-    presets: list[DecimalStr] = [Decimal(5), Decimal(10), Decimal(20), Decimal(50)]
+    presets: list[DecimalStr] = Field([Decimal(5), Decimal(10), Decimal(20), Decimal(50)], max_length=12)
     rate_limit_per_minute: int = Field(5, ge=1, le=1000)
+    # The page is public: without a ceiling one troll's pledge of a billion fills the goal bar.
+    max_amount: DecimalStr | None = None
 
 
 class ChannelSettings(Strict):
@@ -147,6 +149,9 @@ class ChannelSettings(Strict):
                   ("moderation.name_min_amount", self.moderation.name_min_amount, True)]
         if self.match:
             checks.append(("match.cap", self.match.cap, False))
+        checks += [(f"donate_page.presets[{i}]", p, False) for i, p in enumerate(self.donate_page.presets)]
+        if self.donate_page.max_amount is not None:
+            checks.append(("donate_page.max_amount", self.donate_page.max_amount, False))
         for label, value, zero_ok in checks:
             try:
                 money.parse_amount(value, self.currency, allow_zero=zero_ok)

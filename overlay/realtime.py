@@ -60,8 +60,14 @@ class Realtime:
             self._tasks.append(asyncio.create_task(self._tick(feed), name=f"alerts-{ch}"))
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
+        # Cancel until done: Python 3.11's wait_for (in _tick) can swallow a cancellation that
+        # races its timeout, and the task would then run on and hang the shutdown.
+        pending = [t for t in self._tasks if not t.done()]
+        while pending:
+            for t in pending:
+                t.cancel()
+            await asyncio.wait(pending, timeout=0.5)
+            pending = [t for t in pending if not t.done()]
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def on_events(self, channel: str, events: list[Event]) -> None:

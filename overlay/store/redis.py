@@ -100,8 +100,13 @@ class RedisStore(Store):
         self._listener = asyncio.create_task(self._listen(), name="redis-events")
 
     async def close(self) -> None:
-        if self._listener is not None:
+        # Cancel until it is done: on Python 3.11 a cancellation that lands while a timeout
+        # context inside redis-py or a subscriber expires can be swallowed, and the task then
+        # blocks in the next pub/sub read for ever (seen as a hang at shutdown).
+        while self._listener is not None and not self._listener.done():
             self._listener.cancel()
+            await asyncio.wait([self._listener], timeout=0.5)
+        if self._listener is not None:
             await asyncio.gather(self._listener, return_exceptions=True)
         await self.redis.aclose()
 

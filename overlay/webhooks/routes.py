@@ -26,13 +26,18 @@ async def receive(request: web.Request) -> web.Response:
     channel, provider = request.match_info["ch"], request.match_info["provider"]
     svc = request.app[keys.SERVICES].get(channel)
     if svc is None:
-        raise ApiError(404, "channel_not_found", "no such channel")
+        raise _refused(channel, provider, ApiError(404, "channel_not_found", "no such channel"))
     if provider not in PARSERS:
-        raise ApiError(404, "unknown_provider", f"provider must be one of {', '.join(PARSERS)}")
+        raise _refused(channel, provider,
+                       ApiError(404, "unknown_provider", f"provider must be one of {', '.join(PARSERS)}"))
     settings = settings_for(svc.cfg.webhooks, provider)
     if settings is None:
-        raise ApiError(404, "provider_not_configured", f"{provider} webhooks are not configured for this channel")
-    body = await request.read()
+        raise _refused(channel, provider, ApiError(
+            404, "provider_not_configured", f"{provider} webhooks are not configured for this channel"))
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise _refused(channel, provider, ApiError(413, "body_too_large", "the body is too large")) from None
     try:
         result = PARSERS[provider](request.headers, body, settings, datetime.now(timezone.utc))
     except WebhookError as exc:
@@ -47,6 +52,12 @@ async def receive(request: web.Request) -> web.Response:
         metrics.WEBHOOKS.labels(channel, provider, "ignored").inc()
         return web.json_response({"ok": True, "ignored": result.reason})
     return await _accept(svc, provider, result)
+
+
+def _refused(channel: str, provider: str, exc: ApiError) -> ApiError:
+    # The path is the sender's: log it shortened and quoted, never a header or the body.
+    log.warning("webhook %.40r/%.40r refused: %s (%s)", channel, provider, exc.code, exc.status)
+    return exc
 
 
 async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # noqa: ANN001

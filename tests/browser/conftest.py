@@ -50,9 +50,10 @@ async def browser() -> AsyncIterator[Any]:
 
 @pytest.fixture
 def new_page(browser: Any) -> Any:
-    """``page, log = await new_page(allowed_host)``: a 1920x1080 page in a fresh context."""
+    """``page, log = await new_page(allowed_host, **context)``: a page in a fresh context, 1920x1080
+    unless ``viewport=`` says otherwise."""
     async def make(allowed: str, **context: Any) -> tuple[Any, PageLog]:
-        ctx = await browser.new_context(viewport={"width": 1920, "height": 1080}, **context)
+        ctx = await browser.new_context(**{"viewport": {"width": 1920, "height": 1080}, **context})
         page = await ctx.new_page()
         log = PageLog()
         host = urlparse(allowed).netloc

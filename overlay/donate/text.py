@@ -1,0 +1,72 @@
+"""The donate page's words, in the languages it speaks. A missing language falls back to English."""
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "fr": {
+        "title": "Faire un don", "raised_of": "{total} sur {goal}", "gifts_one": "{n} don", "gifts": "{n} dons",
+        "match_double": "Votre don est doublé par {sponsor} !",
+        "match_times": "Votre don est multiplié par {m} grâce à {sponsor} !",
+        "match_left": "Encore {remaining} offerts par {sponsor}",
+        "amount": "Montant", "custom": "Autre montant", "name": "Votre nom", "name_hint": "Pseudo affiché en direct",
+        "anonymous": "Rester anonyme", "message": "Message", "optional": "facultatif",
+        "message_hint": "Un petit mot pour le stream", "submit": "Donner {amount}", "submit_plain": "Envoyer mon don",
+        "pledge_note": "Votre promesse de don s'affiche en direct sur le stream.",
+        "pay_note": "Le paiement se fait ensuite sur {host}.",
+        "thanks": "Merci !", "thanks_amount": "Votre don de {amount} est bien enregistré.",
+        "thanks_generic": "Votre don est bien enregistré.",
+        "thanks_match": "{sponsor} ajoute {matched} : {total} pour la cause !",
+        "thanks_held": "Votre message s'affichera après validation par la modération.",
+        "pay_now": "Finaliser le paiement", "again": "Faire un autre don",
+        "err_form": "Vérifiez le formulaire.",
+        "err_amount": "Choisissez ou saisissez un montant valide, par exemple 12,50.",
+        "err_amount_max": "Le montant maximum est {max}.",
+        "err_name": "Le nom ne doit pas dépasser {n} caractères.",
+        "err_message": "Le message ne doit pas dépasser {n} caractères.",
+        "err_token": "Ce formulaire a expiré. Vérifiez vos informations et envoyez-le de nouveau.",
+        "slow_title": "Doucement !", "slow_text": "Trop de dons depuis cette connexion. Réessayez dans une minute.",
+        "back": "Retour au formulaire",
+        "missing_title": "Page introuvable", "missing_text": "Il n'y a pas de page de don ici.",
+        "closed_title": "Dons fermés", "closed_text": "Les dons ne se font pas sur cette page.",
+        "down_title": "Un instant…", "down_text": "Le service est momentanément indisponible. Réessayez dans quelques secondes.",
+    },
+    "en": {
+        "title": "Donate", "raised_of": "{total} of {goal}", "gifts_one": "{n} gift", "gifts": "{n} gifts",
+        "match_double": "{sponsor} doubles your gift!",
+        "match_times": "{sponsor} multiplies your gift by {m}!",
+        "match_left": "{remaining} of matching left from {sponsor}",
+        "amount": "Amount", "custom": "Other amount", "name": "Your name", "name_hint": "Shown live on stream",
+        "anonymous": "Stay anonymous", "message": "Message", "optional": "optional",
+        "message_hint": "A few words for the stream", "submit": "Give {amount}", "submit_plain": "Send my gift",
+        "pledge_note": "Your pledge shows live on stream.",
+        "pay_note": "You then pay on {host}.",
+        "thanks": "Thank you!", "thanks_amount": "Your gift of {amount} is recorded.",
+        "thanks_generic": "Your gift is recorded.",
+        "thanks_match": "{sponsor} adds {matched}: {total} for the cause!",
+        "thanks_held": "Your message will show once a moderator approves it.",
+        "pay_now": "Complete your payment", "again": "Give again",
+        "err_form": "Please check the form.",
+        "err_amount": "Choose or enter a valid amount, for example 12.50.",
+        "err_amount_max": "The largest amount is {max}.",
+        "err_name": "The name must be at most {n} characters.",
+        "err_message": "The message must be at most {n} characters.",
+        "err_token": "This form has expired. Check your details and send it again.",
+        "slow_title": "Slow down!", "slow_text": "Too many gifts from this connection. Try again in a minute.",
+        "back": "Back to the form",
+        "missing_title": "Page not found", "missing_text": "There is no donate page here.",
+        "closed_title": "Donations closed", "closed_text": "Donations are not taken on this page.",
+        "down_title": "One moment…", "down_text": "The service is unavailable for a moment. Try again in a few seconds.",
+    },
+}
+LOCALES = {"fr": "fr_FR", "en": "en_US"}
+
+
+def language(requested: str | None, channel_locale: str) -> str:
+    if requested in TEXTS:
+        return requested
+    own = channel_locale.split("_")[0]
+    return own if own in TEXTS else "en"
+
+
+def locale_for(lang: str, channel_locale: str) -> str:
+    """Amounts are written as the channel writes them, unless the page speaks another language."""
+    return channel_locale if channel_locale.split("_")[0] == lang else LOCALES[lang]

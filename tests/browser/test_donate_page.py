@@ -1,0 +1,148 @@
+"""The donate page in a real Chromium on a phone-sized screen, end to end."""
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import screenshot_path
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+         "locale": "fr-FR"}
+
+
+async def phone(new_page: Any, server: Any) -> tuple[Any, Any]:
+    return await new_page(server.url, **PHONE)
+
+
+async def donations(server: Any) -> list[dict[str, Any]]:
+    _, body = await server.request("GET", "/api/v1/channels/demo/donations")
+    return body["donations"]
+
+
+def assert_clean_but(log: Any, *statuses: int) -> None:
+    """Chromium logs every 4xx document it is served; these pages answer 4xx on purpose."""
+    expected = [f"Failed to load resource: the server responded with a status of {s}" for s in statuses]
+    seen = [e for e in log.console_errors if any(e.startswith(x) for x in expected)]
+    assert len(seen) == len(statuses), log.console_errors
+    log.console_errors[:] = [e for e in log.console_errors if e not in seen]
+    log.assert_clean()
+
+
+async def fits_the_screen(page: Any) -> None:
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+async def test_pledge_from_a_phone(make_server: Any, new_page: Any) -> None:
+    server = await make_server()
+    await server.donate(amount="1234.00", donor_name="Early bird")
+    overlay = await server.listen()
+    await overlay.wait_for("state")
+    page, log = await phone(new_page, server)
+    resp = await page.goto(server.url + "/donate/demo")
+    assert resp.status == 200
+    await fits_the_screen(page)
+    assert await page.text_content(".match-headline") == "Votre don est doublé par TikTok !"
+    assert "2\u202f468,00\u00a0€ sur 10\u202f000,00\u00a0€" in await page.text_content(".goal-text")
+    width = await page.evaluate("document.querySelector('.goal-fill').getBoundingClientRect().width / "
+                                "document.querySelector('.goal-bar').getBoundingClientRect().width")
+    assert 0.24 < width < 0.25
+
+    button = page.locator("button.give")
+    assert await button.text_content() == "Donner 5\u00a0€"
+    await page.locator("label.preset", has_text="20").click()
+    assert await button.text_content() == "Donner 20\u00a0€"
+
+    await page.fill("#donor-name", "Léa")
+    await page.fill("#message", "Allez les Restos !")
+    assert await page.text_content("#message-count") == "18 / 255"
+    assert await page.get_attribute("#message", "maxlength") == "255"
+    await page.screenshot(path=screenshot_path("donate-mobile"), full_page=True)
+
+    async with page.expect_navigation():
+        await button.click()
+    assert "/donate/demo/thanks?d=" in page.url
+    await fits_the_screen(page)
+    assert await page.text_content("h1") == "Merci !"
+    assert await page.text_content(".thanks-line") == "Votre don de 20,00\u00a0€ est bien enregistré."
+    assert await page.text_content(".match-line") == "TikTok ajoute 20,00\u00a0€ : 40,00\u00a0€ pour la cause !"
+    await page.screenshot(path=screenshot_path("donate-thanks-mobile"), full_page=True)
+
+    ev = await overlay.wait_for("donation", lambda e: e["donation"]["source"] == "pledge")
+    assert (ev["donation"]["amount"], ev["donation"]["matched"], ev["donation"]["donor_name"]) == ("20.00", "20.00", "Léa")
+    # Reloading the thank-you page pledges nothing more (post/redirect/get).
+    await page.reload()
+    assert len(await donations(server)) == 2
+    log.assert_clean()
+
+
+async def test_custom_amount_anonymous_and_errors(make_server: Any, new_page: Any) -> None:
+    server = await make_server()
+    page, log = await phone(new_page, server)
+    await page.goto(server.url + "/donate/demo?lang=en")
+    assert await page.text_content(".match-headline") == "TikTok doubles your gift!"
+    await page.fill("#custom-amount", "abc")
+    assert await page.is_checked("#amount-custom")
+    assert await page.text_content("button.give") == "Send my gift"
+    async with page.expect_navigation() as nav:
+        await page.click("button.give")
+    assert (await nav.value).status == 422
+    assert "Choose or enter a valid amount" in await page.text_content("#amount-error")
+    await fits_the_screen(page)
+    await page.screenshot(path=screenshot_path("donate-error-mobile"), full_page=True)
+    assert await donations(server) == []
+
+    await page.fill("#custom-amount", "7,50")
+    assert await page.text_content("button.give") == "Give €7.50"
+    await page.fill("#donor-name", "Not shown")
+    await page.check("#anonymous")
+    assert await page.is_disabled("#donor-name")
+    async with page.expect_navigation():
+        await page.click("button.give")
+    assert await page.text_content(".thanks-line") == "Your gift of €7.50 is recorded."
+    [d] = await donations(server)
+    assert (d["amount"], d["donor_name"], d["source"]) == ("7.50", None, "pledge")
+    assert_clean_but(log, 422)
+
+
+async def test_form_token_honeypot_and_rate_limit(make_server: Any, new_page: Any) -> None:
+    server = await make_server(donate_page={"rate_limit_per_minute": 3})
+    page, log = await phone(new_page, server)
+
+    # 1: a forged token is refused; the form comes back with what was typed and a fresh token.
+    await page.goto(server.url + "/donate/demo")
+    await page.fill("#donor-name", "Sam")
+    await page.eval_on_selector("input[name=form_token]", "el => el.value = '1.forged.AAAA'")
+    async with page.expect_navigation() as nav:
+        await page.click("button.give")
+    assert (await nav.value).status == 403
+    assert "Ce formulaire a expiré" in await page.text_content(".error.banner")
+    assert await page.input_value("#donor-name") == "Sam"
+    assert await donations(server) == []
+
+    # 2: sent again from the page it came back on: accepted.
+    async with page.expect_navigation():
+        await page.click("button.give")
+    assert await page.text_content("h1") == "Merci !"
+    assert len(await donations(server)) == 1
+
+    # 3: a bot fills the hidden field: it sees a thank-you page, nothing is stored.
+    await page.goto(server.url + "/donate/demo")
+    box = await page.locator("input[name=website]").bounding_box()
+    assert box["x"] + box["width"] <= 0  # off screen for people, still in the form for bots
+    assert await page.get_attribute("input[name=website]", "tabindex") == "-1"
+    await page.eval_on_selector("input[name=website]", "el => el.value = 'http://spam.example'")
+    async with page.expect_navigation():
+        await page.click("button.give")
+    assert await page.text_content(".thanks-line") == "Votre don est bien enregistré."
+    assert len(await donations(server)) == 1
+
+    # 4: the fourth post within a minute from this address: 429, a readable page.
+    await page.goto(server.url + "/donate/demo")
+    async with page.expect_navigation() as nav:
+        await page.click("button.give")
+    response = await nav.value
+    assert response.status == 429 and int(response.headers["retry-after"]) > 0
+    assert await page.text_content("h1") == "Doucement !"
+    await fits_the_screen(page)
+    await page.screenshot(path=screenshot_path("donate-rate-limited-mobile"), full_page=True)
+    assert len(await donations(server)) == 1
+    assert_clean_but(log, 403, 429)
