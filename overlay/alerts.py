@@ -8,7 +8,6 @@ still ticking). Times are epoch milliseconds.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 # The play event is sent this long before the alert starts, so that every overlay,
@@ -25,8 +24,15 @@ def entry(donation: dict[str, Any], duration_ms: int, tier: dict[str, Any] | Non
     return {"donation": donation, "duration_ms": duration_ms, "tier": tier}
 
 
+def copy_of(alerts: dict[str, Any]) -> dict[str, Any]:
+    """Queue items are never changed once made, so copying the containers is enough
+    (a deep copy of a long queue on every donation was the hot spot)."""
+    cur = alerts["current"]
+    return {**alerts, "queue": list(alerts["queue"]), "current": dict(cur) if cur else None}
+
+
 def enqueue(alerts: dict[str, Any], item: dict[str, Any], *, front: bool = False) -> dict[str, Any]:
-    out = copy.deepcopy(alerts)
+    out = copy_of(alerts)
     if front:
         out["queue"].insert(0, item)
     else:
@@ -53,7 +59,7 @@ def advance(alerts: dict[str, Any], now_ms: int, gap_ms: int) -> tuple[dict[str,
     due = due_at(alerts, gap_ms)
     if due is None or now_ms < due:
         return None
-    out = copy.deepcopy(alerts)
+    out = copy_of(alerts)
     item = out["queue"].pop(0)
     starts = now_ms + LEAD_MS
     out["current"] = {**item, "starts_at": starts, "ends_at": starts + item["duration_ms"]}
@@ -63,7 +69,7 @@ def advance(alerts: dict[str, Any], now_ms: int, gap_ms: int) -> tuple[dict[str,
 def control(alerts: dict[str, Any], action: str, now_ms: int) -> dict[str, Any]:
     """skip: cut the playing alert; pause/resume: hold or release the queue
     (a playing alert finishes); clear: drop every waiting alert and cut the playing one."""
-    out = copy.deepcopy(alerts)
+    out = copy_of(alerts)
     cur = out["current"]
     if action in ("skip", "clear") and cur and now_ms < cur["ends_at"]:
         cur["ends_at"] = max(now_ms, cur["starts_at"])

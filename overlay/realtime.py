@@ -17,7 +17,7 @@ from typing import Any
 
 import socketio
 
-from overlay import alerts, metrics
+from overlay import alerts, metrics, wire
 from overlay.auth import secret_equal
 from overlay.service import ChannelService, now_ms
 from overlay.state import OVERLAY, Event
@@ -40,6 +40,7 @@ class ChannelFeed:
         # sid -> seq of the snapshot it was sent: room events up to it are already in it.
         self.floors: dict[str, dict[str, int]] = {ns: {} for ns in NAMESPACES}
         self.alerts_changed = asyncio.Event()
+        self.snapshots: dict[bool, dict[str, Any]] = {}  # moderator? -> latest snapshot
 
 
 class Realtime:
@@ -133,17 +134,17 @@ class Realtime:
 
     async def _welcome(self, feed: ChannelFeed, sid: str, ns: str, last_seq: int | None) -> None:
         # The connect handler runs before the client is told it is connected; wait for that.
-        for _ in range(200):
+        for attempt in range(200):
             if self.sio.manager.is_connected(sid, ns):
                 break
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0 if attempt < 3 else 0.005)
         else:
             return
         try:
             async with feed.lock:
                 backlog = await self._backlog(feed, ns, last_seq)
                 if backlog is None:
-                    snap = await feed.service.snapshot(moderator=ns == "/dashboard")
+                    snap = await self._snapshot(feed, moderator=ns == "/dashboard")
                     await self.sio.emit("state", snap, to=sid, namespace=ns)
                     if snap["seq"] > feed.delivered:
                         feed.floors[ns][sid] = snap["seq"]
@@ -154,6 +155,15 @@ class Realtime:
         except StoreUnavailable as exc:
             log.warning("cannot welcome %s: %s", sid, exc)
             await self.sio.disconnect(sid, namespace=ns)
+
+    async def _snapshot(self, feed: ChannelFeed, *, moderator: bool) -> dict[str, Any]:
+        """The channel's snapshot, computed once per change rather than once per connection:
+        10,000 overlays reconnecting after a restart all want the same one. A cached snapshot
+        is still good while it is at least as new as everything this process emitted."""
+        snap = feed.snapshots.get(moderator)
+        if snap is None or snap["seq"] < feed.delivered:
+            snap = feed.snapshots[moderator] = await feed.service.snapshot(moderator=moderator)
+        return {**snap, "server_time": wire.iso(now_ms())}
 
     async def _backlog(self, feed: ChannelFeed, ns: str, last_seq: int | None) -> list[Event] | None:
         """Events after ``last_seq`` up to what this process emitted, or None: send a snapshot."""

@@ -7,7 +7,6 @@ the state's ``seq``, so a commit never has to read back a counter.
 """
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,7 +56,9 @@ class ChannelState:
         return cls(seq=seq, **json.loads(text))
 
     def copy(self) -> "ChannelState":
-        return copy.deepcopy(self)
+        return ChannelState(seq=self.seq, campaign=dict(self.campaign), totals=dict(self.totals),
+                            match=dict(self.match) if self.match is not None else None,
+                            alerts=alerts.copy_of(self.alerts))
 
 
 @dataclass(frozen=True)
