@@ -76,6 +76,13 @@ class ChannelService:
             return donations.replay(self.cfg, state, await self._donation(donation_id), now)
         await self.mutate(op)
 
+    async def refund_donation(self, donation_id: str) -> dict[str, Any]:
+        """A moderator takes a payment out of the totals (a refund or chargeback seen elsewhere)."""
+        async def op(state: ChannelState, now: int) -> Change | None:
+            return donations.refund(self.cfg, state, await self._donation(donation_id), now)
+        change = await self.mutate(op)
+        return change.donations[0] if change else await self._donation(donation_id)
+
     async def refund(self, source: str, external_id: str) -> dict[str, Any] | None:
         """Take a refunded payment out of the totals; None if we never saw it."""
         found: dict[str, Any] | None = None

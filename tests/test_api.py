@@ -136,3 +136,14 @@ async def test_concurrent_donations_never_exceed_cap(server: Any) -> None:
     _, state = await server.request("GET", "/api/v1/channels/demo/state")
     assert state["match"]["used"] == "1000.00" and state["match"]["active"] is False
     assert state["campaign"]["raised"] == "1400.00" and state["campaign"]["count"] == 200
+
+
+async def test_moderator_refund_takes_money_and_match_back(server: Any) -> None:
+    d = await server.donate(amount="10", donor_name="Cara")
+    status, body = await server.post(f"/api/v1/channels/demo/donations/{d['id']}/refund", {})
+    assert status == 200 and body["status"] == "refunded"
+    _, state = await server.request("GET", "/api/v1/channels/demo/state")
+    assert state["campaign"]["raised"] == "0.00" and state["campaign"]["count"] == 0
+    assert state["match"]["used"] == "0.00" and state["leaderboard"] == []
+    again = await server.post(f"/api/v1/channels/demo/donations/{d['id']}/refund", {})
+    assert again[0] == 200 and again[1]["status"] == "refunded"
