@@ -67,6 +67,8 @@ function setConnection(state, text) {
 function connect() {
   const socket = io("/dashboard", {
     path: "/socket.io",
+    // Websocket first: with --workers, long-polling requests could land on another process.
+    transports: ["websocket", "polling"],
     // On reconnect, ask for what we missed instead of a fresh snapshot.
     auth: (cb) => cb(lastSeq >= 0 ? { channel: data.channel, last_seq: lastSeq } : { channel: data.channel }),
   });
