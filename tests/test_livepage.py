@@ -107,3 +107,15 @@ async def until(read: Any, pred: Any, timeout: float = 10.0) -> Any:
             assert pred(value), value
             return value
         await asyncio.sleep(0.1)
+
+
+async def test_dashboard_carries_the_live_status_but_not_the_stream_key(make_server: Any) -> None:
+    from tests.test_dashboard_http import get_page, login, session_of
+    server = await make_server(**LIVE)
+    _, headers, _ = await login(server)
+    status, _, html = await get_page(server, session_of(headers))
+    assert status == 200 and '<section id="live-status" aria-labelledby="live-h" class="panel">' in html
+    live = json_block(html, "dashboard-data")["live"]
+    assert live == {"status": {"live": False, "viewers": 0, "bitrate_kbps": None, "since": None},
+                    "whip": "http://127.0.0.1:8080/whip/demo", "page": "http://127.0.0.1:8080/live/demo"}
+    assert "sk-test-123" not in html

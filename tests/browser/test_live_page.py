@@ -1,12 +1,14 @@
 """The viewer page /live/{ch} in a real Chromium on a phone, with a real aiortc publisher over WHIP."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.async_api import expect
 
 from tests.browser.conftest import screenshot_path
-from tests.live.peers import publish
+from tests.browser.dashboard_support import log_in
+from tests.live.peers import publish, watch
 
 STREAM_KEY = "sk-test-123"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
@@ -87,4 +89,33 @@ async def test_the_live_page_speaks_english_when_asked(make_server: Any, new_pag
     await page.set_viewport_size({"width": 1280, "height": 720})
     await page.wait_for_timeout(300)
     await page.screenshot(path=screenshot_path("live-offline-desktop"))
+    log.assert_clean()
+
+
+async def test_the_dashboard_shows_the_publisher_bitrate_and_viewers(make_server: Any, new_page: Any) -> None:
+    server = await make_server(live={"stream_key": STREAM_KEY})
+    page, log = await new_page(server.url)
+    await log_in(page, server.url)
+    section = page.locator("#live-status")
+    await expect(section).to_be_visible()
+    await expect(page.locator("#live-badge")).to_have_text("Off air")
+    await expect(page.locator("#live-publisher")).to_have_text("Not connected")
+    await expect(page.locator("#live-bitrate")).to_have_text("—")
+
+    publisher = await publish(server.http, server.url, "demo", STREAM_KEY, codec="video/VP8")
+    viewer = None
+    try:
+        await expect(page.locator("#live-badge")).to_have_text("On air", timeout=10000)
+        await expect(page.locator("#live-publisher")).to_have_text("Connected")
+        await expect(page.locator("#live-since")).not_to_have_text("—")
+        viewer = await watch(server.http, server.url, "demo")
+        await expect(page.locator("#live-viewers")).to_have_text("1", timeout=10000)
+        await expect(page.locator("#live-bitrate")).to_have_text(re.compile(r"^[1-9][\d,]* kbit/s$"), timeout=10000)
+        await section.screenshot(path=screenshot_path("dashboard-live-status"))
+    finally:
+        if viewer is not None:
+            await viewer.close()
+        await publisher.pc.close()
+    await expect(page.locator("#live-badge")).to_have_text("Off air", timeout=10000)
+    await expect(page.locator("#live-viewers")).to_have_text("0")
     log.assert_clean()
