@@ -29,7 +29,8 @@ async def open_live(new_page: Any, server: Any, query: str = "") -> tuple[Any, A
 
 
 async def test_the_live_page_plays_the_stream_with_sticker_and_alerts(make_server: Any, new_page: Any) -> None:
-    server = await make_server(live={"stream_key": STREAM_KEY})
+    server = await make_server(live={"stream_key": STREAM_KEY},
+                               alerts={"min_amount": "1.00", "duration_ms": 8000, "gap_ms": 100})
     await server.donate(amount="1234.00", donor_name="Early bird")
     await server.post("/api/v1/channels/demo/alerts/clear")
     page, log = await open_live(new_page, server)
@@ -72,7 +73,7 @@ async def test_the_live_page_plays_the_stream_with_sticker_and_alerts(make_serve
         await expect(name).to_be_visible()
         assert await page.evaluate(OVERLAPS, [".w-alert .alert", "#live-video"])
         assert await page.evaluate("() => document.documentElement.scrollWidth") <= 390
-        await page.wait_for_timeout(700)  # the alert's entrance
+        await page.wait_for_timeout(900)  # the alert's entrance
         await page.screenshot(path=screenshot_path("live-phone"))
     finally:
         await publisher.pc.close()
