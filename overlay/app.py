@@ -17,6 +17,7 @@ from overlay.donate import setup_donate
 from overlay.errors import error_middleware
 from overlay.fastemit import make_sio_server
 from overlay.live import setup_live
+from overlay.livepage import setup_livepage
 from overlay.overlays import setup_overlays
 from overlay.realtime import Realtime
 from overlay.service import ChannelService
@@ -104,5 +105,6 @@ def create_app(config: Config) -> web.Application:
     hub.on_change(_live_status_to_dashboards(sio))
     setup_overlays(app)
     setup_donate(app)
+    setup_livepage(app)
     app.cleanup_ctx.append(_lifecycle)
     return app

@@ -19,6 +19,7 @@ from overlay import keys, money
 from overlay.auth import SESSION_TTL_S, cookie_name, csrf_token, matching_token, moderator_session, new_session, \
     secret_equal
 from overlay.config import ChannelSettings
+from overlay.live import LIVE_HUB
 from overlay.web import PACKAGE, render
 from overlay.widgets import WIDGETS
 
@@ -148,7 +149,16 @@ def page_data(request: web.Request, cfg: ChannelSettings, lang: str) -> dict[str
         "widgets": [{"name": name, "url": f"{base}/overlay/{cfg.id}/{name}?key={cfg.overlay_key}",
                      "preview": f"/overlay/{cfg.id}/{name}?key={cfg.overlay_key}"} for name in WIDGETS],
         "gallery": f"/widgets/{cfg.id}?key={cfg.overlay_key}",
+        "live": _live(request, cfg, base),
     }
+
+
+def _live(request: web.Request, cfg: ChannelSettings, base: str) -> dict[str, Any] | None:
+    """The live status as it is now, so the section is right before the first ``live`` event."""
+    if cfg.live is None:
+        return None
+    return {"status": request.app[LIVE_HUB].status(cfg.id), "whip": f"{base}/whip/{cfg.id}",
+            "page": f"{base}/live/{cfg.id}"}
 
 
 def _preset(cfg: ChannelSettings, amount: Any) -> dict[str, str]:

@@ -59,7 +59,12 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _page_config(request: web.Request, cfg: ChannelSettings, name: str, lang: str,
+def sticker_context(cfg: ChannelSettings, target: str) -> dict[str, str]:
+    """What the sticker's markup shows of the donate address: short text, and a QR URL cached per address."""
+    return {"donate_short": _short(target), "qr_url": f"/qr/{cfg.id}.svg?v={_digest(target)}"}
+
+
+def page_config(request: web.Request, cfg: ChannelSettings, name: str, lang: str,
                  parts: dict[str, WidgetSettings]) -> dict[str, Any]:
     static = request.app[STATIC]
     modules = {k: static.url(v) for k, v in SHARED_MODULES.items()}
@@ -97,9 +102,9 @@ async def overlay_page(request: web.Request) -> web.Response:
     return render(request, f"{name}/widget.html", {
         "name": name, "channel": cfg, "settings": settings, "parts": parts,
         "stylesheets": [*parts, *([] if name in parts else [name])], "lang": lang, "t": STRINGS[lang],
-        "page_config": _page_config(request, cfg, name, lang, parts),
+        "page_config": page_config(request, cfg, name, lang, parts),
         "custom_css": [s.custom_css for p, s in parts.items() if p != name and s.custom_css] + [settings.custom_css],
-        "donate_short": _short(target), "qr_url": f"/qr/{cfg.id}.svg?v={_digest(target)}",
+        **sticker_context(cfg, target),
     })
 
 

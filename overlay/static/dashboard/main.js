@@ -11,6 +11,7 @@ import { Feed } from "./feed.js";
 import { Screening } from "./screening.js";
 import { AlertQueue } from "./queue.js";
 import { CampaignPanel, MatchPanel } from "./panels.js";
+import { LivePanel } from "./live.js";
 import { TestForm } from "./testform.js";
 import { setupLinks } from "./links.js";
 import { setupShortcuts } from "./shortcuts.js";
@@ -25,11 +26,13 @@ const screening = new Screening(data.banned_words, data.lang);
 const queue = new AlertQueue();
 const campaign = new CampaignPanel(data.locale, data.currency);
 const match = new MatchPanel(data.lang);
+const live = new LivePanel(data.live, data.lang, data.channel);
 new TestForm(data.presets, data.lang);
 setupLinks(data.widgets, data.gallery);
 setupShortcuts();
 
 let lastSeq = -1;
+let connectedBefore = false;
 
 // Public donation events (an approval) lack the private fields: keep the ones we had.
 function upsertDonation(d) {
@@ -72,7 +75,11 @@ function connect() {
     // On reconnect, ask for what we missed instead of a fresh snapshot.
     auth: (cb) => cb(lastSeq >= 0 ? { channel: data.channel, last_seq: lastSeq } : { channel: data.channel }),
   });
-  socket.on("connect", () => setConnection("live", t("conn_live")));
+  socket.on("connect", () => {
+    setConnection("live", t("conn_live"));
+    if (connectedBefore) live.refresh();
+    connectedBefore = true;
+  });
   socket.on("disconnect", () => setConnection("lost", t("conn_lost")));
   socket.on("connect_error", () => {
     // Refused by the server (session over): it will not retry by itself. A network error retries.
@@ -80,6 +87,7 @@ function connect() {
     else setConnection("lost", t("conn_lost"));
   });
   socket.on("state", onState);
+  socket.on("live", (ev) => live.render(ev));
   for (const [name, handle] of Object.entries(handlers)) {
     socket.on(name, (ev) => {
       if (typeof ev.seq !== "number" || ev.seq <= lastSeq) return; // already in the snapshot or seen
