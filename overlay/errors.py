@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from decimal import Decimal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -75,17 +76,12 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         raise ApiError(415, "unsupported_media_type", "send application/json")
     raw = await request.read()
     try:
-        data = json.loads(raw or b"{}", parse_float=_decimal, parse_constant=_reject_constant)
+        data = json.loads(raw or b"{}", parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object")
     return data
-
-
-def _decimal(text: str) -> Any:
-    from decimal import Decimal
-    return Decimal(text)
 
 
 def _reject_constant(name: str) -> Any:
