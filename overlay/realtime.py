@@ -88,7 +88,10 @@ class Realtime:
                         continue
                     feed.buffer.append(ev)
                     feed.delivered = ev.seq
-                    await self._broadcast(feed, channel, ev)
+                    try:
+                        await self._broadcast(feed, channel, ev)
+                    except Exception:  # one bad send must not silence the channel for good
+                        log.exception("broadcast of event %s on %s failed", ev.seq, channel)
                     if ev.type in ("alert", "queue"):
                         feed.alerts_changed.set()
                         if ev.type == "queue":
@@ -199,4 +202,7 @@ class Realtime:
                 await svc.advance()
             except StoreUnavailable as exc:
                 log.warning("alert schedule for %s paused: %s", svc.cfg.id, exc)
+                await asyncio.sleep(1)
+            except Exception:  # a dead ticker would stop every alert of the channel
+                log.exception("alert schedule for %s failed; retrying", svc.cfg.id)
                 await asyncio.sleep(1)

@@ -92,14 +92,24 @@ async def test_sigkill_loses_no_donation_that_was_answered_201(tmp_path: Path) -
     assert len(acknowledged) > 20
     srv = await ServerProcess(cfg, port).start()
     try:
-        async with aiohttp.ClientSession() as http, \
-                http.get(f"{srv.url}{DONATE}?limit=500", headers=AUTH) as r:
-            stored = {d["id"] for d in (await r.json())["donations"]}
-        page_complete = len(stored) < 500
-        assert page_complete and set(acknowledged) <= stored
+        stored = await all_donation_ids(srv.url)
+        assert set(acknowledged) <= stored
         assert (await state(srv.url))["campaign"]["count"] == len(stored)
     finally:
         srv.stop()
+
+
+async def all_donation_ids(url: str) -> set[str]:
+    ids: set[str] = set()
+    after = 0
+    async with aiohttp.ClientSession() as http:
+        while True:
+            async with http.get(f"{url}{DONATE}?after_seq={after}&limit=500", headers=AUTH) as r:
+                page = (await r.json())["donations"]
+            if not page:
+                return ids
+            ids |= {d["id"] for d in page}
+            after = page[-1]["seq"]
 
 
 async def test_two_instances_on_one_redis_share_donations_and_play_each_alert_once(
