@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from overlay import keys
 from overlay.api import setup_api
-from overlay.auth import cookie_name, matching_token, session_token
+from overlay.auth import matching_token, moderator_session
 from overlay.config import Config
 from overlay.dashboard import setup_dashboard
 from overlay.donate import setup_donate
@@ -63,8 +63,7 @@ def _moderator_check(config: Config):  # noqa: ANN202
         if matching_token(cfg, auth.get("token")):
             return True
         request = environ.get("aiohttp.request")
-        cookie = request.cookies.get(cookie_name(cfg)) if request is not None else None
-        return session_token(cfg, cookie) is not None
+        return request is not None and moderator_session(cfg, request) is not None
     return check
 
 
