@@ -26,6 +26,7 @@ after the jitter buffer), identified by its NAL units like live_bench.py does.
 import argparse
 import json
 import os
+import socket
 import struct
 import sys
 import threading
@@ -213,6 +214,26 @@ def udp_drops() -> int:
     return total
 
 
+def widen_receive_buffers(size: int) -> None:
+    """SO_RCVBUF on every UDP socket of this process (libnice offers no setting).
+
+    A 720p keyframe arrives as a burst of ~50-100 packets; on loopback each takes
+    several KiB of buffer, so the default 208 KiB overflowed while a viewer's
+    thread waited for the shared client core (thousands of drops at 30 viewers
+    with the core 75% idle). The server's sockets are left as they are.
+    """
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if not os.readlink(f"/proc/self/fd/{fd}").startswith("socket:["):
+                continue
+            sock = socket.socket(fileno=os.dup(int(fd)))
+        except OSError:
+            continue
+        with sock:
+            if sock.type == socket.SOCK_DGRAM:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
 def send(obj) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
@@ -230,6 +251,7 @@ def run(args, loop: GLib.MainLoop) -> None:
         except Exception as exc:  # report it to the parent; the other viewers still count
             errors.append(repr(exc))
             viewer.close()
+    widen_receive_buffers(args.rcvbuf)
     send({"ready": len(viewers), "errors": errors[:3]})
     window = json.loads(sys.stdin.readline())
     start, end = window["start"], window["end"]
@@ -252,6 +274,8 @@ def main() -> None:
     parser.add_argument("--clip", required=True, help="access units the publisher loops (see read_clip)")
     parser.add_argument("--probes", type=int, default=0, help="viewers that also decode (avdec_h264)")
     parser.add_argument("--latency", type=int, default=50, help="webrtcbin jitterbuffer latency, ms")
+    parser.add_argument("--rcvbuf", type=int, default=2 << 20,
+                        help="SO_RCVBUF for the viewers' UDP sockets, bytes (capped by net.core.rmem_max)")
     args = parser.parse_args()
     Gst.init(None)
     loop = GLib.MainLoop()
