@@ -230,16 +230,32 @@ async def _bench(args, base: str, server_pid: int, clip: list[bytes], mbps: floa
             p.send((start, end))
         await asyncio.sleep(max(0.0, start - time.time()))
         cpu0, stats0, sent0 = cpu_seconds(server_pid), await _stats(http, base), track.sent
+        busy0 = core_busy()
         await asyncio.sleep(max(0.0, end - time.time()))
         server_cores = (cpu_seconds(server_pid) - cpu0) / (end - start)
+        busy = {c: (b - busy0[c][0]) / max(t - busy0[c][1], 1) for c, (b, t) in core_busy().items()}
         stats = await _stats(http, base)
         stats["publisher_sent"] = track.sent - sent0
+        stats["core_busy"] = busy
         stats.update({k: stats[k] - v for k, v in stats0.items() if not isinstance(v, list)})
         results = [await asyncio.to_thread(p.recv) for p in pipes]
         for proc in procs:
             await asyncio.to_thread(proc.join, 30)
         await pc.close()
     report(args, results, track.start, server_cores, mbps, connected, stats)
+
+
+def core_busy() -> dict[int, tuple[int, int]]:
+    """(busy, total) jiffies per core from /proc/stat: is the client core itself saturated?"""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *fields = line.split()
+            if name.startswith("cpu") and name[3:].isdigit():
+                values = [int(v) for v in fields]
+                idle = values[3] + values[4]  # idle + iowait
+                out[int(name[3:])] = (sum(values[:8]) - idle, sum(values[:8]))
+    return out
 
 
 async def _stats(http, base: str) -> dict:
@@ -275,6 +291,8 @@ def report(args, results, t0, server_cores, mbps, connected, stats) -> None:
     print(f"client CPU: {', '.join(f'{c:.2f}' for c in client_cpu)} cores per process "
           f"(total {sum(client_cpu):.2f}, on core(s) {args.client_cores}); "
           f"{sum(r['udp_drops'] for r in results)} UDP packets dropped by full client socket buffers")
+    print("whole cores busy (every process, from /proc/stat): "
+          + ", ".join(f"core {c} {b:.0%}" for c, b in sorted(stats["core_busy"].items())))
     unknown = sum(1 for v in viewers for _, index in v["arrivals"] if index < 0)
     print(f"arrival latency (all viewers): median {ms(pct(arrival, .5))} p95 {ms(pct(arrival, .95))} "
           f"({unknown} received frames not identified as a clip frame)")
