@@ -20,11 +20,14 @@ Two latencies are printed:
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import statistics
+import struct
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -108,6 +111,54 @@ async def _decode(track, decoded: list) -> None:
         pass
 
 
+# -- GStreamer viewers (bench/gst_viewers.py, under Debian's /usr/bin/python3) --
+class GstClient:
+    """One gst_viewers.py process, with the same recv/send/join as a Pipe + Process pair."""
+
+    def __init__(self, base: str, count: int, clip_path: str, probes: int, cores: set[int], latency: int):
+        self.proc = subprocess.Popen(
+            [args_gst_python(), str(ROOT / "bench" / "gst_viewers.py"), "--url", f"{base}/whep/demo",
+             "--count", str(count), "--clip", clip_path, "--probes", str(probes),
+             "--latency", str(latency)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            # same placement as the aiortc viewers: client core(s), below the publisher
+            preexec_fn=lambda: (os.sched_setaffinity(0, cores), os.nice(10)))
+
+    def recv(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"gst_viewers.py exited with {self.proc.wait()}")
+        message = json.loads(line)
+        return ("ready", message["ready"], message["errors"]) if "ready" in message else message
+
+    def send(self, window: tuple[float, float]) -> None:
+        self.proc.stdin.write(json.dumps({"start": window[0], "end": window[1]}) + "\n")
+        self.proc.stdin.flush()
+
+    def join(self, timeout: float) -> None:
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def args_gst_python() -> str:
+    # PyGObject and GStreamer's introspection data come from Debian, not our venv
+    return os.environ.get("GST_PYTHON", "/usr/bin/python3")
+
+
+def gst_clients(base: str, shares: list[int], clip: list[bytes], cores: set[int], args) -> list[GstClient]:
+    # the viewers identify frames by content, so they need the clip the publisher loops
+    clip_path = os.path.join(tempfile.mkdtemp(prefix="live_bench_"), "clip.bin")
+    with open(clip_path, "wb") as f:
+        for packet in clip:
+            f.write(struct.pack(">I", len(packet)) + packet)
+    # probes decode 720p30 in software (~0.1 core each): only the first few viewers
+    probes = [min(share, max(0, args.probes - sum(shares[:i]))) for i, share in enumerate(shares)]
+    return [GstClient(base, share, clip_path, p, cores, args.gst_latency) for share, p in zip(shares, probes)]
+
+
 # -- orchestrator ------------------------------------------------------------
 def latency(t0: float, samples: list[tuple[float, int]]) -> list[float]:
     """Send time of the latest frame g with g % LOOP == index sent before `when`."""
@@ -155,17 +206,20 @@ async def _bench(args, base: str, server_pid: int, clip: list[bytes], mbps: floa
         while pc.connectionState != "connected":
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)
-        ctx = multiprocessing.get_context("spawn")
         shares = [args.viewers // args.clients + (i < args.viewers % args.clients) for i in range(args.clients)]
-        pipes, procs = [], []
+        cores = {int(c) for c in args.client_cores.split(",")}
         connect_started = time.time()
-        for share in shares:
-            mine, theirs = ctx.Pipe()
-            cores = {int(c) for c in args.client_cores.split(",")}
-            proc = ctx.Process(target=client_main, args=(base, share, clip, theirs, cores))
-            proc.start()
-            pipes.append(mine)
-            procs.append(proc)
+        if args.viewer_impl == "gst":
+            pipes = procs = gst_clients(base, shares, clip, cores, args)
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            pipes, procs = [], []
+            for share in shares:
+                mine, theirs = ctx.Pipe()
+                proc = ctx.Process(target=client_main, args=(base, share, clip, theirs, cores))
+                proc.start()
+                pipes.append(mine)
+                procs.append(proc)
         ready = [await asyncio.to_thread(p.recv) for p in pipes]
         connected = sum(r[1] for r in ready)
         print(f"{connected}/{args.viewers} viewers negotiated (client processes started and WHEP answered) in {time.time() - connect_started:.1f} s"
@@ -176,16 +230,32 @@ async def _bench(args, base: str, server_pid: int, clip: list[bytes], mbps: floa
             p.send((start, end))
         await asyncio.sleep(max(0.0, start - time.time()))
         cpu0, stats0, sent0 = cpu_seconds(server_pid), await _stats(http, base), track.sent
+        busy0 = core_busy()
         await asyncio.sleep(max(0.0, end - time.time()))
         server_cores = (cpu_seconds(server_pid) - cpu0) / (end - start)
+        busy = {c: (b - busy0[c][0]) / max(t - busy0[c][1], 1) for c, (b, t) in core_busy().items()}
         stats = await _stats(http, base)
         stats["publisher_sent"] = track.sent - sent0
+        stats["core_busy"] = busy
         stats.update({k: stats[k] - v for k, v in stats0.items() if not isinstance(v, list)})
         results = [await asyncio.to_thread(p.recv) for p in pipes]
         for proc in procs:
             await asyncio.to_thread(proc.join, 30)
         await pc.close()
     report(args, results, track.start, server_cores, mbps, connected, stats)
+
+
+def core_busy() -> dict[int, tuple[int, int]]:
+    """(busy, total) jiffies per core from /proc/stat: is the client core itself saturated?"""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *fields = line.split()
+            if name.startswith("cpu") and name[3:].isdigit():
+                values = [int(v) for v in fields]
+                idle = values[3] + values[4]  # idle + iowait
+                out[int(name[3:])] = (sum(values[:8]) - idle, sum(values[:8]))
+    return out
 
 
 async def _stats(http, base: str) -> dict:
@@ -201,7 +271,7 @@ def report(args, results, t0, server_cores, mbps, connected, stats) -> None:
     probe_fps = [len(v["decoded"]) / args.seconds for v in viewers if v["decoded"]]
     ms = lambda s: f"{s * 1000:.0f} ms"  # noqa: E731
     print(f"stream: 1280x720 30 fps H.264, clip {mbps:.2f} Mbit/s, {connected} viewers, "
-          f"{args.clients} client processes on core(s) {args.client_cores}, server on core {SERVER_CORE}")
+          f"{args.clients} {args.viewer_impl} client processes on core(s) {args.client_cores}, server on core {SERVER_CORE}")
     print(f"per-viewer fps (frames received, {args.seconds} s window): "
           f"min {min(fps, default=0):.1f} median {statistics.median(fps) if fps else 0:.1f}")
     print(f"probe viewers decoded fps: {', '.join(f'{f:.1f}' for f in probe_fps)}")
@@ -221,7 +291,11 @@ def report(args, results, t0, server_cores, mbps, connected, stats) -> None:
     print(f"client CPU: {', '.join(f'{c:.2f}' for c in client_cpu)} cores per process "
           f"(total {sum(client_cpu):.2f}, on core(s) {args.client_cores}); "
           f"{sum(r['udp_drops'] for r in results)} UDP packets dropped by full client socket buffers")
-    print(f"arrival latency (all viewers): median {ms(pct(arrival, .5))} p95 {ms(pct(arrival, .95))}")
+    print("whole cores busy (every process, from /proc/stat): "
+          + ", ".join(f"core {c} {b:.0%}" for c, b in sorted(stats["core_busy"].items())))
+    unknown = sum(1 for v in viewers for _, index in v["arrivals"] if index < 0)
+    print(f"arrival latency (all viewers): median {ms(pct(arrival, .5))} p95 {ms(pct(arrival, .95))} "
+          f"({unknown} received frames not identified as a clip frame)")
     print(f"glass-to-glass (probe viewers, decoded): median {ms(pct(glass, .5))} p95 {ms(pct(glass, .95))}")
     print(f"targets: every viewer >= 29 fps: {'met' if fps and min(fps) >= 29 else 'MISSED'}; "
           f"server <= 1 core: {'met' if server_cores <= 1 else 'MISSED'}; "
@@ -235,4 +309,11 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--client-cores", default=str(CLIENT_CORE),
                         help="cores for the viewer processes, e.g. 0,1 (default: %(default)s)")
+    parser.add_argument("--viewer-impl", choices=("aiortc", "gst"), default="aiortc",
+                        help="aiortc viewers, or GStreamer webrtcbin viewers (bench/gst_viewers.py, "
+                             "needs Debian's GStreamer packages, see bench/README.md)")
+    parser.add_argument("--probes", type=int, default=1,
+                        help="gst only: viewers that also decode, for glass-to-glass (default: %(default)s)")
+    parser.add_argument("--gst-latency", type=int, default=50,
+                        help="gst only: webrtcbin jitterbuffer latency in ms (default: %(default)s)")
     asyncio.run(run(parser.parse_args()))
