@@ -279,7 +279,9 @@ async def test_match_banner_and_sticker_badge_follow_the_match(make_server: Any,
     assert await page.text_content(".w-match [data-role=headline]") == "Dons triplés par Ma Banque"
     assert await page.text_content(".w-match [data-role=remaining]") == "Encore 1\u202f000,00\u00a0€ à tripler"
     countdown = await page.text_content(".w-match [data-role=countdown]")
-    assert countdown.startswith(("Fin dans 09:5", "Fin dans 10:00")), countdown
+    # The page's server clock is a lower bound (overlay-client.js): it lags by however long the
+    # page took to handle its snapshot, so on a busy machine the countdown may read a second high.
+    assert countdown.startswith(("Fin dans 09:5", "Fin dans 10:00", "Fin dans 10:01")), countdown
     assert await page.text_content(badge) == "×3"
     log.assert_clean()
 
