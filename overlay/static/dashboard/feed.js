@@ -73,6 +73,7 @@ export class Feed {
   fillActions(cell, d) {
     const hadFocus = cell.contains(document.activeElement);
     cell.replaceChildren();
+    cell.className = "actions";
     let buttons = [];
     if (d.status === "approved") buttons = [this.action(d, "replay", "small", t("done"))];
     // A pledge is a promise: it counts (totals, match, alert) only once a moderator confirms it.
