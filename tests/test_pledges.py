@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.pledging import form_token, pledge
@@ -96,7 +97,8 @@ async def test_the_match_is_the_one_running_when_it_is_confirmed(server: Any) ->
     assert status == 200
     status, body = await act(server, early, "confirm")
     assert status == 200 and body["matched"] == "0.00"
-    status, _ = await server.request("PUT", f"{BASE}/match", json={"sponsor": "TikTok", "multiplier": "3", "cap": "15.00"})
+    status, _ = await server.request("PUT", f"{BASE}/match",
+                                     json={"sponsor": "TikTok", "multiplier": "3", "cap": "15.00"})
     assert status == 200
     status, body = await act(server, late, "confirm")
     assert status == 200 and body["matched"] == "15.00"  # 10 × (3 − 1), capped at 15
@@ -167,3 +169,12 @@ async def test_unknown_donation_and_overlay_key_cannot_confirm(server: Any) -> N
     status, body = await server.post(f"{BASE}/donations/{pledge_id}/confirm?key={OVERLAY_KEY}", headers={})
     assert status == 401 and body["error"]["code"]
     assert (await state(server))["campaign"]["count"] == 0
+
+
+async def test_concurrent_confirms_count_it_once(server: Any) -> None:
+    """Two moderators (or a double click) confirm at the same moment: one wins, the rest get 409."""
+    pledge_id = await pledge(server, "20.00", "Léa")
+    results = await asyncio.gather(*(act(server, pledge_id, "confirm") for _ in range(8)))
+    assert sorted(status for status, _ in results) == [200] + [409] * 7
+    snap = await state(server)
+    assert (snap["campaign"]["total"], snap["campaign"]["count"], snap["match"]["used"]) == ("40.00", 1, "20.00")

@@ -14,7 +14,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "pay_note": "Le paiement se fait ensuite sur {host}.",
         "thanks": "Merci !", "thanks_amount": "Votre don de {amount} est bien enregistré.",
         "thanks_generic": "Votre promesse de don est bien enregistrée.",
-        "thanks_pending": "Votre promesse de don de {amount} est bien enregistrée. Elle comptera dans le total dès qu'un modérateur l'aura confirmée.",
+        "thanks_pending": "Votre promesse de don de {amount} est bien enregistrée. Elle comptera dans le total dès "
+                          "qu'un modérateur l'aura confirmée.",
         "thanks_match": "{sponsor} ajoute {matched} : {total} pour la cause !",
         "thanks_held": "Votre message s'affichera après validation par la modération.",
         "pay_now": "Finaliser le paiement", "again": "Faire un autre don",
@@ -23,11 +24,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "err_amount_max": "Le montant maximum est {max}.",
         "err_name": "Le nom ne doit pas dépasser {n} caractères.",
         "err_message": "Le message ne doit pas dépasser {n} caractères.",
-        "err_token": "Ce formulaire a expiré ou votre connexion a changé. Vérifiez vos informations et envoyez-le de nouveau.",
+        "err_token": "Ce formulaire a expiré ou votre connexion a changé. Vérifiez vos informations et envoyez-le de "
+                     "nouveau.",
         "slow_title": "Doucement !", "slow_text": "Trop de dons depuis cette connexion. Réessayez dans une minute.",
         "back": "Retour au formulaire",
         "origin_title": "Formulaire refusé",
-        "origin_text": "Ce formulaire a été envoyé depuis un autre site. Ouvrez la page de don et envoyez-le depuis celle-ci.",
+        "origin_text": "Ce formulaire a été envoyé depuis un autre site. Ouvrez la page de don et envoyez-le depuis "
+                       "celle-ci.",
         "missing_title": "Page introuvable", "missing_text": "Il n'y a pas de page de don ici.",
         "closed_title": "Dons fermés", "closed_text": "Les dons ne se font pas sur cette page.",
         "down_title": "Un instant…", "down_text": "Le service est momentanément indisponible. Réessayez dans quelques secondes.",
@@ -44,7 +47,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "pay_note": "You then pay on {host}.",
         "thanks": "Thank you!", "thanks_amount": "Your gift of {amount} is recorded.",
         "thanks_generic": "Your pledge is recorded.",
-        "thanks_pending": "Your pledge of {amount} is recorded. It will count in the total once a moderator confirms it.",
+        "thanks_pending": "Your pledge of {amount} is recorded. It will count in the total once a moderator confirms "
+                          "it.",
         "thanks_match": "{sponsor} adds {matched}: {total} for the cause!",
         "thanks_held": "Your message will show once a moderator approves it.",
         "pay_now": "Complete your payment", "again": "Give again",

@@ -74,7 +74,8 @@ async def test_pledge_from_a_phone(make_server: Any, new_page: Any) -> None:
     status, _ = await server.post(f"/api/v1/channels/demo/donations/{pledged['id']}/confirm")
     assert status == 200
     ev = await overlay.wait_for("donation", lambda e: e["donation"]["source"] == "pledge", timeout=15)
-    assert (ev["donation"]["amount"], ev["donation"]["matched"], ev["donation"]["donor_name"]) == ("20.00", "20.00", "Léa")
+    d = ev["donation"]
+    assert (d["amount"], d["matched"], d["donor_name"], d["status"]) == ("20.00", "20.00", "Léa", "approved")
     # Reloading the thank-you page pledges nothing more (post/redirect/get), and now says it counted.
     await page.reload()
     assert await page.text_content(".match-line") == "TikTok ajoute 20,00\u00a0€ : 40,00\u00a0€ pour la cause !"

@@ -87,7 +87,8 @@ export class Feed {
 
   action(d, name, className, doneMessage) {
     // Several rows carry the same buttons: a screen reader says whose pledge each one is for.
-    const label = d.status === "pending" ? { "aria-label": t(`${name}_pledge`, { name: donorName(d), amount: d.display.amount }) } : {};
+    const vars = { name: donorName(d), amount: d.display.amount };
+    const label = d.status === "pending" ? { "aria-label": t(`${name}_pledge`, vars) } : {};
     return el("button", {
       type: "button", className, text: t(name), ...label,
       onclick: (e) => act(e.currentTarget, () => call("POST", `/donations/${encodeURIComponent(d.id)}/${name}`), doneMessage),
