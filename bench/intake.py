@@ -155,6 +155,7 @@ def measure_ours(args) -> dict:
     figures = intake_stats.summarize(outcome, checks, args.overlays)
     figures.update(queue_before=queue_before, queue_after=queue_after,
                    connect_errors=len(connect_errors), **cpu.figures())
+    figures['server_cpu_ms_per_donation'] = intake_stats.per_donation(figures)
     if connect_errors:
         print(f'overlay connect errors: {len(connect_errors)}, e.g. {connect_errors[0]}', file=sys.stderr)
     return figures
@@ -170,6 +171,7 @@ def measure_bare(args) -> dict:
         cpu.stop()
     figures = intake_stats.summarize(outcome, [], 0)
     figures.update(cpu.figures())
+    figures['server_cpu_ms_per_donation'] = intake_stats.per_donation(figures)
     return figures
 
 
