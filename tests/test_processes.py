@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import yaml
 
-from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, Listener, ServerProcess, channel_dict, free_port
+from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, WAIT, Listener, ServerProcess, channel_dict, free_port
 
 DONATE = "/api/v1/channels/demo/donations"
 
@@ -110,7 +111,7 @@ async def test_sigkill_loses_no_donation_that_was_answered_201(tmp_path: Path) -
                     return
 
     tasks = [asyncio.create_task(hammer(i)) for i in range(4)]
-    await asyncio.sleep(1.0)
+    await until(lambda: len(acknowledged) > 20, "20 donations answered 201")
     srv.proc.kill()  # type: ignore[union-attr]
     srv.proc.wait()  # type: ignore[union-attr]
     await asyncio.gather(*tasks)
@@ -122,6 +123,13 @@ async def test_sigkill_loses_no_donation_that_was_answered_201(tmp_path: Path) -
         assert (await state(srv.url))["campaign"]["count"] == len(stored)
     finally:
         srv.stop()
+
+
+async def until(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {WAIT}s"
+        await asyncio.sleep(0.05)
 
 
 async def all_donations(url: str) -> list[dict[str, Any]]:
@@ -158,8 +166,7 @@ async def test_two_instances_on_one_redis_share_donations_and_play_each_alert_on
         # Kill one instance while alerts are still queued: the other must play the rest.
         a.proc.kill()  # type: ignore[union-attr]
         for i in range(4):
-            await lb.wait_for("alert", lambda e, i=i: e["action"] == "play" and e["donation"]["donor_name"] == f"D{i}",
-                              timeout=10)
+            await lb.wait_for("alert", lambda e, i=i: e["action"] == "play" and e["donation"]["donor_name"] == f"D{i}")
         plays = [e for e in lb.of("alert") if e["action"] == "play"]
         assert [p["donation"]["donor_name"] for p in plays] == ["D0", "D1", "D2", "D3"]
         assert len({p["seq"] for p in plays}) == 4
