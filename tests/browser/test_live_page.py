@@ -30,7 +30,7 @@ async def open_live(new_page: Any, server: Any, query: str = "") -> tuple[Any, A
 
 async def test_the_live_page_plays_the_stream_with_sticker_and_alerts(make_server: Any, new_page: Any) -> None:
     server = await make_server(live={"stream_key": STREAM_KEY},
-                               alerts={"min_amount": "1.00", "duration_ms": 8000, "gap_ms": 100})
+                               alerts={"min_amount": "1.00", "duration_ms": 120_000, "gap_ms": 100})
     await server.donate(amount="1234.00", donor_name="Early bird")
     await server.post("/api/v1/channels/demo/alerts/clear")
     page, log = await open_live(new_page, server)

@@ -16,7 +16,8 @@ from tests.browser.conftest import animations_done, screenshot_path
 from tests.support import AUTH, OVERLAY_KEY, ROOT, make_config
 
 CHANNEL = {
-    "alerts": {"min_amount": "1.00", "duration_ms": 8000, "gap_ms": 200},
+    # Alerts as long as allowed: a slow machine must not miss one while it is on screen.
+    "alerts": {"min_amount": "1.00", "duration_ms": 120_000, "gap_ms": 200},
     "campaign": {"title": "Les Restos du Cœur", "goal": "10000.00", "milestones": ["2500.00", "5000.00", "7500.00"]},
 }
 SEED = [("Camille", "25.00", None), (None, "5.00", None),
@@ -146,9 +147,9 @@ async def test_alert_in_english_for_an_english_channel(make_server: Any, new_pag
 
 
 async def test_alert_queue_controls_take_effect_at_once(make_server: Any, new_page: Any) -> None:
-    # Alerts as long as allowed, longer than any wait below: a card that goes away went
-    # because of the control, not because it ended.
-    server = await make_server(**{**CHANNEL, "alerts": {**CHANNEL["alerts"], "duration_ms": 120_000}})
+    # Alerts last longer than any wait below: a card that goes away went because of the
+    # control, not because it ended.
+    server = await make_server(**CHANNEL)
     page, log = await open_overlay(new_page, server, "alert")
     shown = ".w-alert [data-role=card]:not([hidden])"
     await server.donate(amount="5.00", donor_name="Skip me")
@@ -336,7 +337,7 @@ async def test_alert_uses_the_tiers_image_and_sound_from_the_media_folder(
     (media / "big.svg").write_text((ROOT / "overlay/static/img/heart.svg").read_text().replace("#fe2c55", "#ffd84d"))
     (media / "big.wav").write_bytes((ROOT / "overlay/static/sounds/chime.wav").read_bytes())
     channel = dict(CHANNEL, alerts={**CHANNEL["alerts"], "tiers": [
-        {"min_amount": "50.00", "duration_ms": 6000, "sound": "big.wav", "image": "big.svg"}]})
+        {"min_amount": "50.00", "duration_ms": 120_000, "sound": "big.wav", "image": "big.svg"}]})
     config = make_config(tmp_path / "data", **channel)
     config = config.model_copy(update={"server": config.server.model_copy(update={"media_dir": media})})
     server = await aiohttp_server(create_app(config), host="127.0.0.1")
