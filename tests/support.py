@@ -23,6 +23,10 @@ OVERLAY_KEY = "test-overlay-key"
 MOD_TOKEN = "test-moderator-token"
 AUTH = {"Authorization": f"Bearer {MOD_TOKEN}"}
 IN_CI = os.environ.get("CI") == "true"
+# How long a test waits for something it expects (an event, a process, a page). A passing test
+# never waits it out, so it is generous: CI may run several times slower than a laptop, with a
+# core busy. No test measures speed: bench/ does.
+WAIT = 60.0
 
 
 def missing(what: str) -> None:
@@ -71,7 +75,7 @@ class RedisServer:
             missing("redis-server")
         self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                       "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             with closing(socket.socket()) as s:
                 if s.connect_ex(("127.0.0.1", self.port)) == 0:
@@ -82,7 +86,7 @@ class RedisServer:
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=WAIT)
             self.proc = None
 
     def flush(self) -> None:
@@ -112,10 +116,10 @@ class Listener:
 
     async def connect(self, base_url: str, namespace: str = "/overlay", **auth: Any) -> "Listener":
         await self.client.connect(base_url, namespaces=[namespace], auth=auth, transports=["websocket"],
-                                  wait_timeout=5)
+                                  wait_timeout=WAIT)
         return self
 
-    async def wait_for(self, name: str, pred: Any = lambda d: True, timeout: float = 5.0) -> Any:
+    async def wait_for(self, name: str, pred: Any = lambda d: True, timeout: float = WAIT) -> Any:
         deadline = time.monotonic() + timeout
         seen = 0
         while True:
@@ -154,7 +158,7 @@ class ServerProcess:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    async def start(self, timeout: float = 15) -> "ServerProcess":
+    async def start(self, timeout: float = WAIT) -> "ServerProcess":
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -174,9 +178,9 @@ class ServerProcess:
     def signal(self, sig: int) -> int:
         assert self.proc is not None
         self.proc.send_signal(sig)
-        return self.proc.wait(timeout=15)
+        return self.proc.wait(timeout=WAIT)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=WAIT)

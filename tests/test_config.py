@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from overlay.config import ConfigError, load_config, parse_config
-from tests.support import ROOT, channel_dict
+from tests.support import ROOT, WAIT, channel_dict
 
 
 def test_shipped_config_is_the_demo_channel() -> None:
@@ -57,7 +57,7 @@ def test_bad_config_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
     path.write_text("channels:\n  - {id: demo, name: D, overlay_key: kkkkkkkk, moderator_tokens: [tttttttt],"
                     " match: {sponsor: T, multiplier: 0, cap: 10}, currency: NOPE}\n")
     proc = subprocess.run([sys.executable, str(ROOT / "server.py"), "--config", str(path)],
-                          capture_output=True, text=True, timeout=30)
+                          capture_output=True, text=True, timeout=WAIT)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert "channels[0].match.multiplier: must be >= 1" in lines
@@ -66,7 +66,7 @@ def test_bad_config_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
 
 def test_workers_without_redis_is_refused(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "server.py"), "--config", str(ROOT / "config.yaml"),
-                           "--workers", "2"], capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin"})
+                           "--workers", "2"], capture_output=True, text=True, timeout=WAIT, env={"PATH": "/usr/bin"})
     assert proc.returncode == 2 and "needs the Redis backend" in proc.stderr
 
 

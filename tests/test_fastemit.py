@@ -15,6 +15,7 @@ import socketio
 from aiohttp import web
 
 from overlay.fastemit import FastAsyncRedisManager, make_sio_server
+from tests.support import WAIT
 
 NS = '/overlay'
 
@@ -26,11 +27,12 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def overlay_server(redis_url=None):
+async def overlay_server(redis_url=None, ping_timeout=5):
     """A real server: /overlay checks the key and joins the channel's room."""
     # short pings: a polling client's disconnect waits for its pending GET
-    # to time out (stock python-socketio behaviour), ping_interval + timeout
-    sio = make_sio_server(redis_url, ping_interval=1, ping_timeout=2)
+    # to time out (stock python-socketio behaviour), ping_interval + timeout.
+    # Not too short: a pong that a busy machine answers late drops the client.
+    sio = make_sio_server(redis_url, ping_interval=1, ping_timeout=ping_timeout)
 
     @sio.on('connect', namespace=NS)
     async def on_connect(sid, environ, auth):
@@ -73,18 +75,25 @@ class Overlay:
     async def connect(self, url):
         await self.client.connect(
             url, namespaces=[NS], transports=[self.transport],
-            auth={'channel': self.channel, 'key': 'k'}, wait_timeout=5)
+            auth={'channel': self.channel, 'key': 'k'}, wait_timeout=WAIT)
         return self
 
     @property
     def sid(self):
         return self.client.get_sid(NS)
 
-    async def wait_for(self, event, timeout=5.0):
+    async def wait_for(self, event, timeout=WAIT):
         deadline = time.monotonic() + timeout
         while not any(e == event for e, _ in self.got):
             assert time.monotonic() < deadline, f'no {event}: {self.got}'
             await asyncio.sleep(0.01)
+
+
+async def until_queues_drained(sio):
+    deadline = time.monotonic() + WAIT
+    while any(sock.queue.pending for sock in sio.eio.sockets.values()):
+        assert time.monotonic() < deadline, 'socket queues never drained'
+        await asyncio.sleep(0.01)
 
 
 async def connect_all(url, overlays):
@@ -126,7 +135,9 @@ async def test_room_gets_each_event_once_in_order(caplog):
 async def test_websocket_broadcast_skips_the_queue():
     async with overlay_server() as sio:
         overlays = await connect_all(sio.url, [Overlay('a') for _ in range(5)])
-        await asyncio.sleep(0.1)  # let the connect packets drain
+        # the connect packets must drain first; no await from here to the
+        # emit, so no ping can slip into a queue in between
+        await until_queues_drained(sio)
         before = sio.manager.direct_sends
         await sio.emit('donation', {'i': 0}, room='a', namespace=NS)
         assert sio.manager.direct_sends - before == 5
@@ -171,7 +182,9 @@ async def test_disconnect_mid_broadcast_is_harmless(caplog):
 
 
 async def test_slow_reader_falls_back_to_the_queue_in_order():
-    async with overlay_server() as sio:
+    # the slow overlay answers no ping while it does not read: it must
+    # not be dropped however long the burst takes on this machine
+    async with overlay_server(ping_timeout=WAIT) as sio:
         slow, fast = await connect_all(sio.url, [Overlay('a'), Overlay('a')])
         # the slow overlay stops reading: kernel buffers, then the server's
         # transport buffer fill up
@@ -185,7 +198,7 @@ async def test_slow_reader_falls_back_to_the_queue_in_order():
         transport.resume_reading()
         await sio.emit('done', {}, room='a', namespace=NS)
         for o in (slow, fast):
-            await o.wait_for('done', timeout=20)
+            await o.wait_for('done')
             assert [d['i'] for e, d in o.got if e == 'donation'] == list(
                 range(300))
         await disconnect_all([slow, fast])
@@ -214,7 +227,7 @@ def redis_url():
         [server, '--port', str(port), '--bind', '127.0.0.1',
          '--save', '', '--appendonly', 'no'],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT
     while True:
         with socket.socket() as s:
             if s.connect_ex(('127.0.0.1', port)) == 0:
@@ -223,18 +236,19 @@ def redis_url():
         time.sleep(0.05)
     yield f'redis://127.0.0.1:{port}/0'
     proc.terminate()
-    proc.wait(5)
+    proc.wait(WAIT)
 
 
 async def wait_subscribers(url, count):
     r = aioredis.Redis.from_url(url)
+    deadline = time.monotonic() + WAIT
     try:
-        for _ in range(200):
+        while True:
             (_, n), = await r.pubsub_numsub('socketio')
             if n >= count:
                 return
+            assert time.monotonic() < deadline, 'pub/sub listeners did not subscribe'
             await asyncio.sleep(0.025)
-        raise AssertionError('pub/sub listeners did not subscribe')
     finally:
         await r.aclose()
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.live.peers import publish, watch
-from tests.support import MOD_TOKEN, OVERLAY_KEY
+from tests.support import MOD_TOKEN, OVERLAY_KEY, WAIT
 
 LIVE = {"live": {"stream_key": "sk-test-123"}}
 
@@ -99,7 +99,7 @@ async def test_status_says_live_and_viewers_and_nothing_else(make_server: Any) -
         await publisher.pc.close()
 
 
-async def until(read: Any, pred: Any, timeout: float = 10.0) -> Any:
+async def until(read: Any, pred: Any, timeout: float = WAIT) -> Any:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await read()

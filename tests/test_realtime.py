@@ -26,8 +26,12 @@ async def test_fresh_connection_gets_state_and_no_old_alerts(server: Any) -> Non
     late = await server.listen()
     state = await late.wait_for("state")
     assert state["campaign"]["count"] == 1 and state["recent"][0]["donor_name"] == "Early"
-    await asyncio.sleep(0.3)
-    assert [e for e, _ in late.events] == ["state"]
+    # Events reach a client in seq order: once a later donation has arrived, an old alert
+    # replayed to the fresh connection would have arrived before it.
+    await server.donate(amount="5", donor_name="Later")
+    await late.wait_for("donation", lambda d: d["donation"]["donor_name"] == "Later")
+    assert [e for e, _ in late.events][:2] == ["state", "donation"]
+    assert not [e for e in late.of("alert") if e["donation"]["donor_name"] == "Early"]
 
 
 async def test_reconnect_with_last_seq_replays_in_order_without_gap_or_duplicate(server: Any) -> None:
@@ -57,10 +61,10 @@ async def test_replay_during_a_burst_loses_nothing(server: Any) -> None:
     first = await a.wait_for("donation")
     await a.close()
     burst = asyncio.gather(*(server.donate(amount="2", donor_name=f"B{i}") for i in range(30)))
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # connect while the burst is under way; any interleaving must hold
     b = await server.listen(channel="demo", key=OVERLAY_KEY, last_seq=first["seq"])
     await burst
-    await b.wait_for("donation", lambda d: False if len(b.of("donation")) < 30 else True, timeout=10)
+    await b.wait_for("donation", lambda d: len(b.of("donation")) >= 30)
     seqs = [d["seq"] for _, d in b.events if "seq" in d]
     assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
     assert sorted(d["donation"]["donor_name"] for d in b.of("donation")) == sorted(f"B{i}" for i in range(30))
@@ -78,14 +82,14 @@ async def test_alert_queue_plays_in_order_one_at_a_time(server: Any) -> None:
         await server.donate(amount="5", donor_name=name)
     plays = []
     for _ in range(3):
-        ev = await o.wait_for("alert", lambda d: d["action"] == "play" and d["seq"] not in [p["seq"] for p in plays],
-                              timeout=10)
+        ev = await o.wait_for("alert", lambda d: d["action"] == "play" and d["seq"] not in [p["seq"] for p in plays])
         plays.append(ev)
     assert [p["donation"]["donor_name"] for p in plays] == ["A", "B", "C"]
     from datetime import datetime
     starts = [datetime.fromisoformat(p["starts_at"].replace("Z", "+00:00")) for p in plays]
+    # Server-stated times, not measured ones: a slower machine only starts the next one later.
     for prev, nxt in zip(starts, starts[1:]):
-        assert (nxt - prev).total_seconds() * 1000 >= 1000 + 100 - 5  # duration + gap
+        assert (nxt - prev).total_seconds() * 1000 >= 1000 + 100  # duration + gap
 
 
 async def test_skip_pause_resume_clear_and_replay(server: Any) -> None:
@@ -98,10 +102,11 @@ async def test_skip_pause_resume_clear_and_replay(server: Any) -> None:
     await server.donate(amount="5", donor_name="Second")
     q = await d.wait_for("queue", lambda e: e["alerts"]["queue_length"] == 2)
     assert q["alerts"]["paused"] is True and [n["donation"]["donor_name"] for n in q["alerts"]["next"]] == ["Held back", "Second"]
-    await asyncio.sleep(0.3)
-    assert not [e for e in o.of("alert") if e["action"] == "play"]
+    assert q["alerts"]["playing"] is None
     await server.post("/api/v1/channels/demo/alerts/resume", {})
     await o.wait_for("alert", lambda e: e["action"] == "play" and e["donation"]["donor_name"] == "Held back")
+    # Events arrive in seq order: nothing played between the pause and the resume.
+    assert [e["action"] for e in o.of("alert")][:3] == ["pause", "resume", "play"]
     await server.post("/api/v1/channels/demo/alerts/skip", {})
     await o.wait_for("alert", lambda e: e["action"] == "skip")
     await o.wait_for("alert", lambda e: e["action"] == "play" and e["donation"]["donor_name"] == "Second")
@@ -134,8 +139,8 @@ async def test_held_messages_reach_moderators_only_until_approved(make_server: A
     assert status == 200
     shown = await o.wait_for("donation")
     assert shown["donation"]["id"] == held["id"] and "original_message" not in shown["donation"]
+    # The rejection was logged before the approval: had it reached overlays, it would be here by now.
     await o.wait_for("alert", lambda e: e["action"] == "play" and e["donation"]["id"] == held["id"])
-    await asyncio.sleep(0.3)
     overlay_text = repr(o.events)
     assert "buy followers" not in overlay_text and rejected["id"] not in overlay_text
     assert (await server.post(f"/api/v1/channels/demo/donations/{held['id']}/approve", {}))[0] == 409

@@ -23,7 +23,7 @@ import redis
 
 from overlay.app import create_app
 from tests.conftest import Running
-from tests.support import RedisServer, make_config, missing
+from tests.support import WAIT, RedisServer, make_config, missing
 from tests.webhook_signing import (
     KOFI_HEADERS,
     generic_headers,
@@ -406,7 +406,7 @@ class PersistentRedis(RedisServer):
         self.wait_until_up()
 
     def wait_until_up(self) -> None:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             try:
                 r = redis.Redis.from_url(self.url)
@@ -455,7 +455,7 @@ async def test_redis_down_is_503_then_the_retry_stores_it_once(aiohttp_server: A
             status, again = await deliver(server, "stripe", stripe(payload))
             assert status == 200 and again["duplicate"] is True
             # The pub/sub listener came back too: overlays see the donation made after the outage.
-            ev = await overlay.wait_for("donation", lambda e: e["donation"]["source"] == "stripe", timeout=10)
+            ev = await overlay.wait_for("donation", lambda e: e["donation"]["source"] == "stripe")
             assert ev["donation"]["id"] == answer["donation_id"]
             c = await campaign(server)
             assert (c["count"], c["raised"]) == (2, "22.50")

@@ -14,8 +14,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from playwright.async_api import expect
 
-from tests.support import ROOT, missing
+from tests.support import ROOT, WAIT, missing
 
 CHROMIUM = os.environ.get("OVERLAY_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -23,6 +24,10 @@ ARTIFACTS = ROOT / "test-artifacts"
 # this machine has no network, and it must not matter.
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+# Every wait_for_* and expect() waits this long for what it expects (Playwright's 5 s / 30 s
+# defaults are too short for a slow CI machine); a passing test never waits it out.
+WAIT_MS = int(WAIT * 1000)
+expect.set_options(timeout=WAIT_MS)
 
 
 @dataclass
@@ -54,6 +59,7 @@ def new_page(browser: Any) -> Any:
     unless ``viewport=`` says otherwise."""
     async def make(allowed: str, **context: Any) -> tuple[Any, PageLog]:
         ctx = await browser.new_context(**{"viewport": {"width": 1920, "height": 1080}, **context})
+        ctx.set_default_timeout(WAIT_MS)
         page = await ctx.new_page()
         log = PageLog()
         host = urlparse(allowed).netloc
@@ -63,6 +69,13 @@ def new_page(browser: Any) -> Any:
                 if urlparse(r.url).scheme in ("http", "https", "ws", "wss") and urlparse(r.url).netloc != host else None)
         return page, log
     return make
+
+
+async def animations_done(page: Any) -> None:
+    """Wait for every finite animation on the page (entrances, exits) to end, e.g. before a
+    screenshot; infinite ones (a scrolling ticker) never do and are left alone."""
+    await page.evaluate("""() => Promise.all(document.getAnimations()
+        .filter(a => a.effect.getComputedTiming().endTime !== Infinity).map(a => a.finished.catch(() => null)))""")
 
 
 def screenshot_path(name: str) -> str:

@@ -10,7 +10,8 @@ from tests.browser.conftest import screenshot_path
 from tests.browser.dashboard_support import log_in
 from tests.support import MOD_TOKEN
 
-LONG_ALERTS = {"min_amount": "1.00", "duration_ms": 30000, "gap_ms": 100}
+# As long as allowed: an alert must still be playing when a slow machine gets to check it.
+LONG_ALERTS = {"min_amount": "1.00", "duration_ms": 120_000, "gap_ms": 100}
 
 
 async def test_login_shows_the_campaign_with_a_strict_session_cookie(make_server: Any, new_page: Any) -> None:
@@ -110,7 +111,6 @@ async def test_keyboard_shortcuts_and_replay(make_server: Any, new_page: Any) ->
     await page.locator("#queue-h").click()  # leave the text field
     await page.keyboard.press("p")
     await overlay.wait_for("alert", lambda e: e["action"] == "resume")
-    assert [e["action"] for e in overlay.of("alert")].count("pause") == 1
 
     row = page.locator("#feed-body tr", has_text="Replayed")
     await row.get_by_role("button", name="Replay").focus()
@@ -118,6 +118,9 @@ async def test_keyboard_shortcuts_and_replay(make_server: Any, new_page: Any) ->
     replay = await overlay.wait_for("alert", lambda e: e["action"] == "play" and len(
         [a for a in overlay.of("alert") if a["action"] == "play"]) == 2)
     assert replay["donation"]["id"] == donation["id"]
+    # The replay came after every key press: one pause and one resume, none from the text field.
+    actions = [e["action"] for e in overlay.of("alert")]
+    assert (actions.count("pause"), actions.count("resume")) == (1, 1), actions
     await page.locator("body").press("?")
     await expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     log.assert_clean()

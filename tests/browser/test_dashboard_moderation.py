@@ -1,7 +1,6 @@
 """Screening held messages, and donor text that tries to be code, in the dashboard."""
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from playwright.async_api import expect
@@ -52,7 +51,10 @@ async def test_held_message_reaches_overlays_only_once_approved_and_rejected_nev
     await expect(page.locator("#feed-body tr", has_text="Eve")).to_contain_text("rejected")
     await page.get_by_label("Status").select_option("rejected")
     await expect(page.locator("#feed-body tr:visible")).to_have_count(1)
-    await asyncio.sleep(1.0)  # give a wrong event time to arrive
+    # Events reach the overlay in seq order: once a donation made now has arrived, anything
+    # the rejection sent it would have arrived before.
+    later = await server.donate(amount="2", donor_name="Later")
+    await overlay.wait_for("donation", lambda e: e["donation"]["id"] == later["id"])
     assert dropped["id"] not in ids_seen(overlay, "donation") | ids_seen(overlay, "alert")
     assert all("nobody should see" not in str(data) for _, data in overlay.events)
     log.assert_clean()

@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from tests.browser.conftest import screenshot_path
+from tests.browser.conftest import animations_done, screenshot_path
 from tests.browser.dashboard_support import log_in
 from tests.live.peers import publish, watch
 
@@ -30,7 +30,7 @@ async def open_live(new_page: Any, server: Any, query: str = "") -> tuple[Any, A
 
 async def test_the_live_page_plays_the_stream_with_sticker_and_alerts(make_server: Any, new_page: Any) -> None:
     server = await make_server(live={"stream_key": STREAM_KEY},
-                               alerts={"min_amount": "1.00", "duration_ms": 8000, "gap_ms": 100})
+                               alerts={"min_amount": "1.00", "duration_ms": 120_000, "gap_ms": 100})
     await server.donate(amount="1234.00", donor_name="Early bird")
     await server.post("/api/v1/channels/demo/alerts/clear")
     page, log = await open_live(new_page, server)
@@ -47,14 +47,14 @@ async def test_the_live_page_plays_the_stream_with_sticker_and_alerts(make_serve
     publisher = await publish(server.http, server.url, "demo", STREAM_KEY, codec=codec)
     try:
         # No reload: the status poll sees the publisher and the page starts the video by itself.
-        await expect(page.locator("#live")).to_have_attribute("data-state", "playing", timeout=20000)
+        await expect(page.locator("#live")).to_have_attribute("data-state", "playing")
         first = await page.evaluate(VIDEO)
-        await page.wait_for_timeout(1000)
+        await page.wait_for_function(f"t => ({VIDEO})()[0] > t", arg=first[0])  # the video moves on
         later = await page.evaluate(VIDEO)
         assert later[1] == 320 and not later[2], later
         assert later[0] > first[0], (first, later)
         await expect(page.locator("#live-badge")).to_have_text("En direct")
-        await expect(page.locator("#viewer-label")).to_have_text("1 spectateur", timeout=10000)
+        await expect(page.locator("#viewer-label")).to_have_text("1 spectateur")
         await expect(page.locator("#viewer-number")).to_have_text("1")
 
         donate = page.get_by_role("link", name="Faire un don")
@@ -69,11 +69,11 @@ async def test_the_live_page_plays_the_stream_with_sticker_and_alerts(make_serve
 
         await server.donate(amount="5", donor_name="Zoé", message="Allez !")
         name = page.locator(".w-alert [data-role=name]")
-        await expect(name).to_have_text("Zoé", timeout=3000)
+        await expect(name).to_have_text("Zoé")
         await expect(name).to_be_visible()
         assert await page.evaluate(OVERLAPS, [".w-alert .alert", "#live-video"])
         assert await page.evaluate("() => document.documentElement.scrollWidth") <= 390
-        await page.wait_for_timeout(900)  # the alert's entrance
+        await animations_done(page)  # the alert's entrance
         await page.screenshot(path=screenshot_path("live-phone"))
     finally:
         await publisher.pc.close()
@@ -88,7 +88,7 @@ async def test_the_live_page_speaks_english_when_asked(make_server: Any, new_pag
     await expect(page.get_by_role("button", name="Unmute")).to_be_visible()
     await expect(page.get_by_role("link", name="Donate")).to_be_visible()
     await page.set_viewport_size({"width": 1280, "height": 720})
-    await page.wait_for_timeout(300)
+    await animations_done(page)
     await page.screenshot(path=screenshot_path("live-offline-desktop"))
     log.assert_clean()
 
@@ -106,17 +106,17 @@ async def test_the_dashboard_shows_the_publisher_bitrate_and_viewers(make_server
     publisher = await publish(server.http, server.url, "demo", STREAM_KEY, codec="video/VP8")
     viewer = None
     try:
-        await expect(page.locator("#live-badge")).to_have_text("On air", timeout=10000)
+        await expect(page.locator("#live-badge")).to_have_text("On air")
         await expect(page.locator("#live-publisher")).to_have_text("Connected")
         await expect(page.locator("#live-since")).not_to_have_text("—")
         viewer = await watch(server.http, server.url, "demo")
-        await expect(page.locator("#live-viewers")).to_have_text("1", timeout=10000)
-        await expect(page.locator("#live-bitrate")).to_have_text(re.compile(r"^[1-9][\d,]* kbit/s$"), timeout=10000)
+        await expect(page.locator("#live-viewers")).to_have_text("1")
+        await expect(page.locator("#live-bitrate")).to_have_text(re.compile(r"^[1-9][\d,]* kbit/s$"))
         await section.screenshot(path=screenshot_path("dashboard-live-status"))
     finally:
         if viewer is not None:
             await viewer.close()
         await publisher.pc.close()
-    await expect(page.locator("#live-badge")).to_have_text("Off air", timeout=10000)
+    await expect(page.locator("#live-badge")).to_have_text("Off air")
     await expect(page.locator("#live-viewers")).to_have_text("0")
     log.assert_clean()

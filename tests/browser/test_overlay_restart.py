@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from tests.browser.conftest import screenshot_path
+from tests.browser.conftest import animations_done, screenshot_path
 from tests.browser.test_widgets import ALERT_NAME, CHANNEL, CONNECTED
 from tests.support import AUTH, OVERLAY_KEY, ServerProcess, channel_dict, free_port
 
 # The back-off doubles from 1 s up to 30 s with full jitter; a restart of a few seconds is
-# over within the first few attempts, but leave room for the unlucky draw.
-RECONNECT_S = 35
+# over within the first few attempts, but leave room for the unlucky draw and a slow machine.
+RECONNECT_S = 90
 
 
 def write_config(tmp_path: Path, port: int) -> Path:
@@ -42,28 +41,25 @@ async def test_overlay_reconnects_after_a_restart_and_shows_the_next_alert(tmp_p
     try:
         page, _ = await new_page(first.url)
         await page.goto(f"{first.url}/overlay/demo/scene?key={OVERLAY_KEY}")
-        await page.wait_for_function(CONNECTED, timeout=5000)
+        await page.wait_for_function(CONNECTED)
         async with aiohttp.ClientSession() as http:
             await donate(http, first.url, amount="5.00", donor_name="Before")
-            await page.wait_for_function(ALERT_NAME, arg={"name": "Before"}, timeout=2000)
+            await page.wait_for_function(ALERT_NAME, arg={"name": "Before"})
             async with http.post(f"{first.url}/api/v1/channels/demo/alerts/skip", headers=AUTH) as r:
                 assert r.status == 200
 
             assert first.signal(signal.SIGTERM) == 0
-            await page.wait_for_function("() => !window.overlay.client.connected", timeout=5000)
+            await page.wait_for_function("() => !window.overlay.client.connected")
             await second.start()
             # Below the alert minimum: it only enters the ticker. Whether the overlay is back
             # already (a live event) or not yet (a replay after last_seq), it must show up.
             await donate(http, second.url, amount="0.50", donor_name="During")
             await page.wait_for_function("() => window.overlay.client.connected", timeout=RECONNECT_S * 1000)
-            await page.wait_for_function("() => document.querySelector('.ticker__name')?.textContent === 'During'",
-                                         timeout=2000)
+            await page.wait_for_function("() => document.querySelector('.ticker__name')?.textContent === 'During'")
 
-            started = time.monotonic()
             await donate(http, second.url, amount="15.00", donor_name="After the restart")
-            await page.wait_for_function(ALERT_NAME, arg={"name": "After the restart"}, timeout=2000)
-            assert time.monotonic() - started < 1.0
-        await page.wait_for_timeout(1200)
+            await page.wait_for_function(ALERT_NAME, arg={"name": "After the restart"})
+        await animations_done(page)
         await page.screenshot(path=screenshot_path("widget-after-restart"))
     finally:
         for server in (first, second):

@@ -1,7 +1,9 @@
 """Every widget in a real Chromium at 1920×1080, against the real server, as OBS loads it."""
 from __future__ import annotations
 
+import re
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +12,12 @@ import pytest
 
 from overlay.app import create_app
 from overlay.widgets import WIDGETS
-from tests.browser.conftest import screenshot_path
+from tests.browser.conftest import animations_done, screenshot_path
 from tests.support import AUTH, OVERLAY_KEY, ROOT, make_config
 
 CHANNEL = {
-    "alerts": {"min_amount": "1.00", "duration_ms": 8000, "gap_ms": 200},
+    # Alerts as long as allowed: a slow machine must not miss one while it is on screen.
+    "alerts": {"min_amount": "1.00", "duration_ms": 120_000, "gap_ms": 200},
     "campaign": {"title": "Les Restos du Cœur", "goal": "10000.00", "milestones": ["2500.00", "5000.00", "7500.00"]},
 }
 SEED = [("Camille", "25.00", None), (None, "5.00", None),
@@ -52,12 +55,24 @@ async def open_overlay(new_page: Any, server: Any, widget: str, query: str = "")
     page, log = await new_page(server.url)
     response = await page.goto(f"{server.url}/overlay/demo/{widget}?key={OVERLAY_KEY}{query}")
     assert response.status == 200
-    await page.wait_for_function(CONNECTED, timeout=5000)
+    await page.wait_for_function(CONNECTED)
     return page, log
 
 
+async def caught_up(page: Any, server: Any) -> None:
+    """Return once the page has handled every overlay event logged so far: a marker event (a
+    campaign PATCH) is logged now, and events reach the page in seq order."""
+    listener = await server.listen()
+    await listener.wait_for("state")
+    title = (await state(server))["campaign"]["title"]
+    status, _ = await server.request("PATCH", "/api/v1/channels/demo/campaign", json={"title": title})
+    assert status == 200
+    marker = await listener.wait_for("progress")
+    await page.wait_for_function("seq => window.overlay.client.lastSeq >= seq", arg=marker["seq"])
+
+
 async def screenshots(page: Any, name: str) -> None:
-    await page.wait_for_timeout(1300)  # let the enter animations finish
+    await animations_done(page)
     for backdrop, css in BACKDROPS.items():
         await page.evaluate("css => { document.documentElement.style.background = css; }", css)
         await page.screenshot(path=screenshot_path(f"widget-{name}-{backdrop}"))
@@ -88,20 +103,19 @@ async def assert_transparent_without_scrollbars(page: Any, *, at_rest: bool = Tr
 
 
 @pytest.mark.parametrize("widget", WIDGETS)
-async def test_widget_loads_clean_and_reacts_to_a_donation_within_a_second(
+async def test_widget_loads_clean_and_reacts_to_a_donation(
         make_server: Any, new_page: Any, widget: str) -> None:
+    """How fast it reacts is bench/widget_latency.py's figure, not a test's."""
     server = await make_server(**CHANNEL)
     await seed(server)
     page, log = await open_overlay(new_page, server, widget)
     await assert_transparent_without_scrollbars(page)
 
-    started = time.monotonic()
     await server.donate(amount="12.50", donor_name="Marie-Hélène", message="Bravo pour ce live !")
     after = await state(server)
     expected = {"name": "Marie-Hélène", "total": after["campaign"]["display"]["total"],
                 "remaining": after["match"]["display"]["remaining"]}
-    await page.wait_for_function(REACTS[widget], arg=expected, timeout=1000)
-    assert time.monotonic() - started < 1.0
+    await page.wait_for_function(REACTS[widget], arg=expected)
 
     await screenshots(page, widget)
     await assert_transparent_without_scrollbars(page, at_rest=False)
@@ -112,7 +126,7 @@ async def test_alert_shows_name_amount_match_line_and_message_in_french(make_ser
     server = await make_server(**CHANNEL)
     page, log = await open_overlay(new_page, server, "alert")
     await server.donate(amount="12.50", message="Pour les Restos !")
-    await page.wait_for_selector(".w-alert [data-role=card]:not([hidden])", timeout=2000)
+    await page.wait_for_selector(".w-alert [data-role=card]:not([hidden])")
     text = await page.evaluate("""() => Object.fromEntries(['name', 'amount', 'match', 'message'].map(
         r => [r, document.querySelector(`.w-alert [data-role=${r}]`).textContent]))""")
     assert text == {"name": "Anonyme", "amount": "a donné 12,50\u00a0€", "match": "+12,50\u00a0€ doublés par TikTok",
@@ -124,7 +138,7 @@ async def test_alert_in_english_for_an_english_channel(make_server: Any, new_pag
     server = await make_server(locale="en_US", currency="USD", fx={}, **CHANNEL)
     page, log = await open_overlay(new_page, server, "alert")
     await server.donate(amount="12.50")
-    await page.wait_for_selector(".w-alert [data-role=card]:not([hidden])", timeout=2000)
+    await page.wait_for_selector(".w-alert [data-role=card]:not([hidden])")
     assert await page.inner_text(".w-alert [data-role=name]") == "Anonymous"
     assert await page.text_content(".w-alert [data-role=amount]") == "donated $12.50"
     assert await page.text_content(".w-alert [data-role=match]") == "+$12.50 doubled by TikTok"
@@ -133,23 +147,27 @@ async def test_alert_in_english_for_an_english_channel(make_server: Any, new_pag
 
 
 async def test_alert_queue_controls_take_effect_at_once(make_server: Any, new_page: Any) -> None:
+    # Alerts last longer than any wait below: a card that goes away went because of the
+    # control, not because it ended.
     server = await make_server(**CHANNEL)
     page, log = await open_overlay(new_page, server, "alert")
     shown = ".w-alert [data-role=card]:not([hidden])"
     await server.donate(amount="5.00", donor_name="Skip me")
-    await page.wait_for_selector(shown, timeout=2000)
+    await page.wait_for_selector(shown)
     await server.post("/api/v1/channels/demo/alerts/skip")
-    await page.wait_for_selector(shown, state="detached", timeout=800)
+    await page.wait_for_selector(shown, state="detached")
 
     await server.post("/api/v1/channels/demo/alerts/pause")
     await server.donate(amount="5.00", donor_name="Wait for it")
-    await page.wait_for_timeout(1000)
+    await caught_up(page, server)
     assert await page.query_selector(shown) is None
+    alerts = (await state(server))["alerts"]
+    assert alerts["paused"] and alerts["playing"] is None and alerts["queue_length"] == 1
     await server.post("/api/v1/channels/demo/alerts/resume")
-    await page.wait_for_function(ALERT_NAME, arg={"name": "Wait for it"}, timeout=1000)
+    await page.wait_for_function(ALERT_NAME, arg={"name": "Wait for it"})
 
     await server.post("/api/v1/channels/demo/alerts/clear")
-    await page.wait_for_selector(shown, state="detached", timeout=800)
+    await page.wait_for_selector(shown, state="detached")
     log.assert_clean()
 
 
@@ -159,7 +177,7 @@ async def test_a_fresh_page_shows_the_playing_alert_but_never_older_ones(make_se
     await server.post("/api/v1/channels/demo/alerts/skip")
     await server.donate(amount="6.00", donor_name="Now playing")
     page, log = await open_overlay(new_page, server, "alert")
-    await page.wait_for_function(ALERT_NAME, arg={"name": "Now playing"}, timeout=2000)
+    await page.wait_for_function(ALERT_NAME, arg={"name": "Now playing"})
     log.assert_clean()
 
 
@@ -168,11 +186,16 @@ async def test_test_donations_alert_but_stay_out_of_ticker_leaderboard_and_total
     server = await make_server(**CHANNEL)
     await seed(server)
     page, log = await open_overlay(new_page, server, "scene")
-    total_before = await page.text_content(".w-goal [data-role=total]")
+    before = (await state(server))["campaign"]
     await server.donate(amount="100.00", donor_name="Tess Test", test=True)
-    await page.wait_for_function(ALERT_NAME, arg={"name": "Tess Test"}, timeout=2000)
-    await page.wait_for_timeout(300)
-    assert await page.text_content(".w-goal [data-role=total]") == total_before
+    await page.wait_for_function(ALERT_NAME, arg={"name": "Tess Test"})
+    # A real donation after it: once the page shows its total, it has handled the test one too.
+    await server.donate(amount="10.00", donor_name="Réel")
+    after = (await state(server))["campaign"]
+    assert Decimal(after["raised"]) - Decimal(before["raised"]) == Decimal("10.00")
+    assert after["count"] == before["count"] + 1
+    await page.wait_for_function(REACTS["goal"], arg={"total": after["display"]["total"]})
+    await page.wait_for_function(REACTS["ticker"], arg={"name": "Réel"})
     names = await page.eval_on_selector_all(".ticker__name, .board__name", "ns => ns.map(n => n.textContent)")
     assert "Zoé" in names and "Tess Test" not in names
     log.assert_clean()
@@ -184,7 +207,7 @@ async def test_donor_text_is_shown_as_text_and_never_executed(make_server: Any, 
     server = await make_server(widgets={"ticker": {"show_messages": True}}, **CHANNEL)
     page, log = await open_overlay(new_page, server, "scene")
     await server.donate(amount="20.00", donor_name=name, message=message)
-    await page.wait_for_function(ALERT_NAME, arg={"name": name}, timeout=2000)
+    await page.wait_for_function(ALERT_NAME, arg={"name": name})
     assert await page.text_content(".w-alert [data-role=message]") == message
     assert await page.text_content(".w-ticker .ticker__name") == name
     assert name in await page.eval_on_selector_all(".board__name", "ns => ns.map(n => n.textContent)")
@@ -227,8 +250,7 @@ async def test_a_reconnecting_overlay_replays_what_it_missed(make_server: Any, n
     await page.evaluate("() => window.overlay.client.stop()")
     await server.donate(amount="7.00", donor_name="Missed me")
     await page.evaluate("() => window.overlay.client.start()")
-    await page.wait_for_function("() => document.querySelector('.ticker__name')?.textContent === 'Missed me'",
-                                 timeout=2000)
+    await page.wait_for_function("() => document.querySelector('.ticker__name')?.textContent === 'Missed me'")
     assert await page.evaluate("() => window.states") == 0  # replayed after last_seq, not a fresh snapshot
     log.assert_clean()
 
@@ -241,8 +263,8 @@ async def test_gallery_previews_every_widget(make_server: Any, new_page: Any) ->
     assert await page.locator("article.card").count() == len(WIDGETS)
     assert await page.locator("[data-copy]").all_text_contents() == ["Copy"] * len(WIDGETS)
     for frame in page.frames[1:]:
-        await frame.wait_for_function(CONNECTED, timeout=5000)
-    await page.wait_for_timeout(800)
+        await frame.wait_for_function(CONNECTED)
+        await animations_done(frame)
     await page.screenshot(path=screenshot_path("widget-gallery"), full_page=True)
     log.assert_clean()
 
@@ -252,10 +274,10 @@ async def test_goal_celebrates_a_crossed_milestone(make_server: Any, new_page: A
     page, log = await open_overlay(new_page, server, "goal")
     assert await page.locator(".goal__marker").count() == 3
     await server.donate(amount="1300.00", donor_name="Big heart")  # doubled: 2 600 € > the 2 500 € milestone
-    await page.wait_for_selector(".w-goal [data-role=celebrate]:not([hidden])", timeout=1000)
+    await page.wait_for_selector(".w-goal [data-role=celebrate]:not([hidden])")
     assert await page.text_content(".w-goal [data-role=celebrate]") == "Palier atteint : 2\u202f500,00\u00a0€"
     assert await page.locator(".goal__marker.is-passed").count() == 1
-    await page.wait_for_timeout(600)
+    await animations_done(page)
     await page.screenshot(path=screenshot_path("widget-goal-milestone"))
     log.assert_clean()
 
@@ -267,21 +289,28 @@ async def test_match_banner_and_sticker_badge_follow_the_match(make_server: Any,
     assert await page.is_visible(banner) and await page.text_content(badge) == "×2"
     status, _ = await server.request("DELETE", "/api/v1/channels/demo/match")
     assert status == 200
-    await page.wait_for_selector(banner, state="hidden", timeout=1000)
-    await page.wait_for_selector(badge, state="hidden", timeout=1000)
+    await page.wait_for_selector(banner, state="hidden")
+    await page.wait_for_selector(badge, state="hidden")
 
+    asked = time.monotonic()
     ends_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 600))
     status, _ = await server.request("PUT", "/api/v1/channels/demo/match",
                                      json={"sponsor": "Ma Banque", "multiplier": "3", "cap": "1000.00",
                                            "ends_at": ends_at})
     assert status == 200
-    await page.wait_for_selector(banner, state="visible", timeout=1000)
+    await page.wait_for_selector(banner, state="visible")
     assert await page.text_content(".w-match [data-role=headline]") == "Dons triplés par Ma Banque"
     assert await page.text_content(".w-match [data-role=remaining]") == "Encore 1\u202f000,00\u00a0€ à tripler"
     countdown = await page.text_content(".w-match [data-role=countdown]")
-    # The page's server clock is a lower bound (overlay-client.js): it lags by however long the
-    # page took to handle its snapshot, so on a busy machine the countdown may read a second high.
-    assert countdown.startswith(("Fin dans 09:5", "Fin dans 10:00", "Fin dans 10:01")), countdown
+    elapsed = time.monotonic() - asked
+    # At most 10:00 left (ends_at was truncated to the second) and at least 10:00 less the time
+    # this took, however slow the machine. The page's server clock is a lower bound
+    # (overlay-client.js): it lags by however long the page took to handle its snapshot, so the
+    # countdown may read a second high.
+    m = re.fullmatch(r"Fin dans (\d\d):(\d\d)", countdown)
+    assert m, countdown
+    left = int(m[1]) * 60 + int(m[2])
+    assert 600 - elapsed - 2 <= left <= 601, (countdown, elapsed)
     assert await page.text_content(badge) == "×3"
     log.assert_clean()
 
@@ -294,8 +323,7 @@ async def test_ticker_and_leaderboard_counts_and_anonymous_donors(make_server: A
     page, log2 = await open_overlay(new_page, server, "leaderboard", "&count=3")
     await server.donate(amount="30.00")  # anonymous: never on the board
     await server.donate(amount="100.00", donor_name="Camille")  # 25 + 100 = 125 > 120: moves up to second
-    await page.wait_for_function("() => document.querySelectorAll('.board__name')[1]?.textContent === 'Camille'",
-                                 timeout=1000)
+    await page.wait_for_function("() => document.querySelectorAll('.board__name')[1]?.textContent === 'Camille'")
     assert await page.locator(".board__name").all_text_contents() == ["Zoé", "Camille", "Jean-Baptiste"]
     assert await page.locator(".board__total").nth(1).text_content() == "125,00\u00a0€"
     log.assert_clean()
@@ -309,22 +337,22 @@ async def test_alert_uses_the_tiers_image_and_sound_from_the_media_folder(
     (media / "big.svg").write_text((ROOT / "overlay/static/img/heart.svg").read_text().replace("#fe2c55", "#ffd84d"))
     (media / "big.wav").write_bytes((ROOT / "overlay/static/sounds/chime.wav").read_bytes())
     channel = dict(CHANNEL, alerts={**CHANNEL["alerts"], "tiers": [
-        {"min_amount": "50.00", "duration_ms": 6000, "sound": "big.wav", "image": "big.svg"}]})
+        {"min_amount": "50.00", "duration_ms": 120_000, "sound": "big.wav", "image": "big.svg"}]})
     config = make_config(tmp_path / "data", **channel)
     config = config.model_copy(update={"server": config.server.model_copy(update={"media_dir": media})})
     server = await aiohttp_server(create_app(config), host="127.0.0.1")
     url = str(server.make_url("")).rstrip("/")
     page, log = await new_page(url)
     await page.goto(f"{url}/overlay/demo/alert?key={OVERLAY_KEY}")
-    await page.wait_for_function(CONNECTED, timeout=5000)
+    await page.wait_for_function(CONNECTED)
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{url}/api/v1/channels/demo/donations", headers=AUTH,
                              json={"amount": "60.00", "donor_name": "Gros don"}) as r:
             assert r.status == 201
-    await page.wait_for_function(ALERT_NAME, arg={"name": "Gros don"}, timeout=1000)
-    await page.wait_for_function("() => document.querySelector('.w-alert [data-role=image]').complete", timeout=2000)
+    await page.wait_for_function(ALERT_NAME, arg={"name": "Gros don"})
+    await page.wait_for_function("() => document.querySelector('.w-alert [data-role=image]').complete")
     assert await page.get_attribute(".w-alert [data-role=image]", "src") == "/media/big.svg"
     assert await page.get_attribute(".w-alert", "data-tier") == "big"
-    await page.wait_for_timeout(800)
+    await animations_done(page)
     await page.screenshot(path=screenshot_path("widget-alert-tier"))
     log.assert_clean()

@@ -1,17 +1,14 @@
 """WHIP/WHEP against a real server on loopback, with real aiortc publishers and viewers."""
 
 import asyncio
-import fractions
 import subprocess
 import sys
 import time
 
 import aiohttp
-import av
 import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection
-from aiortc.codecs import H264Encoder
 from aiortc.rtp import RtpPacket
 from prometheus_client import REGISTRY
 
@@ -19,14 +16,14 @@ from overlay import live_relay
 from overlay.live_fanout import KeyframeRequester
 from overlay.live import setup_live, LiveSettings
 from tests.live.conftest import KEY
-from tests.live.procstat import cpu_seconds
 from tests.live.media import LoopedPacketTrack, encode_clip
 from tests.live.peers import SDP, codec_preferences, negotiate, publish, watch
+from tests.support import WAIT
 
 GARBAGE = "this is not\nan SDP offer\n"
 
 
-async def until(predicate, timeout=5.0, what="condition"):
+async def until(predicate, timeout=WAIT, what="condition"):
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -135,16 +132,17 @@ async def test_options_answers_cors_and_ice_servers(aiohttp_server):
 
 @pytest.mark.parametrize("codec", ["video/H264", "video/VP8"])
 async def test_viewers_get_every_frame_and_a_late_viewer_starts_on_a_keyframe(live, codec):
+    """Frame rate and how soon a late viewer starts are bench/live_forwarding.py's figures."""
     base, hub, http = live
     pub = await live_publisher(base, hub, http, codec=codec)
     plis = metric("overlay_live_keyframe_requests_total")
     early = await watch(http, base, "demo")
-    await asyncio.sleep(1.5)
-    joined = time.monotonic()
-    late = await watch(http, base, "demo")
-    await asyncio.sleep(2.5)
+    await until(lambda: len(early.frames) >= 30, what="a second of frames for the first viewer")
+    late = await watch(http, base, "demo")  # mid-stream: it needs a keyframe of its own
+    await until(lambda: len(late.frames) >= 60 and min(early.audio_frames, late.audio_frames) > 50
+                and (hub.status("demo")["bitrate_kbps"] or 0) > 50,  # sampled every 2 s while live
+                what="two seconds of frames, audio and a bitrate sample")
     assert codec.split("/")[1] in pub.answer and hub.status("demo")["viewers"] == 2
-    assert hub.status("demo")["bitrate_kbps"] > 50  # sampled every 2 s while live
     for viewer in (early, late):
         assert viewer.frames, "no frame decoded"
         assert viewer.received[0][1], "the first frame the viewer got is not a keyframe"
@@ -153,9 +151,6 @@ async def test_viewers_get_every_frame_and_a_late_viewer_starts_on_a_keyframe(li
         assert len(viewer.frames) >= len(viewer.received) - 2, "frames failed to decode"
         numbers = [n for _, n, _ in viewer.frames]
         assert numbers == sorted(set(numbers)), "frames out of order or repeated"
-        assert viewer.fps(time.monotonic() - 2.0) >= 27, f"{viewer.fps(time.monotonic() - 2.0):.1f} fps"
-        assert viewer.audio_frames > 50  # Opus forwarded too
-    assert late.received[0][0] - joined < 1.0, "the late viewer waited too long for a keyframe"
     assert metric("overlay_live_keyframe_requests_total") > plis
     assert metric("overlay_live_bytes_forwarded_total") > 0
     senders = [s for v in hub.channels["demo"].viewers.values() for s in v.pc.getSenders()]
@@ -228,16 +223,15 @@ async def test_hub_close_ends_every_session_and_tells_listeners(live):
     assert seen[-1] == ("demo", hub.status("demo"))
     assert metric("overlay_live_publishers") == 0 and metric("overlay_live_viewers") == 0
     await until(lambda: pub.pc.connectionState == "closed" or pub.pc.connectionState == "failed"
-                or viewer.peer.pc.connectionState in ("closed", "failed"), timeout=10,
-                what="the clients to notice")
+                or viewer.peer.pc.connectionState in ("closed", "failed"), what="the clients to notice")
     await viewer.close()
     await pub.pc.close()
 
 
 async def test_server_forwards_without_transcoding(tmp_path):
-    """The server in its own process: no codec is ever created, and CPU stays tiny."""
+    """The server in its own process creates no codec, and every viewer keeps getting frames.
+    What it costs per viewer against transcoding is bench/live_forwarding.py's figure."""
     clip = encode_clip(60, 1280, 720, 2_500_000, gop=30)  # 2 s of 720p30
-    transcode_cpu_per_s = _transcode_cost(clip) / 2.0
     server = subprocess.Popen([sys.executable, "-m", "tests.live.server_proc", KEY],
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -250,12 +244,9 @@ async def test_server_forwards_without_transcoding(tmp_path):
             viewers = [await _watch_when_live(http, base) for _ in range(3)]
             # the looped clip cannot answer a PLI: viewers wait for its next keyframe
             await until(lambda: all(v.frames for v in viewers), what="first frames")
-            await asyncio.sleep(0.5)
-            cpu_before, t_before = cpu_seconds(server.pid), time.monotonic()
             frames_before = [len(v.frames) for v in viewers]
-            await asyncio.sleep(3.0)
-            server_cores = (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - t_before)
-            fps = [(len(v.frames) - b) / 3.0 for v, b in zip(viewers, frames_before)]
+            await until(lambda: all(len(v.frames) >= b + 60 for v, b in zip(viewers, frames_before)),
+                        what="two more seconds of frames for every viewer")
             async with http.get(f"{base}/_test/codecs") as r:
                 created = await r.json()
             for viewer in viewers:
@@ -263,31 +254,13 @@ async def test_server_forwards_without_transcoding(tmp_path):
             await pub.pc.close()
     finally:
         server.terminate()
-        server.wait(5)
+        server.wait(WAIT)
         server.stdout.close()
     assert created == {"encoders": 0, "decoders": 0}, created
-    assert min(fps) >= 25, fps
-    per_viewer = server_cores / len(viewers)
-    # re-encoding would cost at least encode_cpu_per_s for every output stream
-    print(f"server {server_cores:.3f} cores for {len(viewers)} viewers; "
-          f"transcoding would cost {transcode_cpu_per_s:.3f} cores per stream")
-    assert per_viewer < 0.25 * transcode_cpu_per_s, (
-        f"server uses {per_viewer:.3f} cores per viewer; transcoding costs {transcode_cpu_per_s:.3f}")
-
-
-def _transcode_cost(clip: list[bytes]) -> float:
-    """CPU seconds aiortc would spend to decode the clip and re-encode it once."""
-    started = time.process_time()
-    decoder, encoder = av.CodecContext.create("h264", "r"), H264Encoder()
-    for index, data in enumerate(clip):
-        for frame in decoder.decode(av.Packet(data)):
-            frame.pts, frame.time_base = index * 3000, fractions.Fraction(1, 90000)
-            encoder.encode(frame)
-    return time.process_time() - started
 
 
 async def _watch_when_live(http, base):
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + WAIT
     while True:
         try:
             return await watch(http, base, "demo")
@@ -299,19 +272,23 @@ async def _watch_when_live(http, base):
 
 
 async def test_keyframe_requests_are_rate_limited_but_not_lost():
-    sent, counted = [], []
-    requester = KeyframeRequester(lambda: counted.append(1), interval=0.5)
+    loop = asyncio.get_running_loop()
+    sent, fired = [], []
+    requester = KeyframeRequester(lambda: fired.append(loop.time()), interval=0.5)
 
     async def send():
-        sent.append(time.monotonic())
+        sent.append(loop.time())
 
     requester.send = send
-    started = time.monotonic()
     for _ in range(10):  # ten viewers' PLIs in a burst
         requester.request()
-    await asyncio.sleep(0.7)
-    assert len(sent) == 2 == len(counted), "one now, one when the interval ends"
-    assert sent[0] - started < 0.1 and 0.45 < sent[1] - started < 0.65
+    assert len(fired) == 1, "the first one goes at once"
+    await until(lambda: len(sent) == 2, what="the one held back until the interval ends")
+    requester.request()  # a later one waits out the interval too
+    await until(lambda: len(sent) == 3, what="a later request")
+    assert len(fired) == 3
+    # at most one per interval (asyncio timers may fire up to a clock tick early)
+    assert all(b - a >= 0.5 - 1e-3 for a, b in zip(fired, fired[1:])), fired
     requester.cancel()
 
 
