@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from decimal import Decimal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from overlay import metrics
+from overlay import metrics, money
 from overlay.donations import DonationError
 from overlay.store.base import StoreUnavailable
 
@@ -71,12 +70,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object; numbers with a fraction become Decimal, never float."""
+    """The body as a JSON object; numbers with a fraction or exponent become Decimal, never float."""
     if request.content_type not in ("application/json", ""):
         raise ApiError(415, "unsupported_media_type", "send application/json")
     raw = await request.read()
     try:
-        data = json.loads(raw or b"{}", parse_float=Decimal, parse_constant=_reject_constant)
+        data = json.loads(raw or b"{}", parse_float=money.json_number, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     if not isinstance(data, dict):
