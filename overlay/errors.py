@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from overlay import metrics, money
 from overlay.donations import DonationError
@@ -85,3 +86,27 @@ async def read_json(request: web.Request) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
+
+
+class ParserErrorFilter(logging.Filter):
+    """aiohttp's parser refuses a request it cannot read (a header over 8 KiB, 128+ headers,
+    a broken request line) before any handler runs, and logs it at ERROR with a traceback
+    whose message quotes the offending bytes: a Stripe-Signature, a cookie, a token. Such a
+    request is the client's fault, not ours: one WARNING line with no content instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            peer = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg, record.args = "refused an unreadable HTTP request from %s: %s (%s)", (
+                peer, type(exc).__name__, exc.code)
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+            if record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_parser_errors() -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, ParserErrorFilter) for f in server_log.filters):
+        server_log.addFilter(ParserErrorFilter())

@@ -667,3 +667,13 @@ def test_lone_surrogates_in_headers_are_refused_cleanly(provider):
     headers = {"X-Tiltify-Signature": "\ud800", "X-Tiltify-Timestamp": "\udcff\ud800",
                "Stripe-Signature": f"t={T},v1=\ud800", "X-Signature": "sha256=\udcff"}
     expect_error(401, None, PARSERS[provider], headers, b"{}", settings, NOW)
+
+
+def test_stripe_signature_with_too_many_items_is_refused_unread():
+    body = raw(fixture("stripe_checkout_session_completed.json"))
+    good = sign_stripe(body, STRIPE.secret, T)
+    crowded = f"t={T}," + ",".join(f"v1={i:064x}" for i in range(15)) + "," + good.split(",")[1]
+    expect_error(401, "invalid_signature", lambda b: PARSERS["stripe"](
+        proxy({"Stripe-Signature": crowded}), b, STRIPE, NOW), body)
+    few = f"t={T}," + ",".join(f"v1={i:064x}" for i in range(3)) + "," + good.split(",")[1]
+    assert isinstance(PARSERS["stripe"](proxy({"Stripe-Signature": few}), body, STRIPE, NOW), IncomingDonation)

@@ -1,0 +1,82 @@
+"""Hostile traffic against ``python server.py`` as streamers run it: what reaches the log and the peer."""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import aiohttp
+
+from tests.support import ServerProcess, free_port
+from tests.test_processes import write_config
+from tests.webhook_signing import sign_stripe
+
+STRIPE_SECRET = "whsec_hostile_0123456789"
+MARKER = "PRIVATEMARKER"
+
+
+async def raw_request(port: int, request: bytes) -> bytes:
+    """Send bytes as they are and read the answer until the server closes the connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 30)
+    finally:
+        writer.close()
+
+
+def http_request(path: str, headers: list[tuple[str, str]], body: bytes = b"{}") -> bytes:
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers),
+             "Content-Type: application/json", f"Content-Length: {len(body)}", "Connection: close", "", ""]
+    return "\r\n".join(lines).encode() + body
+
+
+async def wait_for_log(srv: ServerProcess, text: str, count: int, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while srv.output().count(text) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} {text!r} lines in the log:\n{srv.output()[-2000:]}"
+        await asyncio.sleep(0.05)
+    return srv.output()
+
+
+async def test_oversized_headers_are_refused_without_logging_their_content(tmp_path: Path) -> None:
+    """1,000 v1= values in Stripe-Signature (68 kB), or any header over aiohttp's 8 KiB limit, is
+    refused by aiohttp's parser before any handler runs: a 400, and one short WARNING line in the log
+    that quotes nothing the client sent (it used to be an ERROR traceback quoting the header)."""
+    cfg = write_config(tmp_path, webhooks={"stripe": {"secret": STRIPE_SECRET}})
+    srv = await ServerProcess(cfg, free_port()).start()
+    try:
+        huge = "t=1," + ",".join(f"v1={MARKER}{i:051d}" for i in range(1000))
+        for name, value in [("Stripe-Signature", huge), ("X-Anything", MARKER * 2000)]:
+            answer = await raw_request(srv.port, http_request("/webhooks/demo/stripe", [(name, value)]))
+            assert answer.startswith(b"HTTP/1.") and b" 400 " in answer.split(b"\r\n")[0], answer[:200]
+        many = [(f"X-{i}-{MARKER}", "y") for i in range(200)]
+        answer = await raw_request(srv.port, http_request("/healthz", many))
+        assert b" 400 " in answer.split(b"\r\n")[0], answer[:200]
+        output = await wait_for_log(srv, "refused an unreadable HTTP request from 127.0.0.1", 3)
+        # The healthy request after them proves the server still answers; the log has no content.
+        async with aiohttp.ClientSession() as http, http.get(srv.url + "/healthz") as r:
+            assert r.status == 200
+        assert MARKER not in output and "Traceback" not in output and "ERROR" not in output, output[-3000:]
+    finally:
+        srv.stop()
+
+
+async def test_many_stripe_signatures_within_the_header_limit_are_refused_with_json(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, webhooks={"stripe": {"secret": STRIPE_SECRET}})
+    srv = await ServerProcess(cfg, free_port()).start()
+    try:
+        body = b'{"type": "checkout.session.completed"}'
+        t = int(time.time())
+        good = sign_stripe(body, STRIPE_SECRET, t)
+        # 100 wrong v1 values (7 kB, under aiohttp's limit) and then the right one: refused unread.
+        crowded = f"t={t}," + ",".join(f"v1={i:064x}" for i in range(100)) + "," + good.split(",")[1]
+        async with aiohttp.ClientSession() as http:
+            async with http.post(srv.url + "/webhooks/demo/stripe", data=body,
+                                 headers={"Stripe-Signature": crowded, "Content-Type": "application/json"}) as r:
+                assert r.status == 401 and r.content_type == "application/json", await r.text()
+                assert (await r.json())["error"]["code"] == "invalid_signature"
+    finally:
+        srv.stop()
+    assert crowded[40:80] not in srv.output()
