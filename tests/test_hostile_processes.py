@@ -7,7 +7,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.support import ServerProcess, free_port
+from tests.support import AUTH, OVERLAY_KEY, Listener, ServerProcess, free_port
 from tests.test_processes import write_config
 from tests.webhook_signing import sign_stripe
 
@@ -80,3 +80,44 @@ async def test_many_stripe_signatures_within_the_header_limit_are_refused_with_j
     finally:
         srv.stop()
     assert crowded[40:80] not in srv.output()
+
+
+async def garbage_connection(http: aiohttp.ClientSession, url: str, packet: str, count: int = 2000) -> int:
+    """A raw websocket that joins /overlay, then sends ``packet`` ``count`` times.
+    Returns the WebSocket message type that ended it (the server must close it)."""
+    ws = await http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket")
+    assert (await ws.receive(timeout=30)).data.startswith("0{")
+    await ws.send_str('40/overlay,{"channel":"demo","key":"%s"}' % OVERLAY_KEY)
+    assert (await ws.receive(timeout=30)).data.startswith("40/overlay,")
+    for _ in range(count):
+        try:
+            await ws.send_str(packet)
+        except aiohttp.ClientConnectionResetError:
+            break  # closed by the server mid-burst
+    while True:
+        msg = await ws.receive(timeout=30)
+        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            return msg.type
+
+
+async def test_garbage_packets_close_the_connection_with_one_short_log_line(tmp_path: Path) -> None:
+    """Bug 6: 2,000 two-byte malformed packets made 3.6 MB of tracebacks and left the socket open."""
+    srv = await ServerProcess(write_config(tmp_path), free_port()).start()
+    try:
+        bystander = await Listener().connect(srv.url, "/overlay", channel="demo", key=OVERLAY_KEY)
+        await bystander.wait_for("state")
+        # Socket.IO-level garbage (bad JSON, unknown type, an event without data), then engine.io-level.
+        packets = ["4{", "49", "42", "4\x00", "xx", "9"]
+        async with aiohttp.ClientSession() as http:
+            for packet in packets:
+                await garbage_connection(http, srv.url, packet)
+            await http.post(srv.url + "/api/v1/channels/demo/donations", json={"amount": "5"}, headers=AUTH)
+        await bystander.wait_for("donation")
+        output = await wait_for_log(srv, "closed a Socket.IO connection that sent an unreadable", len(packets))
+        refusals = [line for line in output.splitlines() if "unreadable" in line]
+        assert len(refusals) == len(packets), refusals
+        assert "Traceback" not in output and "ERROR" not in output, output[-3000:]
+        assert len(output) < 20_000, len(output)
+        await bystander.close()
+    finally:
+        srv.stop()
