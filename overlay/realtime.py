@@ -19,7 +19,7 @@ import socketio
 
 from overlay import alerts, metrics, wire
 from overlay.auth import secret_equal
-from overlay.service import ChannelService, now_ms
+from overlay.service import ChannelService, ShuttingDown, now_ms
 from overlay.state import OVERLAY, Event
 from overlay.store.base import KEEP_EVENTS, StoreUnavailable
 
@@ -214,6 +214,8 @@ class Realtime:
                         pass
                     continue
                 await svc.advance()
+            except ShuttingDown:
+                return  # this process is draining; another one (or the next start) plays the alerts
             except StoreUnavailable as exc:
                 log.warning("alert schedule for %s paused: %s", svc.cfg.id, exc)
                 await asyncio.sleep(1)
