@@ -1,7 +1,6 @@
 """The one error shape of API.md §4, and the middleware that guarantees it."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -10,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from overlay import metrics, money
+from overlay import metrics, strictjson
 from overlay.donations import DonationError
 from overlay.store.base import StoreUnavailable
 
@@ -71,21 +70,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object; numbers with a fraction or exponent become Decimal, never float."""
+    """The body as a JSON object, read by overlay.strictjson (Decimal, never float; no lone surrogate)."""
     if request.content_type not in ("application/json", ""):
         raise ApiError(415, "unsupported_media_type", "send application/json")
     raw = await request.read()
     try:
-        data = json.loads(raw or b"{}", parse_float=money.json_number, parse_constant=_reject_constant)
+        data = strictjson.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object")
     return data
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
 
 
 class ParserErrorFilter(logging.Filter):

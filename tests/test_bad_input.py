@@ -72,3 +72,16 @@ async def test_amounts_follow_one_grammar_on_the_api(server: Any) -> None:
     assert ok["amount"] == "12.50"
     _, listed = await server.request("GET", "/api/v1/channels/demo/donations", headers=AUTH)
     assert [d["amount"] for d in listed["donations"]] == ["12.50"]
+
+
+async def test_lone_surrogates_in_a_body_are_refused(server: Any) -> None:
+    """Found by tests/test_fuzz.py: external_id "\\ud800" reached SQLite and answered 500."""
+    for body in (b'{"amount": "5", "external_id": "\\ud800"}', b'{"amount": "5", "donor_name": "a\\udfffb"}',
+                 b'{"amount": "5", "\\ud800": 1}'):
+        status, data = await server.request("POST", "/api/v1/channels/demo/donations", data=body,
+                                            headers={**AUTH, "Content-Type": "application/json"})
+        assert (status, data["error"]["code"]) == (400, "invalid_json"), (body, status, data)
+    ok = await server.donate(amount="5", donor_name="\U0001f600", external_id="\U0001f600")  # a valid pair
+    assert ok["donor_name"] == "\U0001f600"
+    _, listed = await server.request("GET", "/api/v1/channels/demo/donations", headers=AUTH)
+    assert [d["id"] for d in listed["donations"]] == [ok["id"]]

@@ -677,3 +677,9 @@ def test_stripe_signature_with_too_many_items_is_refused_unread():
         proxy({"Stripe-Signature": crowded}), b, STRIPE, NOW), body)
     few = f"t={T}," + ",".join(f"v1={i:064x}" for i in range(3)) + "," + good.split(",")[1]
     assert isinstance(PARSERS["stripe"](proxy({"Stripe-Signature": few}), body, STRIPE, NOW), IncomingDonation)
+
+
+@pytest.mark.parametrize("body", [b'{"external_id": "\\ud800", "amount": "10.00"}',
+                                  b'{"external_id": "x", "amount": "10.00", "donor_name": "\\udc00"}'])
+def test_generic_lone_surrogates_are_refused(body):
+    expect_error(400, "invalid_body", generic, body)

@@ -9,7 +9,6 @@ so they cannot leak a secret, a token or a donor's e-mail.
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from overlay import money
+from overlay import money, strictjson
 
 MAX_ID_LENGTH = 255
 # Amounts are checked again by the money module; this only keeps absurd
@@ -98,15 +97,11 @@ def same_secret(expected: str | bytes, received: str | bytes) -> bool:
 
 # -- JSON ------------------------------------------------------------------
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError("non-finite number")
-
-
 def load_json_object(raw: bytes | str) -> dict[str, Any]:
-    """Strict JSON: UTF-8 only, no NaN/Infinity, floats as Decimal, an object on top."""
+    """Strict JSON (overlay.strictjson): UTF-8 only, an object on top."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        value = json.loads(text, parse_float=money.json_number, parse_constant=_reject_constant)
+        value = strictjson.loads(text)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise bad_body("body is not valid UTF-8 JSON") from None
     if not isinstance(value, dict):
