@@ -14,7 +14,8 @@ from overlay.auth import matching_token, moderator_session
 from overlay.config import Config
 from overlay.dashboard import setup_dashboard
 from overlay.donate import setup_donate
-from overlay.errors import error_middleware
+from overlay.drain import Drain
+from overlay.errors import error_middleware, quiet_parser_errors
 from overlay.fastemit import make_sio_server
 from overlay.live import setup_live
 from overlay.livepage import setup_livepage
@@ -84,7 +85,10 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(config: Config) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware])
+    drain_state = Drain()
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware, drain_state.middleware])
+    app[keys.DRAIN] = drain_state
+    quiet_parser_errors()
     store = make_store(config)
     services = {c.id: ChannelService(c, store) for c in config.channels}
     sio = make_sio()

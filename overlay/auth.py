@@ -23,7 +23,9 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def secret_equal(given: object, expected: str) -> bool:
-    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
+    # surrogatepass: a lone surrogate sent by a client ("\ud800") must compare unequal, not raise.
+    return isinstance(given, str) and hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                                          expected.encode("utf-8", "surrogatepass"))
 
 
 def bearer(request: web.Request) -> str | None:

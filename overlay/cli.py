@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -85,11 +86,33 @@ def tune_gc(app: web.Application) -> None:
 
 
 def run_worker(config: Config, reuse_port: bool) -> None:
+    asyncio.run(serve(config, reuse_port))
+
+
+async def serve(config: Config, reuse_port: bool) -> None:
+    """web.run_app's sequence, with overlay.drain between the signal and aiohttp's cleanup."""
+    from overlay import drain, keys
     from overlay.app import create_app
     app = create_app(config)
     tune_gc(app)
-    web.run_app(app, host=config.server.host, port=config.server.port, reuse_port=reuse_port,
-                shutdown_timeout=SHUTDOWN_TIMEOUT_S, print=None, backlog=4096, access_log=None, handle_signals=True)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        site = web.TCPSite(runner, config.server.host, config.server.port, reuse_port=reuse_port, backlog=4096)
+        await site.start()
+        await stop.wait()
+        started = time.monotonic()
+        services = app[keys.SERVICES].values()
+        await drain.drain(list(runner.sites), app[keys.DRAIN], app[keys.SIO].eio.disconnect,
+                          lambda: [svc.refuse_writes() for svc in services])
+        log.info("drained in %.2f s (%d requests in progress)", time.monotonic() - started, app[keys.DRAIN].active)
+    finally:
+        await runner.cleanup()
+        log.info("stopped")
 
 
 def _supervise(config: Config, workers: int) -> int:

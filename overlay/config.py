@@ -10,10 +10,10 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from overlay import money, widgets
 from overlay.live import LiveSettings
@@ -30,7 +30,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-DecimalStr = Decimal  # amounts in config are decimal strings; YAML floats are read as Decimal
+def _decimal_literal(value: Any) -> Any:
+    # A quoted number goes through the amount grammar of overlay.money ("1e3", "1_000", " 5" are refused);
+    # YAML numbers arrive as int or, with _DecimalLoader, as Decimal.
+    return money.check_literal(value) if isinstance(value, str) else value
+
+
+# Amounts, rates and multipliers in config: decimal strings or YAML numbers, read as Decimal.
+DecimalStr = Annotated[Decimal, BeforeValidator(_decimal_literal)]
 
 
 class ServerSettings(Strict):

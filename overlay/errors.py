@@ -1,16 +1,15 @@
 """The one error shape of API.md §4, and the middleware that guarantees it."""
 from __future__ import annotations
 
-import json
 import logging
 import time
-from decimal import Decimal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from overlay import metrics
+from overlay import metrics, strictjson
 from overlay.donations import DonationError
 from overlay.store.base import StoreUnavailable
 
@@ -71,12 +70,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object; numbers with a fraction become Decimal, never float."""
+    """The body as a JSON object, read by overlay.strictjson (Decimal, never float; no lone surrogate)."""
     if request.content_type not in ("application/json", ""):
         raise ApiError(415, "unsupported_media_type", "send application/json")
     raw = await request.read()
     try:
-        data = json.loads(raw or b"{}", parse_float=Decimal, parse_constant=_reject_constant)
+        data = strictjson.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     if not isinstance(data, dict):
@@ -84,5 +83,25 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
+class ParserErrorFilter(logging.Filter):
+    """aiohttp's parser refuses a request it cannot read (a header over 8 KiB, 128+ headers,
+    a broken request line) before any handler runs, and logs it at ERROR with a traceback
+    whose message quotes the offending bytes: a Stripe-Signature, a cookie, a token. Such a
+    request is the client's fault, not ours: one WARNING line with no content instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            peer = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg, record.args = "refused an unreadable HTTP request from %s: %s (%s)", (
+                peer, type(exc).__name__, exc.code)
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+            if record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def quiet_parser_errors() -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, ParserErrorFilter) for f in server_log.filters):
+        server_log.addFilter(ParserErrorFilter())

@@ -26,6 +26,7 @@ used with put/task_done by `AsyncSocket.poll`, `AsyncSocket.upgraded`,
 `AsyncPubSubManager._handle_emit` calling the base manager's `emit`.
 """
 import asyncio
+import logging
 import struct
 
 import engineio
@@ -35,9 +36,13 @@ from engineio.async_drivers import aiohttp as eio_aiohttp
 from aiohttp.web import WebSocketResponse
 from socketio import packet as sio_packet
 
+from overlay.sioguard import PacketGuard
+
 # Over this many bytes waiting in a client's transport, stop writing directly.
 DIRECT_BUFFER_LIMIT = 64 * 1024
 _DIRECT_WS_ATTR = '_overlay_direct_ws'
+_EIO_TYPES = frozenset('0123456')
+log = logging.getLogger(__name__)
 
 
 def ws_text_frame(payload: bytes) -> bytes:
@@ -75,6 +80,7 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):
 
     sending = 0
     transport = None
+    refused = False
 
     async def __call__(self, environ):
         request = environ['aiohttp.request']
@@ -104,6 +110,19 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):
         finally:
             self.sending -= 1
 
+    async def wait(self):
+        # engine.io raises on a text packet whose type is not a digit it knows, and for an
+        # out-of-range digit logs a traceback per packet and reads on (sioguard.py's case,
+        # one layer down): end the connection here instead, as if the client had closed it.
+        message = await super().wait()
+        if isinstance(message, str) and message[:1] not in _EIO_TYPES:
+            if not self.refused:
+                self.refused = True
+                log.warning('closed a Socket.IO connection that sent an unreadable engine.io packet')
+            await self.close()
+            return None
+        return message
+
     def write_direct(self, frame: bytes) -> bool:
         transport = self.transport
         if self.sending or self._sock is None or self._sock.closed \
@@ -126,6 +145,12 @@ class FastEngineIOServer(engineio.AsyncServer):
     def create_queue(self, *args, **kwargs):
         return _TrackedQueue(*args, **kwargs)
 
+    def transport_of(self, eio_sid):
+        """The TCP transport of a websocket client, for sioguard to close."""
+        sock = self.sockets.get(eio_sid)
+        ws = getattr(sock, _DIRECT_WS_ATTR, None)
+        return None if ws is None else ws.transport
+
     def write_direct(self, eio_sid, frame: bytes) -> bool:
         """Write a pre-built frame if that keeps this client's order."""
         sock = self.sockets.get(eio_sid)
@@ -137,7 +162,7 @@ class FastEngineIOServer(engineio.AsyncServer):
         return ws is not None and ws.write_direct(frame)
 
 
-class FastAsyncServer(socketio.AsyncServer):
+class FastAsyncServer(PacketGuard):
     def _engineio_server_class(self):
         return FastEngineIOServer
 

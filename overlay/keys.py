@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     import socketio
 
     from overlay.config import Config
+    from overlay.drain import Drain
     from overlay.realtime import Realtime
     from overlay.service import ChannelService
     from overlay.store.base import Store
@@ -18,3 +19,4 @@ STORE: web.AppKey["Store"] = web.AppKey("store")
 SERVICES: web.AppKey[dict[str, "ChannelService"]] = web.AppKey("services")
 SIO: web.AppKey["socketio.AsyncServer"] = web.AppKey("sio")
 REALTIME: web.AppKey["Realtime"] = web.AppKey("realtime")
+DRAIN: web.AppKey["Drain"] = web.AppKey("drain")

@@ -1,11 +1,12 @@
 """Money: integer minor units inside, decimal strings on the wire, Babel for humans.
 
 Nothing here touches a float. Input may be a decimal string or a JSON number that
-the JSON decoder already turned into a Decimal (see ``overlay.jsonutil``).
+a JSON reader turned into an int or, with ``json_number``, a Decimal.
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
 from babel import Locale
@@ -13,7 +14,7 @@ from babel.core import UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 # Larger than any real gift, small enough that integer maths and Redis counters never overflow.
-MAX_MAJOR_UNITS = Decimal(1_000_000_000)
+MAX_MAJOR_UNITS = 1_000_000_000
 
 
 class MoneyError(ValueError):
@@ -21,12 +22,12 @@ class MoneyError(ValueError):
 
 
 @lru_cache(maxsize=None)
-def _known_currencies() -> frozenset[str]:
+def known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
 def check_currency(code: object) -> str:
-    if not isinstance(code, str) or code.upper() not in _known_currencies():
+    if not isinstance(code, str) or code.upper() not in known_currencies():
         raise MoneyError(f"unknown currency {str(code)[:8]!r}: expected an ISO 4217 code such as EUR")
     return code.upper()
 
@@ -37,33 +38,61 @@ def exponent(currency: str) -> int:
     return get_currency_precision(currency)
 
 
-def _to_decimal(value: object) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise MoneyError("amount must be a decimal string such as \"12.50\"")
+# The one amount grammar of every entry point (API, donate page, webhooks, config):
+# ASCII digits, then optionally "." and at least one digit. No sign, exponent,
+# "_", space or non-ASCII digit; "5." and ".5" are refused. Leading zeros are fine.
+AMOUNT_LITERAL = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
+MAX_LITERAL_LENGTH = 32
+
+
+class ExponentNumber(Decimal):
+    """A JSON number written with an exponent ("1e2"): read as a number, never as an amount."""
+
+
+def json_number(text: str) -> Decimal:
+    """``parse_float`` for JSON readers: keeps the fact that a number used an exponent."""
+    return ExponentNumber(text) if "e" in text or "E" in text else Decimal(text)
+
+
+def check_literal(text: str) -> Decimal:
+    """A decimal string of the amount grammar -> Decimal, whatever the currency."""
+    if len(text) > MAX_LITERAL_LENGTH:
+        raise MoneyError("amount is too long")
+    if not AMOUNT_LITERAL.fullmatch(text):
+        raise MoneyError("amount must be written with digits 0-9 and an optional '.', such as \"12.50\"")
+    return Decimal(text)
+
+
+def _digits(value: object) -> tuple[int, int]:
+    """-> (digits as an integer, number of decimals), from the amount grammar only."""
     if isinstance(value, str):
-        if len(value) > 32:
-            raise MoneyError("amount is too long")
-        value = value.strip()
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise MoneyError(f"amount {str(value)[:32]!r} is not a number") from None
-    if not amount.is_finite():
-        raise MoneyError("amount must be a finite number")
-    return amount
+        check_literal(value)
+        whole, _, frac = value.partition(".")
+        return int(whole + frac), len(frac)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, 0
+    if isinstance(value, Decimal) and not isinstance(value, ExponentNumber) and value.is_finite():
+        # A Decimal read from JSON keeps its literal's decimals: 12.50 -> exponent -2.
+        sign, digits, exp = value.as_tuple()
+        if isinstance(exp, int) and exp <= 0 and len(digits) <= MAX_LITERAL_LENGTH:
+            return (-1 if sign else 1) * int("".join(map(str, digits)) or "0"), -exp
+    if isinstance(value, ExponentNumber):
+        raise MoneyError("amount must be written without an exponent, such as 500 or 12.50")
+    raise MoneyError("amount must be a decimal string such as \"12.50\"")
 
 
 def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> int:
-    """A decimal string (or Decimal/int) in ``currency`` -> integer minor units."""
-    amount = _to_decimal(value)
-    if amount < 0 or (amount == 0 and not allow_zero):
+    """A decimal string (or a JSON int/Decimal of the same grammar) in ``currency`` -> minor units."""
+    number, decimals = _digits(value)
+    exp = exponent(currency)
+    if decimals > exp:
+        raise MoneyError(f"{currency} amounts have at most {exp} decimals")
+    minor = number * 10 ** (exp - decimals)
+    if minor < 0 or (minor == 0 and not allow_zero):
         raise MoneyError("amount must be greater than zero")
-    if amount > MAX_MAJOR_UNITS:
+    if minor > MAX_MAJOR_UNITS * 10**exp:
         raise MoneyError(f"amount must not exceed {MAX_MAJOR_UNITS}")
-    scaled = amount.scaleb(exponent(currency))
-    if scaled != scaled.to_integral_value():
-        raise MoneyError(f"{currency} amounts have at most {exponent(currency)} decimals")
-    return int(scaled)
+    return minor
 
 
 def to_decimal_string(minor: int, currency: str) -> str:

@@ -19,7 +19,7 @@ import socketio
 
 from overlay import alerts, metrics, wire
 from overlay.auth import secret_equal
-from overlay.service import ChannelService, now_ms
+from overlay.service import ChannelService, ShuttingDown, now_ms
 from overlay.state import OVERLAY, Event
 from overlay.store.base import KEEP_EVENTS, StoreUnavailable
 
@@ -111,14 +111,8 @@ class Realtime:
     def _connect_handler(self, ns: str) -> Callable[..., Any]:
         async def on_connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
             auth = auth if isinstance(auth, dict) else {}
-            feed = self.feeds.get(auth.get("channel")) if isinstance(auth.get("channel"), str) else None
-            if feed is None:
-                raise socketio.exceptions.ConnectionRefusedError("unknown channel")
+            feed = self._authorize(ns, auth, environ)
             cfg = feed.service.cfg
-            if ns == "/overlay" and not secret_equal(auth.get("key"), cfg.overlay_key):
-                raise socketio.exceptions.ConnectionRefusedError("invalid overlay key")
-            if ns == "/dashboard" and not self.moderator_check(cfg.id, auth, environ):
-                raise socketio.exceptions.ConnectionRefusedError("invalid moderator token")
             last_seq = auth.get("last_seq")
             if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0:
                 last_seq = None
@@ -127,6 +121,26 @@ class Realtime:
             metrics.CLIENTS.labels(ns).inc()
             return True
         return on_connect
+
+    def _authorize(self, ns: str, auth: dict[str, Any], environ: dict[str, Any]) -> ChannelFeed:
+        """The channel feed this auth may join, or ConnectionRefusedError (sent as connect_error)."""
+        try:
+            feed = self.feeds.get(auth.get("channel")) if isinstance(auth.get("channel"), str) else None
+            if feed is None:
+                reason = "unknown channel"
+            elif ns == "/overlay":
+                reason = None if secret_equal(auth.get("key"), feed.service.cfg.overlay_key) else "invalid overlay key"
+            else:
+                ok = self.moderator_check(feed.service.cfg.id, auth, environ)
+                reason = None if ok else "invalid moderator token"
+        except Exception as exc:  # noqa: BLE001 - hostile auth (a lone surrogate, an odd cookie) is a refusal
+            # Any other exception would leave the client with neither connect nor connect_error.
+            log.warning("refused a %s connection: its auth could not be checked (%s)", ns, type(exc).__name__)
+            reason = "invalid credentials"
+        if reason is not None:
+            raise socketio.exceptions.ConnectionRefusedError(reason)
+        assert feed is not None
+        return feed
 
     def _disconnect_handler(self, ns: str) -> Callable[..., Any]:
         async def on_disconnect(sid: str, *args: Any) -> None:
@@ -200,6 +214,8 @@ class Realtime:
                         pass
                     continue
                 await svc.advance()
+            except ShuttingDown:
+                return  # this process is draining; another one (or the next start) plays the alerts
             except StoreUnavailable as exc:
                 log.warning("alert schedule for %s paused: %s", svc.cfg.id, exc)
                 await asyncio.sleep(1)

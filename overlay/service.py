@@ -17,6 +17,13 @@ MAX_ATTEMPTS = 200  # concurrent writers from other processes; each retry is one
 Op = Callable[[ChannelState, int], Awaitable[Change | None]]
 
 
+class ShuttingDown(DonationError):
+    """A write that waited for the lock while the process drains: refused, nothing stored."""
+
+    def __init__(self) -> None:
+        super().__init__("shutting_down", "the server is restarting; retry shortly", 503)
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -27,9 +34,16 @@ class ChannelService:
         self.store = store
         # Serialises this process's writers, so conflicts only come from other processes.
         self._lock = asyncio.Lock()
+        self._refusing = False
+
+    def refuse_writes(self) -> None:
+        """Shutting down: writes still waiting for the lock are answered 503, not stored."""
+        self._refusing = True
 
     async def mutate(self, op: Op) -> Change | None:
         async with self._lock:
+            if self._refusing:
+                raise ShuttingDown()
             for _ in range(MAX_ATTEMPTS):
                 state = await self.store.load(self.cfg)
                 change = await op(state, now_ms())

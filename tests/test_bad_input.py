@@ -50,3 +50,38 @@ async def test_metrics_are_prometheus_text(server: Any) -> None:
     for name in ("overlay_donations_total", "overlay_events_emitted_total", "overlay_connected_clients",
                  "overlay_alert_queue_length", "overlay_http_request_duration_seconds_bucket"):
         assert name in text, name
+
+
+AMOUNT_STRINGS = ["1e-99999999", "5e2", "1_000", "\u0665", "+5", " 5 ", "5.", ".5", "12.500", "\uff15", "0x10"]
+AMOUNT_NUMBERS = [b"1e2", b"1E-2", b"1e-99999999", b"1e999999999", b"12.500", b"-5", b"0", b"1" + b"0" * 400]
+
+
+async def test_amounts_follow_one_grammar_on_the_api(server: Any) -> None:
+    """Bug 1: each of these was 201 (1e-99999999 even counted as 0.00); now 422 and nothing stored."""
+    bodies = [f'{{"amount": "{s}"}}'.encode("utf-8") for s in AMOUNT_STRINGS]
+    bodies += [b'{"amount": ' + n + b"}" for n in AMOUNT_NUMBERS]
+    for body in bodies:
+        status, data = await server.request("POST", "/api/v1/channels/demo/donations", data=body,
+                                            headers={**AUTH, "Content-Type": "application/json"})
+        assert (status, data["error"]["code"]) == (422, "invalid_amount"), (body[:40], status, data)
+    for body in (b'{"goal": "1e3"}', b'{"goal": 1e3}'):
+        status, data = await server.request("PATCH", "/api/v1/channels/demo/campaign", data=body,
+                                            headers={**AUTH, "Content-Type": "application/json"})
+        assert (status, data["error"]["code"]) == (422, "invalid_goal"), (body, status, data)
+    ok = await server.donate(amount="0012.50")
+    assert ok["amount"] == "12.50"
+    _, listed = await server.request("GET", "/api/v1/channels/demo/donations", headers=AUTH)
+    assert [d["amount"] for d in listed["donations"]] == ["12.50"]
+
+
+async def test_lone_surrogates_in_a_body_are_refused(server: Any) -> None:
+    """Found by tests/test_fuzz.py: external_id "\\ud800" reached SQLite and answered 500."""
+    for body in (b'{"amount": "5", "external_id": "\\ud800"}', b'{"amount": "5", "donor_name": "a\\udfffb"}',
+                 b'{"amount": "5", "\\ud800": 1}'):
+        status, data = await server.request("POST", "/api/v1/channels/demo/donations", data=body,
+                                            headers={**AUTH, "Content-Type": "application/json"})
+        assert (status, data["error"]["code"]) == (400, "invalid_json"), (body, status, data)
+    ok = await server.donate(amount="5", donor_name="\U0001f600", external_id="\U0001f600")  # a valid pair
+    assert ok["donor_name"] == "\U0001f600"
+    _, listed = await server.request("GET", "/api/v1/channels/demo/donations", headers=AUTH)
+    assert [d["id"] for d in listed["donations"]] == [ok["id"]]

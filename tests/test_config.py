@@ -52,6 +52,16 @@ def test_yaml_floats_never_become_floats(tmp_path: Path) -> None:
     assert str(cfg.channels[0].campaign.goal) == "0.30" and str(cfg.channels[0].fx["USD"]) == "0.1"
 
 
+@pytest.mark.parametrize("goal", ["1e3", "1_000", "\u0665", "+5", " 5 ", "5.", ".5"])
+def test_config_amounts_follow_the_one_grammar(goal: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_config({"channels": [channel_dict(campaign={"goal": goal}, match={"sponsor": "T", "cap": goal})]},
+                     env={})
+    problems = exc.value.problems
+    assert any(p.startswith("channels[0].campaign.goal: ") for p in problems), problems
+    assert any(p.startswith("channels[0].match.cap: ") for p in problems), problems
+
+
 def test_bad_config_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("channels:\n  - {id: demo, name: D, overlay_key: kkkkkkkk, moderator_tokens: [tttttttt],"

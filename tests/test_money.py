@@ -7,7 +7,7 @@ from overlay import money
 
 @pytest.mark.parametrize("value,currency,minor", [
     ("12.50", "EUR", 1250), ("12.5", "EUR", 1250), ("12", "EUR", 1200), (Decimal("0.01"), "EUR", 1),
-    (7, "EUR", 700), ("1200", "JPY", 1200), ("1.234", "KWD", 1234), (" 3.00 ", "USD", 300),
+    (7, "EUR", 700), ("1200", "JPY", 1200), ("1.234", "KWD", 1234), ("003.00", "USD", 300),
 ])
 def test_parse_amount(value: object, currency: str, minor: int) -> None:
     assert money.parse_amount(value, currency) == minor
@@ -18,6 +18,21 @@ def test_parse_amount(value: object, currency: str, minor: int) -> None:
 def test_parse_amount_rejects(value: object) -> None:
     with pytest.raises(money.MoneyError):
         money.parse_amount(value, "EUR")
+
+
+@pytest.mark.parametrize("value", ["1e-99999999", "5e2", "1_000", "\u0665", "+5", " 5 ", "5 ", "5.", ".5", "1.2.3",
+                                   "\uff15", "5\n", "0x10", "12.500", money.json_number("1e2"),
+                                   money.json_number("1E-2"), Decimal("5E+2"), Decimal("12.500"), 10**400])
+def test_one_amount_grammar(value: object) -> None:
+    """Bug 1: ASCII digits, optional '.' and at most the currency's decimals; a number by the same rule."""
+    with pytest.raises(money.MoneyError):
+        money.parse_amount(value, "EUR")
+
+
+@pytest.mark.parametrize("value,minor", [("0012.50", 1250), ("0.01", 1), (money.json_number("12.50"), 1250),
+                                         ("1000000000", 100000000000), ("1000000000.00", 100000000000)])
+def test_amount_grammar_accepts(value: object, minor: int) -> None:
+    assert money.parse_amount(value, "EUR") == minor
 
 
 def test_zero_decimals_currency_rejects_cents() -> None:

@@ -154,3 +154,40 @@ async def test_two_overlays_get_the_same_starts_at(server: Any) -> None:
     pa = await a.wait_for("alert", lambda e: e["action"] == "play")
     pb = await b.wait_for("alert", lambda e: e["action"] == "play")
     assert pa == pb
+
+
+async def _refusal(url: str, namespace: str, auth: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+    """Connect with ``auth`` and return the connect_error payload; a hang or a crash fails."""
+    # Headers through websocket_extra_options: a Cookie given to connect() goes through SimpleCookie,
+    # which drops a non-ASCII value before it is sent.
+    client = socketio.AsyncClient(reconnection=False, websocket_extra_options={"headers": headers or {}})
+    refused: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def on_error(data: Any = None) -> None:
+        if not refused.done():
+            refused.set_result(data)
+    client.on("connect_error", on_error, namespace=namespace)
+    try:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(url, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=10)
+        return await asyncio.wait_for(refused, 10)
+    finally:
+        await client.disconnect()
+
+
+async def test_unencodable_auth_is_refused_not_crashed(server: Any) -> None:
+    """Bug 4: a lone surrogate in key, token or channel crashed the handler; the client hung."""
+    cases = [("/overlay", {"channel": "demo", "key": "\ud800"}), ("/overlay", {"channel": "\ud800", "key": "x"}),
+             ("/dashboard", {"channel": "demo", "token": "\udfff" * 3}), ("/dashboard", {"channel": "\ud800"}),
+             ("/overlay", {"channel": "demo", "key": OVERLAY_KEY, "last_seq": "\ud800"})]
+    for ns, auth in cases[:4]:
+        refusal = await _refusal(server.url, ns, auth)
+        assert isinstance(refusal, dict) and refusal.get("message"), (ns, refusal)
+    cookie = {"Cookie": "overlay_session_demo=demo.9999999999.caf\u00e9.x.sig"}
+    refusal = await _refusal(server.url, "/dashboard", {"channel": "demo"}, cookie)
+    assert isinstance(refusal, dict) and refusal.get("message"), refusal
+    # The handler is still alive: a good client connects and a lone surrogate where none is read is harmless.
+    ns, auth = cases[4]
+    listener = await Listener().connect(server.url, ns, **auth)
+    await listener.wait_for("state")
+    await listener.close()

@@ -504,13 +504,30 @@ def test_generic_donation():
 
 
 @pytest.mark.parametrize("literal,amount", [
-    (b"12.50", "12.50"), (b"12.5", "12.5"), (b"7", "7"), (b"1e2", "100"), (b"0.1", "0.1"), (b"2.50E+1", "25.0"),
+    (b"12.50", "12.50"), (b"12.5", "12.5"), (b"7", "7"), (b"0.1", "0.1"),
 ])
 def test_generic_json_number_amounts_never_become_floats(literal, amount):
     body = b'{"external_id": "n-1", "amount": ' + literal + b"}"
     result = generic(body)
     assert result.amount == amount and isinstance(result.amount, str)
     assert (result.currency, result.donor_name, result.message, result.created_at) == (None, None, None, None)
+
+
+@pytest.mark.parametrize("literal", [b"1e2", b"2.50E+1", b"1E-2", b"1e-99999999", b"-5", b'"5e2"', b'"1_000"',
+                                     "\"\u0665\"".encode(), b'"+5"', b'" 5 "', b'"5."', b'".5"', b"1" + b"0" * 400])
+def test_generic_amounts_follow_the_one_grammar(literal):
+    """Bug 1: a JSON number is read by the rule strings follow; an exponent is never an amount."""
+    body = b'{"external_id": "n-1", "amount": ' + literal + b"}"
+    with pytest.raises(WebhookError) as caught:
+        generic(body)
+    assert caught.value.code == "invalid_amount"
+
+
+@pytest.mark.parametrize("sent,currency,amount", [("500.00", "JPY", "500"), ("500", "JPY", "500"),
+                                                  ("5.00", "EUR", "5.00"), ("1.2340", "KWD", "1.234")])
+def test_platform_zero_decimals_past_the_currency_are_dropped(sent, currency, amount):
+    payload = dict(fixture("kofi_donation.json"), amount=sent, currency=currency)
+    assert kofi(payload).amount == amount
 
 
 def test_generic_lower_case_currency():
@@ -650,3 +667,19 @@ def test_lone_surrogates_in_headers_are_refused_cleanly(provider):
     headers = {"X-Tiltify-Signature": "\ud800", "X-Tiltify-Timestamp": "\udcff\ud800",
                "Stripe-Signature": f"t={T},v1=\ud800", "X-Signature": "sha256=\udcff"}
     expect_error(401, None, PARSERS[provider], headers, b"{}", settings, NOW)
+
+
+def test_stripe_signature_with_too_many_items_is_refused_unread():
+    body = raw(fixture("stripe_checkout_session_completed.json"))
+    good = sign_stripe(body, STRIPE.secret, T)
+    crowded = f"t={T}," + ",".join(f"v1={i:064x}" for i in range(15)) + "," + good.split(",")[1]
+    expect_error(401, "invalid_signature", lambda b: PARSERS["stripe"](
+        proxy({"Stripe-Signature": crowded}), b, STRIPE, NOW), body)
+    few = f"t={T}," + ",".join(f"v1={i:064x}" for i in range(3)) + "," + good.split(",")[1]
+    assert isinstance(PARSERS["stripe"](proxy({"Stripe-Signature": few}), body, STRIPE, NOW), IncomingDonation)
+
+
+@pytest.mark.parametrize("body", [b'{"external_id": "\\ud800", "amount": "10.00"}',
+                                  b'{"external_id": "x", "amount": "10.00", "donor_name": "\\udc00"}'])
+def test_generic_lone_surrogates_are_refused(body):
+    expect_error(400, "invalid_body", generic, body)

@@ -9,13 +9,14 @@ so they cannot leak a secret, a token or a donor's e-mail.
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from overlay import money, strictjson
 
 MAX_ID_LENGTH = 255
 # Amounts are checked again by the money module; this only keeps absurd
@@ -23,7 +24,6 @@ MAX_ID_LENGTH = 255
 MAX_AMOUNT_INTEGER_DIGITS = 15
 MAX_AMOUNT_LENGTH = 40
 
-_PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
@@ -97,15 +97,11 @@ def same_secret(expected: str | bytes, received: str | bytes) -> bool:
 
 # -- JSON ------------------------------------------------------------------
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError("non-finite number")
-
-
 def load_json_object(raw: bytes | str) -> dict[str, Any]:
-    """Strict JSON: UTF-8 only, no NaN/Infinity, floats as Decimal, an object on top."""
+    """Strict JSON (overlay.strictjson): UTF-8 only, an object on top."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        value = strictjson.loads(text)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise bad_body("body is not valid UTF-8 JSON") from None
     if not isinstance(value, dict):
@@ -154,35 +150,44 @@ def invalid_amount() -> WebhookError:
 def decimal_string(value: Any) -> str:
     """A JSON string, int or Decimal -> a plain decimal string ("12.50").
 
-    Floats never get here (JSON is parsed with parse_float=Decimal); bools are
-    refused although they are ints. Exponent notation is accepted only from
-    JSON numbers, never inside strings.
+    Strings follow the amount grammar of overlay.money; numbers are read by the
+    same rule (floats never get here: JSON is parsed with money.json_number, and
+    a number written with an exponent is refused). Bools are refused although
+    they are ints. The currency's decimals are checked later, by money.parse_amount.
     """
     if isinstance(value, str):
-        if len(value) > MAX_AMOUNT_LENGTH or not _PLAIN_DECIMAL.fullmatch(value):
-            raise invalid_amount()
-        number = Decimal(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
+        try:
+            money.check_literal(value)
+        except money.MoneyError:
+            raise invalid_amount() from None
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
         if value < 0 or value >= 10**MAX_AMOUNT_INTEGER_DIGITS:
             raise invalid_amount()
-        number = Decimal(value)
-    elif isinstance(value, Decimal):
-        number = value
-    else:
+        return str(value)
+    if not isinstance(value, Decimal) or isinstance(value, money.ExponentNumber):
         raise invalid_amount()
-    if not number.is_finite() or number.is_signed():
+    exponent = value.as_tuple().exponent
+    # Check the size before formatting: a 100,000-decimal literal would become a 100 kB string.
+    if value.is_signed() or not isinstance(exponent, int) or exponent < -MAX_AMOUNT_LENGTH or \
+            value.adjusted() >= MAX_AMOUNT_INTEGER_DIGITS:
         raise invalid_amount()
-    exponent = number.as_tuple().exponent
-    # Check the size before formatting: format(Decimal("1e-99999999"), "f") is 100 MB.
-    if number.adjusted() >= MAX_AMOUNT_INTEGER_DIGITS or (isinstance(exponent, int) and exponent < -MAX_AMOUNT_LENGTH):
-        raise invalid_amount()
-    try:
-        text = format(number, "f")
-    except (InvalidOperation, ValueError):
-        raise invalid_amount() from None
-    if len(text) > MAX_AMOUNT_LENGTH:
-        raise invalid_amount()
-    return text
+    return format(value, "f")
+
+
+def provider_amount(value: Any, currency: str) -> str:
+    """decimal_string, minus the zero decimals a platform writes past the currency's own.
+
+    Platforms that print every amount with two decimals send "500.00" for JPY; the
+    money module takes at most the currency's decimals, so those zeros (only zeros)
+    are dropped here. Any other extra digit is left for the money module to refuse.
+    """
+    text = decimal_string(value)
+    whole, _, fraction = text.partition(".")
+    keep = money.exponent(currency) if currency in money.known_currencies() else len(fraction)
+    if len(fraction) > keep and not fraction[keep:].strip("0"):
+        fraction = fraction[:keep]
+    return f"{whole}.{fraction}" if fraction else whole
 
 
 def minor_units_to_decimal(minor: Any, exponent: int) -> str:

@@ -20,7 +20,7 @@ from .base import (
     WebhookResult,
     bad_body,
     currency_code,
-    decimal_string,
+    provider_amount,
     get_datetime,
     get_id,
     get_str,
@@ -64,10 +64,11 @@ def parse(headers: Mapping[str, str], body: bytes, settings: KofiSettings, now: 
     if not isinstance(is_public, bool):
         raise bad_body("field 'is_public' must be a boolean")
     message = get_text(payload, "message")
+    currency = currency_code(payload.get("currency"))
     return IncomingDonation(
         external_id=get_id(payload, "message_id"),
-        amount=decimal_string(payload.get("amount")),
-        currency=currency_code(payload.get("currency")),
+        amount=provider_amount(payload.get("amount"), currency),
+        currency=currency,
         donor_name=get_text(payload, "from_name"),
         # Ko-fi requires integrations to hide the message of private payments.
         message=message if is_public else None,

@@ -18,7 +18,7 @@ from .base import (
     IncomingDonation,
     WebhookResult,
     currency_code,
-    decimal_string,
+    provider_amount,
     get_datetime,
     get_header,
     get_id,
@@ -72,10 +72,11 @@ def parse(headers: Mapping[str, str], body: bytes, settings: TiltifySettings, no
     if data.get("completed_at") is None:
         return Ignored("tiltify donation is not completed yet")
     amount = get_object(data, "amount")
+    currency = currency_code(amount.get("currency"))
     return IncomingDonation(
         external_id=get_id(data, "id"),
-        amount=decimal_string(amount.get("value")),
-        currency=currency_code(amount.get("currency")),
+        amount=provider_amount(amount.get("value"), currency),
+        currency=currency,
         donor_name=get_text(data, "donor_name"),
         message=get_text(data, "donor_comment"),
         created_at=get_datetime(data, "completed_at", strict=False),
