@@ -5,6 +5,7 @@ Every problem is reported as one line naming its key, e.g.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import datetime
@@ -41,6 +42,21 @@ class ServerSettings(Strict):
     # A user folder searched before the built-in templates (Datasette-style override).
     templates_dir: Path | None = None
     media_dir: Path | None = None
+    # Reverse proxies (CIDRs) whose X-Forwarded-For names the client; nobody else's is believed.
+    trusted_proxies: list[str] = []
+    # When set, GET /metrics needs "Authorization: Bearer <metrics_token>".
+    metrics_token: str | None = Field(None, min_length=16)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        out = []
+        for cidr in v:
+            try:
+                out.append(str(ipaddress.ip_network(cidr.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(f"not an IP address or CIDR block: {cidr[:60]!r}") from None
+        return out
 
 
 class StorageSettings(Strict):

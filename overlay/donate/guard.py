@@ -1,4 +1,5 @@
-"""What stands between a public form and the totals: a signed form token and a per-IP rate limit.
+"""What stands between a public form and the totals: a signed form token (the per-client
+rate limit is ``overlay.ratelimit``).
 
 The form token is ``issued_at.nonce.signature``: an HMAC over the channel, the time
 and a random nonce, keyed by a hash of the channel's own secrets, so every worker
@@ -14,13 +15,10 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections import deque
 
 from overlay.config import ChannelSettings
 
 TOKEN_TTL_S = 2 * 3600
-WINDOW_S = 60.0
-MAX_TRACKED = 10_000
 
 
 def _key(cfg: ChannelSettings) -> bytes:
@@ -51,29 +49,3 @@ def check_token(cfg: ChannelSettings, token: object, now: float | None = None) -
     if not -60 <= age <= TOKEN_TTL_S:
         return None
     return nonce if hmac.compare_digest(_sign(cfg, issued, nonce), sig) else None
-
-
-class RateLimiter:
-    """At most ``limit`` hits per key in any sliding minute. Per process: with N workers
-    behind SO_REUSEPORT a client may get up to N times the limit."""
-
-    def __init__(self) -> None:
-        self._hits: dict[tuple[str, str], deque[float]] = {}
-
-    def hit(self, key: tuple[str, str], limit: int, now: float | None = None) -> int | None:
-        """Record a hit; or, over the limit, the seconds to wait (nothing recorded)."""
-        now = time.monotonic() if now is None else now
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - WINDOW_S:
-            hits.popleft()
-        if len(hits) >= limit:
-            return max(1, int(hits[0] + WINDOW_S - now + 0.999))
-        hits.append(now)
-        if len(self._hits) > MAX_TRACKED:
-            self._forget(now)
-        return None
-
-    def _forget(self, now: float) -> None:
-        self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - WINDOW_S}
-        while len(self._hits) > MAX_TRACKED:  # a flood of fresh addresses: drop the oldest
-            del self._hits[next(iter(self._hits))]

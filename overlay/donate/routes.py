@@ -17,12 +17,14 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from overlay import keys, money
+from overlay.clientaddr import client_address
 from overlay.config import ChannelSettings, Config
 from overlay.donate import view
-from overlay.donate.guard import RateLimiter, check_token, issue_token
+from overlay.donate.guard import check_token, issue_token
 from overlay.donate.text import TEXTS, language
 from overlay.donations import DonationError, DonationInput
 from overlay.moderation import MAX_NAME_LENGTH
+from overlay.ratelimit import RateLimiter
 from overlay.service import ChannelService
 from overlay.store.base import StoreUnavailable
 
@@ -130,7 +132,8 @@ async def submit(request: web.Request) -> web.Response:
         return closed
     assert svc is not None
     cfg, lang = svc.cfg, _lang(request, svc.cfg)
-    wait = request.app[LIMITER].hit((cfg.id, request.remote or "?"), cfg.donate_page.rate_limit_per_minute)
+    client = client_address(request, request.app[keys.CONFIG].server.trusted_proxies)
+    wait = request.app[LIMITER].hit((cfg.id, client), cfg.donate_page.rate_limit_per_minute)
     if wait is not None:
         log.info("donate %s: rate limit reached for one client", cfg.id)
         t = TEXTS[lang]

@@ -71,7 +71,8 @@ def _page(request: web.Request, template: str, cfg: ChannelSettings | None, lang
           headers: dict[str, str] | None = None, **context: Any) -> web.Response:
     base = {"lang": lang, "t": TEXTS[lang], "channel_name": cfg.name if cfg else "",
             "form_url": f"/donate/{cfg.id}?lang={lang}" if cfg else None}
-    return render(request, template, {**base, **context}, status=status, headers=headers)
+    return render(request, template, {**base, **context}, status=status,
+                  headers={"X-Frame-Options": "DENY", **(headers or {})}, framable=False)
 
 
 def form_page(request: web.Request, cfg: ChannelSettings, lang: str, snapshot: dict[str, Any], token: str,
