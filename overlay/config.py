@@ -11,10 +11,10 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from overlay import money, widgets
 from overlay.live import LiveSettings
@@ -34,6 +34,16 @@ class Strict(BaseModel):
 DecimalStr = Decimal  # amounts in config are decimal strings; YAML floats are read as Decimal
 
 
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise ValueError(f"not an IP address or CIDR block: {value[:60]!r}") from None
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
 class ServerSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -43,20 +53,9 @@ class ServerSettings(Strict):
     templates_dir: Path | None = None
     media_dir: Path | None = None
     # Reverse proxies (CIDRs) whose X-Forwarded-For names the client; nobody else's is believed.
-    trusted_proxies: list[str] = []
+    trusted_proxies: list[Cidr] = []
     # When set, GET /metrics needs "Authorization: Bearer <metrics_token>".
     metrics_token: str | None = Field(None, min_length=16)
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _cidrs(cls, v: list[str]) -> list[str]:
-        out = []
-        for cidr in v:
-            try:
-                out.append(str(ipaddress.ip_network(cidr.strip(), strict=False)))
-            except ValueError:
-                raise ValueError(f"not an IP address or CIDR block: {cidr[:60]!r}") from None
-        return out
 
 
 class StorageSettings(Strict):
