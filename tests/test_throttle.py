@@ -2,6 +2,7 @@
 trusted reverse proxy the address is the one it forwards, and nobody else's X-Forwarded-For."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,12 @@ WRONG = {"Authorization": "Bearer wrong-token-0000"}
 STREAM_KEY = "stream-key-for-tests"
 
 
-async def start(aiohttp_server: Any, tmp_path: Path, **server: Any) -> tuple[str, aiohttp.ClientSession]:
+async def start(aiohttp_server: Any, tmp_path: Path, channel: dict[str, Any] | None = None,
+                **server: Any) -> tuple[str, aiohttp.ClientSession]:
     config = parse_config({
         "server": {"public_url": "http://127.0.0.1:8080", **server},
         "storage": {"data_dir": str(tmp_path / "data")},
-        "channels": [channel_dict(live={"stream_key": STREAM_KEY})],
+        "channels": [channel_dict(live={"stream_key": STREAM_KEY}, **(channel or {}))],
     }, env={})
     app = await aiohttp_server(create_app(config), host="127.0.0.1")
     return str(app.make_url("")).rstrip("/"), aiohttp.ClientSession()
@@ -104,3 +106,21 @@ def test_trusted_proxies_must_be_addresses_or_cidr_blocks(value: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config({"server": {"trusted_proxies": [value]}, "channels": [channel_dict()]}, env={})
     assert info.value.problems[0].startswith("server.trusted_proxies[0]: not an IP address or CIDR block")
+
+
+async def test_the_donate_page_limit_is_per_forwarded_client_too(aiohttp_server: Any, tmp_path: Path) -> None:
+    url, http = await start(aiohttp_server, tmp_path, {"donate_page": {"rate_limit_per_minute": 1}},
+                            trusted_proxies=["127.0.0.1"])
+
+    async def pledge(client: str) -> int:
+        forwarded = {"X-Forwarded-For": client}
+        async with http.get(url + "/donate/demo", headers=forwarded) as r:
+            token = re.search(r'name="form_token" value="([^"]+)"', await r.text()).group(1)
+        async with http.post(url + "/donate/demo", data={"form_token": token, "amount": "5.00"},
+                             headers=forwarded, allow_redirects=False) as r:
+            return r.status
+
+    async with http:
+        assert await pledge("203.0.113.5") == 303
+        assert await pledge("203.0.113.5") == 429
+        assert await pledge("203.0.113.6") == 303
