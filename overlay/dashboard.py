@@ -74,7 +74,10 @@ def same_origin(request: web.Request) -> bool:
     if not source:
         return False
     public = urlparse(request.app[keys.CONFIG].server.public_url)
-    given = urlparse(source)
+    try:
+        given = urlparse(source)
+    except ValueError:  # "http://[" and the like: not an address at all, so not ours
+        return False
     return given.netloc == request.host or (given.scheme, given.netloc) == (public.scheme, public.netloc)
 
 

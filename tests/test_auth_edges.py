@@ -75,6 +75,12 @@ async def test_an_odd_session_cookie_is_no_session(make_server: Any, backend: st
     assert (await server.request("GET", STATE))[0] == 200  # the server is still fine
 
 
+async def test_an_origin_that_is_not_a_url_is_a_foreign_one(server: Any) -> None:
+    async with server.http.post(server.url + "/dashboard/demo/login", data={"token": MOD_TOKEN},
+                                headers={"Origin": "http://[::1"}, allow_redirects=False) as r:
+        assert r.status == 403 and "Set-Cookie" not in r.headers
+
+
 def test_secret_equal_takes_any_string() -> None:
     assert secret_equal("caf\u00e9-token", "caf\u00e9-token")
     for given in ("\ud800", "test\udcff", "caf\u00e9", None, 12, b"abc"):

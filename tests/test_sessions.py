@@ -99,6 +99,7 @@ async def test_the_dashboard_socket_takes_the_cookie_only_from_this_servers_page
     cookie = await log_in(server.http, server.url)
     assert await dashboard_socket(server.url, cookie, "http://evil.example") == "invalid moderator token"
     assert await dashboard_socket(server.url, cookie, None) == "invalid moderator token"
+    assert await dashboard_socket(server.url, cookie, "http://[::1") == "invalid moderator token"
     assert await dashboard_socket(server.url, cookie, server.url) == "connected"
     # A moderator token in the auth payload is not a browser's ambient credential: no Origin needed.
     client = socketio.AsyncClient(reconnection=False)
