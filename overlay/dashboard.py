@@ -15,7 +15,7 @@ from aiohttp import web
 
 from overlay import keys, money
 from overlay.auth import SESSION_TTL_S, cookie_name, csrf_token, matching_token, moderator_session, new_session, \
-    revoke_session, secret_equal
+    revoke_session, secret_equal, session_token
 from overlay.config import ChannelSettings
 from overlay.live import LIVE_HUB
 from overlay.throttle import record_failure, retry_after
@@ -169,12 +169,16 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     cfg = channel_for(request)
-    cookie = moderator_session(cfg, request)
+    # Any genuine cookie, even one the store could not vouch for just now: it is revoked all the same.
+    cookie = request.cookies.get(cookie_name(cfg))
+    cookie = cookie if session_token(cfg, cookie) else None
     form = await request.post()
     if not same_origin(request) or (cookie is not None and not secret_equal(form.get("csrf"), csrf_token(cookie))):
         raise web.HTTPForbidden(text="cross-site request refused")
     if cookie is not None:
-        await revoke_session(request, cfg, cookie)  # the copied cookie must die too, in every worker
+        # The copied cookie must die too, in every worker. If the store is down this answers 503:
+        # a logout must not look done when it is not.
+        await revoke_session(request, cfg, cookie)
     response = web.Response(status=303, headers={"Location": _page_url(cfg, request), "Cache-Control": "no-store"})
     response.del_cookie(cookie_name(cfg), path="/")
     return response
