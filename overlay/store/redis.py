@@ -228,7 +228,9 @@ class RedisStore(Store):
 
     # Logged-out sessions: one key each, which Redis drops when the cookie would have expired.
     async def revoke_session(self, channel: str, session_id: str, expires_ms: int) -> None:
-        ttl = max(1, expires_ms - int(time.time() * 1000))
+        ttl = expires_ms - int(time.time() * 1000)
+        if ttl <= 0:  # the cookie is dead already
+            return
         await self._call(self.redis.set(f"{PREFIX}:{channel}:revoked:{session_id}", "1", px=ttl))
 
     async def session_revoked(self, channel: str, session_id: str) -> bool:
