@@ -10,12 +10,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from overlay import keys
 from overlay.api import setup_api
-from overlay.auth import matching_token, moderator_session
+from overlay.auth import bearer, matching_token, moderator_session, secret_equal, session_middleware
 from overlay.config import Config
-from overlay.dashboard import setup_dashboard
+from overlay.dashboard import same_origin, setup_dashboard
 from overlay.donate import setup_donate
 from overlay.drain import Drain
-from overlay.errors import error_middleware, quiet_parser_errors
+from overlay.errors import ApiError, error_middleware, quiet_parser_errors
 from overlay.fastemit import make_sio_server
 from overlay.live import setup_live
 from overlay.livepage import setup_livepage
@@ -25,6 +25,7 @@ from overlay.service import ChannelService
 from overlay.store.base import Store, StoreUnavailable
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
+from overlay.throttle import setup_throttle, throttle_middleware
 from overlay.web import setup_web
 from overlay.webhooks.routes import setup_webhooks
 
@@ -53,6 +54,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics_view(request: web.Request) -> web.Response:
+    token = request.app[keys.CONFIG].server.metrics_token
+    if token is not None and not secret_equal(bearer(request), token):
+        raise ApiError(401, "unauthorized", "a metrics token is required",
+                       {"WWW-Authenticate": 'Bearer realm="metrics"'})
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
@@ -63,8 +68,9 @@ def _moderator_check(config: Config):  # noqa: ANN202
             return False
         if matching_token(cfg, auth.get("token")):
             return True
+        # The browser sends the cookie whichever site opened the socket: only this server's pages may use it.
         request = environ.get("aiohttp.request")
-        return request is not None and moderator_session(cfg, request) is not None
+        return request is not None and same_origin(request) and moderator_session(cfg, request) is not None
     return check
 
 
@@ -86,7 +92,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(config: Config) -> web.Application:
     drain_state = Drain()
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware, drain_state.middleware])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[
+        error_middleware, drain_state.middleware, throttle_middleware, session_middleware])
     app[keys.DRAIN] = drain_state
     quiet_parser_errors()
     store = make_store(config)
@@ -100,6 +107,7 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
     setup_web(app, config)
+    setup_throttle(app)
     setup_api(app)
     setup_webhooks(app)
     setup_dashboard(app)

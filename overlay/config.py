@@ -5,6 +5,7 @@ Every problem is reported as one line naming its key, e.g.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from datetime import datetime
@@ -13,7 +14,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      field_validator, model_validator)
 
 from overlay import money, widgets
 from overlay.live import LiveSettings
@@ -40,6 +42,16 @@ def _decimal_literal(value: Any) -> Any:
 DecimalStr = Annotated[Decimal, BeforeValidator(_decimal_literal)]
 
 
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise ValueError(f"not an IP address or CIDR block: {value[:60]!r}") from None
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
 class ServerSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -48,6 +60,10 @@ class ServerSettings(Strict):
     # A user folder searched before the built-in templates (Datasette-style override).
     templates_dir: Path | None = None
     media_dir: Path | None = None
+    # Reverse proxies (CIDRs) whose X-Forwarded-For names the client; nobody else's is believed.
+    trusted_proxies: list[Cidr] = []
+    # When set, GET /metrics needs "Authorization: Bearer <metrics_token>".
+    metrics_token: str | None = Field(None, min_length=16)
 
 
 class StorageSettings(Strict):

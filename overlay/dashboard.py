@@ -8,8 +8,6 @@ login form and never written back into a page or a URL.
 from __future__ import annotations
 
 import json
-import time
-from collections import deque
 from typing import Any
 from urllib.parse import urlparse
 
@@ -17,17 +15,16 @@ from aiohttp import web
 
 from overlay import keys, money
 from overlay.auth import SESSION_TTL_S, cookie_name, csrf_token, matching_token, moderator_session, new_session, \
-    secret_equal
+    revoke_session, secret_equal, session_token
 from overlay.config import ChannelSettings
 from overlay.live import LIVE_HUB
+from overlay.throttle import record_failure, retry_after
 from overlay.web import PACKAGE, render
 from overlay.widgets import WIDGETS
 
 STRINGS: dict[str, dict[str, str]] = json.loads(
     (PACKAGE / "static" / "dashboard" / "strings.json").read_text(encoding="utf-8"))
 LANGUAGES = tuple(STRINGS)  # ("en", "fr"); the first is the fallback
-MAX_FAILURES = 10           # failed logins per client address ...
-FAILURE_WINDOW_S = 300      # ... within this many seconds, then refused until the window passes
 # same-origin, not the site-wide no-referrer: with no-referrer a browser sends
 # "Origin: null" on form posts, and login and logout check the Origin.
 PAGE_HEADERS = {"Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
@@ -49,27 +46,6 @@ class Strings:
         return self._table[name]
 
 
-class FailedLogins:
-    """Recent failed logins per client address, to slow down token guessing."""
-
-    def __init__(self) -> None:
-        self.by_addr: dict[str, deque[float]] = {}
-
-    def blocked(self, addr: str, now: float) -> bool:
-        recent = self.by_addr.get(addr)
-        while recent and recent[0] <= now - FAILURE_WINDOW_S:
-            recent.popleft()
-        if recent is not None and not recent:
-            del self.by_addr[addr]
-        return bool(recent) and len(recent) >= MAX_FAILURES
-
-    def record(self, addr: str, now: float) -> None:
-        if len(self.by_addr) > 10_000:  # a flood of addresses must not grow memory without bound
-            self.by_addr.clear()
-        self.by_addr.setdefault(addr, deque(maxlen=MAX_FAILURES)).append(now)
-
-
-FAILURES: web.AppKey[FailedLogins] = web.AppKey("dashboard_failed_logins")
 
 
 def pick_language(request: web.Request) -> str:
@@ -98,7 +74,10 @@ def same_origin(request: web.Request) -> bool:
     if not source:
         return False
     public = urlparse(request.app[keys.CONFIG].server.public_url)
-    given = urlparse(source)
+    try:
+        given = urlparse(source)
+    except ValueError:  # "http://[" and the like: not an address at all, so not ours
+        return False
     return given.netloc == request.host or (given.scheme, given.netloc) == (public.scheme, public.netloc)
 
 
@@ -121,7 +100,7 @@ def login_page(request: web.Request, cfg: ChannelSettings, error: str | None = N
     return render(request, "dashboard_login.html", {
         "t": Strings(STRINGS[lang]), "lang": lang, "channel": cfg, "error": STRINGS[lang][error] if error else None,
         "action": _page_url(cfg, request, "/login"),
-    }, status=status, headers=PAGE_HEADERS)
+    }, status=status, headers=PAGE_HEADERS, framable=False)
 
 
 async def dashboard_page(request: web.Request) -> web.Response:
@@ -134,7 +113,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
         "t": Strings(STRINGS[lang]), "lang": lang, "languages": {k: STRINGS[k]["lang_name"] for k in LANGUAGES},
         "channel": cfg, "csrf": csrf_token(cookie), "data": page_data(request, cfg, lang),
         "logout_action": _page_url(cfg, request, "/logout"),
-    }, headers=PAGE_HEADERS)
+    }, headers=PAGE_HEADERS, framable=False)
 
 
 def page_data(request: web.Request, cfg: ChannelSettings, lang: str) -> dict[str, Any]:
@@ -167,21 +146,19 @@ def _preset(cfg: ChannelSettings, amount: Any) -> dict[str, str]:
             "label": money.format_amount(minor, cfg.currency, cfg.locale)}
 
 
-def _client(request: web.Request) -> str:
-    return request.remote or "unknown"
-
-
 async def login(request: web.Request) -> web.Response:
     cfg = channel_for(request)
     if not same_origin(request):
         return login_page(request, cfg, "login_cross_site", 403)
-    failures, now = request.app[FAILURES], time.monotonic()
-    if failures.blocked(_client(request), now):
-        return login_page(request, cfg, "login_rate_limited", 429)
+    wait = retry_after(request)
+    if wait is not None:
+        response = login_page(request, cfg, "login_rate_limited", 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     form = await request.post()
     token = matching_token(cfg, form.get("token"))
     if token is None:
-        failures.record(_client(request), now)
+        record_failure(request)
         return login_page(request, cfg, "login_failed", 401)
     response = web.Response(status=303, headers={"Location": _page_url(cfg, request), "Cache-Control": "no-store"})
     secure = request.app[keys.CONFIG].server.public_url.startswith("https://")
@@ -192,17 +169,22 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     cfg = channel_for(request)
-    cookie = moderator_session(cfg, request)
+    # Any genuine cookie, even one the store could not vouch for just now: it is revoked all the same.
+    cookie = request.cookies.get(cookie_name(cfg))
+    cookie = cookie if session_token(cfg, cookie) else None
     form = await request.post()
     if not same_origin(request) or (cookie is not None and not secret_equal(form.get("csrf"), csrf_token(cookie))):
         raise web.HTTPForbidden(text="cross-site request refused")
+    if cookie is not None:
+        # The copied cookie must die too, in every worker. If the store is down this answers 503:
+        # a logout must not look done when it is not.
+        await revoke_session(request, cfg, cookie)
     response = web.Response(status=303, headers={"Location": _page_url(cfg, request), "Cache-Control": "no-store"})
     response.del_cookie(cookie_name(cfg), path="/")
     return response
 
 
 def setup_dashboard(app: web.Application) -> None:
-    app[FAILURES] = FailedLogins()
     app.router.add_get("/dashboard/{ch}", dashboard_page)
     app.router.add_post("/dashboard/{ch}/login", login)
     app.router.add_post("/dashboard/{ch}/logout", logout)

@@ -127,8 +127,9 @@ class _Views:
 
     def _authorize(self, request: web.Request, ch: str) -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        # surrogatepass: a non-UTF-8 byte in the header is a wrong key, not a crash.
         good = scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode(), self.keys[ch].encode()
+            token.strip().encode("utf-8", "surrogatepass"), self.keys[ch].encode("utf-8", "surrogatepass")
         )
         if not good:
             raise LiveError(401, "unauthorized", "a valid 'Authorization: Bearer <stream key>' is required",

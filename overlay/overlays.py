@@ -6,6 +6,7 @@ load nothing but this server's files and the page needs no inline script.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from typing import Any
@@ -121,6 +122,16 @@ async def gallery(request: web.Request) -> web.Response:
                                                     "lang": "en", "t": STRINGS["en"]})
 
 
+@functools.lru_cache(maxsize=64)
+def _qr_svg(target: str) -> tuple[str, str]:
+    """(SVG, strong ETag) of one address. Drawing it costs ~14 ms of CPU; it only changes with the address."""
+    out = io.BytesIO()
+    segno.make(target, error="m").save(out, kind="svg", border=2, dark="#111111", light="#ffffff",
+                                        omitsize=True, xmldecl=False, svgclass=None, lineclass=None)
+    svg = out.getvalue().decode()
+    return svg, f'"{hashlib.sha256(svg.encode()).hexdigest()[:32]}"'
+
+
 async def qr_code(request: web.Request) -> web.Response:
     """The donate address as an SVG QR code. Public: it encodes nothing but a public address."""
     config = request.app[keys.CONFIG]
@@ -128,13 +139,14 @@ async def qr_code(request: web.Request) -> web.Response:
     if cfg is None:
         raise web.HTTPNotFound()
     target = donate_target(config, cfg)
-    out = io.BytesIO()
-    segno.make(target, error="m").save(out, kind="svg", border=2, dark="#111111", light="#ffffff",
-                                        omitsize=True, xmldecl=False, svgclass=None, lineclass=None)
-    svg = out.getvalue().decode()
+    svg, etag = _qr_svg(target)
     current = request.query.get("v") == _digest(target)
-    return web.Response(text=svg, content_type="image/svg+xml", headers={
-        "Cache-Control": LONG_CACHE if current else "no-cache", "X-Content-Type-Options": "nosniff"})
+    headers = {"Cache-Control": LONG_CACHE if current else "no-cache", "ETag": etag,
+               "X-Content-Type-Options": "nosniff"}
+    wanted = {t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")}
+    if etag in wanted or "*" in wanted:
+        return web.Response(status=304, headers=headers)
+    return web.Response(text=svg, content_type="image/svg+xml", headers=headers)
 
 
 def setup_overlays(app: web.Application) -> None:

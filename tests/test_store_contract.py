@@ -1,6 +1,7 @@
 """The storage contract (overlay/store/base.py), run against both backends directly."""
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -100,3 +101,22 @@ async def test_log_keeps_last_events_or_last_hour(store: base.Store, cfg: Any, m
     assert await store.events_after(cfg.id, 0) is None  # old ones beyond the last 5 are gone
     recent = await store.events_after(cfg.id, first_young)
     assert recent is not None and len(recent) > 5  # younger than an hour: all kept, more than 5
+
+
+async def test_a_revoked_session_stays_revoked_until_its_expiry_for_every_instance(
+        store: base.Store, cfg: Any, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    later = int(time.time() * 1000) + 3_600_000
+    await store.revoke_session(cfg.id, "sid-1", later)
+    await store.revoke_session(cfg.id, "sid-old", int(time.time() * 1000) - 1000)
+    assert await store.session_revoked(cfg.id, "sid-1")
+    assert not await store.session_revoked(cfg.id, "sid-2")
+    assert not await store.session_revoked("other", "sid-1")
+    assert not await store.session_revoked(cfg.id, "sid-old")
+    # Another process (or this one after a restart) sees the same.
+    other: base.Store = RedisStore(request.getfixturevalue("redis_url")) if backend == "redis" \
+        else EmbeddedStore(tmp_path)
+    await other.open([cfg])
+    try:
+        assert await other.session_revoked(cfg.id, "sid-1") and not await other.session_revoked(cfg.id, "sid-2")
+    finally:
+        await other.close()

@@ -1,4 +1,5 @@
-"""What stands between a public form and the totals: a signed form token and a per-IP rate limit.
+"""What stands between a public form and the totals: a signed form token (the per-client
+rate limit is ``overlay.ratelimit``).
 
 The form token is ``issued_at.nonce.signature``: an HMAC over the channel, the time,
 a random nonce and the address of the client it was given to, keyed by a hash of the
@@ -15,17 +16,14 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections import deque
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from overlay import keys
+from overlay import clientaddr, keys
 from overlay.config import ChannelSettings
 
 TOKEN_TTL_S = 2 * 3600
-WINDOW_S = 60.0
-MAX_TRACKED = 10_000
 
 
 def _key(cfg: ChannelSettings) -> bytes:
@@ -34,9 +32,9 @@ def _key(cfg: ChannelSettings) -> bytes:
 
 
 def client_address(request: web.Request) -> str:
-    """The address a form token is bound to and the rate limit counts by: the one place to
-    change when the server learns to see through trusted proxies."""
-    return request.remote or "?"
+    """The address a form token is bound to and the rate limit counts by (through the
+    proxies of ``server.trusted_proxies``)."""
+    return clientaddr.client_address(request, request.app[keys.CONFIG].server.trusted_proxies)
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -79,29 +77,3 @@ def check_token(cfg: ChannelSettings, token: object, address: str, now: float | 
     # Bytes, not str: compare_digest refuses a str with non-ASCII characters (a forged form field).
     good = _sign(cfg, issued, nonce, address).encode()
     return nonce if hmac.compare_digest(good, sig.encode("utf-8", "replace")) else None
-
-
-class RateLimiter:
-    """At most ``limit`` hits per key in any sliding minute. Per process: with N workers
-    behind SO_REUSEPORT a client may get up to N times the limit."""
-
-    def __init__(self) -> None:
-        self._hits: dict[tuple[str, str], deque[float]] = {}
-
-    def hit(self, key: tuple[str, str], limit: int, now: float | None = None) -> int | None:
-        """Record a hit; or, over the limit, the seconds to wait (nothing recorded)."""
-        now = time.monotonic() if now is None else now
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - WINDOW_S:
-            hits.popleft()
-        if len(hits) >= limit:
-            return max(1, int(hits[0] + WINDOW_S - now + 0.999))
-        hits.append(now)
-        if len(self._hits) > MAX_TRACKED:
-            self._forget(now)
-        return None
-
-    def _forget(self, now: float) -> None:
-        self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - WINDOW_S}
-        while len(self._hits) > MAX_TRACKED:  # a flood of fresh addresses: drop the oldest
-            del self._hits[next(iter(self._hits))]

@@ -19,10 +19,11 @@ from multidict import MultiDictProxy
 from overlay import keys, money
 from overlay.config import ChannelSettings, Config
 from overlay.donate import view
-from overlay.donate.guard import RateLimiter, check_token, client_address, issue_token, origin_allowed
+from overlay.donate.guard import check_token, client_address, issue_token, origin_allowed
 from overlay.donate.text import TEXTS, language
 from overlay.donations import DonationError, DonationInput
 from overlay.moderation import MAX_NAME_LENGTH
+from overlay.ratelimit import RateLimiter
 from overlay.service import ChannelService
 from overlay.store.base import StoreUnavailable
 

@@ -73,8 +73,8 @@ def _page(request: web.Request, template: str, cfg: ChannelSettings | None, lang
             "form_url": f"/donate/{cfg.id}?lang={lang}" if cfg else None}
     # same-origin, not no-referrer: under no-referrer a browser posts the form with "Origin: null",
     # and the Origin is how a post from another site is told apart (guard.origin_allowed).
-    headers = {"Referrer-Policy": "same-origin", **(headers or {})}
-    return render(request, template, {**base, **context}, status=status, headers=headers)
+    headers = {"Referrer-Policy": "same-origin", "X-Frame-Options": "DENY", **(headers or {})}
+    return render(request, template, {**base, **context}, status=status, headers=headers, framable=False)
 
 
 def form_page(request: web.Request, cfg: ChannelSettings, lang: str, snapshot: dict[str, Any], token: str,

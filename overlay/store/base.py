@@ -88,6 +88,14 @@ class Store(abc.ABC):
             if result is not None:
                 await result
 
+    @abc.abstractmethod
+    async def revoke_session(self, channel: str, session_id: str, expires_ms: int) -> None:
+        """Remember, until ``expires_ms`` (epoch ms, when the cookie dies anyway), that this
+        dashboard session was logged out: every process must refuse it from now on."""
+
+    @abc.abstractmethod
+    async def session_revoked(self, channel: str, session_id: str) -> bool: ...
+
 
 def leaderboard_key(name: str) -> str:
     """Donors are grouped by name, whatever the case."""

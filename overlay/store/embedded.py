@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,25 @@ class EmbeddedStore(Store):
     async def ping(self) -> bool:
         await self._rows("SELECT 1")
         return True
+
+    # Logged-out sessions. The table is created on first use so that SCHEMA stays as it is.
+    _REVOKED = ("CREATE TABLE IF NOT EXISTS revoked_sessions (channel TEXT NOT NULL, id TEXT NOT NULL, "
+                "expires INTEGER NOT NULL, PRIMARY KEY (channel, id))")
+
+    def _revoke(self, channel: str, session_id: str, expires_ms: int, now: int) -> None:
+        assert self._db is not None
+        self._db.execute(self._REVOKED)
+        self._db.execute("INSERT OR REPLACE INTO revoked_sessions VALUES (?, ?, ?)", (channel, session_id, expires_ms))
+        self._db.execute("DELETE FROM revoked_sessions WHERE expires < ?", (now,))
+
+    async def revoke_session(self, channel: str, session_id: str, expires_ms: int) -> None:
+        await self._run(self._revoke, channel, session_id, expires_ms, int(time.time() * 1000))
+
+    def _is_revoked(self, channel: str, session_id: str, now: int) -> bool:
+        assert self._db is not None
+        self._db.execute(self._REVOKED)
+        return self._db.execute("SELECT 1 FROM revoked_sessions WHERE channel = ? AND id = ? AND expires >= ?",
+                                (channel, session_id, now)).fetchone() is not None
+
+    async def session_revoked(self, channel: str, session_id: str) -> bool:
+        return bool(await self._run(self._is_revoked, channel, session_id, int(time.time() * 1000)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -224,3 +225,13 @@ class RedisStore(Store):
             fresh = await self.events_after(channel, last) or fresh
         self._last_seq[channel] = fresh[-1].seq
         await self._notify(channel, fresh)
+
+    # Logged-out sessions: one key each, which Redis drops when the cookie would have expired.
+    async def revoke_session(self, channel: str, session_id: str, expires_ms: int) -> None:
+        ttl = expires_ms - int(time.time() * 1000)
+        if ttl <= 0:  # the cookie is dead already
+            return
+        await self._call(self.redis.set(f"{PREFIX}:{channel}:revoked:{session_id}", "1", px=ttl))
+
+    async def session_revoked(self, channel: str, session_id: str) -> bool:
+        return bool(await self._call(self.redis.exists(f"{PREFIX}:{channel}:revoked:{session_id}")))
