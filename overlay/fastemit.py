@@ -17,8 +17,10 @@ Backpressure: a client whose transport buffer is over DIRECT_BUFFER_LIMIT
 falls back to the queue, i.e. exactly the stock behaviour (the writer task
 waits on aiohttp's drain; the engine.io ping timeout ends a dead client).
 
-Internals relied on (pinned: python-socketio 5.18, python-engineio 4.15,
-aiohttp 3.14): the aiohttp driver's WebSocket wrapper (`_async['websocket']`,
+Internals relied on (written against python-socketio 5.18, python-engineio
+4.15, aiohttp 3.14; not pinned: overlay/fastcheck.py tests the path live at
+start-up and make_sio_server falls back to stock python-socketio when it
+fails, or when OVERLAY_FAST_BROADCAST=off): the aiohttp driver's WebSocket wrapper (`_async['websocket']`,
 called with the socket's bound `_websocket_handler`), the socket's `queue`
 used with put/task_done by `AsyncSocket.poll`, `AsyncSocket.upgraded`,
 `upgrading`, `closing`, `closed`, `AsyncServer._engineio_server_class`,
@@ -34,6 +36,8 @@ from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from aiohttp.web import WebSocketResponse
 from socketio import packet as sio_packet
+
+from overlay.fastcheck import use_fast_broadcast
 
 # Over this many bytes waiting in a client's transport, stop writing directly.
 DIRECT_BUFFER_LIMIT = 64 * 1024
@@ -194,9 +198,8 @@ class FastAsyncManager(FastEmitMixin):
     """One process: rooms in memory, fast broadcasts."""
 
 
-class FastAsyncRedisManager(socketio.AsyncRedisManager, FastEmitMixin):
-    """Several processes: Redis pub/sub fan-out; each process's local
-    delivery (AsyncPubSubManager._handle_emit -> base emit) is fast."""
+class ClosableRedisManager(socketio.AsyncRedisManager):
+    """Stock Redis pub/sub manager that can be shut down cleanly."""
 
     async def close(self):
         """Stop listening and close the Redis connections (shutdown)."""
@@ -212,6 +215,11 @@ class FastAsyncRedisManager(socketio.AsyncRedisManager, FastEmitMixin):
         self.connected = False
 
 
+class FastAsyncRedisManager(ClosableRedisManager, FastEmitMixin):
+    """Several processes: Redis pub/sub fan-out; each process's local
+    delivery (AsyncPubSubManager._handle_emit -> base emit) is fast."""
+
+
 SERVER_DEFAULTS = {
     'async_mode': 'aiohttp',
     # pings every 15 s, client declared gone 20 s later: a dead overlay is
@@ -225,17 +233,26 @@ SERVER_DEFAULTS = {
 }
 
 
-def make_sio_server(redis_url: str | None = None, **kw) -> socketio.AsyncServer:
-    """The Socket.IO server: fast broadcasts, Redis fan-out if a URL is given.
+def make_sio_server(redis_url: str | None = None, *, fast: bool | None = None,
+                    **kw) -> socketio.AsyncServer:
+    """The Socket.IO server, Redis fan-out if a URL is given.
 
+    fast: None decides by the start-up self-test and OVERLAY_FAST_BROADCAST
+    (overlay/fastcheck.py); True/False force a path (tests of each path).
     Keyword arguments override SERVER_DEFAULTS and go to socketio.AsyncServer
     (e.g. cors_allowed_origins; same-origin only by default).
     `redis_channel` names the pub/sub channel shared by all processes.
     """
     channel = kw.pop('redis_channel', 'socketio')
+    if fast is None:
+        fast = use_fast_broadcast()
+    options = {**SERVER_DEFAULTS, **kw}
+    if not fast:
+        manager = ClosableRedisManager(redis_url, channel=channel) \
+            if redis_url else socketio.AsyncManager()
+        return socketio.AsyncServer(client_manager=manager, **options)
     if redis_url:
         manager = FastAsyncRedisManager(redis_url, channel=channel)
     else:
         manager = FastAsyncManager()
-    return FastAsyncServer(client_manager=manager,
-                           **{**SERVER_DEFAULTS, **kw})
+    return FastAsyncServer(client_manager=manager, **options)
