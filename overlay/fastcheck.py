@@ -23,6 +23,8 @@ from importlib.metadata import version
 import aiohttp
 import socketio
 from aiohttp import web
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
 
 from overlay import metrics
 
@@ -122,15 +124,21 @@ async def _exchange(sio: socketio.AsyncServer, ws: aiohttp.ClientWebSocketRespon
     manager = sio.manager
     _expect((await ws.receive_str())[:1], '0', 'engine.io open packet')
     await ws.send_str('40')
-    _expect((await ws.receive_str())[:2], '40', 'socket.io connect packet')
-    # stock emission queues the packet for the client's writer task, which has not run
-    # yet: the fast broadcast right after it must not overtake it
+    opened = await ws.receive_str()
+    _expect(opened[:2], '40', 'socket.io connect packet')
+    eio_sid = manager.eio_sid_from_sid(json.loads(opened[2:])['sid'], '/')
+    # stock emission, then a fast broadcast: they must arrive in that order
     await socketio.AsyncManager.emit(manager, 'stock', SMALL, '/', room=ROOM)
-    queued = manager.queued_sends
     await sio.emit('fast', LARGE, room=ROOM)
-    _expect(manager.queued_sends - queued, 1, 'queued deliveries of a broadcast sent behind a queued packet')
     _expect(_decoded(await ws.receive_str()), _frame('stock', SMALL), 'first frame')
     _expect(_decoded(await ws.receive_str()), _frame('fast', LARGE), 'second frame')
+    # a packet queued for the client's writer task, which cannot have run yet (no await
+    # suspends in between): the broadcast must go behind it, not past it
+    encoded = sio.packet_class(sio_packet.EVENT, namespace='/', data=['queued', SMALL]).encode()
+    await sio.eio.send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, encoded))
+    await sio.emit('behind', LARGE, room=ROOM)
+    _expect(_decoded(await ws.receive_str()), _frame('queued', SMALL), 'queued frame')
+    _expect(_decoded(await ws.receive_str()), _frame('behind', LARGE), 'broadcast behind it')
     await _direct_write(sio, ws)
     # the stock writer still works after frames were written past it
     await socketio.AsyncManager.emit(manager, 'after', SMALL, '/', room=ROOM)

@@ -29,6 +29,7 @@ used with put/task_done by `AsyncSocket.poll`, `AsyncSocket.upgraded`,
 """
 import asyncio
 import struct
+from collections import deque
 
 import engineio
 import socketio
@@ -56,22 +57,71 @@ def ws_text_frame(payload: bytes) -> bytes:
     return header + payload
 
 
-class _TrackedQueue(asyncio.Queue):
-    """A socket queue that knows how many packets are not fully handled.
+class _LeanQueue:
+    """The part of asyncio.Queue that engine.io's socket uses (unbounded), for a
+    fraction of the memory, and knowing how many packets are not fully handled.
 
-    `AsyncSocket.poll` calls task_done() only after its task resumes, so this
-    also covers a packet already taken off the queue but not yet sent.
+    Sized for 10,000 idle sockets: no deques or Event until needed (an
+    asyncio.Queue is four deques, ~3 KiB), and get() returns a plain future,
+    so the writer's `asyncio.wait_for(queue.get(), ...)` wraps no extra task.
+    A getter is handed its packet directly; should `wait_for` time out at that
+    very moment, the socket is being closed for that timeout anyway.
+    `pending`: `AsyncSocket.poll` calls task_done() only after its task
+    resumes, so this also covers a packet taken off the queue but not yet sent.
     """
 
-    pending = 0
+    __slots__ = ('_items', '_getters', '_idle', 'pending')
+
+    def __init__(self):
+        self._items = self._getters = self._idle = None
+        self.pending = 0
+
+    def qsize(self):
+        return len(self._items) if self._items else 0
+
+    def empty(self):
+        return not self._items
 
     def put_nowait(self, item):
-        super().put_nowait(item)
         self.pending += 1
+        while self._getters:
+            getter = self._getters.popleft()
+            if not getter.done():
+                getter.set_result(item)
+                return
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
+
+    async def put(self, item):
+        self.put_nowait(item)
+
+    def get_nowait(self):
+        if not self._items:
+            raise asyncio.QueueEmpty
+        return self._items.popleft()
+
+    def get(self) -> asyncio.Future:
+        getter = asyncio.get_running_loop().create_future()
+        if self._items:
+            getter.set_result(self._items.popleft())
+        else:
+            if self._getters is None:
+                self._getters = deque()
+            self._getters.append(getter)
+        return getter
 
     def task_done(self):
-        super().task_done()
         self.pending -= 1
+        if self.pending <= 0 and self._idle is not None:
+            self._idle.set()
+
+    async def join(self):
+        if self.pending > 0:
+            if self._idle is None:
+                self._idle = asyncio.Event()
+            self._idle.clear()
+            await self._idle.wait()
 
 
 class _DirectWebSocket(eio_aiohttp.WebSocket):
@@ -128,7 +178,9 @@ class FastEngineIOServer(engineio.AsyncServer):
             self._async = dict(self._async, websocket=_DirectWebSocket)
 
     def create_queue(self, *args, **kwargs):
-        return _TrackedQueue(*args, **kwargs)
+        if args or kwargs:  # a bounded queue asked for: not what a socket uses
+            return super().create_queue(*args, **kwargs)
+        return _LeanQueue()
 
     def write_direct(self, eio_sid, frame: bytes) -> bool:
         """Write a pre-built frame if that keeps this client's order."""

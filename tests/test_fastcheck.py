@@ -33,16 +33,7 @@ def test_a_direct_write_that_overtakes_the_queue_fails(monkeypatch: pytest.Monke
     monkeypatch.setattr(fastemit.FastEngineIOServer, "write_direct", ignoring_the_queue)
     passed, reason = fastcheck.run_self_test()
     assert not passed
-    assert "behind a queued packet: got '0'" in reason, reason
-
-
-def test_a_pending_count_that_goes_wrong_fails_safe(monkeypatch: pytest.MonkeyPatch) -> None:
-    # e.g. engine.io stops calling the queue's put_nowait: the count goes negative and the
-    # fast path is never taken, which the self-test reports rather than trusting it
-    monkeypatch.setattr(fastemit._TrackedQueue, "put_nowait", fastemit.asyncio.Queue.put_nowait)
-    passed, reason = fastcheck.run_self_test()
-    assert not passed
-    assert "never written to directly" in reason, reason
+    assert "queued frame: got" in reason and "'behind'" in reason, reason
 
 
 def test_a_missing_internal_fails(monkeypatch: pytest.MonkeyPatch) -> None:
