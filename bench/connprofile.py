@@ -105,7 +105,8 @@ async def main(args):
             print(f'  {count / n:6.2f}  {name}')
     if args.tracemalloc:
         stats = tracemalloc.take_snapshot().compare_to(snap0, 'traceback')
-        print('allocation sites (bytes per connection):')
+        total = sum(st.size_diff for st in stats) / n / 1024
+        print(f'allocation sites ({total:.1f} KiB per connection traced in all):')
         for st in stats[:args.top]:
             frames = [f'{pathlib.Path(f.filename).name}:{f.lineno}' for f in st.traceback[-4:]]
             print(f'  {st.size_diff / n:8.0f}  {" < ".join(reversed(frames))}')

@@ -29,7 +29,6 @@ used with put/task_done by `AsyncSocket.poll`, `AsyncSocket.upgraded`,
 """
 import asyncio
 import struct
-from collections import deque
 
 import engineio
 import socketio
@@ -61,53 +60,61 @@ class _LeanQueue:
     """The part of asyncio.Queue that engine.io's socket uses (unbounded), for a
     fraction of the memory, and knowing how many packets are not fully handled.
 
-    Sized for 10,000 idle sockets: no deques or Event until needed (an
-    asyncio.Queue is four deques, ~3 KiB), and get() returns a plain future,
-    so the writer's `asyncio.wait_for(queue.get(), ...)` wraps no extra task.
-    A getter is handed its packet directly; should `wait_for` time out at that
-    very moment, the socket is being closed for that timeout anyway.
+    Sized for 10,000 idle sockets: an asyncio.Queue holds four deques (~3 KiB;
+    a deque's first block alone is 760 bytes), this two small lists created on
+    first use; and get() returns a plain future, so the writer's
+    `asyncio.wait_for(queue.get(), ...)` wraps no extra task. A getter is
+    handed its packet directly; should `wait_for` time out at that very
+    moment, the socket is being closed for that timeout anyway.
     `pending`: `AsyncSocket.poll` calls task_done() only after its task
     resumes, so this also covers a packet taken off the queue but not yet sent.
     """
 
-    __slots__ = ('_items', '_getters', '_idle', 'pending')
+    __slots__ = ('_items', '_head', '_getters', '_idle', 'pending')
 
     def __init__(self):
         self._items = self._getters = self._idle = None
+        self._head = 0  # index of the oldest item: no O(n) pop(0) on a backlog
         self.pending = 0
 
     def qsize(self):
-        return len(self._items) if self._items else 0
+        return len(self._items) - self._head if self._items else 0
 
     def empty(self):
-        return not self._items
+        return not self.qsize()
 
     def put_nowait(self, item):
         self.pending += 1
         while self._getters:
-            getter = self._getters.popleft()
+            getter = self._getters.pop(0)
             if not getter.done():
                 getter.set_result(item)
                 return
         if self._items is None:
-            self._items = deque()
+            self._items = []
         self._items.append(item)
 
     async def put(self, item):
         self.put_nowait(item)
 
     def get_nowait(self):
-        if not self._items:
+        if not self.qsize():
             raise asyncio.QueueEmpty
-        return self._items.popleft()
+        item = self._items[self._head]
+        self._items[self._head] = None
+        self._head += 1
+        if self._head == len(self._items):
+            self._items.clear()
+            self._head = 0
+        return item
 
     def get(self) -> asyncio.Future:
         getter = asyncio.get_running_loop().create_future()
-        if self._items:
-            getter.set_result(self._items.popleft())
+        if self.qsize():
+            getter.set_result(self.get_nowait())
         else:
             if self._getters is None:
-                self._getters = deque()
+                self._getters = []
             self._getters.append(getter)
         return getter
 
