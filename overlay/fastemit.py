@@ -19,10 +19,12 @@ waits on aiohttp's drain; the engine.io ping timeout ends a dead client).
 
 Internals relied on (written against python-socketio 5.18, python-engineio
 4.15, aiohttp 3.14; not pinned: overlay/fastcheck.py tests the path live at
-start-up and make_sio_server falls back to stock python-socketio when it
-fails, or when OVERLAY_FAST_BROADCAST=off): the aiohttp driver's WebSocket wrapper (`_async['websocket']`,
-called with the socket's bound `_websocket_handler`), the socket's `queue`
-used with put/task_done by `AsyncSocket.poll`, `AsyncSocket.upgraded`,
+start-up and make_sio_server falls back to stock python-socketio when that
+fails, or when OVERLAY_FAST_BROADCAST=off): the aiohttp driver's WebSocket
+wrapper (`_async['websocket']`, called with the socket's bound
+`_websocket_handler`, holding `server`), the socket's `queue` made by
+`create_queue()` and used with get/get_nowait/put/put_nowait/task_done/join
+by `AsyncSocket`, `AsyncSocket.upgraded`,
 `upgrading`, `closing`, `closed`, `AsyncServer._engineio_server_class`,
 `AsyncServer._send_eio_packet`, `BaseManager.get_participants` and
 `AsyncPubSubManager._handle_emit` calling the base manager's `emit`.
