@@ -22,7 +22,7 @@ Internals relied on (written against python-socketio 5.18, python-engineio
 start-up and make_sio_server falls back to stock python-socketio when that
 fails, or when OVERLAY_FAST_BROADCAST=off): the aiohttp driver's WebSocket
 wrapper (`_async['websocket']`, called with the socket's bound
-`_websocket_handler`, holding `server`), the socket's `queue` made by
+`_websocket_handler`), the socket's `queue` made by
 `create_queue()` and used with get/get_nowait/put/put_nowait/task_done/join
 by `AsyncSocket`, `AsyncSocket.upgraded`,
 `upgrading`, `closing`, `closed`, `AsyncServer._engineio_server_class`,
@@ -138,6 +138,10 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):
 
     sending = 0
     transport = None
+
+    def __init__(self, handler, server):
+        super().__init__(handler, server)
+        self.server = server  # older engine.io (4.13) does not keep it
 
     async def __call__(self, environ):
         request = environ['aiohttp.request']
