@@ -17,10 +17,14 @@ Backpressure: a client whose transport buffer is over DIRECT_BUFFER_LIMIT
 falls back to the queue, i.e. exactly the stock behaviour (the writer task
 waits on aiohttp's drain; the engine.io ping timeout ends a dead client).
 
-Internals relied on (pinned: python-socketio 5.18, python-engineio 4.15,
-aiohttp 3.14): the aiohttp driver's WebSocket wrapper (`_async['websocket']`,
-called with the socket's bound `_websocket_handler`), the socket's `queue`
-used with put/task_done by `AsyncSocket.poll`, `AsyncSocket.upgraded`,
+Internals relied on (written against python-socketio 5.18, python-engineio
+4.15, aiohttp 3.14; not pinned: overlay/fastcheck.py tests the path live at
+start-up and make_sio_server falls back to stock python-socketio when that
+fails, or when OVERLAY_FAST_BROADCAST=off): the aiohttp driver's WebSocket
+wrapper (`_async['websocket']`, called with the socket's bound
+`_websocket_handler`), the socket's `queue` made by
+`create_queue()` and used with get/get_nowait/put/put_nowait/task_done/join
+by `AsyncSocket`, `AsyncSocket.upgraded`,
 `upgrading`, `closing`, `closed`, `AsyncServer._engineio_server_class`,
 `AsyncServer._send_eio_packet`, `BaseManager.get_participants` and
 `AsyncPubSubManager._handle_emit` calling the base manager's `emit`.
@@ -36,6 +40,7 @@ from engineio.async_drivers import aiohttp as eio_aiohttp
 from aiohttp.web import WebSocketResponse
 from socketio import packet as sio_packet
 
+from overlay.fastcheck import use_fast_broadcast
 from overlay.sioguard import PacketGuard
 
 # Over this many bytes waiting in a client's transport, stop writing directly.
@@ -57,22 +62,79 @@ def ws_text_frame(payload: bytes) -> bytes:
     return header + payload
 
 
-class _TrackedQueue(asyncio.Queue):
-    """A socket queue that knows how many packets are not fully handled.
+class _LeanQueue:
+    """The part of asyncio.Queue that engine.io's socket uses (unbounded), for a
+    fraction of the memory, and knowing how many packets are not fully handled.
 
-    `AsyncSocket.poll` calls task_done() only after its task resumes, so this
-    also covers a packet already taken off the queue but not yet sent.
+    Sized for 10,000 idle sockets: an asyncio.Queue holds four deques (~3 KiB;
+    a deque's first block alone is 760 bytes), this two small lists created on
+    first use; and get() returns a plain future, so the writer's
+    `asyncio.wait_for(queue.get(), ...)` wraps no extra task. A getter is
+    handed its packet directly; should `wait_for` time out at that very
+    moment, the socket is being closed for that timeout anyway.
+    `pending`: `AsyncSocket.poll` calls task_done() only after its task
+    resumes, so this also covers a packet taken off the queue but not yet sent.
     """
 
-    pending = 0
+    __slots__ = ('_items', '_head', '_getters', '_idle', 'pending')
+
+    def __init__(self):
+        self._items = self._getters = self._idle = None
+        self._head = 0  # index of the oldest item: no O(n) pop(0) on a backlog
+        self.pending = 0
+
+    def qsize(self):
+        return len(self._items) - self._head if self._items else 0
+
+    def empty(self):
+        return not self.qsize()
 
     def put_nowait(self, item):
-        super().put_nowait(item)
         self.pending += 1
+        while self._getters:
+            getter = self._getters.pop(0)
+            if not getter.done():
+                getter.set_result(item)
+                return
+        if self._items is None:
+            self._items = []
+        self._items.append(item)
+
+    async def put(self, item):
+        self.put_nowait(item)
+
+    def get_nowait(self):
+        if not self.qsize():
+            raise asyncio.QueueEmpty
+        item = self._items[self._head]
+        self._items[self._head] = None
+        self._head += 1
+        if self._head == len(self._items):
+            self._items.clear()
+            self._head = 0
+        return item
+
+    def get(self) -> asyncio.Future:
+        getter = asyncio.get_running_loop().create_future()
+        if self.qsize():
+            getter.set_result(self.get_nowait())
+        else:
+            if self._getters is None:
+                self._getters = []
+            self._getters.append(getter)
+        return getter
 
     def task_done(self):
-        super().task_done()
         self.pending -= 1
+        if self.pending <= 0 and self._idle is not None:
+            self._idle.set()
+
+    async def join(self):
+        if self.pending > 0:
+            if self._idle is None:
+                self._idle = asyncio.Event()
+            self._idle.clear()
+            await self._idle.wait()
 
 
 class _DirectWebSocket(eio_aiohttp.WebSocket):
@@ -81,6 +143,10 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):
     sending = 0
     transport = None
     refused = False
+
+    def __init__(self, handler, server):
+        super().__init__(handler, server)
+        self.server = server  # older engine.io (4.13) does not keep it
 
     async def __call__(self, environ):
         request = environ['aiohttp.request']
@@ -143,7 +209,9 @@ class FastEngineIOServer(engineio.AsyncServer):
             self._async = dict(self._async, websocket=_DirectWebSocket)
 
     def create_queue(self, *args, **kwargs):
-        return _TrackedQueue(*args, **kwargs)
+        if args or kwargs:  # a bounded queue asked for: not what a socket uses
+            return super().create_queue(*args, **kwargs)
+        return _LeanQueue()
 
     def transport_of(self, eio_sid):
         """The TCP transport of a websocket client, for sioguard to close."""
@@ -219,9 +287,8 @@ class FastAsyncManager(FastEmitMixin):
     """One process: rooms in memory, fast broadcasts."""
 
 
-class FastAsyncRedisManager(socketio.AsyncRedisManager, FastEmitMixin):
-    """Several processes: Redis pub/sub fan-out; each process's local
-    delivery (AsyncPubSubManager._handle_emit -> base emit) is fast."""
+class ClosableRedisManager(socketio.AsyncRedisManager):
+    """Stock Redis pub/sub manager that can be shut down cleanly."""
 
     async def close(self):
         """Stop listening and close the Redis connections (shutdown)."""
@@ -237,6 +304,11 @@ class FastAsyncRedisManager(socketio.AsyncRedisManager, FastEmitMixin):
         self.connected = False
 
 
+class FastAsyncRedisManager(ClosableRedisManager, FastEmitMixin):
+    """Several processes: Redis pub/sub fan-out; each process's local
+    delivery (AsyncPubSubManager._handle_emit -> base emit) is fast."""
+
+
 SERVER_DEFAULTS = {
     'async_mode': 'aiohttp',
     # pings every 15 s, client declared gone 20 s later: a dead overlay is
@@ -250,17 +322,26 @@ SERVER_DEFAULTS = {
 }
 
 
-def make_sio_server(redis_url: str | None = None, **kw) -> socketio.AsyncServer:
-    """The Socket.IO server: fast broadcasts, Redis fan-out if a URL is given.
+def make_sio_server(redis_url: str | None = None, *, fast: bool | None = None,
+                    **kw) -> socketio.AsyncServer:
+    """The Socket.IO server, Redis fan-out if a URL is given.
 
+    fast: None decides by the start-up self-test and OVERLAY_FAST_BROADCAST
+    (overlay/fastcheck.py); True/False force a path (tests of each path).
     Keyword arguments override SERVER_DEFAULTS and go to socketio.AsyncServer
     (e.g. cors_allowed_origins; same-origin only by default).
     `redis_channel` names the pub/sub channel shared by all processes.
     """
     channel = kw.pop('redis_channel', 'socketio')
+    if fast is None:
+        fast = use_fast_broadcast()
+    options = {**SERVER_DEFAULTS, **kw}
+    if not fast:
+        manager = ClosableRedisManager(redis_url, channel=channel) \
+            if redis_url else socketio.AsyncManager()
+        return socketio.AsyncServer(client_manager=manager, **options)
     if redis_url:
         manager = FastAsyncRedisManager(redis_url, channel=channel)
     else:
         manager = FastAsyncManager()
-    return FastAsyncServer(client_manager=manager,
-                           **{**SERVER_DEFAULTS, **kw})
+    return FastAsyncServer(client_manager=manager, **options)
