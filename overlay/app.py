@@ -1,6 +1,7 @@
 """create_app(config) -> web.Application. Reads no files and no argv."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +17,8 @@ from overlay.dashboard import setup_dashboard
 from overlay.donate import setup_donate
 from overlay.errors import error_middleware
 from overlay.fastemit import make_sio_server
-from overlay.live import setup_live
+from overlay.live_link import LiveLink, setup_live_link
+from overlay.live_supervisor import LiveSupervisor, live_settings
 from overlay.livepage import setup_livepage
 from overlay.overlays import setup_overlays
 from overlay.realtime import Realtime
@@ -83,7 +85,25 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
-def create_app(config: Config) -> web.Application:
+def _live_link(app: web.Application, config: Config, live_socket: str | None) -> LiveLink:
+    """Follow the given live process (cli.py runs one for every worker), or run our own."""
+    settings = live_settings(config, "")
+    channels = list(settings["channels"]) if settings else []
+    if live_socket is None and channels:
+        supervisor = LiveSupervisor(config)
+        live_socket = supervisor.socket_path
+
+        async def own_live_process(_app: web.Application) -> AsyncIterator[None]:
+            supervisor.start()
+            yield
+            await asyncio.to_thread(supervisor.stop)
+
+        app.cleanup_ctx.append(own_live_process)
+    return LiveLink(live_socket, channels)
+
+
+def create_app(config: Config, live_socket: str | None = None) -> web.Application:
+    """live_socket: the unix socket of a live process already running for this config."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[error_middleware])
     store = make_store(config)
     services = {c.id: ChannelService(c, store) for c in config.channels}
@@ -99,9 +119,9 @@ def create_app(config: Config) -> web.Application:
     setup_api(app)
     setup_webhooks(app)
     setup_dashboard(app)
-    hub = setup_live(app, {c.id: c.live for c in config.channels if c.live is not None},
-                     public_url=config.server.public_url, ice_servers=config.server.ice_servers)
-    hub.on_change(_live_status_to_dashboards(sio))
+    link = _live_link(app, config, live_socket)
+    setup_live_link(app, link)
+    link.on_change(_live_status_to_dashboards(sio))
     setup_overlays(app)
     setup_donate(app)
     setup_livepage(app)

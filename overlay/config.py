@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from overlay import money, widgets
-from overlay.live import LiveSettings
+from overlay.live_settings import LiveSettings
 from overlay.webhooks.settings import WebhookSettings
 
 

@@ -19,7 +19,7 @@ from overlay import keys, money
 from overlay.auth import SESSION_TTL_S, cookie_name, csrf_token, matching_token, moderator_session, new_session, \
     secret_equal
 from overlay.config import ChannelSettings
-from overlay.live import LIVE_HUB
+from overlay.live_link import LIVE
 from overlay.web import PACKAGE, render
 from overlay.widgets import WIDGETS
 
@@ -157,7 +157,7 @@ def _live(request: web.Request, cfg: ChannelSettings, base: str) -> dict[str, An
     """The live status as it is now, so the section is right before the first ``live`` event."""
     if cfg.live is None:
         return None
-    return {"status": request.app[LIVE_HUB].status(cfg.id), "whip": f"{base}/whip/{cfg.id}",
+    return {"status": request.app[LIVE].status(cfg.id), "whip": f"{base}/whip/{cfg.id}",
             "page": f"{base}/live/{cfg.id}"}
 
 

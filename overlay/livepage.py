@@ -15,7 +15,7 @@ from aiohttp import web
 
 from overlay import keys
 from overlay.config import ChannelSettings
-from overlay.live import LIVE_HUB
+from overlay.live_link import LIVE
 from overlay.overlays import donate_target, page_config, sticker_context
 from overlay.web import render
 from overlay.widgets import resolve
@@ -81,7 +81,7 @@ async def live_page(request: web.Request) -> web.Response:
     if cfg is None:
         return render(request, "live_missing.html", {"lang": lang, "text": text}, status=404)
     parts = _widgets(cfg, lang)
-    status = request.app[LIVE_HUB].status(cfg.id)
+    status = request.app[LIVE].status(cfg.id)
     config = request.app[keys.CONFIG]
     target = donate_target(config, cfg)
     # ``t`` is the widgets' words, as their included markup expects; ``text`` is the page's own.
@@ -101,7 +101,7 @@ async def live_status(request: web.Request) -> web.Response:
     if cfg is None:
         return web.json_response({"error": {"code": "unknown_channel", "message": "no live channel here"}},
                                  status=404)
-    status = request.app[LIVE_HUB].status(cfg.id)
+    status = request.app[LIVE].status(cfg.id)
     return web.json_response({"live": status["live"], "viewers": status["viewers"]},
                              headers={"Cache-Control": "no-store"})
 
