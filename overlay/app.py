@@ -17,7 +17,7 @@ from overlay.dashboard import setup_dashboard
 from overlay.donate import setup_donate
 from overlay.errors import error_middleware
 from overlay.fastemit import make_sio_server
-from overlay.live_link import LiveLink, setup_live_link
+from overlay.live_link import LIVE, LiveLink, setup_live_link
 from overlay.live_supervisor import LiveSupervisor, live_settings
 from overlay.livepage import setup_livepage
 from overlay.overlays import setup_overlays
@@ -54,7 +54,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics_view(request: web.Request) -> web.Response:
-    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    # live_* figures are counted in the live process: we show its lines after ours
+    body = generate_latest() + (await request.app[LIVE].metrics()).encode()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def _moderator_check(config: Config):  # noqa: ANN202

@@ -157,7 +157,10 @@ def _live(request: web.Request, cfg: ChannelSettings, base: str) -> dict[str, An
     """The live status as it is now, so the section is right before the first ``live`` event."""
     if cfg.live is None:
         return None
-    return {"status": request.app[LIVE].status(cfg.id), "whip": f"{base}/whip/{cfg.id}",
+    link, external = request.app[LIVE], cfg.live.whep_url
+    # error: why live video is off on this server (aiortc missing or failing its self-test)
+    return {"status": link.status(cfg.id), "error": None if external else link.failure,
+            "whip": None if external else f"{base}/whip/{cfg.id}", "external": external,
             "page": f"{base}/live/{cfg.id}"}
 
 

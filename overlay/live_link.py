@@ -51,7 +51,7 @@ class LiveLink:
         return dict(self.statuses.get(ch, OFFLINE))
 
     def on_change(self, callback: Callable[[str, dict[str, Any]], Any]) -> None:
-        """callback(ch, status) as the live process reports changes; may be async."""
+        """callback(ch, status + error) as the live process reports changes; may be async."""
         self._listeners.append(callback)
 
     # -- lifecycle ------------------------------------------------------------
@@ -88,9 +88,10 @@ class LiveLink:
         if "channel" in message:
             self._set(message["channel"], message["status"])
             return
-        self.failure = message["reason"] if not message["available"] else None
+        failure = message["reason"] if not message["available"] else None
+        told, self.failure = failure != self.failure, failure
         for ch in self.statuses:
-            self._set(ch, message["channels"].get(ch, OFFLINE))
+            self._set(ch, message["channels"].get(ch, OFFLINE), force=told)
         assert self._connected is not None
         self._connected.set()
 
@@ -100,12 +101,12 @@ class LiveLink:
         for ch in self.statuses:
             self._set(ch, OFFLINE)
 
-    def _set(self, ch: str, status: dict[str, Any]) -> None:
-        if ch not in self.statuses or self.statuses[ch] == status:
+    def _set(self, ch: str, status: dict[str, Any], force: bool = False) -> None:
+        if ch not in self.statuses or (self.statuses[ch] == status and not force):
             return
         self.statuses[ch] = dict(status)
         for callback in self._listeners:
-            result = callback(ch, self.status(ch))
+            result = callback(ch, {**self.status(ch), "error": self.failure})
             if inspect.isawaitable(result):
                 task = asyncio.ensure_future(result)
                 self._tasks.add(task)
@@ -134,6 +135,17 @@ class LiveLink:
             log.warning("live process did not answer %s %s: %r", request.method, request.path, exc)
             return _error(503, "live_unavailable", "the live video process did not answer", {"Retry-After": "2"})
         return web.Response(status=answer.status, body=payload, headers=CIMultiDict(kept))
+
+    async def metrics(self) -> str:
+        """The live process's Prometheus lines, or nothing while it is not there."""
+        if self._session is None or self._connected is None or not self._connected.is_set():
+            return ""
+        try:
+            async with self._session.get("http://live/_live/metrics",
+                                         timeout=aiohttp.ClientTimeout(total=2)) as answer:
+                return await answer.text() if answer.status == 200 else ""
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            return ""
 
     async def _ready(self) -> bool:
         assert self._connected is not None

@@ -89,6 +89,15 @@ async def _unavailable(request: web.Request) -> web.Response:
                              headers={"Access-Control-Allow-Origin": "*"})
 
 
+async def live_metrics(request: web.Request) -> web.Response:
+    """This process's live metrics; the web processes add them to their /metrics."""
+    from prometheus_client import generate_latest
+    lines = generate_latest().decode().splitlines()
+    ours = [line for line in lines if line.split(" ", 3)[2 if line.startswith("#") else 0]
+            .startswith("overlay_live_")]
+    return web.Response(text="\n".join(ours) + "\n" if ours else "")
+
+
 async def serve(settings: dict[str, Any], stop: asyncio.Event) -> None:
     app = web.Application()
     feed = StatusFeed({"available": True, "reason": None, "channels": {}})
@@ -102,6 +111,7 @@ async def serve(settings: dict[str, Any], stop: asyncio.Event) -> None:
         for role in ("whip", "whep"):
             app.router.add_route("*", f"/{role}/{{tail:.*}}", _unavailable)
     app.router.add_get("/_live/events", feed.handle)
+    app.router.add_get("/_live/metrics", live_metrics)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     await web.UnixSite(runner, settings["socket"]).start()
