@@ -48,6 +48,8 @@ class Donations:
         self.http, self.url, self.rate = http, url, rate
         self.sent: dict[str, tuple[float, float]] = {}  # id -> (sent, answered)
         self.events: dict[str, float] = {}
+        # GET /live/demo/status: answered from memory, no disk; tells a busy event loop from a slow fsync
+        self.probes: list[tuple[float, float]] = []
         self.errors = 0
         self._tasks: set[asyncio.Task] = set()
 
@@ -55,9 +57,9 @@ class Donations:
         n = 0
         start = time.monotonic()
         while not stop.is_set():
-            task = asyncio.create_task(self._one(n))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            for task in (asyncio.create_task(self._one(n)), asyncio.create_task(self._probe())):
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             n += 1
             await asyncio.sleep(max(0.0, start + n / self.rate - time.monotonic()))
         await asyncio.gather(*self._tasks)
@@ -75,6 +77,15 @@ class Donations:
             return
         self.sent[body["id"]] = (sent, time.monotonic())
 
+    async def _probe(self) -> None:
+        sent = time.monotonic()
+        try:
+            async with self.http.get(f"{self.url}/live/demo/status") as r:
+                await r.read()
+        except aiohttp.ClientError:
+            return
+        self.probes.append((sent, time.monotonic()))
+
     def on_event(self, data: dict) -> None:
         self.events[data["donation"]["id"]] = time.monotonic()
 
@@ -82,7 +93,8 @@ class Donations:
         inside = {i: s for i, s in self.sent.items() if start <= s[0] < end}
         answered = [a - s for s, a in inside.values()]
         delivered = [self.events[i] - s for i, (s, _) in inside.items() if i in self.events]
-        return answered, delivered
+        probed = [a - s for s, a in self.probes if start <= s < end]
+        return answered, delivered, probed
 
 
 def write_config(tmp: Path, port: int) -> Path:
@@ -130,7 +142,8 @@ def fmt(values: list[float]) -> str:
 
 
 async def run(args: argparse.Namespace) -> None:
-    print(f"encoding a {LOOP / FPS:.0f} s 720p30 clip (once, before streaming)...", flush=True)
+    print(f"encoding a {LOOP / FPS:.0f} s 720p30 clip (once, before streaming)...; load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores", flush=True)
     clip = encode_clip(LOOP, 1280, 720, 2_500_000, gop=GOP)
     tmp = Path(tempfile.mkdtemp(prefix="live_storm_"))
     port = free_port()
@@ -167,6 +180,7 @@ async def _phases(args, http, url: str, web_pid: int, clip: list[bytes]) -> None
     publisher = multiprocessing.get_context("spawn").Process(target=publisher_main, args=(url, clip, theirs))
     publisher.start()
     await asyncio.to_thread(mine.recv)
+    await _until_live(http, url)
     sio = socketio.AsyncClient()
     donations = Donations(http, url, args.rate)
     sio.on("donation", donations.on_event, namespace="/overlay")
@@ -186,6 +200,8 @@ async def _phases(args, http, url: str, web_pid: int, clip: list[bytes]) -> None
         p.send(window)
     await asyncio.sleep(args.seconds + 1.0)
     marks.append(("end", cpu()))
+    async with http.get(f"{url}/live/demo/status") as r:
+        print(f"status at the end: {await r.json()}")
     stop.set()
     await loop_task
     results = [await asyncio.to_thread(p.recv) for p in pipes]
@@ -196,6 +212,16 @@ async def _phases(args, http, url: str, web_pid: int, clip: list[bytes]) -> None
     mine.send("stop")
     await asyncio.to_thread(publisher.join, 30)
     _report(args, donations, marks, results, ready)
+
+
+async def _until_live(http: aiohttp.ClientSession, url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with http.get(f"{url}/live/demo/status") as r:
+            if (await r.json())["live"]:
+                return
+        await asyncio.sleep(0.2)
+    raise RuntimeError("the publisher did not go live")
 
 
 def _start_viewers(url: str, args, clip: list[bytes]):
@@ -212,13 +238,15 @@ def _start_viewers(url: str, args, clip: list[bytes]):
 
 
 def _report(args, donations: Donations, marks, results, ready) -> None:
-    print(f"donations: {args.rate}/s open loop, {donations.errors} failed")
+    print(f"donations: {args.rate}/s open loop, {donations.errors} failed; "
+          f"load average now {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     for (name, (t0, web0, live0)), (_, (t1, web1, live1)) in zip(marks, marks[1:]):
-        answered, delivered = donations.window(t0, t1)
+        answered, delivered, probed = donations.window(t0, t1)
         print(f"{name} ({t1 - t0:.1f} s): web process {(web1 - web0) / (t1 - t0):.2f} cores, "
               f"live process {(live1 - live0) / (t1 - t0):.2f} cores")
         print(f"  POST -> 201:           {fmt(answered)}")
         print(f"  POST -> overlay event: {fmt(delivered)}")
+        print(f"  GET /live/demo/status: {fmt(probed)}")
     fps = [len(v["arrivals"]) / args.seconds for r in results for v in r["viewers"]]
     errors = [e for r in ready for e in r[2]]
     print(f"viewers: {len(fps)} watching, fps per viewer min {min(fps, default=0):.1f} "

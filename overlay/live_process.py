@@ -22,6 +22,8 @@ from typing import Any
 
 from aiohttp import web
 
+from overlay.live_settings import LiveSettings
+
 log = logging.getLogger("overlay.live")
 FEED_BACKLOG = 1000  # status lines a slow subscriber may owe before it is dropped
 REASON = web.AppKey("reason", str)
@@ -68,7 +70,6 @@ async def start_live(app: web.Application, settings: dict[str, Any], feed: Statu
     from overlay.live_selftest import run_self_test
 
     await run_self_test()
-    from overlay.live_settings import LiveSettings
     channels = {ch: LiveSettings(**s) for ch, s in settings["channels"].items()}
     hub = setup_live(app, channels, public_url=settings["public_url"], ice_servers=settings["ice_servers"])
     for ch in channels:

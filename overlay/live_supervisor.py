@@ -87,8 +87,11 @@ class LiveSupervisor:
         with self._lock:
             if self._stopping.is_set():
                 return 0
+            # its own session: a Ctrl-C in the terminal reaches us, and we stop it, rather
+            # than both at once (which would read as a crash and start it again)
             proc = self._proc = subprocess.Popen(
-                [sys.executable, "-m", "overlay.live_process"], stdin=subprocess.PIPE, text=True)
+                [sys.executable, "-m", "overlay.live_process"], stdin=subprocess.PIPE, text=True,
+                start_new_session=True)
         try:
             assert proc.stdin is not None
             proc.stdin.write(json.dumps(self._settings) + "\n")
