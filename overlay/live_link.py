@@ -106,11 +106,20 @@ class LiveLink:
             return
         self.statuses[ch] = dict(status)
         for callback in self._listeners:
-            result = callback(ch, {**self.status(ch), "error": self.failure})
+            try:
+                result = callback(ch, {**self.status(ch), "error": self.failure})
+            except Exception:  # a listener's bug must not stop us following the live process
+                log.exception("live status listener failed")
+                continue
             if inspect.isawaitable(result):
                 task = asyncio.ensure_future(result)
                 self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                task.add_done_callback(self._listener_done)
+
+    def _listener_done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("live status listener failed", exc_info=task.exception())
 
     # -- forwarding -------------------------------------------------------------
     async def forward(self, request: web.Request) -> web.StreamResponse:
