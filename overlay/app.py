@@ -1,6 +1,7 @@
 """create_app(config) -> web.Application. Reads no files and no argv."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +18,8 @@ from overlay.donate import setup_donate
 from overlay.drain import Drain
 from overlay.errors import ApiError, error_middleware, quiet_parser_errors
 from overlay.fastemit import make_sio_server
-from overlay.live import setup_live
+from overlay.live_link import LIVE, LiveLink, setup_live_link
+from overlay.live_supervisor import LiveSupervisor, live_settings
 from overlay.livepage import setup_livepage
 from overlay.overlays import setup_overlays
 from overlay.realtime import Realtime
@@ -58,7 +60,9 @@ async def metrics_view(request: web.Request) -> web.Response:
     if token is not None and not secret_equal(bearer(request), token):
         raise ApiError(401, "unauthorized", "a metrics token is required",
                        {"WWW-Authenticate": 'Bearer realm="metrics"'})
-    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    # live_* figures are counted in the live process: we show its lines after ours
+    body = generate_latest() + (await request.app[LIVE].metrics()).encode()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def _moderator_check(config: Config):  # noqa: ANN202
@@ -90,7 +94,25 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await store.close()
 
 
-def create_app(config: Config) -> web.Application:
+def _live_link(app: web.Application, config: Config, live_socket: str | None) -> LiveLink:
+    """Follow the given live process (cli.py runs one for every worker), or run our own."""
+    settings = live_settings(config, "")
+    channels = list(settings["channels"]) if settings else []
+    if live_socket is None and channels:
+        supervisor = LiveSupervisor(config)
+        live_socket = supervisor.socket_path
+
+        async def own_live_process(_app: web.Application) -> AsyncIterator[None]:
+            supervisor.start()
+            yield
+            await asyncio.to_thread(supervisor.stop)
+
+        app.cleanup_ctx.append(own_live_process)
+    return LiveLink(live_socket, channels)
+
+
+def create_app(config: Config, live_socket: str | None = None) -> web.Application:
+    """live_socket: the unix socket of a live process already running for this config."""
     drain_state = Drain()
     app = web.Application(client_max_size=MAX_BODY, middlewares=[
         error_middleware, drain_state.middleware, throttle_middleware, session_middleware])
@@ -111,9 +133,9 @@ def create_app(config: Config) -> web.Application:
     setup_api(app)
     setup_webhooks(app)
     setup_dashboard(app)
-    hub = setup_live(app, {c.id: c.live for c in config.channels if c.live is not None},
-                     public_url=config.server.public_url, ice_servers=config.server.ice_servers)
-    hub.on_change(_live_status_to_dashboards(sio))
+    link = _live_link(app, config, live_socket)
+    setup_live_link(app, link)
+    link.on_change(_live_status_to_dashboards(sio))
     setup_overlays(app)
     setup_donate(app)
     setup_livepage(app)

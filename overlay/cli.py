@@ -16,6 +16,7 @@ from pathlib import Path
 from aiohttp import web
 
 from overlay.config import Config, ConfigError, load_config
+from overlay.live_supervisor import LiveSupervisor
 
 log = logging.getLogger("overlay")
 SHUTDOWN_TIMEOUT_S = 5
@@ -85,15 +86,15 @@ def tune_gc(app: web.Application) -> None:
     app.cleanup_ctx.append(collect_periodically)
 
 
-def run_worker(config: Config, reuse_port: bool) -> None:
-    asyncio.run(serve(config, reuse_port))
+def run_worker(config: Config, reuse_port: bool, live_socket: str | None = None) -> None:
+    asyncio.run(serve(config, reuse_port, live_socket))
 
 
-async def serve(config: Config, reuse_port: bool) -> None:
+async def serve(config: Config, reuse_port: bool, live_socket: str | None = None) -> None:
     """web.run_app's sequence, with overlay.drain between the signal and aiohttp's cleanup."""
     from overlay import drain, keys
     from overlay.app import create_app
-    app = create_app(config)
+    app = create_app(config, live_socket=live_socket)
     tune_gc(app)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
@@ -115,12 +116,16 @@ async def serve(config: Config, reuse_port: bool) -> None:
         log.info("stopped")
 
 
-def _supervise(config: Config, workers: int) -> int:
+def _supervise(config: Config, workers: int, live: LiveSupervisor | None) -> int:
     # fork, not spawn: server.py is two lines with no __main__ guard, and no event loop runs yet here.
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=run_worker, args=(config, True), name=f"worker-{i}") for i in range(workers)]
+    socket_path = live.socket_path if live else None
+    procs = [ctx.Process(target=run_worker, args=(config, True, socket_path), name=f"worker-{i}")
+             for i in range(workers)]
     for p in procs:
         p.start()
+    if live is not None:
+        live.start()  # after the fork: a forked child would inherit a half-copied thread
 
     def forward(signum: int, _frame: object) -> None:
         for p in procs:
@@ -131,7 +136,19 @@ def _supervise(config: Config, workers: int) -> int:
     signal.signal(signal.SIGINT, forward)
     for p in procs:
         p.join()
+    if live is not None:
+        live.stop()
     return max((p.exitcode or 0) for p in procs)
+
+
+def _run_single(config: Config, live: LiveSupervisor | None) -> None:
+    if live is not None:
+        live.start()
+    try:
+        run_worker(config, reuse_port=False, live_socket=live.socket_path if live else None)
+    finally:
+        if live is not None:
+            live.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -153,7 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Overlay server on {config.server.host}:{config.server.port}, backend {backend}, "
           f"{args.workers} worker(s)", flush=True)
     print("\n".join(urls(config)), flush=True)
+    # One live process whatever the number of workers: each worker forwards WHIP/WHEP to it.
+    live = LiveSupervisor.for_config(config)
     if args.workers == 1:
-        run_worker(config, reuse_port=False)
+        _run_single(config, live)
         sys.exit(0)
-    sys.exit(_supervise(config, args.workers))
+    sys.exit(_supervise(config, args.workers, live))

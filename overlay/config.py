@@ -18,7 +18,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       field_validator, model_validator)
 
 from overlay import money, widgets
-from overlay.live import LiveSettings
+from overlay.live_settings import LiveSettings
 from overlay.webhooks.settings import WebhookSettings
 
 

@@ -17,7 +17,7 @@ from overlay import keys, money
 from overlay.auth import SESSION_TTL_S, cookie_name, csrf_token, matching_token, moderator_session, new_session, \
     revoke_session, secret_equal, session_token
 from overlay.config import ChannelSettings
-from overlay.live import LIVE_HUB
+from overlay.live_link import LIVE
 from overlay.throttle import record_failure, retry_after
 from overlay.web import PACKAGE, render
 from overlay.widgets import WIDGETS
@@ -136,7 +136,10 @@ def _live(request: web.Request, cfg: ChannelSettings, base: str) -> dict[str, An
     """The live status as it is now, so the section is right before the first ``live`` event."""
     if cfg.live is None:
         return None
-    return {"status": request.app[LIVE_HUB].status(cfg.id), "whip": f"{base}/whip/{cfg.id}",
+    link, external = request.app[LIVE], cfg.live.whep_url
+    # error: why live video is off on this server (aiortc missing or failing its self-test)
+    return {"status": link.status(cfg.id), "error": None if external else link.failure,
+            "whip": None if external else f"{base}/whip/{cfg.id}", "external": external,
             "page": f"{base}/live/{cfg.id}"}
 
 

@@ -1,4 +1,4 @@
-"""WHIP ingest and WHEP playback over HTTP (RFC 9725 and the WHEP draft).
+"""WHIP ingest and WHEP playback over HTTP (RFC 9725 and the WHEP draft), in the live process.
 
 Publisher replacement: a second WHIP POST with the right key replaces the
 current publisher (OBS reconnecting). Viewers keep their connections and
@@ -12,10 +12,9 @@ import hmac
 from collections.abc import Mapping
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
 
 from overlay.live_hub import LiveError, LiveHub, Session
-from overlay.live_relay import check_aiortc_internals
+from overlay.live_settings import LiveSettings
 
 MAX_SDP_BYTES = 64 * 1024  # OBS offers are ~5 KB; anything near this is not an offer
 SDP = "application/sdp"
@@ -31,13 +30,6 @@ _PREFLIGHT = {
 }
 
 
-class LiveSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    stream_key: str = Field(min_length=1)
-    max_viewers: int = Field(default=100, ge=1)
-
-
 def setup_live(
     app: web.Application,
     channels: Mapping[str, LiveSettings],
@@ -45,8 +37,10 @@ def setup_live(
     public_url: str,
     ice_servers: list[str] = [],  # noqa: B006 - never mutated, copied by LiveHub
 ) -> LiveHub:
-    """Add the WHIP/WHEP routes; the hub's peer connections close on app shutdown."""
-    check_aiortc_internals()  # refuse to start rather than fail on the first stream
+    """Add the WHIP/WHEP routes; the hub's peer connections close on app shutdown.
+
+    Runs in the live process (live_process.py), after live_selftest has passed.
+    """
     hub = LiveHub({ch: s.max_viewers for ch, s in channels.items()}, ice_servers)
     keys = {ch: s.stream_key for ch, s in channels.items()}
     app[LIVE_HUB] = hub

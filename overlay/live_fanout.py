@@ -1,7 +1,7 @@
 """Fan one publisher's encoded frames out to many viewers, one bounded queue each.
 
-No aiortc internals here: frames arrive from live_relay's tap, leave through
-ViewerTrack.recv() into a sender that live_relay has set up to forward them.
+No aiortc internals here: frames arrive from live_relay's tap and leave through
+ViewerTrack.recv() as encoded av.Packets, which aiortc's sender sends as they are.
 """
 
 import asyncio
@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
@@ -22,11 +23,12 @@ QUEUE_FRAMES = {"video": 60, "audio": 100}
 
 
 class ViewerTrack(MediaStreamTrack):
-    """What one viewer's sender reads: shared EncodedFrames, never copied."""
+    """What one viewer's sender reads: the shared packets, never copied or re-encoded."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, on_sent: Callable[[int], None] = lambda size: None) -> None:
         super().__init__()
         self.kind = kind
+        self._on_sent = on_sent
         self._queue: asyncio.Queue[EncodedFrame | None] = asyncio.Queue(QUEUE_FRAMES[kind])
         # a video decoder can only start on a keyframe; audio frames stand alone
         self.needs_keyframe = kind == "video"
@@ -52,7 +54,7 @@ class ViewerTrack(MediaStreamTrack):
         self._queue.put_nowait(frame)
         return False
 
-    async def recv(self) -> EncodedFrame:
+    async def recv(self) -> av.Packet:
         if self.readyState != "live":
             raise MediaStreamError
         frame = await self._queue.get()
@@ -62,7 +64,8 @@ class ViewerTrack(MediaStreamTrack):
         self.delay_total += delay
         self.delay_max = max(self.delay_max, delay)
         self.frames_sent += 1
-        return frame
+        self._on_sent(frame.size)
+        return frame.packet
 
     def stop(self) -> None:
         if self.readyState == "live":
@@ -134,8 +137,9 @@ class Fanout:
         self.bytes_in = 0
         self.frames_in = 0
 
-    def add_viewer(self) -> ViewerTrack:
-        track = ViewerTrack(self.kind)
+    def add_viewer(self, on_sent: Callable[[int], None] = lambda size: None) -> ViewerTrack:
+        """on_sent(size): each frame this viewer's sender takes."""
+        track = ViewerTrack(self.kind, on_sent)
         self.viewers.add(track)
         if track.needs_keyframe:
             self._keyframes.request()

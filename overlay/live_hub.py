@@ -158,11 +158,11 @@ class LiveHub:
         for kind in dict.fromkeys(live_relay.media_kinds(offer)):
             if kind not in c.codecs:
                 continue
-            track = c.fanouts[kind].add_viewer()
+            track = c.fanouts[kind].add_viewer(on_sent)
             session.tracks.append(track)
             transceiver = session.pc.addTransceiver(track, "sendonly")
             transceiver.setCodecPreferences(c.codecs[kind])
-            live_relay.attach_sender(transceiver.sender, c.keyframes.request, on_sent)
+            live_relay.attach_sender(transceiver.sender, c.keyframes.request)
         try:
             await self._negotiate(session, offer_sdp, offer)
         except LiveError:

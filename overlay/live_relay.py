@@ -1,41 +1,32 @@
-"""The only module that reaches into aiortc internals (aiortc is pinned to 1.16.0).
+"""The only module that reaches into aiortc internals (tested with aiortc 1.16).
 
 Receiving: RTCRtpReceiver reassembles RTP packets into whole encoded frames in
 its jitter buffer, then hands them to a decoder thread through a queue.Queue.
-We swap that queue for one that gives the frames to us, so the decoder thread
-idles and nothing is decoded; and we swap the jitter buffer for one that lets
-a frame go at its last packet rather than one frame interval later.
+There is no public way to get the encoded frames, so we swap that queue for one
+that gives the frames to us (the decoder thread idles, nothing is decoded), and
+the jitter buffer for one that lets a frame go at its last packet rather than
+one frame interval later.
 
-Sending: RTCRtpSender asks its track for a frame and passes anything that is
-not an av.Frame to ``encoder.pack()``. We install our own "encoder" whose
-pack() returns payloads packetised once for all viewers, so nothing is encoded
-and no encoder object is ever created.
+Sending is public API: a track's recv() may return an encoded ``av.Packet``,
+which the sender packetises without encoding. Only the viewer's keyframe
+requests need a private hook: the sender calls its own ``_send_keyframe()`` on
+PLI/FIR, which would ask an encoder we never run; we pass them upstream instead.
 
-check_aiortc_internals() verifies every assumption above and says which one
-broke; setup_live calls it at start-up and the tests call it too. Keeping all
-of this in one file (longer than our usual modules) is the point: an aiortc
-upgrade is reviewed here and nowhere else.
+live_selftest.py exercises every function here over a real loopback peer
+connection when the live process starts; if any of them no longer works, live
+video is disabled with the reason and the donation server carries on.
 """
 
-import inspect
+import fractions
 import logging
 import queue
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from aioice import Connection
-from aiortc import (
-    RTCIceGatherer,
-    RTCPeerConnection,
-    RTCRtpCodecCapability,
-    RTCRtpReceiver,
-    RTCRtpSender,
-    sdp,
-)
-from aiortc.codecs.h264 import H264Encoder
-from aiortc.codecs.vpx import Vp8Encoder
+import av
+from aiortc import RTCPeerConnection, RTCRtpCodecCapability, RTCRtpReceiver, RTCRtpSender, sdp
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtcpeerconnection import is_codec_compatible
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
@@ -46,16 +37,16 @@ log = logging.getLogger(__name__)
 # Codecs we forward: what OBS sends (H.264 packetization-mode=1, Opus) and VP8.
 SUPPORTED = {"video/h264", "video/vp8", "audio/opus"}
 _NAL_IDR, _NAL_SPS, _NAL_PPS = 5, 7, 8
+ANNEX_B = b"\x00\x00\x00\x01"  # the start code between NAL units
 
 FrameCallback = Callable[[RTCRtpCodecParameters, bytes, int], None]
 
 
 @dataclass(eq=False, slots=True)
 class EncodedFrame:
-    """One frame as every viewer's sender will send it: already packetised."""
+    """One frame as every viewer's sender takes it: one av.Packet shared by all, never copied."""
 
-    payloads: list[bytes]
-    timestamp: int  # codec clock units, continuous across publisher changes
+    packet: av.Packet  # pts in codec clock units, continuous across publisher changes
     keyframe: bool
     size: int
     received: float = 0.0  # time.monotonic() when it left the publisher's receiver
@@ -197,55 +188,33 @@ async def request_keyframe(receiver: RTCRtpReceiver) -> None:
             await receiver._send_rtcp_pli(source.source)
 
 
-class _Packer:
-    """Takes the place of the sender's encoder; pack() only hands over payloads."""
-
-    target_bitrate = 0  # the sender writes REMB estimates here; we forward as-is
-
-    def __init__(self, on_sent: Callable[[int], None]) -> None:
-        self._on_sent = on_sent
-
-    def encode(self, frame, force_keyframe=False):
-        raise TypeError("live relay senders never encode; a raw frame reached one")
-
-    def pack(self, frame: EncodedFrame) -> tuple[list[bytes], int]:
-        self._on_sent(frame.size)
-        return frame.payloads, frame.timestamp
-
-
-def attach_sender(
-    sender: RTCRtpSender,
-    on_keyframe_request: Callable[[], None],
-    on_sent: Callable[[int], None],
-) -> None:
-    """Make the sender forward EncodedFrames and pass the viewer's PLI/FIR upstream."""
-    sender._RTCRtpSender__encoder = _Packer(on_sent)
-    # The sender calls self._send_keyframe() on PLI/FIR; without an encoder the
-    # only useful thing to do is to ask the publisher.
+def attach_sender(sender: RTCRtpSender, on_keyframe_request: Callable[[], None]) -> None:
+    """Pass the viewer's PLI/FIR upstream: the sender never encodes, so it cannot answer them."""
     sender._send_keyframe = on_keyframe_request
 
 
-def is_forwarding(sender: RTCRtpSender) -> bool:
-    """True if the sender holds our packer, i.e. it has no encoder of its own."""
-    return isinstance(getattr(sender, "_RTCRtpSender__encoder", None), _Packer)
+def is_forwarding(sender: RTCRtpSender, on_keyframe_request: Callable[[], None] | None = None) -> bool:
+    """True if the sender passes keyframe requests to us (to on_keyframe_request, if given)."""
+    hook = sender.__dict__.get("_send_keyframe")
+    return hook is not None and (on_keyframe_request is None or hook == on_keyframe_request)
 
 
 class FrameShaper:
-    """Packetises one channel's frames of one kind once, for all viewers.
+    """Turns one channel's frames of one kind into packets shared by every viewer.
 
-    Keeps RTP timestamps and VP8 picture ids continuous when the publisher is
-    replaced, and keeps the last H.264 parameter sets so that a keyframe sent
-    without them still starts a new viewer's decoder.
+    Keeps timestamps continuous when the publisher is replaced (each viewer's
+    sender keeps its own VP8 picture ids), and keeps the last H.264 parameter
+    sets so that a keyframe sent without them still starts a new viewer's decoder.
     """
 
     STEP = {"video": 3000, "audio": 960}  # one frame at 30 fps / 20 ms
+    TIME_BASE = {"video": fractions.Fraction(1, 90000), "audio": fractions.Fraction(1, 48000)}
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._source: object = None
         self._offset = 0
         self._last = -self.STEP[kind]
-        self._picture_id = 0
         self._param_sets: dict[int, bytes] = {}
 
     def shape(self, source: object, mime: str, data: bytes, ts: int) -> EncodedFrame:
@@ -256,16 +225,15 @@ class FrameShaper:
             self._param_sets = {}
         self._last = ts + self._offset
         if mime == "video/h264":
-            payloads, key = self._h264(data)
-        elif mime == "video/vp8":
-            key = is_keyframe(mime, data)
-            payloads = Vp8Encoder._packetize(data, self._picture_id)
-            self._picture_id = (self._picture_id + 1) % (1 << 15)
+            data, key = self._h264(data)
         else:
-            payloads, key = [data], True
-        return EncodedFrame(payloads, self._last, key, len(data), time.monotonic())
+            key = is_keyframe(mime, data)
+        # each viewer's sender packetises it (public API: a track may yield encoded packets)
+        packet = av.Packet(data)
+        packet.pts, packet.time_base = self._last, self.TIME_BASE[self.kind]
+        return EncodedFrame(packet, key, len(data), time.monotonic())
 
-    def _h264(self, data: bytes) -> tuple[list[bytes], bool]:
+    def _h264(self, data: bytes) -> tuple[bytes, bool]:
         nals = h264_nal_units(data)
         types_ = [n[0] & 0x1F for n in nals]
         for nal, nal_type in zip(nals, types_):
@@ -273,13 +241,15 @@ class FrameShaper:
                 self._param_sets[nal_type] = nal
         key = _NAL_IDR in types_
         if key and _NAL_SPS not in types_ and len(self._param_sets) == 2:
-            nals = [self._param_sets[_NAL_SPS], self._param_sets[_NAL_PPS], *nals]
-        return H264Encoder._packetize(nals), key
+            data = ANNEX_B.join([b"", self._param_sets[_NAL_SPS], self._param_sets[_NAL_PPS], *nals])
+        return data, key
 
 
 def h264_nal_units(data: bytes) -> list[bytes]:
     """The NAL units of an Annex B access unit, whatever its start codes."""
-    return [n for n in H264Encoder._split_bitstream(data) if n]
+    # emulation prevention keeps 00 00 01 out of a NAL unit; the zero before a 4-byte
+    # start code, and trailing_zero_8bits, are padding
+    return [n for n in (part.rstrip(b"\x00") for part in data.split(b"\x00\x00\x01")) if n]
 
 
 def is_keyframe(mime: str, data: bytes) -> bool:
@@ -323,63 +293,3 @@ def choose_codec(media: sdp.MediaDescription) -> list[RTCRtpCodecCapability]:
 
 def media_kinds(offer: sdp.SessionDescription) -> list[str]:
     return [m.kind for m in offer.media if m.kind in ("audio", "video")]
-
-
-def check_aiortc_internals() -> None:
-    """Raise RuntimeError naming the aiortc internal that is gone or changed.
-
-    Reads code objects and source only: building a sender or receiver here
-    would need an event loop, and setup_live may run before there is one.
-    """
-    rx, tx = RTCRtpReceiver, RTCRtpSender
-    checks = [
-        (_uses(rx.__init__, "_RTCRtpReceiver__decoder_queue", "Queue"),
-         "RTCRtpReceiver.__init__ no longer creates __decoder_queue as a queue.Queue"),
-        (_uses(rx.__init__, "_RTCRtpReceiver__rtx_ssrc"), "RTCRtpReceiver.__rtx_ssrc is gone"),
-        (_calls(rx._handle_rtp_packet, "self.__decoder_queue.put((codec, encoded_frame))"),
-         "RTCRtpReceiver._handle_rtp_packet no longer puts (codec, frame) on __decoder_queue"),
-        (_calls(rx.receive, "self.__decoder_queue,"),
-         "RTCRtpReceiver.receive no longer hands __decoder_queue to the decoder thread"),
-        (_uses(rx.__init__, "_RTCRtpReceiver__jitter_buffer", "_RTCRtpReceiver__kind",
-               "_RTCRtpReceiver__timestamp_mapper"),
-         "RTCRtpReceiver.__jitter_buffer, __kind or __timestamp_mapper is gone"),
-        (_calls(rx._handle_rtp_packet, "self.__timestamp_mapper.map("),
-         "RTCRtpReceiver no longer maps frame timestamps with __timestamp_mapper"),
-        (_calls(rx._handle_rtp_packet, "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)"),
-         "RTCRtpReceiver no longer takes (pli_flag, frame) from __jitter_buffer.add(packet)"),
-        (_calls(rx._handle_rtp_packet, "packet._data = depayload(codec, packet.payload)"),
-         "RTCRtpReceiver no longer leaves the depayloaded data in packet._data"),
-        (inspect.iscoroutinefunction(getattr(rx, "_send_rtcp_pli", None)),
-         "RTCRtpReceiver._send_rtcp_pli is gone"),
-        (_uses(tx.__init__, "_RTCRtpSender__encoder"), "RTCRtpSender.__encoder is gone"),
-        (_calls(tx._next_encoded_frame, "self.__encoder.pack(data)"),
-         "RTCRtpSender._next_encoded_frame no longer packs pre-encoded frames"),
-        (_calls(tx._next_encoded_frame, "if self.__encoder is None:"),
-         "RTCRtpSender._next_encoded_frame would replace an encoder we installed"),
-        (_calls(tx._handle_rtcp_packet, "self._send_keyframe()"),
-         "RTCRtpSender no longer calls _send_keyframe() on PLI/FIR"),
-        (callable(getattr(H264Encoder, "_split_bitstream", None))
-         and callable(getattr(H264Encoder, "_packetize", None)),
-         "H264Encoder._split_bitstream/_packetize are gone"),
-        (callable(getattr(Vp8Encoder, "_packetize", None)), "Vp8Encoder._packetize is gone"),
-        (_uses(RTCIceGatherer.__init__, "_connection") and _uses(Connection.__init__, "_protocols"),
-         "RTCIceGatherer._connection or aioice Connection._protocols is gone"),
-    ]
-    broken = [message for ok, message in checks if not ok]
-    if broken:
-        raise RuntimeError(
-            "overlay.live_relay relies on aiortc 1.16.0 internals that changed: "
-            + "; ".join(broken)
-        )
-
-
-def _uses(function: Callable[..., object], *names: str) -> bool:
-    code = getattr(function, "__code__", None)
-    return code is not None and all(name in code.co_names for name in names)
-
-
-def _calls(function: Callable[..., Awaitable[object] | object], snippet: str) -> bool:
-    try:
-        return snippet in inspect.getsource(function)
-    except (OSError, TypeError):
-        return False

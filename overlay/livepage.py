@@ -15,7 +15,8 @@ from aiohttp import web
 
 from overlay import keys
 from overlay.config import ChannelSettings
-from overlay.live import LIVE_HUB
+from overlay.live_link import LIVE
+from overlay.live_settings import whep_origin
 from overlay.overlays import donate_target, page_config, sticker_context
 from overlay.web import render
 from overlay.widgets import resolve
@@ -81,7 +82,9 @@ async def live_page(request: web.Request) -> web.Response:
     if cfg is None:
         return render(request, "live_missing.html", {"lang": lang, "text": text}, status=404)
     parts = _widgets(cfg, lang)
-    status = request.app[LIVE_HUB].status(cfg.id)
+    whep_url = cfg.live.whep_url if cfg.live else None
+    # An external WHEP server says whether it is live by answering the offer: try at once.
+    status = request.app[LIVE].status(cfg.id) if whep_url is None else {"live": True, "viewers": None}
     config = request.app[keys.CONFIG]
     target = donate_target(config, cfg)
     # ``t`` is the widgets' words, as their included markup expects; ``text`` is the page's own.
@@ -91,8 +94,8 @@ async def live_page(request: web.Request) -> web.Response:
         "page_config": page_config(request, cfg, "live", lang, parts),
         "live_config": {"channel": cfg.id, "lang": lang, "strings": text, "live": status["live"],
                         "viewers": status["viewers"], "poll_ms": STATUS_POLL_MS,
-                        "ice_servers": list(config.server.ice_servers)},
-    })
+                        "ice_servers": list(config.server.ice_servers), "whep_url": whep_url},
+    }, connect_src=(whep_origin(whep_url),) if whep_url else ())
 
 
 async def live_status(request: web.Request) -> web.Response:
@@ -101,7 +104,9 @@ async def live_status(request: web.Request) -> web.Response:
     if cfg is None:
         return web.json_response({"error": {"code": "unknown_channel", "message": "no live channel here"}},
                                  status=404)
-    status = request.app[LIVE_HUB].status(cfg.id)
+    if cfg.live is not None and not cfg.live.served_here:  # only the external server knows
+        return web.json_response({"live": None, "viewers": None}, headers={"Cache-Control": "no-store"})
+    status = request.app[LIVE].status(cfg.id)
     return web.json_response({"live": status["live"], "viewers": status["viewers"]},
                              headers={"Cache-Control": "no-store"})
 

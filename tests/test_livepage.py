@@ -5,12 +5,14 @@ import asyncio
 import html as html_lib
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.live.peers import publish, watch
-from tests.support import MOD_TOKEN, OVERLAY_KEY, WAIT
+from overlay.config import ConfigError
+from tests.support import MOD_TOKEN, OVERLAY_KEY, WAIT, make_config
 
 LIVE = {"live": {"stream_key": "sk-test-123"}}
 
@@ -93,6 +95,9 @@ async def test_status_says_live_and_viewers_and_nothing_else(make_server: Any) -
         viewer = await watch(server.http, server.url, "demo")
         # Only what the page shows: bitrate and start time are for the dashboard.
         assert await until(lambda: status(), lambda s: s["viewers"] == 1) == {"live": True, "viewers": 1}
+        # Counted in the live process, shown on the web process's /metrics.
+        _, metrics = await server.request("GET", "/metrics")
+        assert 'overlay_live_viewers{channel="demo"} 1.0' in metrics
     finally:
         if viewer is not None:
             await viewer.close()
@@ -116,6 +121,36 @@ async def test_dashboard_carries_the_live_status_but_not_the_stream_key(make_ser
     status, _, html = await get_page(server, session_of(headers))
     assert status == 200 and '<section id="live-status" aria-labelledby="live-h" class="panel">' in html
     live = json_block(html, "dashboard-data")["live"]
-    assert live == {"status": {"live": False, "viewers": 0, "bitrate_kbps": None, "since": None},
-                    "whip": "http://127.0.0.1:8080/whip/demo", "page": "http://127.0.0.1:8080/live/demo"}
+    assert live == {"status": {"live": False, "viewers": 0, "bitrate_kbps": None, "since": None}, "error": None,
+                    "whip": "http://127.0.0.1:8080/whip/demo", "external": None,
+                    "page": "http://127.0.0.1:8080/live/demo"}
     assert "sk-test-123" not in html
+
+
+async def test_an_external_whep_url_is_what_the_page_plays_and_its_csp_allows(make_server: Any) -> None:
+    whep = "https://media.example.org:8889/demo/whep"
+    server = await make_server(live={"whep_url": whep})
+    async with server.http.get(f"{server.url}/live/demo") as r:
+        assert r.status == 200
+        policy = r.headers["Content-Security-Policy"]
+        html = await r.text()
+    connect = next(part for part in policy.split(";") if part.strip().startswith("connect-src")).split()
+    assert connect == ["connect-src", "'self'", "https://media.example.org:8889"]
+    live = json_block(html, "live-config")
+    assert live["whep_url"] == whep and live["live"] is True  # the page asks the external server at once
+    async with server.http.get(f"{server.url}/live/demo/status") as r:
+        assert await r.json() == {"live": None, "viewers": None}  # only that server knows
+    async with server.http.post(f"{server.url}/whep/demo", data="v=0\r\n",
+                                headers={"Content-Type": "application/sdp"}) as r:
+        assert r.status == 404 and (await r.json())["error"]["code"] == "unknown_channel"
+
+
+@pytest.mark.parametrize("live, problem", [
+    ({"max_viewers": 3}, "give stream_key"),
+    ({"whep_url": "ftp://media.example.org/whep"}, "must be an http"),
+])
+async def test_a_live_section_needs_a_source(live: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        make_config(Path("/nonexistent"), live=live)
+    assert any(line.startswith("channels[0].live") and problem in line for line in caught.value.problems), \
+        caught.value.problems

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlparse
 
 from playwright.async_api import expect
 
@@ -120,3 +121,27 @@ async def test_the_dashboard_shows_the_publisher_bitrate_and_viewers(make_server
     await expect(page.locator("#live-badge")).to_have_text("Off air")
     await expect(page.locator("#live-viewers")).to_have_text("0")
     log.assert_clean()
+
+
+async def test_with_whep_url_the_page_plays_from_that_server(make_server: Any, new_page: Any, tmp_path: Any) -> None:
+    # Another server's WHEP endpoint stands in for MediaMTX: another origin, CORS, its own ICE.
+    media = await make_server(data_dir=tmp_path / "media", live={"stream_key": STREAM_KEY})
+    server = await make_server(data_dir=tmp_path / "page", live={"whep_url": f"{media.url}/whep/demo"})
+    page, log = await open_live(new_page, server)
+    await expect(page.locator("#live")).to_have_attribute("data-state", "offline", timeout=10000)
+    codec = "video/H264" if "video/h264" in await page.evaluate(CODECS) else "video/VP8"
+    publisher = await publish(media.http, media.url, "demo", STREAM_KEY, codec=codec)
+    try:
+        # No status to poll there: the page offers again every few seconds until it is answered.
+        await expect(page.locator("#live")).to_have_attribute("data-state", "playing", timeout=30000)
+        await expect(page.locator("#live-badge")).to_have_text("En direct")
+        await expect(page.locator("#viewer-count")).to_be_hidden()
+        async with media.http.get(f"{media.url}/live/demo/status") as r:
+            assert (await r.json())["viewers"] == 1  # the viewer is the media server's, not ours
+        await expect(page.locator(".w-goal [data-role=total]")).not_to_be_empty()  # our overlays, drawn by us
+    finally:
+        await publisher.pc.close()
+    assert log.page_errors == []
+    # The offers went to the media server (its 404s while offline are the browser's only complaints).
+    assert {urlparse(u).netloc for u in log.outside_requests} == {urlparse(media.url).netloc}
+    assert all("404" in message for message in log.console_errors), log.console_errors

@@ -1,7 +1,8 @@
 """The live server alone in a process, so its CPU time can be read from /proc.
 
-It also counts every codec aiortc instantiates in this process: the relay must
-create neither encoders nor decoders. Prints the port, then serves until killed.
+It also counts every frame aiortc encodes and every decoder it creates in this
+process: the relay must do neither (its senders only packetise encoded packets).
+Prints the port, then serves until killed.
 """
 
 import asyncio
@@ -9,7 +10,9 @@ import os
 import sys
 
 import aiortc.rtcrtpreceiver
-import aiortc.rtcrtpsender
+from aiortc.codecs.h264 import H264Encoder
+from aiortc.codecs.opus import OpusEncoder
+from aiortc.codecs.vpx import Vp8Encoder
 from aiohttp import web
 
 from prometheus_client import REGISTRY
@@ -20,18 +23,19 @@ from tests.live.procstat import udp_drops, udp_drops_by_port
 CREATED = {"encoders": 0, "decoders": 0}
 
 
-def _counting(kind: str, create):
-    def wrapper(codec):
+def _counting(kind: str, call):
+    def wrapper(*args, **kwargs):
         CREATED[kind] += 1
-        return create(codec)
+        return call(*args, **kwargs)
 
     return wrapper
 
 
-# aiortc creates every encoder through rtcrtpsender.get_encoder and every
-# decoder through rtcrtpreceiver.get_decoder; the real functions still run.
-aiortc.rtcrtpsender.get_encoder = _counting("encoders", aiortc.rtcrtpsender.get_encoder)
+# aiortc creates every decoder through rtcrtpreceiver.get_decoder; a sender creates
+# an encoder object to packetise, but only its encode() would encode. The real ones still run.
 aiortc.rtcrtpreceiver.get_decoder = _counting("decoders", aiortc.rtcrtpreceiver.get_decoder)
+for encoder in (H264Encoder, Vp8Encoder, OpusEncoder):
+    encoder.encode = _counting("encoders", encoder.encode)
 
 
 async def codecs_created(_request: web.Request) -> web.Response:

@@ -8,13 +8,15 @@ import time
 import aiohttp
 import pytest
 from aiohttp import web
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, RTCRtpReceiver
+from aiortc.codecs import H264Encoder
 from aiortc.rtp import RtpPacket
 from prometheus_client import REGISTRY
 
 from overlay import live_relay
 from overlay.live_fanout import KeyframeRequester
 from overlay.live import setup_live, LiveSettings
+from overlay.live_selftest import LiveSelfTestFailed, run_self_test
 from tests.live.conftest import KEY
 from tests.live.media import LoopedPacketTrack, encode_clip
 from tests.live.peers import SDP, codec_preferences, negotiate, publish, watch
@@ -49,9 +51,19 @@ async def error_of(response, status):
     return body["error"]["code"]
 
 
-def test_aiortc_internals_are_where_live_relay_expects_them():
-    # If this fails after an aiortc upgrade, its message names what moved.
-    live_relay.check_aiortc_internals()
+async def test_the_live_self_test_passes_on_the_installed_aiortc():
+    # What the live process runs at start-up; after an aiortc upgrade, its message names what broke.
+    await run_self_test()
+
+
+async def test_the_live_self_test_fails_when_frames_no_longer_reach_the_tap(monkeypatch):
+    # An aiortc whose receive path no longer passes where live_relay hooks in.
+    async def elsewhere(self, packet, arrival_time_ms):
+        pass
+
+    monkeypatch.setattr(RTCRtpReceiver, "_handle_rtp_packet", elsewhere)
+    with pytest.raises(LiveSelfTestFailed, match="receiver tap got no frame"):
+        await run_self_test(timeout=4.0)
 
 
 async def test_whip_refuses_bad_requests(live):

@@ -10,12 +10,17 @@ export class LivePanel {
     this.numbers = new Intl.NumberFormat(lang);
     this.when = new Intl.DateTimeFormat(lang, { timeStyle: "short" });
     this.status = live ? live.status : null;
-    if (this.enabled) this.render(live.status);
+    if (this.enabled) this.render({ ...live.status, error: live.error });
   }
 
   render(s) {
     if (!this.enabled) return;
     this.status = s;
+    // Why live video is off on this server (a reading like the rest: absent means unchanged).
+    if (s.error !== undefined) {
+      byId("live-error").hidden = !s.error;
+      byId("live-error").textContent = s.error || "";
+    }
     const badge = byId("live-badge");
     badge.textContent = t(s.live ? "live_on_air" : "live_off_air");
     badge.className = `badge ${s.live ? "ok" : ""}`;

@@ -33,7 +33,7 @@ function showStatus({ live, viewers }) {
   const badge = byId("live-badge");
   badge.textContent = t(live ? "live" : "offline");
   badge.dataset.live = String(live);
-  byId("viewer-count").hidden = !live;
+  byId("viewer-count").hidden = !live || viewers == null;
   byId("viewer-number").textContent = numbers.format(viewers);
   const form = plurals.select(viewers) === "one" ? "one" : "other";
   byId("viewer-label").textContent = t(`viewers_${form}`, { n: numbers.format(viewers) });
@@ -44,11 +44,23 @@ function showSound() {
   sound.dataset.muted = String(video.muted);
 }
 
+// live.whep_url: an external WHEP server (MediaMTX...) plays the stream; we only draw the
+// widgets. It has no status to poll: its answer to the offer says whether it is live.
+const external = Boolean(config.whep_url);
 const player = new Player({
-  url: `/whep/${encodeURIComponent(config.channel)}`, video, iceServers: config.ice_servers, onState: showState,
+  url: config.whep_url || `/whep/${encodeURIComponent(config.channel)}`, video, iceServers: config.ice_servers,
+  onState: (state) => {
+    showState(state);
+    if (external) showStatus({ live: state === "playing", viewers: null });
+  },
 });
 
 async function poll() {
+  if (external) {
+    player.setLive(true); // after a 404 (offline) this tries again; while playing it changes nothing
+    setTimeout(poll, config.poll_ms * (0.8 + Math.random() * 0.4));
+    return;
+  }
   try {
     const res = await fetch(`/live/${encodeURIComponent(config.channel)}/status`, { cache: "no-store" });
     if (res.ok) {
@@ -75,7 +87,7 @@ addEventListener("pageshow", (e) => { if (e.persisted) player.resume(); });
 
 fitStage();
 showSound();
-showStatus(config);
+showStatus(external ? { live: false, viewers: null } : config);
 showState(config.live ? "connecting" : "offline");
 player.setLive(config.live);
 setTimeout(poll, config.poll_ms);
