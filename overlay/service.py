@@ -1,9 +1,6 @@
-"""A channel's operations: run a domain function on fresh state, commit, retry on conflict."""
+"""A channel's operations: domain functions queued on the channel's ordered writer."""
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -11,37 +8,35 @@ from overlay import donations, metrics, wire
 from overlay.config import ChannelSettings
 from overlay.donations import DonationError, DonationInput
 from overlay.state import Change, ChannelState
-from overlay.store.base import Store, StoreUnavailable
-
-MAX_ATTEMPTS = 200  # concurrent writers from other processes; each retry is one round trip
-Op = Callable[[ChannelState, int], Awaitable[Change | None]]
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+from overlay.store.base import Store
+from overlay.writer import ChannelWriter, Op, now_ms
 
 
 class ChannelService:
     def __init__(self, cfg: ChannelSettings, store: Store):
         self.cfg = cfg
         self.store = store
-        # Serialises this process's writers, so conflicts only come from other processes.
-        self._lock = asyncio.Lock()
+        self.writer = ChannelWriter(cfg, store)
 
     async def mutate(self, op: Op) -> Change | None:
-        async with self._lock:
-            for _ in range(MAX_ATTEMPTS):
-                state = await self.store.load(self.cfg)
-                change = await op(state, now_ms())
-                if change is None or await self.store.commit(self.cfg.id, change):
-                    return change
-        raise StoreUnavailable("too many concurrent writers; try again")
+        """Run ``op`` in this channel's order; its Change once it is durable."""
+        return await self.writer.submit(op)
+
+    async def current(self) -> ChannelState:
+        """The channel's committed state, from memory (read-only)."""
+        return await self.writer.current()
 
     async def _donation(self, donation_id: str) -> dict[str, Any]:
-        rec = await self.store.get_donation(self.cfg.id, donation_id)
+        # Inside an op, a record written earlier in the same batch is not in the store yet.
+        rec = self.writer.pending_record(donation_id) or await self.store.get_donation(self.cfg.id, donation_id)
         if rec is None:
             raise DonationError("donation_not_found", "no such donation", 404)
         return rec
+
+    async def _find_external(self, source: str, external_id: str) -> dict[str, Any] | None:
+        """Idempotency key lookup, the batch being applied included (two ops, one donation)."""
+        return self.writer.pending_external(source, external_id) or \
+            await self.store.find_external(self.cfg.id, source, external_id)
 
     async def donate(self, inp: DonationInput) -> tuple[dict[str, Any], bool]:
         """Accept a donation: (record, created). A known (source, external_id) returns the stored one."""
@@ -51,7 +46,7 @@ class ChannelService:
         async def op(state: ChannelState, now: int) -> Change | None:
             nonlocal existing
             if inp.external_id is not None:
-                existing = await self.store.find_external(self.cfg.id, inp.source, inp.external_id)
+                existing = await self._find_external(inp.source, inp.external_id)
                 if existing is not None:
                     return None
             return donations.accept_donation(self.cfg, state, rec, now)
@@ -89,7 +84,7 @@ class ChannelService:
 
         async def op(state: ChannelState, now: int) -> Change | None:
             nonlocal found
-            found = await self.store.find_external(self.cfg.id, source, external_id)
+            found = await self._find_external(source, external_id)
             return None if found is None else donations.refund(self.cfg, state, found, now)
 
         change = await self.mutate(op)
@@ -129,7 +124,7 @@ class ChannelService:
 
     async def snapshot(self, *, moderator: bool = False) -> dict[str, Any]:
         """The ``state`` payload of API.md §5, current to its ``seq``."""
-        state = await self.store.load(self.cfg)
+        state = await self.current()
         now = now_ms()
         recent = await self.store.recent(self.cfg.id, 20)
         board = await self.store.leaderboard(self.cfg.id, 20)
