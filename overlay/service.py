@@ -18,9 +18,10 @@ class ChannelService:
         self.store = store
         self.writer = ChannelWriter(cfg, store)
 
-    async def mutate(self, op: Op) -> Change | None:
-        """Run ``op`` in this channel's order; its Change once it is durable."""
-        return await self.writer.submit(op)
+    async def mutate(self, op: Op, *, externals: tuple[tuple[str, str], ...] = ()) -> Change | None:
+        """Run ``op`` in this channel's order; its Change once it is durable. ``externals``:
+        the idempotency keys ``op`` looks up with ``_find_external`` (fetched per batch)."""
+        return await self.writer.submit(op, externals)
 
     async def current(self) -> ChannelState:
         """The channel's committed state, from memory (read-only)."""
@@ -35,8 +36,8 @@ class ChannelService:
 
     async def _find_external(self, source: str, external_id: str) -> dict[str, Any] | None:
         """Idempotency key lookup, the batch being applied included (two ops, one donation)."""
-        return self.writer.pending_external(source, external_id) or \
-            await self.store.find_external(self.cfg.id, source, external_id)
+        known, rec = self.writer.known_external(source, external_id)
+        return rec if known else await self.store.find_external(self.cfg.id, source, external_id)
 
     async def donate(self, inp: DonationInput) -> tuple[dict[str, Any], bool]:
         """Accept a donation: (record, created). A known (source, external_id) returns the stored one."""
@@ -51,7 +52,8 @@ class ChannelService:
                     return None
             return donations.accept_donation(self.cfg, state, rec, now)
 
-        change = await self.mutate(op)
+        keys = ((inp.source, inp.external_id),) if inp.external_id is not None else ()
+        change = await self.mutate(op, externals=keys)
         if change is None:
             assert existing is not None
             return existing, False
@@ -87,7 +89,7 @@ class ChannelService:
             found = await self._find_external(source, external_id)
             return None if found is None else donations.refund(self.cfg, state, found, now)
 
-        change = await self.mutate(op)
+        change = await self.mutate(op, externals=((source, external_id),))
         return change.donations[0] if change else found
 
     async def control(self, action: str) -> None:

@@ -93,7 +93,10 @@ class Event:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "Event":
-        d = json.loads(text)
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Event":
         return cls(d["seq"], d["type"], d["audience"], d["ts"], d["data"])
 
 
@@ -136,8 +139,10 @@ class Applied:
         ops = [op for ch in changes for op in ch.queue_ops]
         return cls(changes[0].base_seq, changes[-1].state.seq, changes[-1].state.to_json(), ops)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"base": self.base_seq, "seq": self.seq, "scalars": self.scalars, "queue_ops": self.queue_ops}
+    def to_json(self, items: list[str]) -> str:
+        """``items``: each queue op's item already encoded ("null" for none), so it is encoded once."""
+        ops = ",".join(f'["{kind}",{item}]' for (kind, _), item in zip(self.queue_ops, items))
+        return f'{{"base":{self.base_seq},"seq":{self.seq},"scalars":{json.dumps(self.scalars)},"queue_ops":[{ops}]}}'
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Applied":

@@ -38,11 +38,14 @@ def now_ms() -> int:
 class _Waiting:
     op: Op
     future: asyncio.Future[Change | None]
+    externals: tuple[tuple[str, str], ...]  # idempotency keys the op will look up
 
 
 @dataclass
 class _Batch:
-    """Records written by the ops applied so far in this attempt, not yet committed."""
+    """What the ops of this attempt can see besides the store: the idempotency keys looked
+    up for all of them at once, and the records written by earlier ones, not yet committed."""
+    looked_up: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     external: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -70,10 +73,12 @@ class ChannelWriter:
     def on_reset(self, handler: Callable[[], None]) -> None:
         self._reset_handlers.append(handler)
 
-    async def submit(self, op: Op) -> Change | None:
-        """Queue ``op``; its Change once committed (or its DonationError, or StoreUnavailable)."""
+    async def submit(self, op: Op, externals: tuple[tuple[str, str], ...] = ()) -> Change | None:
+        """Queue ``op``; its Change once committed (or its DonationError, or StoreUnavailable).
+        ``externals``: the (source, external_id) keys it will look up, fetched for the whole
+        batch in one store call instead of one call per op."""
         future: asyncio.Future[Change | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Waiting(op, future))
+        self._waiting.append(_Waiting(op, future, externals))
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain(), name=f"writer-{self.cfg.id}")
         return await future
@@ -90,9 +95,16 @@ class ChannelWriter:
     def pending_record(self, donation_id: str) -> dict[str, Any] | None:
         return self._batch.records.get(donation_id)
 
-    def pending_external(self, source: str, external_id: str) -> dict[str, Any] | None:
+    def known_external(self, source: str, external_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """(True, record or None) if this batch already knows the answer for the key."""
         donation_id = self._batch.external.get((source, external_id))
-        return None if donation_id is None else self._batch.records.get(donation_id)
+        if donation_id is not None:
+            return True, self._batch.records[donation_id]
+        key = (source, external_id)
+        if key not in self._batch.looked_up:
+            return False, None
+        rec = self._batch.looked_up[key]
+        return True, None if rec is None else self._batch.records.get(rec["id"], rec)  # changed in this batch?
 
     # -- the drain loop --------------------------------------------------------------------
     async def _drain(self) -> None:
@@ -141,6 +153,9 @@ class ChannelWriter:
                      batch: list[_Waiting]) -> tuple[list[Change], list[Change | BaseException | None]]:
         state, changes, results = base, [], []
         self._batch = _Batch()
+        keys = list({key for w in batch for key in w.externals})
+        if keys:  # looked up again on every attempt: another process may have just written one
+            self._batch.looked_up = await self.store.find_externals(self.cfg.id, keys)
         for w in batch:
             try:
                 change = await w.op(state, now_ms())

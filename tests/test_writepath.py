@@ -34,3 +34,26 @@ async def test_concurrent_donations_stay_exact(make_server: Any, backend: str) -
     _, state = await srv.request("GET", "/api/v1/channels/demo/state")
     assert state["campaign"]["raised"] == "30.00" and state["match"]["used"] == "10.00"
     assert state["alerts"]["queue_length"] == 29 and state["alerts"]["playing"] is not None
+
+
+async def test_redis_flushed_while_running_is_noticed(make_server: Any, redis_server: Any, caplog: Any) -> None:
+    srv = await make_server("redis")
+    assert "has no persistence" in caplog.text  # the test Redis runs with save "" and appendonly no
+    overlay = await srv.listen()
+    await overlay.wait_for("state")
+    first = await srv.donate(amount="5", donor_name="Ana")
+    await overlay.wait_for("donation", lambda e: e["donation"]["id"] == first["id"])
+    last_seq = max(data["seq"] for _, data in overlay.events)
+    redis_server.flush()
+    second = await srv.donate(amount="7", donor_name="Ben")
+    ev = await overlay.wait_for("donation", lambda e: e["donation"]["id"] == second["id"])
+    assert ev["seq"] > last_seq and ev["campaign"]["raised"] == "12.00"  # totals were re-seeded
+    await overlay.wait_for("state", lambda s: len(overlay.of("state")) == 2)
+    resync = overlay.of("state")[1]
+    assert resync["seq"] >= last_seq and resync["campaign"]["raised"] in ("5.00", "12.00")
+    status, health = await srv.request("GET", "/healthz")
+    assert status == 200 and health["status"] == "degraded" and health["store_reset_at"]
+    assert any(r.levelname == "ERROR" and "STORE RESET" in r.getMessage() for r in caplog.records)
+    third = await srv.donate(amount="1")
+    await overlay.wait_for("donation", lambda e: e["donation"]["id"] == third["id"])
+    assert third["seq"] > second["seq"]

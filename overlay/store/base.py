@@ -84,6 +84,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def find_external(self, channel: str, source: str, external_id: str) -> dict[str, Any] | None: ...
 
+    async def find_externals(self, channel: str,
+                             keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """``find_external`` for many (source, external_id) keys; backends do it in one call."""
+        return {key: await self.find_external(channel, *key) for key in keys}
+
     @abc.abstractmethod
     async def list_donations(self, channel: str, *, after_seq: int | None = None,
                              limit: int = 50) -> list[dict[str, Any]]:

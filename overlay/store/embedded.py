@@ -214,6 +214,19 @@ class EmbeddedStore(Store):
             "WHERE x.channel = ? AND x.source = ? AND x.external_id = ?", channel, source, external_id)
         return json.loads(rows[0][0]) if rows else None
 
+    def _find_many(self, channel: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        found = {}
+        for source, external_id in keys:
+            row = self._query(
+                "SELECT d.record FROM external_ids x JOIN donations d ON d.channel = x.channel AND d.id = x.donation_id "
+                "WHERE x.channel = ? AND x.source = ? AND x.external_id = ?", (channel, source, external_id))
+            found[(source, external_id)] = json.loads(row[0][0]) if row else None
+        return found
+
+    async def find_externals(self, channel: str,
+                             keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        return await self._run(self._find_many, channel, keys)  # one trip to the SQLite thread
+
     async def list_donations(self, channel: str, *, after_seq: int | None = None,
                              limit: int = 50) -> list[dict[str, Any]]:
         if after_seq is None:

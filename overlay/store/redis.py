@@ -142,14 +142,17 @@ class RedisStore(Store):
         for name, delta in board:
             args += [leaderboard_key(name), name, delta]
         applied = Applied.of(changes)
-        args.append(len(applied.queue_ops))
-        for kind, item in applied.queue_ops:
-            args += [QUEUE_CMD[kind], "" if item is None else json.dumps(item)]
-        events = [e for ch in changes for e in ch.events]
-        args.append(len(events))
-        for e in events:
-            args += [e.seq, e.to_json()]
-        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, _message(channel, applied, events)]
+        items = ["null" if item is None else json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+                 for _, item in applied.queue_ops]
+        args.append(len(items))
+        for (kind, _), item in zip(applied.queue_ops, items):
+            args += [QUEUE_CMD[kind], item]
+        bodies = [e.to_json() for ch in changes for e in ch.events]  # encoded once: the log and the message
+        args.append(len(bodies))
+        for body, e in zip(bodies, (e for ch in changes for e in ch.events)):
+            args += [e.seq, body]
+        message = f'{channel}\n{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}'
+        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message]
         outcome, stored = await self._call(self._commit(keys=self.keys(channel), args=args))
         if outcome == -1:
             raise StoreReset(f"channel {channel}: epoch {self._epochs.get(channel)} is gone (seq now {stored})")
@@ -169,6 +172,12 @@ class RedisStore(Store):
     async def find_external(self, channel: str, source: str, external_id: str) -> dict[str, Any] | None:
         donation_id = await self._call(self.redis.hget(self.keys(channel)[EXT], f"{source}\0{external_id}"))
         return await self.get_donation(channel, donation_id) if donation_id else None
+
+    async def find_externals(self, channel: str,
+                             keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        ids = await self._call(self.redis.hmget(self.keys(channel)[EXT], [f"{s}\0{e}" for s, e in keys]))
+        records = {r["id"]: r for r in await self._records(channel, [i for i in ids if i])}
+        return {key: records.get(i) if i else None for key, i in zip(keys, ids)}
 
     async def _records(self, channel: str, ids: list[str]) -> list[dict[str, Any]]:
         if not ids:
@@ -243,7 +252,7 @@ class RedisStore(Store):
         follower = self._followers.get(channel)
         if follower is not None and message.get("applied"):
             follower(Applied.from_dict(message["applied"]))  # before the events: a woken ticker sees it
-        await self._deliver(channel, [Event.from_json(json.dumps(e)) for e in message["events"]])
+        await self._deliver(channel, [Event.from_dict(e) for e in message["events"]])
 
     async def _catch_up(self) -> None:
         for channel, last in list(self._last_seq.items()):
@@ -265,8 +274,3 @@ class RedisStore(Store):
         self._last_seq[channel] = fresh[-1].seq
         await self._notify(channel, fresh)
 
-
-def _message(channel: str, applied: Applied, events: list[Event]) -> str:
-    """What the commit publishes: the events, and what other writers need to follow."""
-    body = ",".join(e.to_json() for e in events)
-    return f'{channel}\n{{"applied":{json.dumps(applied.to_dict(), separators=(",", ":"))},"events":[{body}]}}'
