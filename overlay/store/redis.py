@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import secrets
+import time
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -59,6 +60,7 @@ class RedisStore(Store):
         self._listener: asyncio.Task[None] | None = None
         self._last_seq: dict[str, int] = {}
         self._epochs: dict[str, str] = {}  # channel -> the epoch this process knows its data by
+        self._clock_offset_ms = 0  # Redis clock minus ours
 
     @staticmethod
     def keys(channel: str) -> list[str]:
@@ -75,6 +77,8 @@ class RedisStore(Store):
 
     async def open(self, channels: list[ChannelSettings]) -> None:
         await self._warn_if_volatile()
+        secs, micros = await self._call(self.redis.time())
+        self._clock_offset_ms = secs * 1000 + micros // 1000 - time.time_ns() // 1_000_000
         for cfg in channels:
             k = self.keys(cfg.id)
             # The first process on an empty Redis names its data; a later loss of the key is a reset.
@@ -127,8 +131,10 @@ class RedisStore(Store):
 
     async def commit_batch(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
         last = changes[-1]
+        # Past this moment (Redis clock) the script must not write: we will have answered 503.
+        valid_until = time.time_ns() // 1_000_000 + self._clock_offset_ms + int(STORE_DEADLINE_S * 1000)
         args: list[Any] = [self._epochs.get(channel, ""), changes[0].base_seq, last.state.seq, last.state.to_json(),
-                           last.now]
+                           last.now, valid_until]
         records = [d for ch in changes for d in ch.donations]
         args.append(len(records))
         for d in records:
@@ -154,6 +160,8 @@ class RedisStore(Store):
         message = f'{channel}\n{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}'
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message]
         outcome, stored = await self._call(self._commit(keys=self.keys(channel), args=args))
+        if outcome == -2:
+            raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:
             raise StoreReset(f"channel {channel}: epoch {self._epochs.get(channel)} is gone (seq now {stored})")
         return outcome == 1, int(stored)

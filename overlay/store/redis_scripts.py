@@ -1,11 +1,15 @@
 """The Lua scripts of the Redis backend (overlay/store/redis.py): each runs atomically.
 
 COMMIT_LUA writes one batch of changes. KEYS: the channel's keys (redis.KEY_NAMES).
-ARGV: epoch, base seq, new seq, scalars, now, then counted groups: records (id, seq,
+ARGV: epoch, base seq, new seq, scalars, now, valid until (Redis clock, ms), then counted groups: records (id, seq,
 json), external ids (field, donation id), leaderboard (key, name, delta), queue
 operations (B|F|P|T|C, item), events (seq, json); then the log limits, the pub/sub
 channel and the message. Returns {1, new seq}, {0, stored seq} (someone else
-committed first) or {-1, stored seq} (the epoch is gone: the Redis lost its data).
+committed first), {-1, stored seq} (the epoch is gone: the Redis lost its data) or
+{-2, stored seq}: too late, the caller has answered 503 already. A Redis that was
+stalled (SIGSTOP, swapping) runs the scripts waiting in its socket buffers when it
+resumes; without that check they would store donations whose senders were told to
+retry.
 """
 
 COMMIT_LUA = """
@@ -13,11 +17,13 @@ local k_seq, k_state, k_don, k_donseq, k_ext, k_lb, k_lbname, k_log, k_queue, k_
 local seq = tonumber(redis.call('GET', k_seq) or '0')
 if redis.call('GET', k_epoch) ~= ARGV[1] then return {-1, seq} end
 if seq ~= tonumber(ARGV[2]) then return {0, seq} end
+local clock = redis.call('TIME')
+if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[6]) then return {-2, seq} end
 local new_seq, now = ARGV[3], tonumber(ARGV[5])
 redis.call('SET', k_seq, new_seq)
 redis.call('SET', k_state, ARGV[4])
-local i = 7
-for _ = 1, tonumber(ARGV[6]) do
+local i = 8
+for _ = 1, tonumber(ARGV[7]) do
   redis.call('HSET', k_don, ARGV[i], ARGV[i + 2])
   redis.call('ZADD', k_donseq, ARGV[i + 1], ARGV[i])
   i = i + 3
