@@ -9,3 +9,6 @@ REQUESTS = Histogram("overlay_http_request_duration_seconds", "HTTP request late
                      ["method", "route", "status"],
                      buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 WEBHOOKS = Counter("overlay_webhooks_total", "Webhook deliveries", ["channel", "provider", "outcome"])
+COMMITS = Counter("overlay_writer_commits_total", "Writer batch commit attempts", ["channel", "outcome"])
+BATCH_OPS = Histogram("overlay_writer_batch_ops", "Operations committed together", ["channel"],
+                      buckets=(1, 2, 5, 10, 20, 50, 100, 256))

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.state import Applied, Change, ChannelState
 from overlay.store.base import Store, StoreReset, StoreUnavailable
@@ -138,11 +139,14 @@ class ChannelWriter:
             try:
                 ok, stored = await self.store.commit_batch(self.cfg.id, changes)
             except StoreReset as exc:
+                metrics.COMMITS.labels(self.cfg.id, "reset").inc()
                 await self._recover(exc)
                 continue
             finally:
                 self._batch = _Batch()
+            metrics.COMMITS.labels(self.cfg.id, "ok" if ok else "conflict").inc()
             if ok:
+                metrics.BATCH_OPS.labels(self.cfg.id).observe(len(changes))
                 self._state = self._known = changes[-1].state
                 _settle_results(batch, results)
                 return
