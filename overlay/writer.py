@@ -29,6 +29,8 @@ Op = Callable[[ChannelState, int], Awaitable[Change | None]]
 MAX_BATCH = 256       # bounds one transaction's size and the wait of the ops behind it
 MAX_ATTEMPTS = 50     # batches lost to other processes' commits before giving up (503)
 FOLLOW_WAIT_S = 0.25  # after a lost race, wait this long for the winner's commit before reloading
+CONTENDED_S = 5.0     # after a lost race, take turns with the other processes for this long
+TURN_MS = 1000        # a turn a dead or stalled process holds expires after this
 
 
 def now_ms() -> int:
@@ -66,6 +68,7 @@ class ChannelWriter:
         self._known: ChannelState | None = None  # the last state we saw committed; re-seeds a reset store
         self._followed: list[Applied] = []
         self._followed_arrived = asyncio.Event()
+        self._contended_until = 0.0
         self._batch = _Batch()
         self.reset_at: int | None = None
         self._reset_handlers: list[Callable[[], None]] = []
@@ -131,13 +134,16 @@ class ChannelWriter:
 
     async def _run(self, batch: list[_Waiting]) -> None:
         for _ in range(MAX_ATTEMPTS):
+            turn = await self._take_turn()
             base = await self.current()
             changes, results = await self._apply(base, batch)
             if not changes:
+                if turn:
+                    await self.store.give_turn(self.cfg.id)
                 _settle_results(batch, results)
                 return
             try:
-                ok, stored = await self.store.commit_batch(self.cfg.id, changes)
+                ok, stored = await self.store.commit_batch(self.cfg.id, changes)  # gives the turn back
             except StoreReset as exc:
                 metrics.COMMITS.labels(self.cfg.id, "reset").inc()
                 await self._recover(exc)
@@ -150,8 +156,27 @@ class ChannelWriter:
                 self._state = self._known = changes[-1].state
                 _settle_results(batch, results)
                 return
+            self._contended_until = asyncio.get_running_loop().time() + CONTENDED_S
             await self._follow_until(stored)
         raise StoreUnavailable("too many concurrent writers; try again")
+
+    async def _take_turn(self) -> bool:
+        """While other processes write this channel too, compute a batch only in our turn:
+        a batch computed out of turn is mostly lost to a conflict, and its work wasted
+        (both processes often share a core). Uncontended, this costs nothing."""
+        loop = asyncio.get_running_loop()
+        if loop.time() > self._contended_until:
+            return False
+        deadline = loop.time() + TURN_MS / 1000
+        while not await self.store.take_turn(self.cfg.id, TURN_MS):
+            if loop.time() > deadline:
+                return False  # the compare-and-set still keeps it correct
+            self._followed_arrived.clear()  # the holder's commit gives the turn back and publishes
+            try:
+                await asyncio.wait_for(self._followed_arrived.wait(), 0.02)
+            except TimeoutError:
+                pass
+        return True
 
     async def _apply(self, base: ChannelState,
                      batch: list[_Waiting]) -> tuple[list[Change], list[Change | BaseException | None]]:

@@ -73,6 +73,14 @@ class Store(abc.ABC):
     async def commit(self, channel: str, change: Change) -> bool:
         return (await self.commit_batch(channel, [change]))[0]
 
+    async def take_turn(self, channel: str, ttl_ms: int) -> bool:
+        """Hold the channel's write turn (until the next commit_batch or give_turn, or ttl_ms):
+        True if we got it. Only a backend shared by processes has turns to take."""
+        return True
+
+    async def give_turn(self, channel: str) -> None:  # noqa: B027 - optional hook
+        """Give back a turn taken without committing."""
+
     @abc.abstractmethod
     async def reseed(self, cfg: ChannelSettings, state: ChannelState) -> None:
         """After ``StoreReset``: store ``state`` (the last one this process committed) unless

@@ -29,13 +29,13 @@ from overlay.config import ChannelSettings
 from overlay.state import Applied, Change, ChannelState, Event
 from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
-from overlay.store.redis_scripts import COMMIT_LUA, MIGRATE_LUA, RESEED_LUA
+from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA
 
 log = logging.getLogger(__name__)
 PREFIX = "overlay"
 EVENTS_CHANNEL = f"{PREFIX}:events"
-KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch")
-SEQ, STATE, DON, DONSEQ, EXT, LB, LBNAME, LOG, QUEUE, EPOCH = range(len(KEY_NAMES))
+KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn")
+SEQ, STATE, DON, DONSEQ, EXT, LB, LBNAME, LOG, QUEUE, EPOCH, TURN = range(len(KEY_NAMES))
 QUEUE_CMD = {alerts.PUSH_BACK: "B", alerts.PUSH_FRONT: "F", alerts.POP_FRONT: "P", alerts.POP_BACK: "T",
              alerts.CLEAR: "C"}
 
@@ -57,6 +57,8 @@ class RedisStore(Store):
         self._commit = self.redis.register_script(COMMIT_LUA)
         self._reseed = self.redis.register_script(RESEED_LUA)
         self._migrate = self.redis.register_script(MIGRATE_LUA)
+        self._give_turn = self.redis.register_script(GIVE_TURN_LUA)
+        self._token = secrets.token_hex(8)  # this process, as the holder of a write turn
         self._listener: asyncio.Task[None] | None = None
         self._last_seq: dict[str, int] = {}
         self._epochs: dict[str, str] = {}  # channel -> the epoch this process knows its data by
@@ -158,13 +160,19 @@ class RedisStore(Store):
         for body, e in zip(bodies, (e for ch in changes for e in ch.events)):
             args += [e.seq, body]
         message = f'{channel}\n{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}'
-        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message]
+        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
         outcome, stored = await self._call(self._commit(keys=self.keys(channel), args=args))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:
             raise StoreReset(f"channel {channel}: epoch {self._epochs.get(channel)} is gone (seq now {stored})")
         return outcome == 1, int(stored)
+
+    async def take_turn(self, channel: str, ttl_ms: int) -> bool:
+        return bool(await self._call(self.redis.set(self.keys(channel)[TURN], self._token, nx=True, px=ttl_ms)))
+
+    async def give_turn(self, channel: str) -> None:
+        await self._call(self._give_turn(keys=[self.keys(channel)[TURN]], args=[self._token]))
 
     async def reseed(self, cfg: ChannelSettings, state: ChannelState) -> None:
         k = self.keys(cfg.id)

@@ -1,7 +1,8 @@
 """The Lua scripts of the Redis backend (overlay/store/redis.py): each runs atomically.
 
 COMMIT_LUA writes one batch of changes. KEYS: the channel's keys (redis.KEY_NAMES).
-ARGV: epoch, base seq, new seq, scalars, now, valid until (Redis clock, ms), then counted groups: records (id, seq,
+The last KEYS is the channel's write turn, the last ARGV this process's token: a
+commit gives back a turn it held, whatever its outcome. ARGV: epoch, base seq, new seq, scalars, now, valid until (Redis clock, ms), then counted groups: records (id, seq,
 json), external ids (field, donation id), leaderboard (key, name, delta), queue
 operations (B|F|P|T|C, item), events (seq, json); then the log limits, the pub/sub
 channel and the message. Returns {1, new seq}, {0, stored seq} (someone else
@@ -13,7 +14,8 @@ retry.
 """
 
 COMMIT_LUA = """
-local k_seq, k_state, k_don, k_donseq, k_ext, k_lb, k_lbname, k_log, k_queue, k_epoch = unpack(KEYS)
+local k_seq, k_state, k_don, k_donseq, k_ext, k_lb, k_lbname, k_log, k_queue, k_epoch, k_turn = unpack(KEYS)
+if redis.call('GET', k_turn) == ARGV[#ARGV] then redis.call('DEL', k_turn) end
 local seq = tonumber(redis.call('GET', k_seq) or '0')
 if redis.call('GET', k_epoch) ~= ARGV[1] then return {-1, seq} end
 if seq ~= tonumber(ARGV[2]) then return {0, seq} end
@@ -91,4 +93,10 @@ if redis.call('GET', k_state) ~= ARGV[1] then return 0 end
 for i = #ARGV, 3, -1 do redis.call('LPUSH', k_queue, ARGV[i]) end
 redis.call('SET', k_state, ARGV[2])
 return 1
+"""
+
+# Give back a write turn we took but did not commit with (compare-and-delete).
+GIVE_TURN_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
