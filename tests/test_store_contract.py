@@ -1,6 +1,7 @@
 """The storage contract (overlay/store/base.py), run against both backends directly."""
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,28 @@ async def test_a_store_that_lost_its_data_is_noticed_and_reseeded(
     assert loaded.seq == known.seq and loaded.totals == known.totals and loaded.alerts == known.alerts
     after = chain(cfg, loaded, "5")
     assert await store.commit_batch(cfg.id, after) == (True, known.seq + len(after[0].events))
+
+
+async def test_a_state_written_by_the_first_release_keeps_its_queue(
+        store: base.Store, cfg: Any, request: pytest.FixtureRequest) -> None:
+    state = await store.load(cfg)
+    paused = donations.control_alerts(cfg, state, "pause", NOW)
+    batch = [paused, *chain(cfg, paused.state, "1", "2")]
+    old = batch[-1].state
+    blob = json.dumps({"campaign": old.campaign, "totals": old.totals, "match": old.match, "alerts": old.alerts})
+    if store.backend == "redis":  # the first release kept the queue inside the state blob
+        import redis
+        r = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+        r.mset({f"overlay:{cfg.id}:seq": old.seq, f"overlay:{cfg.id}:state": blob})
+        r.close()
+    else:
+        import sqlite3
+        db = sqlite3.connect(store.path)  # type: ignore[attr-defined]
+        db.execute("INSERT INTO channel_state VALUES (?, ?, ?)", (cfg.id, old.seq, blob))
+        db.commit()
+        db.close()
+    loaded = await store.load(cfg)
+    assert loaded.alerts == old.alerts and loaded.seq == old.seq
+    more = chain(cfg, loaded, "3")
+    assert await store.commit_batch(cfg.id, more)
+    assert [i["donation"]["amount"] for i in (await store.load(cfg)).alerts["queue"]] == ["1.00", "2.00", "3.00"]
