@@ -110,3 +110,28 @@ async def test_a_stalled_redis_answers_503_to_everyone_then_recovers(
             stored = {d["id"] for d in (await r.json())["donations"]}
         assert {before[1]["id"], after[1]["id"]} <= stored  # nothing answered 201 is lost
         print(f"stored after the stall: {len(stored)} donations for 2 answered 201")
+
+
+async def test_two_servers_on_one_redis_stay_exact_under_concurrent_load(make_server: Any) -> None:
+    """Two apps on one Redis (as two processes): their writers race, follow each other's
+    commits and take turns; the cap, seq order and delivery must stay exact."""
+    channel = {"match": {"sponsor": "S", "multiplier": "2", "cap": "25.00"},
+               "alerts": {"min_amount": "1.00", "duration_ms": 60_000, "gap_ms": 100}}
+    a = await make_server("redis", **channel)
+    b = await make_server("redis", **channel)
+    overlays = [await a.listen(), await b.listen()]
+    for overlay in overlays:
+        await overlay.wait_for("state")
+    answers = await asyncio.gather(*[(a if i % 2 else b).post(DONATIONS, {"amount": "1", "external_id": f"x{i // 2}"})
+                                     for i in range(80)])
+    # each key is sent once to each server at the same moment: counted once
+    assert sorted(status for status, _ in answers) == [200] * 40 + [201] * 40
+    created = {d["id"]: d for status, d in answers if status == 201}
+    assert sum(int(d["matched"].replace(".", "")) for d in created.values()) == 2500  # the cap, exactly
+    assert len({d["seq"] for d in created.values()}) == 40
+    last = max(created.values(), key=lambda d: d["seq"])
+    for overlay in overlays:
+        await overlay.wait_for("donation", lambda e: e["donation"]["id"] == last["id"], timeout=20)
+        got = [e["donation"]["id"] for e in overlay.of("donation")]
+        seqs = [data["seq"] for name, data in overlay.events if name != "state"]
+        assert sorted(got) == sorted(created) and seqs == sorted(set(seqs))

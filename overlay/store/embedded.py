@@ -191,7 +191,8 @@ class EmbeddedStore(Store):
         try:
             row = db.execute("SELECT seq FROM channel_state WHERE channel = ?", (cfg.id,)).fetchone()
             if row is None or row[0] < state.seq:
-                db.execute("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)", (cfg.id, state.seq, state.to_json()))
+                db.execute("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)",
+                           (cfg.id, state.seq, state.to_json()))
                 db.execute(QUEUE_SQL[alerts.CLEAR], (cfg.id,))
                 db.executemany(QUEUE_SQL[alerts.PUSH_BACK], [(cfg.id, json.dumps(i)) for i in state.alerts["queue"]])
             db.execute("COMMIT")
@@ -218,8 +219,9 @@ class EmbeddedStore(Store):
         found = {}
         for source, external_id in keys:
             row = self._query(
-                "SELECT d.record FROM external_ids x JOIN donations d ON d.channel = x.channel AND d.id = x.donation_id "
-                "WHERE x.channel = ? AND x.source = ? AND x.external_id = ?", (channel, source, external_id))
+                "SELECT d.record FROM external_ids x JOIN donations d ON d.channel = x.channel "
+                "AND d.id = x.donation_id WHERE x.channel = ? AND x.source = ? AND x.external_id = ?",
+                (channel, source, external_id))
             found[(source, external_id)] = json.loads(row[0][0]) if row else None
         return found
 
