@@ -15,7 +15,7 @@ from overlay.errors import ApiError, read_json
 from overlay.service import ChannelService
 
 ALERT_ACTIONS = ("skip", "pause", "resume", "clear")
-DONATION_ACTIONS = ("replay", "approve", "reject", "refund")
+DONATION_ACTIONS = ("replay", "approve", "reject", "refund", "confirm")
 TEXT_LIMIT = 2000
 
 
@@ -123,6 +123,9 @@ async def donation_action(request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "action": action})
     if action == "refund":
         rec = await svc.refund_donation(donation_id)
+        return web.json_response(wire.donation(svc.cfg, rec, private=True))
+    if action == "confirm":
+        rec = await svc.confirm(donation_id)
         return web.json_response(wire.donation(svc.cfg, rec, private=True))
     rec = await svc.moderate(donation_id, action)
     return web.json_response(wire.donation(svc.cfg, rec, private=True))

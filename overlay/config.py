@@ -89,8 +89,9 @@ class DonatePageSettings(Strict):
     mode: Literal["pledge", "off"] = "pledge"
     presets: list[DecimalStr] = Field([Decimal(5), Decimal(10), Decimal(20), Decimal(50)], max_length=12)
     rate_limit_per_minute: int = Field(5, ge=1, le=1000)
-    # The page is public: without a ceiling one troll's pledge of a billion fills the goal bar.
-    max_amount: DecimalStr | None = None
+    # The page is public: without a ceiling one troll's pledge of a billion fills the moderators'
+    # queue with absurd figures. null lifts it (pledges still wait for a moderator to confirm).
+    max_amount: DecimalStr | None = Decimal("1000")
 
 
 class ChannelSettings(Strict):
@@ -157,6 +158,10 @@ class ChannelSettings(Strict):
                 money.parse_amount(value, self.currency, allow_zero=zero_ok)
             except money.MoneyError as exc:
                 raise ValueError(f"{label}: {exc}") from None
+        ceiling = self.donate_page.max_amount
+        for i, p in enumerate(self.donate_page.presets):
+            if ceiling is not None and p > ceiling:  # a button the page would then refuse
+                raise ValueError(f"donate_page.presets[{i}]: must be <= donate_page.max_amount ({ceiling})")
         return self
 
 
@@ -237,7 +242,7 @@ def _message(err: dict[str, Any]) -> str:
 def _line(err: dict[str, Any]) -> str:
     loc, msg = _loc(err["loc"]), _message(err)
     # A model-level check names its sub-key in the message ("campaign.goal: ..."): join the paths.
-    sub = re.match(r"^([a-z_]+(?:\.[a-z_]+)*): (.*)$", msg)
+    sub = re.match(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.*)$", msg)
     if sub and err["type"] == "value_error":
         return f"{loc}.{sub.group(1)}: {sub.group(2)}"
     return f"{loc}: {msg}"

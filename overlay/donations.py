@@ -92,9 +92,17 @@ def _apply_match(state: ChannelState, rec: dict[str, Any], now: int) -> int:
 
 def accept_donation(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
     ch = Change.begin(state, now)
+    if rec["external_id"] is not None:
+        ch.external = (rec["source"], rec["external_id"], rec["id"])
+    _count(cfg, ch, rec)
+    return ch
+
+
+def _count(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
+    """Count a donation now: match, totals, hold rules, events and its alert."""
     rec = dict(rec, seq=ch.next_seq())
     if not rec["test"]:
-        rec["matched"] = _apply_match(ch.state, rec, now)
+        rec["matched"] = _apply_match(ch.state, rec, ch.now)
         t = ch.state.totals
         t["raised"] += rec["amount"]
         t["matched"] += rec["matched"]
@@ -102,17 +110,41 @@ def accept_donation(cfg: ChannelSettings, state: ChannelState, rec: dict[str, An
         if moderation.needs_hold(cfg.moderation, rec["message"]):
             rec["status"] = "held"
     ch.donations.append(rec)
-    if rec["external_id"] is not None:
-        ch.external = (rec["source"], rec["external_id"], rec["id"])
     if rec["status"] == "approved":
         _publish_approved(cfg, ch, rec)
     else:
-        ch.emit("donation", DASHBOARD, {"donation": wire.donation(cfg, rec, private=True),
-                                        "campaign": wire.campaign(cfg, ch.state)})
+        _emit_private(cfg, ch, rec)
         ch.emit("progress", OVERLAY, {"campaign": wire.campaign(cfg, ch.state)})
     if rec["matched"]:
-        ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, now)})
+        ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, ch.now)})
     advance_alerts(cfg, ch)
+
+
+def _emit_private(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
+    """A donation only moderators may see yet (held, pending, rejected, refunded)."""
+    ch.emit("donation", DASHBOARD, {"donation": wire.donation(cfg, rec, private=True),
+                                    "campaign": wire.campaign(cfg, ch.state)})
+
+
+def record_pledge(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
+    """A pledge from the public donate page is a promise, not money: it is stored ``pending``
+    and counts nowhere (totals, match, leaderboard, alerts) until a moderator confirms it."""
+    ch = Change.begin(state, now)
+    rec = dict(rec, seq=ch.next_seq(), status="pending", matched=0, counted=False)
+    ch.donations.append(rec)
+    if rec["external_id"] is not None:
+        ch.external = (rec["source"], rec["external_id"], rec["id"])
+    _emit_private(cfg, ch, rec)
+    return ch
+
+
+def confirm(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
+    """A moderator confirms a pending pledge: it counts from this moment, as a new donation would
+    (the match as it is now, hold rules, its alert). It takes a new seq: it is news now."""
+    if rec["status"] != "pending":
+        raise DonationError("not_pending", f"the donation is {rec['status']}, not a pending pledge", 409)
+    ch = Change.begin(state, now)
+    _count(cfg, ch, dict(rec, status="approved", counted=True))
     return ch
 
 
@@ -189,9 +221,12 @@ def replay(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: 
 
 
 def moderate(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], verdict: str, now: int) -> Change:
-    """approve or reject a held donation. Its money counted from the start either way."""
-    if rec["status"] != "held":
-        raise DonationError("not_held", f"the donation is {rec['status']}, not held", 409)
+    """approve or reject a held donation (its money counted from the start either way),
+    or reject a pending pledge (it never counts)."""
+    pending_reject = rec["status"] == "pending" and verdict == "reject"
+    if rec["status"] != "held" and not pending_reject:
+        hint = "; confirm counts a pending pledge" if rec["status"] == "pending" else ""
+        raise DonationError("not_held", f"the donation is {rec['status']}, not held{hint}", 409)
     ch = Change.begin(state, now)
     rec = dict(rec, status="approved" if verdict == "approve" else "rejected")
     ch.donations.append(rec)
@@ -199,8 +234,7 @@ def moderate(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], ver
         _publish_approved(cfg, ch, rec)
         advance_alerts(cfg, ch)
     else:
-        ch.emit("donation", DASHBOARD, {"donation": wire.donation(cfg, rec, private=True),
-                                        "campaign": wire.campaign(cfg, ch.state)})
+        _emit_private(cfg, ch, rec)
     return ch
 
 
@@ -208,6 +242,9 @@ def refund(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: 
     """A refunded payment leaves the totals and gives its matched part back to the cap."""
     if rec["status"] == "refunded" or rec["test"]:
         return None
+    if not rec.get("counted", True):
+        # A pledge never confirmed: there is nothing in the totals to take back.
+        raise DonationError("not_counted", f"the pledge is {rec['status']} and was never counted", 409)
     ch = Change.begin(state, now)
     t = ch.state.totals
     t["raised"] -= rec["amount"]
@@ -219,8 +256,7 @@ def refund(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: 
         ch.leaderboard.append((rec["donor_name"], -rec["amount"]))
     rec = dict(rec, status="refunded")
     ch.donations.append(rec)
-    ch.emit("donation", DASHBOARD, {"donation": wire.donation(cfg, rec, private=True),
-                                    "campaign": wire.campaign(cfg, ch.state)})
+    _emit_private(cfg, ch, rec)
     ch.emit("progress", OVERLAY, {"campaign": wire.campaign(cfg, ch.state)})
     if rec["matched"]:
         ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, now)})

@@ -39,8 +39,9 @@ class ChannelService:
         known, rec = self.writer.known_external(source, external_id)
         return rec if known else await self.store.find_external(self.cfg.id, source, external_id)
 
-    async def donate(self, inp: DonationInput) -> tuple[dict[str, Any], bool]:
-        """Accept a donation: (record, created). A known (source, external_id) returns the stored one."""
+    async def donate(self, inp: DonationInput, *, pledge: bool = False) -> tuple[dict[str, Any], bool]:
+        """Accept a donation: (record, created). A known (source, external_id) returns the stored one.
+        ``pledge``: a promise from the donate page, stored pending until a moderator confirms it."""
         rec = donations.new_record(self.cfg, inp, now_ms())
         existing: dict[str, Any] | None = None
 
@@ -50,7 +51,8 @@ class ChannelService:
                 existing = await self._find_external(inp.source, inp.external_id)
                 if existing is not None:
                     return None
-            return donations.accept_donation(self.cfg, state, rec, now)
+            accept = donations.record_pledge if pledge else donations.accept_donation
+            return accept(self.cfg, state, rec, now)
 
         keys = ((inp.source, inp.external_id),) if inp.external_id is not None else ()
         change = await self.mutate(op, externals=keys)
@@ -64,6 +66,14 @@ class ChannelService:
     async def moderate(self, donation_id: str, verdict: str) -> dict[str, Any]:
         async def op(state: ChannelState, now: int) -> Change:
             return donations.moderate(self.cfg, state, await self._donation(donation_id), verdict, now)
+        change = await self.mutate(op)
+        assert change is not None
+        return change.donations[0]
+
+    async def confirm(self, donation_id: str) -> dict[str, Any]:
+        """Count a pending pledge now (409 if it is not pending, e.g. confirmed already)."""
+        async def op(state: ChannelState, now: int) -> Change:
+            return donations.confirm(self.cfg, state, await self._donation(donation_id), now)
         change = await self.mutate(op)
         assert change is not None
         return change.donations[0]

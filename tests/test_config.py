@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,9 @@ def test_environment_interpolation() -> None:
     ({"moderation": {"hold": "sometimes"}}, "channels[0].moderation.hold: Input should be"),
     ({"surprise": 1}, "channels[0].surprise: unknown key"),
     ({"moderator_tokens": ["short"]}, "channels[0].moderator_tokens: each token needs at least 8 characters"),
+    ({"donate_page": {"max_amount": "20"}},
+     "channels[0].donate_page.presets[3]: must be <= donate_page.max_amount (20)"),
+    ({"donate_page": {"presets": ["5", "0.001"]}}, "channels[0].donate_page.presets[1]: EUR amounts have at most 2"),
 ])
 def test_errors_name_their_key(override: dict, expected: str) -> None:
     with pytest.raises(ConfigError) as exc:
@@ -64,3 +68,13 @@ def test_workers_without_redis_is_refused(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "server.py"), "--config", str(ROOT / "config.yaml"),
                            "--workers", "2"], capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin"})
     assert proc.returncode == 2 and "needs the Redis backend" in proc.stderr
+
+
+def test_donate_page_has_a_ceiling_unless_lifted() -> None:
+    """An anonymous visitor once pledged 999,999,999.99 on a config that set no ceiling."""
+    shipped = load_config(ROOT / "config.yaml", env={}).channels[0].donate_page
+    assert shipped.mode == "pledge" and shipped.max_amount == Decimal("1000.00")
+    default = parse_config({"channels": [channel_dict()]}, env={}).channels[0].donate_page
+    assert default.max_amount == Decimal("1000")
+    lifted = parse_config({"channels": [channel_dict(donate_page={"max_amount": None})]}, env={})
+    assert lifted.channels[0].donate_page.max_amount is None

@@ -8,6 +8,7 @@ import re
 import time
 from typing import Any
 
+import aiohttp
 import pytest
 
 from overlay.config import ChannelSettings
@@ -31,11 +32,12 @@ async def token(server: Any) -> str:
     return found.group(1)
 
 
-async def submit(server: Any, path: str = PAGE, **fields: Any) -> tuple[int, str, Any]:
+async def submit(server: Any, path: str = PAGE, headers_extra: dict[str, str] | None = None,
+                 **fields: Any) -> tuple[int, str, Any]:
     if "form_token" not in fields:
         fields["form_token"] = await token(server)
     async with server.http.post(server.url + path, data={k: v for k, v in fields.items() if v is not None},
-                                headers=HTML, allow_redirects=False) as r:
+                                headers={**HTML, **(headers_extra or {})}, allow_redirects=False) as r:
         return r.status, await r.text(), r.headers
 
 
@@ -70,20 +72,29 @@ async def test_english_channel_and_no_match(make_server: Any, backend: str) -> N
     assert ">€2.50<" in html and ">€15<" in html
 
 
-async def test_pledge_is_recorded_matched_and_thanked(server: Any) -> None:
-    overlay = await server.listen()
-    await overlay.wait_for("state")
+async def test_pledge_is_recorded_pending_then_thanked_as_counted_once_confirmed(server: Any) -> None:
+    dashboard = await server.listen("/dashboard")
+    await dashboard.wait_for("state")
     status, _, headers = await submit(server, amount="20.00", donor_name="Léa", message="Allez les Restos !")
     assert status == 303
     location = headers["Location"]
     assert location.startswith("/donate/demo/thanks?d=d_") and location.endswith("&lang=fr")
-    ev = await overlay.wait_for("donation")
+    ev = await dashboard.wait_for("donation", timeout=15)
     d = ev["donation"]
-    assert (d["source"], d["amount"], d["matched"], d["donor_name"], d["message"]) == \
-        ("pledge", "20.00", "20.00", "Léa", "Allez les Restos !")
+    assert (d["source"], d["status"], d["amount"], d["matched"], d["donor_name"], d["message"]) == \
+        ("pledge", "pending", "20.00", "0.00", "Léa", "Allez les Restos !")
     assert d["external_id"].startswith("form-")
     status, html, _ = await get(server, location)
     assert status == 200 and "Merci !" in html
+    assert ("Votre promesse de don de 20,00\u00a0€ est bien enregistrée. Elle comptera dans le total "
+            "dès qu&#39;un modérateur l&#39;aura confirmée.") in html
+    assert "TikTok ajoute" not in html and "0,00\u00a0€ sur 10\u202f000,00\u00a0€" in html
+    _, en, _ = await get(server, location.replace("lang=fr", "lang=en"))
+    assert "Your pledge of €20.00 is recorded. It will count in the total once a moderator confirms it." in en
+
+    status, _ = await server.post(f"/api/v1/channels/demo/donations/{d['id']}/confirm")
+    assert status == 200
+    _, html, _ = await get(server, location)
     assert "Votre don de 20,00\u00a0€ est bien enregistré." in html
     assert "TikTok ajoute 20,00\u00a0€ : 40,00\u00a0€ pour la cause !" in html
 
@@ -141,15 +152,68 @@ async def test_max_amount(make_server: Any, backend: str) -> None:
     assert (await submit(server, amount="custom", custom_amount="500"))[0] == 303
 
 
+async def test_max_amount_applies_when_the_config_sets_none(server: Any) -> None:
+    """The pledge of 999,999,999.99 that once showed the goal bar at 100,000,000 %."""
+    for typed in ("999999999.99", "999 999 999,99", "1000.01"):
+        status, html, _ = await submit(server, amount="custom", custom_amount=typed)
+        assert status == 422 and "Le montant maximum est 1\u202f000\u00a0€." in html, typed
+    assert (await submit(server, amount="custom", custom_amount="1000"))[0] == 303
+    [d] = await donations(server)
+    assert (d["amount"], d["status"]) == ("1000.00", "pending")
+
+
+async def test_a_token_only_works_from_the_address_it_was_given_to(server: Any) -> None:
+    """A form token fetched once must not be replayable from another machine."""
+    fetched_here = await token(server)
+    elsewhere = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=("127.0.0.2", 0)))
+    try:
+        async with elsewhere.post(server.url + PAGE, data={"form_token": fetched_here, "amount": "5.00"},
+                                  headers=HTML, allow_redirects=False) as r:
+            assert r.status == 403 and "Ce formulaire a expiré ou votre connexion a changé." in await r.text()
+        assert await donations(server) == []
+        async with elsewhere.get(server.url + PAGE, headers=HTML) as r:  # its own token works there
+            found = re.search(r'name="form_token" value="([^"]+)"', await r.text())
+        assert found
+        async with elsewhere.post(server.url + PAGE, data={"form_token": found.group(1), "amount": "5.00"},
+                                  headers=HTML, allow_redirects=False) as r:
+            assert r.status == 303
+    finally:
+        await elsewhere.close()
+    assert (await submit(server, form_token=fetched_here, amount="10.00"))[0] == 303
+    assert sorted(d["amount"] for d in await donations(server)) == ["10.00", "5.00"]
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://127.0.0.1.evil.example"])
+async def test_a_form_posted_from_another_origin_is_refused(server: Any, origin: str) -> None:
+    status, html, headers = await submit(server, amount="5.00", headers_extra={"Origin": origin})
+    assert status == 403 and headers["Content-Type"].startswith("text/html")
+    assert "Formulaire refusé" in html and "envoyé depuis un autre site" in html
+    assert await donations(server) == []
+
+
+async def test_a_form_posted_from_this_server_or_its_public_url_is_accepted(server: Any) -> None:
+    _, _, page_headers = await get(server)
+    # A browser only names the page's origin on a form post when the referrer policy lets it.
+    assert page_headers["Referrer-Policy"] == "same-origin"
+    public = server.config.server.public_url  # http://127.0.0.1:8080: the address behind a proxy
+    for origin in (server.url, public):
+        status, _, _ = await submit(server, amount="5.00", headers_extra={"Origin": origin})
+        assert status == 303, origin
+    assert len(await donations(server)) == 2
+
+
 async def test_forged_expired_or_foreign_tokens_are_refused(make_server: Any, backend: str) -> None:
-    server = await make_server(backend)
+    server = await make_server(backend, donate_page={"rate_limit_per_minute": 20})
     cfg = server.config.channels[0]
     other = cfg.model_copy(update={"id": "other"})
-    issued = issue_token(cfg)
+    issued = issue_token(cfg, "127.0.0.1")
     forged = issued.rsplit(".", 1)[0] + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-    for bad in ["", "nonsense", forged, issue_token(cfg, now=time.time() - 3 * 3600), issue_token(other)]:
+    non_ascii = issued.rsplit(".", 1)[0] + ".é\u0665"
+    for bad in ["", "nonsense", forged, non_ascii, issue_token(cfg, "127.0.0.1", now=time.time() - 3 * 3600),
+                issue_token(other, "127.0.0.1"), issue_token(cfg, "127.0.0.2")]:
         status, html, _ = await submit(server, form_token=bad, amount="5.00", donor_name="Kept")
-        assert status == 403 and "Ce formulaire a expiré." in html and 'value="Kept"' in html
+        assert status == 403 and "Ce formulaire a expiré ou votre connexion a changé." in html
+        assert 'value="Kept"' in html
     assert await donations(server) == []
 
 
@@ -164,7 +228,7 @@ async def test_honeypot_pretends_success_and_stores_nothing(server: Any) -> None
     status, _, headers = await submit(server, amount="50.00", website="http://spam.example")
     assert status == 303 and headers["Location"] == "/donate/demo/thanks?lang=fr"
     status, html, _ = await get(server, headers["Location"])
-    assert status == 200 and "Votre don est bien enregistré." in html
+    assert status == 200 and "Votre promesse de don est bien enregistrée." in html
     assert await donations(server) == []
 
 
@@ -186,13 +250,14 @@ def test_rate_limiter_window_slides() -> None:
     assert limiter.hit(key, 2, now=60.5) is None
 
 
-def test_token_is_bound_to_its_channel_and_time() -> None:
+def test_token_is_bound_to_its_channel_address_and_time() -> None:
     cfg = ChannelSettings.model_validate(channel_dict())
-    t = issue_token(cfg, now=1000)
-    assert check_token(cfg, t, now=1000 + 60) == t.split(".")[1]
-    assert check_token(cfg, t, now=1000 + 3 * 3600) is None
+    t = issue_token(cfg, "198.51.100.7", now=1000)
+    assert check_token(cfg, t, "198.51.100.7", now=1000 + 60) == t.split(".")[1]
+    assert check_token(cfg, t, "198.51.100.8", now=1000 + 60) is None
+    assert check_token(cfg, t, "198.51.100.7", now=1000 + 3 * 3600) is None
     rotated = cfg.model_copy(update={"moderator_tokens": ["a-new-moderator-token"]})
-    assert check_token(rotated, t, now=1001) is None
+    assert check_token(rotated, t, "198.51.100.7", now=1001) is None
 
 
 async def test_held_pledge_and_moderation_as_for_the_api(make_server: Any, backend: str) -> None:
@@ -202,9 +267,11 @@ async def test_held_pledge_and_moderation_as_for_the_api(make_server: Any, backe
     assert status == 303
     [d] = await donations(server)
     via_api = await server.donate(amount="5.00", donor_name="Small", message="darn www.spam.com ok")
-    for field in ("donor_name", "message", "status", "flagged"):
+    for field in ("donor_name", "message", "flagged"):
         assert d[field] == via_api[field], field
-    assert (d["status"], d["donor_name"], d["message"]) == ("held", None, "**** ok")
+    assert (d["status"], d["donor_name"], d["message"]) == ("pending", None, "**** ok")
+    status, confirmed = await server.post(f"/api/v1/channels/demo/donations/{d['id']}/confirm")
+    assert (status, confirmed["status"]) == (200, via_api["status"]) == (200, "held")
     _, html, _ = await get(server, headers["Location"])
     assert "Votre message s&#39;affichera après validation par la modération." in html
 

@@ -1,8 +1,8 @@
 """GET/POST /donate/{ch}: the public donate page, its thank-you page, and ``mode: off``.
 
-A donation made here is a *pledge*: a promise the overlay shows live; the money is
-paid elsewhere (``campaign.donate_url``). It goes through ``ChannelService.donate``
-like any other donation, so matching and moderation apply exactly as for the API.
+A donation made here is a *pledge*: a promise, not money (that is paid elsewhere,
+``campaign.donate_url``). It is stored ``pending`` and counts nowhere until a
+moderator confirms it; then matching and moderation apply exactly as for the API.
 The form posts back here and redirects to the thank-you page (post/redirect/get),
 so reloading the thank-you page never pledges twice.
 """
@@ -19,7 +19,7 @@ from multidict import MultiDictProxy
 from overlay import keys, money
 from overlay.config import ChannelSettings, Config
 from overlay.donate import view
-from overlay.donate.guard import RateLimiter, check_token, issue_token
+from overlay.donate.guard import RateLimiter, check_token, client_address, issue_token, origin_allowed
 from overlay.donate.text import TEXTS, language
 from overlay.donations import DonationError, DonationInput
 from overlay.moderation import MAX_NAME_LENGTH
@@ -114,7 +114,8 @@ async def _form(request: web.Request, svc: ChannelService, lang: str, form: Mult
         snapshot = await svc.snapshot()
     except StoreUnavailable:
         return _unavailable(request, svc.cfg, lang)
-    return view.form_page(request, svc.cfg, lang, snapshot, issue_token(svc.cfg), form, errors or {}, status)
+    token = issue_token(svc.cfg, client_address(request))
+    return view.form_page(request, svc.cfg, lang, snapshot, token, form, errors or {}, status)
 
 
 def _unavailable(request: web.Request, cfg: ChannelSettings, lang: str) -> web.Response:
@@ -130,7 +131,12 @@ async def submit(request: web.Request) -> web.Response:
         return closed
     assert svc is not None
     cfg, lang = svc.cfg, _lang(request, svc.cfg)
-    wait = request.app[LIMITER].hit((cfg.id, request.remote or "?"), cfg.donate_page.rate_limit_per_minute)
+    if not origin_allowed(request):
+        log.info("donate %s: form posted from another origin; refused", cfg.id)
+        t = TEXTS[lang]
+        return view.notice(request, lang, t["origin_title"], t["origin_text"], status=403, cfg=cfg, back=True)
+    address = client_address(request)
+    wait = request.app[LIMITER].hit((cfg.id, address), cfg.donate_page.rate_limit_per_minute)
     if wait is not None:
         log.info("donate %s: rate limit reached for one client", cfg.id)
         t = TEXTS[lang]
@@ -140,15 +146,15 @@ async def submit(request: web.Request) -> web.Response:
     if _field(form, view.HONEYPOT):
         log.info("donate %s: honeypot field filled; answered as a success, nothing stored", cfg.id)
         raise _see_other(cfg, lang, None)
-    nonce = check_token(cfg, form.get("form_token"))
+    nonce = check_token(cfg, form.get("form_token"), address)
     if nonce is None:
-        log.info("donate %s: missing, forged or expired form token", cfg.id)
+        log.info("donate %s: missing, forged, expired or another address's form token", cfg.id)
         return await _form(request, svc, lang, form, {"form": TEXTS[lang]["err_token"]}, status=403)
     inp, errors = read_form(cfg, form, lang)
     if inp is None:
         return await _form(request, svc, lang, form, {"form": TEXTS[lang]["err_form"], **errors}, status=422)
     try:
-        rec, _ = await svc.donate(DonationInput(**{**inp.__dict__, "external_id": f"form-{nonce}"}))
+        rec, _ = await svc.donate(DonationInput(**{**inp.__dict__, "external_id": f"form-{nonce}"}), pledge=True)
     except DonationError as exc:
         log.info("donate %s: pledge refused: %s", cfg.id, exc.code)
         t = TEXTS[lang]

@@ -71,6 +71,9 @@ def _page(request: web.Request, template: str, cfg: ChannelSettings | None, lang
           headers: dict[str, str] | None = None, **context: Any) -> web.Response:
     base = {"lang": lang, "t": TEXTS[lang], "channel_name": cfg.name if cfg else "",
             "form_url": f"/donate/{cfg.id}?lang={lang}" if cfg else None}
+    # same-origin, not no-referrer: under no-referrer a browser posts the form with "Origin: null",
+    # and the Origin is how a post from another site is told apart (guard.origin_allowed).
+    headers = {"Referrer-Policy": "same-origin", **(headers or {})}
     return render(request, template, {**base, **context}, status=status, headers=headers)
 
 
@@ -98,6 +101,10 @@ def thanks_page(request: web.Request, cfg: ChannelSettings, lang: str, snapshot:
     t, lines = TEXTS[lang], []
     if rec is None:
         lines.append(t["thanks_generic"])
+    elif rec["status"] == "pending":
+        lines.append(t["thanks_pending"].format(amount=amount_label(rec["amount"], cfg, lang, short=False)))
+    elif rec["status"] == "rejected" and not rec.get("counted", True):
+        lines.append(t["thanks_generic"])  # the moderators' verdict is theirs to tell, not this page's
     else:
         lines.append(t["thanks_amount"].format(amount=amount_label(rec["amount"], cfg, lang, short=False)))
         sponsor = snapshot["match"]["sponsor"] or (cfg.match.sponsor if cfg.match else "")

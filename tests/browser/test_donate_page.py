@@ -62,14 +62,23 @@ async def test_pledge_from_a_phone(make_server: Any, new_page: Any) -> None:
     assert "/donate/demo/thanks?d=" in page.url
     await fits_the_screen(page)
     assert await page.text_content("h1") == "Merci !"
-    assert await page.text_content(".thanks-line") == "Votre don de 20,00\u00a0€ est bien enregistré."
-    assert await page.text_content(".match-line") == "TikTok ajoute 20,00\u00a0€ : 40,00\u00a0€ pour la cause !"
+    # A pledge is a promise: the donor is told it counts once a moderator confirms it.
+    assert await page.text_content(".thanks-line") == (
+        "Votre promesse de don de 20,00\u00a0€ est bien enregistrée. "
+        "Elle comptera dans le total dès qu'un modérateur l'aura confirmée.")
+    assert await page.locator(".match-line").count() == 0
     await page.screenshot(path=screenshot_path("donate-thanks-mobile"), full_page=True)
 
-    ev = await overlay.wait_for("donation", lambda e: e["donation"]["source"] == "pledge")
-    assert (ev["donation"]["amount"], ev["donation"]["matched"], ev["donation"]["donor_name"]) == ("20.00", "20.00", "Léa")
-    # Reloading the thank-you page pledges nothing more (post/redirect/get).
+    [pledged] = [d for d in await donations(server) if d["source"] == "pledge"]
+    assert (pledged["status"], pledged["amount"], pledged["donor_name"]) == ("pending", "20.00", "Léa")
+    status, _ = await server.post(f"/api/v1/channels/demo/donations/{pledged['id']}/confirm")
+    assert status == 200
+    ev = await overlay.wait_for("donation", lambda e: e["donation"]["source"] == "pledge", timeout=15)
+    d = ev["donation"]
+    assert (d["amount"], d["matched"], d["donor_name"], d["status"]) == ("20.00", "20.00", "Léa", "approved")
+    # Reloading the thank-you page pledges nothing more (post/redirect/get), and now says it counted.
     await page.reload()
+    assert await page.text_content(".match-line") == "TikTok ajoute 20,00\u00a0€ : 40,00\u00a0€ pour la cause !"
     assert len(await donations(server)) == 2
     log.assert_clean()
 
@@ -97,7 +106,8 @@ async def test_custom_amount_anonymous_and_errors(make_server: Any, new_page: An
     assert await page.is_disabled("#donor-name")
     async with page.expect_navigation():
         await page.click("button.give")
-    assert await page.text_content(".thanks-line") == "Your gift of €7.50 is recorded."
+    assert await page.text_content(".thanks-line") == \
+        "Your pledge of €7.50 is recorded. It will count in the total once a moderator confirms it."
     [d] = await donations(server)
     assert (d["amount"], d["donor_name"], d["source"]) == ("7.50", None, "pledge")
     assert_clean_but(log, 422)
@@ -114,7 +124,7 @@ async def test_form_token_honeypot_and_rate_limit(make_server: Any, new_page: An
     async with page.expect_navigation() as nav:
         await page.click("button.give")
     assert (await nav.value).status == 403
-    assert "Ce formulaire a expiré" in await page.text_content(".error.banner")
+    assert "Ce formulaire a expiré ou votre connexion a changé" in await page.text_content(".error.banner")
     assert await page.input_value("#donor-name") == "Sam"
     assert await donations(server) == []
 
@@ -132,7 +142,7 @@ async def test_form_token_honeypot_and_rate_limit(make_server: Any, new_page: An
     await page.eval_on_selector("input[name=website]", "el => el.value = 'http://spam.example'")
     async with page.expect_navigation():
         await page.click("button.give")
-    assert await page.text_content(".thanks-line") == "Votre don est bien enregistré."
+    assert await page.text_content(".thanks-line") == "Votre promesse de don est bien enregistrée."
     assert len(await donations(server)) == 1
 
     # 4: the fourth post within a minute from this address: 429, a readable page.
@@ -146,3 +156,33 @@ async def test_form_token_honeypot_and_rate_limit(make_server: Any, new_page: An
     await page.screenshot(path=screenshot_path("donate-rate-limited-mobile"), full_page=True)
     assert len(await donations(server)) == 1
     assert_clean_but(log, 403, 429)
+
+
+async def test_a_form_on_another_site_cannot_pledge(make_server: Any, new_page: Any, aiohttp_server: Any) -> None:
+    """Another site embeds our form with a token it fetched: the browser names that site, we refuse."""
+    from aiohttp import web
+
+    from tests.pledging import form_token
+    server = await make_server()
+    stolen = await form_token(server)
+
+    async def attacker_page(request: web.Request) -> web.Response:
+        return web.Response(content_type="text/html", text=(
+            f'<form method="post" action="{server.url}/donate/demo"><input name="form_token" value="{stolen}">'
+            '<input name="amount" value="50.00"><button>Win a prize</button></form>'))
+
+    async def no_icon(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+    app = web.Application()
+    app.router.add_get("/", attacker_page)
+    app.router.add_get("/favicon.ico", no_icon)
+    other = await aiohttp_server(app, host="127.0.0.1")
+    page, log = await new_page(str(other.make_url("")))
+    await page.goto(str(other.make_url("/")))
+    async with page.expect_navigation() as nav:
+        await page.click("button")
+    assert (await nav.value).status == 403
+    assert await page.text_content("h1") == "Formulaire refusé"
+    assert await donations(server) == []
+    log.outside_requests.clear()  # the post to our server is the point of this test
+    assert_clean_but(log, 403)

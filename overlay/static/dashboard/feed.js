@@ -73,13 +73,26 @@ export class Feed {
   fillActions(cell, d) {
     const hadFocus = cell.contains(document.activeElement);
     cell.replaceChildren();
-    if (d.status !== "approved") return;
-    const replay = el("button", {
-      type: "button", className: "small", text: t("replay"),
-      onclick: (e) => act(e.currentTarget, () => call("POST", `/donations/${encodeURIComponent(d.id)}/replay`), t("done")),
+    cell.className = "actions";
+    let buttons = [];
+    if (d.status === "approved") buttons = [this.action(d, "replay", "small", t("done"))];
+    // A pledge is a promise: it counts (totals, match, alert) only once a moderator confirms it.
+    if (d.status === "pending") {
+      buttons = [this.action(d, "confirm", "small primary", t("confirmed")),
+        this.action(d, "reject", "small danger", t("pledge_rejected"))];
+    }
+    cell.append(...buttons);
+    if (hadFocus && buttons.length) buttons[0].focus();
+  }
+
+  action(d, name, className, doneMessage) {
+    // Several rows carry the same buttons: a screen reader says whose pledge each one is for.
+    const vars = { name: donorName(d), amount: d.display.amount };
+    const label = d.status === "pending" ? { "aria-label": t(`${name}_pledge`, vars) } : {};
+    return el("button", {
+      type: "button", className, text: t(name), ...label,
+      onclick: (e) => act(e.currentTarget, () => call("POST", `/donations/${encodeURIComponent(d.id)}/${name}`), doneMessage),
     });
-    cell.append(replay);
-    if (hadFocus) replay.focus();
   }
 
   place(row, seq) {
