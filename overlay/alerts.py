@@ -1,8 +1,10 @@
 """The channel's one alert queue, as plain data and pure functions.
 
-The queue lives in the store with the rest of the channel state. Every process
-computes the same ``due_at`` from it and tries to ``advance`` when that time comes;
-the store's compare-and-set commit lets exactly one of them win, so with several
+``paused`` and ``current`` live with the channel's scalars; the waiting queue lives
+apart in the store (a table, a Redis list) and is changed by the queue operations
+below, so an operation costs the same with 0 or 500 alerts waiting. Every process
+computes the same ``due_at`` and tries to ``advance`` when that time comes; the
+store's compare-and-set commit lets exactly one of them win, so with several
 workers no alert plays twice, and none is lost when a worker dies (the others are
 still ticking). Times are epoch milliseconds.
 """
@@ -13,7 +15,12 @@ from typing import Any
 # The play event is sent this long before the alert starts, so that every overlay,
 # near or far, starts it at the same moment.
 LEAD_MS = 150
-QUEUE_LIMIT = 500  # beyond this the oldest waiting alerts are dropped, never the money
+QUEUE_LIMIT = 500  # beyond this the newest waiting alerts are dropped, never the money
+
+# Queue operations, as a Change carries them to the store: (PUSH_BACK | PUSH_FRONT, item),
+# (POP_FRONT | POP_BACK | CLEAR, None).
+PUSH_BACK, PUSH_FRONT, POP_FRONT, POP_BACK, CLEAR = "push_back", "push_front", "pop_front", "pop_back", "clear"
+QueueOp = tuple[str, Any]
 
 
 def empty() -> dict[str, Any]:
@@ -31,13 +38,40 @@ def copy_of(alerts: dict[str, Any]) -> dict[str, Any]:
     return {**alerts, "queue": list(alerts["queue"]), "current": dict(cur) if cur else None}
 
 
-def enqueue(alerts: dict[str, Any], item: dict[str, Any], *, front: bool = False) -> dict[str, Any]:
+def enqueue(alerts: dict[str, Any], item: dict[str, Any], *,
+            front: bool = False) -> tuple[dict[str, Any], list[QueueOp]]:
+    """Queue an alert: (new alerts state, the queue operations that did it)."""
+    full = len(alerts["queue"]) >= QUEUE_LIMIT
+    if full and not front:
+        return alerts, []
     out = copy_of(alerts)
+    ops: list[QueueOp] = []
     if front:
         out["queue"].insert(0, item)
+        ops.append((PUSH_FRONT, item))
     else:
         out["queue"].append(item)
-    del out["queue"][QUEUE_LIMIT:]
+        ops.append((PUSH_BACK, item))
+    while len(out["queue"]) > QUEUE_LIMIT:
+        out["queue"].pop()
+        ops.append((POP_BACK, None))
+    return out, ops
+
+
+def apply_ops(queue: list[dict[str, Any]], ops: list[QueueOp]) -> list[dict[str, Any]]:
+    """The queue after ``ops`` (a new list; the items are shared, never changed)."""
+    out = list(queue)
+    for kind, item in ops:
+        if kind == PUSH_BACK:
+            out.append(item)
+        elif kind == PUSH_FRONT:
+            out.insert(0, item)
+        elif kind == POP_FRONT:
+            del out[:1]
+        elif kind == POP_BACK:
+            del out[-1:]
+        else:
+            out.clear()
     return out
 
 

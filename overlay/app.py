@@ -9,7 +9,7 @@ import socketio
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from overlay import keys
+from overlay import keys, wire
 from overlay.api import setup_api
 from overlay.auth import bearer, matching_token, moderator_session, secret_equal, session_middleware
 from overlay.config import Config
@@ -52,6 +52,11 @@ async def healthz(request: web.Request) -> web.Response:
         await store.ping()
     except StoreUnavailable:
         return web.json_response({"status": "unavailable", "backend": store.backend}, status=503)
+    resets = [s.writer.reset_at for s in request.app[keys.SERVICES].values() if s.writer.reset_at]
+    if resets:
+        # It works now (200), but data was lost: "degraded" until a restart, for whoever watches.
+        return web.json_response({"status": "degraded", "backend": store.backend,
+                                  "store_reset_at": wire.iso(max(resets))})
     return web.json_response({"status": "ok", "backend": store.backend})
 
 

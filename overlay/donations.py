@@ -170,7 +170,8 @@ def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bo
     tier = _tier(cfg, rec["amount"])
     duration = (tier or {}).get("duration_ms") or cfg.alerts.duration_ms
     item = alerts.entry(wire.donation(cfg, rec), duration, tier)
-    ch.state.alerts = alerts.enqueue(ch.state.alerts, item, front=front)
+    ch.state.alerts, ops = alerts.enqueue(ch.state.alerts, item, front=front)
+    ch.queue_ops += ops
     _emit_queue(ch)
 
 
@@ -192,6 +193,7 @@ def advance_alerts(cfg: ChannelSettings, ch: Change) -> bool:
     if started is None:
         return False
     ch.state.alerts, cur = started
+    ch.queue_ops.append((alerts.POP_FRONT, None))
     ch.emit("alert", OVERLAY, {"action": "play", "donation": cur["donation"], "starts_at": wire.iso(cur["starts_at"]),
                                "duration_ms": cur["duration_ms"], "tier": cur["tier"]})
     _emit_queue(ch)
@@ -201,6 +203,8 @@ def advance_alerts(cfg: ChannelSettings, ch: Change) -> bool:
 def control_alerts(cfg: ChannelSettings, state: ChannelState, action: str, now: int) -> Change:
     ch = Change.begin(state, now)
     ch.state.alerts = alerts.control(state.alerts, action, now)
+    if action == "clear":
+        ch.queue_ops.append((alerts.CLEAR, None))
     ch.emit("alert", OVERLAY, {"action": action})
     _emit_queue(ch)
     advance_alerts(cfg, ch)

@@ -12,3 +12,6 @@ WEBHOOKS = Counter("overlay_webhooks_total", "Webhook deliveries", ["channel", "
 FAST_BROADCAST = Gauge("overlay_fast_broadcast",
                        "1: broadcasts are framed once and written directly (start-up self-test passed); "
                        "0: stock python-socketio emission", ["reason"])
+COMMITS = Counter("overlay_writer_commits_total", "Writer batch commit attempts", ["channel", "outcome"])
+BATCH_OPS = Histogram("overlay_writer_batch_ops", "Operations committed together", ["channel"],
+                      buckets=(1, 2, 5, 10, 20, 50, 100, 256))

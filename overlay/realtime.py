@@ -48,6 +48,8 @@ class Realtime:
                  moderator_check: TokenCheck):
         self.sio = sio
         self.feeds = {ch: ChannelFeed(svc) for ch, svc in services.items()}
+        for feed in self.feeds.values():
+            feed.service.writer.on_reset(self._resync_later(feed))
         self.moderator_check = moderator_check
         self._tasks: list[asyncio.Task[None]] = []
         for ns in NAMESPACES:
@@ -56,7 +58,7 @@ class Realtime:
 
     async def start(self) -> None:
         for ch, feed in self.feeds.items():
-            feed.delivered = (await feed.service.store.load(feed.service.cfg)).seq
+            feed.delivered = (await feed.service.current()).seq
             self._tasks.append(asyncio.create_task(self._pump(feed), name=f"pump-{ch}"))
             self._tasks.append(asyncio.create_task(self._tick(feed), name=f"alerts-{ch}"))
 
@@ -106,6 +108,25 @@ class Realtime:
                 del floors[sid]
             await self.sio.emit(ev.type, ev.data, room=channel, namespace=ns, skip_sid=skip or None)
         metrics.EVENTS.labels(channel, ev.type).inc()
+
+    def _resync_later(self, feed: ChannelFeed) -> Callable[[], None]:
+        def resync() -> None:
+            task = asyncio.create_task(self._resync(feed), name=f"resync-{feed.service.cfg.id}")
+            self._tasks.append(task)
+        return resync
+
+    async def _resync(self, feed: ChannelFeed) -> None:
+        """The store lost its data and was re-seeded: what clients hold (recent donations,
+        leaderboard) may no longer be true, so every client gets a fresh ``state``."""
+        channel = feed.service.cfg.id
+        try:
+            async with feed.lock:
+                feed.snapshots.clear()
+                for ns in NAMESPACES:
+                    snap = await self._snapshot(feed, moderator=ns == "/dashboard")
+                    await self.sio.emit("state", snap, room=channel, namespace=ns)
+        except StoreUnavailable as exc:
+            log.warning("cannot resync %s after the store reset: %s", channel, exc)
 
     # -- connections -----------------------------------------------------------------------
     def _connect_handler(self, ns: str) -> Callable[..., Any]:
@@ -204,7 +225,7 @@ class Realtime:
         while True:
             feed.alerts_changed.clear()
             try:
-                state = await svc.store.load(svc.cfg)
+                state = await svc.current()
                 due = alerts.due_at(state.alerts, svc.cfg.alerts.gap_ms)
                 wait = 5.0 if due is None else max(0.0, (due - now_ms()) / 1000)
                 if wait > 0:

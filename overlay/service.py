@@ -1,9 +1,6 @@
-"""A channel's operations: run a domain function on fresh state, commit, retry on conflict."""
+"""A channel's operations: domain functions queued on the channel's ordered writer."""
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -11,51 +8,47 @@ from overlay import donations, metrics, wire
 from overlay.config import ChannelSettings
 from overlay.donations import DonationError, DonationInput
 from overlay.state import Change, ChannelState
-from overlay.store.base import Store, StoreUnavailable
-
-MAX_ATTEMPTS = 200  # concurrent writers from other processes; each retry is one round trip
-Op = Callable[[ChannelState, int], Awaitable[Change | None]]
+from overlay.store.base import Store
+from overlay.writer import ChannelWriter, Op, now_ms
 
 
 class ShuttingDown(DonationError):
-    """A write that waited for the lock while the process drains: refused, nothing stored."""
+    """A write still waiting in the channel's queue while the process drains: refused, nothing stored."""
 
     def __init__(self) -> None:
         super().__init__("shutting_down", "the server is restarting; retry shortly", 503)
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class ChannelService:
     def __init__(self, cfg: ChannelSettings, store: Store):
         self.cfg = cfg
         self.store = store
-        # Serialises this process's writers, so conflicts only come from other processes.
-        self._lock = asyncio.Lock()
-        self._refusing = False
+        self.writer = ChannelWriter(cfg, store)
 
     def refuse_writes(self) -> None:
-        """Shutting down: writes still waiting for the lock are answered 503, not stored."""
-        self._refusing = True
+        """Shutting down: writes still waiting in the queue are answered 503, not stored."""
+        self.writer.refuse(ShuttingDown())
 
-    async def mutate(self, op: Op) -> Change | None:
-        async with self._lock:
-            if self._refusing:
-                raise ShuttingDown()
-            for _ in range(MAX_ATTEMPTS):
-                state = await self.store.load(self.cfg)
-                change = await op(state, now_ms())
-                if change is None or await self.store.commit(self.cfg.id, change):
-                    return change
-        raise StoreUnavailable("too many concurrent writers; try again")
+    async def mutate(self, op: Op, *, externals: tuple[tuple[str, str], ...] = ()) -> Change | None:
+        """Run ``op`` in this channel's order; its Change once it is durable. ``externals``:
+        the idempotency keys ``op`` looks up with ``_find_external`` (fetched per batch)."""
+        return await self.writer.submit(op, externals)
+
+    async def current(self) -> ChannelState:
+        """The channel's committed state, from memory (read-only)."""
+        return await self.writer.current()
 
     async def _donation(self, donation_id: str) -> dict[str, Any]:
-        rec = await self.store.get_donation(self.cfg.id, donation_id)
+        # Inside an op, a record written earlier in the same batch is not in the store yet.
+        rec = self.writer.pending_record(donation_id) or await self.store.get_donation(self.cfg.id, donation_id)
         if rec is None:
             raise DonationError("donation_not_found", "no such donation", 404)
         return rec
+
+    async def _find_external(self, source: str, external_id: str) -> dict[str, Any] | None:
+        """Idempotency key lookup, the batch being applied included (two ops, one donation)."""
+        known, rec = self.writer.known_external(source, external_id)
+        return rec if known else await self.store.find_external(self.cfg.id, source, external_id)
 
     async def donate(self, inp: DonationInput, *, pledge: bool = False) -> tuple[dict[str, Any], bool]:
         """Accept a donation: (record, created). A known (source, external_id) returns the stored one.
@@ -66,13 +59,14 @@ class ChannelService:
         async def op(state: ChannelState, now: int) -> Change | None:
             nonlocal existing
             if inp.external_id is not None:
-                existing = await self.store.find_external(self.cfg.id, inp.source, inp.external_id)
+                existing = await self._find_external(inp.source, inp.external_id)
                 if existing is not None:
                     return None
             accept = donations.record_pledge if pledge else donations.accept_donation
             return accept(self.cfg, state, rec, now)
 
-        change = await self.mutate(op)
+        keys = ((inp.source, inp.external_id),) if inp.external_id is not None else ()
+        change = await self.mutate(op, externals=keys)
         if change is None:
             assert existing is not None
             return existing, False
@@ -113,10 +107,10 @@ class ChannelService:
 
         async def op(state: ChannelState, now: int) -> Change | None:
             nonlocal found
-            found = await self.store.find_external(self.cfg.id, source, external_id)
+            found = await self._find_external(source, external_id)
             return None if found is None else donations.refund(self.cfg, state, found, now)
 
-        change = await self.mutate(op)
+        change = await self.mutate(op, externals=((source, external_id),))
         return change.donations[0] if change else found
 
     async def control(self, action: str) -> None:
@@ -153,7 +147,7 @@ class ChannelService:
 
     async def snapshot(self, *, moderator: bool = False) -> dict[str, Any]:
         """The ``state`` payload of API.md §5, current to its ``seq``."""
-        state = await self.store.load(self.cfg)
+        state = await self.current()
         now = now_ms()
         recent = await self.store.recent(self.cfg.id, 20)
         board = await self.store.leaderboard(self.cfg.id, 20)

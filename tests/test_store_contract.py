@@ -1,6 +1,7 @@
 """The storage contract (overlay/store/base.py), run against both backends directly."""
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -120,3 +121,111 @@ async def test_a_revoked_session_stays_revoked_until_its_expiry_for_every_instan
         assert await other.session_revoked(cfg.id, "sid-1") and not await other.session_revoked(cfg.id, "sid-2")
     finally:
         await other.close()
+
+
+def chain(cfg: Any, state: Any, *amounts: str, now: int = NOW) -> list[Any]:
+    """Changes as the writer makes them: each computed on the state the previous one left."""
+    changes = []
+    for amount in amounts:
+        rec = donations.new_record(cfg, DonationInput(amount=amount, donor_name="Ana"), now)
+        changes.append(donations.accept_donation(cfg, state, rec, now))
+        state = changes[-1].state
+    return changes
+
+
+async def test_a_batch_commits_whole_or_not_at_all(store: base.Store, cfg: Any) -> None:
+    st = await store.load(cfg)
+    batch = chain(cfg, st, "1", "2", "3")
+    stale = chain(cfg, st, "9")
+    assert await store.commit_batch(cfg.id, batch) == (True, batch[-1].state.seq)
+    assert await store.commit_batch(cfg.id, stale) == (False, batch[-1].state.seq)
+    assert await store.get_donation(cfg.id, stale[0].donations[0]["id"]) is None
+    loaded = await store.load(cfg)
+    assert loaded.seq == batch[-1].state.seq and loaded.totals["raised"] == 600
+    assert await store.leaderboard(cfg.id, 10) == [("Ana", 600)]
+    logged = await store.events_after(cfg.id, 0)
+    assert logged is not None and [e.seq for e in logged] == list(range(1, loaded.seq + 1))
+
+
+async def test_alert_queue_operations_round_trip(store: base.Store, cfg: Any) -> None:
+    state = await store.load(cfg)
+    paused = donations.control_alerts(cfg, state, "pause", NOW)
+    batch = [paused, *chain(cfg, paused.state, "1", "2", "3")]
+    assert await store.commit(cfg.id, batch[0]) and await store.commit_batch(cfg.id, batch[1:])
+    first = batch[1].donations[0]
+    replayed = donations.replay(cfg, batch[-1].state, first, NOW)   # push front
+    skipped = donations.control_alerts(cfg, replayed.state, "resume", NOW)  # pop front: it plays
+    assert await store.commit_batch(cfg.id, [replayed, skipped])
+    loaded = await store.load(cfg)
+    assert loaded.alerts == skipped.state.alerts
+    assert [i["donation"]["amount"] for i in loaded.alerts["queue"]] == ["1.00", "2.00", "3.00"]
+    cleared = donations.control_alerts(cfg, loaded, "clear", NOW)
+    assert await store.commit(cfg.id, cleared)
+    assert (await store.load(cfg)).alerts["queue"] == []
+
+
+async def test_scalars_never_carry_the_alert_queue(store: base.Store, cfg: Any) -> None:
+    state = await store.load(cfg)
+    paused = donations.control_alerts(cfg, state, "pause", NOW)
+    batch = [paused, *chain(cfg, paused.state, *["1"] * 20)]
+    assert await store.commit_batch(cfg.id, batch)
+    assert len((await store.load(cfg)).alerts["queue"]) == 20
+    without = batch[-1].state.copy()
+    without.alerts["queue"] = []
+    assert batch[-1].state.to_json() == without.to_json()  # what each commit rewrites does not grow
+
+
+def wipe(store: base.Store, request: pytest.FixtureRequest) -> None:
+    """What a Redis restarted without persistence (or FLUSHALL) does to the data."""
+    if store.backend == "redis":
+        request.getfixturevalue("redis_server").flush()
+        return
+    import sqlite3
+    db = sqlite3.connect(store.path)  # type: ignore[attr-defined]
+    for table in ("channel_state", "donations", "external_ids", "leaderboard", "events", "alert_queue"):
+        db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+    db.commit()
+    db.close()
+
+
+async def test_a_store_that_lost_its_data_is_noticed_and_reseeded(
+        store: base.Store, cfg: Any, request: pytest.FixtureRequest) -> None:
+    state = await store.load(cfg)
+    paused = donations.control_alerts(cfg, state, "pause", NOW)
+    batch = [paused, *chain(cfg, paused.state, "1", "2")]
+    assert await store.commit_batch(cfg.id, batch)
+    known = batch[-1].state
+    wipe(store, request)
+    with pytest.raises(base.StoreReset):
+        await store.commit_batch(cfg.id, chain(cfg, known, "5"))
+    await store.reseed(cfg, known)
+    await store.reseed(cfg, known)  # a second process noticing too changes nothing
+    loaded = await store.load(cfg)
+    assert loaded.seq == known.seq and loaded.totals == known.totals and loaded.alerts == known.alerts
+    after = chain(cfg, loaded, "5")
+    assert await store.commit_batch(cfg.id, after) == (True, known.seq + len(after[0].events))
+
+
+async def test_a_state_written_by_the_first_release_keeps_its_queue(
+        store: base.Store, cfg: Any, request: pytest.FixtureRequest) -> None:
+    state = await store.load(cfg)
+    paused = donations.control_alerts(cfg, state, "pause", NOW)
+    batch = [paused, *chain(cfg, paused.state, "1", "2")]
+    old = batch[-1].state
+    blob = json.dumps({"campaign": old.campaign, "totals": old.totals, "match": old.match, "alerts": old.alerts})
+    if store.backend == "redis":  # the first release kept the queue inside the state blob
+        import redis
+        r = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+        r.mset({f"overlay:{cfg.id}:seq": old.seq, f"overlay:{cfg.id}:state": blob})
+        r.close()
+    else:
+        import sqlite3
+        db = sqlite3.connect(store.path)  # type: ignore[attr-defined]
+        db.execute("INSERT INTO channel_state VALUES (?, ?, ?)", (cfg.id, old.seq, blob))
+        db.commit()
+        db.close()
+    loaded = await store.load(cfg)
+    assert loaded.alerts == old.alerts and loaded.seq == old.seq
+    more = chain(cfg, loaded, "3")
+    assert await store.commit_batch(cfg.id, more)
+    assert [i["donation"]["amount"] for i in (await store.load(cfg)).alerts["queue"]] == ["1.00", "2.00", "3.00"]

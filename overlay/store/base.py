@@ -1,9 +1,10 @@
 """One storage contract, two backends (embedded SQLite, Redis).
 
 The shape follows python-socketio's pub/sub managers: all the logic lives above the
-store (``overlay.donations`` computes a ``Change``); a backend only loads a
-channel's state, commits a change if nobody committed since it was loaded, answers
-a few queries, and tells subscribers about every committed event in ``seq`` order.
+store (``overlay.donations`` computes a ``Change``, ``overlay.writer`` batches them);
+a backend only loads a channel's state, commits a batch of changes in one
+transaction if nobody committed since it was loaded, answers a few queries, and
+tells subscribers about every committed event in ``seq`` order.
 """
 from __future__ import annotations
 
@@ -12,19 +13,28 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from overlay.config import ChannelSettings
-from overlay.state import Change, ChannelState, Event
+from overlay.state import Applied, Change, ChannelState, Event
 
 EventHandler = Callable[[str, list[Event]], Awaitable[None] | None]
+FollowHandler = Callable[[Applied], None]
 
 # The replay log keeps the last KEEP_EVENTS events, and anything younger than
 # KEEP_MS up to HARD_LIMIT events, whichever is more.
 KEEP_EVENTS = 1000
 KEEP_MS = 3_600_000
 HARD_LIMIT = 10_000
+# No store call may take longer: with a stalled store every waiting request gets its
+# 503 within about this, instead of queueing behind the others' timeouts.
+STORE_DEADLINE_S = 1.5
 
 
 class StoreUnavailable(Exception):
     """The backend cannot be reached; callers answer 503 so that senders retry."""
+
+
+class StoreReset(Exception):
+    """The store lost what it held (a Redis restarted empty or flushed): its seq went
+    backwards or its epoch changed. The writer logs it and calls ``reseed``."""
 
 
 class Store(abc.ABC):
@@ -32,11 +42,17 @@ class Store(abc.ABC):
 
     def __init__(self) -> None:
         self._handlers: list[EventHandler] = []
+        self._followers: dict[str, FollowHandler] = {}
 
     def subscribe(self, handler: EventHandler) -> None:
         """``handler(channel, events)`` is called for every commit, in seq order,
         whichever process made it."""
         self._handlers.append(handler)
+
+    def follow(self, channel: str, handler: FollowHandler) -> None:
+        """``handler(applied)`` is called, before the events are delivered, for each commit
+        another process made on ``channel`` (a backend shared by processes only)."""
+        self._followers[channel] = handler
 
     async def open(self, channels: list[ChannelSettings]) -> None:  # noqa: B027 - optional hook
         """Connect, create what is missing, start listening."""
@@ -49,17 +65,37 @@ class Store(abc.ABC):
         """The channel's current state (its initial state from config if never stored)."""
 
     @abc.abstractmethod
-    async def commit(self, channel: str, change: Change) -> bool:
-        """Write ``change`` atomically iff the stored seq is still ``change.base_seq``.
+    async def commit_batch(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
+        """Write ``changes`` (each based on the one before) in one transaction iff the stored
+        seq is still ``changes[0].base_seq``: (True, new seq) once durable; (False, stored
+        seq) if someone else committed first. Raises ``StoreReset`` if the store lost its data."""
 
-        True once it is durable; False if someone else committed first (reload, retry).
-        """
+    async def commit(self, channel: str, change: Change) -> bool:
+        return (await self.commit_batch(channel, [change]))[0]
+
+    async def take_turn(self, channel: str, ttl_ms: int) -> bool:
+        """Hold the channel's write turn (until the next commit_batch or give_turn, or ttl_ms):
+        True if we got it. Only a backend shared by processes has turns to take."""
+        return True
+
+    async def give_turn(self, channel: str) -> None:  # noqa: B027 - optional hook
+        """Give back a turn taken without committing."""
+
+    @abc.abstractmethod
+    async def reseed(self, cfg: ChannelSettings, state: ChannelState) -> None:
+        """After ``StoreReset``: store ``state`` (the last one this process committed) unless
+        another process already did, and never let the stored seq go below ``state.seq``."""
 
     @abc.abstractmethod
     async def get_donation(self, channel: str, donation_id: str) -> dict[str, Any] | None: ...
 
     @abc.abstractmethod
     async def find_external(self, channel: str, source: str, external_id: str) -> dict[str, Any] | None: ...
+
+    async def find_externals(self, channel: str,
+                             keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        """``find_external`` for many (source, external_id) keys; backends do it in one call."""
+        return {key: await self.find_external(channel, *key) for key in keys}
 
     @abc.abstractmethod
     async def list_donations(self, channel: str, *, after_seq: int | None = None,

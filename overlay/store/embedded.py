@@ -1,8 +1,9 @@
 """The embedded backend: one process, state in SQLite under ``storage.data_dir``.
 
-Commits run on one dedicated thread with ``synchronous=FULL``: when ``commit``
-returns, the donation is on disk (an answer of 201 survives a SIGKILL or a power
-cut). The channel state is also kept in memory, so reads never wait for the disk.
+Commits run on one dedicated thread with ``synchronous=FULL``: when ``commit_batch``
+returns, the batch is on disk, in one transaction and one fsync (an answer of 201
+survives a SIGKILL or a power cut). The channel's writer keeps its state in memory,
+so the state is read from disk only at start-up.
 """
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from overlay.config import ChannelSettings
+from overlay import alerts
 from overlay.state import Change, ChannelState, Event
-from overlay.store.base import HARD_LIMIT, KEEP_EVENTS, KEEP_MS, Store, StoreUnavailable, leaderboard_key
+from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, Store, StoreReset, StoreUnavailable,
+                                leaderboard_key)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS channel_state (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL);
@@ -29,7 +32,22 @@ CREATE TABLE IF NOT EXISTS leaderboard (channel TEXT NOT NULL, key TEXT NOT NULL
     total INTEGER NOT NULL, PRIMARY KEY (channel, key));
 CREATE TABLE IF NOT EXISTS events (channel TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
     body TEXT NOT NULL, PRIMARY KEY (channel, seq));
+CREATE TABLE IF NOT EXISTS alert_queue (channel TEXT NOT NULL, pos INTEGER NOT NULL, item TEXT NOT NULL,
+    PRIMARY KEY (channel, pos));
 """
+# One statement per queue operation: each touches one end of the queue through the primary key.
+QUEUE_SQL = {
+    alerts.PUSH_BACK: "INSERT INTO alert_queue SELECT ?1, COALESCE(MAX(pos), 0) + 1, ?2 FROM alert_queue "
+                      "WHERE channel = ?1",
+    alerts.PUSH_FRONT: "INSERT INTO alert_queue SELECT ?1, COALESCE(MIN(pos), 0) - 1, ?2 FROM alert_queue "
+                       "WHERE channel = ?1",
+    alerts.POP_FRONT: "DELETE FROM alert_queue WHERE channel = ?1 AND pos = "
+                      "(SELECT MIN(pos) FROM alert_queue WHERE channel = ?1)",
+    alerts.POP_BACK: "DELETE FROM alert_queue WHERE channel = ?1 AND pos = "
+                     "(SELECT MAX(pos) FROM alert_queue WHERE channel = ?1)",
+    alerts.CLEAR: "DELETE FROM alert_queue WHERE channel = ?1",
+}
+TRIM_SCAN = 200  # oldest log rows looked at per commit: trimming stays O(1), however long the log
 
 
 class EmbeddedStore(Store):
@@ -40,7 +58,7 @@ class EmbeddedStore(Store):
         self.path = Path(data_dir) / "overlay.sqlite3"
         self._db: sqlite3.Connection | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._states: dict[str, ChannelState] = {}
+        self._seq: dict[str, int] = {}  # last seq this process committed or loaded, per channel
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         try:
@@ -73,32 +91,64 @@ class EmbeddedStore(Store):
     async def _rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         return await self._run(self._query, sql, args)
 
-    async def load(self, cfg: ChannelSettings) -> ChannelState:
-        if cfg.id not in self._states:
-            rows = await self._rows("SELECT seq, state FROM channel_state WHERE channel = ?", cfg.id)
-            self._states[cfg.id] = ChannelState.from_json(*rows[0]) if rows else ChannelState.initial(cfg)
-        return self._states[cfg.id].copy()
+    def _read_state(self, cfg: ChannelSettings) -> ChannelState:
+        db = self._db
+        assert db is not None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT seq, state FROM channel_state WHERE channel = ?", (cfg.id,)).fetchone()
+            if row is None:
+                db.execute("ROLLBACK")
+                if self._seq.get(cfg.id, 0) > 0:
+                    raise StoreReset(f"channel {cfg.id}: its state is gone")
+                return ChannelState.initial(cfg)
+            scalars = row[1]
+            legacy = ChannelState.legacy_queue(scalars)
+            if legacy:  # written before the queue moved to its own table: move it there once
+                scalars = ChannelState.from_json(row[0], scalars, []).to_json()
+                db.executemany(QUEUE_SQL[alerts.PUSH_FRONT], [(cfg.id, json.dumps(i)) for i in reversed(legacy)])
+                db.execute("UPDATE channel_state SET state = ? WHERE channel = ?", (scalars, cfg.id))
+            queue = [json.loads(r[0]) for r in db.execute(
+                "SELECT item FROM alert_queue WHERE channel = ? ORDER BY pos", (cfg.id,))]
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return ChannelState.from_json(row[0], scalars, queue)
 
-    def _write(self, channel: str, change: Change) -> bool:
+    async def load(self, cfg: ChannelSettings) -> ChannelState:
+        state = await self._run(self._read_state, cfg)
+        self._seq[cfg.id] = state.seq
+        return state
+
+    def _write(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
         db = self._db
         assert db is not None
         db.execute("BEGIN IMMEDIATE")
         try:
             row = db.execute("SELECT seq FROM channel_state WHERE channel = ?", (channel,)).fetchone()
-            if (row[0] if row else 0) != change.base_seq:
+            stored, base = (row[0] if row else 0), changes[0].base_seq
+            if stored != base:
                 db.execute("ROLLBACK")
-                return False
-            self._apply(db, channel, change)
+                if stored < base:  # seq never goes backwards unless the data went away
+                    raise StoreReset(f"channel {channel}: stored seq {stored} is behind {base}")
+                return False, stored
+            for change in changes:
+                self._apply(db, channel, change)
+            last = changes[-1]
+            db.execute("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)",
+                       (channel, last.state.seq, last.state.to_json()))
+            self._trim(db, channel, last.state.seq, last.now)
             db.execute("COMMIT")
-            return True
+            return True, last.state.seq
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
 
     @staticmethod
     def _apply(db: sqlite3.Connection, channel: str, change: Change) -> None:
-        st = change.state
-        db.execute("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)", (channel, st.seq, st.to_json()))
         db.executemany("INSERT OR REPLACE INTO donations VALUES (?, ?, ?, ?)",
                        [(channel, d["id"], d["seq"], json.dumps(d)) for d in change.donations])
         if change.external:
@@ -109,17 +159,52 @@ class EmbeddedStore(Store):
                        (channel, leaderboard_key(name), name, delta))
         db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)",
                        [(channel, e.seq, e.ts, e.to_json()) for e in change.events])
-        db.execute("DELETE FROM events WHERE channel = ? AND seq <= ? AND (ts < ? OR seq <= ?)",
-                   (channel, st.seq - KEEP_EVENTS, change.now - KEEP_MS, st.seq - HARD_LIMIT))
+        for kind, item in change.queue_ops:
+            db.execute(QUEUE_SQL[kind], (channel, json.dumps(item)) if item is not None else (channel,))
 
-    async def commit(self, channel: str, change: Change) -> bool:
-        if not await self._run(self._write, channel, change):
-            self._states.pop(channel, None)
-            return False
-        self._states[channel] = change.state.copy()
-        if change.events:
-            await self._notify(channel, change.events)
-        return True
+    @staticmethod
+    def _trim(db: sqlite3.Connection, channel: str, seq: int, now: int) -> None:
+        """Drop log events beyond the last KEEP_EVENTS that are older than KEEP_MS (oldest
+        first, stopping at the first young one), and anything beyond HARD_LIMIT."""
+        oldest = db.execute("SELECT seq, ts FROM events WHERE channel = ? AND seq <= ? ORDER BY seq LIMIT ?",
+                            (channel, seq - KEEP_EVENTS, TRIM_SCAN)).fetchall()
+        upto = seq - HARD_LIMIT
+        for old_seq, ts in oldest:
+            if ts >= now - KEEP_MS:
+                break
+            upto = max(upto, old_seq)
+        if oldest and oldest[0][0] <= upto:
+            db.execute("DELETE FROM events WHERE channel = ? AND seq <= ?", (channel, upto))
+
+    async def commit_batch(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
+        ok, seq = await self._run(self._write, channel, changes)
+        if ok:
+            self._seq[channel] = seq
+            events = [e for change in changes for e in change.events]
+            if events:
+                await self._notify(channel, events)
+        return ok, seq
+
+    def _reseed(self, cfg: ChannelSettings, state: ChannelState) -> None:
+        db = self._db
+        assert db is not None
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT seq FROM channel_state WHERE channel = ?", (cfg.id,)).fetchone()
+            if row is None or row[0] < state.seq:
+                db.execute("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)",
+                           (cfg.id, state.seq, state.to_json()))
+                db.execute(QUEUE_SQL[alerts.CLEAR], (cfg.id,))
+                db.executemany(QUEUE_SQL[alerts.PUSH_BACK], [(cfg.id, json.dumps(i)) for i in state.alerts["queue"]])
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    async def reseed(self, cfg: ChannelSettings, state: ChannelState) -> None:
+        await self._run(self._reseed, cfg, state)
+        self._seq.pop(cfg.id, None)
 
     async def get_donation(self, channel: str, donation_id: str) -> dict[str, Any] | None:
         rows = await self._rows("SELECT record FROM donations WHERE channel = ? AND id = ?", channel, donation_id)
@@ -130,6 +215,20 @@ class EmbeddedStore(Store):
             "SELECT d.record FROM external_ids x JOIN donations d ON d.channel = x.channel AND d.id = x.donation_id "
             "WHERE x.channel = ? AND x.source = ? AND x.external_id = ?", channel, source, external_id)
         return json.loads(rows[0][0]) if rows else None
+
+    def _find_many(self, channel: str, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        found = {}
+        for source, external_id in keys:
+            row = self._query(
+                "SELECT d.record FROM external_ids x JOIN donations d ON d.channel = x.channel "
+                "AND d.id = x.donation_id WHERE x.channel = ? AND x.source = ? AND x.external_id = ?",
+                (channel, source, external_id))
+            found[(source, external_id)] = json.loads(row[0][0]) if row else None
+        return found
+
+    async def find_externals(self, channel: str,
+                             keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        return await self._run(self._find_many, channel, keys)  # one trip to the SQLite thread
 
     async def list_donations(self, channel: str, *, after_seq: int | None = None,
                              limit: int = 50) -> list[dict[str, Any]]:
@@ -163,9 +262,8 @@ class EmbeddedStore(Store):
         return [Event.from_json(r[1]) for r in rows]
 
     async def load_seq(self, channel: str) -> int:
-        st = self._states.get(channel)
-        if st is not None:
-            return st.seq
+        if channel in self._seq:
+            return self._seq[channel]
         rows = await self._rows("SELECT seq FROM channel_state WHERE channel = ?", channel)
         return rows[0][0] if rows else 0
 

@@ -1,8 +1,11 @@
 """The Redis backend: state, donations, idempotency keys and the event log in Redis.
 
-A commit is one Lua script: it checks that the channel's seq is still the one the
-change was computed from, writes everything, appends the events to the log and
-publishes them — atomically, so the match cap holds across any number of
+A commit is one Lua script for a whole batch: it checks that the channel's epoch is
+the one this process knows (else the Redis lost its data: ``StoreReset``) and that
+its seq is still the one the batch was computed from, then writes everything — the
+scalars, records, leaderboard increments, alert queue operations (a list) — appends
+the events to the log and publishes them with what other processes' writers need to
+follow (``Applied``), atomically: the match cap holds across any number of
 processes and every process sees events in seq order.
 """
 from __future__ import annotations
@@ -10,64 +13,31 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from overlay import alerts
 from overlay.config import ChannelSettings
-from overlay.state import Change, ChannelState, Event
-from overlay.store.base import HARD_LIMIT, KEEP_EVENTS, KEEP_MS, Store, StoreUnavailable, leaderboard_key
+from overlay.state import Applied, Change, ChannelState, Event
+from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
+                                StoreUnavailable, leaderboard_key)
+from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA
 
 log = logging.getLogger(__name__)
 PREFIX = "overlay"
 EVENTS_CHANNEL = f"{PREFIX}:events"
-KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log")
-
-COMMIT_LUA = """
-local k_seq, k_state, k_don, k_donseq, k_ext, k_lb, k_lbname, k_log = unpack(KEYS)
-local seq = tonumber(redis.call('GET', k_seq) or '0')
-if seq ~= tonumber(ARGV[1]) then return 0 end
-local new_seq, now = ARGV[2], tonumber(ARGV[4])
-redis.call('SET', k_seq, new_seq)
-redis.call('SET', k_state, ARGV[3])
-local i = 6
-for _ = 1, tonumber(ARGV[5]) do
-  redis.call('HSET', k_don, ARGV[i], ARGV[i + 2])
-  redis.call('ZADD', k_donseq, ARGV[i + 1], ARGV[i])
-  i = i + 3
-end
-if ARGV[i] ~= '' then redis.call('HSET', k_ext, ARGV[i], ARGV[i + 1]) end
-i = i + 2
-local n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  redis.call('ZINCRBY', k_lb, ARGV[i + 2], ARGV[i])
-  redis.call('HSETNX', k_lbname, ARGV[i], ARGV[i + 1])
-  i = i + 3
-end
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  redis.call('ZADD', k_log, ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-local keep, keep_ms, hard = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-local total = redis.call('ZCARD', k_log)
-if total > hard then redis.call('ZREMRANGEBYRANK', k_log, 0, total - hard - 1); total = hard end
-if total > keep then
-  local old, drop = redis.call('ZRANGE', k_log, 0, math.min(total - keep, 100) - 1), 0
-  for _, e in ipairs(old) do
-    local ts = tonumber(string.match(e, '"ts":(%d+)'))
-    if ts and ts < now - keep_ms then drop = drop + 1 else break end
-  end
-  if drop > 0 then redis.call('ZREMRANGEBYRANK', k_log, 0, drop - 1) end
-end
-if ARGV[i + 4] ~= '' then redis.call('PUBLISH', ARGV[i + 3], ARGV[i + 4]) end
-return 1
-"""
-
+KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn")
+SEQ, STATE, DON, DONSEQ, EXT, LB, LBNAME, LOG, QUEUE, EPOCH, TURN = range(len(KEY_NAMES))
+QUEUE_CMD = {alerts.PUSH_BACK: "B", alerts.PUSH_FRONT: "F", alerts.POP_FRONT: "P", alerts.POP_BACK: "T",
+             alerts.CLEAR: "C"}
 
 def _unavailable(exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"Redis: {exc}")
@@ -79,11 +49,20 @@ class RedisStore(Store):
     def __init__(self, url: str):
         super().__init__()
         self.url = url
-        self.redis: aioredis.Redis = aioredis.from_url(url, decode_responses=True, socket_timeout=5,
-                                                       socket_connect_timeout=2, health_check_interval=10)
+        # One quick retry for a connection dropped while idle; no backoff: every call is
+        # bounded by STORE_DEADLINE_S anyway (a stalled Redis must not hold requests for long).
+        self.redis: aioredis.Redis = aioredis.from_url(
+            url, decode_responses=True, socket_timeout=STORE_DEADLINE_S, socket_connect_timeout=STORE_DEADLINE_S,
+            health_check_interval=10, retry=Retry(NoBackoff(), 1))
         self._commit = self.redis.register_script(COMMIT_LUA)
+        self._reseed = self.redis.register_script(RESEED_LUA)
+        self._migrate = self.redis.register_script(MIGRATE_LUA)
+        self._give_turn = self.redis.register_script(GIVE_TURN_LUA)
+        self._token = secrets.token_hex(8)  # this process, as the holder of a write turn
         self._listener: asyncio.Task[None] | None = None
         self._last_seq: dict[str, int] = {}
+        self._epochs: dict[str, str] = {}  # channel -> the epoch this process knows its data by
+        self._clock_offset_ms = 0  # Redis clock minus ours
 
     @staticmethod
     def keys(channel: str) -> list[str]:
@@ -91,14 +70,36 @@ class RedisStore(Store):
 
     async def _call(self, coro: Any) -> Any:
         try:
-            return await coro
+            async with asyncio.timeout(STORE_DEADLINE_S):
+                return await coro
+        except TimeoutError as exc:
+            raise StoreUnavailable(f"Redis did not answer within {STORE_DEADLINE_S} s") from exc
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise _unavailable(exc) from exc
 
     async def open(self, channels: list[ChannelSettings]) -> None:
+        await self._warn_if_volatile()
+        secs, micros = await self._call(self.redis.time())
+        self._clock_offset_ms = secs * 1000 + micros // 1000 - time.time_ns() // 1_000_000
         for cfg in channels:
-            self._last_seq[cfg.id] = int(await self._call(self.redis.get(self.keys(cfg.id)[0])) or 0)
+            k = self.keys(cfg.id)
+            # The first process on an empty Redis names its data; a later loss of the key is a reset.
+            await self._call(self.redis.set(k[EPOCH], secrets.token_hex(8), nx=True))
+            seq, epoch = await self._call(self.redis.mget([k[SEQ], k[EPOCH]]))
+            self._last_seq[cfg.id], self._epochs[cfg.id] = int(seq or 0), epoch
         self._listener = asyncio.create_task(self._listen(), name="redis-events")
+
+    async def _warn_if_volatile(self) -> None:
+        try:
+            save = (await self._call(self.redis.config_get("save"))).get("save")
+            aof = (await self._call(self.redis.config_get("appendonly"))).get("appendonly")
+        except RedisError as exc:  # CONFIG may be disabled or renamed on managed Redis
+            log.info("cannot read the Redis persistence settings (%s)", exc)
+            return
+        if not save and aof != "yes":
+            log.warning("Redis at %s has no persistence (save \"\", appendonly no): if it restarts, every "
+                        "donation record and the event log are lost. Enable appendonly or RDB snapshots.",
+                        self.url.rsplit("@", 1)[-1])
 
     async def close(self) -> None:
         # Cancel until it is done: on Python 3.11 a cancellation that lands while a timeout
@@ -112,43 +113,97 @@ class RedisStore(Store):
         await self.redis.aclose()
 
     async def load(self, cfg: ChannelSettings) -> ChannelState:
-        seq, state = await self._call(self.redis.mget(self.keys(cfg.id)[:2]))
+        k = self.keys(cfg.id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.mget(k[SEQ], k[STATE], k[EPOCH])
+            pipe.lrange(k[QUEUE], 0, -1)
+            (seq, state, epoch), queue = await self._call(pipe.execute())
+        known = self._epochs.get(cfg.id)
+        if epoch != known:
+            raise StoreReset(f"channel {cfg.id}: epoch {known} is now {epoch}")
         if state is None:
             return ChannelState.initial(cfg)
-        return ChannelState.from_json(int(seq), state)
+        legacy = ChannelState.legacy_queue(state)
+        if legacy:
+            moved = ChannelState.from_json(int(seq), state, [])
+            await self._call(self._migrate(keys=[k[STATE], k[QUEUE]],
+                                           args=[state, moved.to_json(), *[json.dumps(i) for i in legacy]]))
+            return await self.load(cfg)
+        return ChannelState.from_json(int(seq), state, [json.loads(i) for i in queue])
 
-    async def commit(self, channel: str, change: Change) -> bool:
-        args: list[Any] = [change.base_seq, change.state.seq, change.state.to_json(), change.now, len(change.donations)]
-        for d in change.donations:
+    async def commit_batch(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
+        last = changes[-1]
+        # Past this moment (Redis clock) the script must not write: we will have answered 503.
+        valid_until = time.time_ns() // 1_000_000 + self._clock_offset_ms + int(STORE_DEADLINE_S * 1000)
+        args: list[Any] = [self._epochs.get(channel, ""), changes[0].base_seq, last.state.seq, last.state.to_json(),
+                           last.now, valid_until]
+        records = [d for ch in changes for d in ch.donations]
+        args.append(len(records))
+        for d in records:
             args += [d["id"], d["seq"], json.dumps(d)]
-        args += [f"{change.external[0]}\0{change.external[1]}", change.external[2]] if change.external else ["", ""]
-        args.append(len(change.leaderboard))
-        for name, delta in change.leaderboard:
+        externals = [ch.external for ch in changes if ch.external]
+        args.append(len(externals))
+        for source, external_id, donation_id in externals:
+            args += [f"{source}\0{external_id}", donation_id]
+        board = [entry for ch in changes for entry in ch.leaderboard]
+        args.append(len(board))
+        for name, delta in board:
             args += [leaderboard_key(name), name, delta]
-        args.append(len(change.events))
-        for e in change.events:
-            args += [e.seq, e.to_json()]
-        message = channel + "\n[" + ",".join(e.to_json() for e in change.events) + "]" if change.events else ""
-        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message]
-        return bool(await self._call(self._commit(keys=self.keys(channel), args=args)))
+        applied = Applied.of(changes)
+        items = ["null" if item is None else json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+                 for _, item in applied.queue_ops]
+        args.append(len(items))
+        for (kind, _), item in zip(applied.queue_ops, items):
+            args += [QUEUE_CMD[kind], item]
+        bodies = [e.to_json() for ch in changes for e in ch.events]  # encoded once: the log and the message
+        args.append(len(bodies))
+        for body, e in zip(bodies, (e for ch in changes for e in ch.events)):
+            args += [e.seq, body]
+        message = f'{channel}\n{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}'
+        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
+        outcome, stored = await self._call(self._commit(keys=self.keys(channel), args=args))
+        if outcome == -2:
+            raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
+        if outcome == -1:
+            raise StoreReset(f"channel {channel}: epoch {self._epochs.get(channel)} is gone (seq now {stored})")
+        return outcome == 1, int(stored)
+
+    async def take_turn(self, channel: str, ttl_ms: int) -> bool:
+        return bool(await self._call(self.redis.set(self.keys(channel)[TURN], self._token, nx=True, px=ttl_ms)))
+
+    async def give_turn(self, channel: str) -> None:
+        await self._call(self._give_turn(keys=[self.keys(channel)[TURN]], args=[self._token]))
+
+    async def reseed(self, cfg: ChannelSettings, state: ChannelState) -> None:
+        k = self.keys(cfg.id)
+        queue = [json.dumps(i) for i in state.alerts["queue"]]
+        epoch = await self._call(self._reseed(keys=[k[SEQ], k[STATE], k[QUEUE], k[EPOCH]],
+                                              args=[secrets.token_hex(8), state.seq, state.to_json(), *queue]))
+        self._epochs[cfg.id] = epoch
 
     async def get_donation(self, channel: str, donation_id: str) -> dict[str, Any] | None:
-        raw = await self._call(self.redis.hget(self.keys(channel)[2], donation_id))
+        raw = await self._call(self.redis.hget(self.keys(channel)[DON], donation_id))
         return json.loads(raw) if raw else None
 
     async def find_external(self, channel: str, source: str, external_id: str) -> dict[str, Any] | None:
-        donation_id = await self._call(self.redis.hget(self.keys(channel)[4], f"{source}\0{external_id}"))
+        donation_id = await self._call(self.redis.hget(self.keys(channel)[EXT], f"{source}\0{external_id}"))
         return await self.get_donation(channel, donation_id) if donation_id else None
+
+    async def find_externals(self, channel: str,
+                             keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+        ids = await self._call(self.redis.hmget(self.keys(channel)[EXT], [f"{s}\0{e}" for s, e in keys]))
+        records = {r["id"]: r for r in await self._records(channel, [i for i in ids if i])}
+        return {key: records.get(i) if i else None for key, i in zip(keys, ids)}
 
     async def _records(self, channel: str, ids: list[str]) -> list[dict[str, Any]]:
         if not ids:
             return []
-        raws = await self._call(self.redis.hmget(self.keys(channel)[2], ids))
+        raws = await self._call(self.redis.hmget(self.keys(channel)[DON], ids))
         return [json.loads(r) for r in raws if r]
 
     async def list_donations(self, channel: str, *, after_seq: int | None = None,
                              limit: int = 50) -> list[dict[str, Any]]:
-        k = self.keys(channel)[3]
+        k = self.keys(channel)[DONSEQ]
         if after_seq is None:
             ids = await self._call(self.redis.zrevrange(k, 0, limit - 1))
         else:
@@ -159,7 +214,7 @@ class RedisStore(Store):
         out: list[dict[str, Any]] = []
         start, page = 0, max(limit * 4, 50)
         while len(out) < limit and start < 5000:
-            ids = await self._call(self.redis.zrevrange(self.keys(channel)[3], start, start + page - 1))
+            ids = await self._call(self.redis.zrevrange(self.keys(channel)[DONSEQ], start, start + page - 1))
             if not ids:
                 break
             out += [r for r in await self._records(channel, ids) if r["status"] == "approved" and not r["test"]]
@@ -168,18 +223,18 @@ class RedisStore(Store):
 
     async def leaderboard(self, channel: str, limit: int) -> list[tuple[str, int]]:
         k = self.keys(channel)
-        rows = await self._call(self.redis.zrevrangebyscore(k[5], "+inf", "(0", start=0, num=limit, withscores=True))
+        rows = await self._call(self.redis.zrevrangebyscore(k[LB], "+inf", "(0", start=0, num=limit, withscores=True))
         if not rows:
             return []
-        names = await self._call(self.redis.hmget(k[6], [key for key, _ in rows]))
+        names = await self._call(self.redis.hmget(k[LBNAME], [key for key, _ in rows]))
         return [(name or key, int(score)) for (key, score), name in zip(rows, names)]
 
     async def events_after(self, channel: str, seq: int) -> list[Event] | None:
         k = self.keys(channel)
-        current = int(await self._call(self.redis.get(k[0])) or 0)
+        current = int(await self._call(self.redis.get(k[SEQ])) or 0)
         if seq >= current:
             return []
-        rows = await self._call(self.redis.zrangebyscore(k[7], f"({seq}", "+inf"))
+        rows = await self._call(self.redis.zrangebyscore(k[LOG], f"({seq}", "+inf"))
         events = [Event.from_json(r) for r in rows]
         if not events or events[0].seq != seq + 1:
             return None
@@ -196,8 +251,7 @@ class RedisStore(Store):
                 await pubsub.subscribe(EVENTS_CHANNEL)
                 await self._catch_up()
                 async for msg in pubsub.listen():
-                    channel, _, body = msg["data"].partition("\n")
-                    await self._deliver(channel, [Event.from_json(json.dumps(e)) for e in json.loads(body)])
+                    await self._received(msg["data"])
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise
@@ -205,6 +259,16 @@ class RedisStore(Store):
                 log.warning("Redis event subscription lost (%s); reconnecting", exc)
                 await pubsub.aclose()
                 await asyncio.sleep(0.5)
+
+    async def _received(self, data: str) -> None:
+        channel, _, body = data.partition("\n")
+        message = json.loads(body)
+        if isinstance(message, list):  # from a process of the previous release
+            message = {"events": message}
+        follower = self._followers.get(channel)
+        if follower is not None and message.get("applied"):
+            follower(Applied.from_dict(message["applied"]))  # before the events: a woken ticker sees it
+        await self._deliver(channel, [Event.from_dict(e) for e in message["events"]])
 
     async def _catch_up(self) -> None:
         for channel, last in list(self._last_seq.items()):

@@ -1,0 +1,102 @@
+"""The Lua scripts of the Redis backend (overlay/store/redis.py): each runs atomically.
+
+COMMIT_LUA writes one batch of changes. KEYS: the channel's keys (redis.KEY_NAMES),
+the last one its write turn; the last ARGV is this process's token: a commit gives
+back a turn it held, whatever its outcome. ARGV: epoch, base seq, new seq, scalars,
+now, valid until (Redis clock, ms), then counted groups: records (id, seq, json),
+external ids (field, donation id), leaderboard (key, name, delta), queue operations
+(B|F|P|T|C, item), events (seq, json); then the log limits, the pub/sub channel and
+the message. Returns {1, new seq}, {0, stored seq} (someone else committed first),
+{-1, stored seq} (the epoch is gone: the Redis lost its data) or {-2, stored seq}:
+too late, the caller has answered 503 already. A Redis that was stalled (SIGSTOP,
+swapping) runs the scripts waiting in its socket buffers when it resumes; without
+that check they would store donations whose senders were told to retry.
+"""
+
+COMMIT_LUA = """
+local k_seq, k_state, k_don, k_donseq, k_ext, k_lb, k_lbname, k_log, k_queue, k_epoch, k_turn = unpack(KEYS)
+if redis.call('GET', k_turn) == ARGV[#ARGV] then redis.call('DEL', k_turn) end
+local seq = tonumber(redis.call('GET', k_seq) or '0')
+if redis.call('GET', k_epoch) ~= ARGV[1] then return {-1, seq} end
+if seq ~= tonumber(ARGV[2]) then return {0, seq} end
+local clock = redis.call('TIME')
+if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[6]) then return {-2, seq} end
+local new_seq, now = ARGV[3], tonumber(ARGV[5])
+redis.call('SET', k_seq, new_seq)
+redis.call('SET', k_state, ARGV[4])
+local i = 8
+for _ = 1, tonumber(ARGV[7]) do
+  redis.call('HSET', k_don, ARGV[i], ARGV[i + 2])
+  redis.call('ZADD', k_donseq, ARGV[i + 1], ARGV[i])
+  i = i + 3
+end
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do redis.call('HSET', k_ext, ARGV[i], ARGV[i + 1]); i = i + 2 end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  redis.call('ZINCRBY', k_lb, ARGV[i + 2], ARGV[i])
+  redis.call('HSETNX', k_lbname, ARGV[i], ARGV[i + 1])
+  i = i + 3
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local op = ARGV[i]
+  if op == 'B' then redis.call('RPUSH', k_queue, ARGV[i + 1])
+  elseif op == 'F' then redis.call('LPUSH', k_queue, ARGV[i + 1])
+  elseif op == 'P' then redis.call('LPOP', k_queue)
+  elseif op == 'T' then redis.call('RPOP', k_queue)
+  else redis.call('DEL', k_queue) end
+  i = i + 2
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  redis.call('ZADD', k_log, ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+local keep, keep_ms, hard = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+local total = redis.call('ZCARD', k_log)
+if total > hard then redis.call('ZREMRANGEBYRANK', k_log, 0, total - hard - 1); total = hard end
+if total > keep then
+  local old, drop = redis.call('ZRANGE', k_log, 0, math.min(total - keep, 100) - 1), 0
+  for _, e in ipairs(old) do
+    local ts = tonumber(string.match(e, '"ts":(%d+)'))
+    if ts and ts < now - keep_ms then drop = drop + 1 else break end
+  end
+  if drop > 0 then redis.call('ZREMRANGEBYRANK', k_log, 0, drop - 1) end
+end
+if ARGV[i + 4] ~= '' then redis.call('PUBLISH', ARGV[i + 3], ARGV[i + 4]) end
+return {1, tonumber(new_seq)}
+"""
+
+# After a reset: the first process to notice puts back its state under a new epoch; the
+# others adopt that epoch, and the seq is only ever raised, so it never goes backwards.
+RESEED_LUA = """
+local k_seq, k_state, k_queue, k_epoch = unpack(KEYS)
+local mine = tonumber(ARGV[2])
+if redis.call('EXISTS', k_epoch) == 0 then
+  redis.call('SET', k_seq, mine)
+  redis.call('SET', k_state, ARGV[3])
+  redis.call('DEL', k_queue)
+  for i = 4, #ARGV do redis.call('RPUSH', k_queue, ARGV[i]) end
+  redis.call('SET', k_epoch, ARGV[1])
+elseif tonumber(redis.call('GET', k_seq) or '0') < mine then
+  redis.call('SET', k_seq, mine)
+end
+return redis.call('GET', k_epoch)
+"""
+
+# A blob written before the queue moved to its own list still holds its queue: move it
+# out once, unless someone changed the blob meanwhile.
+MIGRATE_LUA = """
+local k_state, k_queue = unpack(KEYS)
+if redis.call('GET', k_state) ~= ARGV[1] then return 0 end
+for i = #ARGV, 3, -1 do redis.call('LPUSH', k_queue, ARGV[i]) end
+redis.call('SET', k_state, ARGV[2])
+return 1
+"""
+
+# Give back a write turn we took but did not commit with (compare-and-delete).
+GIVE_TURN_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
