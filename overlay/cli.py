@@ -10,8 +10,9 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -86,6 +87,14 @@ def tune_gc(app: web.Application) -> None:
     app.cleanup_ctx.append(collect_periodically)
 
 
+def _closer(sio: Any) -> Callable[[], Awaitable[None]]:
+    async def close_all() -> None:
+        # engine.io's disconnect() of every client fails on an empty set (asyncio.wait([])).
+        if sio.eio.sockets:
+            await sio.eio.disconnect()
+    return close_all
+
+
 def run_worker(config: Config, reuse_port: bool, live_socket: str | None = None) -> None:
     asyncio.run(serve(config, reuse_port, live_socket))
 
@@ -108,7 +117,7 @@ async def serve(config: Config, reuse_port: bool, live_socket: str | None = None
         await stop.wait()
         started = time.monotonic()
         services = app[keys.SERVICES].values()
-        await drain.drain(list(runner.sites), app[keys.DRAIN], app[keys.SIO].eio.disconnect,
+        await drain.drain(list(runner.sites), app[keys.DRAIN], _closer(app[keys.SIO]),
                           lambda: [svc.refuse_writes() for svc in services])
         log.info("drained in %.2f s (%d requests in progress)", time.monotonic() - started, app[keys.DRAIN].active)
     finally:

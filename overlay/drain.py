@@ -14,6 +14,7 @@ the store when time runs short are answered 503 without being stored.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -28,6 +29,8 @@ ARRIVAL_S = 1.0
 SETTLE_S = 2.0
 REFUSE_S = 1.0
 SOCKETIO_CLOSE_S = 0.5
+
+log = logging.getLogger(__name__)
 
 
 class Drain:
@@ -94,5 +97,9 @@ async def drain(sites: list[web.BaseSite], drain_state: Drain, close_socketio: C
     for site in sites:
         await site.stop()
     closing = asyncio.ensure_future(close_socketio())
-    await asyncio.wait([closing], timeout=SOCKETIO_CLOSE_S)
+    done, _ = await asyncio.wait([closing], timeout=SOCKETIO_CLOSE_S)
+    if not done:
+        closing.cancel()
+    elif closing.exception() is not None:  # retrieved, so never an unhandled task error
+        log.warning("closing Socket.IO clients failed: %r", closing.exception())
     await drain_state.settle(stop_writes)
