@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import shutil
 import socket
@@ -27,6 +28,23 @@ IN_CI = os.environ.get("CI") == "true"
 # never waits it out, so it is generous: CI may run several times slower than a laptop, with a
 # core busy. No test measures speed: bench/ does.
 WAIT = 60.0
+
+
+async def until(read: Any, pred: Any = bool, *, what: str = "condition", timeout: float = WAIT) -> Any:
+    """Poll ``read()`` (a plain or async function) until ``pred`` holds for its value; that value.
+
+    For states no event announces (a process list, a counter, a status page). Fails after
+    ``timeout``, which a passing test never reaches.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if inspect.isawaitable(value):
+            value = await value
+        if pred(value):
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}; last value {value!r}"
+        await asyncio.sleep(0.05)
 
 
 def missing(what: str) -> None:

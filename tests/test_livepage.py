@@ -1,7 +1,6 @@
 """GET /live/{ch} and /live/{ch}/status over HTTP against the real server."""
 from __future__ import annotations
 
-import asyncio
 import html as html_lib
 import json
 import re
@@ -12,7 +11,7 @@ import pytest
 
 from tests.live.peers import publish, watch
 from overlay.config import ConfigError
-from tests.support import MOD_TOKEN, OVERLAY_KEY, WAIT, make_config
+from tests.support import MOD_TOKEN, OVERLAY_KEY, make_config, until
 
 LIVE = {"live": {"stream_key": "sk-test-123"}}
 
@@ -104,14 +103,6 @@ async def test_status_says_live_and_viewers_and_nothing_else(make_server: Any) -
         await publisher.pc.close()
 
 
-async def until(read: Any, pred: Any, timeout: float = WAIT) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await read()
-        if pred(value) or asyncio.get_running_loop().time() > deadline:
-            assert pred(value), value
-            return value
-        await asyncio.sleep(0.1)
 
 
 async def test_dashboard_carries_the_live_status_but_not_the_stream_key(make_server: Any) -> None:

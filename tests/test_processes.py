@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import yaml
 
-from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, WAIT, Listener, ServerProcess, channel_dict, free_port
+from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, Listener, ServerProcess, channel_dict, free_port, until
 
 DONATE = "/api/v1/channels/demo/donations"
 
@@ -111,7 +110,7 @@ async def test_sigkill_loses_no_donation_that_was_answered_201(tmp_path: Path) -
                     return
 
     tasks = [asyncio.create_task(hammer(i)) for i in range(4)]
-    await until(lambda: len(acknowledged) > 20, "20 donations answered 201")
+    await until(lambda: len(acknowledged) > 20, what="20 donations answered 201")
     srv.proc.kill()  # type: ignore[union-attr]
     srv.proc.wait()  # type: ignore[union-attr]
     await asyncio.gather(*tasks)
@@ -123,13 +122,6 @@ async def test_sigkill_loses_no_donation_that_was_answered_201(tmp_path: Path) -
         assert (await state(srv.url))["campaign"]["count"] == len(stored)
     finally:
         srv.stop()
-
-
-async def until(condition: Any, what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"no {what} within {WAIT}s"
-        await asyncio.sleep(0.05)
 
 
 async def all_donations(url: str) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection, RTCRtpReceiver
-from aiortc.codecs import H264Encoder
 from aiortc.rtp import RtpPacket
 from prometheus_client import REGISTRY
 
@@ -20,17 +19,9 @@ from overlay.live_selftest import LiveSelfTestFailed, run_self_test
 from tests.live.conftest import KEY
 from tests.live.media import LoopedPacketTrack, encode_clip
 from tests.live.peers import SDP, codec_preferences, negotiate, publish, watch
-from tests.support import WAIT
+from tests.support import WAIT, until
 
 GARBAGE = "this is not\nan SDP offer\n"
-
-
-async def until(predicate, timeout=WAIT, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def live_publisher(base, hub, http, ch="demo", **kw):

@@ -1,21 +1,19 @@
 """``python server.py`` with live video in its own process: optional, supervised, one for all workers."""
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from tests.live.peers import publish
-from tests.support import AUTH, OVERLAY_KEY, ROOT, Listener, ServerProcess, free_port
+from tests.support import AUTH, OVERLAY_KEY, ROOT, Listener, ServerProcess, free_port, until
 from tests.test_processes import write_config
 
 STREAM_KEY = "sk-process-test"
@@ -35,17 +33,6 @@ def live_processes(parent: int) -> list[int]:
         if ppid == parent and b"overlay.live_process" in cmdline:
             found.append(int(entry.name))
     return found
-
-
-async def until(read: Any, pred: Any, timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await read()
-        if pred(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last value {value!r}")
-        await asyncio.sleep(0.1)
 
 
 async def whip_error(http: aiohttp.ClientSession, url: str) -> tuple[int, str]:
