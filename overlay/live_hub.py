@@ -6,7 +6,6 @@ the peer connections, the per-channel status and the Prometheus metrics.
 
 import asyncio
 import datetime
-import inspect
 import logging
 import secrets
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from aiortc.sdp import candidate_from_sdp
 from prometheus_client import Counter, Gauge
 
 from overlay import live_relay
+from overlay.listeners import Listeners
 from overlay.live_fanout import Fanout, KeyframeRequester, ViewerTrack
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,7 @@ class LiveHub:
         """channels: name -> max_viewers."""
         self.channels = {name: Channel(name, n) for name, n in channels.items()}
         self.ice_servers = list(ice_servers)
-        self._listeners: list[Callable[[str, dict], Any]] = []
-        self._tasks: set[asyncio.Future] = set()
+        self._listeners = Listeners("live status")
 
     # -- public -----------------------------------------------------------
     def status(self, ch: str) -> dict:
@@ -95,7 +94,7 @@ class LiveHub:
 
     def on_change(self, callback: Callable[[str, dict], Any]) -> None:
         """callback(ch, status) on live/viewers changes and bitrate samples; may be async."""
-        self._listeners.append(callback)
+        self._listeners.add(callback)
 
     async def close(self) -> None:
         sessions = [s for c in self.channels.values() for s in self._sessions(c)]
@@ -245,21 +244,7 @@ class LiveHub:
     def _changed(self, c: Channel) -> None:
         VIEWERS.labels(c.name).set(len(c.viewers))
         status = self.status(c.name)
-        for callback in self._listeners:
-            try:
-                result = callback(c.name, status)
-            except Exception:
-                log.exception("live status listener failed")
-                continue
-            if inspect.isawaitable(result):
-                task = asyncio.ensure_future(result)
-                self._tasks.add(task)
-                task.add_done_callback(self._listener_done)
-
-    def _listener_done(self, task: asyncio.Future) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("live status listener failed", exc_info=task.exception())
+        self._listeners.notify(c.name, status)
 
 
 def _parse(offer_sdp: str):

@@ -10,7 +10,6 @@ to its own dashboards. No aiortc here.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -19,6 +18,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
+
+from overlay.listeners import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,7 @@ class LiveLink:
         self.socket_path = socket_path
         self.statuses: dict[str, dict[str, Any]] = {ch: dict(OFFLINE) for ch in channels}
         self.failure: str | None = None  # the live process runs, but live video cannot
-        self._listeners: list[Callable[[str, dict[str, Any]], Any]] = []
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._listeners = Listeners("live status")
         self._connected: asyncio.Event | None = None
         self._session: aiohttp.ClientSession | None = None
         self._follower: asyncio.Task[None] | None = None
@@ -52,7 +52,7 @@ class LiveLink:
 
     def on_change(self, callback: Callable[[str, dict[str, Any]], Any]) -> None:
         """callback(ch, status + error) as the live process reports changes; may be async."""
-        self._listeners.append(callback)
+        self._listeners.add(callback)
 
     # -- lifecycle ------------------------------------------------------------
     async def start(self) -> None:
@@ -105,21 +105,7 @@ class LiveLink:
         if ch not in self.statuses or (self.statuses[ch] == status and not force):
             return
         self.statuses[ch] = dict(status)
-        for callback in self._listeners:
-            try:
-                result = callback(ch, {**self.status(ch), "error": self.failure})
-            except Exception:  # a listener's bug must not stop us following the live process
-                log.exception("live status listener failed")
-                continue
-            if inspect.isawaitable(result):
-                task = asyncio.ensure_future(result)
-                self._tasks.add(task)
-                task.add_done_callback(self._listener_done)
-
-    def _listener_done(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("live status listener failed", exc_info=task.exception())
+        self._listeners.notify(ch, {**self.status(ch), "error": self.failure})
 
     # -- forwarding -------------------------------------------------------------
     async def forward(self, request: web.Request) -> web.StreamResponse:
