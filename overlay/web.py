@@ -8,6 +8,7 @@ allows scripts from this server only, and inline styles only with the page's non
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import mimetypes
 import secrets
@@ -31,15 +32,21 @@ mimetypes.add_type("font/woff2", ".woff2")
 
 
 class StaticFiles:
-    """Logical path ("overlay-client.js", "widgets/goal/widget.css") -> file and content hash."""
+    """Logical path ("overlay-client.js", "widgets/goal/widget.css") -> content and its hash.
+
+    The built-in files are small (well under a megabyte together) and hashed at start-up
+    anyway, so they are served from memory: no file is opened per request, and a request
+    cancelled at shutdown cannot leave one open.
+    """
 
     def __init__(self) -> None:
-        self.files: dict[str, tuple[Path, str]] = {}
+        self.files: dict[str, tuple[bytes, str, str]] = {}
         for prefix, root in STATIC_ROOTS.items():
             for path in sorted(root.rglob("*")):
                 if path.is_file() and path.suffix in SERVABLE:
                     logical = "/".join(filter(None, [prefix, path.relative_to(root).as_posix()]))
-                    self.files[logical] = (path, hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+                    body = path.read_bytes()
+                    self.files[logical] = (body, hashlib.sha256(body).hexdigest()[:12], _content_type(path))
 
     def url(self, logical: str) -> str:
         if logical not in self.files:
@@ -50,10 +57,15 @@ class StaticFiles:
         found = self.files.get(request.match_info["path"])
         if found is None:
             raise web.HTTPNotFound()
-        path, digest = found
+        body, digest, content_type = found
         # An old page asking for an old hash still gets the file, but must not cache it for a year.
         cache = LONG_CACHE if request.match_info["hash"] == digest else "no-cache"
-        return web.FileResponse(path, headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
+        return web.Response(body=body, content_type=content_type,
+                            headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
+
+
+def _content_type(path: Path) -> str:
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
 def csp(nonce: str, framable: bool = True, connect_src: tuple[str, ...] = ()) -> str:
@@ -97,7 +109,11 @@ async def media(request: web.Request) -> web.StreamResponse:
     path = Path(root) / name
     if not path.is_file():
         raise web.HTTPNotFound()
-    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=300"})
+    # Read in a worker thread that opens and closes the file itself: a request cancelled
+    # meanwhile (client gone, shutdown) leaves no open file behind, as FileResponse can.
+    body = await asyncio.to_thread(path.read_bytes)
+    return web.Response(body=body, content_type=_content_type(path),
+                        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
 
 
 async def favicon(request: web.Request) -> web.Response:
