@@ -47,7 +47,7 @@ H264_CAPS = ("application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,
              "packetization-mode=(string)1,profile-level-id=(string)42e01f")
 
 
-# -- frame identity (same as overlay.live_relay.h264_nal_units) ----------------
+# -- frame identity (same as overlay.live.relay.h264_nal_units) ----------------
 def nal_units(buf: bytes) -> list[bytes]:
     """NAL units of an Annex B access unit, whatever its start codes.
 

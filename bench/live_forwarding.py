@@ -32,7 +32,7 @@ from aiohttp import web  # noqa: E402
 from aiortc import RTCPeerConnection  # noqa: E402
 from aiortc.codecs import H264Encoder  # noqa: E402
 
-from overlay.live import LIVE_HUB, LiveSettings, setup_live  # noqa: E402
+from overlay.live.whip import LIVE_HUB, LiveSettings, setup_live  # noqa: E402
 from tests.live.media import LoopedPacketTrack, encode_clip  # noqa: E402
 from tests.live.peers import codec_preferences, negotiate, publish, watch  # noqa: E402
 from tests.live.procstat import cpu_seconds  # noqa: E402

@@ -110,7 +110,7 @@ def live_pid(parent: int) -> int | None:
     for entry in Path("/proc").iterdir():
         try:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == parent and b"overlay.live_process" in (entry / "cmdline").read_bytes():
+            if ppid == parent and b"overlay.live.process" in (entry / "cmdline").read_bytes():
                 return int(entry.name)
         except (OSError, ValueError, IndexError):
             continue

@@ -3,7 +3,7 @@
     python bench/stub_server.py --port 8080 [--untuned] [--no-full-gc]
 
 --untuned builds a stock socketio.AsyncServer (all defaults) instead of
-overlay.fastemit.make_sio_server, to measure what the fast path buys.
+overlay.realtime.fastemit.make_sio_server, to measure what the fast path buys.
 """
 import argparse
 import gc
@@ -16,7 +16,7 @@ from aiohttp import web
 
 ROOT = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
-from overlay.fastemit import make_sio_server  # noqa: E402
+from overlay.realtime.fastemit import make_sio_server  # noqa: E402
 
 NS = '/overlay'
 KEY, TOKEN = 'k', 't'

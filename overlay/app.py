@@ -9,27 +9,28 @@ import socketio
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from overlay import keys, wire
-from overlay.api import setup_api
-from overlay.auth import bearer, matching_token, moderator_session, secret_equal, session_middleware
+from overlay import keys
+from overlay.domain import wire
+from overlay.web.api import setup_api
+from overlay.web.auth import bearer, matching_token, moderator_session, secret_equal, session_middleware
 from overlay.config import Config
-from overlay.dashboard import same_origin, setup_dashboard
-from overlay.donate import setup_donate
-from overlay.drain import Drain
-from overlay.errors import ApiError, error_middleware, quiet_parser_errors
-from overlay.fastemit import make_sio_server
-from overlay.live_link import LIVE, LiveLink, setup_live_link
-from overlay.live_supervisor import LiveSupervisor, live_settings
-from overlay.livepage import setup_livepage
-from overlay.overlays import setup_overlays
-from overlay.realtime import Realtime
+from overlay.web.dashboard import same_origin, setup_dashboard
+from overlay.intake.donate import setup_donate
+from overlay.web.drain import Drain
+from overlay.web.errors import ApiError, error_middleware, quiet_parser_errors
+from overlay.realtime.fastemit import make_sio_server
+from overlay.live.link import LIVE, LiveLink, setup_live_link
+from overlay.live.supervisor import LiveSupervisor, live_settings
+from overlay.live.page import setup_livepage
+from overlay.web.overlays import setup_overlays
+from overlay.realtime.namespaces import Realtime
 from overlay.service import ChannelService
 from overlay.store.base import Store, StoreUnavailable
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
-from overlay.throttle import setup_throttle, throttle_middleware
-from overlay.web import setup_web
-from overlay.webhooks.routes import setup_webhooks
+from overlay.web.throttle import setup_throttle, throttle_middleware
+from overlay.web.pages import setup_web
+from overlay.intake.webhooks.routes import setup_webhooks
 
 MAX_BODY = 64 * 1024
 

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from overlay.config import Config, ConfigError, load_config
-from overlay.live_supervisor import LiveSupervisor
+from overlay.live.supervisor import LiveSupervisor
 
 log = logging.getLogger("overlay")
 SHUTDOWN_TIMEOUT_S = 5
@@ -100,8 +100,9 @@ def run_worker(config: Config, reuse_port: bool, live_socket: str | None = None)
 
 
 async def serve(config: Config, reuse_port: bool, live_socket: str | None = None) -> None:
-    """web.run_app's sequence, with overlay.drain between the signal and aiohttp's cleanup."""
-    from overlay import drain, keys
+    """web.run_app's sequence, with overlay.web.drain between the signal and aiohttp's cleanup."""
+    from overlay.web import drain
+    from overlay import keys
     from overlay.app import create_app
     app = create_app(config, live_socket=live_socket)
     tune_gc(app)

@@ -17,9 +17,10 @@ import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
                       field_validator, model_validator)
 
-from overlay import money, widgets
-from overlay.live_settings import LiveSettings
-from overlay.webhooks.settings import WebhookSettings
+from overlay.domain import money
+from overlay import widgets
+from overlay.live.settings import LiveSettings
+from overlay.intake.webhooks.settings import WebhookSettings
 
 
 class ConfigError(Exception):
@@ -33,7 +34,7 @@ class Strict(BaseModel):
 
 
 def _decimal_literal(value: Any) -> Any:
-    # A quoted number goes through the amount grammar of overlay.money ("1e3", "1_000", " 5" are refused);
+    # A quoted number goes through the amount grammar of overlay.domain.money ("1e3", "1_000", " 5" are refused);
     # YAML numbers arrive as int or, with _DecimalLoader, as Decimal.
     return money.check_literal(value) if isinstance(value, str) else value
 

@@ -9,8 +9,8 @@ if TYPE_CHECKING:
     import socketio
 
     from overlay.config import Config
-    from overlay.drain import Drain
-    from overlay.realtime import Realtime
+    from overlay.web.drain import Drain
+    from overlay.realtime.namespaces import Realtime
     from overlay.service import ChannelService
     from overlay.store.base import Store
 

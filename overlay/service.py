@@ -4,12 +4,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from overlay import donations, metrics, wire
+from overlay.domain import donations, wire
+from overlay.web import metrics
 from overlay.config import ChannelSettings
-from overlay.donations import DonationError, DonationInput
-from overlay.state import Change, ChannelState
+from overlay.domain.donations import DonationError, DonationInput
+from overlay.domain.state import Change, ChannelState
 from overlay.store.base import Store
-from overlay.writer import ChannelWriter, Op, now_ms
+from overlay.store.writer import ChannelWriter, Op, now_ms
 
 
 class ShuttingDown(DonationError):

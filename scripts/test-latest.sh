@@ -13,7 +13,7 @@ status=$?
 echo "== newest releases (scripts/test-latest.sh, $(date -u +%Y-%m-%d)) =="
 .venv-latest/bin/python - <<'PY'
 from importlib.metadata import version
-from overlay.fastcheck import run_self_test
+from overlay.realtime.fastcheck import run_self_test
 names = ("python-socketio", "python-engineio", "aiohttp", "redis", "pydantic", "jinja2", "aiortc", "pytest")
 print(", ".join(f"{n} {version(n)}" for n in names))
 passed, reason = run_self_test()

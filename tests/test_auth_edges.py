@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from overlay.app import create_app
-from overlay.auth import secret_equal
+from overlay.web.auth import secret_equal
 from overlay.config import parse_config
 from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, channel_dict
 

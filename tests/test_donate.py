@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from overlay.config import ChannelSettings
-from overlay.donate.guard import check_token, issue_token
-from overlay.ratelimit import RateLimiter
+from overlay.intake.donate.guard import check_token, issue_token
+from overlay.web.ratelimit import RateLimiter
 from tests.support import channel_dict
 
 PAGE = "/donate/demo"

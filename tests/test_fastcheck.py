@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import socketio
 
-from overlay import fastcheck, fastemit
-from overlay.fastemit import make_sio_server
+from overlay.realtime import fastcheck, fastemit
+from overlay.realtime.fastemit import make_sio_server
 
 
 def test_self_test_passes_on_the_installed_libraries() -> None:
@@ -57,9 +57,9 @@ async def test_failed_self_test_runs_stock_and_says_so_once(
     monkeypatch.setattr(fastcheck, "_outcome", None)  # forget this process's earlier verdict
     monkeypatch.setattr(fastcheck, "_announced", None)
     monkeypatch.setattr(fastemit.FastEngineIOServer, "write_direct", lambda self, sid, frame: False)
-    caplog.set_level(logging.INFO, logger="overlay.fastcheck")
+    caplog.set_level(logging.INFO, logger="overlay.realtime.fastcheck")
     first, second = await make_server("embedded"), await make_server("embedded")
-    warnings = [r for r in caplog.records if r.name == "overlay.fastcheck"]
+    warnings = [r for r in caplog.records if r.name == "overlay.realtime.fastcheck"]
     assert [r.levelno for r in warnings] == [logging.WARNING], warnings
     assert "stock python-socketio" in warnings[0].getMessage()
     status, text = await first.request("GET", "/metrics")

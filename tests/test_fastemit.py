@@ -1,4 +1,4 @@
-"""overlay.fastemit against a real aiohttp server and real Socket.IO clients."""
+"""overlay.realtime.fastemit against a real aiohttp server and real Socket.IO clients."""
 import asyncio
 import contextlib
 import json
@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
-from overlay.fastemit import ClosableRedisManager, make_sio_server
+from overlay.realtime.fastemit import ClosableRedisManager, make_sio_server
 from tests.support import WAIT
 
 NS = '/overlay'

@@ -1,5 +1,5 @@
 from overlay.config import ModerationSettings
-from overlay.moderation import banned_spans, clean_text, needs_hold, screen
+from overlay.domain.moderation import banned_spans, clean_text, needs_hold, screen
 
 
 def rules(**kw: object) -> ModerationSettings:

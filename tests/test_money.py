@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from overlay import money
+from overlay.domain import money
 
 
 @pytest.mark.parametrize("value,currency,minor", [

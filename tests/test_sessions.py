@@ -11,7 +11,7 @@ import aiohttp
 import socketio
 import yaml
 
-from overlay.auth import csrf_token
+from overlay.web.auth import csrf_token
 from tests.support import MOD_TOKEN, ServerProcess, channel_dict, free_port
 
 STATE = "/api/v1/channels/demo/state"

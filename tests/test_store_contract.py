@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from overlay import donations
-from overlay.donations import DonationInput
+from overlay.domain import donations
+from overlay.domain.donations import DonationInput
 from overlay.store import base
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore

@@ -12,7 +12,7 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 from pydantic import ValidationError
 
-from overlay.webhooks import (
+from overlay.intake.webhooks import (
     PARSERS,
     GenericSettings,
     Ignored,

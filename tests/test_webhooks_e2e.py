@@ -299,7 +299,7 @@ async def test_forged_tampered_stale_and_unsigned_deliveries_are_refused(hooked:
     c = await campaign(hooked)
     assert (c["count"], c["raised"]) == (0, "0.00")
     assert await donations(hooked) == []
-    refusals = [r for r in logs.records if r.name == "overlay.webhooks.routes" and "refused" in r.getMessage()]
+    refusals = [r for r in logs.records if r.name == "overlay.intake.webhooks.routes" and "refused" in r.getMessage()]
     assert len(refusals) == len(cases)
     assert_no_secrets(logs.text)
 
@@ -317,7 +317,7 @@ async def test_unknown_channel_provider_unconfigured_and_oversized(make_server: 
     status, answer = await deliver(server, "generic", generic(big))
     assert (status, answer["error"]["code"]) == (413, "body_too_large")
     assert (await campaign(server))["count"] == 0
-    messages = [r.getMessage() for r in logs.records if r.name == "overlay.webhooks.routes"]
+    messages = [r.getMessage() for r in logs.records if r.name == "overlay.intake.webhooks.routes"]
     assert any("channel_not_found" in m for m in messages) and any("body_too_large" in m for m in messages)
     assert_no_secrets(logs.text)
 
@@ -350,7 +350,7 @@ async def test_fx_refusals_answer_2xx_to_platforms_and_422_to_generic(hooked: An
     assert (status, answer["error"]["code"]) == (422, "invalid_amount")
 
     assert (await campaign(hooked))["count"] == 0
-    errors = [r for r in logs.records if r.name == "overlay.webhooks.routes" and r.levelno == logging.ERROR]
+    errors = [r for r in logs.records if r.name == "overlay.intake.webhooks.routes" and r.levelno == logging.ERROR]
     assert len(errors) == 6
     assert_no_secrets(logs.text)
 

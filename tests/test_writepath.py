@@ -1,4 +1,4 @@
-"""The ordered writer (overlay/writer.py) through the real server: what arrives together
+"""The ordered writer (overlay/store/writer.py) through the real server: what arrives together
 commits together, and stays exact: idempotency, the match cap, seq order, one play each."""
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """One storage contract, two backends (embedded SQLite, Redis).
 
 The shape follows python-socketio's pub/sub managers: all the logic lives above the
-store (``overlay.donations`` computes a ``Change``, ``overlay.writer`` batches them);
+store (``overlay.domain.donations`` computes a ``Change``, ``overlay.store.writer`` batches them);
 a backend only loads a channel's state, commits a batch of changes in one
 transaction if nobody committed since it was loaded, answers a few queries, and
 tells subscribers about every committed event in ``seq`` order.
@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from overlay.config import ChannelSettings
-from overlay.state import Applied, Change, ChannelState, Event
+from overlay.domain.state import Applied, Change, ChannelState, Event
 
 EventHandler = Callable[[str, list[Event]], Awaitable[None] | None]
 FollowHandler = Callable[[Applied], None]

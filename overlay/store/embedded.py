@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from overlay.config import ChannelSettings
-from overlay import alerts
-from overlay.state import Change, ChannelState, Event
+from overlay.domain import alerts
+from overlay.domain.state import Change, ChannelState, Event
 from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, Store, StoreReset, StoreUnavailable,
                                 leaderboard_key)
 

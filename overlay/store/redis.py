@@ -24,9 +24,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from overlay import alerts
+from overlay.domain import alerts
 from overlay.config import ChannelSettings
-from overlay.state import Applied, Change, ChannelState, Event
+from overlay.domain.state import Applied, Change, ChannelState, Event
 from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
 from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA

@@ -2,7 +2,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from overlay.live import LIVE_HUB, LiveSettings, setup_live
+from overlay.live.whip import LIVE_HUB, LiveSettings, setup_live
 
 KEY = "s3cret-stream-key"
 

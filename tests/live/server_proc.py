@@ -17,7 +17,7 @@ from aiohttp import web
 
 from prometheus_client import REGISTRY
 
-from overlay.live import LIVE_HUB, LiveSettings, setup_live
+from overlay.live.whip import LIVE_HUB, LiveSettings, setup_live
 from tests.live.procstat import udp_drops, udp_drops_by_port
 
 CREATED = {"encoders": 0, "decoders": 0}

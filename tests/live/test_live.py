@@ -12,10 +12,10 @@ from aiortc import RTCPeerConnection, RTCRtpReceiver
 from aiortc.rtp import RtpPacket
 from prometheus_client import REGISTRY
 
-from overlay import live_relay
-from overlay.live_fanout import KeyframeRequester
-from overlay.live import setup_live, LiveSettings
-from overlay.live_selftest import LiveSelfTestFailed, run_self_test
+from overlay.live import relay as live_relay
+from overlay.live.fanout import KeyframeRequester
+from overlay.live.whip import setup_live, LiveSettings
+from overlay.live.selftest import LiveSelfTestFailed, run_self_test
 from tests.live.conftest import KEY
 from tests.live.media import LoopedPacketTrack, encode_clip
 from tests.live.peers import SDP, codec_preferences, negotiate, publish, watch

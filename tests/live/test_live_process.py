@@ -30,7 +30,7 @@ def live_processes(parent: int) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == parent and b"overlay.live_process" in cmdline:
+        if ppid == parent and b"overlay.live.process" in cmdline:
             found.append(int(entry.name))
     return found
 

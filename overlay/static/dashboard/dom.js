@@ -27,7 +27,7 @@ function escapeRegExp(word) {
   return word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-// The same rule as overlay/moderation.py: a banned word, case-insensitive, not inside another word.
+// The same rule as overlay/domain/moderation.py: a banned word, case-insensitive, not inside another word.
 export function bannedPattern(words) {
   const clean = (words || []).map((w) => w.trim()).filter(Boolean).map(escapeRegExp);
   if (!clean.length) return null;

@@ -1,0 +1,1 @@
+"""The domain: money, donations, alerts, moderation, incentives. Plain data and rules, no I/O."""

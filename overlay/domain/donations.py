@@ -1,0 +1,291 @@
+"""The domain: accept a donation, apply the match, moderate, count — no I/O of its own.
+
+Every operation takes the channel's settings and current state and returns a
+``Change`` for a store to commit atomically.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from overlay.domain import alerts, money, moderation, wire
+from overlay.config import ChannelSettings
+from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
+
+_SOURCE = re.compile(r"^[a-z0-9_-]{1,32}$")
+MAX_EXTERNAL_ID = 255
+
+
+class DonationError(ValueError):
+    """Input a client must correct (422), or an operation the state forbids (409)."""
+
+    def __init__(self, code: str, message: str, status: int = 422):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+@dataclass(frozen=True)
+class DonationInput:
+    amount: Any                  # decimal string, Decimal or int; never a float
+    currency: str | None = None  # None: the channel's currency
+    donor_name: str | None = None
+    message: str | None = None
+    source: str = "api"
+    external_id: str | None = None
+    test: bool = False
+    created_at: int | None = None  # epoch ms; None: now
+
+
+def new_id() -> str:
+    return "d_" + secrets.token_hex(10)
+
+
+def _convert(cfg: ChannelSettings, inp: DonationInput) -> tuple[int, str, int]:
+    """-> (original minor units, original currency, amount in channel minor units)."""
+    try:
+        currency = money.check_currency(inp.currency or cfg.currency)
+        original = money.parse_amount(inp.amount, currency)
+    except money.MoneyError as exc:
+        raise DonationError("invalid_amount", str(exc)) from None
+    if currency == cfg.currency:
+        return original, currency, original
+    rate = cfg.fx.get(currency)
+    if rate is None:
+        raise DonationError("unsupported_currency", f"no exchange rate from {currency} to {cfg.currency} is configured")
+    converted = money.convert(original, currency, cfg.currency, rate)
+    if converted <= 0:
+        raise DonationError("invalid_amount", "amount is too small once converted")
+    return original, currency, converted
+
+
+def new_record(cfg: ChannelSettings, inp: DonationInput, now_ms: int) -> dict[str, Any]:
+    """Validate, convert and screen an incoming donation into a record (not yet counted)."""
+    if not _SOURCE.match(inp.source or ""):
+        raise DonationError("invalid_source", "source must match [a-z0-9_-]{1,32}")
+    ext = inp.external_id
+    if ext is not None and (not isinstance(ext, str) or not 0 < len(ext) <= MAX_EXTERNAL_ID):
+        raise DonationError("invalid_external_id", f"external_id must be a string of 1 to {MAX_EXTERNAL_ID} characters")
+    original, currency, amount = _convert(cfg, inp)
+    name_min = money.parse_amount(cfg.moderation.name_min_amount, cfg.currency, allow_zero=True)
+    screened = moderation.screen(cfg.moderation, inp.donor_name, inp.message, amount, name_min)
+    return {
+        "id": new_id(), "seq": 0, "amount": amount, "original_amount": original,
+        "original_currency": currency, "matched": 0, "donor_name": screened.donor_name,
+        "message": screened.message, "source": inp.source, "external_id": ext,
+        "test": bool(inp.test), "status": "approved", "created_at": inp.created_at or now_ms,
+        "original_message": screened.original_message if screened.original_message != screened.message else None,
+        "flagged": screened.flagged,
+    }
+
+
+def _apply_match(state: ChannelState, rec: dict[str, Any], now: int) -> int:
+    m = state.match
+    if rec["test"] or not wire.is_match_active(m, now):
+        return 0
+    matched = min(money.scale(rec["amount"], wire.multiplier_factor(m)), m["cap"] - m["used"])
+    m["used"] += matched
+    return matched
+
+
+def accept_donation(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
+    ch = Change.begin(state, now)
+    if rec["external_id"] is not None:
+        ch.external = (rec["source"], rec["external_id"], rec["id"])
+    _count(cfg, ch, rec)
+    return ch
+
+
+def _count(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
+    """Count a donation now: match, totals, hold rules, events and its alert."""
+    rec = dict(rec, seq=ch.next_seq())
+    if not rec["test"]:
+        rec["matched"] = _apply_match(ch.state, rec, ch.now)
+        t = ch.state.totals
+        t["raised"] += rec["amount"]
+        t["matched"] += rec["matched"]
+        t["count"] += 1
+        if moderation.needs_hold(cfg.moderation, rec["message"]):
+            rec["status"] = "held"
+    ch.donations.append(rec)
+    if rec["status"] == "approved":
+        _publish_approved(cfg, ch, rec)
+    else:
+        _emit_private(cfg, ch, rec)
+        ch.emit("progress", OVERLAY, {"campaign": wire.campaign(cfg, ch.state)})
+    if rec["matched"]:
+        ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, ch.now)})
+    advance_alerts(cfg, ch)
+
+
+def _emit_private(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
+    """A donation only moderators may see yet (held, pending, rejected, refunded)."""
+    ch.emit("donation", DASHBOARD, {"donation": wire.donation(cfg, rec, private=True),
+                                    "campaign": wire.campaign(cfg, ch.state)})
+
+
+def record_pledge(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
+    """A pledge from the public donate page is a promise, not money: it is stored ``pending``
+    and counts nowhere (totals, match, leaderboard, alerts) until a moderator confirms it."""
+    ch = Change.begin(state, now)
+    rec = dict(rec, seq=ch.next_seq(), status="pending", matched=0, counted=False)
+    ch.donations.append(rec)
+    if rec["external_id"] is not None:
+        ch.external = (rec["source"], rec["external_id"], rec["id"])
+    _emit_private(cfg, ch, rec)
+    return ch
+
+
+def confirm(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
+    """A moderator confirms a pending pledge: it counts from this moment, as a new donation would
+    (the match as it is now, hold rules, its alert). It takes a new seq: it is news now."""
+    if rec["status"] != "pending":
+        raise DonationError("not_pending", f"the donation is {rec['status']}, not a pending pledge", 409)
+    ch = Change.begin(state, now)
+    _count(cfg, ch, dict(rec, status="approved", counted=True))
+    return ch
+
+
+def _publish_approved(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
+    ch.emit("donation", OVERLAY, {"donation": wire.donation(cfg, rec), "campaign": wire.campaign(cfg, ch.state)})
+    if not rec["test"] and rec["donor_name"]:
+        ch.leaderboard.append((rec["donor_name"], rec["amount"]))
+    min_alert = money.parse_amount(cfg.alerts.min_amount, cfg.currency, allow_zero=True)
+    if rec["test"] or rec["amount"] >= min_alert:
+        _enqueue(cfg, ch, rec)
+
+
+def _tier(cfg: ChannelSettings, minor: int) -> dict[str, Any] | None:
+    best = None
+    for t in cfg.alerts.tiers:
+        if money.parse_amount(t.min_amount, cfg.currency, allow_zero=True) <= minor:
+            if best is None or t.min_amount >= best.min_amount:
+                best = t
+    return None if best is None else best.model_dump(mode="json")
+
+
+def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bool = False) -> None:
+    tier = _tier(cfg, rec["amount"])
+    duration = (tier or {}).get("duration_ms") or cfg.alerts.duration_ms
+    item = alerts.entry(wire.donation(cfg, rec), duration, tier)
+    ch.state.alerts, ops = alerts.enqueue(ch.state.alerts, item, front=front)
+    ch.queue_ops += ops
+    _emit_queue(ch)
+
+
+def _emit_queue(ch: Change) -> None:
+    ch.emit("queue", DASHBOARD, {"alerts": queue_summary(ch.state, ch.now, detail=True)})
+
+
+def queue_summary(state: ChannelState, now: int, *, detail: bool = False) -> dict[str, Any]:
+    s = alerts.summary(state.alerts, now, detail=detail)
+    if s["playing"]:
+        s["playing"] = dict(s["playing"], starts_at=wire.iso(s["playing"]["starts_at"]),
+                            ends_at=wire.iso(s["playing"]["ends_at"]))
+    return s
+
+
+def advance_alerts(cfg: ChannelSettings, ch: Change) -> bool:
+    """Start the next alert if one is due; True if one started."""
+    started = alerts.advance(ch.state.alerts, ch.now, cfg.alerts.gap_ms)
+    if started is None:
+        return False
+    ch.state.alerts, cur = started
+    ch.queue_ops.append((alerts.POP_FRONT, None))
+    ch.emit("alert", OVERLAY, {"action": "play", "donation": cur["donation"], "starts_at": wire.iso(cur["starts_at"]),
+                               "duration_ms": cur["duration_ms"], "tier": cur["tier"]})
+    _emit_queue(ch)
+    return True
+
+
+def control_alerts(cfg: ChannelSettings, state: ChannelState, action: str, now: int) -> Change:
+    ch = Change.begin(state, now)
+    ch.state.alerts = alerts.control(state.alerts, action, now)
+    if action == "clear":
+        ch.queue_ops.append((alerts.CLEAR, None))
+    ch.emit("alert", OVERLAY, {"action": action})
+    _emit_queue(ch)
+    advance_alerts(cfg, ch)
+    return ch
+
+
+def replay(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
+    if rec["status"] != "approved":
+        raise DonationError("not_approved", f"a {rec['status']} donation cannot be replayed", 409)
+    ch = Change.begin(state, now)
+    _enqueue(cfg, ch, rec, front=True)
+    advance_alerts(cfg, ch)
+    return ch
+
+
+def moderate(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], verdict: str, now: int) -> Change:
+    """approve or reject a held donation (its money counted from the start either way),
+    or reject a pending pledge (it never counts)."""
+    pending_reject = rec["status"] == "pending" and verdict == "reject"
+    if rec["status"] != "held" and not pending_reject:
+        hint = "; confirm counts a pending pledge" if rec["status"] == "pending" else ""
+        raise DonationError("not_held", f"the donation is {rec['status']}, not held{hint}", 409)
+    ch = Change.begin(state, now)
+    rec = dict(rec, status="approved" if verdict == "approve" else "rejected")
+    ch.donations.append(rec)
+    if verdict == "approve":
+        _publish_approved(cfg, ch, rec)
+        advance_alerts(cfg, ch)
+    else:
+        _emit_private(cfg, ch, rec)
+    return ch
+
+
+def refund(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change | None:
+    """A refunded payment leaves the totals and gives its matched part back to the cap."""
+    if rec["status"] == "refunded" or rec["test"]:
+        return None
+    if not rec.get("counted", True):
+        # A pledge never confirmed: there is nothing in the totals to take back.
+        raise DonationError("not_counted", f"the pledge is {rec['status']} and was never counted", 409)
+    ch = Change.begin(state, now)
+    t = ch.state.totals
+    t["raised"] -= rec["amount"]
+    t["matched"] -= rec["matched"]
+    t["count"] -= 1
+    if rec["matched"] and ch.state.match is not None:
+        ch.state.match["used"] = max(ch.state.match["used"] - rec["matched"], 0)
+    if rec["status"] == "approved" and rec["donor_name"]:
+        ch.leaderboard.append((rec["donor_name"], -rec["amount"]))
+    rec = dict(rec, status="refunded")
+    ch.donations.append(rec)
+    _emit_private(cfg, ch, rec)
+    ch.emit("progress", OVERLAY, {"campaign": wire.campaign(cfg, ch.state)})
+    if rec["matched"]:
+        ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, now)})
+    return ch
+
+
+def set_match(cfg: ChannelSettings, state: ChannelState, sponsor: str, multiplier: Decimal, cap: int,
+              starts_at: int | None, ends_at: int | None, now: int) -> Change:
+    """Start a match, or change the running one (what it already used stays used)."""
+    ch = Change.begin(state, now)
+    used = state.match["used"] if state.match else 0
+    ch.state.match = {"sponsor": sponsor, "multiplier": str(multiplier.normalize()), "cap": cap,
+                      "used": used, "starts_at": starts_at, "ends_at": ends_at}
+    ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, now)})
+    return ch
+
+
+def end_match(cfg: ChannelSettings, state: ChannelState, now: int) -> Change:
+    ch = Change.begin(state, now)
+    ch.state.match = None
+    ch.emit("match", OVERLAY, {"match": wire.match(cfg, None, now)})
+    return ch
+
+
+def patch_campaign(cfg: ChannelSettings, state: ChannelState, title: str | None, goal: int | None, now: int) -> Change:
+    ch = Change.begin(state, now)
+    if title is not None:
+        ch.state.campaign["title"] = title
+    if goal is not None:
+        ch.state.campaign["goal"] = goal
+    ch.emit("progress", OVERLAY, {"campaign": wire.campaign(cfg, ch.state)})
+    return ch

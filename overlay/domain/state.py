@@ -1,0 +1,149 @@
+"""The channel's mutable state and the change a domain operation makes to it.
+
+Each channel's writer (``overlay.store.writer``) holds a ``ChannelState`` in memory, hands
+it to pure functions of ``overlay.domain.donations`` and commits the resulting ``Change``s
+together, only if nobody else committed in between (``base_seq`` still current).
+Events are numbered here, from the state's ``seq``, so a commit never has to read
+back a counter. What grows (the alert queue, records, the log) is never part of the
+scalars a commit rewrites: a ``Change`` carries it as increments.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from overlay.domain import alerts, money, wire
+from overlay.config import ChannelSettings
+
+OVERLAY = "overlay"      # events every client sees
+DASHBOARD = "dashboard"  # events for moderators only
+
+
+@dataclass
+class ChannelState:
+    seq: int = 0
+    campaign: dict[str, Any] = field(default_factory=lambda: {"title": None, "goal": None})
+    totals: dict[str, int] = field(default_factory=lambda: {"raised": 0, "matched": 0, "count": 0})
+    match: dict[str, Any] | None = None
+    alerts: dict[str, Any] = field(default_factory=alerts.empty)
+
+    @classmethod
+    def initial(cls, cfg: ChannelSettings) -> "ChannelState":
+        st = cls()
+        if cfg.match is not None:
+            m = cfg.match
+            st.match = {
+                "sponsor": m.sponsor, "multiplier": str(m.multiplier),
+                "cap": money.parse_amount(m.cap, cfg.currency), "used": 0,
+                "starts_at": wire.to_ms(m.starts_at) if m.starts_at else None,
+                "ends_at": wire.to_ms(m.ends_at) if m.ends_at else None,
+            }
+        return st
+
+    def title(self, cfg: ChannelSettings) -> str:
+        return self.campaign["title"] if self.campaign["title"] is not None else cfg.campaign.title
+
+    def goal(self, cfg: ChannelSettings) -> int:
+        if self.campaign["goal"] is not None:
+            return self.campaign["goal"]
+        return money.parse_amount(cfg.campaign.goal, cfg.currency)
+
+    def to_json(self) -> str:
+        """The scalars, without the waiting alerts (stored apart, see ``Change.queue_ops``)."""
+        waiting = {k: v for k, v in self.alerts.items() if k != "queue"}
+        return json.dumps({"campaign": self.campaign, "totals": self.totals,
+                           "match": self.match, "alerts": waiting}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, seq: int, text: str, queue: list[dict[str, Any]]) -> "ChannelState":
+        """Scalars and queue as stored. A blob written before the queue moved out still holds
+        its queue: it comes first (``legacy_queue`` tells the store to move it out)."""
+        data = json.loads(text)
+        data["alerts"]["queue"] = data["alerts"].get("queue", []) + queue
+        return cls(seq=seq, **data)
+
+    @staticmethod
+    def legacy_queue(text: str) -> list[dict[str, Any]]:
+        return json.loads(text)["alerts"].get("queue", [])
+
+    def advanced(self, applied: "Applied") -> "ChannelState":
+        """This state after a commit made elsewhere (``applied.base_seq`` must be our seq)."""
+        st = ChannelState.from_json(applied.seq, applied.scalars, [])
+        st.alerts["queue"] = alerts.apply_ops(self.alerts["queue"], applied.queue_ops)
+        return st
+
+    def copy(self) -> "ChannelState":
+        return ChannelState(seq=self.seq, campaign=dict(self.campaign), totals=dict(self.totals),
+                            match=dict(self.match) if self.match is not None else None,
+                            alerts=alerts.copy_of(self.alerts))
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    type: str       # donation, progress, match, alert, queue, settings, live
+    audience: str   # OVERLAY or DASHBOARD
+    ts: int         # epoch ms
+    data: dict[str, Any]  # the payload as sent, "seq" included
+
+    def to_json(self) -> str:
+        return json.dumps({"seq": self.seq, "type": self.type, "audience": self.audience,
+                           "ts": self.ts, "data": self.data}, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "Event":
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Event":
+        return cls(d["seq"], d["type"], d["audience"], d["ts"], d["data"])
+
+
+@dataclass
+class Change:
+    """What one operation does: the new state, records to write, events to log."""
+    base_seq: int
+    state: ChannelState
+    now: int
+    donations: list[dict[str, Any]] = field(default_factory=list)
+    external: tuple[str, str, str] | None = None   # (source, external_id, donation id)
+    leaderboard: list[tuple[str, int]] = field(default_factory=list)  # (donor name, delta)
+    events: list[Event] = field(default_factory=list)
+    queue_ops: list[alerts.QueueOp] = field(default_factory=list)  # in order, see overlay.domain.alerts
+
+    @classmethod
+    def begin(cls, state: ChannelState, now: int) -> "Change":
+        return cls(base_seq=state.seq, state=state.copy(), now=now)
+
+    def next_seq(self) -> int:
+        return self.state.seq + 1
+
+    def emit(self, type_: str, audience: str, payload: dict[str, Any]) -> Event:
+        self.state.seq += 1
+        ev = Event(self.state.seq, type_, audience, self.now, {"seq": self.state.seq, **payload})
+        self.events.append(ev)
+        return ev
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A committed batch as other processes' writers need it to follow without reloading."""
+    base_seq: int
+    seq: int
+    scalars: str                    # ChannelState.to_json() after the batch
+    queue_ops: list[alerts.QueueOp]
+
+    @classmethod
+    def of(cls, changes: list[Change]) -> "Applied":
+        ops = [op for ch in changes for op in ch.queue_ops]
+        return cls(changes[0].base_seq, changes[-1].state.seq, changes[-1].state.to_json(), ops)
+
+    def to_json(self, items: list[str]) -> str:
+        """``items``: each queue op's item already encoded ("null" for none), so it is encoded once."""
+        ops = ",".join(f'["{kind}",{item}]' for (kind, _), item in zip(self.queue_ops, items))
+        return f'{{"base":{self.base_seq},"seq":{self.seq},"scalars":{json.dumps(self.scalars)},"queue_ops":[{ops}]}}'
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Applied":
+        return cls(d["base"], d["seq"], d["scalars"], [(k, i) for k, i in d["queue_ops"]])

@@ -1,0 +1,93 @@
+"""Internal records (integer minor units, epoch ms) -> the JSON shapes of API.md §3 and §5."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from overlay.domain import money
+from overlay.config import ChannelSettings
+
+PRIVATE_DONATION_FIELDS = ("original_message", "flagged")
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_ms(dt: datetime) -> int:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp() * 1000)
+
+
+def amount(cfg: ChannelSettings, minor: int) -> str:
+    return money.to_decimal_string(minor, cfg.currency)
+
+
+def display(cfg: ChannelSettings, minor: int) -> str:
+    return money.format_amount(minor, cfg.currency, cfg.locale)
+
+
+def donation(cfg: ChannelSettings, rec: dict[str, Any], *, private: bool = False) -> dict[str, Any]:
+    """A donation as clients see it; ``private`` adds what only moderators may read."""
+    out = {
+        "id": rec["id"], "seq": rec["seq"], "channel": cfg.id,
+        "amount": amount(cfg, rec["amount"]), "currency": cfg.currency,
+        "original_amount": money.to_decimal_string(rec["original_amount"], rec["original_currency"]),
+        "original_currency": rec["original_currency"],
+        "matched": amount(cfg, rec["matched"]),
+        "donor_name": rec["donor_name"], "message": rec["message"],
+        "source": rec["source"], "external_id": rec["external_id"], "test": rec["test"],
+        "status": rec["status"], "created_at": iso(rec["created_at"]),
+        "display": {"amount": display(cfg, rec["amount"]), "matched": display(cfg, rec["matched"])},
+    }
+    if private:
+        out.update({k: rec.get(k) for k in PRIVATE_DONATION_FIELDS})
+    elif rec["status"] != "approved":
+        out["message"] = None
+    return out
+
+
+def campaign(cfg: ChannelSettings, state: Any) -> dict[str, Any]:
+    goal = state.goal(cfg)
+    raised, matched, count = state.totals["raised"], state.totals["matched"], state.totals["count"]
+    total = raised + matched
+    # Basis points from integers, then one division: percent is not money, a number is fine.
+    percent = (total * 10000 // goal) / 100 if goal else 0
+    return {
+        "title": state.title(cfg), "goal": amount(cfg, goal), "raised": amount(cfg, raised),
+        "matched": amount(cfg, matched), "total": amount(cfg, total), "percent": percent,
+        "count": count, "currency": cfg.currency,
+        "milestones": [str(m) for m in cfg.campaign.milestones],
+        "display": {"goal": display(cfg, goal), "raised": display(cfg, raised),
+                    "matched": display(cfg, matched), "total": display(cfg, total)},
+    }
+
+
+def match(cfg: ChannelSettings, m: dict[str, Any] | None, now_ms: int) -> dict[str, Any]:
+    if m is None:
+        return {"active": False, "sponsor": None, "multiplier": None, "cap": None, "used": None,
+                "remaining": None, "starts_at": None, "ends_at": None, "display": None}
+    remaining = max(m["cap"] - m["used"], 0)
+    return {
+        "active": is_match_active(m, now_ms), "sponsor": m["sponsor"], "multiplier": m["multiplier"],
+        "cap": amount(cfg, m["cap"]), "used": amount(cfg, m["used"]), "remaining": amount(cfg, remaining),
+        "starts_at": iso(m.get("starts_at")), "ends_at": iso(m.get("ends_at")),
+        "display": {"cap": display(cfg, m["cap"]), "used": display(cfg, m["used"]),
+                    "remaining": display(cfg, remaining)},
+    }
+
+
+def is_match_active(m: dict[str, Any] | None, now_ms: int) -> bool:
+    if not m or m["used"] >= m["cap"]:
+        return False
+    if m.get("starts_at") is not None and now_ms < m["starts_at"]:
+        return False
+    return m.get("ends_at") is None or now_ms < m["ends_at"]
+
+
+def multiplier_factor(m: dict[str, Any]) -> Decimal:
+    return Decimal(m["multiplier"]) - 1

@@ -1,4 +1,0 @@
-"""The public donate page (``donate_page`` in config.yaml): pledges recorded on the overlay."""
-from overlay.donate.routes import donate_url, setup_donate
-
-__all__ = ["donate_url", "setup_donate"]

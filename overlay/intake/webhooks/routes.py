@@ -1,0 +1,82 @@
+"""POST /webhooks/{ch}/{provider}: verify, parse, then accept as any donation.
+
+A 2xx is sent only once the donation is durably stored; storage down is 503 so the
+platform retries. A donation we can never accept (no fx rate for its currency, an
+amount the currency cannot hold) is answered 200 with the reason — and logged —
+for the platforms that retry forever otherwise (Tiltify, Stripe, Ko-fi); the
+generic webhook, written by an integrator who reads answers, gets the 422.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from overlay import keys
+from overlay.web import metrics
+from overlay.domain import wire
+from overlay.domain.donations import DonationError, DonationInput
+from overlay.web.errors import ApiError
+from overlay.intake.webhooks import PARSERS, IncomingDonation, IncomingRefund, WebhookError, settings_for
+
+log = logging.getLogger(__name__)
+ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi"}
+
+
+async def receive(request: web.Request) -> web.Response:
+    channel, provider = request.match_info["ch"], request.match_info["provider"]
+    svc = request.app[keys.SERVICES].get(channel)
+    if svc is None:
+        raise _refused(channel, provider, ApiError(404, "channel_not_found", "no such channel"))
+    if provider not in PARSERS:
+        raise _refused(channel, provider,
+                       ApiError(404, "unknown_provider", f"provider must be one of {', '.join(PARSERS)}"))
+    settings = settings_for(svc.cfg.webhooks, provider)
+    if settings is None:
+        raise _refused(channel, provider, ApiError(
+            404, "provider_not_configured", f"{provider} webhooks are not configured for this channel"))
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise _refused(channel, provider, ApiError(413, "body_too_large", "the body is too large")) from None
+    try:
+        result = PARSERS[provider](request.headers, body, settings, datetime.now(timezone.utc))
+    except WebhookError as exc:
+        log.warning("webhook %s/%s refused: %s (%s)", channel, provider, exc.code, exc.status)
+        metrics.WEBHOOKS.labels(channel, provider, exc.code).inc()
+        raise ApiError(exc.status, exc.code, exc.message) from None
+    if isinstance(result, IncomingRefund):
+        rec = await svc.refund(provider, result.external_id)
+        metrics.WEBHOOKS.labels(channel, provider, "refund").inc()
+        return web.json_response({"ok": True, "refunded": rec["id"] if rec else None})
+    if not isinstance(result, IncomingDonation):
+        metrics.WEBHOOKS.labels(channel, provider, "ignored").inc()
+        return web.json_response({"ok": True, "ignored": result.reason})
+    return await _accept(svc, provider, result)
+
+
+def _refused(channel: str, provider: str, exc: ApiError) -> ApiError:
+    # The path is the sender's: log it shortened and quoted, never a header or the body.
+    log.warning("webhook %.40r/%.40r refused: %s (%s)", channel, provider, exc.code, exc.status)
+    return exc
+
+
+async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # noqa: ANN001
+    inp = DonationInput(amount=d.amount, currency=d.currency, donor_name=d.donor_name, message=d.message,
+                        source=provider, external_id=d.external_id,
+                        created_at=wire.to_ms(d.created_at) if d.created_at else None)
+    try:
+        rec, created = await svc.donate(inp)
+    except DonationError as exc:
+        log.error("webhook %s/%s donation refused: %s", svc.cfg.id, provider, exc.code)
+        metrics.WEBHOOKS.labels(svc.cfg.id, provider, exc.code).inc()
+        if provider in ANSWER_OK_ON_REFUSAL and exc.status == 422:
+            return web.json_response({"ok": True, "refused": {"code": exc.code, "message": exc.message}})
+        raise
+    metrics.WEBHOOKS.labels(svc.cfg.id, provider, "donation" if created else "duplicate").inc()
+    return web.json_response({"ok": True, "donation_id": rec["id"], "duplicate": not created})
+
+
+def setup_webhooks(app: web.Application) -> None:
+    app.router.add_post("/webhooks/{ch}/{provider}", receive)

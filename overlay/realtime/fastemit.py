@@ -1,0 +1,347 @@
+"""Cheap room broadcasts for python-socketio on aiohttp, without forking it.
+
+Stock python-socketio sends a broadcast to N clients as N tasks, each putting
+the packet on the client's engine.io queue, where N writer tasks pick it up,
+re-encode it and hand it to aiohttp. Here an emit without a callback encodes
+the packet once, builds the complete WebSocket frame once, and writes those
+bytes straight to the transport of every recipient that is on a websocket.
+
+A recipient takes the direct path only when nothing of its own is pending:
+its engine.io queue holds no packet that the writer task has not finished
+with, and the writer is not suspended inside a send. Otherwise the packet goes
+through the stock queue, so each client sees packets in the order they were
+emitted. Polling clients, binary packets and emits with a callback always use
+the stock path.
+
+Backpressure: a client whose transport buffer is over DIRECT_BUFFER_LIMIT
+falls back to the queue, i.e. exactly the stock behaviour (the writer task
+waits on aiohttp's drain; the engine.io ping timeout ends a dead client).
+
+Internals relied on (written against python-socketio 5.18, python-engineio
+4.15, aiohttp 3.14; not pinned: overlay/realtime/fastcheck.py tests the path live at
+start-up and make_sio_server falls back to stock python-socketio when that
+fails, or when OVERLAY_FAST_BROADCAST=off): the aiohttp driver's WebSocket
+wrapper (`_async['websocket']`, called with the socket's bound
+`_websocket_handler`), the socket's `queue` made by
+`create_queue()` and used with get/get_nowait/put/put_nowait/task_done/join
+by `AsyncSocket`, `AsyncSocket.upgraded`,
+`upgrading`, `closing`, `closed`, `AsyncServer._engineio_server_class`,
+`AsyncServer._send_eio_packet`, `BaseManager.get_participants` and
+`AsyncPubSubManager._handle_emit` calling the base manager's `emit`.
+"""
+import asyncio
+import logging
+import struct
+
+import engineio
+import socketio
+from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as eio_aiohttp
+from aiohttp.web import WebSocketResponse
+from socketio import packet as sio_packet
+
+from overlay.realtime.fastcheck import use_fast_broadcast
+from overlay.realtime.sioguard import PacketGuard
+
+# Over this many bytes waiting in a client's transport, stop writing directly.
+DIRECT_BUFFER_LIMIT = 64 * 1024
+_DIRECT_WS_ATTR = '_overlay_direct_ws'
+_EIO_TYPES = frozenset('0123456')
+log = logging.getLogger(__name__)
+
+
+def ws_text_frame(payload: bytes) -> bytes:
+    """One final, unmasked (server-to-client) WebSocket text frame."""
+    size = len(payload)
+    if size < 126:
+        header = struct.pack('!BB', 0x81, size)
+    elif size < 65536:
+        header = struct.pack('!BBH', 0x81, 126, size)
+    else:
+        header = struct.pack('!BBQ', 0x81, 127, size)
+    return header + payload
+
+
+class _LeanQueue:
+    """The part of asyncio.Queue that engine.io's socket uses (unbounded), for a
+    fraction of the memory, and knowing how many packets are not fully handled.
+
+    Sized for 10,000 idle sockets: an asyncio.Queue holds four deques (~3 KiB;
+    a deque's first block alone is 760 bytes), this two small lists created on
+    first use; and get() returns a plain future, so the writer's
+    `asyncio.wait_for(queue.get(), ...)` wraps no extra task. A getter is
+    handed its packet directly; should `wait_for` time out at that very
+    moment, the socket is being closed for that timeout anyway.
+    `pending`: `AsyncSocket.poll` calls task_done() only after its task
+    resumes, so this also covers a packet taken off the queue but not yet sent.
+    """
+
+    __slots__ = ('_items', '_head', '_getters', '_idle', 'pending')
+
+    def __init__(self):
+        self._items = self._getters = self._idle = None
+        self._head = 0  # index of the oldest item: no O(n) pop(0) on a backlog
+        self.pending = 0
+
+    def qsize(self):
+        return len(self._items) - self._head if self._items else 0
+
+    def empty(self):
+        return not self.qsize()
+
+    def put_nowait(self, item):
+        self.pending += 1
+        while self._getters:
+            getter = self._getters.pop(0)
+            if not getter.done():
+                getter.set_result(item)
+                return
+        if self._items is None:
+            self._items = []
+        self._items.append(item)
+
+    async def put(self, item):
+        self.put_nowait(item)
+
+    def get_nowait(self):
+        if not self.qsize():
+            raise asyncio.QueueEmpty
+        item = self._items[self._head]
+        self._items[self._head] = None
+        self._head += 1
+        if self._head == len(self._items):
+            self._items.clear()
+            self._head = 0
+        return item
+
+    def get(self) -> asyncio.Future:
+        getter = asyncio.get_running_loop().create_future()
+        if self.qsize():
+            getter.set_result(self.get_nowait())
+        else:
+            if self._getters is None:
+                self._getters = []
+            self._getters.append(getter)
+        return getter
+
+    def task_done(self):
+        self.pending -= 1
+        if self.pending <= 0 and self._idle is not None:
+            self._idle.set()
+
+    async def join(self):
+        if self.pending > 0:
+            if self._idle is None:
+                self._idle = asyncio.Event()
+            self._idle.clear()
+            await self._idle.wait()
+
+
+class _DirectWebSocket(eio_aiohttp.WebSocket):
+    """engine.io's aiohttp websocket wrapper, exposing the transport."""
+
+    sending = 0
+    transport = None
+    refused = False
+
+    def __init__(self, handler, server):
+        super().__init__(handler, server)
+        self.server = server  # older engine.io (4.13) does not keep it
+
+    async def __call__(self, environ):
+        request = environ['aiohttp.request']
+        # compress=False: permessage-deflate costs a zlib stream per client
+        # and would make a shared pre-built frame impossible.
+        self._sock = WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        self.transport = request.transport
+        eio_socket = getattr(self.handler, '__self__', None)
+        if eio_socket is not None:
+            setattr(eio_socket, _DIRECT_WS_ATTR, self)
+        try:
+            await self.handler(self)
+        finally:
+            if eio_socket is not None:
+                setattr(eio_socket, _DIRECT_WS_ATTR, None)
+        return self._sock
+
+    async def send(self, message):
+        # The writer task only suspends in here (aiohttp drain); while it
+        # does, it may hold packets a direct write would overtake.
+        self.sending += 1
+        try:
+            await super().send(message)
+        finally:
+            self.sending -= 1
+
+    async def wait(self):
+        # engine.io raises on a text packet whose type is not a digit it knows, and for an
+        # out-of-range digit logs a traceback per packet and reads on (sioguard.py's case,
+        # one layer down): end the connection here instead, as if the client had closed it.
+        message = await super().wait()
+        if isinstance(message, str) and message[:1] not in _EIO_TYPES:
+            if not self.refused:
+                self.refused = True
+                log.warning('closed a Socket.IO connection that sent an unreadable engine.io packet')
+            await self.close()
+            return None
+        return message
+
+    def write_direct(self, frame: bytes) -> bool:
+        transport = self.transport
+        if self.sending or self._sock is None or self._sock.closed \
+                or transport is None or transport.is_closing() \
+                or transport.get_write_buffer_size() > DIRECT_BUFFER_LIMIT:
+            return False
+        transport.write(frame)
+        return True
+
+
+class FastEngineIOServer(engineio.AsyncServer):
+    """engine.io server whose sockets can be written to directly."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.async_mode == 'aiohttp':
+            # copy: the driver's dict is module-global, shared by all servers
+            self._async = dict(self._async, websocket=_DirectWebSocket)
+
+    def create_queue(self, *args, **kwargs):
+        if args or kwargs:  # a bounded queue asked for: not what a socket uses
+            return super().create_queue(*args, **kwargs)
+        return _LeanQueue()
+
+    def transport_of(self, eio_sid):
+        """The TCP transport of a websocket client, for sioguard to close."""
+        sock = self.sockets.get(eio_sid)
+        ws = getattr(sock, _DIRECT_WS_ATTR, None)
+        return None if ws is None else ws.transport
+
+    def write_direct(self, eio_sid, frame: bytes) -> bool:
+        """Write a pre-built frame if that keeps this client's order."""
+        sock = self.sockets.get(eio_sid)
+        if sock is None or sock.closing or sock.closed \
+                or not sock.upgraded or sock.upgrading \
+                or getattr(sock.queue, 'pending', 1):
+            return False
+        ws = getattr(sock, _DIRECT_WS_ATTR, None)
+        return ws is not None and ws.write_direct(frame)
+
+
+class FastAsyncServer(PacketGuard):
+    def _engineio_server_class(self):
+        return FastEngineIOServer
+
+
+class FastEmitMixin(socketio.AsyncManager):
+    """Manager mixin: room broadcasts encode and frame a packet once."""
+
+    # deliveries per path, for metrics and to tell the fast path is taken
+    direct_sends = 0
+    queued_sends = 0
+
+    async def emit(self, event, data, namespace, room=None, skip_sid=None,
+                   callback=None, to=None, **kwargs):
+        room = to or room
+        if callback or namespace not in self.rooms:
+            return await super().emit(event, data, namespace, room=room,
+                                      skip_sid=skip_sid, callback=callback)
+        args = _as_args(data)
+        encoded = self.server.packet_class(
+            sio_packet.EVENT, namespace=namespace, data=[event] + args
+        ).encode()
+        if not isinstance(encoded, str):  # binary attachments: stock path
+            return await super().emit(event, data, namespace, room=room,
+                                      skip_sid=skip_sid)
+        eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        frame = ws_text_frame(eio_pkt.encode().encode('utf-8'))
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        write_direct = getattr(self.server.eio, 'write_direct', None)
+        queued = []
+        direct = 0
+        for sid, eio_sid in self.get_participants(namespace, room):
+            if sid in skip:
+                continue
+            if write_direct is not None and write_direct(eio_sid, frame):
+                direct += 1
+            else:
+                queued.append(eio_sid)
+        self.direct_sends += direct
+        self.queued_sends += len(queued)
+        if queued:
+            await asyncio.wait([
+                asyncio.create_task(self.server._send_eio_packet(s, eio_pkt))
+                for s in queued])
+
+
+def _as_args(data) -> list:
+    # same rule as AsyncManager.emit: a tuple is several arguments
+    if isinstance(data, tuple):
+        return list(data)
+    return [] if data is None else [data]
+
+
+class FastAsyncManager(FastEmitMixin):
+    """One process: rooms in memory, fast broadcasts."""
+
+
+class ClosableRedisManager(socketio.AsyncRedisManager):
+    """Stock Redis pub/sub manager that can be shut down cleanly."""
+
+    async def close(self):
+        """Stop listening and close the Redis connections (shutdown)."""
+        thread = getattr(self, 'thread', None)
+        if thread is not None:
+            thread.cancel()
+            await asyncio.gather(thread, return_exceptions=True)
+            self.thread = None
+        if self.pubsub is not None:
+            await self.pubsub.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
+        self.connected = False
+
+
+class FastAsyncRedisManager(ClosableRedisManager, FastEmitMixin):
+    """Several processes: Redis pub/sub fan-out; each process's local
+    delivery (AsyncPubSubManager._handle_emit -> base emit) is fast."""
+
+
+SERVER_DEFAULTS = {
+    'async_mode': 'aiohttp',
+    # pings every 15 s, client declared gone 20 s later: a dead overlay is
+    # noticed in ~35 s (stock: 45 s) at ~670 pings/s for 10,000 clients
+    'ping_interval': 15,
+    'ping_timeout': 20,
+    # overlays only send auth and pongs; big frames are abuse
+    'max_http_buffer_size': 64 * 1024,
+    # polling payloads are tiny; gzip would cost CPU per response
+    'http_compression': False,
+}
+
+
+def make_sio_server(redis_url: str | None = None, *, fast: bool | None = None,
+                    **kw) -> socketio.AsyncServer:
+    """The Socket.IO server, Redis fan-out if a URL is given.
+
+    fast: None decides by the start-up self-test and OVERLAY_FAST_BROADCAST
+    (overlay/realtime/fastcheck.py); True/False force a path (tests of each path).
+    Keyword arguments override SERVER_DEFAULTS and go to socketio.AsyncServer
+    (e.g. cors_allowed_origins; same-origin only by default).
+    `redis_channel` names the pub/sub channel shared by all processes.
+    """
+    channel = kw.pop('redis_channel', 'socketio')
+    if fast is None:
+        fast = use_fast_broadcast()
+    options = {**SERVER_DEFAULTS, **kw}
+    if not fast:
+        manager = ClosableRedisManager(redis_url, channel=channel) \
+            if redis_url else socketio.AsyncManager()
+        return socketio.AsyncServer(client_manager=manager, **options)
+    if redis_url:
+        manager = FastAsyncRedisManager(redis_url, channel=channel)
+    else:
+        manager = FastAsyncManager()
+    return FastAsyncServer(client_manager=manager, **options)

@@ -1,0 +1,246 @@
+"""Socket.IO: /overlay and /dashboard namespaces, ordered fan-out, snapshot and replay.
+
+Every committed event reaches this process through the store (directly for the
+embedded backend, through Redis pub/sub otherwise) and is emitted by one worker
+task per channel, under that channel's lock. A client that connects is given its
+snapshot or backlog and joined to the channel's room under the same lock — the
+Home Assistant rule: nothing can be emitted between the backlog and the join, so
+there is no gap and no duplicate.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+
+from overlay.domain import alerts, wire
+from overlay.web import metrics
+from overlay.web.auth import secret_equal
+from overlay.service import ChannelService, ShuttingDown, now_ms
+from overlay.domain.state import OVERLAY, Event
+from overlay.store.base import KEEP_EVENTS, StoreUnavailable
+
+log = logging.getLogger(__name__)
+NAMESPACES = ("/overlay", "/dashboard")
+TokenCheck = Callable[[str, dict[str, Any], dict[str, Any]], bool]
+
+
+class ChannelFeed:
+    """What this process has emitted for one channel, in order."""
+
+    def __init__(self, service: ChannelService):
+        self.service = service
+        self.lock = asyncio.Lock()
+        self.inbox: asyncio.Queue[list[Event]] = asyncio.Queue()
+        self.buffer: deque[Event] = deque(maxlen=KEEP_EVENTS)
+        self.delivered = 0
+        # sid -> seq of the snapshot it was sent: room events up to it are already in it.
+        self.floors: dict[str, dict[str, int]] = {ns: {} for ns in NAMESPACES}
+        self.alerts_changed = asyncio.Event()
+        self.snapshots: dict[bool, dict[str, Any]] = {}  # moderator? -> latest snapshot
+
+
+class Realtime:
+    def __init__(self, sio: socketio.AsyncServer, services: dict[str, ChannelService],
+                 moderator_check: TokenCheck):
+        self.sio = sio
+        self.feeds = {ch: ChannelFeed(svc) for ch, svc in services.items()}
+        for feed in self.feeds.values():
+            feed.service.writer.on_reset(self._resync_later(feed))
+        self.moderator_check = moderator_check
+        self._tasks: list[asyncio.Task[None]] = []
+        for ns in NAMESPACES:
+            sio.on("connect", self._connect_handler(ns), namespace=ns)
+            sio.on("disconnect", self._disconnect_handler(ns), namespace=ns)
+
+    async def start(self) -> None:
+        for ch, feed in self.feeds.items():
+            feed.delivered = (await feed.service.current()).seq
+            self._tasks.append(asyncio.create_task(self._pump(feed), name=f"pump-{ch}"))
+            self._tasks.append(asyncio.create_task(self._tick(feed), name=f"alerts-{ch}"))
+
+    async def stop(self) -> None:
+        # Cancel until done: Python 3.11's wait_for (in _tick) can swallow a cancellation that
+        # races its timeout, and the task would then run on and hang the shutdown.
+        pending = [t for t in self._tasks if not t.done()]
+        while pending:
+            for t in pending:
+                t.cancel()
+            await asyncio.wait(pending, timeout=0.5)
+            pending = [t for t in pending if not t.done()]
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def on_events(self, channel: str, events: list[Event]) -> None:
+        """Store subscriber: queue committed events for this channel's pump (never blocks)."""
+        feed = self.feeds.get(channel)
+        if feed is not None:
+            feed.inbox.put_nowait(events)
+
+    # -- fan-out ---------------------------------------------------------------------------
+    async def _pump(self, feed: ChannelFeed) -> None:
+        channel = feed.service.cfg.id
+        while True:
+            events = await feed.inbox.get()
+            async with feed.lock:
+                for ev in events:
+                    if ev.seq <= feed.delivered:
+                        continue
+                    feed.buffer.append(ev)
+                    feed.delivered = ev.seq
+                    try:
+                        await self._broadcast(feed, channel, ev)
+                    except Exception:  # one bad send must not silence the channel for good
+                        log.exception("broadcast of event %s on %s failed", ev.seq, channel)
+                    if ev.type in ("alert", "queue"):
+                        feed.alerts_changed.set()
+                        if ev.type == "queue":
+                            metrics.QUEUE.labels(channel).set(ev.data["alerts"]["queue_length"])
+
+    async def _broadcast(self, feed: ChannelFeed, channel: str, ev: Event) -> None:
+        targets = NAMESPACES if ev.audience == OVERLAY else ("/dashboard",)
+        for ns in targets:
+            floors = feed.floors[ns]
+            skip = [sid for sid, floor in floors.items() if floor >= ev.seq]
+            for sid in [sid for sid, floor in floors.items() if floor < ev.seq]:
+                del floors[sid]
+            await self.sio.emit(ev.type, ev.data, room=channel, namespace=ns, skip_sid=skip or None)
+        metrics.EVENTS.labels(channel, ev.type).inc()
+
+    def _resync_later(self, feed: ChannelFeed) -> Callable[[], None]:
+        def resync() -> None:
+            task = asyncio.create_task(self._resync(feed), name=f"resync-{feed.service.cfg.id}")
+            self._tasks.append(task)
+        return resync
+
+    async def _resync(self, feed: ChannelFeed) -> None:
+        """The store lost its data and was re-seeded: what clients hold (recent donations,
+        leaderboard) may no longer be true, so every client gets a fresh ``state``."""
+        channel = feed.service.cfg.id
+        try:
+            async with feed.lock:
+                feed.snapshots.clear()
+                for ns in NAMESPACES:
+                    snap = await self._snapshot(feed, moderator=ns == "/dashboard")
+                    await self.sio.emit("state", snap, room=channel, namespace=ns)
+        except StoreUnavailable as exc:
+            log.warning("cannot resync %s after the store reset: %s", channel, exc)
+
+    # -- connections -----------------------------------------------------------------------
+    def _connect_handler(self, ns: str) -> Callable[..., Any]:
+        async def on_connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+            auth = auth if isinstance(auth, dict) else {}
+            feed = self._authorize(ns, auth, environ)
+            cfg = feed.service.cfg
+            last_seq = auth.get("last_seq")
+            if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0:
+                last_seq = None
+            await self.sio.save_session(sid, {"channel": cfg.id}, namespace=ns)
+            asyncio.create_task(self._welcome(feed, sid, ns, last_seq))
+            metrics.CLIENTS.labels(ns).inc()
+            return True
+        return on_connect
+
+    def _authorize(self, ns: str, auth: dict[str, Any], environ: dict[str, Any]) -> ChannelFeed:
+        """The channel feed this auth may join, or ConnectionRefusedError (sent as connect_error)."""
+        try:
+            feed = self.feeds.get(auth.get("channel")) if isinstance(auth.get("channel"), str) else None
+            if feed is None:
+                reason = "unknown channel"
+            elif ns == "/overlay":
+                reason = None if secret_equal(auth.get("key"), feed.service.cfg.overlay_key) else "invalid overlay key"
+            else:
+                ok = self.moderator_check(feed.service.cfg.id, auth, environ)
+                reason = None if ok else "invalid moderator token"
+        except Exception as exc:  # noqa: BLE001 - hostile auth (a lone surrogate, an odd cookie) is a refusal
+            # Any other exception would leave the client with neither connect nor connect_error.
+            log.warning("refused a %s connection: its auth could not be checked (%s)", ns, type(exc).__name__)
+            reason = "invalid credentials"
+        if reason is not None:
+            raise socketio.exceptions.ConnectionRefusedError(reason)
+        assert feed is not None
+        return feed
+
+    def _disconnect_handler(self, ns: str) -> Callable[..., Any]:
+        async def on_disconnect(sid: str, *args: Any) -> None:
+            metrics.CLIENTS.labels(ns).dec()
+            for feed in self.feeds.values():
+                feed.floors[ns].pop(sid, None)
+        return on_disconnect
+
+    async def _welcome(self, feed: ChannelFeed, sid: str, ns: str, last_seq: int | None) -> None:
+        # The connect handler runs before the client is told it is connected; wait for that.
+        for attempt in range(200):
+            if self.sio.manager.is_connected(sid, ns):
+                break
+            await asyncio.sleep(0 if attempt < 3 else 0.005)
+        else:
+            return
+        try:
+            async with feed.lock:
+                backlog = await self._backlog(feed, ns, last_seq)
+                if backlog is None:
+                    snap = await self._snapshot(feed, moderator=ns == "/dashboard")
+                    await self.sio.emit("state", snap, to=sid, namespace=ns)
+                    if snap["seq"] > feed.delivered:
+                        feed.floors[ns][sid] = snap["seq"]
+                else:
+                    for ev in backlog:
+                        await self.sio.emit(ev.type, ev.data, to=sid, namespace=ns)
+                await self.sio.enter_room(sid, feed.service.cfg.id, namespace=ns)
+        except StoreUnavailable as exc:
+            log.warning("cannot welcome %s: %s", sid, exc)
+            await self.sio.disconnect(sid, namespace=ns)
+
+    async def _snapshot(self, feed: ChannelFeed, *, moderator: bool) -> dict[str, Any]:
+        """The channel's snapshot, computed once per change rather than once per connection:
+        10,000 overlays reconnecting after a restart all want the same one. A cached snapshot
+        is still good while it is at least as new as everything this process emitted."""
+        snap = feed.snapshots.get(moderator)
+        if snap is None or snap["seq"] < feed.delivered:
+            snap = feed.snapshots[moderator] = await feed.service.snapshot(moderator=moderator)
+        return {**snap, "server_time": wire.iso(now_ms())}
+
+    async def _backlog(self, feed: ChannelFeed, ns: str, last_seq: int | None) -> list[Event] | None:
+        """Events after ``last_seq`` up to what this process emitted, or None: send a snapshot."""
+        if last_seq is None or last_seq > feed.delivered:
+            return None
+        if feed.buffer and feed.buffer[0].seq <= last_seq + 1:
+            events = [e for e in feed.buffer if e.seq > last_seq]
+        elif last_seq == feed.delivered:
+            events = []
+        else:
+            logged = await feed.service.store.events_after(feed.service.cfg.id, last_seq)
+            if logged is None:
+                return None
+            events = [e for e in logged if e.seq <= feed.delivered]
+        return [e for e in events if ns == "/dashboard" or e.audience == OVERLAY]
+
+    # -- alert schedule --------------------------------------------------------------------
+    async def _tick(self, feed: ChannelFeed) -> None:
+        """Start each alert when it is due. Every process runs this; the store lets one win."""
+        svc = feed.service
+        while True:
+            feed.alerts_changed.clear()
+            try:
+                state = await svc.current()
+                due = alerts.due_at(state.alerts, svc.cfg.alerts.gap_ms)
+                wait = 5.0 if due is None else max(0.0, (due - now_ms()) / 1000)
+                if wait > 0:
+                    try:
+                        await asyncio.wait_for(feed.alerts_changed.wait(), timeout=min(wait, 5.0))
+                    except TimeoutError:
+                        pass
+                    continue
+                await svc.advance()
+            except ShuttingDown:
+                return  # this process is draining; another one (or the next start) plays the alerts
+            except StoreUnavailable as exc:
+                log.warning("alert schedule for %s paused: %s", svc.cfg.id, exc)
+                await asyncio.sleep(1)
+            except Exception:  # a dead ticker would stop every alert of the channel
+                log.exception("alert schedule for %s failed; retrying", svc.cfg.id)
+                await asyncio.sleep(1)

@@ -1,0 +1,284 @@
+"""One ordered writer per channel: operations queue up, are applied in order to the
+state held in memory, and whatever waited commits together (group commit).
+
+An operation is ``op(state, now) -> Change | None``, a pure domain function plus the
+reads it needs. The writer runs each on the state the previous one left, so match
+cap, idempotency and seq order are exact within a batch; then it commits the batch
+in one store transaction (one fsync, one Redis script) and only then answers every
+caller: a 201 still means durable. If another process committed first (Redis), it
+brings its memory up to date from that process's published commit, or reloads, and
+runs the batch again. See docs/write-path.md.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from overlay.web import metrics
+from overlay.config import ChannelSettings
+from overlay.domain.state import Applied, Change, ChannelState
+from overlay.store.base import Store, StoreReset, StoreUnavailable
+
+log = logging.getLogger(__name__)
+Op = Callable[[ChannelState, int], Awaitable[Change | None]]
+MAX_BATCH = 256       # bounds one transaction's size and the wait of the ops behind it
+MAX_ATTEMPTS = 50     # batches lost to other processes' commits before giving up (503)
+FOLLOW_WAIT_S = 0.25  # after a lost race, wait this long for the winner's commit before reloading
+CONTENDED_S = 5.0     # after a lost race, take turns with the other processes for this long
+TURN_MS = 1000        # a turn a dead or stalled process holds expires after this
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class _Waiting:
+    op: Op
+    future: asyncio.Future[Change | None]
+    externals: tuple[tuple[str, str], ...]  # idempotency keys the op will look up
+
+
+@dataclass
+class _Batch:
+    """What the ops of this attempt can see besides the store: the idempotency keys looked
+    up for all of them at once, and the records written by earlier ones, not yet committed."""
+    looked_up: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    external: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add(self, change: Change) -> None:
+        for rec in change.donations:
+            self.records[rec["id"]] = rec
+        if change.external:
+            self.external[change.external[:2]] = change.external[2]
+
+
+class ChannelWriter:
+    def __init__(self, cfg: ChannelSettings, store: Store):
+        self.cfg, self.store = cfg, store
+        self._waiting: deque[_Waiting] = deque()
+        self._drainer: asyncio.Task[None] | None = None
+        self._state: ChannelState | None = None  # committed, as far as this process knows
+        self._known: ChannelState | None = None  # the last state we saw committed; re-seeds a reset store
+        self._followed: list[Applied] = []
+        self._followed_arrived = asyncio.Event()
+        self._contended_until = 0.0
+        self._batch = _Batch()
+        self.reset_at: int | None = None
+        self._reset_handlers: list[Callable[[], None]] = []
+        self._refusal: Exception | None = None
+        store.follow(cfg.id, self._on_applied)
+
+    def on_reset(self, handler: Callable[[], None]) -> None:
+        self._reset_handlers.append(handler)
+
+    def refuse(self, exc: Exception) -> None:
+        """From now on (shutting down) every op not yet in a batch fails with ``exc``, stored
+        nowhere; the batch being committed, if any, still completes."""
+        self._refusal = exc
+        _settle(list(self._waiting), exc)
+        self._waiting.clear()
+
+    async def submit(self, op: Op, externals: tuple[tuple[str, str], ...] = ()) -> Change | None:
+        """Queue ``op``; its Change once committed (or its DonationError, or StoreUnavailable).
+        ``externals``: the (source, external_id) keys it will look up, fetched for the whole
+        batch in one store call instead of one call per op."""
+        if self._refusal is not None:
+            raise self._refusal
+        future: asyncio.Future[Change | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiting(op, future, externals))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain(), name=f"writer-{self.cfg.id}")
+        return await future
+
+    async def current(self) -> ChannelState:
+        """The committed state (read-only: never change it)."""
+        for _ in range(3):
+            try:
+                return await self._load()
+            except StoreReset as exc:
+                await self._recover(exc)
+        raise StoreUnavailable("the store keeps losing its data")
+
+    def pending_record(self, donation_id: str) -> dict[str, Any] | None:
+        return self._batch.records.get(donation_id)
+
+    def known_external(self, source: str, external_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """(True, record or None) if this batch already knows the answer for the key."""
+        donation_id = self._batch.external.get((source, external_id))
+        if donation_id is not None:
+            return True, self._batch.records[donation_id]
+        key = (source, external_id)
+        if key not in self._batch.looked_up:
+            return False, None
+        rec = self._batch.looked_up[key]
+        return True, None if rec is None else self._batch.records.get(rec["id"], rec)  # changed in this batch?
+
+    # -- the drain loop --------------------------------------------------------------------
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch: list[_Waiting] = []
+            while self._waiting and len(batch) < MAX_BATCH:
+                w = self._waiting.popleft()
+                if not w.future.done():  # its caller went away
+                    batch.append(w)
+            try:
+                await self._run(batch)
+            except StoreUnavailable as exc:
+                # Memory may now be ahead of the store or behind it: reload before the next batch.
+                # What queued meanwhile fails too, rather than wait out another deadline.
+                self._state = None
+                batch += self._waiting
+                self._waiting.clear()
+                _settle(batch, exc)
+            except Exception as exc:  # a bug: fail these callers, keep the channel writable
+                log.exception("writer for %s failed", self.cfg.id)
+                self._state = None
+                _settle(batch, exc)
+
+    async def _run(self, batch: list[_Waiting]) -> None:
+        for _ in range(MAX_ATTEMPTS):
+            turn = await self._take_turn()
+            base = await self.current()
+            changes, results = await self._apply(base, batch)
+            if not changes:
+                if turn:
+                    await self.store.give_turn(self.cfg.id)
+                _settle_results(batch, results)
+                return
+            try:
+                ok, stored = await self.store.commit_batch(self.cfg.id, changes)  # gives the turn back
+            except StoreReset as exc:
+                metrics.COMMITS.labels(self.cfg.id, "reset").inc()
+                await self._recover(exc)
+                continue
+            finally:
+                self._batch = _Batch()
+            metrics.COMMITS.labels(self.cfg.id, "ok" if ok else "conflict").inc()
+            if ok:
+                metrics.BATCH_OPS.labels(self.cfg.id).observe(len(changes))
+                self._state = self._known = changes[-1].state
+                _settle_results(batch, results)
+                return
+            self._contended_until = asyncio.get_running_loop().time() + CONTENDED_S
+            await self._follow_until(stored)
+        raise StoreUnavailable("too many concurrent writers; try again")
+
+    async def _take_turn(self) -> bool:
+        """While other processes write this channel too, compute a batch only in our turn:
+        a batch computed out of turn is mostly lost to a conflict, and its work wasted
+        (both processes often share a core). Uncontended, this costs nothing."""
+        loop = asyncio.get_running_loop()
+        if loop.time() > self._contended_until:
+            return False
+        deadline = loop.time() + TURN_MS / 1000
+        while not await self.store.take_turn(self.cfg.id, TURN_MS):
+            if loop.time() > deadline:
+                return False  # the compare-and-set still keeps it correct
+            self._followed_arrived.clear()  # the holder's commit gives the turn back and publishes
+            try:
+                await asyncio.wait_for(self._followed_arrived.wait(), 0.02)
+            except TimeoutError:
+                pass
+        return True
+
+    async def _apply(self, base: ChannelState,
+                     batch: list[_Waiting]) -> tuple[list[Change], list[Change | BaseException | None]]:
+        state, changes, results = base, [], []
+        self._batch = _Batch()
+        keys = list({key for w in batch for key in w.externals})
+        if keys:  # looked up again on every attempt: another process may have just written one
+            self._batch.looked_up = await self.store.find_externals(self.cfg.id, keys)
+        for w in batch:
+            try:
+                change = await w.op(state, now_ms())
+            except StoreUnavailable:
+                raise
+            except Exception as exc:  # a DonationError (or a bug) is this caller's problem only
+                results.append(exc)
+                continue
+            results.append(change)
+            if change is not None:
+                changes.append(change)
+                self._batch.add(change)
+                state = change.state
+        return changes, results
+
+    # -- keeping memory current ------------------------------------------------------------
+    def _on_applied(self, applied: Applied) -> None:
+        self._followed.append(applied)
+        self._followed_arrived.set()
+
+    async def _load(self) -> ChannelState:
+        if self._state is not None:
+            self._catch_up()
+        if self._state is None:
+            self._followed.clear()  # what arrives from now on is applied on top of the load
+            self._state = self._known = await self.store.load(self.cfg)
+            self._catch_up()
+        assert self._state is not None
+        return self._state
+
+    def _catch_up(self) -> None:
+        """Apply other processes' commits in seq order; a gap means reload."""
+        followed, self._followed = self._followed, []
+        for applied in followed:
+            if self._state is None:
+                return
+            if applied.seq <= self._state.seq:
+                continue  # ours, or already in what we loaded
+            if applied.base_seq != self._state.seq:
+                self._state = None
+                return
+            self._state = self._known = self._state.advanced(applied)
+
+    async def _follow_until(self, stored_seq: int) -> None:
+        """We lost a race: the winner's commit is on its way through pub/sub. Apply it
+        rather than reload (a reload reads the whole alert queue)."""
+        deadline = asyncio.get_running_loop().time() + FOLLOW_WAIT_S
+        while self._state is not None:
+            self._catch_up()
+            if self._state is None or self._state.seq >= stored_seq:
+                return
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            self._followed_arrived.clear()
+            try:
+                await asyncio.wait_for(self._followed_arrived.wait(), remaining)
+            except TimeoutError:
+                break
+        self._state = None
+
+    async def _recover(self, exc: StoreReset) -> None:
+        """The store lost its data: put back what we hold so seq never goes backwards."""
+        log.error("STORE RESET on channel %s (%s): donation records, leaderboard, idempotency keys and the "
+                  "event log stored before it are lost; re-seeding totals, match, campaign, alert queue and "
+                  "seq from this process's memory", self.cfg.id, exc)
+        await self.store.reseed(self.cfg, self._known or ChannelState.initial(self.cfg))
+        self._state = None
+        self.reset_at = now_ms()
+        for handler in self._reset_handlers:
+            handler()
+
+
+def _settle(batch: list[_Waiting], exc: BaseException) -> None:
+    for w in batch:
+        if not w.future.done():
+            w.future.set_exception(exc)
+
+
+def _settle_results(batch: list[_Waiting], results: list[Change | BaseException | None]) -> None:
+    for w, result in zip(batch, results):
+        if w.future.done():
+            continue
+        if isinstance(result, BaseException):
+            w.future.set_exception(result)
+        else:
+            w.future.set_result(result)

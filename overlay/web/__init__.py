@@ -1,0 +1,1 @@
+"""HTTP: the API, pages, auth, the one error type and JSON reader, rate limits."""

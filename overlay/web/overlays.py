@@ -1,0 +1,156 @@
+"""Browser sources: ``/overlay/{ch}/{widget}``, the gallery ``/widgets/{ch}``, the sticker's QR code.
+
+A page carries everything its scripts need in one JSON block (settings already
+validated, words in the channel's language, hashed module URLs), so the scripts
+load nothing but this server's files and the page needs no inline script.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+from typing import Any
+from urllib.parse import urlsplit
+
+import segno
+from aiohttp import web
+
+from overlay import keys
+from overlay.domain import money, wire
+from overlay.web.auth import secret_equal
+from overlay.config import ChannelSettings, Config
+from overlay.web.pages import LONG_CACHE, STATIC, render
+from overlay.widgets import REGISTRY, WIDGETS, SettingsError, resolve
+from overlay.widgets.base import WidgetSettings
+from overlay.widgets.strings import STRINGS, language
+
+SHARED_MODULES = {"io": "vendor/socket.io-client/socket.io.esm.min.js", "client": "overlay-client.js",
+                  "ui": "overlay-ui.js"}
+ASSETS = {"chime": "sounds/chime.wav", "heart": "img/heart.svg"}
+
+
+def _error(request: web.Request, status: int, title: str, message: str, problems: Any = ()) -> web.Response:
+    return render(request, "overlay/error.html", {"status": status, "title": title, "message": message,
+                                                  "problems": list(problems)}, status=status)
+
+
+def _channel(request: web.Request) -> ChannelSettings | web.Response:
+    """The channel, if it exists and the URL carries its overlay key; else the page to show instead."""
+    cfg = request.app[keys.CONFIG].channel(request.match_info["ch"])
+    if cfg is None:
+        return _error(request, 404, "Unknown channel", "No channel has this name on this server.")
+    if not secret_equal(request.query.get("key"), cfg.overlay_key):
+        return _error(request, 403, "Wrong or missing key",
+                      "This address needs the channel's overlay key: ?key=… Copy the address from the widget page.")
+    return cfg
+
+
+def donate_target(config: Config, cfg: ChannelSettings) -> str:
+    """Where the sticker sends donors: the campaign's own page, or ours when we take pledges."""
+    if cfg.donate_page.mode == "off" and cfg.campaign.donate_url:
+        return cfg.campaign.donate_url
+    return f"{config.server.public_url.rstrip('/')}/donate/{cfg.id}"
+
+
+def _short(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.netloc + parts.path).removeprefix("www.").rstrip("/")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def sticker_context(cfg: ChannelSettings, target: str) -> dict[str, str]:
+    """What the sticker's markup shows of the donate address: short text, and a QR URL cached per address."""
+    return {"donate_short": _short(target), "qr_url": f"/qr/{cfg.id}.svg?v={_digest(target)}"}
+
+
+def page_config(request: web.Request, cfg: ChannelSettings, name: str, lang: str,
+                 parts: dict[str, WidgetSettings]) -> dict[str, Any]:
+    static = request.app[STATIC]
+    modules = {k: static.url(v) for k, v in SHARED_MODULES.items()}
+    modules.update({p: static.url(f"widgets/{p}/widget.js") for p in parts})
+    return {
+        "channel": cfg.id, "key": cfg.overlay_key, "widget": name, "lang": lang,
+        "locale": cfg.locale.replace("_", "-"), "currency": cfg.currency, "strings": STRINGS[lang],
+        "modules": modules, "assets": {k: static.url(v) for k, v in ASSETS.items()},
+        "widgets": {p: s.model_dump(mode="json", exclude={"custom_css"}) for p, s in parts.items()},
+        "milestones": [{"amount": str(m), "display": wire.display(cfg, money.parse_amount(m, cfg.currency,
+                                                                                          allow_zero=True))}
+                       for m in cfg.campaign.milestones],
+    }
+
+
+async def overlay_page(request: web.Request) -> web.Response:
+    found = _channel(request)
+    if isinstance(found, web.Response):
+        return found
+    cfg, name = found, request.match_info["widget"]
+    if name not in REGISTRY:
+        return _error(request, 404, "Unknown widget", f"There is no widget called “{name[:40]}”.",
+                      [("widgets", ", ".join(WIDGETS), None)])
+    query = {k: v for k, v in request.query.items() if k != "key"}
+    try:
+        settings = resolve(name, cfg.widgets.get(name, {}), query)
+    except SettingsError as exc:
+        return _error(request, 400, "Bad setting", f"The {name} widget cannot use this address:",
+                      [(p.setting, p.message, p.value) for p in exc.problems])
+    # A composite widget (the scene) names its parts; each uses its own configured settings.
+    part_names = settings.parts() if hasattr(settings, "parts") else [name]
+    parts = {p: settings if p == name else resolve(p, cfg.widgets.get(p, {}), {}) for p in part_names}
+    lang = language(settings.lang, cfg.locale.split("_")[0])
+    target = donate_target(request.app[keys.CONFIG], cfg)
+    return render(request, f"{name}/widget.html", {
+        "name": name, "channel": cfg, "settings": settings, "parts": parts,
+        "stylesheets": [*parts, *([] if name in parts else [name])], "lang": lang, "t": STRINGS[lang],
+        "page_config": page_config(request, cfg, name, lang, parts),
+        "custom_css": [s.custom_css for p, s in parts.items() if p != name and s.custom_css] + [settings.custom_css],
+        **sticker_context(cfg, target),
+    })
+
+
+async def gallery(request: web.Request) -> web.Response:
+    """Every widget with a live preview and its address. The page itself is in English for now."""
+    found = _channel(request)
+    if isinstance(found, web.Response):
+        return found
+    cfg = found
+    base = request.app[keys.CONFIG].server.public_url.rstrip("/")
+    widgets = [{"name": w.name, "description": w.description,
+                "path": f"/overlay/{cfg.id}/{w.name}?key={cfg.overlay_key}"} for w in REGISTRY.values()]
+    return render(request, "overlay/gallery.html", {"channel": cfg, "widgets": widgets, "base": base,
+                                                    "lang": "en", "t": STRINGS["en"]})
+
+
+@functools.lru_cache(maxsize=64)
+def _qr_svg(target: str) -> tuple[str, str]:
+    """(SVG, strong ETag) of one address. Drawing it costs ~14 ms of CPU; it only changes with the address."""
+    out = io.BytesIO()
+    segno.make(target, error="m").save(out, kind="svg", border=2, dark="#111111", light="#ffffff",
+                                        omitsize=True, xmldecl=False, svgclass=None, lineclass=None)
+    svg = out.getvalue().decode()
+    return svg, f'"{hashlib.sha256(svg.encode()).hexdigest()[:32]}"'
+
+
+async def qr_code(request: web.Request) -> web.Response:
+    """The donate address as an SVG QR code. Public: it encodes nothing but a public address."""
+    config = request.app[keys.CONFIG]
+    cfg = config.channel(request.match_info["ch"])
+    if cfg is None:
+        raise web.HTTPNotFound()
+    target = donate_target(config, cfg)
+    svg, etag = _qr_svg(target)
+    current = request.query.get("v") == _digest(target)
+    headers = {"Cache-Control": LONG_CACHE if current else "no-cache", "ETag": etag,
+               "X-Content-Type-Options": "nosniff"}
+    wanted = {t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")}
+    if etag in wanted or "*" in wanted:
+        return web.Response(status=304, headers=headers)
+    return web.Response(text=svg, content_type="image/svg+xml", headers=headers)
+
+
+def setup_overlays(app: web.Application) -> None:
+    app.router.add_get("/overlay/{ch}/{widget}", overlay_page)
+    app.router.add_get("/widgets/{ch}", gallery)
+    app.router.add_get("/qr/{ch}.svg", qr_code)
