@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from overlay.domain import donations, wire
-from overlay.web import metrics
+from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.state import Change, ChannelState

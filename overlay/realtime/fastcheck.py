@@ -26,7 +26,7 @@ from aiohttp import web
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-from overlay.web import metrics
+from overlay import metrics
 
 log = logging.getLogger(__name__)
 ENV_SWITCH = 'OVERLAY_FAST_BROADCAST'

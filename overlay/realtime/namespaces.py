@@ -18,7 +18,7 @@ from typing import Any
 import socketio
 
 from overlay.domain import alerts, wire
-from overlay.web import metrics
+from overlay import metrics
 from overlay.web.auth import secret_equal
 from overlay.service import ChannelService, ShuttingDown, now_ms
 from overlay.domain.state import OVERLAY, Event

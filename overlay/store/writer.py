@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from overlay.web import metrics
+from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState
 from overlay.store.base import Store, StoreReset, StoreUnavailable

@@ -9,7 +9,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from overlay.web import metrics, strictjson
+from overlay import metrics
+from overlay.web import strictjson
 from overlay.domain.donations import DonationError
 from overlay.store.base import StoreUnavailable
 

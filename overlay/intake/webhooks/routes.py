@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from overlay import keys
-from overlay.web import metrics
+from overlay import metrics
 from overlay.domain import wire
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.web.errors import ApiError
