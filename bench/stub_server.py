@@ -24,7 +24,7 @@ KEY, TOKEN = 'k', 't'
 
 def build_app(untuned: bool) -> web.Application:
     sio = (socketio.AsyncServer(async_mode='aiohttp') if untuned
-           else make_sio_server(None))
+           else make_sio_server())
     sample = json.loads((ROOT / 'sample_donation.json').read_text('utf-8'))
     seq = 0
 

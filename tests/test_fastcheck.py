@@ -45,10 +45,10 @@ def test_a_missing_internal_fails(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_switch_forces_the_stock_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OVERLAY_FAST_BROADCAST", "off")
-    sio = make_sio_server(None)
+    sio = make_sio_server()
     assert type(sio) is socketio.AsyncServer and type(sio.manager) is socketio.AsyncManager
     monkeypatch.setenv("OVERLAY_FAST_BROADCAST", "on")
-    assert isinstance(make_sio_server(None).manager, fastemit.FastEmitMixin)
+    assert isinstance(make_sio_server().manager, fastemit.FastEmitMixin)
 
 
 async def test_failed_self_test_runs_stock_and_says_so_once(

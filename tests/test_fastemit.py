@@ -3,18 +3,15 @@ import asyncio
 import contextlib
 import json
 import logging
-import shutil
 import socket
-import subprocess
 import time
 
 import aiohttp
 import pytest
-import redis.asyncio as aioredis
 import socketio
 from aiohttp import web
 
-from overlay.realtime.fastemit import ClosableRedisManager, make_sio_server
+from overlay.realtime.fastemit import make_sio_server
 from tests.support import WAIT
 
 NS = '/overlay'
@@ -33,12 +30,12 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def overlay_server(redis_url=None, fast=True, ping_timeout=5):
+async def overlay_server(fast=True, ping_timeout=5):
     """A real server: /overlay checks the key and joins the channel's room."""
     # short pings: a polling client's disconnect waits for its pending GET
     # to time out (stock python-socketio behaviour), ping_interval + timeout.
     # Not too short: a pong that a busy machine answers late drops the client.
-    sio = make_sio_server(redis_url, fast=fast, ping_interval=1, ping_timeout=ping_timeout)
+    sio = make_sio_server(fast=fast, ping_interval=1, ping_timeout=ping_timeout)
 
     @sio.on('connect', namespace=NS)
     async def on_connect(sid, environ, auth):
@@ -57,8 +54,6 @@ async def overlay_server(redis_url=None, fast=True, ping_timeout=5):
         yield sio
     finally:
         await sio.shutdown()
-        if isinstance(sio.manager, ClosableRedisManager):
-            await sio.manager.close()
         await runner.cleanup()
 
 
@@ -224,63 +219,5 @@ async def test_server_options_reach_the_wire(fast):
         async with http.get(sio.url + '/socket.io/?EIO=4&transport=polling',
                             headers={'Accept-Encoding': 'gzip'}) as resp:
             assert 'Content-Encoding' not in resp.headers
-    defaults = make_sio_server(None, fast=fast).eio
+    defaults = make_sio_server(fast=fast).eio
     assert (defaults.ping_interval, defaults.ping_timeout) == (15, 20)
-
-
-@pytest.fixture(scope='module')
-def redis_url():
-    server = shutil.which('redis-server') or '/usr/bin/redis-server'
-    port = free_port()
-    proc = subprocess.Popen(
-        [server, '--port', str(port), '--bind', '127.0.0.1',
-         '--save', '', '--appendonly', 'no'],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + WAIT
-    while True:
-        with socket.socket() as s:
-            if s.connect_ex(('127.0.0.1', port)) == 0:
-                break
-        assert time.monotonic() < deadline, 'redis-server did not start'
-        time.sleep(0.05)
-    yield f'redis://127.0.0.1:{port}/0'
-    proc.terminate()
-    proc.wait(WAIT)
-
-
-async def wait_subscribers(url, count):
-    r = aioredis.Redis.from_url(url)
-    deadline = time.monotonic() + WAIT
-    try:
-        while True:
-            (_, n), = await r.pubsub_numsub('socketio')
-            if n >= count:
-                return
-            assert time.monotonic() < deadline, 'pub/sub listeners did not subscribe'
-            await asyncio.sleep(0.025)
-    finally:
-        await r.aclose()
-
-
-async def test_redis_manager_across_two_servers(redis_url, fast):
-    async with overlay_server(redis_url, fast) as one, \
-            overlay_server(redis_url, fast) as two:
-        on_one = [Overlay('a'), Overlay('b')]
-        on_two = [Overlay('a'), Overlay('a', 'polling'), Overlay('b')]
-        await connect_all(one.url, on_one)
-        await connect_all(two.url, on_two)
-        await wait_subscribers(redis_url, 2)
-        for i in range(10):
-            await one.emit('donation', {'i': i}, room='a', namespace=NS)
-        # from the same server: order across servers is not defined
-        await one.emit('done', {}, room=['a', 'b'], namespace=NS)
-        for o in on_one + on_two:
-            await o.wait_for('done')
-        expected = [('donation', {'i': i}) for i in range(10)] + [('done', {})]
-        for o in (on_one[0], on_two[0], on_two[1]):
-            assert o.got == expected
-        for o in (on_one[1], on_two[2]):
-            assert o.got == [('done', {})]
-        if fast:
-            assert one.manager.direct_sends and two.manager.direct_sends
-        await disconnect_all(on_one + on_two)

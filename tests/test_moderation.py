@@ -1,5 +1,5 @@
 from overlay.config import ModerationSettings
-from overlay.domain.moderation import banned_spans, clean_text, needs_hold, screen
+from overlay.domain.moderation import clean_text, needs_hold, screen
 
 
 def rules(**kw: object) -> ModerationSettings:
@@ -35,7 +35,3 @@ def test_hold_modes() -> None:
     assert not needs_hold(rules(hold="none"), "msg")
     assert needs_hold(rules(hold="messages"), "msg") and not needs_hold(rules(hold="messages"), None)
     assert needs_hold(rules(hold="all"), None)
-
-
-def test_banned_spans_for_highlighting() -> None:
-    assert banned_spans("a troll!", ("troll",)) == [(2, 7)]

@@ -58,12 +58,6 @@ def strip_links(text: str) -> tuple[str, bool]:
     return re.sub(r"\s{2,}", " ", stripped).strip(), n > 0
 
 
-def banned_spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Where banned words stand in ``text``: the dashboard highlights them."""
-    pattern = _banned_pattern(words)
-    return [m.span() for m in pattern.finditer(text)] if pattern else []
-
-
 def screen(rules: ModerationSettings, name: str | None, message: str | None,
            amount_minor: int, name_min_minor: int) -> Screened:
     """Apply the channel's rules to a donor's name and message."""

@@ -287,28 +287,6 @@ class FastAsyncManager(FastEmitMixin):
     """One process: rooms in memory, fast broadcasts."""
 
 
-class ClosableRedisManager(socketio.AsyncRedisManager):
-    """Stock Redis pub/sub manager that can be shut down cleanly."""
-
-    async def close(self):
-        """Stop listening and close the Redis connections (shutdown)."""
-        thread = getattr(self, 'thread', None)
-        if thread is not None:
-            thread.cancel()
-            await asyncio.gather(thread, return_exceptions=True)
-            self.thread = None
-        if self.pubsub is not None:
-            await self.pubsub.aclose()
-        if self.redis is not None:
-            await self.redis.aclose()
-        self.connected = False
-
-
-class FastAsyncRedisManager(ClosableRedisManager, FastEmitMixin):
-    """Several processes: Redis pub/sub fan-out; each process's local
-    delivery (AsyncPubSubManager._handle_emit -> base emit) is fast."""
-
-
 SERVER_DEFAULTS = {
     'async_mode': 'aiohttp',
     # pings every 15 s, client declared gone 20 s later: a dead overlay is
@@ -322,26 +300,18 @@ SERVER_DEFAULTS = {
 }
 
 
-def make_sio_server(redis_url: str | None = None, *, fast: bool | None = None,
-                    **kw) -> socketio.AsyncServer:
-    """The Socket.IO server, Redis fan-out if a URL is given.
+def make_sio_server(*, fast: bool | None = None, **kw) -> socketio.AsyncServer:
+    """The Socket.IO server of this process. Several processes share a channel through the
+    store's notifications (overlay/store), not through a Socket.IO pub/sub manager.
 
     fast: None decides by the start-up self-test and OVERLAY_FAST_BROADCAST
     (overlay/realtime/fastcheck.py); True/False force a path (tests of each path).
     Keyword arguments override SERVER_DEFAULTS and go to socketio.AsyncServer
     (e.g. cors_allowed_origins; same-origin only by default).
-    `redis_channel` names the pub/sub channel shared by all processes.
     """
-    channel = kw.pop('redis_channel', 'socketio')
     if fast is None:
         fast = use_fast_broadcast()
     options = {**SERVER_DEFAULTS, **kw}
     if not fast:
-        manager = ClosableRedisManager(redis_url, channel=channel) \
-            if redis_url else socketio.AsyncManager()
-        return socketio.AsyncServer(client_manager=manager, **options)
-    if redis_url:
-        manager = FastAsyncRedisManager(redis_url, channel=channel)
-    else:
-        manager = FastAsyncManager()
-    return FastAsyncServer(client_manager=manager, **options)
+        return socketio.AsyncServer(client_manager=socketio.AsyncManager(), **options)
+    return FastAsyncServer(client_manager=FastAsyncManager(), **options)

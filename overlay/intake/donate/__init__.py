@@ -1,4 +1,4 @@
 """The public donate page (``donate_page`` in config.yaml): pledges recorded on the overlay."""
-from overlay.intake.donate.routes import donate_url, setup_donate
+from overlay.intake.donate.routes import setup_donate
 
-__all__ = ["donate_url", "setup_donate"]
+__all__ = ["setup_donate"]

@@ -18,7 +18,7 @@ from multidict import MultiDictProxy
 
 from overlay import keys
 from overlay.domain import money
-from overlay.config import ChannelSettings, Config
+from overlay.config import ChannelSettings
 from overlay.intake.donate import view
 from overlay.intake.donate.guard import check_token, client_address, issue_token, origin_allowed
 from overlay.intake.donate.text import TEXTS, language
@@ -30,13 +30,6 @@ from overlay.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 LIMITER: web.AppKey[RateLimiter] = web.AppKey("donate_limiter", RateLimiter)
-
-
-def donate_url(config: Config, cfg: ChannelSettings) -> str | None:
-    """Where a sticker or QR code sends a donor: this page, or the campaign's own link when it is off."""
-    if cfg.donate_page.mode == "pledge":
-        return f"{config.server.public_url.rstrip('/')}/donate/{cfg.id}"
-    return cfg.campaign.donate_url
 
 
 def _lang(request: web.Request, cfg: ChannelSettings | None) -> str:

@@ -30,21 +30,17 @@ PARSERS: dict[str, Parser] = {
     "generic": generic.parse,
 }
 
-# provider -> attribute of WebhookSettings holding its settings
-SETTINGS_FIELD: dict[str, str] = {provider: provider for provider in PARSERS}
-
-
 def settings_for(webhooks: WebhookSettings | None, provider: str) -> Any | None:
     """The provider's settings on a channel, or None when it is not configured
     (the app should then answer 404: the endpoint does not exist)."""
-    field = SETTINGS_FIELD.get(provider)
-    if webhooks is None or field is None:
+    # WebhookSettings has one attribute per provider, named after it.
+    if webhooks is None or provider not in PARSERS:
         return None
-    return getattr(webhooks, field)
+    return getattr(webhooks, provider)
 
 
 __all__ = [
-    "PARSERS", "SETTINGS_FIELD", "Parser", "settings_for",
+    "PARSERS", "Parser", "settings_for",
     "IncomingDonation", "IncomingRefund", "Ignored", "WebhookError", "WebhookResult",
     "WebhookSettings", "TiltifySettings", "KofiSettings", "StripeSettings", "GenericSettings",
 ]
