@@ -17,7 +17,7 @@ class ShuttingDown(DonationError):
     """A write still waiting in the channel's queue while the process drains: refused, nothing stored."""
 
     def __init__(self) -> None:
-        super().__init__("shutting_down", "the server is restarting; retry shortly", 503)
+        super().__init__("shutting_down", "the server is restarting; retry shortly", "unavailable")
 
 
 class ChannelService:
@@ -43,7 +43,7 @@ class ChannelService:
         # Inside an op, a record written earlier in the same batch is not in the store yet.
         rec = self.writer.pending_record(donation_id) or await self.store.get_donation(self.cfg.id, donation_id)
         if rec is None:
-            raise DonationError("donation_not_found", "no such donation", 404)
+            raise DonationError("donation_not_found", "no such donation", "not_found")
         return rec
 
     async def _find_external(self, source: str, external_id: str) -> dict[str, Any] | None:

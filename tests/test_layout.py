@@ -78,3 +78,15 @@ def test_the_checker_sees_every_kind_of_import(tmp_path: Path, source: str, expe
     fake.parent.mkdir(parents=True)
     fake.write_text(source)
     assert imports(fake, tmp_path / "overlay") == expected
+
+
+def test_the_domain_refuses_with_a_kind_never_an_http_status() -> None:
+    # overlay.web.errors.KIND_STATUS maps kinds to statuses; a number here would bypass it.
+    found = sorted(f"{path.relative_to(OVERLAY.parent)}:{node.lineno}"
+                   for path in (OVERLAY / "domain").rglob("*.py")
+                   for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                   if isinstance(node, ast.Call) and any(
+                       isinstance(arg, ast.Constant) and type(arg.value) is int and 100 <= arg.value < 600
+                       for arg in [*node.args, *(k.value for k in node.keywords)])
+                   and isinstance(node.func, ast.Name) and node.func.id.endswith(("Error", "Refusal")))
+    assert found == []

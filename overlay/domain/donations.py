@@ -13,18 +13,15 @@ from typing import Any
 
 from overlay.domain import alerts, money, moderation, wire
 from overlay.config import ChannelSettings
+from overlay.errors import Refusal
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
 
 _SOURCE = re.compile(r"^[a-z0-9_-]{1,32}$")
 MAX_EXTERNAL_ID = 255
 
 
-class DonationError(ValueError):
-    """Input a client must correct (422), or an operation the state forbids (409)."""
-
-    def __init__(self, code: str, message: str, status: int = 422):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class DonationError(Refusal, ValueError):
+    """Input a client must correct (kind "invalid"), or an operation the state forbids ("conflict")."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +139,7 @@ def confirm(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now:
     """A moderator confirms a pending pledge: it counts from this moment, as a new donation would
     (the match as it is now, hold rules, its alert). It takes a new seq: it is news now."""
     if rec["status"] != "pending":
-        raise DonationError("not_pending", f"the donation is {rec['status']}, not a pending pledge", 409)
+        raise DonationError("not_pending", f"the donation is {rec['status']}, not a pending pledge", "conflict")
     ch = Change.begin(state, now)
     _count(cfg, ch, dict(rec, status="approved", counted=True))
     return ch
@@ -213,7 +210,7 @@ def control_alerts(cfg: ChannelSettings, state: ChannelState, action: str, now: 
 
 def replay(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
     if rec["status"] != "approved":
-        raise DonationError("not_approved", f"a {rec['status']} donation cannot be replayed", 409)
+        raise DonationError("not_approved", f"a {rec['status']} donation cannot be replayed", "conflict")
     ch = Change.begin(state, now)
     _enqueue(cfg, ch, rec, front=True)
     advance_alerts(cfg, ch)
@@ -226,7 +223,7 @@ def moderate(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], ver
     pending_reject = rec["status"] == "pending" and verdict == "reject"
     if rec["status"] != "held" and not pending_reject:
         hint = "; confirm counts a pending pledge" if rec["status"] == "pending" else ""
-        raise DonationError("not_held", f"the donation is {rec['status']}, not held{hint}", 409)
+        raise DonationError("not_held", f"the donation is {rec['status']}, not held{hint}", "conflict")
     ch = Change.begin(state, now)
     rec = dict(rec, status="approved" if verdict == "approve" else "rejected")
     ch.donations.append(rec)
@@ -244,7 +241,7 @@ def refund(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: 
         return None
     if not rec.get("counted", True):
         # A pledge never confirmed: there is nothing in the totals to take back.
-        raise DonationError("not_counted", f"the pledge is {rec['status']} and was never counted", 409)
+        raise DonationError("not_counted", f"the pledge is {rec['status']} and was never counted", "conflict")
     ch = Change.begin(state, now)
     t = ch.state.totals
     t["raised"] -= rec["amount"]

@@ -23,6 +23,7 @@ from aiortc import (
 from aiortc.sdp import candidate_from_sdp
 from prometheus_client import Counter, Gauge
 
+from overlay.errors import ApiError
 from overlay.live import relay as live_relay
 from overlay.live.listeners import Listeners
 from overlay.live.fanout import Fanout, KeyframeRequester, ViewerTrack
@@ -38,14 +39,6 @@ KEYFRAME_REQUESTS = Counter(
     "overlay_live_keyframe_requests", "PLIs sent to the publisher", ["channel"]
 )
 BITRATE_PERIOD = 2.0  # seconds between bitrate samples pushed to on_change listeners
-
-
-class LiveError(Exception):
-    """A refusal the HTTP layer turns into a JSON error."""
-
-    def __init__(self, status: int, code: str, message: str, **headers: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
 @dataclass(eq=False)
@@ -120,8 +113,8 @@ class LiveHub:
             codecs[media.kind] = live_relay.choose_codec(media)
             if not codecs[media.kind]:
                 await session.pc.close()
-                raise LiveError(400, "unsupported_codec",
-                                f"no {media.kind} codec we can forward (H.264 packetization-mode=1, VP8, Opus)")
+                raise ApiError(400, "unsupported_codec",
+                               f"no {media.kind} codec we can forward (H.264 packetization-mode=1, VP8, Opus)")
             transceiver = session.pc.addTransceiver(media.kind, "recvonly")
             transceiver.setCodecPreferences(codecs[media.kind])
             tap = partial(c.fanouts[media.kind].on_frame, session)
@@ -146,10 +139,10 @@ class LiveHub:
     async def watch(self, ch: str, offer_sdp: str) -> Session:
         c = self.channels[ch]
         if not c.live:
-            raise LiveError(404, "stream_offline", f"channel {ch!r} is not live right now")
+            raise ApiError(404, "stream_offline", f"channel {ch!r} is not live right now")
         if len(c.viewers) >= c.max_viewers:
-            raise LiveError(503, "too_many_viewers", "this stream is full; try again shortly",
-                            **{"Retry-After": "10"})
+            raise ApiError(503, "too_many_viewers", "this stream is full; try again shortly",
+                           {"Retry-After": "10"})
         offer = _parse(offer_sdp)
         session = Session(secrets.token_urlsafe(16), ch, "whep", self._new_pc())
         c.viewers[session.id] = session  # holds the slot while we negotiate
@@ -164,7 +157,7 @@ class LiveHub:
             live_relay.attach_sender(transceiver.sender, c.keyframes.request)
         try:
             await self._negotiate(session, offer_sdp, offer)
-        except LiveError:
+        except ApiError:
             await self.end(session)
             raise
         self._watch_state(session)
@@ -209,7 +202,7 @@ class LiveHub:
         except Exception as exc:  # aiortc raises assorted types on a bad offer
             await session.pc.close()
             code = "unsupported_codec" if "send parameters" in str(exc) else "invalid_sdp"
-            raise LiveError(400, code, f"cannot use this offer: {exc}") from exc
+            raise ApiError(400, code, f"cannot use this offer: {exc}") from exc
 
     def _watch_state(self, session: Session) -> None:
         @session.pc.on("connectionstatechange")
@@ -251,4 +244,4 @@ def _parse(offer_sdp: str):
     try:
         return live_relay.parse_offer(offer_sdp)
     except ValueError as exc:
-        raise LiveError(400, "invalid_sdp", str(exc)) from exc
+        raise ApiError(400, "invalid_sdp", str(exc)) from exc

@@ -20,6 +20,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from overlay.live.listeners import Listeners
+from overlay.web.errors import error_response
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +164,7 @@ async def _read_capped(request: web.Request) -> bytes | None:
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status,
-                             headers={**CORS, **(headers or {})})
+    return error_response(status, code, message, {**CORS, **(headers or {})})
 
 
 LIVE = web.AppKey("live", LiveLink)

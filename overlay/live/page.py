@@ -17,6 +17,7 @@ from overlay import keys
 from overlay.config import ChannelSettings
 from overlay.live.link import LIVE
 from overlay.live.settings import whep_origin
+from overlay.web.errors import error_response
 from overlay.web.overlays import donate_target, page_config, sticker_context
 from overlay.web.pages import render
 from overlay.widgets import resolve
@@ -102,8 +103,7 @@ async def live_status(request: web.Request) -> web.Response:
     """What the viewer page polls: only what the page itself shows."""
     cfg = _live_channel(request)
     if cfg is None:
-        return web.json_response({"error": {"code": "unknown_channel", "message": "no live channel here"}},
-                                 status=404)
+        return error_response(404, "unknown_channel", "no live channel here")
     if cfg.live is not None and not cfg.live.served_here:  # only the external server knows
         return web.json_response({"live": None, "viewers": None}, headers={"Cache-Control": "no-store"})
     status = request.app[LIVE].status(cfg.id)

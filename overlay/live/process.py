@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from overlay.live.settings import LiveSettings
+from overlay.web.errors import error_response
 
 log = logging.getLogger("overlay.live.whip")
 FEED_BACKLOG = 1000  # status lines a slow subscriber may owe before it is dropped
@@ -86,8 +87,7 @@ def describe_failure(exc: BaseException) -> str:
 
 async def _unavailable(request: web.Request) -> web.Response:
     reason = request.app[REASON]
-    return web.json_response({"error": {"code": "live_unavailable", "message": reason}}, status=503,
-                             headers={"Access-Control-Allow-Origin": "*"})
+    return error_response(503, "live_unavailable", reason, {"Access-Control-Allow-Origin": "*"})
 
 
 async def live_metrics(request: web.Request) -> web.Response:

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from overlay.live.hub import LiveError, LiveHub, Session
+from overlay.errors import ApiError
+from overlay.live.hub import LiveHub, Session
+from overlay.web.errors import error_response
 from overlay.live.settings import LiveSettings
 
 MAX_SDP_BYTES = 64 * 1024  # OBS offers are ~5 KB; anything near this is not an offer
@@ -57,9 +59,7 @@ def setup_live(
 
 
 def _error(status: int, code: str, message: str, headers: Mapping[str, str] = {}) -> web.Response:
-    return web.json_response(
-        {"error": {"code": code, "message": message}}, status=status, headers={**_CORS, **headers}
-    )
+    return error_response(status, code, message, {**_CORS, **headers})
 
 
 class _Views:
@@ -83,7 +83,7 @@ class _Views:
                 session = await self.hub.publish(ch, offer)
             else:
                 session = await self.hub.watch(ch, offer)
-        except LiveError as exc:
+        except ApiError as exc:
             return _error(exc.status, exc.code, exc.message, exc.headers)
         return self._created(request, role, session)
 
@@ -100,7 +100,7 @@ class _Views:
                 return web.Response(status=200, headers=_CORS)
             if request.method == "PATCH":
                 return await self._patch(request, session)
-        except LiveError as exc:
+        except ApiError as exc:
             return _error(exc.status, exc.code, exc.message, exc.headers)
         return _error(405, "method_not_allowed", f"{request.method} is not allowed here",
                       {"Allow": "OPTIONS, PATCH, DELETE"})
@@ -108,15 +108,15 @@ class _Views:
     async def _patch(self, request: web.Request, session: Session) -> web.Response:
         if_match = request.headers.get("If-Match")
         if if_match not in (None, "*", session.etag):
-            raise LiveError(412, "etag_mismatch", "If-Match does not match this session's ETag")
+            raise ApiError(412, "etag_mismatch", "If-Match does not match this session's ETag")
         ufrag, pwd, candidates = parse_sdpfrag(await _read_body(request, SDPFRAG))
         if (ufrag and ufrag != session.ice_ufrag) or (pwd and pwd != session.ice_pwd):
-            raise LiveError(422, "ice_restart_unsupported",
-                            "ICE restarts are not supported; POST a new offer instead")
+            raise ApiError(422, "ice_restart_unsupported",
+                           "ICE restarts are not supported; POST a new offer instead")
         try:
             await self.hub.add_candidates(session, candidates)
         except (AssertionError, ValueError, IndexError) as exc:
-            raise LiveError(400, "invalid_candidate", f"cannot use a candidate: {exc}") from exc
+            raise ApiError(400, "invalid_candidate", f"cannot use a candidate: {exc}") from exc
         return web.Response(status=204, headers=_CORS)
 
     def _authorize(self, request: web.Request, ch: str) -> None:
@@ -126,8 +126,8 @@ class _Views:
             token.strip().encode("utf-8", "surrogatepass"), self.keys[ch].encode("utf-8", "surrogatepass")
         )
         if not good:
-            raise LiveError(401, "unauthorized", "a valid 'Authorization: Bearer <stream key>' is required",
-                            **{"WWW-Authenticate": 'Bearer realm="whip"'})
+            raise ApiError(401, "unauthorized", "a valid 'Authorization: Bearer <stream key>' is required",
+                           {"WWW-Authenticate": 'Bearer realm="whip"'})
 
     def _options(self, role: str, methods: str) -> web.Response:
         headers = {**_CORS, **_PREFLIGHT, "Access-Control-Allow-Methods": methods,
@@ -150,18 +150,18 @@ class _Views:
 
 async def _read_body(request: web.Request, content_type: str) -> str:
     if request.content_type != content_type:
-        raise LiveError(415, "unsupported_media_type", f"Content-Type must be {content_type}")
+        raise ApiError(415, "unsupported_media_type", f"Content-Type must be {content_type}")
     if (request.content_length or 0) > MAX_SDP_BYTES:
-        raise LiveError(413, "body_too_large", f"at most {MAX_SDP_BYTES} bytes")
+        raise ApiError(413, "body_too_large", f"at most {MAX_SDP_BYTES} bytes")
     body = bytearray()
     async for chunk in request.content.iter_chunked(16384):
         body += chunk
         if len(body) > MAX_SDP_BYTES:  # a chunked body has no Content-Length to check
-            raise LiveError(413, "body_too_large", f"at most {MAX_SDP_BYTES} bytes")
+            raise ApiError(413, "body_too_large", f"at most {MAX_SDP_BYTES} bytes")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LiveError(400, "invalid_sdp", "the body is not UTF-8 text") from exc
+        raise ApiError(400, "invalid_sdp", "the body is not UTF-8 text") from exc
 
 
 def parse_sdpfrag(text: str) -> tuple[str | None, str | None, list[tuple[str | None, str]]]:

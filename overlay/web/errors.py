@@ -1,9 +1,9 @@
-"""The one error shape of API.md §4, and the middleware that guarantees it."""
+"""The one error renderer (the shape of API.md §4) and the middleware that guarantees it."""
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -11,21 +11,28 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from overlay import metrics
 from overlay.web import strictjson
-from overlay.domain.donations import DonationError
+from overlay.errors import ApiError, Refusal, error_body
 from overlay.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+__all__ = ["ApiError", "KIND_STATUS", "error_middleware", "error_response", "read_json", "refusal_response"]
+
+# The domain's reasons (overlay.errors.Kind) as HTTP statuses: only here does the domain meet HTTP.
+KIND_STATUS: dict[str, int] = {"invalid": 422, "conflict": 409, "not_found": 404, "unavailable": 503}
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
+def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(error_body(code, message), status=status, headers=headers)
+
+
+def refusal_response(exc: Refusal, headers: Mapping[str, str] | None = None) -> web.Response:
+    """``exc`` answered: an ApiError with its own status, a domain refusal by its kind."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.status, exc.code, exc.message, {**exc.headers, **(headers or {})})
+    return error_response(KIND_STATUS[exc.kind], exc.code, exc.message, headers)
 
 
 def _http_code(exc: web.HTTPException) -> str:
@@ -46,12 +53,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = await handler(request)
         status = response.status
         return response
-    except ApiError as exc:
-        status = exc.status
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
-    except DonationError as exc:
-        status = exc.status
-        return error_response(exc.status, exc.code, exc.message)
+    except Refusal as exc:
+        response = refusal_response(exc)
+        status = response.status
+        return response
     except StoreUnavailable as exc:
         status = 503
         log.error("storage unavailable: %s", exc)

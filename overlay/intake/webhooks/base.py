@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from overlay.domain import money
+from overlay.errors import ApiError
 from overlay.web import strictjson
 
 MAX_ID_LENGTH = 255
@@ -55,17 +56,8 @@ class Ignored:
 WebhookResult = IncomingDonation | IncomingRefund | Ignored
 
 
-class WebhookError(Exception):
-    """A delivery we refuse. `status` is 4xx, `code` snake_case."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"WebhookError({self.status}, {self.code!r}, {self.message!r})"
+# The one error type (overlay/errors.py), under the name the parsers' callers know.
+WebhookError = ApiError
 
 
 def bad_body(message: str) -> WebhookError:

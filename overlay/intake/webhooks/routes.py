@@ -45,7 +45,7 @@ async def receive(request: web.Request) -> web.Response:
     except WebhookError as exc:
         log.warning("webhook %s/%s refused: %s (%s)", channel, provider, exc.code, exc.status)
         metrics.WEBHOOKS.labels(channel, provider, exc.code).inc()
-        raise ApiError(exc.status, exc.code, exc.message) from None
+        raise
     if isinstance(result, IncomingRefund):
         rec = await svc.refund(provider, result.external_id)
         metrics.WEBHOOKS.labels(channel, provider, "refund").inc()
@@ -71,7 +71,7 @@ async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # n
     except DonationError as exc:
         log.error("webhook %s/%s donation refused: %s", svc.cfg.id, provider, exc.code)
         metrics.WEBHOOKS.labels(svc.cfg.id, provider, exc.code).inc()
-        if provider in ANSWER_OK_ON_REFUSAL and exc.status == 422:
+        if provider in ANSWER_OK_ON_REFUSAL and exc.kind == "invalid":
             return web.json_response({"ok": True, "refused": {"code": exc.code, "message": exc.message}})
         raise
     metrics.WEBHOOKS.labels(svc.cfg.id, provider, "donation" if created else "duplicate").inc()
