@@ -90,3 +90,10 @@ def test_the_domain_refuses_with_a_kind_never_an_http_status() -> None:
                        for arg in [*node.args, *(k.value for k in node.keywords)])
                    and isinstance(node.func, ast.Name) and node.func.id.endswith(("Error", "Refusal")))
     assert found == []
+
+
+def test_one_secret_comparison() -> None:
+    # Every other module compares secrets through overlay.secret.secret_equal, which never raises.
+    users = sorted(str(path.relative_to(OVERLAY.parent)) for path in OVERLAY.rglob("*.py")
+                   if "compare_digest" in path.read_text(encoding="utf-8"))
+    assert users == ["overlay/secret.py"]

@@ -8,12 +8,12 @@ cannot switch codec mid-connection, so their sessions are ended (their
 connection closes and the page must POST again).
 """
 
-import hmac
 from collections.abc import Mapping
 
 from aiohttp import web
 
 from overlay.errors import ApiError
+from overlay.secret import secret_equal
 from overlay.live.hub import LiveHub, Session
 from overlay.web.errors import error_response
 from overlay.live.settings import LiveSettings
@@ -121,10 +121,7 @@ class _Views:
 
     def _authorize(self, request: web.Request, ch: str) -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        # surrogatepass: a non-UTF-8 byte in the header is a wrong key, not a crash.
-        good = scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode("utf-8", "surrogatepass"), self.keys[ch].encode("utf-8", "surrogatepass")
-        )
+        good = scheme.lower() == "bearer" and secret_equal(token.strip(), self.keys[ch])
         if not good:
             raise ApiError(401, "unauthorized", "a valid 'Authorization: Bearer <stream key>' is required",
                            {"WWW-Authenticate": 'Bearer realm="whip"'})

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from overlay import keys
 from overlay.config import ChannelSettings
+from overlay.secret import secret_equal
 from overlay.web.errors import ApiError, Handler
 from overlay.store.base import StoreUnavailable
 
@@ -31,13 +32,6 @@ COOKIE_PREFIX = "overlay_session_"
 # Paths where a session cookie means something; static files and overlays never look.
 SESSION_PATHS = ("/api/", "/dashboard/", "/socket.io/")
 LIVE_SESSIONS: web.RequestKey[frozenset[str]] = web.RequestKey("live_sessions", frozenset)
-
-
-def secret_equal(given: object, expected: str) -> bool:
-    # surrogatepass: a header's undecodable byte (surrogateescape) or a lone surrogate
-    # from JSON must compare as "not equal", not raise.
-    return isinstance(given, str) and hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
-                                                          expected.encode("utf-8", "surrogatepass"))
 
 
 def bearer(request: web.Request) -> str | None:
@@ -82,7 +76,7 @@ def session_token(cfg: ChannelSettings, cookie: str | None, now: float | None = 
     if len(parts) != 4 or parts[0] != cfg.id or not parts[1].isdigit() or int(parts[1]) < (now or time.time()):
         return None
     for token in cfg.moderator_tokens:
-        if hmac.compare_digest(parts[2], _fingerprint(token)) and hmac.compare_digest(sig, _sign(token, payload)):
+        if secret_equal(parts[2], _fingerprint(token)) and secret_equal(sig, _sign(token, payload)):
             return token
     return None
 

@@ -23,6 +23,7 @@ from aiohttp import web
 from overlay.web import clientaddr
 from overlay import keys
 from overlay.config import ChannelSettings
+from overlay.secret import secret_equal
 
 TOKEN_TTL_S = 2 * 3600
 
@@ -75,6 +76,5 @@ def check_token(cfg: ChannelSettings, token: object, address: str, now: float | 
     age = (time.time() if now is None else now) - issued
     if not -60 <= age <= TOKEN_TTL_S:
         return None
-    # Bytes, not str: compare_digest refuses a str with non-ASCII characters (a forged form field).
     good = _sign(cfg, issued, nonce, address).encode()
-    return nonce if hmac.compare_digest(good, sig.encode("utf-8", "replace")) else None
+    return nonce if secret_equal(sig, good) else None

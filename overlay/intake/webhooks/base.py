@@ -8,7 +8,6 @@ so they cannot leak a secret, a token or a donor's e-mail.
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -77,15 +76,6 @@ def get_header(headers: Mapping[str, str], name: str) -> str | None:
         lowered = name.lower()
         value = next((v for k, v in headers.items() if k.lower() == lowered), None)
     return value if isinstance(value, str) else None
-
-
-def same_secret(expected: str | bytes, received: str | bytes) -> bool:
-    """Constant-time comparison that cannot raise on non-ASCII input."""
-    if isinstance(expected, str):
-        expected = expected.encode("utf-8", "surrogatepass")
-    if isinstance(received, str):
-        received = received.encode("utf-8", "surrogatepass")
-    return hmac.compare_digest(expected, received)
 
 
 # -- JSON ------------------------------------------------------------------

@@ -13,6 +13,8 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime
 
+from overlay.secret import secret_equal
+
 from .base import (
     IncomingDonation,
     WebhookResult,
@@ -23,7 +25,6 @@ from .base import (
     get_id,
     get_text,
     load_json_object,
-    same_secret,
     unauthorized,
 )
 from .settings import GenericSettings
@@ -39,7 +40,7 @@ def parse(headers: Mapping[str, str], body: bytes, settings: GenericSettings, no
     received = get_header(headers, "X-Signature")
     if not received:
         raise unauthorized("missing_signature", "X-Signature header is required")
-    if not same_secret(signature(settings.secret, body), received.strip().lower()):
+    if not secret_equal(received.strip().lower(), signature(settings.secret, body)):
         raise unauthorized("invalid_signature", "X-Signature must be sha256=<hex HMAC-SHA256 of the body>")
     payload = load_json_object(body)
     currency = payload.get("currency")

@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from overlay.secret import secret_equal
+
 from .base import (
     Ignored,
     IncomingDonation,
@@ -26,7 +28,6 @@ from .base import (
     get_str,
     get_text,
     load_json_object,
-    same_secret,
     unauthorized,
 )
 from .settings import KofiSettings
@@ -48,7 +49,7 @@ def _form_data(body: bytes) -> str:
 
 def _check_token(payload: Mapping[str, Any], expected: str) -> None:
     token = payload.get("verification_token")
-    if not isinstance(token, str) or not same_secret(expected, token):
+    if not isinstance(token, str) or not secret_equal(token, expected):
         raise unauthorized("invalid_token", "verification_token does not match")
 
 

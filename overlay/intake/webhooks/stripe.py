@@ -23,6 +23,8 @@ from typing import Any
 
 from babel.numbers import get_currency_precision
 
+from overlay.secret import secret_equal
+
 from .base import (
     Ignored,
     IncomingDonation,
@@ -37,7 +39,6 @@ from .base import (
     get_str,
     load_json_object,
     minor_units_to_decimal,
-    same_secret,
     unauthorized,
 )
 from .settings import StripeSettings
@@ -79,7 +80,7 @@ def _verify(headers: Mapping[str, str], body: bytes, secret: str, now: datetime)
     if timestamp is None or not _TIMESTAMP.fullmatch(timestamp) or not candidates:
         raise unauthorized("invalid_signature", "Stripe-Signature must hold one t= and at least one v1=")
     expected = signature(secret, timestamp, body)
-    if not any(same_secret(expected, candidate.lower()) for candidate in candidates):
+    if not any(secret_equal(candidate.lower(), expected) for candidate in candidates):
         raise unauthorized("invalid_signature", "no v1 signature matches")
     if abs(now.timestamp() - int(timestamp)) > TOLERANCE_SECONDS:
         raise unauthorized("stale_timestamp", "Stripe-Signature timestamp is more than 5 minutes off")

@@ -13,6 +13,8 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime
 
+from overlay.secret import secret_equal
+
 from .base import (
     Ignored,
     IncomingDonation,
@@ -27,7 +29,6 @@ from .base import (
     get_text,
     load_json_object,
     parse_rfc3339,
-    same_secret,
     unauthorized,
     within,
 )
@@ -52,7 +53,7 @@ def _verify(headers: Mapping[str, str], body: bytes, secret: str, now: datetime)
     timestamp = get_header(headers, "X-Tiltify-Timestamp")
     if not received or not timestamp:
         raise unauthorized("missing_signature", "X-Tiltify-Signature and X-Tiltify-Timestamp are required")
-    if not same_secret(signature(secret, timestamp, body), received.strip()):
+    if not secret_equal(received.strip(), signature(secret, timestamp, body)):
         raise unauthorized("invalid_signature", "signature does not match")
     sent_at = parse_rfc3339(timestamp.strip())
     if sent_at is None:
