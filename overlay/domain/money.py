@@ -97,7 +97,11 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> i
 
 def to_decimal_string(minor: int, currency: str) -> str:
     """Integer minor units -> the wire format: "12.50", "1200" for JPY."""
-    exp = exponent(currency)
+    return with_decimals(minor, exponent(currency))
+
+
+def with_decimals(minor: int, exp: int) -> str:
+    """Integer minor units -> a decimal string with ``exp`` decimals, without a float."""
     if exp == 0:
         return str(minor)
     sign = "-" if minor < 0 else ""

@@ -81,12 +81,11 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         raise ApiError(415, "unsupported_media_type", "send application/json")
     raw = await request.read()
     try:
-        data = strictjson.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return strictjson.load_object(raw or b"{}")
+    except strictjson.NotAnObject:
+        raise ApiError(400, "invalid_json", "the body must be a JSON object") from None
+    except ValueError:  # UnicodeDecodeError included
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "the body must be a JSON object")
-    return data
 
 
 class ParserErrorFilter(logging.Filter):

@@ -34,3 +34,19 @@ def loads(text: str | bytes) -> Any:
     value = json.loads(text, parse_float=money.json_number, parse_constant=_reject_constant)
     _check_text(value)
     return value
+
+
+class NotAnObject(ValueError):
+    """Valid JSON, but not an object on top."""
+
+
+def load_object(text: str | bytes) -> dict[str, Any]:
+    """A JSON object, read by ``loads``: what a request body must be (API and webhooks).
+    Any failure is a ValueError; NotAnObject when it is JSON but not an object."""
+    try:
+        value = loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if not isinstance(value, dict):
+        raise NotAnObject("not a JSON object")
+    return value

@@ -83,13 +83,11 @@ def get_header(headers: Mapping[str, str], name: str) -> str | None:
 def load_json_object(raw: bytes | str) -> dict[str, Any]:
     """Strict JSON (overlay.web.strictjson): UTF-8 only, an object on top."""
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        value = strictjson.loads(text)
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return strictjson.load_object(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except strictjson.NotAnObject:
+        raise bad_body("body is not a JSON object") from None
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise bad_body("body is not valid UTF-8 JSON") from None
-    if not isinstance(value, dict):
-        raise bad_body("body is not a JSON object")
-    return value
 
 
 def get_object(obj: Mapping[str, Any], key: str, *, required: bool = True) -> dict[str, Any] | None:
@@ -179,8 +177,7 @@ def minor_units_to_decimal(minor: Any, exponent: int) -> str:
         raise invalid_amount()
     if minor >= 10 ** (MAX_AMOUNT_INTEGER_DIGITS + exponent):
         raise invalid_amount()
-    whole, fraction = divmod(minor, 10**exponent)
-    return f"{whole}.{fraction:0{exponent}d}" if exponent else str(whole)
+    return money.with_decimals(minor, exponent)
 
 
 def currency_code(value: Any) -> str:
