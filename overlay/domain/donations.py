@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import alerts, money, moderation, wire
+from overlay.domain import alerts, matching, money, moderation, wire
 from overlay.config import ChannelSettings
 from overlay.errors import Refusal
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
@@ -79,12 +79,7 @@ def new_record(cfg: ChannelSettings, inp: DonationInput, now_ms: int) -> dict[st
 
 
 def _apply_match(state: ChannelState, rec: dict[str, Any], now: int) -> int:
-    m = state.match
-    if rec["test"] or not wire.is_match_active(m, now):
-        return 0
-    matched = min(money.scale(rec["amount"], wire.multiplier_factor(m)), m["cap"] - m["used"])
-    m["used"] += matched
-    return matched
+    return 0 if rec["test"] else matching.take_match(state.match, rec["amount"], now)
 
 
 def accept_donation(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:

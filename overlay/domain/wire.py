@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any
 
-from overlay.domain import money
+from overlay.domain import matching, money
 from overlay.config import ChannelSettings
 
 PRIVATE_DONATION_FIELDS = ("original_message", "flagged")
@@ -73,21 +72,9 @@ def match(cfg: ChannelSettings, m: dict[str, Any] | None, now_ms: int) -> dict[s
                 "remaining": None, "starts_at": None, "ends_at": None, "display": None}
     remaining = max(m["cap"] - m["used"], 0)
     return {
-        "active": is_match_active(m, now_ms), "sponsor": m["sponsor"], "multiplier": m["multiplier"],
+        "active": matching.is_match_active(m, now_ms), "sponsor": m["sponsor"], "multiplier": m["multiplier"],
         "cap": amount(cfg, m["cap"]), "used": amount(cfg, m["used"]), "remaining": amount(cfg, remaining),
         "starts_at": iso(m.get("starts_at")), "ends_at": iso(m.get("ends_at")),
         "display": {"cap": display(cfg, m["cap"]), "used": display(cfg, m["used"]),
                     "remaining": display(cfg, remaining)},
     }
-
-
-def is_match_active(m: dict[str, Any] | None, now_ms: int) -> bool:
-    if not m or m["used"] >= m["cap"]:
-        return False
-    if m.get("starts_at") is not None and now_ms < m["starts_at"]:
-        return False
-    return m.get("ends_at") is None or now_ms < m["ends_at"]
-
-
-def multiplier_factor(m: dict[str, Any]) -> Decimal:
-    return Decimal(m["multiplier"]) - 1
