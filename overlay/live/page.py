@@ -22,7 +22,9 @@ from overlay.web.overlays import donate_target, page_config, sticker_context
 from overlay.web.pages import render
 from overlay.widgets import resolve
 from overlay.widgets.base import WidgetSettings
-from overlay.widgets.strings import STRINGS, language
+from overlay import i18n
+from overlay.widgets import strings as widget_strings
+from overlay.widgets.strings import STRINGS
 
 # The widgets are laid out on a stage 1080 pixels wide that live.js scales to the screen.
 # These win over the streamer's settings, which are made for a 1920×1080 canvas. The alert
@@ -58,16 +60,18 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+CATALOG = i18n.register("live", TEXTS)
+
+
 def _live_channel(request: web.Request) -> ChannelSettings | None:
     cfg = request.app[keys.CONFIG].channel(request.match_info["ch"])
     return cfg if cfg is not None and cfg.live is not None else None
 
 
 def _language(request: web.Request, cfg: ChannelSettings | None) -> str:
-    """``?lang=`` when we speak it, else the channel's language (English if we lack it)."""
-    forced = request.query.get("lang", "")
-    channel_language = cfg.locale.split("_")[0] if cfg else "en"
-    return language(forced if forced in STRINGS and forced in TEXTS else "auto", channel_language)
+    """``?lang=`` when the page and its widgets speak it, else the channel's language (else English)."""
+    return i18n.pick((widget_strings.CATALOG, CATALOG), request.query.get("lang"),
+                     channel_locale=cfg.locale if cfg else None)
 
 
 def _widgets(cfg: ChannelSettings, lang: str) -> dict[str, WidgetSettings]:

@@ -7,13 +7,12 @@ login form and never written back into a page or a URL.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlparse
 
 from aiohttp import web
 
-from overlay import keys
+from overlay import i18n, keys
 from overlay.domain import money
 from overlay.web.auth import SESSION_TTL_S, cookie_name, csrf_token, matching_token, moderator_session, new_session, \
     revoke_session, secret_equal, session_token
@@ -23,9 +22,9 @@ from overlay.web.throttle import record_failure, retry_after
 from overlay.web.pages import PACKAGE, render
 from overlay.widgets import WIDGETS
 
-STRINGS: dict[str, dict[str, str]] = json.loads(
-    (PACKAGE / "static" / "dashboard" / "strings.json").read_text(encoding="utf-8"))
-LANGUAGES = tuple(STRINGS)  # ("en", "fr"); the first is the fallback
+# The browser reads the same file's table for the chosen language (from the page's data block).
+CATALOG = i18n.register_json("dashboard", PACKAGE / "static" / "dashboard" / "strings.json")
+STRINGS, LANGUAGES = CATALOG.tables, CATALOG.languages
 # same-origin, not the site-wide no-referrer: with no-referrer a browser sends
 # "Origin: null" on form posts, and login and logout check the Origin.
 PAGE_HEADERS = {"Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
@@ -51,20 +50,7 @@ class Strings:
 
 def pick_language(request: web.Request) -> str:
     """``?lang=`` wins, then the browser's Accept-Language (by q), then English."""
-    forced = request.query.get("lang", "")
-    if forced in LANGUAGES:
-        return forced
-    ranked: list[tuple[float, int, str]] = []
-    for i, part in enumerate(request.headers.get("Accept-Language", "").split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        ranked.append((-q, i, tag.strip().lower().split("-")[0]))
-    return next((lang for _, _, lang in sorted(ranked) if lang in LANGUAGES), LANGUAGES[0])
+    return CATALOG.pick(request.query.get("lang"), accept_language=request.headers.get("Accept-Language"))
 
 
 def same_origin(request: web.Request) -> bool:

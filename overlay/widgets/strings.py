@@ -1,7 +1,7 @@
-"""The words overlays show, per language. The server picks one table and embeds it in the page."""
+"""The words overlays show, per language. The server picks one table (overlay.i18n) and embeds it in the page."""
 from __future__ import annotations
 
-DEFAULT_LANGUAGE = "en"
+from overlay import i18n
 
 STRINGS: dict[str, dict[str, str]] = {
     "fr": {
@@ -59,7 +59,9 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+CATALOG = i18n.register("widgets", STRINGS)
+
+
 def language(setting: str, channel_language: str) -> str:
     """The ``lang`` setting, or the channel's language when it is "auto" (English if we lack it)."""
-    lang = channel_language if setting == "auto" else setting
-    return lang if lang in STRINGS else DEFAULT_LANGUAGE
+    return CATALOG.pick(None if setting == "auto" else setting, channel_locale=channel_language)

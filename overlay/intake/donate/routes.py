@@ -21,7 +21,7 @@ from overlay.domain import money
 from overlay.config import ChannelSettings
 from overlay.intake.donate import view
 from overlay.intake.donate.guard import check_token, client_address, issue_token, origin_allowed
-from overlay.intake.donate.text import TEXTS, language
+from overlay.intake.donate.text import CATALOG, TEXTS
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.moderation import MAX_NAME_LENGTH
 from overlay.web.ratelimit import RateLimiter
@@ -33,7 +33,7 @@ LIMITER: web.AppKey[RateLimiter] = web.AppKey("donate_limiter", RateLimiter)
 
 
 def _lang(request: web.Request, cfg: ChannelSettings | None) -> str:
-    return language(request.query.get("lang"), cfg.locale if cfg else "en_US")
+    return CATALOG.pick(request.query.get("lang"), channel_locale=cfg.locale if cfg else None)
 
 
 def _service(request: web.Request) -> ChannelService | None:

@@ -1,5 +1,7 @@
-"""The donate page's words, in the languages it speaks. A missing language falls back to English."""
+"""The donate page's words, in the languages it speaks (picked through overlay.i18n)."""
 from __future__ import annotations
+
+from overlay import i18n
 
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {
@@ -67,16 +69,4 @@ TEXTS: dict[str, dict[str, str]] = {
         "down_title": "One moment…", "down_text": "The service is unavailable for a moment. Try again in a few seconds.",
     },
 }
-LOCALES = {"fr": "fr_FR", "en": "en_US"}
-
-
-def language(requested: str | None, channel_locale: str) -> str:
-    if requested in TEXTS:
-        return requested
-    own = channel_locale.split("_")[0]
-    return own if own in TEXTS else "en"
-
-
-def locale_for(lang: str, channel_locale: str) -> str:
-    """Amounts are written as the channel writes them, unless the page speaks another language."""
-    return channel_locale if channel_locale.split("_")[0] == lang else LOCALES[lang]
+CATALOG = i18n.register("donate", TEXTS)

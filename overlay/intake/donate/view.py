@@ -12,7 +12,8 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from overlay.domain import money
 from overlay.config import ChannelSettings
-from overlay.intake.donate.text import TEXTS, locale_for
+from overlay.i18n import locale_for
+from overlay.intake.donate.text import TEXTS
 from overlay.domain.moderation import MAX_NAME_LENGTH
 from overlay.web.pages import render
 
