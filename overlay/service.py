@@ -8,7 +8,7 @@ from overlay.domain import donations, wire
 from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationError, DonationInput
-from overlay.domain.state import Change, ChannelState
+from overlay.domain.state import Change, ChannelState, Event
 from overlay.store.base import Store
 from overlay.store.writer import ChannelWriter, Op, now_ms
 
@@ -38,6 +38,10 @@ class ChannelService:
     async def current(self) -> ChannelState:
         """The channel's committed state, from memory (read-only)."""
         return await self.writer.current()
+
+    async def events_after(self, seq: int) -> list[Event] | None:
+        """The replay log after ``seq`` (None: it no longer reaches back that far)."""
+        return await self.store.events_after(self.cfg.id, seq)
 
     async def _donation(self, donation_id: str) -> dict[str, Any]:
         # Inside an op, a record written earlier in the same batch is not in the store yet.

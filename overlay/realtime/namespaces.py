@@ -213,7 +213,7 @@ class Realtime:
         elif last_seq == feed.delivered:
             events = []
         else:
-            logged = await feed.service.store.events_after(feed.service.cfg.id, last_seq)
+            logged = await feed.service.events_after(last_seq)
             if logged is None:
                 return None
             events = [e for e in logged if e.seq <= feed.delivered]

@@ -4,7 +4,12 @@ The shape follows python-socketio's pub/sub managers: all the logic lives above 
 store (``overlay.domain.donations`` computes a ``Change``, ``overlay.store.writer`` batches them);
 a backend only loads a channel's state, commits a batch of changes in one
 transaction if nobody committed since it was loaded, answers a few queries, and
-tells subscribers about every committed event in ``seq`` order.
+hands every committed event it learns of to ``_deliver``.
+
+What is the same for every backend lives here, once: the retention of the replay log
+(KEEP_*), the notification of subscribers, and gap repair (a subscriber gets every
+event exactly once, in seq order, the gaps read back from the log). Subscribers are
+whatever sits above the store (realtime): the store calls them and imports nothing of theirs.
 """
 from __future__ import annotations
 
@@ -43,6 +48,7 @@ class Store(abc.ABC):
     def __init__(self) -> None:
         self._handlers: list[EventHandler] = []
         self._followers: dict[str, FollowHandler] = {}
+        self._delivered: dict[str, int] = {}  # channel -> the last seq handed to subscribers
 
     def subscribe(self, handler: EventHandler) -> None:
         """``handler(channel, events)`` is called for every commit, in seq order,
@@ -117,6 +123,29 @@ class Store(abc.ABC):
 
     async def ping(self) -> bool:
         return True
+
+    def _delivered_up_to(self, channel: str, seq: int) -> None:
+        """Subscribers have seen (or need not see) everything up to ``seq``: the state they load."""
+        self._delivered[channel] = max(seq, self._delivered.get(channel, 0))
+
+    async def _deliver(self, channel: str, events: list[Event]) -> None:
+        """Hand committed events to subscribers: each once, in seq order, gaps read from the log."""
+        last = self._delivered.get(channel, 0)
+        fresh = [e for e in events if e.seq > last]
+        if not fresh:
+            return
+        if fresh[0].seq != last + 1:
+            # A message was missed (e.g. during a reconnect): read the gap from the log.
+            fresh = await self.events_after(channel, last) or fresh
+        self._delivered[channel] = fresh[-1].seq
+        await self._notify(channel, fresh)
+
+    async def _catch_up(self) -> None:
+        """After a lost connection to a shared backend: deliver what was committed meanwhile."""
+        for channel, last in list(self._delivered.items()):
+            events = await self.events_after(channel, last)
+            if events:
+                await self._deliver(channel, events)
 
     async def _notify(self, channel: str, events: list[Event]) -> None:
         for handler in self._handlers:

@@ -120,6 +120,7 @@ class EmbeddedStore(Store):
     async def load(self, cfg: ChannelSettings) -> ChannelState:
         state = await self._run(self._read_state, cfg)
         self._seq[cfg.id] = state.seq
+        self._delivered_up_to(cfg.id, state.seq)
         return state
 
     def _write(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
@@ -182,7 +183,7 @@ class EmbeddedStore(Store):
             self._seq[channel] = seq
             events = [e for change in changes for e in change.events]
             if events:
-                await self._notify(channel, events)
+                await self._deliver(channel, events)
         return ok, seq
 
     def _reseed(self, cfg: ChannelSettings, state: ChannelState) -> None:

@@ -60,7 +60,6 @@ class RedisStore(Store):
         self._give_turn = self.redis.register_script(GIVE_TURN_LUA)
         self._token = secrets.token_hex(8)  # this process, as the holder of a write turn
         self._listener: asyncio.Task[None] | None = None
-        self._last_seq: dict[str, int] = {}
         self._epochs: dict[str, str] = {}  # channel -> the epoch this process knows its data by
         self._clock_offset_ms = 0  # Redis clock minus ours
 
@@ -86,7 +85,8 @@ class RedisStore(Store):
             # The first process on an empty Redis names its data; a later loss of the key is a reset.
             await self._call(self.redis.set(k[EPOCH], secrets.token_hex(8), nx=True))
             seq, epoch = await self._call(self.redis.mget([k[SEQ], k[EPOCH]]))
-            self._last_seq[cfg.id], self._epochs[cfg.id] = int(seq or 0), epoch
+            self._epochs[cfg.id] = epoch
+            self._delivered_up_to(cfg.id, int(seq or 0))
         self._listener = asyncio.create_task(self._listen(), name="redis-events")
 
     async def _warn_if_volatile(self) -> None:
@@ -271,24 +271,10 @@ class RedisStore(Store):
         await self._deliver(channel, [Event.from_dict(e) for e in message["events"]])
 
     async def _catch_up(self) -> None:
-        for channel, last in list(self._last_seq.items()):
-            try:
-                events = await self.events_after(channel, last)
-            except StoreUnavailable:
-                raise RedisConnectionError("catch-up failed") from None
-            if events:
-                await self._deliver(channel, events)
-
-    async def _deliver(self, channel: str, events: list[Event]) -> None:
-        last = self._last_seq.get(channel, 0)
-        fresh = [e for e in events if e.seq > last]
-        if not fresh:
-            return
-        if fresh[0].seq != last + 1:
-            # A message was missed (e.g. during a reconnect): read the gap from the log.
-            fresh = await self.events_after(channel, last) or fresh
-        self._last_seq[channel] = fresh[-1].seq
-        await self._notify(channel, fresh)
+        try:
+            await super()._catch_up()
+        except StoreUnavailable:
+            raise RedisConnectionError("catch-up failed") from None
 
     # Logged-out sessions: one key each, which Redis drops when the cookie would have expired.
     async def revoke_session(self, channel: str, session_id: str, expires_ms: int) -> None:
