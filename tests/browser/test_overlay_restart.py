@@ -19,10 +19,10 @@ from tests.support import AUTH, OVERLAY_KEY, ServerProcess, channel_dict, free_p
 RECONNECT_S = 90
 
 
-def write_config(tmp_path: Path, port: int) -> Path:
+def write_config(tmp_path: Path, port: int, **channel: Any) -> Path:
     config = {"server": {"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
               "storage": {"redis_url": None, "data_dir": str(tmp_path / "data")},
-              "channels": [channel_dict(**CHANNEL)]}
+              "channels": [channel_dict(**{**CHANNEL, **channel})]}
     path = tmp_path / "config.yaml"
     path.write_text(json.dumps(config))  # JSON is YAML
     return path
@@ -62,7 +62,13 @@ async def test_overlay_reconnects_after_a_restart_and_shows_the_next_alert(tmp_p
         await animations_done(page)
         await page.screenshot(path=screenshot_path("widget-after-restart"))
     finally:
-        for server in (first, second):
-            server.stop()
-            if server.proc is not None and server.proc.stdout is not None:
-                server.proc.stdout.close()  # ServerProcess leaves its pipe open (a ResourceWarning)
+        stop(first, second)
+
+
+def stop(*servers: ServerProcess | None) -> None:
+    for server in servers:
+        if server is None:
+            continue
+        server.stop()
+        if server.proc is not None and server.proc.stdout is not None:
+            server.proc.stdout.close()  # ServerProcess leaves its pipe open (a ResourceWarning)

@@ -4,6 +4,7 @@
 // Modules import each other relatively: they resolve under this file's content-hashed
 // folder, which the server serves with revalidation when the hash is not the file's own.
 import { io } from "../vendor/socket.io-client/socket.io.esm.min.js";
+import { connectFeed } from "../overlay-client.js";
 import { byId } from "./dom.js";
 import { setStrings, t } from "./i18n.js";
 import { setChannel, sessionExpired } from "./api.js";
@@ -31,7 +32,6 @@ new TestForm(data.presets, data.lang);
 setupLinks(data.widgets, data.gallery);
 setupShortcuts();
 
-let lastSeq = -1;
 let connectedBefore = false;
 
 // Public donation events (an approval) lack the private fields: keep the ones we had.
@@ -43,7 +43,6 @@ function upsertDonation(d) {
 }
 
 function onState(snap) {
-  lastSeq = snap.seq;
   queue.setServerTime(snap.server_time);
   donations.clear();
   feed.reset();
@@ -67,35 +66,32 @@ function setConnection(state, text) {
   conn.textContent = text;
 }
 
+// The overlays' connection module, on /dashboard: the session cookie authenticates, so a
+// refusal means the session is over (no retry); a network error retries.
 function connect() {
-  const socket = io("/dashboard", {
-    path: "/socket.io",
-    // Websocket first: with --workers, long-polling requests could land on another process.
-    transports: ["websocket", "polling"],
-    // On reconnect, ask for what we missed instead of a fresh snapshot.
-    auth: (cb) => cb(lastSeq >= 0 ? { channel: data.channel, last_seq: lastSeq } : { channel: data.channel }),
+  const conn = connectFeed({
+    io, namespace: "/dashboard", auth: { channel: data.channel },
+    events: Object.keys(handlers), unsequenced: ["live"], capMs: 5000,
+    onConnectError: (err, refused) => {
+      if (refused) sessionExpired();
+      else setConnection("lost", t("conn_lost"));
+      return refused;
+    },
   });
-  socket.on("connect", () => {
+  conn.onStatus(({ connected }) => {
+    if (!connected) {
+      setConnection("lost", t("conn_lost"));
+      return;
+    }
     setConnection("live", t("conn_live"));
     if (connectedBefore) live.refresh();
     connectedBefore = true;
   });
-  socket.on("disconnect", () => setConnection("lost", t("conn_lost")));
-  socket.on("connect_error", () => {
-    // Refused by the server (session over): it will not retry by itself. A network error retries.
-    if (!socket.active) sessionExpired();
-    else setConnection("lost", t("conn_lost"));
-  });
-  socket.on("state", onState);
-  socket.on("live", (ev) => live.render(ev));
-  for (const [name, handle] of Object.entries(handlers)) {
-    socket.on(name, (ev) => {
-      if (typeof ev.seq !== "number" || ev.seq <= lastSeq) return; // already in the snapshot or seen
-      lastSeq = ev.seq;
-      handle(ev);
-    });
-  }
-  return socket;
+  conn.onState(onState);
+  conn.on("live", (ev) => live.render(ev));
+  for (const [name, handle] of Object.entries(handlers)) conn.on(name, handle);
+  conn.start();
+  return conn;
 }
 
 connect();
