@@ -97,3 +97,10 @@ def test_one_secret_comparison() -> None:
     users = sorted(str(path.relative_to(OVERLAY.parent)) for path in OVERLAY.rglob("*.py")
                    if "compare_digest" in path.read_text(encoding="utf-8"))
     assert users == ["overlay/secret.py"]
+
+
+def test_one_error_shape() -> None:
+    # Every JSON error goes through overlay.errors.error_body (rendered by overlay.web.errors).
+    builders = sorted(str(path.relative_to(OVERLAY.parent)) for path in OVERLAY.rglob("*.py")
+                      if '{"error": {' in path.read_text(encoding="utf-8"))
+    assert builders == ["overlay/errors.py"]
