@@ -13,8 +13,8 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, negative_data_rejection, \
     response_headers_conformance, response_schema_conformance, status_code_conformance
 
@@ -29,6 +29,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 # Requests outside the schema: a 4xx, documented, in the error shape (never a 5xx, never a 2xx).
 NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
+PLAN = ((GenerationMode.POSITIVE, CHECKS, 25), (GenerationMode.NEGATIVE, NEGATIVE_CHECKS, 15))
 # Deterministic and bounded: the same cases every run, no deadline (CI may be slow), a few
 # dozen requests per operation and mode.
 RUN = settings(derandomize=True, deadline=None, database=None, print_blob=True,
@@ -91,7 +92,7 @@ def test_schemathesis_finds_nothing(fuzzed: str) -> None:
     failures = []
     # Valid requests first: the negative ones include missing credentials, which count as failures
     # per client address (overlay.web.throttle) once they carry a wrong one.
-    for mode, checks, examples in ((GenerationMode.POSITIVE, CHECKS, 25), (GenerationMode.NEGATIVE, NEGATIVE_CHECKS, 15)):
+    for mode, checks, examples in PLAN:
         for result in schema.get_all_operations():
             operation = result.ok()
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from overlay.web.api_models import Error
-from overlay.web.routes import API_ROUTES, Access, Route, Routes
+from overlay.web.routes import API_ROUTES, PUBLIC, Route, Routes
 
 # Filled on first request (the app is frozen by then; the dict itself is set up before).
 DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("openapi_document", dict)
@@ -39,7 +39,6 @@ COMMON_ERRORS = {
     415: "unsupported_media_type: send application/json", 422: "a field to correct: unknown_field, invalid_<field>",
     429: "too_many_failures (Retry-After)", 503: "storage_unavailable or shutting_down (Retry-After)",
 }
-PUBLIC = Access("public", lambda request: None)
 
 
 def _errors(route: Route) -> list[int]:
@@ -69,13 +68,22 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     return params
 
 
+def _path_parameters(route: Route) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "path", "required": True, "schema": route.path_params.get(name, {"type": "string"})}
+            for name in re.findall(r"\{(\w+)\}", route.path)]
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    if status in COMMON_ERRORS:
+        return {"$ref": f"#/components/responses/{status}"}
+    return {"description": "error", "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+
+
 def _operation(route: Route) -> dict[str, Any]:
-    names = re.findall(r"\{(\w+)\}", route.path)
     op: dict[str, Any] = {
         "operationId": route.handler.__name__, "summary": route.summary,
         "security": [dict(s) for s in route.access.security],
-        "parameters": [{"name": n, "in": "path", "required": True, "schema": route.path_params.get(n, {"type": "string"})}
-                       for n in names] + (_query_parameters(route.query) if route.query else []),
+        "parameters": _path_parameters(route) + (_query_parameters(route.query) if route.query else []),
         "responses": {},
     }
     if route.body is not None:
@@ -87,7 +95,7 @@ def _operation(route: Route) -> dict[str, Any]:
         op["responses"][str(status)] = {"description": route.summary,
                                         "content": {"application/json": {"schema": schema}}}
     for status in _errors(route):
-        op["responses"][str(status)] = {"$ref": f"#/components/responses/{status}"}
+        op["responses"][str(status)] = _error_response(status)
     return op
 
 
@@ -97,7 +105,8 @@ def _models(answer: Any) -> tuple[type[BaseModel], ...]:
 
 
 def _components(routes: list[Route]) -> dict[str, Any]:
-    models = {Error} | {r.body for r in routes if r.body} | {m for r in routes for a in r.ok.values() for m in _models(a)}
+    answers = {m for r in routes for a in r.ok.values() for m in _models(a)}
+    models = {Error} | {r.body for r in routes if r.body} | answers
     _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
                                  ref_template=REF)
     errors = {str(status): {"description": what, "content": {"application/json": {"schema": {

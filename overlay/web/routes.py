@@ -36,6 +36,9 @@ class Access:
     security: tuple[Mapping[str, list[str]], ...] = ()
 
 
+PUBLIC = Access("public", lambda request: None)
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
