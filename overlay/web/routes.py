@@ -67,8 +67,8 @@ def _field_error(exc: ValidationError, status: int) -> ApiError:
 
 
 def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    # The last value of a repeated parameter, as request.query.get gives.
-    values = {name: request.query.getall(name)[-1] for name in request.query}
+    # The first value of a repeated parameter, as request.query.get gives.
+    values = {name: request.query.getone(name) for name in request.query}
     try:
         return model.model_validate(values)
     except ValidationError as exc:
