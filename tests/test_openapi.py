@@ -59,14 +59,24 @@ def test_every_api_route_is_in_the_document(tmp_path: Path) -> None:
     assert registered == documented
 
 
-def _strategy(operation: Any, mode: GenerationMode, donation_id: str) -> Any:
-    """Cases for one operation on the demo channel; a path {id} is sometimes a real donation."""
+def _strategy(operation: Any, mode: GenerationMode, donation_ids: list[str]) -> Any:
+    """Cases for one operation on the demo channel; a path {id} is often a real donation."""
     names = {p.name for p in operation.path_parameters}
     fixed = {"ch": "demo"} if "ch" in names else {}
     strategy = operation.as_strategy(mode, path_parameters=fixed or None)
     if "id" in names:
-        strategy = st.one_of(strategy, operation.as_strategy(mode, path_parameters={**fixed, "id": donation_id}))
+        strategy = st.one_of(strategy, *(operation.as_strategy(mode, path_parameters={**fixed, "id": i})
+                                         for i in donation_ids))
     return strategy
+
+
+def _donations(url: str) -> list[str]:
+    """An approved donation and a held one (the server holds those with a message)."""
+    bodies = ({"amount": "5"}, {"amount": "7.50", "donor_name": "Ana", "message": "hello"})
+    made = [requests.post(url + "/api/v1/channels/demo/donations", json=b, headers=AUTH, timeout=30).json()
+            for b in bodies]
+    assert [d["status"] for d in made] == ["approved", "held"], made
+    return [d["id"] for d in made]
 
 
 @pytest.fixture(scope="module", params=["embedded", "redis"])
@@ -77,7 +87,8 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         redis: RedisServer = request.getfixturevalue("redis_server")
         redis.flush()
         redis_url = redis.url
-    srv = asyncio.run(ServerProcess(write_config(tmp_path_factory.mktemp("openapi"), redis_url), free_port()).start())
+    config = write_config(tmp_path_factory.mktemp("openapi"), redis_url, moderation={"hold": "messages"})
+    srv = asyncio.run(ServerProcess(config, free_port()).start())
     try:
         yield srv.url
     finally:
@@ -87,8 +98,7 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.mark.timeout(600)
 def test_schemathesis_finds_nothing(fuzzed: str) -> None:
     schema = schemathesis.openapi.from_url(fuzzed + DOC)
-    donation = requests.post(fuzzed + "/api/v1/channels/demo/donations", json={"amount": "5"}, headers=AUTH,
-                             timeout=30).json()
+    donation_ids = _donations(fuzzed)
     failures = []
     # Valid requests first: the negative ones include missing credentials, which count as failures
     # per client address (overlay.web.throttle) once they carry a wrong one.
@@ -97,7 +107,7 @@ def test_schemathesis_finds_nothing(fuzzed: str) -> None:
             operation = result.ok()
 
             @settings(RUN, max_examples=examples)
-            @given(case=_strategy(operation, mode, donation["id"]))
+            @given(case=_strategy(operation, mode, donation_ids))
             def run(case: Any) -> None:
                 case.call_and_validate(base_url=fuzzed, headers=AUTH, checks=checks, timeout=30)
 
