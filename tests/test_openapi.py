@@ -57,6 +57,15 @@ def test_every_api_route_is_in_the_document(tmp_path: Path) -> None:
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     assert ("POST", "/api/v1/channels/{ch}/donations") in registered
     assert registered == documented
+    # Bodies and queries are described by the very models the handlers validate with.
+    for route in app[API_ROUTES]:
+        op = doc["paths"][route.path][route.method.lower()]
+        if route.body is not None:
+            ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            assert doc["components"]["schemas"][ref.rsplit("/", 1)[1]] == route.body.model_json_schema(
+                ref_template="#/components/schemas/{model}")
+        query = {p["name"] for p in op["parameters"] if p["in"] == "query"}
+        assert query == set(route.query.model_fields if route.query else ())
 
 
 def _strategy(operation: Any, mode: GenerationMode, donation_ids: list[str]) -> Any:

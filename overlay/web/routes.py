@@ -102,10 +102,12 @@ class Routes:
         self.prefix = prefix
         self.routes: list[Route] = []
 
-    def route(self, method: str, path: str, *, access: Access, **spec: Any) -> Callable[[Handler], Handler]:
+    def route(self, method: str, path: str, *, access: Access, summary: str | None = None,
+              **spec: Any) -> Callable[[Handler], Handler]:
+        """Declare an endpoint: ``spec`` takes Route's body, query, ok, errors, path_params."""
         def register(handler: Handler) -> Handler:
-            summary = spec.pop("summary", None) or (handler.__doc__ or handler.__name__).strip().splitlines()[0]
-            self.routes.append(Route(method, self.prefix + path, handler, access, summary, **spec))
+            said = summary or (handler.__doc__ or handler.__name__).strip().splitlines()[0]
+            self.routes.append(Route(method, self.prefix + path, handler, access, said, **spec))
             return handler
         return register
 
