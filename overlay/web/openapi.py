@@ -111,6 +111,10 @@ def _components(routes: list[Route]) -> dict[str, Any]:
                                  ref_template=REF)
     errors = {str(status): {"description": what, "content": {"application/json": {"schema": {
         "$ref": REF.format(model="Error")}}}} for status, what in COMMON_ERRORS.items()}
+    for status in (429, 503):
+        errors[str(status)]["headers"] = {"Retry-After": {"description": "seconds", "schema": {"type": "string"}}}
+    errors["401"]["headers"] = {"WWW-Authenticate": {"description": "on a missing moderator token",
+                                                     "schema": {"type": "string"}}}
     return {"schemas": defs.get("$defs", {}), "responses": errors, "securitySchemes": SECURITY_SCHEMES}
 
 
