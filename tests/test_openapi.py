@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, negative
 from overlay.app import create_app
 from overlay.web.openapi import build_document
 from overlay.web.routes import API_ROUTES
-from tests.support import AUTH, RedisServer, ServerProcess, free_port, make_config
+from tests.support import AUTH, OVERLAY_KEY, RedisServer, ServerProcess, free_port, make_config
 from tests.test_processes import write_config
 
 DOC = "/api/v1/openapi.json"
@@ -29,7 +29,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 # Requests outside the schema: a 4xx, documented, in the error shape (never a 5xx, never a 2xx).
 NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
-PLAN = ((GenerationMode.POSITIVE, CHECKS, 25), (GenerationMode.NEGATIVE, NEGATIVE_CHECKS, 15))
+# (mode, checks, examples per operation, as an overlay-key reader instead of a moderator)
+PLAN = ((GenerationMode.POSITIVE, CHECKS, 20, False), (GenerationMode.POSITIVE, CHECKS, 8, True),
+        (GenerationMode.NEGATIVE, NEGATIVE_CHECKS, 12, False))
 # Deterministic and bounded: the same cases every run, no deadline (CI may be slow), a few
 # dozen requests per operation and mode.
 RUN = settings(derandomize=True, deadline=None, database=None, print_blob=True,
@@ -111,20 +113,29 @@ def test_schemathesis_finds_nothing(fuzzed: str) -> None:
     failures = []
     # Valid requests first: the negative ones include missing credentials, which count as failures
     # per client address (overlay.web.throttle) once they carry a wrong one.
-    for mode, checks, examples in PLAN:
+    for mode, checks, examples, as_reader in PLAN:
         for result in schema.get_all_operations():
             operation = result.ok()
+            if as_reader and not _reads_with_the_overlay_key(schema.raw_schema, operation):
+                continue
+            # A moderator, or an overlay (its key in the URL, as browser sources send it).
+            auth: dict[str, Any] = {"params": {"key": OVERLAY_KEY}} if as_reader else {"headers": AUTH}
 
             @settings(RUN, max_examples=examples)
             @given(case=_strategy(operation, mode, donation_ids))
             def run(case: Any) -> None:
-                case.call_and_validate(base_url=fuzzed, headers=AUTH, checks=checks, timeout=30)
+                case.call_and_validate(base_url=fuzzed, checks=checks, timeout=30, **auth)
 
             try:
                 run()
             except Exception as exc:  # noqa: BLE001 - every operation runs; all failures are reported together
-                failures.append(f"{mode.value} {operation.label}: {exc}")
+                failures.append(f"{mode.value}{' reader' * as_reader} {operation.label}: {exc}")
     assert not failures, "\n\n".join(failures)
+
+
+def _reads_with_the_overlay_key(doc: dict[str, Any], operation: Any) -> bool:
+    security = doc["paths"][operation.path][operation.method.lower()]["security"]
+    return any("overlayKey" in requirement for requirement in security)
 
 
 # Regressions found while writing the schema and running schemathesis against it.
