@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, \
     WithJsonSchema
@@ -71,7 +71,10 @@ DateTimeIn = Annotated[Any, AfterValidator(_iso_ms), WithJsonSchema(
 
 
 class Body(BaseModel):
+    """A request body: any other field is ``422 unknown_field``; FIELD_HINTS names the
+    right field in that error's message for a likely wrong one."""
     model_config = ConfigDict(extra="forbid", frozen=True)
+    FIELD_HINTS: ClassVar[dict[str, str]] = {}
 
 
 class DonationBody(Body):

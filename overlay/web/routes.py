@@ -53,14 +53,16 @@ class Route:
     path_params: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # JSON Schemas by name
 
 
-def _field_error(exc: ValidationError, status: int) -> ApiError:
-    """The first problem, in the project's error shape: ``unknown_field`` or ``invalid_<field>``."""
+def _field_error(exc: ValidationError, status: int, hints: Mapping[str, str] | None = None) -> ApiError:
+    """The first problem, in the project's error shape: ``unknown_field`` or ``invalid_<field>``.
+    ``hints``: a model's FIELD_HINTS, {likely wrong field name: the real one}."""
     errors = sorted(exc.errors(include_input=False, include_url=False),
                     key=lambda e: e["type"] != "extra_forbidden")  # unknown fields first, as before
     first = errors[0]
     name = str(first["loc"][0]) if first["loc"] else "body"
     if first["type"] == "extra_forbidden":
-        return ApiError(status, "unknown_field", f"unknown field: {name[:40]}")
+        hint = f" (did you mean {hints[name]}?)" if hints and name in hints else ""
+        return ApiError(status, "unknown_field", f"unknown field: {name[:40]}{hint}")
     # pydantic's msg never quotes the input; a custom check's message is ours ("Value error, ...").
     message = first["msg"].removeprefix("Value error, ")
     return ApiError(status, f"invalid_{name}", f"{name}: {message}")
@@ -79,7 +81,7 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(await read_json(request))
     except ValidationError as exc:
-        raise _field_error(exc, 422) from None
+        raise _field_error(exc, 422, getattr(model, "FIELD_HINTS", None)) from None
 
 
 def _serve(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
