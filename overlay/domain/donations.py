@@ -260,7 +260,7 @@ def set_match(cfg: ChannelSettings, state: ChannelState, sponsor: str, multiplie
     """Start a match, or change the running one (what it already used stays used)."""
     ch = Change.begin(state, now)
     used = state.match["used"] if state.match else 0
-    ch.state.match = {"sponsor": sponsor, "multiplier": str(multiplier.normalize()), "cap": cap,
+    ch.state.match = {"sponsor": sponsor, "multiplier": wire.plain_decimal(multiplier), "cap": cap,
                       "used": used, "starts_at": starts_at, "ends_at": ends_at}
     ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, now)})
     return ch

@@ -34,7 +34,7 @@ class ChannelState:
         if cfg.match is not None:
             m = cfg.match
             st.match = {
-                "sponsor": m.sponsor, "multiplier": str(m.multiplier),
+                "sponsor": m.sponsor, "multiplier": wire.plain_decimal(m.multiplier),
                 "cap": money.parse_amount(m.cap, cfg.currency), "used": 0,
                 "starts_at": wire.to_ms(m.starts_at) if m.starts_at else None,
                 "ends_at": wire.to_ms(m.ends_at) if m.ends_at else None,

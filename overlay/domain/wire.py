@@ -26,6 +26,11 @@ def amount(cfg: ChannelSettings, minor: int) -> str:
     return money.to_decimal_string(minor, cfg.currency)
 
 
+def plain_decimal(value: Decimal) -> str:
+    """"2", "1.5", "100": never the exponent form str(Decimal) gives ("1E+2")."""
+    return format(value.normalize(), "f")
+
+
 def display(cfg: ChannelSettings, minor: int) -> str:
     return money.format_amount(minor, cfg.currency, cfg.locale)
 

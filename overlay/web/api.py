@@ -1,9 +1,7 @@
-"""HTTP API of API.md §4 under /api/v1. Each handler validates its own input."""
+"""HTTP API of API.md §4 under /api/v1. Each handler declares, on its route, who may call it
+and the models of what it accepts (overlay.web.routes); the OpenAPI document is written from
+the same declarations (overlay.web.openapi)."""
 from __future__ import annotations
-
-from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
 from aiohttp import web
 
@@ -12,12 +10,15 @@ from overlay.domain import money, wire
 from overlay.web.auth import is_reader, matching_token, bearer, moderator_session, require_moderator
 from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationInput
-from overlay.web.errors import ApiError, read_json
+from overlay.web.api_models import CampaignBody, Campaign, Donation, DonationBody, DonationList, DonationsQuery, \
+    Done, Match, MatchBody, State
+from overlay.web.errors import ApiError
+from overlay.web.routes import Access, Routes
 from overlay.service import ChannelService
 
 ALERT_ACTIONS = ("skip", "pause", "resume", "clear")
 DONATION_ACTIONS = ("replay", "approve", "reject", "refund", "confirm")
-TEXT_LIMIT = 2000
+MAX_DONATION_ID = 64
 
 
 def service_for(request: web.Request) -> ChannelService:
@@ -33,53 +34,7 @@ def moderator(request: web.Request) -> ChannelService:
     return svc
 
 
-def _opt_text(body: dict[str, Any], field: str, limit: int = TEXT_LIMIT) -> str | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ApiError(422, f"invalid_{field}", f"{field} must be a string")
-    if len(value) > limit:
-        raise ApiError(422, f"invalid_{field}", f"{field} must be at most {limit} characters")
-    return value
-
-
-def donation_input(body: dict[str, Any], *, source: str = "api") -> DonationInput:
-    unknown = set(body) - {"amount", "currency", "donor_name", "message", "external_id", "source", "test"}
-    if unknown:
-        raise ApiError(422, "unknown_field", f"unknown field: {sorted(unknown)[0][:40]}")
-    if "amount" not in body:
-        raise ApiError(422, "invalid_amount", "amount is required")
-    test = body.get("test", False)
-    if not isinstance(test, bool):
-        raise ApiError(422, "invalid_test", "test must be true or false")
-    currency = body.get("currency")
-    if currency is not None and not isinstance(currency, str):
-        raise ApiError(422, "invalid_currency", "currency must be an ISO 4217 code")
-    src = body.get("source", source)
-    if not isinstance(src, str):
-        raise ApiError(422, "invalid_source", "source must be a string")
-    return DonationInput(amount=body["amount"], currency=currency, donor_name=_opt_text(body, "donor_name", 200),
-                         message=_opt_text(body, "message"), source=src,
-                         external_id=_opt_text(body, "external_id", 255), test=test)
-
-
-async def post_donation(request: web.Request) -> web.Response:
-    svc = moderator(request)
-    rec, created = await svc.donate(donation_input(await read_json(request)))
-    return web.json_response(wire.donation(svc.cfg, rec, private=True), status=201 if created else 200)
-
-
-def _int_param(request: web.Request, name: str, default: int | None, lo: int, hi: int) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
-        raise ApiError(400, f"invalid_{name}", f"{name} must be an integer from {lo} to {hi}")
-    return int(raw)
-
-
-def _reader(request: web.Request) -> tuple[ChannelService, bool]:
+def reader(request: web.Request) -> tuple[ChannelService, bool]:
     """(service, is moderator) for read endpoints: overlay key or moderator."""
     svc = service_for(request)
     if not is_reader(svc.cfg, request):
@@ -88,23 +43,46 @@ def _reader(request: web.Request) -> tuple[ChannelService, bool]:
     return svc, is_mod
 
 
-async def list_donations(request: web.Request) -> web.Response:
-    svc, is_mod = _reader(request)
-    after = _int_param(request, "after_seq", None, 0, 2**53)
-    limit = _int_param(request, "limit", 50, 1, 500)
-    recs = await svc.store.list_donations(svc.cfg.id, after_seq=after, limit=limit or 50)
+MODERATOR = Access("moderator", moderator, ({"bearer": []},))
+READER = Access("reader", reader, ({"bearer": []}, {"overlayKey": []}))
+CHANNEL = {"ch": {"type": "string", "pattern": "^[a-z0-9-]{1,32}$", "description": "channel id"}}
+DONATION = {**CHANNEL, "id": {"type": "string", "minLength": 1, "maxLength": MAX_DONATION_ID}}
+routes = Routes()
+
+
+def donation_input(body: DonationBody) -> DonationInput:
+    return DonationInput(amount=body.amount, currency=body.currency, donor_name=body.donor_name,
+                         message=body.message, source=body.source, external_id=body.external_id, test=body.test)
+
+
+@routes.post("/channels/{ch}/donations", access=MODERATOR, body=DonationBody, ok={201: Donation, 200: Donation},
+             path_params=CHANNEL, summary="Record a donation (200 with the stored one when idempotent)")
+async def post_donation(request: web.Request, svc: ChannelService, body: DonationBody) -> web.Response:
+    rec, created = await svc.donate(donation_input(body))
+    return web.json_response(wire.donation(svc.cfg, rec, private=True), status=201 if created else 200)
+
+
+@routes.get("/channels/{ch}/donations", access=READER, query=DonationsQuery, ok={200: DonationList},
+            path_params=CHANNEL, summary="Donations, newest first unless after_seq is given")
+async def list_donations(request: web.Request, ctx: tuple[ChannelService, bool],
+                         query: DonationsQuery) -> web.Response:
+    svc, is_mod = ctx
+    recs = await svc.store.list_donations(svc.cfg.id, after_seq=query.after_seq, limit=query.limit or 50)
     if not is_mod:
         recs = [r for r in recs if r["status"] == "approved"]
     return web.json_response({"donations": [wire.donation(svc.cfg, r, private=is_mod) for r in recs]})
 
 
-async def get_state(request: web.Request) -> web.Response:
-    svc, is_mod = _reader(request)
+@routes.get("/channels/{ch}/state", access=READER, ok={200: State}, path_params=CHANNEL,
+            summary="The snapshot of API.md §5")
+async def get_state(request: web.Request, ctx: tuple[ChannelService, bool]) -> web.Response:
+    svc, is_mod = ctx
     return web.json_response(await svc.snapshot(moderator=is_mod))
 
 
-async def alert_action(request: web.Request) -> web.Response:
-    svc = moderator(request)
+@routes.post("/channels/{ch}/alerts/{action}", access=MODERATOR, ok={200: Done},
+             path_params={**CHANNEL, "action": {"enum": list(ALERT_ACTIONS)}}, summary="Alert queue control")
+async def alert_action(request: web.Request, svc: ChannelService) -> web.Response:
     action = request.match_info["action"]
     if action not in ALERT_ACTIONS:
         raise ApiError(404, "unknown_action", f"action must be one of {', '.join(ALERT_ACTIONS)}")
@@ -112,83 +90,56 @@ async def alert_action(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "action": action})
 
 
-async def donation_action(request: web.Request) -> web.Response:
-    svc = moderator(request)
+@routes.post("/channels/{ch}/donations/{id}/{action}", access=MODERATOR, ok={200: Donation | Done},
+             path_params={**DONATION, "action": {"enum": list(DONATION_ACTIONS)}}, errors=(409,),
+             summary="replay its alert ({ok, action}); approve, reject, refund or confirm it (the donation)")
+async def donation_action(request: web.Request, svc: ChannelService) -> web.Response:
     action, donation_id = request.match_info["action"], request.match_info["id"]
     if action not in DONATION_ACTIONS:
         raise ApiError(404, "unknown_action", f"action must be one of {', '.join(DONATION_ACTIONS)}")
-    if len(donation_id) > 64:
+    if len(donation_id) > MAX_DONATION_ID:
         raise ApiError(404, "donation_not_found", "no such donation")
     if action == "replay":
         await svc.replay(donation_id)
         return web.json_response({"ok": True, "action": action})
     if action == "refund":
         rec = await svc.refund_donation(donation_id)
-        return web.json_response(wire.donation(svc.cfg, rec, private=True))
-    if action == "confirm":
+    elif action == "confirm":
         rec = await svc.confirm(donation_id)
-        return web.json_response(wire.donation(svc.cfg, rec, private=True))
-    rec = await svc.moderate(donation_id, action)
+    else:
+        rec = await svc.moderate(donation_id, action)
     return web.json_response(wire.donation(svc.cfg, rec, private=True))
 
 
-def _amount(cfg: ChannelSettings, body: dict[str, Any], field: str) -> int:
+def _amount(cfg: ChannelSettings, value: object, field: str) -> int:
     try:
-        return money.parse_amount(body.get(field), cfg.currency)
+        return money.parse_amount(value, cfg.currency)
     except money.MoneyError as exc:
         raise ApiError(422, f"invalid_{field}", f"{field}: {exc}") from None
 
 
-def _time(body: dict[str, Any], field: str) -> int | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    try:
-        return wire.to_ms(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-    except ValueError:
-        raise ApiError(422, f"invalid_{field}", f"{field} must be an ISO 8601 date-time") from None
-
-
-async def put_match(request: web.Request) -> web.Response:
-    svc = moderator(request)
-    body = await read_json(request)
-    sponsor = _opt_text(body, "sponsor", 100)
-    if not sponsor or not sponsor.strip():
-        raise ApiError(422, "invalid_sponsor", "sponsor is required")
-    try:
-        multiplier = Decimal(str(body.get("multiplier", "2")))
-    except ArithmeticError:
-        multiplier = Decimal("NaN")
-    if not multiplier.is_finite() or not 1 <= multiplier <= 100 or isinstance(body.get("multiplier"), bool):
-        raise ApiError(422, "invalid_multiplier", "multiplier must be a number from 1 to 100")
-    cap = _amount(svc.cfg, body, "cap")
-    starts, ends = _time(body, "starts_at"), _time(body, "ends_at")
-    if starts is not None and ends is not None and ends <= starts:
+@routes.put("/channels/{ch}/match", access=MODERATOR, body=MatchBody, ok={200: Match}, path_params=CHANNEL,
+            summary="Start or change the match")
+async def put_match(request: web.Request, svc: ChannelService, body: MatchBody) -> web.Response:
+    cap = _amount(svc.cfg, body.cap, "cap")
+    if body.starts_at is not None and body.ends_at is not None and body.ends_at <= body.starts_at:
         raise ApiError(422, "invalid_ends_at", "ends_at must be after starts_at")
-    return web.json_response(await svc.set_match(sponsor.strip(), multiplier, cap, starts, ends))
+    return web.json_response(await svc.set_match(body.sponsor.strip(), body.multiplier, cap,
+                                                 body.starts_at, body.ends_at))
 
 
-async def delete_match(request: web.Request) -> web.Response:
-    return web.json_response(await moderator(request).end_match())
+@routes.delete("/channels/{ch}/match", access=MODERATOR, ok={200: Match}, path_params=CHANNEL,
+               summary="End the match")
+async def delete_match(request: web.Request, svc: ChannelService) -> web.Response:
+    return web.json_response(await svc.end_match())
 
 
-async def patch_campaign(request: web.Request) -> web.Response:
-    svc = moderator(request)
-    body = await read_json(request)
-    if set(body) - {"title", "goal"}:
-        raise ApiError(422, "unknown_field", "only title and goal can be changed")
-    title = _opt_text(body, "title", 200)
-    goal = _amount(svc.cfg, body, "goal") if body.get("goal") is not None else None
-    return web.json_response(await svc.patch_campaign(title, goal))
+@routes.patch("/channels/{ch}/campaign", access=MODERATOR, body=CampaignBody, ok={200: Campaign},
+              path_params=CHANNEL, summary="Change the campaign's title or goal")
+async def patch_campaign(request: web.Request, svc: ChannelService, body: CampaignBody) -> web.Response:
+    goal = _amount(svc.cfg, body.goal, "goal") if body.goal is not None else None
+    return web.json_response(await svc.patch_campaign(body.title, goal))
 
 
 def setup_api(app: web.Application) -> None:
-    base = "/api/v1/channels/{ch}"
-    app.router.add_post(f"{base}/donations", post_donation)
-    app.router.add_get(f"{base}/donations", list_donations)
-    app.router.add_get(f"{base}/state", get_state)
-    app.router.add_post(f"{base}/alerts/{{action}}", alert_action)
-    app.router.add_post(f"{base}/donations/{{id}}/{{action}}", donation_action)
-    app.router.add_put(f"{base}/match", put_match)
-    app.router.add_delete(f"{base}/match", delete_match)
-    app.router.add_patch(f"{base}/campaign", patch_campaign)
+    routes.add_to(app)

@@ -1,0 +1,139 @@
+"""A route table whose entries both serve and describe an endpoint of the HTTP API.
+
+Each entry names who may call it (``Access``), the pydantic models of its body and query,
+and its answers. The wrapper registered with aiohttp enforces exactly that, in this order:
+access (404 unknown channel, 401/403), query (400), body (422; 400/415 for unreadable
+JSON), then calls the handler with what was validated. ``overlay.web.openapi`` writes the
+OpenAPI document from the same entries, so the document cannot drift from the checks.
+
+Registering an endpoint is one decorator line::
+
+    @routes.post("/channels/{ch}/things", access=MODERATOR, body=ThingBody, ok={201: Thing})
+    async def post_thing(request, svc, body): ...
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from overlay.web.errors import ApiError, read_json
+
+Check = Callable[[web.Request], Any]
+Handler = Callable[..., Awaitable[web.StreamResponse]]
+API_ROUTES: web.AppKey[list["Route"]] = web.AppKey("api_routes", list)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call an endpoint: ``check`` enforces it (its result is the handler's second
+    argument), ``security`` says it in the document (OpenAPI security requirements)."""
+    name: str
+    check: Check
+    security: tuple[Mapping[str, list[str]], ...] = ()
+
+
+PUBLIC = Access("public", lambda request: None)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str                                   # full path, aiohttp syntax: /api/v1/channels/{ch}
+    handler: Handler
+    access: Access
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    ok: Mapping[int, Any] = field(default_factory=dict)     # status -> response model (or a union of models)
+    errors: tuple[int, ...] = ()                # statuses this endpoint answers beyond the common ones
+    path_params: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # JSON Schemas by name
+
+
+def _field_error(exc: ValidationError, status: int, hints: Mapping[str, str] | None = None) -> ApiError:
+    """The first problem, in the project's error shape: ``unknown_field`` or ``invalid_<field>``.
+    ``hints``: a model's FIELD_HINTS, {likely wrong field name: the real one}."""
+    errors = sorted(exc.errors(include_input=False, include_url=False),
+                    key=lambda e: e["type"] != "extra_forbidden")  # unknown fields first, as before
+    first = errors[0]
+    name = str(first["loc"][0]) if first["loc"] else "body"
+    if first["type"] == "extra_forbidden":
+        hint = f" (did you mean {hints[name]}?)" if hints and name in hints else ""
+        return ApiError(status, "unknown_field", f"unknown field: {name[:40]}{hint}")
+    # pydantic's msg never quotes the input; a custom check's message is ours ("Value error, ...").
+    message = first["msg"].removeprefix("Value error, ")
+    return ApiError(status, f"invalid_{name}", f"{name}: {message}")
+
+
+def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    # The first value of a repeated parameter, as request.query.get gives.
+    values = {name: request.query.getone(name) for name in request.query}
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise _field_error(exc, 400) from None
+
+
+async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(await read_json(request))
+    except ValidationError as exc:
+        raise _field_error(exc, 422, getattr(model, "FIELD_HINTS", None)) from None
+
+
+def _serve(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def serve(request: web.Request) -> web.StreamResponse:
+        ctx = route.access.check(request)
+        kwargs: dict[str, Any] = {}
+        if route.query is not None:
+            kwargs["query"] = parse_query(request, route.query)
+        if route.body is not None:
+            kwargs["body"] = await parse_body(request, route.body)
+        return await route.handler(request, ctx, **kwargs)
+    serve.__name__ = route.handler.__name__
+    return serve
+
+
+class Routes:
+    """A group of endpoints under one prefix; ``add_to(app)`` serves and documents them."""
+
+    def __init__(self, prefix: str = "/api/v1"):
+        self.prefix = prefix
+        self.routes: list[Route] = []
+
+    def route(self, method: str, path: str, *, access: Access, summary: str | None = None,
+              **spec: Any) -> Callable[[Handler], Handler]:
+        """Declare an endpoint: ``spec`` takes Route's body, query, ok, errors, path_params."""
+        def register(handler: Handler) -> Handler:
+            said = summary or (handler.__doc__ or handler.__name__).strip().splitlines()[0]
+            self.routes.append(Route(method, self.prefix + path, handler, access, said, **spec))
+            return handler
+        return register
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kw)
+
+    def add_to(self, app: web.Application) -> None:
+        if API_ROUTES not in app:
+            app[API_ROUTES] = []
+        for route in self.routes:
+            if route.method == "GET":  # HEAD too, as add_get does
+                app.router.add_get(route.path, _serve(route))
+            else:
+                app.router.add_route(route.method, route.path, _serve(route))
+            app[API_ROUTES].append(route)
