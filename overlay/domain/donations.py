@@ -37,6 +37,7 @@ class DonationInput:
     external_id: str | None = None
     test: bool = False
     created_at: int | None = None  # epoch ms; None: now
+    incentive: Any = None          # {id, option?} as received; checked by overlay.domain.incentives
 
 
 def new_id() -> str:

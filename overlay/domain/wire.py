@@ -41,7 +41,7 @@ def donation(cfg: ChannelSettings, rec: dict[str, Any], *, private: bool = False
         "matched": amount(cfg, rec["matched"]),
         "donor_name": rec["donor_name"], "message": rec["message"],
         "source": rec["source"], "external_id": rec["external_id"], "test": rec["test"],
-        "status": rec["status"], "created_at": iso(rec["created_at"]),
+        "status": rec["status"], "created_at": iso(rec["created_at"]), "incentive": rec.get("incentive"),
         "display": {"amount": display(cfg, rec["amount"]), "matched": display(cfg, rec["matched"])},
     }
     if private:

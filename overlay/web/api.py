@@ -45,7 +45,7 @@ def _opt_text(body: dict[str, Any], field: str, limit: int = TEXT_LIMIT) -> str 
 
 
 def donation_input(body: dict[str, Any], *, source: str = "api") -> DonationInput:
-    unknown = set(body) - {"amount", "currency", "donor_name", "message", "external_id", "source", "test"}
+    unknown = set(body) - {"amount", "currency", "donor_name", "message", "external_id", "source", "test", "incentive"}
     if unknown:
         raise ApiError(422, "unknown_field", f"unknown field: {sorted(unknown)[0][:40]}")
     if "amount" not in body:
@@ -61,7 +61,8 @@ def donation_input(body: dict[str, Any], *, source: str = "api") -> DonationInpu
         raise ApiError(422, "invalid_source", "source must be a string")
     return DonationInput(amount=body["amount"], currency=currency, donor_name=_opt_text(body, "donor_name", 200),
                          message=_opt_text(body, "message"), source=src,
-                         external_id=_opt_text(body, "external_id", 255), test=test)
+                         external_id=_opt_text(body, "external_id", 255), test=test,
+                         incentive=body.get("incentive"))
 
 
 async def post_donation(request: web.Request) -> web.Response:
