@@ -121,6 +121,7 @@ class DonatePageSettings(Strict):
 class IncentiveOption(Strict):
     id: str = Field(..., pattern=r"^[a-z0-9_-]{1,32}$")
     label: str = Field(..., min_length=1, max_length=100)
+    tiltify_id: str | None = Field(None, max_length=64)  # the poll option's id at Tiltify
 
 
 class IncentiveSettings(Strict):
@@ -134,6 +135,7 @@ class IncentiveSettings(Strict):
     min_amount: DecimalStr | None = Field(None, gt=0)
     quantity: int | None = Field(None, ge=1, le=1_000_000)
     open: bool = True
+    tiltify_id: str | None = Field(None, max_length=64)  # the target's, poll's or reward's id at Tiltify
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "IncentiveSettings":

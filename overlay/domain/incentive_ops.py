@@ -27,10 +27,25 @@ def _emit(cfg: ChannelSettings, ch: Change, item: inc.Item, *, reached: bool = F
 
 def attach(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], raw: Any, now: int) -> dict[str, Any]:
     """``rec`` carrying the incentive it chose (checked now, inside the channel's order)."""
+    if isinstance(raw, dict) and isinstance(raw.get("tiltify_id"), str):
+        return _from_tiltify(cfg, state, rec, raw["tiltify_id"], now)
     choice = inc.parse_choice(raw)
     if choice is None:
         return rec
     return dict(rec, incentive=inc.choose(cfg, state, choice, rec["amount"], now))
+
+
+def _from_tiltify(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], tiltify_id: str,
+                 now: int) -> dict[str, Any]:
+    """Tiltify was paid already and will not send the donation another way: a choice we cannot
+    book (unknown here, closed, below a minimum) leaves the donation to the campaign alone."""
+    choice = inc.from_tiltify(inc.listing(cfg, state), tiltify_id)
+    if choice is None:
+        return rec
+    try:
+        return dict(rec, incentive=inc.choose(cfg, state, choice, rec["amount"], now))
+    except DonationError:
+        return rec
 
 
 def book(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], sign: int = 1) -> None:

@@ -34,14 +34,15 @@ def from_settings(cfg: ChannelSettings, s: IncentiveSettings, old: Item | None =
     old = old or {}
     item: Item = {"id": s.id, "kind": s.kind, "title": s.title, "open": s.open,
                   "ends_at": wire.to_ms(s.ends_at) if s.ends_at else None,
-                  "total": old.get("total", 0), "count": old.get("count", 0)}
+                  "total": old.get("total", 0), "count": old.get("count", 0), "tiltify_id": s.tiltify_id}
     if s.kind == "target":
         item["amount"] = money.parse_amount(s.amount, cfg.currency)
         item["reached_at"] = old.get("reached_at")
     elif s.kind == "poll":
         before = {o["id"]: o for o in old.get("options", [])}
         item["options"] = [{"id": o.id, "label": o.label, "total": before.get(o.id, {}).get("total", 0),
-                            "count": before.get(o.id, {}).get("count", 0)} for o in s.options]
+                            "count": before.get(o.id, {}).get("count", 0), "tiltify_id": o.tiltify_id}
+                           for o in s.options]
     else:
         item["min_amount"] = money.parse_amount(s.min_amount, cfg.currency)
         item["quantity"] = s.quantity
@@ -52,11 +53,13 @@ def from_settings(cfg: ChannelSettings, s: IncentiveSettings, old: Item | None =
 def definition(cfg: ChannelSettings, item: Item) -> dict[str, Any]:
     """What a moderator can edit, in config.yaml's shape (a PATCH is merged into it)."""
     out: dict[str, Any] = {"id": item["id"], "kind": item["kind"], "title": item["title"],
-                           "open": item["open"], "ends_at": wire.iso(item["ends_at"])}
+                           "open": item["open"], "ends_at": wire.iso(item["ends_at"]),
+                           "tiltify_id": item.get("tiltify_id")}
     if item["kind"] == "target":
         out["amount"] = wire.amount(cfg, item["amount"])
     elif item["kind"] == "poll":
-        out["options"] = [{"id": o["id"], "label": o["label"]} for o in item["options"]]
+        out["options"] = [{"id": o["id"], "label": o["label"], "tiltify_id": o.get("tiltify_id")}
+                          for o in item["options"]]
     else:
         out.update(min_amount=wire.amount(cfg, item["min_amount"]), quantity=item["quantity"])
     return out
@@ -82,6 +85,17 @@ def find(items: list[Item], incentive_id: Any) -> Item | None:
 
 def is_open(item: Item, now: int) -> bool:
     return item["open"] and (item["ends_at"] is None or now < item["ends_at"])
+
+
+def from_tiltify(items: list[Item], tiltify_id: str) -> dict[str, str] | None:
+    """The choice whose ``tiltify_id`` (an incentive's or a poll option's) is Tiltify's."""
+    for item in items:
+        if item.get("tiltify_id") == tiltify_id and item["kind"] != "poll":
+            return {"id": item["id"]}
+        for o in item.get("options", []):
+            if o.get("tiltify_id") == tiltify_id:
+                return {"id": item["id"], "option": o["id"]}
+    return None
 
 
 def parse_choice(raw: Any) -> dict[str, str] | None:
