@@ -151,9 +151,10 @@ class ChannelService:
         await self.mutate(op)
         return wire.match(self.cfg, None, now_ms())
 
-    async def patch_campaign(self, title: str | None, goal: int | None) -> dict[str, Any]:
+    async def patch_campaign(self, title: str | None, goal: int | None,
+                             milestones: list[int] | None = None) -> dict[str, Any]:
         async def op(state: ChannelState, now: int) -> Change:
-            return donations.patch_campaign(self.cfg, state, title, goal, now)
+            return donations.patch_campaign(self.cfg, state, title, goal, now, milestones)
         change = await self.mutate(op)
         assert change is not None
         return wire.campaign(self.cfg, change.state)

@@ -112,3 +112,21 @@ async def test_incentives_survive_a_restart_and_are_shared_across_processes(make
     else:
         second = await make_server(backend, data_dir=tmp_path / "d", incentives=INCENTIVES)
     assert (await incentive(second, "game"))["options"][0]["total"] == ("12.00" if backend == "redis" else "10.00")
+
+
+async def test_milestones_are_edited_live_and_kept(make_server: Any, backend: str, tmp_path: Any) -> None:
+    server = await make_server(backend, data_dir=tmp_path / "m", campaign={"title": "T", "goal": "1000.00",
+                                                                          "milestones": ["100.00"]})
+    overlay = await server.listen()
+    snap = await overlay.wait_for("state")
+    assert snap["campaign"]["milestones"] == ["100.00"]
+    status, body = await server.request("PATCH", f"{BASE}/campaign", json={"milestones": ["500", "250.50"]})
+    assert status == 200 and body["milestones"] == ["250.50", "500.00"]
+    ev = await overlay.wait_for("progress", lambda e: e["campaign"]["milestones"] == ["250.50", "500.00"])
+    assert ev["campaign"]["display"]["milestones"] == ["250,50\u00a0€", "500,00\u00a0€"]
+    status, body = await server.request("PATCH", f"{BASE}/campaign", json={"milestones": ["1.001"]})
+    assert (status, body["error"]["code"]) == (422, "invalid_milestones")
+    again = await make_server(backend, data_dir=tmp_path / "m", campaign={"title": "T", "goal": "1000.00",
+                                                                         "milestones": ["100.00"]})
+    status, state = await again.request("GET", f"{BASE}/state")
+    assert state["campaign"]["milestones"] == ["250.50", "500.00"]

@@ -51,6 +51,12 @@ class ChannelState:
             return self.campaign["goal"]
         return money.parse_amount(cfg.campaign.goal, cfg.currency)
 
+    def milestones(self, cfg: ChannelSettings) -> list[int]:
+        """Milestones in minor units, ascending: the dashboard's once edited, else config.yaml's."""
+        if self.campaign.get("milestones") is not None:
+            return self.campaign["milestones"]
+        return sorted(money.parse_amount(m, cfg.currency) for m in cfg.campaign.milestones)
+
     def to_json(self) -> str:
         """The scalars, without the waiting alerts (stored apart, see ``Change.queue_ops``)."""
         waiting = {k: v for k, v in self.alerts.items() if k != "queue"}

@@ -61,9 +61,10 @@ def campaign(cfg: ChannelSettings, state: Any) -> dict[str, Any]:
         "title": state.title(cfg), "goal": amount(cfg, goal), "raised": amount(cfg, raised),
         "matched": amount(cfg, matched), "total": amount(cfg, total), "percent": percent,
         "count": count, "currency": cfg.currency,
-        "milestones": [str(m) for m in cfg.campaign.milestones],
+        "milestones": [amount(cfg, m) for m in state.milestones(cfg)],
         "display": {"goal": display(cfg, goal), "raised": display(cfg, raised),
-                    "matched": display(cfg, matched), "total": display(cfg, total)},
+                    "matched": display(cfg, matched), "total": display(cfg, total),
+                    "milestones": [display(cfg, m) for m in state.milestones(cfg)]},
     }
 
 

@@ -176,11 +176,21 @@ async def delete_match(request: web.Request) -> web.Response:
 async def patch_campaign(request: web.Request) -> web.Response:
     svc = moderator(request)
     body = await read_json(request)
-    if set(body) - {"title", "goal"}:
-        raise ApiError(422, "unknown_field", "only title and goal can be changed")
+    if set(body) - {"title", "goal", "milestones"}:
+        raise ApiError(422, "unknown_field", "only title, goal and milestones can be changed")
     title = _opt_text(body, "title", 200)
     goal = _amount(svc.cfg, body, "goal") if body.get("goal") is not None else None
-    return web.json_response(await svc.patch_campaign(title, goal))
+    return web.json_response(await svc.patch_campaign(title, goal, _milestones(svc.cfg, body)))
+
+
+def _milestones(cfg: ChannelSettings, body: dict[str, Any]) -> list[int] | None:
+    """``milestones``: a list of amounts (at most 20); [] removes them all."""
+    raw = body.get("milestones")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) > 20:
+        raise ApiError(422, "invalid_milestones", "milestones must be a list of at most 20 amounts")
+    return [_amount(cfg, {"milestones": m}, "milestones") for m in raw]
 
 
 def setup_api(app: web.Application) -> None:
