@@ -217,6 +217,8 @@ class ChannelSettings(Strict):
         checks += [(f"donate_page.presets[{i}]", p, False) for i, p in enumerate(self.donate_page.presets)]
         if self.donate_page.max_amount is not None:
             checks.append(("donate_page.max_amount", self.donate_page.max_amount, False))
+        checks += [(f"incentives[{i}].{f}", getattr(inc, f), False) for i, inc in enumerate(self.incentives)
+                   for f in ("amount", "min_amount") if getattr(inc, f) is not None]
         for label, value, zero_ok in checks:
             try:
                 money.parse_amount(value, self.currency, allow_zero=zero_ok)

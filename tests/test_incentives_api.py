@@ -130,3 +130,52 @@ async def test_milestones_are_edited_live_and_kept(make_server: Any, backend: st
                                                                          "milestones": ["100.00"]})
     status, state = await again.request("GET", f"{BASE}/state")
     assert state["campaign"]["milestones"] == ["250.50", "500.00"]
+
+
+async def test_a_reconnecting_overlay_replays_incentive_events(make_server: Any, backend: str) -> None:
+    server = await make_server(backend, incentives=INCENTIVES)
+    first = await server.listen()
+    snap = await first.wait_for("state")
+    await first.close()
+    await server.donate(amount="2.00", incentive={"id": "game", "option": "celeste"})
+    status, _ = await server.request("PATCH", f"{BASE}/incentives/hair", json={"title": "Pink hair"})
+    assert status == 200
+    again = await server.listen(channel="demo", key=OVERLAY_KEY, last_seq=snap["seq"])
+    ev = await again.wait_for("incentive", lambda e: e["incentive"]["id"] == "hair")
+    replayed = [d for name, d in again.events if name == "incentive"]
+    assert [d["incentive"]["id"] for d in replayed] == ["game", "hair"] and ev["incentive"]["title"] == "Pink hair"
+    assert [d["seq"] for d in replayed] == sorted(d["seq"] for d in replayed)
+
+
+async def test_a_deleted_config_incentive_stays_deleted_after_a_restart(make_server: Any, backend: str,
+                                                                        tmp_path: Any) -> None:
+    first = await make_server(backend, data_dir=tmp_path / "x", incentives=INCENTIVES)
+    status, _ = await first.request("DELETE", f"{BASE}/incentives/shout")
+    assert status == 200
+    again = await make_server(backend, data_dir=tmp_path / "x", incentives=INCENTIVES)
+    status, body = await again.request("GET", f"{BASE}/incentives", headers={}, params={"key": OVERLAY_KEY})
+    assert [i["id"] for i in body] == ["hair", "game"]
+    status, body = await again.post(f"{BASE}/donations", {"amount": "30.00", "incentive": {"id": "shout"}})
+    assert (status, body["error"]["code"]) == (422, "unknown_incentive")
+
+
+async def test_hostile_bodies_get_clear_4xx(server: Any) -> None:
+    bodies = [{"id": "x" * 100, "kind": "target", "title": "T", "amount": "5"},
+              {"id": "t", "kind": "target", "title": "T", "amount": "5.001"},
+              {"id": "t", "kind": "target", "title": "T", "amount": True},
+              {"id": "t", "kind": "vote", "title": "T"},
+              {"id": "r", "kind": "reward", "title": "R", "min_amount": "1", "quantity": 1.5},
+              {"id": "p", "kind": "poll", "title": "P", "options": [{"id": "a", "label": "A"}, {"id": "a", "label": "B"}]},
+              {"id": "t", "kind": "target", "title": "\ud800", "amount": "5"}]
+    for body in bodies:
+        status, answer = await server.post(f"{BASE}/incentives", body)
+        assert 400 <= status < 500 and answer["error"]["code"], (body, status, answer)
+    for choice in [{"id": None}, {"id": "a", "option": 5}, {"id": "a", "extra": 1}, "a" * 10_000, 12, []]:
+        status, answer = await server.post(f"{BASE}/donations", {"amount": "5.00", "incentive": choice})
+        assert status == 422 and answer["error"]["code"] in ("invalid_incentive", "unknown_incentive"), (choice, answer)
+    status, answer = await server.post(f"{BASE}/donations/{'d' * 80}/incentive", {"id": "x"})
+    assert (status, answer["error"]["code"]) == (404, "donation_not_found")
+    status, answer = await server.request("PATCH", f"{BASE}/incentives/nope", json={"title": "x"})
+    assert (status, answer["error"]["code"]) == (404, "incentive_not_found")
+    status, answer = await server.request("PATCH", f"{BASE}/incentives/nope", json={"kind": "poll"})
+    assert status == 422
