@@ -60,6 +60,14 @@ REACTS = {
 }
 
 
+def expected(name: str, after: dict[str, Any]) -> dict[str, str]:
+    """What REACTS looks for once a donation from ``name`` is in ``after`` (a state snapshot)."""
+    shown = {i["id"]: i["display"]["total"] for i in after["incentives"]}
+    shown["hades"] = next(i for i in after["incentives"] if i["id"] == "game")["options"][1]["display"]
+    return {"name": name, "total": after["campaign"]["display"]["total"],
+            "remaining": after["match"]["display"]["remaining"], **shown}
+
+
 async def seed(server: Any) -> None:
     for name, amount, message in SEED:
         choice = {"incentive": SEED_CHOICES[name]} if name in SEED_CHOICES else {}
@@ -129,12 +137,7 @@ async def test_widget_loads_clean_and_reacts_to_a_donation(
 
     choice = {"incentive": CHOICE[widget]} if widget in CHOICE else {}
     await server.donate(amount="12.50", donor_name="Marie-Hélène", message="Bravo pour ce live !", **choice)
-    after = await state(server)
-    shown = {i["id"]: i["display"]["total"] for i in after["incentives"]}
-    shown["hades"] = next(i for i in after["incentives"] if i["id"] == "game")["options"][1]["display"]
-    expected = {"name": "Marie-Hélène", "total": after["campaign"]["display"]["total"],
-                "remaining": after["match"]["display"]["remaining"], **shown}
-    await page.wait_for_function(REACTS[widget], arg=expected)
+    await page.wait_for_function(REACTS[widget], arg=expected("Marie-Hélène", await state(server)))
 
     await screenshots(page, widget)
     await assert_transparent_without_scrollbars(page, at_rest=False)
