@@ -53,7 +53,7 @@ async def remove(svc: ChannelService, incentive_id: str) -> None:
 async def _on_donation(svc: ChannelService, donation_id: str, apply: Any) -> dict[str, Any]:
     """Run ``apply(state, record, now)`` -> Change in the channel's order; the record as changed."""
     async def op(state: ChannelState, now: int) -> Change:
-        return apply(state, await svc._donation(donation_id), now)
+        return apply(state, await svc.donation_record(donation_id), now)
     change = await svc.mutate(op)
     assert change is not None
     return wire.donation(svc.cfg, change.donations[-1], private=True)

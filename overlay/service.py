@@ -39,6 +39,10 @@ class ChannelService:
         """The channel's committed state, from memory (read-only)."""
         return await self.writer.current()
 
+    async def donation_record(self, donation_id: str) -> dict[str, Any]:
+        """The stored record (404 if none), for an op running in this channel's order."""
+        return await self._donation(donation_id)
+
     async def _donation(self, donation_id: str) -> dict[str, Any]:
         # Inside an op, a record written earlier in the same batch is not in the store yet.
         rec = self.writer.pending_record(donation_id) or await self.store.get_donation(self.cfg.id, donation_id)
