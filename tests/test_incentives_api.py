@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import AUTH, OVERLAY_KEY
+from tests.pledging import HTML, form_token
+from tests.support import OVERLAY_KEY
 from tests.test_incentives_domain import INCENTIVES
 
 BASE = "/api/v1/channels/demo"
@@ -179,3 +180,20 @@ async def test_hostile_bodies_get_clear_4xx(server: Any) -> None:
     assert (status, answer["error"]["code"]) == (404, "incentive_not_found")
     status, answer = await server.request("PATCH", f"{BASE}/incentives/nope", json={"kind": "poll"})
     assert status == 422
+
+
+async def test_a_pledge_counts_toward_its_incentive_once_confirmed(make_server: Any, backend: str) -> None:
+    server = await make_server(backend, incentives=INCENTIVES)
+    fields = {"form_token": await form_token(server), "amount": "custom", "custom_amount": "4.00",
+              "incentive": "game:hades"}
+    async with server.http.post(server.url + "/donate/demo", data=fields, headers=HTML, allow_redirects=False) as r:
+        assert r.status == 303, await r.text()
+    status, body = await server.request("GET", f"{BASE}/donations")
+    [pledged] = body["donations"]
+    assert (pledged["status"], pledged["incentive"]["option"]) == ("pending", "hades")
+    assert (await incentive(server, "game"))["total"] == "0.00"  # a promise counts nowhere
+    status, _ = await server.request("PATCH", f"{BASE}/incentives/game", json={"open": False})
+    status, confirmed = await server.post(f"{BASE}/donations/{pledged['id']}/confirm")
+    assert status == 200 and confirmed["status"] == "approved"
+    # Chosen while the poll was open: it counts there, matched part included.
+    assert (await incentive(server, "game"))["options"][1]["total"] == "8.00"
