@@ -29,7 +29,7 @@ from playwright.async_api import async_playwright  # noqa: E402
 from overlay.app import create_app  # noqa: E402
 from overlay.widgets import WIDGETS  # noqa: E402
 from tests.browser.conftest import ARGS  # noqa: E402
-from tests.browser.test_widgets import CHANNEL, CONNECTED, REACTS  # noqa: E402
+from tests.browser.test_widgets import CHANNEL, CHOICE, CONNECTED, REACTS, expected  # noqa: E402
 from tests.support import AUTH, OVERLAY_KEY, free_port, make_config  # noqa: E402
 
 API = "/api/v1/channels/demo"
@@ -38,14 +38,13 @@ API = "/api/v1/channels/demo"
 async def one_round(http: aiohttp.ClientSession, url: str, page, widget: str, n: int) -> float:
     name = f"Donor {n}"
     started = time.monotonic()
-    async with http.post(url + API + "/donations", json={"amount": "12.50", "donor_name": name},
+    choice = {"incentive": CHOICE[widget]} if widget in CHOICE else {}
+    async with http.post(url + API + "/donations", json={"amount": "12.50", "donor_name": name, **choice},
                          headers=AUTH) as r:
         assert r.status == 201, await r.text()
     async with http.get(url + API + "/state", headers=AUTH) as r:
         state = await r.json()
-    expected = {"name": name, "total": state["campaign"]["display"]["total"],
-                "remaining": state["match"]["display"]["remaining"]}
-    await page.wait_for_function(REACTS[widget], arg=expected, timeout=30_000)
+    await page.wait_for_function(REACTS[widget], arg=expected(name, state), timeout=30_000)
     took = time.monotonic() - started
     async with http.post(url + API + "/alerts/clear", headers=AUTH) as r:
         assert r.status == 200

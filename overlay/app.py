@@ -13,6 +13,7 @@ from overlay import keys
 from overlay.domain import wire
 from overlay.web.api import setup_api
 from overlay.web.openapi import setup_openapi
+from overlay.web.incentives import setup_incentives
 from overlay.web.auth import bearer, matching_token, moderator_session, secret_equal, session_middleware
 from overlay.config import Config
 from overlay.web.dashboard import same_origin, setup_dashboard
@@ -137,6 +138,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     app.router.add_get("/metrics", metrics_view)
     setup_web(app, config)
     setup_throttle(app)
+    setup_incentives(app)  # before setup_api: its donations/{id}/{action} route would match first
     setup_api(app)
     setup_openapi(app)
     setup_webhooks(app)

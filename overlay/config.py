@@ -118,6 +118,38 @@ class DonatePageSettings(Strict):
     max_amount: DecimalStr | None = Decimal("1000")
 
 
+class IncentiveOption(Strict):
+    id: str = Field(..., pattern=r"^[a-z0-9_-]{1,32}$")
+    label: str = Field(..., min_length=1, max_length=100)
+    tiltify_id: str | None = Field(None, max_length=64)  # the poll option's id at Tiltify
+
+
+class IncentiveSettings(Strict):
+    """One incentive of API.md §7: ``target`` needs amount, ``poll`` options, ``reward`` min_amount."""
+    id: str = Field(..., pattern=r"^[a-z0-9_-]{1,32}$")
+    kind: Literal["target", "poll", "reward"]
+    title: str = Field(..., min_length=1, max_length=200)
+    amount: DecimalStr | None = Field(None, gt=0)
+    ends_at: datetime | None = None
+    options: list[IncentiveOption] = Field([], max_length=20)
+    min_amount: DecimalStr | None = Field(None, gt=0)
+    quantity: int | None = Field(None, ge=1, le=1_000_000)
+    open: bool = True
+    tiltify_id: str | None = Field(None, max_length=64)  # the target's, poll's or reward's id at Tiltify
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "IncentiveSettings":
+        if self.kind == "target" and self.amount is None:
+            raise ValueError("a target needs an amount")
+        if self.kind == "poll" and len(self.options) < 2:
+            raise ValueError("a poll needs at least two options")
+        if self.kind == "reward" and self.min_amount is None:
+            raise ValueError("a reward needs a min_amount")
+        if len({o.id for o in self.options}) != len(self.options):
+            raise ValueError("option ids must be unique")
+        return self
+
+
 class ChannelSettings(Strict):
     id: str = Field(..., pattern=r"^[a-z0-9-]{1,32}$")
     name: str = Field(..., min_length=1, max_length=100)
@@ -134,11 +166,19 @@ class ChannelSettings(Strict):
     webhooks: WebhookSettings = WebhookSettings()
     donate_page: DonatePageSettings = DonatePageSettings()
     live: LiveSettings | None = None
+    incentives: list[IncentiveSettings] = Field([], max_length=50)
 
     @field_validator("currency")
     @classmethod
     def _currency(cls, v: str) -> str:
         return money.check_currency(v)
+
+    @field_validator("incentives")
+    @classmethod
+    def _incentive_ids(cls, v: list[IncentiveSettings]) -> list[IncentiveSettings]:
+        if len({i.id for i in v}) != len(v):
+            raise ValueError("incentive ids must be unique")
+        return v
 
     @field_validator("locale")
     @classmethod
@@ -177,6 +217,8 @@ class ChannelSettings(Strict):
         checks += [(f"donate_page.presets[{i}]", p, False) for i, p in enumerate(self.donate_page.presets)]
         if self.donate_page.max_amount is not None:
             checks.append(("donate_page.max_amount", self.donate_page.max_amount, False))
+        checks += [(f"incentives[{i}].{f}", getattr(inc, f), False) for i, inc in enumerate(self.incentives)
+                   for f in ("amount", "min_amount") if getattr(inc, f) is not None]
         for label, value, zero_ok in checks:
             try:
                 money.parse_amount(value, self.currency, allow_zero=zero_ok)

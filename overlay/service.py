@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import donations, wire
+from overlay.domain import donations, incentive_ops, wire
 from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationError, DonationInput
@@ -43,6 +43,10 @@ class ChannelService:
         """The replay log after ``seq`` (None: it no longer reaches back that far)."""
         return await self.store.events_after(self.cfg.id, seq)
 
+    async def donation_record(self, donation_id: str) -> dict[str, Any]:
+        """The stored record (404 if none), for an op running in this channel's order."""
+        return await self._donation(donation_id)
+
     async def _donation(self, donation_id: str) -> dict[str, Any]:
         # Inside an op, a record written earlier in the same batch is not in the store yet.
         rec = self.writer.pending_record(donation_id) or await self.store.get_donation(self.cfg.id, donation_id)
@@ -67,8 +71,12 @@ class ChannelService:
                 existing = await self._find_external(inp.source, inp.external_id)
                 if existing is not None:
                     return None
-            accept = donations.record_pledge if pledge else donations.accept_donation
-            return accept(self.cfg, state, rec, now)
+            chosen = incentive_ops.attach(self.cfg, state, rec, inp.incentive, now)
+            if pledge:
+                return donations.record_pledge(self.cfg, state, chosen, now)
+            change = donations.accept_donation(self.cfg, state, chosen, now)
+            incentive_ops.book(self.cfg, change, change.donations[0])
+            return change
 
         keys = ((inp.source, inp.external_id),) if inp.external_id is not None else ()
         change = await self.mutate(op, externals=keys)
@@ -89,7 +97,9 @@ class ChannelService:
     async def confirm(self, donation_id: str) -> dict[str, Any]:
         """Count a pending pledge now (409 if it is not pending, e.g. confirmed already)."""
         async def op(state: ChannelState, now: int) -> Change:
-            return donations.confirm(self.cfg, state, await self._donation(donation_id), now)
+            change = donations.confirm(self.cfg, state, await self._donation(donation_id), now)
+            incentive_ops.book(self.cfg, change, change.donations[0])  # chosen while open: it counts
+            return change
         change = await self.mutate(op)
         assert change is not None
         return change.donations[0]
@@ -102,7 +112,7 @@ class ChannelService:
     async def refund_donation(self, donation_id: str) -> dict[str, Any]:
         """A moderator takes a payment out of the totals (a refund or chargeback seen elsewhere)."""
         async def op(state: ChannelState, now: int) -> Change | None:
-            return donations.refund(self.cfg, state, await self._donation(donation_id), now)
+            return self._refund(state, await self._donation(donation_id), now)
         change = await self.mutate(op)
         return change.donations[0] if change else await self._donation(donation_id)
 
@@ -113,10 +123,16 @@ class ChannelService:
         async def op(state: ChannelState, now: int) -> Change | None:
             nonlocal found
             found = await self._find_external(source, external_id)
-            return None if found is None else donations.refund(self.cfg, state, found, now)
+            return None if found is None else self._refund(state, found, now)
 
         change = await self.mutate(op, externals=((source, external_id),))
         return change.donations[0] if change else found
+
+    def _refund(self, state: ChannelState, rec: dict[str, Any], now: int) -> Change | None:
+        change = donations.refund(self.cfg, state, rec, now)
+        if change is not None:
+            incentive_ops.book(self.cfg, change, rec, -1)  # rec as it was counted
+        return change
 
     async def control(self, action: str) -> None:
         async def op(state: ChannelState, now: int) -> Change:
@@ -143,9 +159,10 @@ class ChannelService:
         await self.mutate(op)
         return wire.match(self.cfg, None, now_ms())
 
-    async def patch_campaign(self, title: str | None, goal: int | None) -> dict[str, Any]:
+    async def patch_campaign(self, title: str | None, goal: int | None,
+                             milestones: list[int] | None = None) -> dict[str, Any]:
         async def op(state: ChannelState, now: int) -> Change:
-            return donations.patch_campaign(self.cfg, state, title, goal, now)
+            return donations.patch_campaign(self.cfg, state, title, goal, now, milestones)
         change = await self.mutate(op)
         assert change is not None
         return wire.campaign(self.cfg, change.state)
@@ -165,6 +182,7 @@ class ChannelService:
                             for n, t in board],
             "alerts": donations.queue_summary(state, now, detail=moderator),
             "settings": self.settings(),
+            "incentives": incentive_ops.snapshot(self.cfg, state, now),
         }
         if moderator:
             latest = await self.store.list_donations(self.cfg.id, limit=100)

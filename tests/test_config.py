@@ -37,6 +37,15 @@ def test_environment_interpolation() -> None:
     ({"donate_page": {"max_amount": "20"}},
      "channels[0].donate_page.presets[3]: must be <= donate_page.max_amount (20)"),
     ({"donate_page": {"presets": ["5", "0.001"]}}, "channels[0].donate_page.presets[1]: EUR amounts have at most 2"),
+    ({"incentives": [{"id": "g", "kind": "poll", "title": "G", "options": [{"id": "a", "label": "A"}]}]},
+     "channels[0].incentives[0]: a poll needs at least two options"),
+    ({"incentives": [{"id": "t", "kind": "target", "title": "T"}]}, "channels[0].incentives[0]: a target needs an amount"),
+    ({"incentives": [{"id": "t", "kind": "target", "title": "T", "amount": "5.001"}]},
+     "channels[0].incentives[0].amount: EUR amounts have at most 2"),
+    ({"incentives": [{"id": "r", "kind": "reward", "title": "R", "min_amount": "5"}] * 2},
+     "channels[0].incentives: incentive ids must be unique"),
+    ({"incentives": [{"id": "r", "kind": "reward", "title": "R", "min_amount": "5", "colour": "red"}]},
+     "channels[0].incentives[0].colour"),
 ])
 def test_errors_name_their_key(override: dict, expected: str) -> None:
     with pytest.raises(ConfigError) as exc:

@@ -34,6 +34,7 @@ class DonationInput:
     external_id: str | None = None
     test: bool = False
     created_at: int | None = None  # epoch ms; None: now
+    incentive: Any = None          # {id, option?} as received; checked by overlay.domain.incentives
 
 
 def new_id() -> str:
@@ -273,8 +274,11 @@ def end_match(cfg: ChannelSettings, state: ChannelState, now: int) -> Change:
     return ch
 
 
-def patch_campaign(cfg: ChannelSettings, state: ChannelState, title: str | None, goal: int | None, now: int) -> Change:
+def patch_campaign(cfg: ChannelSettings, state: ChannelState, title: str | None, goal: int | None, now: int,
+                   milestones: list[int] | None = None) -> Change:
     ch = Change.begin(state, now)
+    if milestones is not None:
+        ch.state.campaign = dict(ch.state.campaign, milestones=sorted(set(milestones)))
     if title is not None:
         ch.state.campaign["title"] = title
     if goal is not None:

@@ -27,6 +27,8 @@ class ChannelState:
     totals: dict[str, int] = field(default_factory=lambda: {"raised": 0, "matched": 0, "count": 0})
     match: dict[str, Any] | None = None
     alerts: dict[str, Any] = field(default_factory=alerts.empty)
+    # overlay.domain.incentives: "items" None until the first change (config.yaml's list until then).
+    incentives: dict[str, Any] = field(default_factory=lambda: {"items": None, "removed": []})
 
     @classmethod
     def initial(cls, cfg: ChannelSettings) -> "ChannelState":
@@ -49,11 +51,18 @@ class ChannelState:
             return self.campaign["goal"]
         return money.parse_amount(cfg.campaign.goal, cfg.currency)
 
+    def milestones(self, cfg: ChannelSettings) -> list[int]:
+        """Milestones in minor units, ascending: the dashboard's once edited, else config.yaml's."""
+        if self.campaign.get("milestones") is not None:
+            return self.campaign["milestones"]
+        return sorted(money.parse_amount(m, cfg.currency) for m in cfg.campaign.milestones)
+
     def to_json(self) -> str:
         """The scalars, without the waiting alerts (stored apart, see ``Change.queue_ops``)."""
         waiting = {k: v for k, v in self.alerts.items() if k != "queue"}
         return json.dumps({"campaign": self.campaign, "totals": self.totals,
-                           "match": self.match, "alerts": waiting}, separators=(",", ":"))
+                           "match": self.match, "alerts": waiting,
+                           "incentives": self.incentives}, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, seq: int, text: str, queue: list[dict[str, Any]]) -> "ChannelState":
@@ -76,7 +85,9 @@ class ChannelState:
     def copy(self) -> "ChannelState":
         return ChannelState(seq=self.seq, campaign=dict(self.campaign), totals=dict(self.totals),
                             match=dict(self.match) if self.match is not None else None,
-                            alerts=alerts.copy_of(self.alerts))
+                            alerts=alerts.copy_of(self.alerts),
+                            # Shallow: incentive changes replace the items list (overlay.domain.incentives.items_for_change).
+                            incentives=dict(self.incentives))
 
 
 @dataclass(frozen=True)

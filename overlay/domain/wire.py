@@ -45,7 +45,7 @@ def donation(cfg: ChannelSettings, rec: dict[str, Any], *, private: bool = False
         "matched": amount(cfg, rec["matched"]),
         "donor_name": rec["donor_name"], "message": rec["message"],
         "source": rec["source"], "external_id": rec["external_id"], "test": rec["test"],
-        "status": rec["status"], "created_at": iso(rec["created_at"]),
+        "status": rec["status"], "created_at": iso(rec["created_at"]), "incentive": rec.get("incentive"),
         "display": {"amount": display(cfg, rec["amount"]), "matched": display(cfg, rec["matched"])},
     }
     if private:
@@ -65,9 +65,10 @@ def campaign(cfg: ChannelSettings, state: Any) -> dict[str, Any]:
         "title": state.title(cfg), "goal": amount(cfg, goal), "raised": amount(cfg, raised),
         "matched": amount(cfg, matched), "total": amount(cfg, total), "percent": percent,
         "count": count, "currency": cfg.currency,
-        "milestones": [str(m) for m in cfg.campaign.milestones],
+        "milestones": [amount(cfg, m) for m in state.milestones(cfg)],
         "display": {"goal": display(cfg, goal), "raised": display(cfg, raised),
-                    "matched": display(cfg, matched), "total": display(cfg, total)},
+                    "matched": display(cfg, matched), "total": display(cfg, total),
+                    "milestones": [display(cfg, m) for m in state.milestones(cfg)]},
     }
 
 

@@ -52,7 +52,8 @@ routes = Routes()
 
 def donation_input(body: DonationBody) -> DonationInput:
     return DonationInput(amount=body.amount, currency=body.currency, donor_name=body.donor_name,
-                         message=body.message, source=body.source, external_id=body.external_id, test=body.test)
+                         message=body.message, source=body.source, external_id=body.external_id, test=body.test,
+                         incentive=body.incentive.model_dump(exclude_none=True) if body.incentive else None)
 
 
 @routes.post("/channels/{ch}/donations", access=MODERATOR, body=DonationBody, ok={201: Donation, 200: Donation},
@@ -138,7 +139,8 @@ async def delete_match(request: web.Request, svc: ChannelService) -> web.Respons
               path_params=CHANNEL, summary="Change the campaign's title or goal")
 async def patch_campaign(request: web.Request, svc: ChannelService, body: CampaignBody) -> web.Response:
     goal = _amount(svc.cfg, body.goal, "goal") if body.goal is not None else None
-    return web.json_response(await svc.patch_campaign(body.title, goal))
+    milestones = None if body.milestones is None else [_amount(svc.cfg, m, "milestones") for m in body.milestones]
+    return web.json_response(await svc.patch_campaign(body.title, goal, milestones))
 
 
 def setup_api(app: web.Application) -> None:

@@ -77,6 +77,12 @@ class Body(BaseModel):
     FIELD_HINTS: ClassVar[dict[str, str]] = {}
 
 
+class IncentiveChoice(Body):
+    """The incentive a donation goes to: a target or reward by id, a poll with its option."""
+    id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    option: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+
+
 class DonationBody(Body):
     """POST …/donations: a donation recorded by a moderator or an integration."""
     amount: AmountIn
@@ -87,6 +93,7 @@ class DonationBody(Body):
         None, description="with source, the idempotency key")
     source: StrictStr = Field("api", pattern=r"^[a-z0-9_-]{1,32}$")
     test: StrictBool = Field(False, description="plays alerts, never counts")
+    incentive: IncentiveChoice | None = Field(None, description="at most one incentive (API.md §7)")
 
 
 class MatchBody(Body):
@@ -102,6 +109,7 @@ class CampaignBody(Body):
     """PATCH …/campaign."""
     title: Annotated[StrictStr, Field(max_length=200)] | None = None
     goal: AmountIn | None = None
+    milestones: list[AmountIn] | None = Field(None, max_length=20, description="amounts; [] removes them all")
 
 
 def _query_int(value: Any) -> Any:

@@ -19,7 +19,18 @@ CHANNEL = {
     # Alerts as long as allowed: a slow machine must not miss one while it is on screen.
     "alerts": {"min_amount": "1.00", "duration_ms": 120_000, "gap_ms": 200},
     "campaign": {"title": "Les Restos du Cœur", "goal": "10000.00", "milestones": ["2500.00", "5000.00", "7500.00"]},
+    "incentives": [
+        {"id": "hair", "kind": "target", "title": "Cheveux roses", "amount": "500.00"},
+        {"id": "speed", "kind": "target", "title": "Speedrun les yeux bandés", "amount": "2000.00"},
+        {"id": "game", "kind": "poll", "title": "Prochain jeu",
+         "options": [{"id": "celeste", "label": "Celeste"}, {"id": "hades", "label": "Hades"},
+                     {"id": "outer", "label": "Outer Wilds"}]},
+    ],
 }
+SEED_CHOICES = {"Camille": {"id": "hair"}, "Jean-Baptiste": {"id": "game", "option": "celeste"},
+                "Zoé": {"id": "speed"}}
+# What the reacting donation chooses, for the widgets that show incentives.
+CHOICE = {"targets": {"id": "hair"}, "poll": {"id": "game", "option": "hades"}}
 SEED = [("Camille", "25.00", None), (None, "5.00", None),
         ("Jean-Baptiste", "120.00", "Courage à toute l'équipe, on lâche rien !"), ("Zoé", "1500.00", None)]
 # Stand-ins for game footage: a night scene and a snowy one. The page itself stays transparent.
@@ -41,13 +52,26 @@ REACTS = {
     "ticker": "d => document.querySelector('.w-ticker .ticker__name')?.textContent === d.name",
     "leaderboard": "d => [...document.querySelectorAll('.w-leaderboard .board__name')]"
                    ".some(n => n.textContent === d.name)",
+    "targets": "d => [...document.querySelectorAll('.w-targets .targets__amounts')]"
+               ".some(n => n.textContent.startsWith(d.hair))",
+    "poll": "d => [...document.querySelectorAll('.w-poll .poll__option')].some(o =>"
+            " o.querySelector('.poll__label').textContent === 'Hades' && o.querySelector('.poll__amount').textContent === d.hades)",
     "scene": f"d => ({ALERT_NAME})(d) && document.querySelector('.w-goal [data-role=total]').textContent === d.total",
 }
 
 
+def expected(name: str, after: dict[str, Any]) -> dict[str, str]:
+    """What REACTS looks for once a donation from ``name`` is in ``after`` (a state snapshot)."""
+    shown = {i["id"]: i["display"]["total"] for i in after["incentives"]}
+    shown["hades"] = next(i for i in after["incentives"] if i["id"] == "game")["options"][1]["display"]
+    return {"name": name, "total": after["campaign"]["display"]["total"],
+            "remaining": after["match"]["display"]["remaining"], **shown}
+
+
 async def seed(server: Any) -> None:
     for name, amount, message in SEED:
-        await server.donate(amount=amount, donor_name=name, message=message)
+        choice = {"incentive": SEED_CHOICES[name]} if name in SEED_CHOICES else {}
+        await server.donate(amount=amount, donor_name=name, message=message, **choice)
     await server.post("/api/v1/channels/demo/alerts/clear")
 
 
@@ -111,11 +135,9 @@ async def test_widget_loads_clean_and_reacts_to_a_donation(
     page, log = await open_overlay(new_page, server, widget)
     await assert_transparent_without_scrollbars(page)
 
-    await server.donate(amount="12.50", donor_name="Marie-Hélène", message="Bravo pour ce live !")
-    after = await state(server)
-    expected = {"name": "Marie-Hélène", "total": after["campaign"]["display"]["total"],
-                "remaining": after["match"]["display"]["remaining"]}
-    await page.wait_for_function(REACTS[widget], arg=expected)
+    choice = {"incentive": CHOICE[widget]} if widget in CHOICE else {}
+    await server.donate(amount="12.50", donor_name="Marie-Hélène", message="Bravo pour ce live !", **choice)
+    await page.wait_for_function(REACTS[widget], arg=expected("Marie-Hélène", await state(server)))
 
     await screenshots(page, widget)
     await assert_transparent_without_scrollbars(page, at_rest=False)

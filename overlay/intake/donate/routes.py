@@ -18,8 +18,8 @@ from multidict import MultiDictProxy
 
 from overlay import keys
 from overlay.domain import money
-from overlay.config import ChannelSettings
-from overlay.intake.donate import view
+from overlay.config import ChannelSettings, Config
+from overlay.intake.donate import choices, view
 from overlay.intake.donate.guard import check_token, client_address, issue_token, origin_allowed
 from overlay.intake.donate.text import CATALOG, TEXTS
 from overlay.domain.donations import DonationError, DonationInput
@@ -91,7 +91,7 @@ def read_form(cfg: ChannelSettings, form: MultiDictProxy[Any], lang: str) -> tup
     if errors:
         return None, errors
     return DonationInput(amount=money.to_decimal_string(minor, cfg.currency), currency=None, donor_name=name,
-                         message=message, source="pledge"), {}
+                         message=message, source="pledge", incentive=choices.read(form)), {}
 
 
 async def show_form(request: web.Request) -> web.Response:
@@ -153,7 +153,8 @@ async def submit(request: web.Request) -> web.Response:
     except DonationError as exc:
         log.info("donate %s: pledge refused: %s", cfg.id, exc.code)
         t = TEXTS[lang]
-        return await _form(request, svc, lang, form, {"form": t["err_form"], "amount": t["err_amount"]}, status=422)
+        field, text = ("incentive", t["err_incentive"]) if exc.code in choices.CODES else ("amount", t["err_amount"])
+        return await _form(request, svc, lang, form, {"form": t["err_form"], field: text}, status=exc.status)
     except StoreUnavailable:
         return _unavailable(request, svc.cfg, lang)
     raise _see_other(cfg, lang, rec["id"])

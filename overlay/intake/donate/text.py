@@ -36,6 +36,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "missing_title": "Page introuvable", "missing_text": "Il n'y a pas de page de don ici.",
         "closed_title": "Dons fermés", "closed_text": "Les dons ne se font pas sur cette page.",
         "down_title": "Un instant…", "down_text": "Le service est momentanément indisponible. Réessayez dans quelques secondes.",
+        "incentive": "Votre don soutient", "incentive_none": "La collecte, sans choix particulier",
+        "kind_target": "Défis", "kind_reward": "Récompenses", "reward_from": "{title} (dès {amount})",
+        "err_incentive": "Ce choix n'est plus possible (clos, épuisé ou au-dessus de votre montant). "
+                         "Choisissez-en un autre ou aucun.",
     },
     "en": {
         "title": "Donate", "raised_of": "{total} of {goal}", "gifts_one": "{n} gift", "gifts": "{n} gifts",
@@ -67,6 +71,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "missing_title": "Page not found", "missing_text": "There is no donate page here.",
         "closed_title": "Donations closed", "closed_text": "Donations are not taken on this page.",
         "down_title": "One moment…", "down_text": "The service is unavailable for a moment. Try again in a few seconds.",
+        "incentive": "Your gift supports", "incentive_none": "The campaign, nothing in particular",
+        "kind_target": "Challenges", "kind_reward": "Rewards", "reward_from": "{title} (from {amount})",
+        "err_incentive": "This choice is no longer possible (closed, sold out or above your amount). "
+                         "Choose another one or none.",
     },
 }
 CATALOG = i18n.register("donate", TEXTS)

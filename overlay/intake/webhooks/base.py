@@ -40,6 +40,8 @@ class IncomingDonation:
     donor_name: str | None
     message: str | None
     created_at: datetime | None
+    # {id, option?} (generic), or {"tiltify_id": ...}: checked by overlay.domain.incentives
+    incentive: Any = None
 
 
 @dataclass(frozen=True)

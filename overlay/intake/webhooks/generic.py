@@ -1,7 +1,8 @@
 """A generic signed JSON webhook for anything else (a bot, a shop, a script).
 
 `X-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` over a JSON body
-`{amount, currency?, donor_name?, message?, external_id, created_at?}`.
+`{amount, currency?, donor_name?, message?, external_id, created_at?, incentive?}`
+(``incentive``: ``{id, option?}``, refused with 4xx like the API's).
 There is no timestamp, so a captured delivery can be replayed; that is
 harmless because the app stores a `(source, external_id)` only once.
 """
@@ -51,4 +52,5 @@ def parse(headers: Mapping[str, str], body: bytes, settings: GenericSettings, no
         donor_name=get_text(payload, "donor_name"),
         message=get_text(payload, "message"),
         created_at=get_datetime(payload, "created_at"),
+        incentive=payload.get("incentive"),
     )

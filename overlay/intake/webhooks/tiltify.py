@@ -81,4 +81,16 @@ def parse(headers: Mapping[str, str], body: bytes, settings: TiltifySettings, no
         donor_name=get_text(data, "donor_name"),
         message=get_text(data, "donor_comment"),
         created_at=get_datetime(data, "completed_at", strict=False),
+        incentive=_incentive(data),
     )
+
+
+def _incentive(data: Mapping[str, object]) -> dict[str, str] | None:
+    """Tiltify's own poll option, target or reward id, most specific first (a donation makes
+    one choice here); matched to an incentive's ``tiltify_id`` when the donation is booked."""
+    claims = data.get("reward_claims")
+    claimed = claims[0].get("reward_id") if isinstance(claims, list) and claims and isinstance(claims[0], dict) else None
+    for value in (data.get("poll_option_id"), data.get("target_id"), data.get("reward_id"), claimed):
+        if isinstance(value, str) and 0 < len(value) <= 64:
+            return {"tiltify_id": value}
+    return None

@@ -9,6 +9,10 @@ export function donorName(d) {
   return d.donor_name || t("anonymous");
 }
 
+export function choiceLabel(chosen) {
+  return chosen.label ? `${chosen.title} → ${chosen.label}` : chosen.title;
+}
+
 export function statusBadge(d) {
   const out = document.createDocumentFragment();
   out.append(el("span", { className: `status s-${d.status}`, text: t(`status_${d.status}`) }));
@@ -57,6 +61,7 @@ export class Feed {
     // The message sits under the name: one column less, so the actions fit beside OBS.
     donor.replaceChildren(el("span", { className: d.donor_name ? "name" : "name anon", text: donorName(d) }));
     if (d.message) donor.append(el("span", { className: "msg", text: d.message, title: d.message }));
+    if (d.incentive) donor.append(el("span", { className: "incentive-tag", text: choiceLabel(d.incentive) }));
     amount.className = "num";
     amount.replaceChildren(d.display.amount);
     if (d.original_currency !== d.currency) {

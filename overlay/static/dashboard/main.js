@@ -14,6 +14,8 @@ import { AlertQueue } from "./queue.js";
 import { CampaignPanel, MatchPanel } from "./panels.js";
 import { LivePanel } from "./live.js";
 import { TestForm } from "./testform.js";
+import { IncentivesPanel } from "./incentives.js";
+import { RewardsList } from "./rewards.js";
 import { setupLinks } from "./links.js";
 import { setupShortcuts } from "./shortcuts.js";
 
@@ -28,6 +30,8 @@ const queue = new AlertQueue();
 const campaign = new CampaignPanel(data.locale, data.currency);
 const match = new MatchPanel(data.lang);
 const live = new LivePanel(data.live, data.lang, data.channel);
+const incentives = new IncentivesPanel(donations);
+const rewards = new RewardsList();
 new TestForm(data.presets, data.lang);
 setupLinks(data.widgets, data.gallery);
 setupShortcuts();
@@ -40,6 +44,7 @@ function upsertDonation(d) {
   donations.set(d.id, merged);
   feed.upsert(merged);
   screening.upsert(merged);
+  if (merged.incentive && merged.incentive.kind === "reward") rewards.refresh();
 }
 
 function onState(snap) {
@@ -51,10 +56,17 @@ function onState(snap) {
   campaign.render(snap.campaign);
   match.render(snap.match);
   queue.render(snap.alerts);
+  incentives.reset(snap.incentives);
+  incentives.fillMoveDonations();
+  rewards.refresh();
 }
 
 const handlers = {
-  donation: (ev) => { upsertDonation(ev.donation); campaign.render(ev.campaign); },
+  donation: (ev) => { upsertDonation(ev.donation); campaign.render(ev.campaign); incentives.fillMoveDonations(); },
+  incentive: (ev) => {
+    incentives.update(ev.incentive);
+    if (ev.incentive.kind === "reward") rewards.refresh();
+  },
   progress: (ev) => campaign.render(ev.campaign),
   match: (ev) => match.render(ev.match),
   queue: (ev) => queue.render(ev.alerts),

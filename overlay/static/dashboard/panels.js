@@ -34,9 +34,9 @@ export class CampaignPanel {
     setText("campaign-raised", c.display.raised);
     setText("campaign-matched", c.display.matched);
     setText("campaign-count", tn("count", c.count));
-    const items = (c.milestones || []).map((m) => {
+    const items = (c.milestones || []).map((m, i) => {
       const reached = Number(c.total) >= Number(m);
-      return el("li", { className: reached ? "reached" : "" }, this.money.format(Number(m)),
+      return el("li", { className: reached ? "reached" : "" }, c.display.milestones ? c.display.milestones[i] : this.money.format(Number(m)),
         reached ? el("span", { className: "badge ok", text: t("milestone_reached") }) : null);
     });
     byId("milestones").replaceChildren(...items);
@@ -44,12 +44,15 @@ export class CampaignPanel {
     if (!this.form.dataset.dirty) {
       byId("campaign-title-input").value = c.title;
       byId("campaign-goal-input").value = c.goal;
+      byId("campaign-milestones-input").value = (c.milestones || []).join(" ; ");
     }
   }
 
   async save(event) {
     event.preventDefault();
-    const body = { title: byId("campaign-title-input").value.trim(), goal: decimalInput(byId("campaign-goal-input").value) };
+    const milestones = byId("campaign-milestones-input").value.split(";").map(decimalInput).filter(Boolean);
+    const body = { title: byId("campaign-title-input").value.trim(), goal: decimalInput(byId("campaign-goal-input").value),
+      milestones };
     const done = await act(event.submitter, () => call("PATCH", "/campaign", body), t("campaign_saved"));
     if (done) {
       // Refill from the live state: the socket event, not this reply, orders concurrent edits.

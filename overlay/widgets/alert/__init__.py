@@ -18,3 +18,5 @@ class Settings(WidgetSettings):
     show_image: bool = Field(True, description="show the tier's image, or the built-in heart")
     show_message: bool = Field(True, description="show the donor's message")
     animation: Literal["pop", "slide", "fade"] = Field("pop", description="how it enters and leaves")
+    show_incentive: bool = Field(True, description="show the target, poll option or reward the donation chose")
+    show_reached: bool = Field(True, description="celebrate a target when it is reached")

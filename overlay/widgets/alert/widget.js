@@ -3,6 +3,7 @@
 
 const EXIT_MS = 450;          // the exit animation ends exactly when the alert does
 const SOUND_LATE_MS = 2000;   // joining an alert later than this: no sound, just the picture
+const REACHED_MS = 6000;      // how long a "target reached" banner stays
 
 export function mount(root, { client, ui, t, config, settings }) {
   const card = ui.role(root, "card");
@@ -12,6 +13,9 @@ export function mount(root, { client, ui, t, config, settings }) {
   const amount = ui.role(root, "amount");
   const matchLine = ui.role(root, "match");
   const message = ui.role(root, "message");
+  const incentive = ui.role(root, "incentive");
+  const reached = ui.role(root, "reached");
+  let reachedTimer = null;
   const audio = new Audio();
   audio.preload = "auto";
   audio.volume = settings.volume;
@@ -37,11 +41,28 @@ export function mount(root, { client, ui, t, config, settings }) {
     const matched = Number(d.matched) > 0;
     matchLine.hidden = !matched;
     if (matched) matchLine.textContent = ui.matchLine(t, config.strings, d, match);
+    renderIncentive(d.incentive);
     message.hidden = !(settings.show_message && d.message);
     message.textContent = settings.show_message && d.message ? d.message : "";
     media.hidden = !settings.show_image;
     if (settings.show_image) image.src = tier.image ? `/media/${encodeURIComponent(tier.image)}` : config.assets.heart;
     root.dataset.tier = tier.min_amount ? "big" : "base";
+  }
+
+  function renderIncentive(chosen) {
+    incentive.hidden = !(settings.show_incentive && chosen);
+    if (incentive.hidden) return;
+    incentive.textContent = chosen.label
+      ? t("vote_for", { label: chosen.label, title: chosen.title }) : t("for_incentive", { title: chosen.title });
+  }
+
+  // A target reached is news of its own: a banner beside whatever alert plays, for a few seconds.
+  function celebrate(target) {
+    reached.textContent = t("target_reached", { title: target.title });
+    reached.hidden = false;
+    ui.restartAnimation(reached, "is-shown");
+    clearTimeout(reachedTimer);
+    reachedTimer = setTimeout(() => { reached.hidden = true; }, REACHED_MS);
   }
 
   function playSound(play, elapsed) {
@@ -101,6 +122,7 @@ export function mount(root, { client, ui, t, config, settings }) {
     }
   });
   client.on("match", (ev) => { match = ev.match; });
+  client.on("incentive", (ev) => { if (ev.reached && settings.show_reached) celebrate(ev.incentive); });
   client.on("alert", (ev) => {
     if (ev.action === "play") {
       const startsAt = Date.parse(ev.starts_at);

@@ -18,11 +18,12 @@ export function mount(root, { client, ui, t, config, settings }) {
   let campaign = null;
   let sponsor = null;
   let celebrateTimer = null;
+  let milestones = config.milestones;
 
   function drawMarkers(goal, total) {
     if (!markers) return;
     markers.replaceChildren();
-    for (const m of config.milestones) {
+    for (const m of milestones) {
       const at = Number(m.amount) / goal;
       if (!(at > 0 && at < 1)) continue;
       const marker = ui.el("div", "goal__marker");
@@ -34,7 +35,7 @@ export function mount(root, { client, ui, t, config, settings }) {
   }
 
   function celebrateCrossing(before, after, goal) {
-    const crossed = config.milestones.filter((m) => before < Number(m.amount) && Number(m.amount) <= after);
+    const crossed = milestones.filter((m) => before < Number(m.amount) && Number(m.amount) <= after);
     let words = null;
     if (before < goal && after >= goal) words = t("goal_reached");
     else if (crossed.length) words = t("milestone", { amount: crossed[crossed.length - 1].display });
@@ -54,6 +55,8 @@ export function mount(root, { client, ui, t, config, settings }) {
     const raised = Number(next.raised);
     const matched = Number(next.matched);
     const total = Number(next.total);
+    // Moderators edit milestones live: the campaign carries them (config's until then).
+    if (next.milestones) milestones = next.milestones.map((amount, i) => ({ amount, display: next.display.milestones[i] }));
     if (animate && campaign) celebrateCrossing(Number(campaign.total), total, goal);
     campaign = next;
     title.textContent = settings.title || next.title || t("goal");

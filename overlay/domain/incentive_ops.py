@@ -1,0 +1,153 @@
+"""Operations on incentives, each a ``Change`` like those of ``overlay.domain.donations``.
+
+``book``/``unbook`` extend a donation's own Change (accept, confirm, refund), so an incentive's
+totals are committed with the donation that moves them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from overlay.config import ChannelSettings, IncentiveSettings
+from overlay.domain import incentives as inc
+from overlay.domain import money, wire
+from overlay.domain.donations import DonationError
+from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
+
+
+def snapshot(cfg: ChannelSettings, state: ChannelState, now: int) -> list[dict[str, Any]]:
+    return [inc.public(cfg, i, now) for i in inc.listing(cfg, state)]
+
+
+def _emit(cfg: ChannelSettings, ch: Change, item: inc.Item, *, reached: bool = False) -> None:
+    payload: dict[str, Any] = {"incentive": inc.public(cfg, item, ch.now)}
+    if reached:
+        payload["reached"] = True  # the one event an alert box celebrates
+    ch.emit("incentive", OVERLAY, payload)
+
+
+def attach(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], raw: Any, now: int) -> dict[str, Any]:
+    """``rec`` carrying the incentive it chose (checked now, inside the channel's order)."""
+    if isinstance(raw, dict) and isinstance(raw.get("tiltify_id"), str):
+        return _from_tiltify(cfg, state, rec, raw["tiltify_id"], now)
+    choice = inc.parse_choice(raw)
+    if choice is None:
+        return rec
+    return dict(rec, incentive=inc.choose(cfg, state, choice, rec["amount"], now))
+
+
+def _from_tiltify(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], tiltify_id: str,
+                 now: int) -> dict[str, Any]:
+    """Tiltify was paid already and will not send the donation another way: a choice we cannot
+    book (unknown here, closed, below a minimum) leaves the donation to the campaign alone."""
+    choice = inc.from_tiltify(inc.listing(cfg, state), tiltify_id)
+    if choice is None:
+        return rec
+    try:
+        return dict(rec, incentive=inc.choose(cfg, state, choice, rec["amount"], now))
+    except DonationError:
+        return rec
+
+
+def book(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], sign: int = 1) -> None:
+    """Count (or, with ``sign`` -1, take back) ``rec`` in its incentive, within ``ch``."""
+    if not inc.counts(rec):
+        return
+    item = inc.find(inc.items_for_change(cfg, ch.state), rec["incentive"]["id"])
+    if item is None:  # removed since: the money stays in the campaign only
+        return
+    reached = inc.add(item, rec, sign, ch.now)
+    _emit(cfg, ch, item, reached=reached)
+
+
+def create(cfg: ChannelSettings, state: ChannelState, s: IncentiveSettings, now: int) -> Change:
+    ch = Change.begin(state, now)
+    items = inc.items_for_change(cfg, ch.state)
+    if inc.find(items, s.id) is not None:
+        raise DonationError("incentive_exists", f"an incentive {s.id!r} exists already", 409)
+    if len(items) >= 50:
+        raise DonationError("too_many_incentives", "a channel has at most 50 incentives", 409)
+    item = _built(cfg, s, None)
+    items.append(item)
+    ch.state.incentives["removed"] = [r for r in ch.state.incentives["removed"] if r != s.id]
+    _emit(cfg, ch, item)
+    return ch
+
+
+def update(cfg: ChannelSettings, state: ChannelState, s: IncentiveSettings, now: int) -> Change:
+    """Replace a definition, keeping the money counted (a poll option removed takes its total
+    away from the poll's options, not from the campaign)."""
+    ch = Change.begin(state, now)
+    items = inc.items_for_change(cfg, ch.state)
+    old = _get(items, s.id)
+    if old["kind"] != s.kind:
+        raise DonationError("invalid_kind", "an incentive's kind cannot change")
+    new = _built(cfg, s, old)
+    items[items.index(old)] = new
+    reached = False
+    if new["kind"] == "target" and new["reached_at"] is None and new["total"] >= new["amount"]:
+        new["reached_at"] = now
+        reached = True
+    _emit(cfg, ch, new, reached=reached)
+    return ch
+
+
+def _built(cfg: ChannelSettings, s: IncentiveSettings, old: inc.Item | None) -> inc.Item:
+    try:
+        return inc.from_settings(cfg, s, old)
+    except money.MoneyError as exc:
+        raise DonationError("invalid_incentive", f"amount: {exc}") from None
+
+
+def remove(cfg: ChannelSettings, state: ChannelState, incentive_id: str, now: int) -> Change:
+    ch = Change.begin(state, now)
+    items = inc.items_for_change(cfg, ch.state)
+    items.remove(_get(items, incentive_id))
+    ch.state.incentives["removed"].append(incentive_id)
+    ch.emit("incentive", OVERLAY, {"incentive": {"id": incentive_id, "removed": True}})
+    return ch
+
+
+def _get(items: list[inc.Item], incentive_id: str) -> inc.Item:
+    item = inc.find(items, incentive_id)
+    if item is None:
+        raise DonationError("incentive_not_found", "no such incentive", 404)
+    return item
+
+
+def reallocate(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], raw: Any, now: int) -> Change:
+    """A moderator moves a donation to another incentive or option (``raw`` None: to none)."""
+    if rec["status"] in ("refunded",):
+        raise DonationError("not_counted", "a refunded donation cannot be moved", 409)
+    ch = Change.begin(state, now)
+    choice = inc.parse_choice(raw)
+    moved = dict(rec, incentive=None if choice is None else
+                 inc.choose(cfg, state, choice, rec["amount"], now, keep=rec["id"]))
+    book(cfg, ch, rec, -1)
+    book(cfg, ch, moved, 1)
+    _update_record(cfg, ch, moved)
+    return ch
+
+
+def fulfil(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], done: bool, now: int) -> Change:
+    """Tick (or untick) a reward as given to its donor."""
+    chosen = rec.get("incentive")
+    if not chosen or chosen["kind"] != "reward":
+        raise DonationError("not_a_reward", "the donation did not claim a reward", 409)
+    ch = Change.begin(state, now)
+    moved = dict(rec, incentive=dict(chosen, fulfilled=done))
+    item = inc.find(inc.items_for_change(cfg, ch.state), chosen["id"])
+    if item is not None:
+        item["claims"] = [[c[0], done if c[0] == rec["id"] else c[1]] for c in item["claims"]]
+    _update_record(cfg, ch, moved)
+    return ch
+
+
+def _update_record(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
+    ch.donations.append(rec)
+    ch.emit("donation", DASHBOARD, {"donation": wire.donation(cfg, rec, private=True),
+                                    "campaign": wire.campaign(cfg, ch.state)})
+
+
+def claims(cfg: ChannelSettings, state: ChannelState) -> list[tuple[inc.Item, str, bool]]:
+    """Every reward claim: (reward, donation id, fulfilled), oldest first per reward."""
+    return [(i, c[0], c[1]) for i in inc.listing(cfg, state) if i["kind"] == "reward" for c in i["claims"]]
