@@ -38,7 +38,7 @@ async def update(svc: ChannelService, incentive_id: str, patch: dict[str, Any]) 
     async def op(state: ChannelState, now: int) -> Change:
         item = incentives.find(incentives.listing(svc.cfg, state), incentive_id)
         if item is None:
-            raise DonationError("incentive_not_found", "no such incentive", 404)
+            raise DonationError("incentive_not_found", "no such incentive", "not_found")
         merged = {**incentives.definition(svc.cfg, item), **patch}
         return incentive_ops.update(svc.cfg, state, settings_from(merged), now)
     return await _one(svc, await svc.mutate(op), incentive_id)

@@ -63,9 +63,9 @@ def create(cfg: ChannelSettings, state: ChannelState, s: IncentiveSettings, now:
     ch = Change.begin(state, now)
     items = inc.items_for_change(cfg, ch.state)
     if inc.find(items, s.id) is not None:
-        raise DonationError("incentive_exists", f"an incentive {s.id!r} exists already", 409)
+        raise DonationError("incentive_exists", f"an incentive {s.id!r} exists already", "conflict")
     if len(items) >= 50:
-        raise DonationError("too_many_incentives", "a channel has at most 50 incentives", 409)
+        raise DonationError("too_many_incentives", "a channel has at most 50 incentives", "conflict")
     item = _built(cfg, s, None)
     items.append(item)
     ch.state.incentives["removed"] = [r for r in ch.state.incentives["removed"] if r != s.id]
@@ -110,14 +110,14 @@ def remove(cfg: ChannelSettings, state: ChannelState, incentive_id: str, now: in
 def _get(items: list[inc.Item], incentive_id: str) -> inc.Item:
     item = inc.find(items, incentive_id)
     if item is None:
-        raise DonationError("incentive_not_found", "no such incentive", 404)
+        raise DonationError("incentive_not_found", "no such incentive", "not_found")
     return item
 
 
 def reallocate(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], raw: Any, now: int) -> Change:
     """A moderator moves a donation to another incentive or option (``raw`` None: to none)."""
     if rec["status"] in ("refunded",):
-        raise DonationError("not_counted", "a refunded donation cannot be moved", 409)
+        raise DonationError("not_counted", "a refunded donation cannot be moved", "conflict")
     ch = Change.begin(state, now)
     choice = inc.parse_choice(raw)
     moved = dict(rec, incentive=None if choice is None else
@@ -132,7 +132,7 @@ def fulfil(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], done:
     """Tick (or untick) a reward as given to its donor."""
     chosen = rec.get("incentive")
     if not chosen or chosen["kind"] != "reward":
-        raise DonationError("not_a_reward", "the donation did not claim a reward", 409)
+        raise DonationError("not_a_reward", "the donation did not claim a reward", "conflict")
     ch = Change.begin(state, now)
     moved = dict(rec, incentive=dict(chosen, fulfilled=done))
     item = inc.find(inc.items_for_change(cfg, ch.state), chosen["id"])

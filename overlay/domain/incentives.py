@@ -120,7 +120,7 @@ def choose(cfg: ChannelSettings, state: ChannelState, choice: dict[str, str], am
     if item is None:
         raise DonationError("unknown_incentive", f"no incentive {choice['id']!r} on this channel")
     if not is_open(item, now):
-        raise DonationError("incentive_closed", f"{item['title']!r} is closed; send the donation without it", 409)
+        raise DonationError("incentive_closed", f"{item['title']!r} is closed; send the donation without it", "conflict")
     chosen: dict[str, Any] = {"id": item["id"], "kind": item["kind"], "title": item["title"]}
     if item["kind"] == "poll":
         option = next((o for o in item["options"] if o["id"] == choice.get("option")), None)
@@ -143,7 +143,7 @@ def _check_reward(cfg: ChannelSettings, item: Item, amount: int, keep: str | Non
                             f"{item['title']!r} needs at least {wire.amount(cfg, item['min_amount'])} {cfg.currency}")
     held = any(c[0] == keep for c in item["claims"])
     if item["quantity"] is not None and len(item["claims"]) >= item["quantity"] and not held:
-        raise DonationError("reward_sold_out", f"{item['title']!r} has no claims left", 409)
+        raise DonationError("reward_sold_out", f"{item['title']!r} has no claims left", "conflict")
 
 
 def counts(rec: dict[str, Any]) -> bool:
