@@ -60,6 +60,9 @@ def _field_error(exc: ValidationError, status: int, hints: Mapping[str, str] | N
                     key=lambda e: e["type"] != "extra_forbidden")  # unknown fields first, as before
     first = errors[0]
     name = str(first["loc"][0]) if first["loc"] else "body"
+    if first["type"] == "extra_forbidden" and len(first["loc"]) > 1:  # inside an object field
+        where = ".".join(str(part)[:40] for part in first["loc"])
+        return ApiError(status, f"invalid_{name}", f"{where}: unknown field")
     if first["type"] == "extra_forbidden":
         hint = f" (did you mean {hints[name]}?)" if hints and name in hints else ""
         return ApiError(status, "unknown_field", f"unknown field: {name[:40]}{hint}")
