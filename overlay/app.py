@@ -30,6 +30,7 @@ from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
 from overlay.web.throttle import setup_throttle, throttle_middleware
 from overlay.web.pages import setup_web
+from overlay.web.teams import setup_teams
 from overlay.intake.webhooks.routes import setup_webhooks
 
 MAX_BODY = 64 * 1024
@@ -137,6 +138,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_web(app, config)
     setup_throttle(app)
     setup_api(app)
+    setup_teams(app)
     setup_webhooks(app)
     setup_dashboard(app)
     link = _live_link(app, config, live_socket)

@@ -117,7 +117,7 @@ class RedisServer:
 class Listener:
     """A real Socket.IO client that records every event it receives, in order."""
 
-    EVENTS = ("state", "donation", "progress", "match", "alert", "queue", "settings", "live")
+    EVENTS = ("state", "donation", "progress", "match", "alert", "queue", "settings", "live", "team")
 
     def __init__(self) -> None:
         self.client = socketio.AsyncClient(reconnection=False)

@@ -10,7 +10,7 @@
 const LEAD_MS = 150;          // the server sends "alert play" this long before starts_at
 const MAX_DRIFT = 2e-4;       // how fast two clocks may drift apart: 200 ppm, well above real crystals
 const STABLE_MS = 5000;       // a connection that lasted this long resets the back-off
-const EVENTS = ["donation", "progress", "match", "alert", "settings"];
+const EVENTS = ["donation", "progress", "match", "alert", "settings", "team"];
 
 export function createClient({ io, channel, key, url = location.origin, baseMs = 1000, capMs = 30000 }) {
   let lastSeq = null;
