@@ -16,6 +16,7 @@ from overlay.web.auth import bearer, matching_token, moderator_session, secret_e
 from overlay.config import Config
 from overlay.web.dashboard import same_origin, setup_dashboard
 from overlay.intake.donate import setup_donate
+from overlay.intake.donate.checkout import setup_checkout
 from overlay.web.drain import Drain
 from overlay.web.errors import ApiError, error_middleware, quiet_parser_errors
 from overlay.realtime.fastemit import make_sio_server
@@ -146,6 +147,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     link.on_change(_live_status_to_dashboards(sio))
     setup_overlays(app)
     setup_donate(app)
+    setup_checkout(app)
     setup_livepage(app)
     app.cleanup_ctx.append(_lifecycle)
     return app

@@ -63,6 +63,8 @@ def _match(cfg: ChannelSettings, lang: str, match: dict[str, Any]) -> dict[str, 
 
 def _notes(cfg: ChannelSettings, lang: str) -> list[str]:
     t = TEXTS[lang]
+    if cfg.donate_page.mode == "stripe":
+        return [t["stripe_note"]]
     host = urlsplit(cfg.campaign.donate_url).hostname if cfg.campaign.donate_url else None
     return [t["pledge_note"]] + ([t["pay_note"].format(host=host)] if host else [])
 
@@ -100,7 +102,7 @@ def thanks_page(request: web.Request, cfg: ChannelSettings, lang: str, snapshot:
                 rec: dict[str, Any] | None) -> web.Response:
     t, lines = TEXTS[lang], []
     if rec is None:
-        lines.append(t["thanks_generic"])
+        lines.append(t["thanks_paid"] if cfg.donate_page.mode == "stripe" else t["thanks_generic"])
     elif rec["status"] == "pending":
         lines.append(t["thanks_pending"].format(amount=amount_label(rec["amount"], cfg, lang, short=False)))
     elif rec["status"] == "rejected" and not rec.get("counted", True):

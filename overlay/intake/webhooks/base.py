@@ -40,6 +40,10 @@ class IncomingDonation:
     donor_name: str | None
     message: str | None
     created_at: datetime | None
+    # A payment started on our donate page (Stripe Checkout) names its channel and may carry
+    # the donor's incentive choice, {id, option?}.
+    channel: str | None = None
+    incentive: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from overlay.web import metrics
 from overlay.domain import wire
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.web.errors import ApiError
-from overlay.intake.webhooks import PARSERS, IncomingDonation, IncomingRefund, WebhookError, settings_for
+from overlay.intake.webhooks import PARSERS, Ignored, IncomingDonation, IncomingRefund, WebhookError, settings_for
 
 log = logging.getLogger(__name__)
 ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi"}
@@ -50,6 +50,9 @@ async def receive(request: web.Request) -> web.Response:
         rec = await svc.refund(provider, result.external_id)
         metrics.WEBHOOKS.labels(channel, provider, "refund").inc()
         return web.json_response({"ok": True, "refunded": rec["id"] if rec else None})
+    if isinstance(result, IncomingDonation) and result.channel not in (None, channel):
+        # One Stripe account, one endpoint per channel: each endpoint sees every channel's payments.
+        result = Ignored("the payment was made on another channel's donate page")
     if not isinstance(result, IncomingDonation):
         metrics.WEBHOOKS.labels(channel, provider, "ignored").inc()
         return web.json_response({"ok": True, "ignored": result.reason})
@@ -66,6 +69,8 @@ async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # n
     inp = DonationInput(amount=d.amount, currency=d.currency, donor_name=d.donor_name, message=d.message,
                         source=provider, external_id=d.external_id,
                         created_at=wire.to_ms(d.created_at) if d.created_at else None)
+    # HOOK(incentives): d.incentive ({id, option?}, from Stripe Checkout metadata) is to be passed
+    # on to the donation here once DonationInput carries an incentive (API.md §7).
     try:
         rec, created = await svc.donate(inp)
     except DonationError as exc:
