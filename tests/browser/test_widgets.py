@@ -19,6 +19,7 @@ CHANNEL = {
     # Alerts as long as allowed: a slow machine must not miss one while it is on screen.
     "alerts": {"min_amount": "1.00", "duration_ms": 120_000, "gap_ms": 200},
     "campaign": {"title": "Les Restos du Cœur", "goal": "10000.00", "milestones": ["2500.00", "5000.00", "7500.00"]},
+    "teams": [{"id": "restos", "name": "Team Restos", "goal": "50000.00", "channels": ["demo"]}],
 }
 SEED = [("Camille", "25.00", None), (None, "5.00", None),
         ("Jean-Baptiste", "120.00", "Courage à toute l'équipe, on lâche rien !"), ("Zoé", "1500.00", None)]
@@ -41,6 +42,7 @@ REACTS = {
     "ticker": "d => document.querySelector('.w-ticker .ticker__name')?.textContent === d.name",
     "leaderboard": "d => [...document.querySelectorAll('.w-leaderboard .board__name')]"
                    ".some(n => n.textContent === d.name)",
+    "team": "d => document.querySelector('.w-team [data-role=total]').textContent === d.team",
     "scene": f"d => ({ALERT_NAME})(d) && document.querySelector('.w-goal [data-role=total]').textContent === d.total",
 }
 
@@ -114,7 +116,7 @@ async def test_widget_loads_clean_and_reacts_to_a_donation(
     await server.donate(amount="12.50", donor_name="Marie-Hélène", message="Bravo pour ce live !")
     after = await state(server)
     expected = {"name": "Marie-Hélène", "total": after["campaign"]["display"]["total"],
-                "remaining": after["match"]["display"]["remaining"]}
+                "remaining": after["match"]["display"]["remaining"], "team": after["teams"][0]["display"]["total"]}
     await page.wait_for_function(REACTS[widget], arg=expected)
 
     await screenshots(page, widget)

@@ -1,0 +1,63 @@
+"""The team widget and the goal widget's team line in a real Chromium: a donation on another
+member channel moves the team total on this channel's overlays."""
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import animations_done, screenshot_path
+from tests.browser.test_widgets import BACKDROPS, CONNECTED, assert_transparent_without_scrollbars
+from tests.support import OVERLAY_KEY
+from tests.test_teams import start_team  # noqa: F401 - the fixture
+
+TEAM_TOTAL = "d => document.querySelector(`.w-${d.w} [data-role=${d.role}]`)?.textContent === d.total"
+
+
+async def open_widget(new_page: Any, team: Any, widget: str, query: str = "") -> tuple[Any, Any]:
+    page, log = await new_page(team.url)
+    response = await page.goto(f"{team.url}/overlay/demo/{widget}?key={OVERLAY_KEY}{query}")
+    assert response.status == 200
+    await page.wait_for_function(CONNECTED)
+    return page, log
+
+
+async def shoot(page: Any, name: str) -> None:
+    await animations_done(page)
+    for backdrop, css in BACKDROPS.items():
+        await page.evaluate("css => { document.documentElement.style.background = css; }", css)
+        await page.screenshot(path=screenshot_path(f"widget-{name}-{backdrop}"))
+    await page.evaluate("() => { document.documentElement.style.background = ''; }")
+
+
+async def test_team_widget_and_goal_team_line_follow_every_member(start_team: Any, new_page: Any) -> None:  # noqa: F811
+    team = await start_team("embedded")  # channels in fr_FR; the widget's words in English
+    await team.donate("demo", amount="40.00", donor_name="Zoé")
+    await team.donate("other", amount="1250.00", donor_name="Jean")
+    widget, widget_log = await open_widget(new_page, team, "team", "&lang=en")
+    goal, goal_log = await open_widget(new_page, team, "goal", "&show_team=true")
+    await widget.wait_for_function(TEAM_TOTAL, arg={"w": "team", "role": "total", "total": "1\u202f330,00\u00a0€"})
+    await goal.wait_for_function(TEAM_TOTAL, arg={"w": "goal", "role": "team-total", "total": "1\u202f330,00\u00a0€"})
+
+    await team.donate("other", amount="70.00")  # on the other channel: this channel's pages still follow
+    await widget.wait_for_function(TEAM_TOTAL, arg={"w": "team", "role": "total", "total": "1\u202f400,00\u00a0€"})
+    await goal.wait_for_function(TEAM_TOTAL, arg={"w": "goal", "role": "team-total", "total": "1\u202f400,00\u00a0€"})
+    rows = await widget.eval_on_selector_all(".team__member", "rows => rows.map(r => [r.className, r.innerText])")
+    assert rows == [["team__member", "Autre stream\n1\u202f320,00\u00a0€"], ["team__member is-self", "Demo streamer\n80,00\u00a0€"]]
+    assert await widget.text_content(".team__badge") == "Team"
+    assert await goal.text_content(".goal__team-name") == "Team Restos"
+    await assert_transparent_without_scrollbars(widget)
+    await shoot(widget, "team-members")
+    await shoot(goal, "goal-with-team")
+    widget_log.assert_clean()
+    goal_log.assert_clean()
+
+
+async def test_team_widget_stays_hidden_on_a_channel_outside_any_team(make_server: Any, new_page: Any) -> None:
+    server = await make_server()
+    page, log = await new_page(server.url)
+    await page.goto(f"{server.url}/overlay/demo/team?key={OVERLAY_KEY}")
+    await page.wait_for_function(CONNECTED)
+    await server.donate(amount="5.00")
+    listener = await server.listen()
+    await listener.wait_for("state")
+    assert await page.locator(".w-team").is_hidden()
+    log.assert_clean()
