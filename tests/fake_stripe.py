@@ -87,7 +87,7 @@ class FakeStripe:
         session = self.sessions[request.match_info["id"]]
         amount = f"{session['amount_total'] / 100:.2f} {session['currency'].upper()}"
         return web.Response(content_type="text/html", text=(
-            "<!doctype html><title>Fake Stripe Checkout</title><body style='font:20px sans-serif;padding:40px'>"
+            "<!doctype html><title>Fake Stripe Checkout</title><link rel=icon href=\"data:,\"><body style='font:20px sans-serif;padding:40px'>"
             f"<h1>Fake Stripe Checkout</h1><p id=amount>{html.escape(amount)}</p>"
             f"<form method=post><button id=pay>Pay</button></form>"))
 

@@ -4,36 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import animations_done, screenshot_path
-from tests.browser.test_widgets import BACKDROPS, CONNECTED, assert_transparent_without_scrollbars
+from tests.browser.test_widgets import CONNECTED, assert_transparent_without_scrollbars, open_overlay, screenshots
 from tests.support import OVERLAY_KEY
 from tests.test_teams import start_team  # noqa: F401 - the fixture
 
 TEAM_TOTAL = "d => document.querySelector(`.w-${d.w} [data-role=${d.role}]`)?.textContent === d.total"
 
 
-async def open_widget(new_page: Any, team: Any, widget: str, query: str = "") -> tuple[Any, Any]:
-    page, log = await new_page(team.url)
-    response = await page.goto(f"{team.url}/overlay/demo/{widget}?key={OVERLAY_KEY}{query}")
-    assert response.status == 200
-    await page.wait_for_function(CONNECTED)
-    return page, log
-
-
-async def shoot(page: Any, name: str) -> None:
-    await animations_done(page)
-    for backdrop, css in BACKDROPS.items():
-        await page.evaluate("css => { document.documentElement.style.background = css; }", css)
-        await page.screenshot(path=screenshot_path(f"widget-{name}-{backdrop}"))
-    await page.evaluate("() => { document.documentElement.style.background = ''; }")
-
-
 async def test_team_widget_and_goal_team_line_follow_every_member(start_team: Any, new_page: Any) -> None:  # noqa: F811
     team = await start_team("embedded")  # channels in fr_FR; the widget's words in English
     await team.donate("demo", amount="40.00", donor_name="Zoé")
     await team.donate("other", amount="1250.00", donor_name="Jean")
-    widget, widget_log = await open_widget(new_page, team, "team", "&lang=en")
-    goal, goal_log = await open_widget(new_page, team, "goal", "&show_team=true")
+    widget, widget_log = await open_overlay(new_page, team, "team", "&lang=en")
+    goal, goal_log = await open_overlay(new_page, team, "goal", "&show_team=true")
     await widget.wait_for_function(TEAM_TOTAL, arg={"w": "team", "role": "total", "total": "1\u202f330,00\u00a0€"})
     await goal.wait_for_function(TEAM_TOTAL, arg={"w": "goal", "role": "team-total", "total": "1\u202f330,00\u00a0€"})
 
@@ -45,8 +28,8 @@ async def test_team_widget_and_goal_team_line_follow_every_member(start_team: An
     assert await widget.text_content(".team__badge") == "Team"
     assert await goal.text_content(".goal__team-name") == "Team Restos"
     await assert_transparent_without_scrollbars(widget)
-    await shoot(widget, "team-members")
-    await shoot(goal, "goal-with-team")
+    await screenshots(widget, "team-members")
+    await screenshots(goal, "goal-with-team")
     widget_log.assert_clean()
     goal_log.assert_clean()
 
