@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.async_api import expect
+
+from tests.browser.conftest import screenshot_path
+from tests.browser.dashboard_support import log_in
 from tests.browser.test_widgets import CONNECTED, assert_transparent_without_scrollbars, open_overlay, screenshots
 from tests.support import OVERLAY_KEY
 from tests.test_teams import start_team  # noqa: F401 - the fixture
@@ -43,4 +47,20 @@ async def test_team_widget_stays_hidden_on_a_channel_outside_any_team(make_serve
     listener = await server.listen()
     await listener.wait_for("state")
     assert await page.locator(".w-team").is_hidden()
+    log.assert_clean()
+
+
+async def test_dashboard_shows_team_progress_live(start_team: Any, new_page: Any) -> None:  # noqa: F811
+    team = await start_team("redis")
+    await team.donate("other", amount="100.00")
+    page, log = await new_page(team.url)
+    await log_in(page, team.url, query="?lang=en")
+    panel = page.locator("#teams")
+    await expect(panel.locator(".team-total")).to_have_text("100,00\u00a0€")
+    await team.donate("demo", amount="25.00")  # matched ×2 on demo: the team counts 50 more
+    await expect(panel.locator(".team-total")).to_have_text("150,00\u00a0€")
+    assert await panel.locator(".team-members li").all_inner_texts() == [
+        "Autre stream\n100,00\u00a0€", "Demo streamer\n50,00\u00a0€"]
+    assert await panel.locator(".team-members li.self span").text_content() == "Demo streamer"
+    await panel.screenshot(path=screenshot_path("dashboard-team-panel"))
     log.assert_clean()

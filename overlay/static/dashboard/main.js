@@ -12,6 +12,7 @@ import { Screening } from "./screening.js";
 import { AlertQueue } from "./queue.js";
 import { CampaignPanel, MatchPanel } from "./panels.js";
 import { LivePanel } from "./live.js";
+import { TeamsPanel } from "./teams.js";
 import { TestForm } from "./testform.js";
 import { setupLinks } from "./links.js";
 import { setupShortcuts } from "./shortcuts.js";
@@ -27,6 +28,7 @@ const queue = new AlertQueue();
 const campaign = new CampaignPanel(data.locale, data.currency);
 const match = new MatchPanel(data.lang);
 const live = new LivePanel(data.live, data.lang, data.channel);
+const teams = new TeamsPanel(data.locale, data.channel);
 new TestForm(data.presets, data.lang);
 setupLinks(data.widgets, data.gallery);
 setupShortcuts();
@@ -52,6 +54,7 @@ function onState(snap) {
   campaign.render(snap.campaign);
   match.render(snap.match);
   queue.render(snap.alerts);
+  teams.reset(snap.teams);
 }
 
 const handlers = {
@@ -59,6 +62,7 @@ const handlers = {
   progress: (ev) => campaign.render(ev.campaign),
   match: (ev) => match.render(ev.match),
   queue: (ev) => queue.render(ev.alerts),
+  team: (ev) => teams.update(ev.team),
 };
 
 function setConnection(state, text) {
