@@ -19,8 +19,9 @@ CHANNEL = {
     # Alerts as long as allowed: a slow machine must not miss one while it is on screen.
     "alerts": {"min_amount": "1.00", "duration_ms": 120_000, "gap_ms": 200},
     "campaign": {"title": "Les Restos du Cœur", "goal": "10000.00", "milestones": ["2500.00", "5000.00", "7500.00"]},
-    "teams": [{"id": "restos", "name": "Team Restos", "goal": "50000.00", "channels": ["demo"]}],
 }
+# A one-channel team, so that the team widget has something to show.
+TEAMS = [{"id": "restos", "name": "Team Restos", "goal": "50000.00", "channels": ["demo"]}]
 SEED = [("Camille", "25.00", None), (None, "5.00", None),
         ("Jean-Baptiste", "120.00", "Courage à toute l'équipe, on lâche rien !"), ("Zoé", "1500.00", None)]
 # Stand-ins for game footage: a night scene and a snowy one. The page itself stays transparent.
@@ -108,7 +109,7 @@ async def assert_transparent_without_scrollbars(page: Any, *, at_rest: bool = Tr
 async def test_widget_loads_clean_and_reacts_to_a_donation(
         make_server: Any, new_page: Any, widget: str) -> None:
     """How fast it reacts is bench/widget_latency.py's figure, not a test's."""
-    server = await make_server(**CHANNEL)
+    server = await make_server(**CHANNEL, teams=TEAMS)
     await seed(server)
     page, log = await open_overlay(new_page, server, widget)
     await assert_transparent_without_scrollbars(page)
