@@ -69,8 +69,9 @@ async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # n
     inp = DonationInput(amount=d.amount, currency=d.currency, donor_name=d.donor_name, message=d.message,
                         source=provider, external_id=d.external_id,
                         created_at=wire.to_ms(d.created_at) if d.created_at else None)
-    # HOOK(incentives): d.incentive ({id, option?}, from Stripe Checkout metadata) is to be passed
-    # on to the donation here once DonationInput carries an incentive (API.md §7).
+    # HOOK(incentives): d.incentive ({id, option?}, from Stripe Checkout metadata) goes into the
+    # DonationInput once it carries one (API.md §7). A paid Checkout must then not be refused over
+    # its incentive (a poll closed while the donor paid): book it without the choice instead.
     try:
         rec, created = await svc.donate(inp)
     except DonationError as exc:
