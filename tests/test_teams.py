@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from overlay.app import create_app
+from overlay.cli import urls
 from overlay.config import ConfigError, parse_config
 from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, Listener, channel_dict
 
@@ -146,3 +147,8 @@ def test_config_refuses_a_team_it_cannot_add_up(tmp_path: Path, team: dict[str, 
     with pytest.raises(ConfigError) as exc:
         parse_config(team_config(tmp_path, None, **team), env={})
     assert any(p.startswith(line) for p in exc.value.problems), exc.value.problems
+
+
+def test_start_up_listing_names_each_team(tmp_path: Path) -> None:
+    config = parse_config(team_config(tmp_path, None), env={})
+    assert urls(config)[-1] == "Team restos (Team Restos): http://127.0.0.1:8080/api/v1/teams/restos"
