@@ -18,6 +18,7 @@ from overlay.web.auth import bearer, matching_token, moderator_session, secret_e
 from overlay.config import Config
 from overlay.web.dashboard import same_origin, setup_dashboard
 from overlay.intake.donate import setup_donate
+from overlay.intake.donate.checkout import setup_checkout
 from overlay.web.drain import Drain
 from overlay.web.errors import ApiError, error_middleware, quiet_parser_errors
 from overlay.realtime.fastemit import make_sio_server
@@ -32,6 +33,7 @@ from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
 from overlay.web.throttle import setup_throttle, throttle_middleware
 from overlay.web.pages import setup_web
+from overlay.web.teams import setup_teams
 from overlay.intake.webhooks.routes import setup_webhooks
 
 MAX_BODY = 64 * 1024
@@ -141,6 +143,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_incentives(app)  # before setup_api: its donations/{id}/{action} route would match first
     setup_api(app)
     setup_openapi(app)
+    setup_teams(app)
     setup_webhooks(app)
     setup_dashboard(app)
     link = _live_link(app, config, live_socket)
@@ -148,6 +151,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     link.on_change(_live_status_to_dashboards(sio))
     setup_overlays(app)
     setup_donate(app)
+    setup_checkout(app)
     setup_livepage(app)
     app.cleanup_ctx.append(_lifecycle)
     return app

@@ -61,6 +61,7 @@ def urls(config: Config) -> list[str]:
         lines.append(f"  dashboard            {base}/dashboard/{c.id}")
         lines.append(f"  donate page          {base}/donate/{c.id}")
         lines.append(f"  live page            {base}/live/{c.id}")
+    lines += [f"Team {t.id} ({t.name}): {base}/api/v1/teams/{t.id}" for t in config.teams]
     return lines
 
 

@@ -110,7 +110,9 @@ class ModerationSettings(Strict):
 
 
 class DonatePageSettings(Strict):
-    mode: Literal["pledge", "off"] = "pledge"
+    # pledge: the form records pending pledges; stripe: it opens a Stripe Checkout (docs/stripe.md);
+    # off: the sticker links to campaign.donate_url.
+    mode: Literal["pledge", "stripe", "off"] = "pledge"
     presets: list[DecimalStr] = Field([Decimal(5), Decimal(10), Decimal(20), Decimal(50)], max_length=12)
     rate_limit_per_minute: int = Field(5, ge=1, le=1000)
     # The page is public: without a ceiling one troll's pledge of a billion fills the moderators'
@@ -224,6 +226,9 @@ class ChannelSettings(Strict):
                 money.parse_amount(value, self.currency, allow_zero=zero_ok)
             except money.MoneyError as exc:
                 raise ValueError(f"{label}: {exc}") from None
+        if self.donate_page.mode == "stripe" and self.webhooks.stripe is None:
+            # Without the webhook nothing paid on Stripe would ever be booked.
+            raise ValueError("donate_page.mode: stripe needs webhooks.stripe (its secret books the payments)")
         ceiling = self.donate_page.max_amount
         for i, p in enumerate(self.donate_page.presets):
             if ceiling is not None and p > ceiling:  # a button the page would then refuse
@@ -231,10 +236,36 @@ class ChannelSettings(Strict):
         return self
 
 
+class TeamSettings(Strict):
+    """Channels raising toward one total: the sum of their campaign totals (docs/teams.md)."""
+    id: str = Field(..., pattern=r"^[a-z0-9-]{1,32}$")
+    name: str = Field(..., min_length=1, max_length=100)
+    goal: DecimalStr = Field(Decimal("1000"), gt=0)
+    currency: str | None = None  # None: the members' currency
+    channels: list[str] = Field(..., min_length=1, max_length=100)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str | None) -> str | None:
+        return None if v is None else money.check_currency(v)
+
+
 class Config(Strict):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
     channels: list[ChannelSettings] = Field(..., min_length=1)
+    teams: list[TeamSettings] = []
+
+    @model_validator(mode="after")
+    def _teams(self) -> "Config":
+        from overlay.domain.teams import check_teams  # the rules live with the rest of the team logic
+        problems = check_teams(self.teams, {c.id: c.currency for c in self.channels})
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def team(self, team_id: str) -> TeamSettings | None:
+        return next((t for t in self.teams if t.id == team_id), None)
 
     @field_validator("channels")
     @classmethod
@@ -305,6 +336,13 @@ def _message(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def _lines(err: dict[str, Any]) -> list[str]:
+    # A top-level check may find several problems: one line each, each naming its own key.
+    if not err["loc"] and err["type"] == "value_error":
+        return [line for line in _message(err).split("\n")]
+    return [_line(err)]
+
+
 def _line(err: dict[str, Any]) -> str:
     loc, msg = _loc(err["loc"]), _message(err)
     # A model-level check names its sub-key in the message ("campaign.goal: ..."): join the paths.
@@ -320,9 +358,30 @@ def parse_config(data: Any, env: dict[str, str] | None = None) -> Config:
     if problems:
         raise ConfigError(problems)
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_line(e) for e in exc.errors()]) from None
+        raise ConfigError([line for e in exc.errors() for line in _lines(e)]) from None
+    problems = _stripe_keys(config, dict(os.environ if env is None else env))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+STRIPE_KEY_ENV = "STRIPE_API_KEY"
+
+
+def stripe_api_key(cfg: ChannelSettings, env: dict[str, str] | None = None) -> str | None:
+    """The secret key Checkout Sessions are created with: webhooks.stripe.api_key, else $STRIPE_API_KEY."""
+    stripe = cfg.webhooks.stripe
+    configured = stripe.api_key if stripe is not None else None
+    return configured or (os.environ if env is None else env).get(STRIPE_KEY_ENV) or None
+
+
+def _stripe_keys(config: Config, env: dict[str, str]) -> list[str]:
+    return [f"channels[{i}].webhooks.stripe.api_key: is required by donate_page.mode stripe "
+            f"(or set {STRIPE_KEY_ENV} in the environment)"
+            for i, c in enumerate(config.channels)
+            if c.donate_page.mode == "stripe" and stripe_api_key(c, env) is None]
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:

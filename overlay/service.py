@@ -1,6 +1,7 @@
 """A channel's operations: domain functions queued on the channel's ordered writer."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,10 @@ class ChannelService:
         self.cfg = cfg
         self.store = store
         self.writer = ChannelWriter(cfg, store)
+        # Called with each Change this process committed (teams re-announce their totals).
+        self.committed: list[Callable[[Change], None]] = []
+        # Each adds keys to the ``state`` snapshot (``teams``, §7).
+        self.snapshot_parts: list[Callable[[ChannelState], Awaitable[dict[str, Any]]]] = []
 
     def refuse_writes(self) -> None:
         """Shutting down: writes still waiting in the queue are answered 503, not stored."""
@@ -33,7 +38,11 @@ class ChannelService:
     async def mutate(self, op: Op, *, externals: tuple[tuple[str, str], ...] = ()) -> Change | None:
         """Run ``op`` in this channel's order; its Change once it is durable. ``externals``:
         the idempotency keys ``op`` looks up with ``_find_external`` (fetched per batch)."""
-        return await self.writer.submit(op, externals)
+        change = await self.writer.submit(op, externals)
+        if change is not None:
+            for listener in self.committed:
+                listener(change)
+        return change
 
     async def current(self) -> ChannelState:
         """The channel's committed state, from memory (read-only)."""
@@ -184,6 +193,8 @@ class ChannelService:
             "settings": self.settings(),
             "incentives": incentive_ops.snapshot(self.cfg, state, now),
         }
+        for part in self.snapshot_parts:
+            snap.update(await part(state))
         if moderator:
             latest = await self.store.list_donations(self.cfg.id, limit=100)
             snap["donations"] = [wire.donation(self.cfg, r, private=True) for r in latest]

@@ -74,10 +74,13 @@ def channel_dict(**over: Any) -> dict[str, Any]:
 
 
 def make_config(data_dir: Path, redis_url: str | None = None, port: int = 8080, **channel: Any) -> Config:
+    """``teams=[...]`` goes to the top level (API.md §7); the rest overrides the demo channel."""
+    teams = channel.pop("teams", [])
     return parse_config({
         "server": {"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
         "storage": {"redis_url": redis_url, "data_dir": str(data_dir)},
         "channels": [channel_dict(**channel)],
+        "teams": teams,
     }, env={})
 
 
@@ -117,7 +120,7 @@ class RedisServer:
 class Listener:
     """A real Socket.IO client that records every event it receives, in order."""
 
-    EVENTS = ("state", "donation", "progress", "match", "alert", "queue", "settings", "live", "incentive")
+    EVENTS = ("state", "donation", "progress", "match", "alert", "queue", "settings", "live", "incentive", "team")
 
     def __init__(self) -> None:
         self.client = socketio.AsyncClient(reconnection=False)

@@ -29,6 +29,11 @@ from overlay.domain.state import ChannelState
 Item = dict[str, Any]
 
 
+# The codes a donation's incentive choice is refused with (the donation itself is fine).
+REFUSALS = frozenset({"unknown_incentive", "incentive_closed", "invalid_incentive", "invalid_incentive_option",
+                      "below_reward_minimum", "reward_sold_out"})
+
+
 def from_settings(cfg: ChannelSettings, s: IncentiveSettings, old: Item | None = None) -> Item:
     """An incentive as stored, from its definition; ``old`` keeps the money already counted."""
     old = old or {}

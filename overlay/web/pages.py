@@ -68,24 +68,26 @@ def _content_type(path: Path) -> str:
     return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
-def csp(nonce: str, framable: bool = True, connect_src: tuple[str, ...] = ()) -> str:
-    """connect_src: origins a page may fetch from besides ours (the live page's external WHEP)."""
+def csp(nonce: str, framable: bool = True, connect_src: tuple[str, ...] = (), form_action: tuple[str, ...] = ()) -> str:
+    """connect_src: origins a page may fetch from besides ours (the live page's external WHEP);
+    form_action: origins its forms may lead to besides ours (the donate form's redirect to Stripe Checkout)."""
     # Overlays are framed by the gallery and the dashboard's preview; pages with a form
     # (donate, dashboard) must not be framed anywhere, or a site could overlay and click them.
-    connect = " ".join(("'self'", *connect_src))
+    connect, forms = " ".join(("'self'", *connect_src)), " ".join(("'self'", *form_action))
     return ("default-src 'self'; script-src 'self'; "
             f"style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; media-src 'self'; "
-            f"connect-src {connect}; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+            f"connect-src {connect}; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+            f"form-action {forms}"
             + ("" if framable else "; frame-ancestors 'none'"))
 
 
 def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200,
            headers: dict[str, str] | None = None, framable: bool = True,
-           connect_src: tuple[str, ...] = ()) -> web.Response:
+           connect_src: tuple[str, ...] = (), form_action: tuple[str, ...] = ()) -> web.Response:
     nonce = secrets.token_urlsafe(16)
     html = request.app[ENV].get_template(template).render(**context, csp_nonce=nonce)
     return web.Response(text=html, status=status, content_type="text/html", headers={
-        "Content-Security-Policy": csp(nonce, framable, connect_src), "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": csp(nonce, framable, connect_src, form_action), "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer", "Cache-Control": "no-store", **(headers or {})})
 
 

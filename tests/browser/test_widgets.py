@@ -31,6 +31,8 @@ SEED_CHOICES = {"Camille": {"id": "hair"}, "Jean-Baptiste": {"id": "game", "opti
                 "Zoé": {"id": "speed"}}
 # What the reacting donation chooses, for the widgets that show incentives.
 CHOICE = {"targets": {"id": "hair"}, "poll": {"id": "game", "option": "hades"}}
+# A one-channel team, so that the team widget has something to show.
+TEAMS = [{"id": "restos", "name": "Team Restos", "goal": "50000.00", "channels": ["demo"]}]
 SEED = [("Camille", "25.00", None), (None, "5.00", None),
         ("Jean-Baptiste", "120.00", "Courage à toute l'équipe, on lâche rien !"), ("Zoé", "1500.00", None)]
 # Stand-ins for game footage: a night scene and a snowy one. The page itself stays transparent.
@@ -56,6 +58,7 @@ REACTS = {
                ".some(n => n.textContent.startsWith(d.hair))",
     "poll": "d => [...document.querySelectorAll('.w-poll .poll__option')].some(o =>"
             " o.querySelector('.poll__label').textContent === 'Hades' && o.querySelector('.poll__amount').textContent === d.hades)",
+    "team": "d => document.querySelector('.w-team [data-role=total]').textContent === d.team",
     "scene": f"d => ({ALERT_NAME})(d) && document.querySelector('.w-goal [data-role=total]').textContent === d.total",
 }
 
@@ -65,7 +68,8 @@ def expected(name: str, after: dict[str, Any]) -> dict[str, str]:
     shown = {i["id"]: i["display"]["total"] for i in after["incentives"]}
     shown["hades"] = next(i for i in after["incentives"] if i["id"] == "game")["options"][1]["display"]
     return {"name": name, "total": after["campaign"]["display"]["total"],
-            "remaining": after["match"]["display"]["remaining"], **shown}
+            "remaining": after["match"]["display"]["remaining"], "team": after["teams"][0]["display"]["total"],
+            **shown}
 
 
 async def seed(server: Any) -> None:
@@ -130,7 +134,7 @@ async def assert_transparent_without_scrollbars(page: Any, *, at_rest: bool = Tr
 async def test_widget_loads_clean_and_reacts_to_a_donation(
         make_server: Any, new_page: Any, widget: str) -> None:
     """How fast it reacts is bench/widget_latency.py's figure, not a test's."""
-    server = await make_server(**CHANNEL)
+    server = await make_server(**CHANNEL, teams=TEAMS)
     await seed(server)
     page, log = await open_overlay(new_page, server, widget)
     await assert_transparent_without_scrollbars(page)

@@ -8,11 +8,11 @@ from typing import Any
 
 from multidict import MultiDictProxy
 
+from overlay.domain import incentives
 from overlay.intake.donate.text import TEXTS
 
 FIELD = "incentive"
-CODES = frozenset({"unknown_incentive", "incentive_closed", "invalid_incentive", "invalid_incentive_option",
-                   "below_reward_minimum", "reward_sold_out"})
+CODES = incentives.REFUSALS
 
 
 def groups(incentives: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:

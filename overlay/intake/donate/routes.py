@@ -20,6 +20,7 @@ from overlay import keys
 from overlay.domain import money
 from overlay.config import ChannelSettings, Config
 from overlay.intake.donate import choices, view
+from overlay.intake.donate.checkout import start_checkout
 from overlay.intake.donate.guard import check_token, client_address, issue_token, origin_allowed
 from overlay.intake.donate.text import CATALOG, TEXTS
 from overlay.domain.donations import DonationError, DonationInput
@@ -46,7 +47,7 @@ def _closed(request: web.Request, svc: ChannelService | None) -> web.Response | 
         t = TEXTS[_lang(request, None)]
         return view.notice(request, _lang(request, None), t["missing_title"], t["missing_text"], status=404)
     cfg = svc.cfg
-    if cfg.donate_page.mode == "pledge":
+    if cfg.donate_page.mode in ("pledge", "stripe"):
         return None
     if cfg.campaign.donate_url and request.method == "GET":
         raise web.HTTPFound(cfg.campaign.donate_url)
@@ -148,6 +149,8 @@ async def submit(request: web.Request) -> web.Response:
     inp, errors = read_form(cfg, form, lang)
     if inp is None:
         return await _form(request, svc, lang, form, {"form": TEXTS[lang]["err_form"], **errors}, status=422)
+    if cfg.donate_page.mode == "stripe":  # real money: Stripe's page takes it, its webhook books it
+        return await start_checkout(request, cfg, lang, inp, nonce)
     try:
         rec, _ = await svc.donate(DonationInput(**{**inp.__dict__, "external_id": f"form-{nonce}"}), pledge=True)
     except DonationError as exc:

@@ -14,6 +14,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "message_hint": "Un petit mot pour le stream", "submit": "Donner {amount}", "submit_plain": "Envoyer mon don",
         "pledge_note": "Votre promesse de don s'affiche en direct dès que la modération l'a confirmée.",
         "pay_note": "Le paiement se fait ensuite sur {host}.",
+        "stripe_note": "Vous paierez ensuite sur la page sécurisée de Stripe ; votre don s'affiche en direct dès "
+                       "le paiement accepté.",
+        "thanks_paid": "Votre paiement est accepté : votre don s'affiche en direct dans quelques instants.",
+        "checkout_item": "Don pour {name}",
+        "pay_down_title": "Paiement indisponible",
+        "pay_down_text": "Le paiement n'a pas pu démarrer. Rien n'a été débité : réessayez dans un instant.",
         "thanks": "Merci !", "thanks_amount": "Votre don de {amount} est bien enregistré.",
         "thanks_generic": "Votre promesse de don est bien enregistrée.",
         "thanks_pending": "Votre promesse de don de {amount} est bien enregistrée. Elle comptera dans le total dès "
@@ -51,6 +57,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "message_hint": "A few words for the stream", "submit": "Give {amount}", "submit_plain": "Send my gift",
         "pledge_note": "Your pledge shows live on stream once a moderator confirms it.",
         "pay_note": "You then pay on {host}.",
+        "stripe_note": "You then pay on Stripe's secure page; your gift shows live on stream once the payment "
+                       "goes through.",
+        "thanks_paid": "Your payment went through: your gift shows live on stream in a moment.",
+        "checkout_item": "Gift to {name}",
+        "pay_down_title": "Payment unavailable",
+        "pay_down_text": "The payment could not start. Nothing was charged: try again in a moment.",
         "thanks": "Thank you!", "thanks_amount": "Your gift of {amount} is recorded.",
         "thanks_generic": "Your pledge is recorded.",
         "thanks_pending": "Your pledge of {amount} is recorded. It will count in the total once a moderator confirms "

@@ -65,6 +65,8 @@ def _match(cfg: ChannelSettings, lang: str, match: dict[str, Any]) -> dict[str, 
 
 def _notes(cfg: ChannelSettings, lang: str) -> list[str]:
     t = TEXTS[lang]
+    if cfg.donate_page.mode == "stripe":
+        return [t["stripe_note"]]
     host = urlsplit(cfg.campaign.donate_url).hostname if cfg.campaign.donate_url else None
     return [t["pledge_note"]] + ([t["pay_note"].format(host=host)] if host else [])
 
@@ -76,7 +78,22 @@ def _page(request: web.Request, template: str, cfg: ChannelSettings | None, lang
     # same-origin, not no-referrer: under no-referrer a browser posts the form with "Origin: null",
     # and the Origin is how a post from another site is told apart (guard.origin_allowed).
     headers = {"Referrer-Policy": "same-origin", "X-Frame-Options": "DENY", **(headers or {})}
-    return render(request, template, {**base, **context}, status=status, headers=headers, framable=False)
+    return render(request, template, {**base, **context}, status=status, headers=headers, framable=False,
+                  form_action=checkout_origins(cfg) if cfg else ())
+
+
+STRIPE_CHECKOUT = "https://checkout.stripe.com"
+
+
+def checkout_origins(cfg: ChannelSettings) -> tuple[str, ...]:
+    """Where the form's answer may send the browser: Chromium applies form-action to the redirect too."""
+    stripe = cfg.webhooks.stripe
+    if cfg.donate_page.mode != "stripe" or stripe is None:
+        return ()
+    if stripe.api_base:  # a local fake of Stripe serves its own stand-in of the Checkout page
+        parts = urlsplit(stripe.api_base)
+        return (STRIPE_CHECKOUT, f"{parts.scheme}://{parts.netloc}")
+    return (STRIPE_CHECKOUT,)
 
 
 def form_page(request: web.Request, cfg: ChannelSettings, lang: str, snapshot: dict[str, Any], token: str,
@@ -103,7 +120,7 @@ def thanks_page(request: web.Request, cfg: ChannelSettings, lang: str, snapshot:
                 rec: dict[str, Any] | None) -> web.Response:
     t, lines = TEXTS[lang], []
     if rec is None:
-        lines.append(t["thanks_generic"])
+        lines.append(t["thanks_paid"] if cfg.donate_page.mode == "stripe" else t["thanks_generic"])
     elif rec["status"] == "pending":
         lines.append(t["thanks_pending"].format(amount=amount_label(rec["amount"], cfg, lang, short=False)))
     elif rec["status"] == "rejected" and not rec.get("counted", True):

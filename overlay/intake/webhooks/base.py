@@ -40,7 +40,10 @@ class IncomingDonation:
     donor_name: str | None
     message: str | None
     created_at: datetime | None
-    # {id, option?} (generic), or {"tiltify_id": ...}: checked by overlay.domain.incentives
+    # A payment started on our donate page (Stripe Checkout) names its channel.
+    channel: str | None = None
+    # {id, option?} (generic, Stripe Checkout metadata), or {"tiltify_id": ...}: checked by
+    # overlay.domain.incentives
     incentive: Any = None
 
 

@@ -8,6 +8,7 @@ generic webhook, written by an integrator who reads answers, gets the 422.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime, timezone
 
@@ -15,10 +16,10 @@ from aiohttp import web
 
 from overlay import keys
 from overlay import metrics
-from overlay.domain import wire
+from overlay.domain import incentives, wire
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.web.errors import ApiError
-from overlay.intake.webhooks import PARSERS, IncomingDonation, IncomingRefund, WebhookError, settings_for
+from overlay.intake.webhooks import PARSERS, Ignored, IncomingDonation, IncomingRefund, WebhookError, settings_for
 
 log = logging.getLogger(__name__)
 ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi"}
@@ -50,6 +51,9 @@ async def receive(request: web.Request) -> web.Response:
         rec = await svc.refund(provider, result.external_id)
         metrics.WEBHOOKS.labels(channel, provider, "refund").inc()
         return web.json_response({"ok": True, "refunded": rec["id"] if rec else None})
+    if isinstance(result, IncomingDonation) and result.channel not in (None, channel):
+        # One Stripe account, one endpoint per channel: each endpoint sees every channel's payments.
+        result = Ignored("the payment was made on another channel's donate page")
     if not isinstance(result, IncomingDonation):
         metrics.WEBHOOKS.labels(channel, provider, "ignored").inc()
         return web.json_response({"ok": True, "ignored": result.reason})
@@ -69,6 +73,11 @@ async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # n
     try:
         rec, created = await svc.donate(inp)
     except DonationError as exc:
+        if exc.code in incentives.REFUSALS:
+            # The donor has paid: a choice we cannot book (a poll closed while they paid) must
+            # not lose the money; it goes to the campaign without the incentive.
+            log.warning("webhook %s/%s: incentive refused (%s), booked without it", svc.cfg.id, provider, exc.code)
+            return await _accept(svc, provider, dataclasses.replace(d, incentive=None))
         log.error("webhook %s/%s donation refused: %s", svc.cfg.id, provider, exc.code)
         metrics.WEBHOOKS.labels(svc.cfg.id, provider, exc.code).inc()
         if provider in ANSWER_OK_ON_REFUSAL and exc.kind == "invalid":

@@ -27,9 +27,14 @@ class KofiSettings(_Strict):
 
 
 class StripeSettings(_Strict):
-    """`secret`: the endpoint's signing secret, `whsec_...`."""
+    """`secret`: the endpoint's signing secret, `whsec_...`. `api_key`: the secret API key
+    (`sk_...`, or write "${STRIPE_API_KEY}") that ``donate_page.mode: stripe`` creates Checkout
+    Sessions with; unset, the STRIPE_API_KEY environment variable. `api_base`: another address
+    for Stripe's API (a local fake such as stripe-mock, for tests)."""
 
     secret: str = Field(min_length=1)
+    api_key: str | None = Field(None, min_length=1)
+    api_base: str | None = Field(None, pattern=r"^https?://[^\s]+$")
 
 
 class GenericSettings(_Strict):

@@ -24,6 +24,7 @@ from typing import Any
 from babel.numbers import get_currency_precision
 
 from overlay.secret import secret_equal
+from overlay.intake import stripe_metadata
 
 from .base import (
     Ignored,
@@ -110,6 +111,12 @@ def _message(session: Mapping[str, Any]) -> str | None:
     return None
 
 
+def stripe_minor(minor: int, currency: str) -> int:
+    """Our minor units -> Stripe's (``unit_amount``): the inverse of ``_amount`` for ISK."""
+    return minor * 10 ** (_STRIPE_EXPONENT_OVERRIDES.get(currency, get_currency_precision(currency))
+                          - get_currency_precision(currency))
+
+
 def _donation(event: Mapping[str, Any], session: Mapping[str, Any]) -> IncomingDonation:
     currency = currency_code(session.get("currency"))
     details = get_object(session, "customer_details", required=False) or {}
@@ -117,13 +124,20 @@ def _donation(event: Mapping[str, Any], session: Mapping[str, Any]) -> IncomingD
     payment_intent = session.get("payment_intent")
     if payment_intent is not None and not isinstance(payment_intent, str):
         raise bad_body("field 'payment_intent' must be a string")
+    ours = stripe_metadata.decode(session.get("metadata"))
+    if ours is not None:  # started on our donate page: the donor's own words, never the card holder's name
+        name, message = ours.donor_name, ours.message
+    else:
+        message = _message(session)
     return IncomingDonation(
         external_id=get_id(session, "payment_intent") if payment_intent else get_id(session, "id"),
         amount=_amount(session.get("amount_total"), currency),
         currency=currency,
         donor_name=name if name and name.strip() else None,
-        message=_message(session),
+        message=message,
         created_at=from_unix(event.get("created")),
+        channel=ours.channel if ours else None,
+        incentive=ours.incentive if ours else None,
     )
 
 

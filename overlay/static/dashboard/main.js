@@ -13,6 +13,7 @@ import { Screening } from "./screening.js";
 import { AlertQueue } from "./queue.js";
 import { CampaignPanel, MatchPanel } from "./panels.js";
 import { LivePanel } from "./live.js";
+import { TeamsPanel } from "./teams.js";
 import { TestForm } from "./testform.js";
 import { IncentivesPanel } from "./incentives.js";
 import { RewardsList } from "./rewards.js";
@@ -32,6 +33,7 @@ const match = new MatchPanel(data.lang);
 const live = new LivePanel(data.live, data.lang, data.channel);
 const incentives = new IncentivesPanel(donations);
 const rewards = new RewardsList();
+const teams = new TeamsPanel(data.locale, data.channel);
 new TestForm(data.presets, data.lang);
 setupLinks(data.widgets, data.gallery);
 setupShortcuts();
@@ -59,6 +61,7 @@ function onState(snap) {
   incentives.reset(snap.incentives);
   incentives.fillMoveDonations();
   rewards.refresh();
+  teams.reset(snap.teams);
 }
 
 const handlers = {
@@ -70,6 +73,7 @@ const handlers = {
   progress: (ev) => campaign.render(ev.campaign),
   match: (ev) => match.render(ev.match),
   queue: (ev) => queue.render(ev.alerts),
+  team: (ev) => teams.update(ev.team),
 };
 
 function setConnection(state, text) {

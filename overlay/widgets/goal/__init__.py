@@ -16,6 +16,9 @@ class Settings(WidgetSettings):
     show_percent: bool = True
     show_amounts: bool = True
     show_milestones: bool = True
+    show_team: bool = Field(False, description="the team's total under the channel's (teams: in config.yaml)")
+    team: Text = Field(None, pattern=r"^[a-z0-9-]{1,32}$",
+                       description="which team, with show_team; empty: the channel's first team")
 
     def css_vars(self) -> dict[str, str]:
         return {**super().css_vars(), "goal-width": f"{self.width}px"}

@@ -76,10 +76,28 @@ export function mount(root, { client, ui, t, config, settings }) {
     root.classList.toggle("is-complete", total >= goal);
   }
 
+  // With show_team: the team's total beside the channel's (the team event brings it whole).
+  const teamLine = ui.role(root, "team");
+  let teamId = settings.team;
+  function renderTeam(team) {
+    if (!teamLine) return;
+    teamLine.hidden = !team;
+    if (!team) return;
+    text("team-name", team.name);
+    const money = ui.moneyFormatter(config.locale, team.currency);  // this channel's way of writing amounts
+    text("team-total", money.format(ui.toMinor(team.total, money.digits)));
+    text("team-goal", money.format(ui.toMinor(team.goal, money.digits)));
+    ui.role(root, "team-fill").style.width = `${Math.min(Math.max(team.percent, 0), 100)}%`;
+  }
+
   client.onState((state) => {
     sponsor = state.match.sponsor;
     render(state.campaign, { animate: false });
+    const team = (state.teams || []).find((x) => !settings.team || x.id === settings.team);
+    teamId = team ? team.id : settings.team;
+    renderTeam(team);
   });
+  client.on("team", ({ team }) => { if (team.id === teamId) renderTeam(team); });
   client.on("donation", (ev) => { if (!ev.donation.test) render(ev.campaign, { animate: true }); });
   client.on("progress", (ev) => render(ev.campaign, { animate: true }));
   client.on("match", (ev) => {
