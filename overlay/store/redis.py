@@ -29,6 +29,8 @@ from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState, Event
 from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
+from overlay.store.redis_connect import connect, shown
+from overlay.store.redis_durable import run_replicated
 from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA
 
 log = logging.getLogger(__name__)
@@ -46,12 +48,12 @@ def _unavailable(exc: Exception) -> StoreUnavailable:
 class RedisStore(Store):
     backend = "redis"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, min_replicas: int = 0):
         super().__init__()
-        self.url = url
+        self.url, self.min_replicas = url, min_replicas
         # One quick retry for a connection dropped while idle; no backoff: every call is
         # bounded by STORE_DEADLINE_S anyway (a stalled Redis must not hold requests for long).
-        self.redis: aioredis.Redis = aioredis.from_url(
+        self.redis: aioredis.Redis = connect(
             url, decode_responses=True, socket_timeout=STORE_DEADLINE_S, socket_connect_timeout=STORE_DEADLINE_S,
             health_check_interval=10, retry=Retry(NoBackoff(), 1))
         self._commit = self.redis.register_script(COMMIT_LUA)
@@ -99,7 +101,7 @@ class RedisStore(Store):
         if not save and aof != "yes":
             log.warning("Redis at %s has no persistence (save \"\", appendonly no): if it restarts, every "
                         "donation record and the event log are lost. Enable appendonly or RDB snapshots.",
-                        self.url.rsplit("@", 1)[-1])
+                        shown(self.url))
 
     async def close(self) -> None:
         # Cancel until it is done: on Python 3.11 a cancellation that lands while a timeout
@@ -161,7 +163,8 @@ class RedisStore(Store):
             args += [e.seq, body]
         message = f'{channel}\n{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}'
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
-        outcome, stored = await self._call(self._commit(keys=self.keys(channel), args=args))
+        outcome, stored = await self._call(run_replicated(self.redis, self._commit, self.keys(channel), args,
+                                                          self.min_replicas))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:
