@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ class Overlay:
         self.name = name
         self.last_seq: int | None = None
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.arrivals: list[float] = []  # when each of events arrived (time.monotonic)
         self.connects = 0
         self.disconnected_at: float | None = None
         self.client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1.0)
@@ -47,6 +49,7 @@ class Overlay:
     async def _on_event(self, event: str, data: Any) -> None:
         if isinstance(data, dict) and isinstance(data.get("seq"), int):
             self.events.append((event, data))
+            self.arrivals.append(time.monotonic())
             self.last_seq = data["seq"]
 
     async def connect(self, url: str) -> "Overlay":
@@ -59,6 +62,11 @@ class Overlay:
 
     def played(self) -> list[str]:
         return [d["donation"]["id"] for e, d in self.events if e == "alert" and d.get("action") == "play"]
+
+    def first_arrival(self, ids: set[str], moment: float) -> float | None:
+        """Seconds from ``moment`` to the first donation event for one of ``ids``."""
+        times = [t for (e, d), t in zip(self.events, self.arrivals) if e == "donation" and d["donation"]["id"] in ids]
+        return times[0] - moment if times else None
 
     def via_snapshot(self) -> set[str]:
         """Donations this page learnt from a ``state`` (a reconnect the log could not replay)."""
@@ -84,6 +92,8 @@ class Senders:
     alert_every: int = 20  # one donation in this many is big enough for an alert
     outcomes: list[Outcome] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    refusals: Counter[str] = field(default_factory=Counter)  # answers retried: "status code" (0: no answer)
+    errors: Counter[str] = field(default_factory=Counter)  # no answer, by exception
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _acked: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -112,8 +122,11 @@ class Senders:
                     status, data = r.status, await r.json(content_type=None)
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                 status, data = 0, repr(exc)
+                self.errors[type(exc).__name__] += 1
             if status in (200, 201):
                 return Outcome(external_id, amount, status, data, attempts, started, time.monotonic())
+            code = data.get("error", {}).get("code", "") if isinstance(data, dict) else ""
+            self.refusals[f"{status} {code}".strip()] += 1
             if status not in RETRY and status != 0:  # the test fails on it; stop this sender
                 self.failures.append(f"{external_id}: {status} {data}")
                 self._stop.set()
@@ -126,6 +139,9 @@ class Senders:
         while len(self.outcomes) < at_least:
             self._acked.clear()
             await asyncio.wait_for(self._acked.wait(), 120)
+
+    def sent_after(self, moment: float) -> set[str]:
+        return {o.donation["id"] for o in self.outcomes if o.started >= moment and o.donation}
 
     def first_success_after(self, moment: float) -> float | None:
         """Seconds from ``moment`` to the first acknowledged donation sent after it."""

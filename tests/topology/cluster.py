@@ -115,7 +115,8 @@ class HAProxy:
     def __init__(self, work: Path, servers: list[str]):
         self.port, self.socket = free_port(), work / "haproxy.sock"
         env = {"OVERLAY_LISTEN": f"127.0.0.1:{self.port}", "OVERLAY_HAPROXY_SOCKET": str(self.socket),
-               "OVERLAY_CHECK_INTER": "500ms", "OVERLAY_MAXCONN": "1000"}
+               "OVERLAY_CHECK_INTER": "500ms", "OVERLAY_MAXCONN": "1000",
+               "OVERLAY_HAPROXY_ERRORS": str(DEPLOY / "haproxy-errors")}
         env.update({f"OVERLAY_APP{i + 1}": s for i, s in enumerate(servers)})
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = Process([binary("haproxy"), "-db", "-f", str(DEPLOY / "haproxy.cfg")], work / "haproxy.log", env)

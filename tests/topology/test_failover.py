@@ -20,7 +20,7 @@ import pytest
 
 from tests.support import AUTH, WAIT, ServerProcess, until
 from tests.topology.clients import Overlay, Senders
-from tests.topology.cluster import SERVICE, HAProxy, RedisNode, Sentinels, elapsed, start_server
+from tests.topology.cluster import DEPLOY, SERVICE, HAProxy, RedisNode, Sentinels, elapsed, start_server
 
 pytestmark = [pytest.mark.topology, pytest.mark.timeout(900)]
 SERVERS = 3
@@ -77,12 +77,46 @@ async def test_losing_a_server_then_the_redis_primary_loses_no_donation(topology
     try:
         await senders.acked(STEP)
         await _kill_busiest_server(topology, senders, overlays)
-        await _kill_redis_primary(topology, senders)
+        await _kill_redis_primary(topology, senders, overlays)
     finally:
         senders.stop()
         await stream
     try:
         assert not senders.failures, senders.failures
+        await _check_everything_arrived_once(base, senders, overlays)
+    finally:
+        for overlay in overlays:
+            await overlay.client.disconnect()
+
+
+async def test_a_planned_switchover_loses_no_donation(topology: Topology) -> None:
+    """deploy/redis-switchover.sh (maintenance): the old primary lives on as a replica, so
+    connections to it answer READONLY instead of failing; the servers must still move on."""
+    base = topology.balancer.url
+    overlays = [await Overlay(f"overlay-{i}").connect(base) for i in range(2)]
+    await until(lambda: all(o.events for o in overlays), what="every overlay has its state")
+    senders = Senders(base)
+    stream = asyncio.create_task(senders.run())
+    try:
+        await senders.acked(STEP)
+        started, acked = time.monotonic(), len(senders.outcomes)
+        script = await asyncio.create_subprocess_exec(
+            "sh", str(DEPLOY / "redis-switchover.sh"), "127.0.0.1", str(topology.sentinels.ports[0]), SERVICE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output = (await asyncio.wait_for(script.communicate(), 2 * WAIT))[0].decode()
+        assert script.returncode == 0, output
+        assert (await topology.primary.role()).get("role") == "slave"
+        switched = elapsed(started)
+        await senders.acked(acked + STEP)
+        print(f"\n[topology] deploy/redis-switchover.sh: {output.strip().splitlines()[-1]} after {switched}; "
+              f"first donation sent after it started acknowledged {senders.first_success_after(started):.2f} s "
+              f"after; retried: {dict(senders.refusals)}")
+    finally:
+        senders.stop()
+        await stream
+    try:
+        assert not senders.failures, senders.failures
+        assert all(o.connects == 1 for o in overlays)
         await _check_everything_arrived_once(base, senders, overlays)
     finally:
         for overlay in overlays:
@@ -105,11 +139,12 @@ async def _kill_busiest_server(topo: Topology, senders: Senders, overlays: list[
           f"first donation sent after the kill acknowledged {senders.first_success_after(killed_at):.2f} s after it")
 
 
-async def _kill_redis_primary(topo: Topology, senders: Senders) -> None:
+async def _kill_redis_primary(topo: Topology, senders: Senders, overlays: list[Overlay]) -> None:
     sentinel = topo.sentinels.clients[0].pubsub()
     await sentinel.subscribe("+switch-master")
+    connects = [o.connects for o in overlays]
     try:
-        killed_at, acked = time.monotonic(), len(senders.outcomes)
+        killed_at, acked, refused = time.monotonic(), len(senders.outcomes), senders.refusals.copy()
         topo.primary.process.kill()  # SIGKILL
         switched = await _next_message(sentinel)
         switch_time = elapsed(killed_at)
@@ -119,8 +154,15 @@ async def _kill_redis_primary(topo: Topology, senders: Senders) -> None:
         await senders.acked(acked + STEP)
     finally:
         await sentinel.aclose()
+    # The servers lost Redis, not their sockets: overlays stayed connected and were caught up.
+    assert [o.connects for o in overlays] == connects
+    fresh = senders.sent_after(killed_at)
+    overlays_back = max(await until(lambda: [o.first_arrival(fresh, killed_at) for o in overlays], all,
+                                    what="overlays get donations sent after the failover"))
     print(f"[topology] SIGKILL Redis primary: Sentinel switched to :{new_port} after {switch_time}; first donation "
-          f"sent after the kill acknowledged {senders.first_success_after(killed_at):.2f} s after it")
+          f"sent after the kill acknowledged {senders.first_success_after(killed_at):.2f} s after it; every overlay "
+          f"had a new donation {overlays_back:.2f} s after it; answers retried meanwhile: "
+          f"{dict(senders.refusals - refused)} (0 = no answer: {dict(senders.errors)})")
 
 
 async def _next_message(pubsub: Any) -> str:
