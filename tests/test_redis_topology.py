@@ -112,6 +112,9 @@ async def test_without_enough_replicas_it_is_503_and_the_retry_is_exactly_once(
     body = {"amount": "7.00", "external_id": "w-2", "source": "api"}
     status, error = await _post(url, body)  # no replica at all: WAIT confirms nobody
     assert (status, error["error"]["code"]) == (503, "storage_unavailable")
+    # Written on the primary, but a retry's 200 would promise what a 201 does: not yet.
+    status, error = await _post(url, body)
+    assert (status, error["error"]["code"]) == (503, "storage_unavailable")
     replica = await _replica(tmp_path, primary, "late-replica")
     try:
         status, donation = await _post(url, body)  # the sender retries, same external_id

@@ -30,7 +30,7 @@ from overlay.domain.state import Applied, Change, ChannelState, Event
 from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
 from overlay.store.redis_connect import connect, shown
-from overlay.store.redis_durable import run_replicated
+from overlay.store.redis_durable import confirm_replicated, run_replicated
 from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA
 
 log = logging.getLogger(__name__)
@@ -190,13 +190,20 @@ class RedisStore(Store):
 
     async def find_external(self, channel: str, source: str, external_id: str) -> dict[str, Any] | None:
         donation_id = await self._call(self.redis.hget(self.keys(channel)[EXT], f"{source}\0{external_id}"))
+        await self._replicated(channel, [donation_id])
         return await self.get_donation(channel, donation_id) if donation_id else None
 
     async def find_externals(self, channel: str,
                              keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
         ids = await self._call(self.redis.hmget(self.keys(channel)[EXT], [f"{s}\0{e}" for s, e in keys]))
+        await self._replicated(channel, ids)
         records = {r["id"]: r for r in await self._records(channel, [i for i in ids if i])}
         return {key: records.get(i) if i else None for key, i in zip(keys, ids)}
+
+    async def _replicated(self, channel: str, found: list[str | None]) -> None:
+        # A retry's 200 promises what a 201 does: the donation it found is on the replicas.
+        if self.min_replicas and any(found):
+            await self._call(confirm_replicated(self.redis, f"{PREFIX}:{channel}:replicated", self.min_replicas))
 
     async def _records(self, channel: str, ids: list[str]) -> list[dict[str, Any]]:
         if not ids:

@@ -3,6 +3,7 @@ the balancer, and senders that retry 5xx and connection errors with the same ext
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,17 +18,44 @@ DONATE = "/api/v1/channels/demo/donations"
 RETRY = {502, 503, 504}  # the balancer's and the server's "not now"
 
 
-class Overlay:
-    """An overlay page: every event with its seq; after a lost connection it comes back by
-    itself with the last seq it saw, as static/overlay-client.js does."""
+class Seen:
+    """What an overlay received: (event, data) with a seq, and when each arrived."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.last_seq: int | None = None
+    name = "overlay"
+
+    def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.arrivals: list[float] = []  # when each of events arrived (time.monotonic)
         self.connects = 0
         self.disconnected_at: float | None = None
+
+    async def refresh(self) -> None:
+        """Bring the record up to date (a browser page is read from outside)."""
+
+    def donations(self) -> list[tuple[int, str]]:
+        return [(d["seq"], d["donation"]["id"]) for e, d in self.events if e == "donation"]
+
+    def played(self) -> list[str]:
+        return [d["donation"]["id"] for e, d in self.events if e == "alert" and d.get("action") == "play"]
+
+    def first_arrival(self, ids: set[str], moment: float) -> float | None:
+        """Seconds from ``moment`` to the first donation event for one of ``ids``."""
+        times = [t for (e, d), t in zip(self.events, self.arrivals) if e == "donation" and d["donation"]["id"] in ids]
+        return times[0] - moment if times else None
+
+    def via_snapshot(self) -> set[str]:
+        """Donations this page learnt from a ``state`` (a reconnect the log could not replay)."""
+        return {r["id"] for e, d in self.events if e == "state" for r in d.get("recent", [])}
+
+
+class Overlay(Seen):
+    """An overlay page: every event with its seq; after a lost connection it comes back by
+    itself with the last seq it saw, as static/overlay-client.js does."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.last_seq: int | None = None
         self.client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1.0)
         self.client.on("connect", self._on_connect, namespace="/overlay")
         self.client.on("disconnect", self._on_disconnect, namespace="/overlay")
@@ -57,20 +85,8 @@ class Overlay:
                                   wait_timeout=30)
         return self
 
-    def donations(self) -> list[tuple[int, str]]:
-        return [(d["seq"], d["donation"]["id"]) for e, d in self.events if e == "donation"]
-
-    def played(self) -> list[str]:
-        return [d["donation"]["id"] for e, d in self.events if e == "alert" and d.get("action") == "play"]
-
-    def first_arrival(self, ids: set[str], moment: float) -> float | None:
-        """Seconds from ``moment`` to the first donation event for one of ``ids``."""
-        times = [t for (e, d), t in zip(self.events, self.arrivals) if e == "donation" and d["donation"]["id"] in ids]
-        return times[0] - moment if times else None
-
-    def via_snapshot(self) -> set[str]:
-        """Donations this page learnt from a ``state`` (a reconnect the log could not replay)."""
-        return {r["id"] for e, d in self.events if e == "state" for r in d.get("recent", [])}
+    async def close(self) -> None:
+        await self.client.disconnect()
 
 
 @dataclass
@@ -119,8 +135,11 @@ class Senders:
             attempts += 1
             try:
                 async with http.post(self.url + DONATE, json=body, headers=AUTH) as r:
-                    status, data = r.status, await r.json(content_type=None)
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                    status, text = r.status, await r.text()
+                data = json.loads(text)
+            except ValueError:  # an answer, but not the API's JSON: the test fails on it
+                status, data = -1, f"{status} {text[:80]!r}"
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 status, data = 0, repr(exc)
                 self.errors[type(exc).__name__] += 1
             if status in (200, 201):

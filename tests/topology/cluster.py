@@ -56,8 +56,13 @@ class RedisNode:
                 "--appendonly", "no", "--dir", str(work)]
         if primary is not None:
             args += ["--replicaof", "127.0.0.1", str(primary.port)]
-        self.process = Process(args, work / f"{name}.log")
+        self.args, self.log = args, work / f"{name}.log"
+        self.process = Process(args, self.log)
         self.client = aioredis.Redis(port=self.port, decode_responses=True, socket_timeout=2)
+
+    def restart(self) -> None:
+        """Start again on the same port, empty (no persistence), as it was configured."""
+        self.process = Process(self.args, self.log)
 
     async def role(self) -> dict[str, str]:
         try:
@@ -112,8 +117,8 @@ class Sentinels:
 
 
 class HAProxy:
-    def __init__(self, work: Path, servers: list[str]):
-        self.port, self.socket = free_port(), work / "haproxy.sock"
+    def __init__(self, work: Path, port: int, servers: list[str]):
+        self.port, self.socket = port, work / "haproxy.sock"
         env = {"OVERLAY_LISTEN": f"127.0.0.1:{self.port}", "OVERLAY_HAPROXY_SOCKET": str(self.socket),
                "OVERLAY_CHECK_INTER": "500ms", "OVERLAY_MAXCONN": "1000",
                "OVERLAY_HAPROXY_ERRORS": str(DEPLOY / "haproxy-errors")}
@@ -144,10 +149,13 @@ class HAProxy:
                     what="HAProxy sees every server UP")
 
 
-def write_config(work: Path, name: str, redis_url: str, port: int, host: str, **storage: Any) -> Path:
-    """A config file (JSON is YAML) for one overlay server."""
-    channel = channel_dict(alerts={"min_amount": "5.00", "duration_ms": 1000, "gap_ms": 0})
-    config = {"server": {"host": host, "port": port, "public_url": f"http://{host}:{port}",
+def write_config(work: Path, name: str, redis_url: str, port: int, host: str, public_url: str,
+                 **storage: Any) -> Path:
+    """A config file (JSON is YAML) for one overlay server: the public address is the balancer's."""
+    # Short alerts keep the queue moving; the last one (50.00) stays long enough to be seen.
+    channel = channel_dict(alerts={"min_amount": "5.00", "duration_ms": 1000, "gap_ms": 0,
+                                   "tiers": [{"min_amount": "50.00", "duration_ms": 20000}]})
+    config = {"server": {"host": host, "port": port, "public_url": public_url,
                          "trusted_proxies": ["127.0.0.1"]},
               "storage": {"redis_url": redis_url, "data_dir": str(work / name), **storage},
               "channels": [channel]}
@@ -156,9 +164,9 @@ def write_config(work: Path, name: str, redis_url: str, port: int, host: str, **
     return path
 
 
-async def start_server(work: Path, index: int, redis_url: str, **storage: Any) -> ServerProcess:
+async def start_server(work: Path, index: int, redis_url: str, public_url: str, **storage: Any) -> ServerProcess:
     host, port = f"127.0.0.{index + 2}", free_port()
-    path = write_config(work, f"app{index + 1}", redis_url, port, host, **storage)
+    path = write_config(work, f"app{index + 1}", redis_url, port, host, public_url, **storage)
     server = ServerProcess(path, port, "--host", host)
     server.url = f"http://{host}:{port}"
     return await server.start()
