@@ -48,10 +48,5 @@ class BrowserOverlay(Seen):
         elif not now["down"]:
             self.disconnected_at = None
 
-    async def server(self) -> str | None:
-        """The backend HAProxy sent this page to (its stickiness cookie)."""
-        cookies = await self.page.context.cookies()
-        return next((c["value"] for c in cookies if c["name"] == "OVERLAYSRV"), None)
-
     async def close(self) -> None:
         await self.page.context.close()
