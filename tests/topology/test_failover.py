@@ -186,8 +186,8 @@ async def _kill_redis_primary(topo: Topology, senders: Senders, overlays: list[S
     await sentinel.subscribe("+switch-master")
     connects = [o.connects for o in overlays]
     try:
-        killed_at, acked, refused = time.monotonic(), len(senders.outcomes), senders.refusals.copy()
         victim = await topo.current_primary()
+        killed_at, acked, refused = time.monotonic(), len(senders.outcomes), senders.refusals.copy()
         victim.process.kill()  # SIGKILL
         switched = await _next_message(sentinel)
         switch_time = elapsed(killed_at)
