@@ -41,7 +41,7 @@ MAX_BODY = 64 * 1024
 
 def make_store(config: Config) -> Store:
     if config.storage.redis_url:
-        return RedisStore(config.storage.redis_url)
+        return RedisStore(config.storage.redis_url, config.storage.redis_min_replicas)
     return EmbeddedStore(config.storage.data_dir)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from overlay.store.redis_connect import check_redis_url
 from overlay.config import Config, ConfigError, load_config
 from overlay.live.supervisor import LiveSupervisor
 
@@ -45,6 +46,10 @@ def effective_config(args: argparse.Namespace) -> Config:
         shown = "127.0.0.1" if server.host in ("0.0.0.0", "::") else server.host
         server = server.model_copy(update={"public_url": f"http://{shown}:{server.port}"})
     redis_url = args.redis or os.environ.get("OVERLAY_REDIS_URL") or config.storage.redis_url
+    try:
+        check_redis_url(redis_url or "redis://")
+    except ValueError as exc:
+        raise ConfigError([f"--redis / OVERLAY_REDIS_URL: {exc}"]) from None
     storage = config.storage.model_copy(update={"redis_url": redis_url or None})
     return config.model_copy(update={"server": server, "storage": storage})
 

@@ -20,6 +20,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from overlay.domain import money
 from overlay import widgets
 from overlay.live.settings import LiveSettings
+from overlay.store.redis_connect import check_redis_url
 from overlay.intake.webhooks.settings import WebhookSettings
 
 
@@ -68,7 +69,10 @@ class ServerSettings(Strict):
 
 
 class StorageSettings(Strict):
-    redis_url: str | None = None
+    # redis://, rediss://, unix:// or redis+sentinel:// (overlay/store/redis_connect.py)
+    redis_url: Annotated[str, AfterValidator(check_redis_url)] | None = None
+    # A 201 waits until this many replicas have the donation (Redis WAIT): see docs/deployment.md.
+    redis_min_replicas: int = Field(0, ge=0, le=16)
     data_dir: Path = Path("./data")
 
 

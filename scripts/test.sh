@@ -12,9 +12,12 @@ VENV=${VENV:-.venv}
 # shellcheck disable=SC2086  # PIP_INSTALL_ARGS is a list of words
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check ${PIP_INSTALL_ARGS:-} -e '.[test]'
 
-# Debian packages the tests drive for real: a Redis server and a Chromium browser.
+# Debian packages the tests drive for real: a Redis server and a Chromium browser, and for
+# tests/topology/ Redis Sentinel and HAProxy.
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)

@@ -29,6 +29,8 @@ from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState, Event
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
+from overlay.store.redis_connect import connect, shown
+from overlay.store.redis_durable import confirm_replicated, run_replicated
 from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA
 
 log = logging.getLogger(__name__)
@@ -46,12 +48,12 @@ def _unavailable(exc: Exception) -> StoreUnavailable:
 class RedisStore(Store):
     backend = "redis"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, min_replicas: int = 0):
         super().__init__()
-        self.url = url
+        self.url, self.min_replicas = url, min_replicas
         # One quick retry for a connection dropped while idle; no backoff: every call is
         # bounded by STORE_DEADLINE_S anyway (a stalled Redis must not hold requests for long).
-        self.redis: aioredis.Redis = aioredis.from_url(
+        self.redis: aioredis.Redis = connect(
             url, decode_responses=True, socket_timeout=STORE_DEADLINE_S, socket_connect_timeout=STORE_DEADLINE_S,
             health_check_interval=10, retry=Retry(NoBackoff(), 1))
         self._commit = self.redis.register_script(COMMIT_LUA)
@@ -113,7 +115,7 @@ class RedisStore(Store):
         if not save and aof != "yes":
             log.warning("Redis at %s has no persistence (save \"\", appendonly no): if it restarts, every "
                         "donation record and the event log are lost. Enable appendonly or RDB snapshots.",
-                        self.url.rsplit("@", 1)[-1])
+                        shown(self.url))
 
     async def close(self) -> None:
         # Cancel until it is done: on Python 3.11 a cancellation that lands while a timeout
@@ -175,7 +177,8 @@ class RedisStore(Store):
             args += [e.seq, body]
         message = f'{channel}\n{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}'
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
-        outcome, stored = await self._call(self._commit(keys=self.keys(channel), args=args))
+        outcome, stored = await self._call(run_replicated(self.redis, self._commit, self.keys(channel), args,
+                                                          self.min_replicas))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:
@@ -201,13 +204,20 @@ class RedisStore(Store):
 
     async def find_external(self, channel: str, source: str, external_id: str) -> dict[str, Any] | None:
         donation_id = await self._call(self.redis.hget(self.keys(channel)[EXT], f"{source}\0{external_id}"))
+        await self._replicated(channel, [donation_id])
         return await self.get_donation(channel, donation_id) if donation_id else None
 
     async def find_externals(self, channel: str,
                              keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
         ids = await self._call(self.redis.hmget(self.keys(channel)[EXT], [f"{s}\0{e}" for s, e in keys]))
+        await self._replicated(channel, ids)
         records = {r["id"]: r for r in await self._records(channel, [i for i in ids if i])}
         return {key: records.get(i) if i else None for key, i in zip(keys, ids)}
+
+    async def _replicated(self, channel: str, found: list[str | None]) -> None:
+        # A retry's 200 promises what a 201 does: the donation it found is on the replicas.
+        if self.min_replicas and any(found):
+            await self._call(confirm_replicated(self.redis, f"{PREFIX}:{channel}:replicated", self.min_replicas))
 
     async def _records(self, channel: str, ids: list[str]) -> list[dict[str, Any]]:
         if not ids:

@@ -1,0 +1,105 @@
+"""A Redis client from ``storage.redis_url``: one server, or the primary that Sentinel names.
+
+``redis://`` and ``rediss://`` go to redis-py's ``from_url``. The Sentinel form is
+
+    redis+sentinel://[user:password@]host1:26379[,host2:26379...]/service[/db][?sentinel_password=...]
+
+(python-socketio's order, ``/db/service``, is read too). The client asks the Sentinels
+for the current primary each time it opens a connection; when the primary changes, a
+call on a connection to the old one fails (the store answers 503), idle connections to
+it are dropped, and the next call reaches the new primary: the server follows a
+failover by itself. ``password``/``username`` are the data nodes'; ``sentinel_password``
+(and ``sentinel_username``) the Sentinels', when they require one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import redis.asyncio as aioredis
+from redis.asyncio.sentinel import Sentinel
+
+SENTINEL_SCHEME = "redis+sentinel"
+SENTINEL_OPTIONS = ("sentinel_password", "sentinel_username")
+# A Sentinel that does not answer within this is skipped for the next one.
+SENTINEL_TIMEOUT_S = 0.5
+
+
+@dataclass(frozen=True)
+class SentinelUrl:
+    sentinels: list[tuple[str, int]]
+    service: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    sentinel_auth: dict[str, str] = field(default_factory=dict)
+
+
+def is_sentinel(url: str) -> bool:
+    return url.lower().startswith(SENTINEL_SCHEME + "://")
+
+
+def parse_sentinel_url(url: str) -> SentinelUrl:
+    """The parts of a ``redis+sentinel://`` URL; ValueError naming what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != SENTINEL_SCHEME:
+        raise ValueError(f"not a {SENTINEL_SCHEME}:// URL")
+    hosts = parts.netloc.rsplit("@", 1)[-1]
+    sentinels = [_host_port(item) for item in hosts.split(",")]
+    service, db = _service_and_db([p for p in parts.path.split("/") if p])
+    query = parse_qs(parts.query)
+    unknown = sorted(set(query) - set(SENTINEL_OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown option {unknown[0]!r} (known: {', '.join(SENTINEL_OPTIONS)})")
+    auth = {name.removeprefix("sentinel_"): values[-1] for name, values in query.items()}
+    return SentinelUrl(sentinels, service, db, _unquoted(parts.username), _unquoted(parts.password), auth)
+
+
+def _host_port(item: str) -> tuple[str, int]:
+    host, sep, port = item.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"a Sentinel address must be host:port, not {item!r}")
+    return host.strip("[]"), int(port)
+
+
+def _service_and_db(segments: list[str]) -> tuple[str, int]:
+    if len(segments) == 2 and segments[0].isdigit():  # python-socketio's /db/service
+        segments = segments[::-1]
+    if not segments or len(segments) > 2:
+        raise ValueError("name the Sentinel service after the hosts: /mymaster or /mymaster/0")
+    if len(segments) == 2 and not segments[1].isdigit():
+        raise ValueError(f"the database after the service must be a number, not {segments[1]!r}")
+    return segments[0], int(segments[1]) if len(segments) == 2 else 0
+
+
+def _unquoted(value: str | None) -> str | None:
+    return None if value is None else unquote(value)
+
+
+def check_redis_url(url: str) -> str:
+    """``url`` if it can be used; ValueError otherwise (config validation)."""
+    if is_sentinel(url):
+        parse_sentinel_url(url)
+    elif urlsplit(url).scheme.lower() not in ("redis", "rediss", "unix"):
+        raise ValueError(f"use redis://, rediss://, unix:// or {SENTINEL_SCHEME}://")
+    return url
+
+
+def connect(url: str, **options: Any) -> aioredis.Redis:
+    """A client for ``url``; ``options`` (timeouts, retry, decode_responses) apply to data
+    connections, whichever server Sentinel names."""
+    if not is_sentinel(url):
+        return aioredis.from_url(url, **options)
+    parsed = parse_sentinel_url(url)
+    sentinel_options = {"socket_timeout": SENTINEL_TIMEOUT_S, "socket_connect_timeout": SENTINEL_TIMEOUT_S,
+                        **parsed.sentinel_auth}
+    sentinel = Sentinel(parsed.sentinels, sentinel_kwargs=sentinel_options)
+    return sentinel.master_for(parsed.service, db=parsed.db, username=parsed.username,
+                               password=parsed.password, **options)
+
+
+def shown(url: str) -> str:
+    """``url`` without its credentials, for logs."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1], query="").geturl()

@@ -1,0 +1,55 @@
+"""``storage.redis_min_replicas``: a commit is acknowledged only once replicas hold it.
+
+Redis replicates asynchronously: a primary lost right after a commit may take the commit
+with it, and Sentinel promotes a replica that never saw it. With ``min_replicas`` = n the
+commit script and a ``WAIT n timeout`` go down one connection (WAIT counts the replicas
+that have this connection's writes), so the 201 is sent only once n replicas have the
+donation. If fewer confirm in time the caller gets 503: the donation is on the primary,
+and may or may not survive it; a sender that retries with the same ``external_id`` gets
+it exactly once (200 with the stored donation, or 201 if it was lost) — and that 200 too
+waits for the replicas (``confirm_replicated``): the record it found may be the unconfirmed
+write of the first attempt.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
+
+# WAIT gives up after this; together with the commit it stays inside the store's deadline.
+WAIT_TIMEOUT_MS = int(STORE_DEADLINE_S * 1000) * 2 // 3
+
+
+async def run_replicated(client: aioredis.Redis, script: AsyncScript, keys: list[str], args: list[Any],
+                         min_replicas: int) -> Any:
+    """``script(keys, args)``'s result; with ``min_replicas`` > 0, only once that many
+    replicas acknowledged it (else StoreUnavailable)."""
+    if min_replicas <= 0:
+        return await script(keys=keys, args=args)
+    async with client.pipeline(transaction=False) as pipe:
+        # A pipeline runs on one connection; it loads the script first if Redis lost it.
+        await script(keys=keys, args=args, client=pipe)
+        pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
+        result, acknowledged = await pipe.execute()
+    if acknowledged < min_replicas:
+        raise StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the write "
+                               f"within {WAIT_TIMEOUT_MS} ms")
+    return result
+
+
+async def confirm_replicated(client: aioredis.Redis, barrier_key: str, min_replicas: int) -> None:
+    """Return once ``min_replicas`` replicas have everything written so far (else
+    StoreUnavailable): replication is in order, so a replica that has this later write
+    has every earlier one, whichever connection made it."""
+    if min_replicas <= 0:
+        return
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.set(barrier_key, "1", px=60_000)
+        pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
+        _, acknowledged = await pipe.execute()
+    if acknowledged < min_replicas:
+        raise StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the stored "
+                               f"donation within {WAIT_TIMEOUT_MS} ms")
