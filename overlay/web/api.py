@@ -15,7 +15,7 @@ from overlay.domain.donations import DonationInput
 from overlay.web.errors import ApiError, read_json
 from overlay.service import ChannelService
 
-ALERT_ACTIONS = ("skip", "pause", "resume", "clear")
+ALERT_ACTIONS = ("skip", "pause", "resume", "clear", "skip_speech")
 DONATION_ACTIONS = ("replay", "approve", "reject", "refund", "confirm")
 TEXT_LIMIT = 2000
 
