@@ -24,6 +24,7 @@ from overlay.live.supervisor import LiveSupervisor, live_settings
 from overlay.live.page import setup_livepage
 from overlay.web.overlays import setup_overlays
 from overlay.speech import setup_tts
+from overlay.web.export import setup_export
 from overlay.realtime.namespaces import Realtime
 from overlay.service import ChannelService
 from overlay.store.base import Store, StoreUnavailable
@@ -139,6 +140,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_throttle(app)
     setup_api(app)
     setup_tts(app)
+    setup_export(app)
     setup_webhooks(app)
     setup_dashboard(app)
     link = _live_link(app, config, live_socket)
