@@ -25,6 +25,7 @@ from overlay.live.page import setup_livepage
 from overlay.web.overlays import setup_overlays
 from overlay.speech import setup_tts
 from overlay.web.export import setup_export
+from overlay.web.summary import setup_summary
 from overlay.realtime.namespaces import Realtime
 from overlay.service import ChannelService
 from overlay.store.base import Store, StoreUnavailable
@@ -143,6 +144,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_export(app)
     setup_webhooks(app)
     setup_dashboard(app)
+    setup_summary(app)
     link = _live_link(app, config, live_socket)
     setup_live_link(app, link)
     link.on_change(_live_status_to_dashboards(sio))
