@@ -18,6 +18,10 @@ from overlay.service import ChannelService
 ALERT_ACTIONS = ("skip", "pause", "resume", "clear", "skip_speech")
 DONATION_ACTIONS = ("replay", "approve", "reject", "refund", "confirm")
 TEXT_LIMIT = 2000
+# First guesses at the donation body's field names, answered with the real one (not aliased:
+# one spelling on the wire, and a typo never silently drops the donor's name).
+FIELD_HINTS = {"name": "donor_name", "donor": "donor_name", "donorName": "donor_name", "username": "donor_name",
+               "comment": "message", "note": "message"}
 
 
 def service_for(request: web.Request) -> ChannelService:
@@ -47,7 +51,9 @@ def _opt_text(body: dict[str, Any], field: str, limit: int = TEXT_LIMIT) -> str 
 def donation_input(body: dict[str, Any], *, source: str = "api") -> DonationInput:
     unknown = set(body) - {"amount", "currency", "donor_name", "message", "external_id", "source", "test"}
     if unknown:
-        raise ApiError(422, "unknown_field", f"unknown field: {sorted(unknown)[0][:40]}")
+        field = sorted(unknown)[0]
+        hint = f" (did you mean {FIELD_HINTS[field]}?)" if field in FIELD_HINTS else ""
+        raise ApiError(422, "unknown_field", f"unknown field: {field[:40]}{hint}")
     if "amount" not in body:
         raise ApiError(422, "invalid_amount", "amount is required")
     test = body.get("test", False)
