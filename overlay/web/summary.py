@@ -17,6 +17,7 @@ from overlay.web.auth import moderator_session
 from overlay.web.dashboard import PAGE_HEADERS, STRINGS, Strings, channel_for, login_page, pick_language
 from overlay.web.export import all_donations
 from overlay.web.pages import render
+from overlay.store.writer import now_ms
 
 
 def page_zone(request: web.Request, cfg: ChannelSettings) -> tzinfo:
@@ -45,7 +46,8 @@ async def summary_page(request: web.Request) -> web.Response:
         return login_page(request, cfg)
     svc = request.app[keys.SERVICES][cfg.id]
     lang, tz = pick_language(request), page_zone(request, cfg)
-    campaign = wire.campaign(cfg, await svc.current())
+    state = await svc.current()
+    campaign = wire.campaign(cfg, state)
     board = await svc.store.leaderboard(cfg.id, 10)
     figures = await _figures(svc, tz)
     locale = cfg.locale
@@ -57,13 +59,32 @@ async def summary_page(request: web.Request) -> web.Response:
         "hour_label": lambda d: format_time(d, "short", locale=locale) if figures["step_is_hour"]
         else format_skeleton("MMMd", d, locale=locale),
         "generated": format_datetime(datetime.now(tz), "medium", tzinfo=tz, locale=locale),
-        "tz": str(getattr(tz, "key", "UTC")), "incentives": await _incentives(request, svc),
+        "tz": str(getattr(tz, "key", "UTC")), "incentives": _incentive_lines(cfg, state, Strings(STRINGS[lang])),
     }, headers=PAGE_HEADERS, framable=False)
 
 
-async def _incentives(request: web.Request, svc: Any) -> list[dict[str, Any]]:
-    """Incentive results when the incentives feature is there (issue 11); none otherwise."""
-    return []
+def _incentive_lines(cfg: ChannelSettings, state: Any, t: Strings) -> list[dict[str, str]]:
+    """Each incentive's result: a target reached (or how far), a poll's winner (or leader), rewards
+    claimed. Empty when the incentives feature (issue 11) is not in this build."""
+    try:
+        from overlay.domain import incentives
+    except ImportError:
+        return []
+    now = now_ms()
+    out = []
+    for item in incentives.listing(cfg, state):
+        pub = incentives.public(cfg, item, now)
+        note = ""
+        if pub["kind"] == "target":
+            note = t.summary_reached if pub.get("reached") else money.format_percent(pub["percent"], cfg.locale)
+        elif pub["kind"] == "poll":
+            best = pub.get("winner") or pub.get("leader")
+            label = next((o["label"] for o in pub["options"] if o["id"] == best), None)
+            note = f"{t.summary_winner if pub.get('winner') else '→'} {label}" if label else ""
+        elif pub.get("claimed"):
+            note = f"× {pub['claimed']}"
+        out.append({"title": pub["title"], "note": note, "total": pub["display"]["total"]})
+    return out
 
 
 def setup_summary(app: web.Application) -> None:
