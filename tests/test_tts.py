@@ -128,3 +128,15 @@ async def test_skip_speech_reaches_overlays(server: Any) -> None:
     await overlay.wait_for("alert", lambda d: d["action"] == "skip_speech")
     status, _ = await server.post("/api/v1/channels/demo/alerts/skip_speech", headers={})
     assert status == 401
+
+
+def test_start_up_listing_says_whether_speech_works(tmp_path: Path, monkeypatch: Any) -> None:
+    from overlay.cli import urls
+    on = make_config(tmp_path, alerts=ALERTS)
+    assert not any("text-to-speech" in line for line in urls(make_config(tmp_path)))
+    if shutil.which("espeak-ng"):
+        assert "  text-to-speech       on: eSpeak NG, voice fr" in urls(on)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert any(line.startswith("  text-to-speech       OFF: espeak-ng is not installed") for line in urls(on))
+    voice = make_config(tmp_path, alerts={**ALERTS, "tts": {**TTS, "voice": str(tmp_path / "fr.onnx")}})
+    assert any("OFF: piper is not installed; espeak-ng is not installed" in line for line in urls(voice))
