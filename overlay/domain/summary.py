@@ -34,26 +34,49 @@ def _floor(moment: datetime, step: timedelta) -> datetime:
     return moment.replace(hour=0) if step == DAY else moment
 
 
-def buckets(records: list[dict[str, Any]], tz: tzinfo) -> tuple[timedelta, list[Bucket]]:
-    """(step, buckets) from the first counted donation's hour to the last, empty ones included."""
-    rows = [r for r in records if counted(r)]
-    if not rows:
-        return HOUR, []
-    times = [datetime.fromtimestamp(r["created_at"] / 1000, timezone.utc).astimezone(tz) for r in rows]
-    step = HOUR if max(times) - min(times) < MAX_HOURS * HOUR else DAY
-    first, last = _floor(min(times), step), _floor(max(times), step)
-    sums: dict[datetime, list[int]] = {}
-    for moment, rec in zip(times, rows):
-        acc = sums.setdefault(_floor(moment, step), [0, 0, 0])
+class Tally:
+    """Sums per hour and the biggest gift, one donation at a time: memory grows with the hours
+    of the campaign, never with its number of donations."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.hours: dict[datetime, list[int]] = {}
+        self.biggest: dict[str, Any] | None = None
+
+    def add(self, rec: dict[str, Any]) -> None:
+        if not counted(rec):
+            return
+        moment = datetime.fromtimestamp(rec["created_at"] / 1000, timezone.utc).astimezone(self.tz)
+        acc = self.hours.setdefault(_floor(moment, HOUR), [0, 0, 0])
         acc[0] += 1
         acc[1] += rec["amount"]
         acc[2] += rec["matched"]
-    out, at = [], first
-    while at <= last:
-        count, raised, matched = sums.get(at, (0, 0, 0))
-        out.append(Bucket(at, count, raised, matched))
-        at += step  # wall-clock arithmetic: days stay midnight to midnight across a DST change
-    return step, out[-MAX_BARS:]
+        if self.biggest is None or rec["amount"] > self.biggest["amount"]:
+            self.biggest = rec
+
+    def buckets(self) -> tuple[timedelta, list[Bucket]]:
+        """(step, buckets) from the first counted donation's hour to the last, empty ones included."""
+        if not self.hours:
+            return HOUR, []
+        step = HOUR if max(self.hours) - min(self.hours) < MAX_HOURS * HOUR else DAY
+        sums: dict[datetime, list[int]] = {}
+        for hour, acc in self.hours.items():
+            into = sums.setdefault(_floor(hour, step), [0, 0, 0])
+            for i in range(3):
+                into[i] += acc[i]
+        out, at, last = [], min(sums), max(sums)
+        while at <= last:
+            count, raised, matched = sums.get(at, (0, 0, 0))
+            out.append(Bucket(at, count, raised, matched))
+            at += step  # wall-clock arithmetic: days stay midnight to midnight across a DST change
+        return step, out[-MAX_BARS:]
+
+
+def buckets(records: list[dict[str, Any]], tz: tzinfo) -> tuple[timedelta, list[Bucket]]:
+    tally = Tally(tz)
+    for rec in records:
+        tally.add(rec)
+    return tally.buckets()
 
 
 def _nice_ceiling(value: int) -> int:

@@ -31,13 +31,13 @@ def page_zone(request: web.Request, cfg: ChannelSettings) -> tzinfo:
 
 
 async def _figures(svc: Any, tz: tzinfo) -> dict[str, Any]:
-    records: list[dict[str, Any]] = []
+    tally = summary.Tally(tz)
     async for page in all_donations(svc.store, svc.cfg.id):
-        records += [r for r in page if summary.counted(r)]
-    step, bars = summary.buckets(records, tz)
-    biggest = max(records, key=lambda r: r["amount"], default=None)
+        for rec in page:
+            tally.add(rec)
+    step, bars = tally.buckets()
     return {"step_is_hour": step == summary.HOUR, "chart": summary.chart(bars),
-            "biggest": None if biggest is None else wire.donation(svc.cfg, biggest)}
+            "biggest": None if tally.biggest is None else wire.donation(svc.cfg, tally.biggest)}
 
 
 async def summary_page(request: web.Request) -> web.Response:
