@@ -26,6 +26,9 @@ from overlay.live.link import LIVE, LiveLink, setup_live_link
 from overlay.live.supervisor import LiveSupervisor, live_settings
 from overlay.live.page import setup_livepage
 from overlay.web.overlays import setup_overlays
+from overlay.speech import setup_tts
+from overlay.web.export import setup_export
+from overlay.web.summary import setup_summary
 from overlay.realtime.namespaces import Realtime
 from overlay.service import ChannelService
 from overlay.store.base import Store, StoreUnavailable
@@ -144,8 +147,11 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_api(app)
     setup_openapi(app)
     setup_teams(app)
+    setup_tts(app)
+    setup_export(app)
     setup_webhooks(app)
     setup_dashboard(app)
+    setup_summary(app)
     link = _live_link(app, config, live_socket)
     setup_live_link(app, link)
     link.on_change(_live_status_to_dashboards(sio))

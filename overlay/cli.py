@@ -66,6 +66,11 @@ def urls(config: Config) -> list[str]:
         lines.append(f"  dashboard            {base}/dashboard/{c.id}")
         lines.append(f"  donate page          {base}/donate/{c.id}")
         lines.append(f"  live page            {base}/live/{c.id}")
+        lines.append(f"  stream summary       {base}/dashboard/{c.id}/summary")
+        if c.alerts.tts.enabled:  # say now if speech will be missing, not at the first alert
+            from overlay.speech.engine import choose_engine
+            engine = choose_engine(c)
+            lines.append(f"  text-to-speech       {'on' if engine.available else 'OFF'}: {engine.reason}")
     lines += [f"Team {t.id} ({t.name}): {base}/api/v1/teams/{t.id}" for t in config.teams]
     return lines
 

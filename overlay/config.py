@@ -98,11 +98,21 @@ class TierSettings(Strict):
     image: str | None = None
 
 
+class TtsSettings(Strict):
+    """Text-to-speech of messages (docs/tts.md). voice: a Piper model (*.onnx), an eSpeak NG
+    voice name, or null for the eSpeak NG voice of the channel's language."""
+    enabled: bool = False
+    min_amount: DecimalStr = Field(Decimal("5.00"), ge=0)
+    max_chars: int = Field(200, ge=1, le=1000)
+    voice: str | None = Field(None, min_length=1, max_length=500)
+
+
 class AlertSettings(Strict):
     min_amount: DecimalStr = Field(Decimal("1.00"), ge=0)
     duration_ms: int = Field(8000, ge=1000, le=120_000)
     gap_ms: int = Field(1000, ge=0, le=60_000)
     tiers: list[TierSettings] = []
+    tts: TtsSettings = TtsSettings()
 
 
 class ModerationSettings(Strict):
@@ -217,6 +227,7 @@ class ChannelSettings(Strict):
         # Amounts that the currency cannot represent would fail later, at the first donation.
         checks = [("campaign.goal", self.campaign.goal, False),
                   ("alerts.min_amount", self.alerts.min_amount, True),
+                  ("alerts.tts.min_amount", self.alerts.tts.min_amount, True),
                   ("moderation.name_min_amount", self.moderation.name_min_amount, True)]
         if self.match:
             checks.append(("match.cap", self.match.cap, False))

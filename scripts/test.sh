@@ -12,13 +12,16 @@ VENV=${VENV:-.venv}
 # shellcheck disable=SC2086  # PIP_INSTALL_ARGS is a list of words
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check ${PIP_INSTALL_ARGS:-} -e '.[test]'
 
-# Debian packages the tests drive for real: a Redis server and a Chromium browser, and for
-# tests/topology/ Redis Sentinel and HAProxy.
+# Debian packages the tests drive for real: a Redis server, a Chromium browser, for
+# tests/topology/ Redis Sentinel and HAProxy, the eSpeak NG speech engine (text-to-speech of
+# messages) and sox (to check its clips are speech, not silence).
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v sox >/dev/null || missing+=(sox)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
   $SUDO apt-get update -qq

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import alerts, matching, money, moderation, wire
+from overlay.domain import alerts, matching, money, moderation, tts, wire
 from overlay.config import ChannelSettings
 from overlay.errors import Refusal
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
@@ -162,7 +162,8 @@ def _tier(cfg: ChannelSettings, minor: int) -> dict[str, Any] | None:
 def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bool = False) -> None:
     tier = _tier(cfg, rec["amount"])
     duration = (tier or {}).get("duration_ms") or cfg.alerts.duration_ms
-    item = alerts.entry(wire.donation(cfg, rec), duration, tier)
+    shown = wire.donation(cfg, rec)
+    item = alerts.entry(shown, tts.alert_duration(cfg, shown, duration), tier)
     ch.state.alerts, ops = alerts.enqueue(ch.state.alerts, item, front=front)
     ch.queue_ops += ops
     _emit_queue(ch)
@@ -187,8 +188,12 @@ def advance_alerts(cfg: ChannelSettings, ch: Change) -> bool:
         return False
     ch.state.alerts, cur = started
     ch.queue_ops.append((alerts.POP_FRONT, None))
-    ch.emit("alert", OVERLAY, {"action": "play", "donation": cur["donation"], "starts_at": wire.iso(cur["starts_at"]),
-                               "duration_ms": cur["duration_ms"], "tier": cur["tier"]})
+    play = {"action": "play", "donation": cur["donation"], "starts_at": wire.iso(cur["starts_at"]),
+            "duration_ms": cur["duration_ms"], "tier": cur["tier"]}
+    clip = tts.clip_path(cfg, cur["donation"])
+    if clip is not None:
+        play["tts_url"] = clip
+    ch.emit("alert", OVERLAY, play)
     _emit_queue(ch)
     return True
 

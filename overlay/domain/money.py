@@ -6,12 +6,13 @@ a JSON reader turned into an int or, with ``json_number``, a Decimal.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel import Locale
 from babel.core import UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import format_percent as babel_percent
 
 # Larger than any real gift, small enough that integer maths and Redis counters never overflow.
 MAX_MAJOR_UNITS = 1_000_000_000
@@ -137,3 +138,15 @@ def format_amount(minor: int, currency: str, locale: str) -> str:
     """For humans, in the channel's locale: 1250 EUR fr_FR -> "12,50 €"."""
     value = Decimal(minor).scaleb(-exponent(currency))
     return format_currency(value, currency, locale=locale)
+
+
+def format_percent(percent: float, locale: str) -> str:
+    """The one way a percentage is written (overlay-ui.js formatPercent does the same in the
+    browser): one decimal below 10 %, so the first gifts do not read as 0 %, whole numbers above."""
+    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
+    step = Decimal("0.1") if percent < 10 else Decimal(1)
+    if percent < 10:
+        pattern = pattern.replace("0", "0.#", 1)
+    # Rounded half up first, as the browser's Intl does (Babel alone rounds half to even).
+    value = Decimal(str(percent)).quantize(step, rounding=ROUND_HALF_UP)
+    return babel_percent(value / 100, format=pattern, locale=locale)

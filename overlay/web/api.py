@@ -16,7 +16,7 @@ from overlay.web.errors import ApiError
 from overlay.web.routes import Access, Routes
 from overlay.service import ChannelService
 
-ALERT_ACTIONS = ("skip", "pause", "resume", "clear")
+ALERT_ACTIONS = ("skip", "pause", "resume", "clear", "skip_speech")
 DONATION_ACTIONS = ("replay", "approve", "reject", "refund", "confirm")
 MAX_DONATION_ID = 64
 

@@ -85,6 +85,10 @@ class IncentiveChoice(Body):
 
 class DonationBody(Body):
     """POST …/donations: a donation recorded by a moderator or an integration."""
+    # First guesses at field names, answered with the real one (not aliased: one spelling on
+    # the wire, and a typo never silently drops the donor's name).
+    FIELD_HINTS = {"name": "donor_name", "donor": "donor_name", "donorName": "donor_name",
+                   "username": "donor_name", "comment": "message", "note": "message"}
     amount: AmountIn
     currency: StrictStr | None = Field(None, description="ISO 4217; default: the channel's currency")
     donor_name: Annotated[StrictStr, Field(max_length=200)] | None = Field(None, description="null: anonymous")

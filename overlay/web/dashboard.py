@@ -20,6 +20,7 @@ from overlay.config import ChannelSettings
 from overlay.live.link import LIVE
 from overlay.web.throttle import record_failure, retry_after
 from overlay.web.pages import PACKAGE, render
+from overlay.speech.routes import tts_status
 from overlay.widgets import WIDGETS
 
 # The browser reads the same file's table for the chosen language (from the page's data block).
@@ -100,6 +101,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
         "t": Strings(STRINGS[lang]), "lang": lang, "languages": {k: STRINGS[k]["lang_name"] for k in LANGUAGES},
         "channel": cfg, "csrf": csrf_token(cookie), "data": page_data(request, cfg, lang),
         "logout_action": _page_url(cfg, request, "/logout"),
+        "tts": tts_status(request.app, cfg.id),
     }, headers=PAGE_HEADERS, framable=False)
 
 

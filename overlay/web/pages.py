@@ -34,7 +34,7 @@ mimetypes.add_type("font/woff2", ".woff2")
 class StaticFiles:
     """Logical path ("overlay-client.js", "widgets/goal/widget.css") -> content and its hash.
 
-    The built-in files are small (well under a megabyte together) and hashed at start-up
+    The built-in files are small (a few megabytes with the emoji font) and hashed at start-up
     anyway, so they are served from memory: no file is opened per request, and a request
     cancelled at shutdown cannot leave one open.
     """

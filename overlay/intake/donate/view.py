@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from babel import Locale
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal
 
 from overlay.domain import money
 from overlay.config import ChannelSettings
@@ -47,9 +47,8 @@ def _goal(cfg: ChannelSettings, lang: str, campaign: dict[str, Any]) -> dict[str
 
 
 def _percent(percent: float, locale: str) -> str:
-    """42 %, 0,4 % — one decimal at most, so the first gifts do not read as 0 %."""
-    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0].replace("0", "0.#", 1)
-    return format_percent(percent / 100, format=pattern, locale=locale)
+    """42 %, 0,4 %: the one percent format of every page (money.format_percent)."""
+    return money.format_percent(percent, locale)
 
 
 def _match(cfg: ChannelSettings, lang: str, match: dict[str, Any]) -> dict[str, str] | None:

@@ -2,6 +2,7 @@
 import { el, byId, setText, decimalInput } from "./dom.js";
 import { t, tn } from "./i18n.js";
 import { act, call } from "./api.js";
+import { formatPercent } from "../overlay-ui.js";
 
 // A form the moderator is typing in is not overwritten by live updates.
 function trackDirty(form) {
@@ -17,6 +18,7 @@ function localInputValue(iso) {
 
 export class CampaignPanel {
   constructor(locale, currency) {
+    this.locale = locale;
     this.money = new Intl.NumberFormat(locale, { style: "currency", currency });
     this.form = byId("campaign-form");
     this.campaign = null;
@@ -29,7 +31,7 @@ export class CampaignPanel {
     setText("campaign-title", c.title);
     setText("campaign-total", c.display.total);
     setText("campaign-goal", c.display.goal);
-    setText("campaign-percent", `${c.percent} %`);
+    setText("campaign-percent", formatPercent(this.locale, c.percent)); // as every other page writes it
     byId("campaign-progress").value = Math.min(100, c.percent);
     setText("campaign-raised", c.display.raised);
     setText("campaign-matched", c.display.matched);

@@ -22,6 +22,9 @@ export class AlertQueue {
     this.skip.addEventListener("click", () => this.control(this.skip, "skip"));
     this.clear.addEventListener("click", () => this.control(this.clear, "clear"));
     this.pause.addEventListener("click", () => this.control(this.pause, this.alerts.paused ? "resume" : "pause"));
+    // Only when the channel speaks messages: stops the voice, the picture plays on (docs/tts.md).
+    const skipSpeech = byId("skip-speech");
+    if (skipSpeech) skipSpeech.addEventListener("click", () => this.control(skipSpeech, "skip_speech"));
     setInterval(() => this.tick(), 250);
   }
 

@@ -15,6 +15,8 @@ class Settings(WidgetSettings):
     position: Position = "center"
     sound: bool = Field(True, description="play the tier's sound, or the built-in chime")
     volume: float = Field(0.6, ge=0, le=1, description="sound volume, 0 to 1")
+    speech: bool = Field(True, description="say the message after the sound, when the channel has text-to-speech on")
+    speech_volume: float = Field(1.0, ge=0, le=1, description="speech volume, 0 to 1")
     show_image: bool = Field(True, description="show the tier's image, or the built-in heart")
     show_message: bool = Field(True, description="show the donor's message")
     animation: Literal["pop", "slide", "fade"] = Field("pop", description="how it enters and leaves")

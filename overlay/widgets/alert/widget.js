@@ -19,11 +19,15 @@ export function mount(root, { client, ui, t, config, settings }) {
   const audio = new Audio();
   audio.preload = "auto";
   audio.volume = settings.volume;
+  const voice = ui.role(root, "speech"); // the spoken message, after the sound (docs/tts.md)
+  voice.volume = settings.speech_volume;
+  let speechFor = null; // the play whose speech waits for its sound to end
   let match = null;
   let timers = [];     // when the scheduled alert starts and ends
   let exitTimer = null; // the end of an exit animation
   let showing = null;
 
+  audio.addEventListener("ended", () => speak());
   image.addEventListener("error", () => {
     if (image.src !== new URL(config.assets.heart, location.href).href) image.src = config.assets.heart;
   });
@@ -66,12 +70,38 @@ export function mount(root, { client, ui, t, config, settings }) {
   }
 
   function playSound(play, elapsed) {
-    if (!settings.sound || elapsed > SOUND_LATE_MS) return;
+    speechFor = settings.speech && play.ttsUrl && elapsed <= SOUND_LATE_MS ? play : null;
+    if (!settings.sound || elapsed > SOUND_LATE_MS) {
+      speak();
+      return;
+    }
     const tier = play.tier || {};
     audio.src = tier.sound ? `/media/${encodeURIComponent(tier.sound)}` : config.assets.chime;
     audio.currentTime = Math.max(0, elapsed / 1000);
     // OBS lets pages play sound; an ordinary browser tab may not until clicked: no matter.
-    audio.play().catch((err) => console.warn(`overlay: sound not played (${err.name})`));
+    audio.play().catch((err) => {
+      console.warn(`overlay: sound not played (${err.name})`);
+      speak();
+    });
+  }
+
+  // Speech follows the sound; the clip was requested when the play event arrived, so it is
+  // usually ready by now; if not, play() starts it as soon as it is.
+  function speak() {
+    if (!speechFor || speechFor !== showing) return;
+    speechFor = null;
+    voice.play().catch((err) => console.warn(`overlay: speech not played (${err.name})`));
+  }
+
+  function stopSpeech() {
+    speechFor = null;
+    voice.pause();
+  }
+
+  function preloadSpeech(play) {
+    if (!settings.speech || !play.ttsUrl) return;
+    voice.src = play.ttsUrl;
+    voice.load();
   }
 
   function show(play) {
@@ -94,6 +124,7 @@ export function mount(root, { client, ui, t, config, settings }) {
       root.classList.remove("is-out");
       audio.pause();
     }, afterMs);
+    stopSpeech(); // the picture leaves: the voice stops with it
   }
 
   function schedule(play) {
@@ -107,6 +138,7 @@ export function mount(root, { client, ui, t, config, settings }) {
     if (showing) hide(0);
     if (now >= play.endsAt) return;
     const showIn = Math.max(0, play.startsAt - now);
+    preloadSpeech(play);
     timers.push(setTimeout(() => show(play), showIn));
     timers.push(setTimeout(() => hide(), Math.max(showIn, endIn)));
   }
@@ -126,10 +158,12 @@ export function mount(root, { client, ui, t, config, settings }) {
   client.on("alert", (ev) => {
     if (ev.action === "play") {
       const startsAt = Date.parse(ev.starts_at);
-      schedule({ donation: ev.donation, tier: ev.tier, startsAt, endsAt: startsAt + ev.duration_ms });
+      schedule({ donation: ev.donation, tier: ev.tier, ttsUrl: ev.tts_url, startsAt, endsAt: startsAt + ev.duration_ms });
     } else if (ev.action === "skip" || ev.action === "clear") {
       cancelTimers();
       hide(); // at once; "pause" lets the playing alert finish, as the queue does
+    } else if (ev.action === "skip_speech") {
+      stopSpeech(); // the picture stays until its end
     }
   });
 }

@@ -1,0 +1,56 @@
+"""Donations as spreadsheet rows (API.md §7 donations.csv), and which ones a range selects.
+
+Pure: the web layer pages through the store and writes what these return.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+COLUMNS = ("created_at", "id", "source", "external_id", "status", "test", "donor_name", "amount", "currency",
+           "original_amount", "original_currency", "matched", "message", "incentive")
+STATUSES = ("approved", "held", "rejected", "pending", "refunded")
+# Donor text that a spreadsheet would run as a formula (=HYPERLINK(...), +cmd|...): OWASP's
+# "CSV injection". Such a cell gets a leading apostrophe, which spreadsheets show as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_DONOR_TEXT = ("source", "external_id", "donor_name", "message", "incentive")
+
+
+def safe_cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def incentive_cell(incentive: Any) -> str:
+    """``hair``, or ``game:celeste`` for a poll option; empty without one."""
+    if not isinstance(incentive, dict) or not incentive.get("id"):
+        return ""
+    option = incentive.get("option")
+    return f"{incentive['id']}:{option}" if option else str(incentive["id"])
+
+
+def row(donation: dict[str, Any]) -> list[str]:
+    """One CSV row from a donation as moderators see it (``wire.donation(..., private=True)``)."""
+    cells = {c: donation.get(c) for c in COLUMNS}
+    cells["test"] = "true" if donation.get("test") else "false"
+    cells["incentive"] = incentive_cell(donation.get("incentive"))
+    out = []
+    for column in COLUMNS:
+        value = "" if cells[column] is None else str(cells[column])
+        out.append(safe_cell(value) if column in _DONOR_TEXT else value)
+    return out
+
+
+def selected(rec: dict[str, Any], start_ms: int | None, end_ms: int | None, statuses: frozenset[str]) -> bool:
+    """In [start, end) by creation time, with one of the statuses (all when empty)."""
+    created = rec["created_at"]
+    return (start_ms is None or created >= start_ms) and (end_ms is None or created < end_ms) \
+        and (not statuses or rec["status"] in statuses)
+
+
+def csv_text(rows: Iterable[list[str]]) -> str:
+    """RFC 4180: CRLF line ends; fields with commas, quotes or line breaks quoted, quotes doubled."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue()

@@ -1,0 +1,98 @@
+"""Speech engines: Piper (neural, a voice model file) or eSpeak NG (Debian's package).
+
+Each synthesis is one subprocess (asyncio.create_subprocess_exec) writing a WAV file, so
+the event loop never waits for it. Nothing is downloaded: an engine that is not installed
+is reported unavailable with the reason, and alerts then play without speech.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from overlay.config import ChannelSettings
+
+log = logging.getLogger(__name__)
+TIMEOUT_S = 30.0
+MAX_CLIP_BYTES = 20 * 1024 * 1024
+
+
+class SpeechFailed(Exception):
+    """The engine ran but gave no clip (crashed, timed out, wrote nothing)."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str                      # "piper", "espeak-ng" or "none"
+    command: tuple[str, ...] = ()  # argv up to the output file, which is appended
+    reason: str = ""               # why this engine (or none) was chosen
+
+    @property
+    def available(self) -> bool:
+        return bool(self.command)
+
+    async def synthesize(self, text: str) -> bytes:
+        """The WAV clip of ``text`` (sent on stdin: no argv length or option-injection issue)."""
+        with tempfile.TemporaryDirectory(prefix="overlay-tts-") as tmp:
+            out = Path(tmp) / "clip.wav"
+            proc = await asyncio.create_subprocess_exec(
+                *self.command, str(out), stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            try:
+                _, err = await asyncio.wait_for(proc.communicate(text.encode()), TIMEOUT_S)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                proc.kill()
+                await proc.wait()
+                raise
+            if proc.returncode != 0:
+                raise SpeechFailed(f"{self.name} exited with {proc.returncode}: {err.decode(errors='replace')[:200]}")
+            data = await asyncio.to_thread(_read_clip, out)
+        if len(data) <= 44:  # a bare WAV header: no samples
+            raise SpeechFailed(f"{self.name} wrote no audio")
+        return data
+
+
+def _read_clip(path: Path) -> bytes:
+    if not path.exists() or path.stat().st_size > MAX_CLIP_BYTES:
+        return b""
+    return path.read_bytes()
+
+
+def espeak_voice(locale: str) -> str:
+    """eSpeak NG's voice for a locale: fr_FR -> fr, en_US -> en-us, en_GB -> en-gb."""
+    lang, _, region = locale.partition("_")
+    return f"{lang}-{region.lower()}" if lang == "en" and region in ("US", "GB") else lang
+
+
+def _piper_command() -> tuple[str, ...] | None:
+    exe = shutil.which("piper")
+    if exe:
+        return (exe,)
+    if importlib.util.find_spec("piper") is not None:  # the piper-tts Python package
+        return (sys.executable, "-m", "piper")
+    return None
+
+
+def choose_engine(cfg: ChannelSettings) -> Engine:
+    """The engine for a channel, decided once at start-up."""
+    tts = cfg.alerts.tts
+    if not tts.enabled:
+        return Engine("none", reason="alerts.tts.enabled is false")
+    voice = tts.voice
+    fallback = ""
+    if voice and voice.endswith(".onnx"):
+        piper = _piper_command()
+        if piper and Path(voice).is_file():
+            return Engine("piper", (*piper, "--model", voice, "--output_file"), f"Piper, voice {Path(voice).name}")
+        fallback = "piper is not installed; " if not piper else f"voice file {voice} not found; "
+        voice = None
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        return Engine("none", reason=fallback + "espeak-ng is not installed (apt-get install espeak-ng)")
+    voice = voice or espeak_voice(cfg.locale)
+    return Engine("espeak-ng", (espeak, "-b", "1", "--stdin", "-v", voice, "-w"), fallback + f"eSpeak NG, voice {voice}")

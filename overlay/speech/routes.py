@@ -1,0 +1,75 @@
+"""GET /tts/{ch}/{donation}/{token}.wav: the spoken message of an alert ``play``'s ``tts_url``."""
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from overlay import keys
+from overlay.domain import tts, wire
+from overlay.speech.clips import ClipCache
+from overlay.speech.engine import Engine, SpeechFailed, choose_engine
+from overlay.web.errors import ApiError
+
+log = logging.getLogger(__name__)
+ENGINES: web.AppKey[dict[str, Engine]] = web.AppKey("tts_engines")
+CLIPS: web.AppKey[ClipCache] = web.AppKey("tts_clips")
+# The URL changes whenever the words or the voice do (overlay.domain.tts.clip_token).
+CLIP_CACHE = "private, max-age=86400, immutable"
+
+
+def tts_status(app: web.Application, channel: str) -> dict[str, Any]:
+    """For the dashboard: is speech on for this channel, with which engine, or why not."""
+    engine = app[ENGINES].get(channel)
+    if engine is None:
+        return {"available": False, "engine": "none", "reason": ""}
+    return {"available": engine.available, "engine": engine.name, "reason": engine.reason}
+
+
+async def clip(request: web.Request) -> web.Response:
+    ch, donation_id, token = (request.match_info[k] for k in ("ch", "id", "token"))
+    svc = request.app[keys.SERVICES].get(ch)
+    engine = request.app[ENGINES].get(ch)
+    if svc is None or engine is None or len(token) != 32 or len(donation_id) > 64:
+        raise ApiError(404, "not_found", "no such clip")
+    if not engine.available:
+        raise ApiError(503, "tts_unavailable", f"text-to-speech is off: {engine.reason}")
+    key = f"{ch}/{donation_id}/{token}"
+    body = request.app[CLIPS].get(key)
+    if body is None:
+        text = await _checked_text(svc, donation_id, token)
+        try:
+            body = await request.app[CLIPS].make(key, lambda: engine.synthesize(text))
+        except SpeechFailed as exc:
+            log.warning("tts: %s, channel %s donation %s", exc, ch, donation_id)  # never the text: donor input
+            raise ApiError(503, "tts_failed", "the speech engine failed; the alert plays without speech") from None
+    return web.Response(body=body, content_type="audio/wav",
+                        headers={"Cache-Control": CLIP_CACHE, "X-Content-Type-Options": "nosniff"})
+
+
+async def _checked_text(svc: Any, donation_id: str, token: str) -> str:
+    """The words to say, once the token proves the URL came from a ``play`` event."""
+    rec = await svc.store.get_donation(svc.cfg.id, donation_id)
+    text = None if rec is None else tts.speech_text(svc.cfg, wire.donation(svc.cfg, rec))
+    if text is None or not hmac.compare_digest(token, tts.clip_token(svc.cfg, donation_id, text)):
+        raise ApiError(404, "not_found", "no such clip")
+    return text
+
+
+async def _clips_context(app: web.Application) -> AsyncIterator[None]:
+    app[CLIPS] = ClipCache()
+    yield
+    await app[CLIPS].close()
+
+
+def setup_tts(app: web.Application) -> None:
+    engines = {c.id: choose_engine(c) for c in app[keys.CONFIG].channels}
+    for ch, engine in engines.items():
+        if engine.name != "none" or "not installed" in engine.reason:
+            log.info("text-to-speech for %s: %s", ch, engine.reason)
+    app[ENGINES] = engines
+    app.cleanup_ctx.append(_clips_context)
+    app.router.add_get("/tts/{ch}/{id}/{token}.wav", clip)

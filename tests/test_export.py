@@ -1,0 +1,92 @@
+"""donations.csv (API.md §7): columns, quoting, formula safety, range and status, paging."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from overlay.domain import export
+from tests.support import AUTH, OVERLAY_KEY
+
+CSV = "/api/v1/channels/demo/donations.csv"
+HEADER = ("created_at,id,source,external_id,status,test,donor_name,amount,currency,original_amount,"
+          "original_currency,matched,message,incentive")
+
+
+async def fetch(server: Any, query: str = "", headers: dict[str, str] | None = None) -> tuple[int, Any, str]:
+    async with server.http.get(server.url + CSV + query, headers=AUTH if headers is None else headers) as r:
+        return r.status, r.headers, await r.text()
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+async def test_csv_has_the_columns_and_quotes_what_needs_it(server: Any) -> None:
+    tricky = await server.donate(amount="12.50", donor_name='Jean "JB", le grand',
+                                 message="Ligne 1\nLigne 2, avec virgule\r\net \"guillemets\"")
+    formula = await server.donate(amount="5.00", donor_name="=HYPERLINK(\"http://x\")", message="@SUM(A1:A9)",
+                                  external_id="-42", currency="USD")
+    test = await server.donate(amount="3.00", donor_name="Tess", test=True)
+    status, headers, text = await fetch(server)
+    assert status == 200 and headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert headers["Content-Disposition"].startswith('attachment; filename="demo-donations-')
+    assert text.split("\r\n", 1)[0] == HEADER
+    got = {r["id"]: r for r in rows(text)}
+    assert list(got) == [tricky["id"], formula["id"], test["id"]]  # oldest first
+    assert got[tricky["id"]]["donor_name"] == 'Jean "JB", le grand'
+    assert got[tricky["id"]]["message"] == tricky["message"]  # as stored (intake folds line breaks)
+    assert got[tricky["id"]]["amount"] == "12.50" and got[tricky["id"]]["matched"] == "12.50"
+    f = got[formula["id"]]
+    assert (f["donor_name"], f["message"], f["external_id"]) == ("'=HYPERLINK(\"http://x\")", "'@SUM(A1:A9)", "'-42")
+    assert (f["original_amount"], f["original_currency"], f["currency"]) == ("5.00", "USD", "EUR")
+    assert got[test["id"]]["test"] == "true" and got[tricky["id"]]["test"] == "false"
+    assert got[tricky["id"]]["incentive"] == "" and got[tricky["id"]]["status"] == "approved"
+
+
+async def test_csv_filters_by_status_and_date(make_server: Any, backend: str) -> None:
+    server = await make_server(backend, moderation={"hold": "messages"})
+    held = await server.donate(amount="10.00", message="À relire")
+    plain = await server.donate(amount="7.00")
+    _, _, text = await fetch(server, "?status=held")
+    assert [r["id"] for r in rows(text)] == [held["id"]]
+    _, _, text = await fetch(server, "?status=approved,held")
+    assert {r["id"] for r in rows(text)} == {held["id"], plain["id"]}
+    day = plain["created_at"][:10]
+    _, _, text = await fetch(server, f"?from={day}&to={day}")
+    assert len(rows(text)) == 2
+    _, _, text = await fetch(server, f"?to={day}T00:00:00Z")
+    assert rows(text) == [] and text == HEADER + "\r\n"
+
+
+async def test_csv_pages_through_a_long_campaign(make_server: Any, backend: str, monkeypatch: Any) -> None:
+    from overlay.web import export as web_export
+    monkeypatch.setattr(web_export, "PAGE", 3)  # several pages with a handful of donations
+    server = await make_server(backend)
+    made = [(await server.donate(amount=f"{i}.00", donor_name=f"D{i}"))["id"] for i in range(1, 9)]
+    _, _, text = await fetch(server)
+    assert [r["id"] for r in rows(text)] == made
+
+
+async def test_csv_is_for_moderators_and_refuses_bad_parameters(server: Any) -> None:
+    for headers in ({}, {"Authorization": f"Bearer {OVERLAY_KEY}"}):
+        status, _, _ = await fetch(server, headers=headers)
+        assert status == 401
+    for query, code in (("?status=paid", "invalid_status"), ("?from=yesterday", "invalid_from"),
+                        ("?from=2026-12-02&to=2026-12-01", "invalid_to"), ("?to=2026-13-01", "invalid_to")):
+        status, _, text = await fetch(server, query)
+        assert status == 400 and f'"code": "{code}"' in text, (query, text)
+
+
+def test_multi_line_text_is_quoted_per_rfc_4180() -> None:
+    donation = {c: None for c in export.COLUMNS} | {"donor_name": "A, B", "message": "un\r\ndeux \"trois\"",
+                                                    "test": False}
+    text = export.csv_text([export.row(donation)])
+    assert text == ',,,,,false,"A, B",,,,,,"un\r\ndeux ""trois""",\r\n'
+    assert next(csv.reader(io.StringIO(text, newline="")))[12] == "un\r\ndeux \"trois\""
+
+
+def test_formula_cells_and_incentives() -> None:
+    assert export.safe_cell("=1+1") == "'=1+1" and export.safe_cell("Zoé") == "Zoé"
+    assert export.incentive_cell({"id": "game", "option": "celeste"}) == "game:celeste"
+    assert export.incentive_cell({"id": "hair"}) == "hair" and export.incentive_cell(None) == ""
