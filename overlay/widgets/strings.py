@@ -29,6 +29,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "be_first": "Soyez le premier à donner !",
         "copy_link": "Copier",
         "copied_link": "Copié !",
+        "test_badge": "TEST",
     },
     "en": {
         "anonymous": "Anonymous",
@@ -55,6 +56,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "be_first": "Be the first to donate!",
         "copy_link": "Copy",
         "copied_link": "Copied!",
+        "test_badge": "TEST",
     },
 }
 

@@ -5,7 +5,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from overlay.domain.media import IMAGE, SOUND
 from overlay.widgets.base import Position, WidgetSettings
+from overlay.widgets.media import TierMedia
 
 ORDER = 10
 DESCRIPTION = "Each donation as it arrives: name, amount, message, match, image and sound."
@@ -18,3 +20,8 @@ class Settings(WidgetSettings):
     show_image: bool = Field(True, description="show the tier's image, or the built-in heart")
     show_message: bool = Field(True, description="show the donor's message")
     animation: Literal["pop", "slide", "fade"] = Field("pop", description="how it enters and leaves")
+    test_badge: bool = Field(True, description="mark test donations with a small TEST badge")
+    tier_images: TierMedia(IMAGE) = Field(  # type: ignore[valid-type]
+        [], description="image per tier from the media library: the base alert first, then each tier")
+    tier_sounds: TierMedia(SOUND) = Field(  # type: ignore[valid-type]
+        [], description="sound per tier from the media library: the base alert first, then each tier")
