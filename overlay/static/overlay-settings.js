@@ -10,6 +10,10 @@ function applyAttributes(root, settings) {
   }
   // Parts a setting shows or hides: data-show="show_percent".
   for (const node of root.querySelectorAll("[data-show]")) node.hidden = !settings[node.dataset.show];
+  // Words a setting replaces, the built-in ones when it is empty: data-text="title".
+  for (const node of root.querySelectorAll("[data-text]")) {
+    node.textContent = settings[node.dataset.text] || node.dataset.fallback || "";
+  }
 }
 
 function applyCss(roots, cssVars, customCss) {
