@@ -34,6 +34,12 @@ export function followSettings({ client, config, roots, handles }) {
     const res = await fetch(url, { cache: "no-store", credentials: "omit" });
     if (!res.ok) throw new Error(`settings: HTTP ${res.status}`);
     const next = await res.json();
+    // The scene showing other widgets than before: those are built with the page, so only
+    // here does a saved preset reload the page (the clock and the alert catch up at once).
+    if (Object.keys(next.widgets).sort().join() !== Object.keys(config.widgets).sort().join()) {
+      location.reload();
+      return;
+    }
     for (const [name, settings] of Object.entries(next.widgets)) {
       if (!config.widgets[name]) continue;
       Object.assign(config.widgets[name], settings); // widgets read this object when they draw

@@ -113,3 +113,30 @@ async def test_uploaded_image_and_sound_play_in_the_alert(new_page: Any, make_se
     await editor.screenshot(path=screenshot_path(f"editor-fr-{backend}"), full_page=True)
     editor_log.assert_clean()
     obs_log.assert_clean()
+
+
+async def test_a_goal_follows_its_preset_parts_and_title(new_page: Any, make_server: Any, backend: str) -> None:
+    server = await make_server(backend)
+    path = "/api/v1/channels/demo/widgets/goal/presets/main"
+    assert (await server.request("PUT", path, json={"title": "Avant"}))[0] == 201
+    obs, log = await new_page(server.url)
+    await obs.goto(f"{server.url}/overlay/demo/goal?key={OVERLAY_KEY}&preset=main&width=1000")
+    await obs.wait_for_function(CONNECTED)
+    await expect(obs.locator(".w-goal [data-role=title]")).to_have_text("Avant")
+    await expect(obs.locator(".w-goal [data-role=percent]")).to_be_visible()
+    await obs.evaluate("() => { window.notReloaded = true; }")
+
+    saved = {"title": "Après", "show_percent": False, "show_amounts": False, "width": 600, "accent_color": "#3355ff"}
+    assert (await server.request("PUT", path, json=saved))[0] == 200
+    await expect(obs.locator(".w-goal [data-role=title]")).to_have_text("Après")
+    await expect(obs.locator(".w-goal [data-role=percent]")).to_be_hidden()
+    await expect(obs.locator(".w-goal .goal__foot")).to_be_hidden()
+    # The URL's own width stays on top of the preset's; the preset's colour applies.
+    assert await obs.evaluate("() => getComputedStyle(document.querySelector('.w-goal'))"
+                              ".getPropertyValue('--goal-width').trim()") == "1000px"
+    assert await obs.evaluate("() => getComputedStyle(document.querySelector('.w-goal'))"
+                              ".getPropertyValue('--accent').trim()") == "#3355ff"
+    assert await obs.evaluate("() => window.notReloaded === true")
+    await animations_done(obs)
+    await obs.screenshot(path=screenshot_path(f"editor-goal-after-preset-{backend}"))
+    log.assert_clean()
