@@ -29,6 +29,9 @@ from overlay.web.overlays import setup_overlays
 from overlay.speech import setup_tts
 from overlay.web.export import setup_export
 from overlay.web.summary import setup_summary
+from overlay.web.presets import setup_presets
+from overlay.web.media import setup_media
+from overlay.web.editor import setup_editor
 from overlay.realtime.namespaces import Realtime
 from overlay.service import ChannelService
 from overlay.store.base import Store, StoreUnavailable
@@ -156,6 +159,9 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_live_link(app, link)
     link.on_change(_live_status_to_dashboards(sio))
     setup_overlays(app)
+    setup_presets(app)
+    setup_media(app, config)
+    setup_editor(app)
     setup_donate(app)
     setup_checkout(app)
     setup_livepage(app)

@@ -62,6 +62,9 @@ class ServerSettings(Strict):
     # A user folder searched before the built-in templates (Datasette-style override).
     templates_dir: Path | None = None
     media_dir: Path | None = None
+    # Uploads from the editor's media library (docs/editor.md): the largest file taken, per kind.
+    media_max_image_kb: int = Field(2048, ge=1, le=51_200)
+    media_max_sound_kb: int = Field(5120, ge=1, le=51_200)
     # Reverse proxies (CIDRs) whose X-Forwarded-For names the client; nobody else's is believed.
     trusted_proxies: list[Cidr] = []
     # When set, GET /metrics needs "Authorization: Bearer <metrics_token>".

@@ -6,18 +6,21 @@ const config = JSON.parse(document.getElementById("overlay-config").textContent)
 const roots = [...document.querySelectorAll("[data-widget]")];
 const names = [...new Set(roots.map((root) => root.dataset.widget))];
 
-const [{ io }, { createClient }, ui, ...widgets] = await Promise.all(
-  [config.modules.io, config.modules.client, config.modules.ui, ...names.map((n) => config.modules[n])]
+const [{ io }, { createClient }, ui, { followSettings }, ...widgets] = await Promise.all(
+  [config.modules.io, config.modules.client, config.modules.ui, config.modules.settings,
+    ...names.map((n) => config.modules[n])]
     .map((url) => import(url)),
 );
 const modules = Object.fromEntries(names.map((n, i) => [n, widgets[i]]));
 
 const client = createClient({ io, channel: config.channel, key: config.key });
 const t = ui.translator(config.strings);
-for (const root of roots) {
+// mount() may return {applySettings()}: called after config.widgets[name] changed in place.
+const handles = roots.map((root) => {
   const name = root.dataset.widget;
-  modules[name].mount(root, { client, ui, t, config, settings: config.widgets[name] });
-}
+  return modules[name].mount(root, { client, ui, t, config, settings: config.widgets[name] });
+});
+followSettings({ client, config, roots, handles });
 client.onStatus(({ connected }) => document.documentElement.toggleAttribute("data-offline", !connected));
 client.start();
 // Tests and the widget gallery look at this; nothing else should need it.

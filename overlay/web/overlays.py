@@ -20,12 +20,14 @@ from overlay.domain import money, wire
 from overlay.web.auth import secret_equal
 from overlay.config import ChannelSettings, Config
 from overlay.web.pages import LONG_CACHE, STATIC, render
+from overlay.web.errors import ApiError
+from overlay.web.presets import page_preset
 from overlay.widgets import REGISTRY, WIDGETS, SettingsError, resolve
 from overlay.widgets.base import WidgetSettings
 from overlay.widgets.strings import STRINGS, language
 
 SHARED_MODULES = {"io": "vendor/socket.io-client/socket.io.esm.min.js", "client": "overlay-client.js",
-                  "ui": "overlay-ui.js"}
+                  "ui": "overlay-ui.js", "settings": "overlay-settings.js"}
 ASSETS = {"chime": "sounds/chime.wav", "heart": "img/heart.svg"}
 
 
@@ -76,13 +78,18 @@ def page_config(request: web.Request, cfg: ChannelSettings, name: str, lang: str
         "locale": cfg.locale.replace("_", "-"), "currency": cfg.currency, "strings": STRINGS[lang],
         "modules": modules, "assets": {k: static.url(v) for k, v in ASSETS.items()},
         "widgets": {p: s.model_dump(mode="json", exclude={"custom_css"}) for p, s in parts.items()},
+        "tiers": [t.model_dump(mode="json")["min_amount"] for t in sorted(cfg.alerts.tiers, key=lambda t: t.min_amount)],
         "milestones": [{"amount": str(m), "display": wire.display(cfg, money.parse_amount(m, cfg.currency,
                                                                                           allow_zero=True))}
                        for m in cfg.campaign.milestones],
     }
 
 
-async def overlay_page(request: web.Request) -> web.Response:
+Resolved = tuple[ChannelSettings, str, WidgetSettings, dict[str, WidgetSettings], str]
+
+
+async def _resolve_page(request: web.Request) -> Resolved | web.Response:
+    """(channel, widget, its settings, the parts shown, preset name), or the error page to show."""
     found = _channel(request)
     if isinstance(found, web.Response):
         return found
@@ -90,24 +97,54 @@ async def overlay_page(request: web.Request) -> web.Response:
     if name not in REGISTRY:
         return _error(request, 404, "Unknown widget", f"There is no widget called “{name[:40]}”.",
                       [("widgets", ", ".join(WIDGETS), None)])
-    query = {k: v for k, v in request.query.items() if k != "key"}
+    query = {k: v for k, v in request.query.items() if k not in ("key", "preset")}
+    preset_name, preset = await page_preset(request, cfg, name)
+    if preset is None:
+        return _error(request, 404, "Unknown preset", f"The {name} widget has no preset called “{preset_name[:40]}”.")
     try:
-        settings = resolve(name, cfg.widgets.get(name, {}), query)
+        settings = resolve(name, {**cfg.widgets.get(name, {}), **preset}, query)
     except SettingsError as exc:
         return _error(request, 400, "Bad setting", f"The {name} widget cannot use this address:",
                       [(p.setting, p.message, p.value) for p in exc.problems])
     # A composite widget (the scene) names its parts; each uses its own configured settings.
     part_names = settings.parts() if hasattr(settings, "parts") else [name]
     parts = {p: settings if p == name else resolve(p, cfg.widgets.get(p, {}), {}) for p in part_names}
+    return cfg, name, settings, parts, preset_name
+
+
+def _custom_css(name: str, settings: WidgetSettings, parts: dict[str, WidgetSettings]) -> list[str]:
+    return [s.custom_css for p, s in parts.items() if p != name and s.custom_css] + [settings.custom_css]
+
+
+async def overlay_page(request: web.Request) -> web.Response:
+    found = await _resolve_page(request)
+    if isinstance(found, web.Response):
+        return found
+    cfg, name, settings, parts, preset_name = found
     lang = language(settings.lang, cfg.locale.split("_")[0])
     target = donate_target(request.app[keys.CONFIG], cfg)
     return render(request, f"{name}/widget.html", {
         "name": name, "channel": cfg, "settings": settings, "parts": parts,
         "stylesheets": [*parts, *([] if name in parts else [name])], "lang": lang, "t": STRINGS[lang],
-        "page_config": page_config(request, cfg, name, lang, parts),
-        "custom_css": [s.custom_css for p, s in parts.items() if p != name and s.custom_css] + [settings.custom_css],
+        "page_config": {**page_config(request, cfg, name, lang, parts), "preset": preset_name},
+        "custom_css": _custom_css(name, settings, parts),
         **sticker_context(cfg, target),
     })
+
+
+async def overlay_settings(request: web.Request) -> web.Response:
+    """The page's settings as its address resolves them now: a page showing a preset fetches
+    this when the preset changes (``settings`` event), and applies it without a reload."""
+    found = await _resolve_page(request)
+    if isinstance(found, web.Response):
+        raise ApiError(found.status, "settings_unavailable", "this address does not resolve to a widget")
+    _, name, settings, parts, preset_name = found
+    return web.json_response({
+        "preset": preset_name,
+        "widgets": {p: s.model_dump(mode="json", exclude={"custom_css"}) for p, s in parts.items()},
+        "css_vars": {p: s.css_vars() for p, s in parts.items()},
+        "custom_css": "\n".join(_custom_css(name, settings, parts)),
+    }, headers={"Cache-Control": "no-store"})
 
 
 async def gallery(request: web.Request) -> web.Response:
@@ -152,5 +189,6 @@ async def qr_code(request: web.Request) -> web.Response:
 
 def setup_overlays(app: web.Application) -> None:
     app.router.add_get("/overlay/{ch}/{widget}", overlay_page)
+    app.router.add_get("/overlay/{ch}/{widget}/settings", overlay_settings)
     app.router.add_get("/widgets/{ch}", gallery)
     app.router.add_get("/qr/{ch}.svg", qr_code)

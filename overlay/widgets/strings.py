@@ -42,6 +42,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "for_incentive": "pour « {title} »",
         "vote_for": "vote {label} · {title}",
         "ahead_by": "+{amount} d'avance",
+        "test_badge": "TEST",
     },
     "en": {
         "anonymous": "Anonymous",
@@ -81,6 +82,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "for_incentive": "for “{title}”",
         "vote_for": "votes {label} · {title}",
         "ahead_by": "+{amount} ahead",
+        "test_badge": "TEST",
     },
 }
 

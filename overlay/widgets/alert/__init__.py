@@ -5,7 +5,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from overlay.domain.media import IMAGE, SOUND
 from overlay.widgets.base import Position, WidgetSettings
+from overlay.widgets.media import TierMedia
 
 ORDER = 10
 DESCRIPTION = "Each donation as it arrives: name, amount, message, match, image and sound."
@@ -22,3 +24,8 @@ class Settings(WidgetSettings):
     animation: Literal["pop", "slide", "fade"] = Field("pop", description="how it enters and leaves")
     show_incentive: bool = Field(True, description="show the target, poll option or reward the donation chose")
     show_reached: bool = Field(True, description="celebrate a target when it is reached")
+    test_badge: bool = Field(True, description="mark test donations with a small TEST badge")
+    tier_images: TierMedia(IMAGE) = Field(  # type: ignore[valid-type]
+        [], description="image per tier from the media library: the base alert first, then each tier")
+    tier_sounds: TierMedia(SOUND) = Field(  # type: ignore[valid-type]
+        [], description="sound per tier from the media library: the base alert first, then each tier")

@@ -16,6 +16,7 @@ export function mount(root, { client, ui, t, config, settings }) {
   const incentive = ui.role(root, "incentive");
   const reached = ui.role(root, "reached");
   let reachedTimer = null;
+  const testBadge = ui.role(root, "test");
   const audio = new Audio();
   audio.preload = "auto";
   audio.volume = settings.volume;
@@ -48,8 +49,9 @@ export function mount(root, { client, ui, t, config, settings }) {
     renderIncentive(d.incentive);
     message.hidden = !(settings.show_message && d.message);
     message.textContent = settings.show_message && d.message ? d.message : "";
+    testBadge.hidden = !(settings.test_badge && d.test);
     media.hidden = !settings.show_image;
-    if (settings.show_image) image.src = tier.image ? `/media/${encodeURIComponent(tier.image)}` : config.assets.heart;
+    if (settings.show_image) image.src = imageUrl(tier);
     root.dataset.tier = tier.min_amount ? "big" : "base";
   }
 
@@ -69,14 +71,35 @@ export function mount(root, { client, ui, t, config, settings }) {
     reachedTimer = setTimeout(() => { reached.hidden = true; }, REACHED_MS);
   }
 
+  // 0: the base alert; i: the i-th tier by amount (config.tiers), as the editor lists them.
+  function tierIndex(tier) {
+    return tier.min_amount ? (config.tiers || []).indexOf(tier.min_amount) + 1 : 0;
+  }
+
+  // The editor's choice (media library) first, then the tier's file in config.yaml, then ours.
+  function libraryUrl(list, tier) {
+    const name = (list || [])[tierIndex(tier)];
+    return name ? `/media/${encodeURIComponent(config.channel)}/${encodeURIComponent(name)}` : null;
+  }
+
+  function imageUrl(tier) {
+    return libraryUrl(settings.tier_images, tier)
+      || (tier.image ? `/media/${encodeURIComponent(tier.image)}` : config.assets.heart);
+  }
+
+  function soundUrl(tier) {
+    return libraryUrl(settings.tier_sounds, tier)
+      || (tier.sound ? `/media/${encodeURIComponent(tier.sound)}` : config.assets.chime);
+  }
+
   function playSound(play, elapsed) {
     speechFor = settings.speech && play.ttsUrl && elapsed <= SOUND_LATE_MS ? play : null;
     if (!settings.sound || elapsed > SOUND_LATE_MS) {
       speak();
       return;
     }
-    const tier = play.tier || {};
-    audio.src = tier.sound ? `/media/${encodeURIComponent(tier.sound)}` : config.assets.chime;
+    audio.src = soundUrl(play.tier || {});
+    audio.volume = settings.volume;
     audio.currentTime = Math.max(0, elapsed / 1000);
     // OBS lets pages play sound; an ordinary browser tab may not until clicked: no matter.
     audio.play().catch((err) => {
@@ -155,6 +178,12 @@ export function mount(root, { client, ui, t, config, settings }) {
   });
   client.on("match", (ev) => { match = ev.match; });
   client.on("incentive", (ev) => { if (ev.reached && settings.show_reached) celebrate(ev.incentive); });
+  // New settings (a preset saved in the editor): redraw what is on screen with them.
+  const applySettings = () => {
+    audio.volume = settings.volume;
+    voice.volume = settings.speech_volume;
+    if (showing) render(showing);
+  };
   client.on("alert", (ev) => {
     if (ev.action === "play") {
       const startsAt = Date.parse(ev.starts_at);
@@ -166,4 +195,5 @@ export function mount(root, { client, ui, t, config, settings }) {
       stopSpeech(); // the picture stays until its end
     }
   });
+  return { applySettings };
 }

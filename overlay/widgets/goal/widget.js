@@ -104,4 +104,6 @@ export function mount(root, { client, ui, t, config, settings }) {
     if (ev.match.sponsor) sponsor = ev.match.sponsor;
     if (campaign) render(campaign, { animate: false });
   });
+  // New settings (a preset saved in the editor): the title may have changed.
+  return { applySettings: () => { if (campaign) render(campaign, { animate: false }); } };
 }

@@ -1,0 +1,56 @@
+"""Named widget presets: what a moderator saves in the editor, checked like URL settings.
+
+A preset holds only the settings the moderator set (normalised by the widget's own
+``Settings`` model); the page applies channel config, then the preset, then the URL.
+Pure: no I/O. The ``settings`` event it builds is logged like every other event.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from overlay.domain.state import OVERLAY, Change, ChannelState
+from overlay.widgets import REGISTRY, resolve
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+MAX_PER_WIDGET = 50
+
+
+class PresetError(ValueError):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def check_widget(widget: str) -> str:
+    if widget not in REGISTRY:
+        raise PresetError(404, "widget_not_found", "no such widget")
+    return widget
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise PresetError(422, "invalid_preset_name",
+                          "a preset name is 1 to 32 characters: a-z, 0-9, - and _, starting with a letter or digit")
+    return name
+
+
+def normalise(widget: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The preset as stored: only what was given, as the widget's model reads it.
+    Raises ``overlay.widgets.SettingsError`` naming each bad setting."""
+    settings = resolve(widget, {}, values)
+    return settings.model_dump(mode="json", include=set(values))
+
+
+def effective(widget: str, configured: Mapping[str, Any], preset: Mapping[str, Any]) -> dict[str, Any]:
+    """Every setting of the widget once config and preset are applied (what overlays apply)."""
+    return resolve(widget, {**configured, **preset}, {}).model_dump(mode="json")
+
+
+def settings_changed(state: ChannelState, now: int, widget: str, name: str,
+                     settings: dict[str, Any] | None) -> Change:
+    """The ``settings`` event of API.md §7; ``settings`` None: the preset was deleted."""
+    change = Change.begin(state, now)
+    change.emit("settings", OVERLAY, {"widget": widget, "preset": name, "settings": settings})
+    return change

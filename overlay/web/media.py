@@ -1,0 +1,153 @@
+"""The media library (docs/editor.md): moderators upload alert images and sounds, list and
+delete them; overlays load them from ``/media/{ch}/{name}``.
+
+Files live on disk under ``<server.media_dir or storage.data_dir/media>/uploads/<channel>/``,
+named by a hash of their content: a name never changes meaning, so it is cached for a
+year. The folder is per host: several hosts behind one Redis need it on a shared volume.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from overlay import keys
+from overlay.config import Config
+from overlay.domain import media
+from overlay.service import ChannelService
+from overlay.web.api import moderator
+from overlay.web.errors import ApiError
+from overlay.web.pages import LONG_CACHE
+
+MEDIA_ROOT: web.AppKey[Path] = web.AppKey("media_root")
+SNIFF_BYTES = 8192
+
+
+def media_root(config: Config) -> Path:
+    return Path(config.server.media_dir or Path(config.storage.data_dir) / "media") / "uploads"
+
+
+def _folder(request: web.Request, channel: str) -> Path:
+    return request.app[MEDIA_ROOT] / channel
+
+
+def _limit(request: web.Request, kind: media.Kind) -> int:
+    server = request.app[keys.CONFIG].server
+    return 1024 * (server.media_max_image_kb if kind.kind == media.IMAGE else server.media_max_sound_kb)
+
+
+async def _read_body(request: web.Request) -> tuple[bytes, media.Kind]:
+    """The upload, refused as soon as it is known to be of a wrong type or too large."""
+    biggest = max(_limit(request, k) for k in media.BY_EXT.values())
+    if request.content_length is not None and request.content_length > biggest:
+        raise ApiError(413, "file_too_large", f"files are limited to {biggest // 1024} KiB")
+    chunks: list[bytes] = []
+    size, kind = 0, None
+    async for chunk in request.content.iter_chunked(65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if kind is None and (size >= SNIFF_BYTES or not chunk):
+            kind = _sniffed(b"".join(chunks))
+        if kind is not None and size > _limit(request, kind):
+            raise ApiError(413, "file_too_large", f"{kind.kind}s are limited to {_limit(request, kind) // 1024} KiB")
+    body = b"".join(chunks)
+    kind = kind or _sniffed(body)
+    if size > _limit(request, kind):
+        raise ApiError(413, "file_too_large", f"{kind.kind}s are limited to {_limit(request, kind) // 1024} KiB")
+    return body, kind
+
+
+def _sniffed(head: bytes) -> media.Kind:
+    if not head:
+        raise ApiError(422, "empty_file", "the body is empty: send the file's bytes")
+    kind = media.sniff(head)
+    if kind is None:
+        raise ApiError(415, "unsupported_file", "only PNG, GIF and WebP images and MP3, OGG and WAV sounds")
+    return kind
+
+
+def _write(folder: Path, name: str, body: bytes) -> bool:
+    """Write once, atomically (another worker may be writing the same file): True if new."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    if target.exists():
+        return False
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(body)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _describe(svc: ChannelService, path: Path, size: int) -> dict[str, Any]:
+    kind = media.parse_stored(path.name)
+    assert kind is not None
+    return {"name": path.name, "kind": kind.kind, "type": kind.mime, "size": size,
+            "url": f"/media/{svc.cfg.id}/{path.name}"}
+
+
+async def upload(request: web.Request) -> web.Response:
+    svc = moderator(request)
+    body, kind = await _read_body(request)
+    name = media.stored_name(request.query.get("name", kind.kind), body, kind)
+    folder = _folder(request, svc.cfg.id)
+    created = await asyncio.to_thread(_write, folder, name, body)
+    return web.json_response(_describe(svc, folder / name, len(body)), status=201 if created else 200)
+
+
+def _listing(folder: Path) -> list[tuple[Path, int, float]]:
+    if not folder.is_dir():
+        return []
+    found = [(p, st.st_size, st.st_mtime) for p in folder.iterdir()
+             if media.parse_stored(p.name) and (st := p.stat())]
+    return sorted(found, key=lambda f: -f[2])
+
+
+async def list_media(request: web.Request) -> web.Response:
+    svc = moderator(request)
+    found = await asyncio.to_thread(_listing, _folder(request, svc.cfg.id))
+    return web.json_response({"media": [_describe(svc, p, size) for p, size, _ in found]})
+
+
+async def delete_media(request: web.Request) -> web.Response:
+    svc = moderator(request)
+    name = request.match_info["name"]
+    if media.parse_stored(name) is None:
+        raise ApiError(404, "media_not_found", "no such file")
+    path = _folder(request, svc.cfg.id) / name
+    try:
+        await asyncio.to_thread(path.unlink)
+    except FileNotFoundError:
+        raise ApiError(404, "media_not_found", "no such file") from None
+    return web.Response(status=204)
+
+
+async def serve(request: web.Request) -> web.Response:
+    """Public like any alert sound: overlays load it without a key. Only names we gave are served."""
+    channel, name = request.match_info["ch"], request.match_info["name"]
+    kind = media.parse_stored(name)
+    if kind is None or request.app[keys.CONFIG].channel(channel) is None:
+        raise web.HTTPNotFound()
+    try:
+        body = await asyncio.to_thread((_folder(request, channel) / name).read_bytes)
+    except FileNotFoundError:
+        raise web.HTTPNotFound() from None
+    return web.Response(body=body, content_type=kind.mime,
+                        headers={"Cache-Control": LONG_CACHE, "X-Content-Type-Options": "nosniff"})
+
+
+def setup_media(app: web.Application, config: Config) -> None:
+    app[MEDIA_ROOT] = media_root(config)
+    base = "/api/v1/channels/{ch}/media"
+    app.router.add_post(base, upload)
+    app.router.add_get(base, list_media)
+    app.router.add_delete(base + "/{name}", delete_media)
+    app.router.add_get("/media/{ch}/{name}", serve)
