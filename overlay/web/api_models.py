@@ -186,7 +186,7 @@ class Campaign(BaseModel):
     count: int
     currency: str
     milestones: list[str]
-    display: dict[str, str]
+    display: dict[str, str | list[str]]   # "milestones": the milestones formatted
 
 
 class Match(BaseModel):

@@ -10,10 +10,15 @@ from aiohttp import web
 
 from overlay.domain import export, wire
 from overlay.store.base import Store
-from overlay.web.api import moderator
+from overlay.service import ChannelService
+from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.errors import ApiError
+from overlay.web.feature_models import CsvQuery
+from overlay.web.routes import Content, Routes
 
 PAGE = 500
+CSV = Content("text/csv", {"type": "string", "description": "a header row, then one row per donation"})
+routes = Routes()
 
 
 async def all_donations(store: Store, channel: str) -> AsyncIterator[list[dict[str, Any]]]:
@@ -31,9 +36,9 @@ async def all_donations(store: Store, channel: str) -> AsyncIterator[list[dict[s
         after = page[-1]["seq"]
 
 
-def _bound(request: web.Request, name: str, *, end: bool) -> int | None:
+def _bound(raw: str, name: str, *, end: bool) -> int | None:
     """``from``/``to`` as epoch ms. A date alone is a whole UTC day: ``to=2026-12-01`` includes that day."""
-    raw = request.query.get(name, "").strip()
+    raw = raw.strip()
     if not raw:
         return None
     try:
@@ -48,17 +53,19 @@ def _bound(request: web.Request, name: str, *, end: bool) -> int | None:
     return wire.to_ms(moment)
 
 
-def _statuses(request: web.Request) -> frozenset[str]:
-    wanted = frozenset(s.strip() for s in request.query.get("status", "").split(",") if s.strip())
+def _statuses(raw: str) -> frozenset[str]:
+    wanted = frozenset(s.strip() for s in raw.split(",") if s.strip())
     unknown = wanted - set(export.STATUSES)
     if unknown:
         raise ApiError(400, "invalid_status", f"status must be among {', '.join(export.STATUSES)}")
     return wanted
 
 
-async def donations_csv(request: web.Request) -> web.StreamResponse:
-    svc = moderator(request)
-    start, end, statuses = _bound(request, "from", end=False), _bound(request, "to", end=True), _statuses(request)
+@routes.get("/channels/{ch}/donations.csv", access=MODERATOR, query=CsvQuery, ok={200: CSV}, path_params=CHANNEL)
+async def donations_csv(request: web.Request, svc: ChannelService, query: CsvQuery) -> web.StreamResponse:
+    """Every donation as CSV, for moderators."""
+    start, end = _bound(query.from_, "from", end=False), _bound(query.to, "to", end=True)
+    statuses = _statuses(query.status)
     if start is not None and end is not None and end <= start:
         raise ApiError(400, "invalid_to", "to must be after from")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
@@ -77,4 +84,4 @@ async def donations_csv(request: web.Request) -> web.StreamResponse:
 
 
 def setup_export(app: web.Application) -> None:
-    app.router.add_get("/api/v1/channels/{ch}/donations.csv", donations_csv)
+    routes.add_to(app)

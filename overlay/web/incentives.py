@@ -4,10 +4,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from overlay import incentive_service as incentives
-from overlay.web.api import moderator, reader
-from overlay.web.errors import ApiError, read_json
+from overlay.service import ChannelService
+from overlay.web.api import CHANNEL, DONATION, MODERATOR, READER
+from overlay.web.errors import ApiError
+from overlay.web.feature_models import Donation, IncentiveBody, IncentiveList, Incentive, MoveBody, Removed, \
+    RewardBody, RewardList
+from overlay.web.routes import Routes
 
 MAX_ID = 64
+INCENTIVE = {**CHANNEL, "iid": {"type": "string", "minLength": 1}}
+routes = Routes()
 
 
 def _id(request: web.Request, name: str, code: str) -> str:
@@ -17,61 +23,62 @@ def _id(request: web.Request, name: str, code: str) -> str:
     return value
 
 
-async def list_incentives(request: web.Request) -> web.Response:
-    svc, _ = reader(request)
-    return web.json_response(await incentives.listing(svc))
+@routes.get("/channels/{ch}/incentives", access=READER, ok={200: IncentiveList}, path_params=CHANNEL)
+async def list_incentives(request: web.Request, ctx: tuple[ChannelService, bool]) -> web.Response:
+    """The channel's incentives with their progress."""
+    return web.json_response(await incentives.listing(ctx[0]))
 
 
-async def post_incentive(request: web.Request) -> web.Response:
-    svc = moderator(request)
-    created = await incentives.create(svc, incentives.settings_from(await read_json(request)))
+@routes.post("/channels/{ch}/incentives", access=MODERATOR, body=IncentiveBody, ok={201: Incentive},
+             path_params=CHANNEL, errors=(409,))
+async def post_incentive(request: web.Request, svc: ChannelService, body: IncentiveBody) -> web.Response:
+    """Create an incentive (target, poll or reward)."""
+    created = await incentives.create(svc, incentives.settings_from(body.model_dump()))
     return web.json_response(created, status=201)
 
 
-async def patch_incentive(request: web.Request) -> web.Response:
-    svc = moderator(request)
+@routes.patch("/channels/{ch}/incentives/{iid}", access=MODERATOR, body=IncentiveBody, ok={200: Incentive},
+              path_params=INCENTIVE, errors=(409,))
+async def patch_incentive(request: web.Request, svc: ChannelService, body: IncentiveBody) -> web.Response:
+    """Change an incentive's settings (not its id or kind)."""
     incentive_id = _id(request, "iid", "incentive_not_found")
-    body = await read_json(request)
-    if body.get("id", incentive_id) != incentive_id or "kind" in body:
+    patch = body.model_dump()
+    if patch.get("id", incentive_id) != incentive_id or "kind" in patch:
         raise ApiError(422, "invalid_incentive", "an incentive's id and kind cannot change")
-    return web.json_response(await incentives.update(svc, incentive_id, body))
+    return web.json_response(await incentives.update(svc, incentive_id, patch))
 
 
-async def delete_incentive(request: web.Request) -> web.Response:
-    svc = moderator(request)
+@routes.delete("/channels/{ch}/incentives/{iid}", access=MODERATOR, ok={200: Removed}, path_params=INCENTIVE,
+               errors=(409,))
+async def delete_incentive(request: web.Request, svc: ChannelService) -> web.Response:
+    """Remove an incentive."""
     incentive_id = _id(request, "iid", "incentive_not_found")
     await incentives.remove(svc, incentive_id)
     return web.json_response({"ok": True, "id": incentive_id})
 
 
-async def move_donation(request: web.Request) -> web.Response:
-    """Body ``{id, option?}``; ``{"id": null}`` takes the donation out of any incentive."""
-    svc = moderator(request)
-    body = await read_json(request)
-    choice = None if body.get("id", "") is None else body
+@routes.post("/channels/{ch}/donations/{id}/incentive", access=MODERATOR, body=MoveBody, ok={200: Donation},
+             path_params=DONATION, errors=(409,))
+async def move_donation(request: web.Request, svc: ChannelService, body: MoveBody) -> web.Response:
+    """Move a donation to another incentive, or out of any (``{"id": null}``)."""
+    out = "id" in body.model_fields_set and body.id is None
+    choice = None if out else body.model_dump(exclude_unset=True)
     return web.json_response(await incentives.reallocate(svc, _id(request, "id", "donation_not_found"), choice))
 
 
-async def mark_reward(request: web.Request) -> web.Response:
-    svc = moderator(request)
-    body = await read_json(request)
-    done = body.get("fulfilled")
-    if not isinstance(done, bool) or set(body) != {"fulfilled"}:
-        raise ApiError(422, "invalid_fulfilled", "send {\"fulfilled\": true} or {\"fulfilled\": false}")
-    return web.json_response(await incentives.fulfil(svc, _id(request, "id", "donation_not_found"), done))
+@routes.post("/channels/{ch}/donations/{id}/reward", access=MODERATOR, body=RewardBody, ok={200: Donation},
+             path_params=DONATION, errors=(409,))
+async def mark_reward(request: web.Request, svc: ChannelService, body: RewardBody) -> web.Response:
+    """Mark a donation's reward as given (or not)."""
+    return web.json_response(await incentives.fulfil(svc, _id(request, "id", "donation_not_found"), body.fulfilled))
 
 
-async def list_rewards(request: web.Request) -> web.Response:
-    return web.json_response({"rewards": await incentives.rewards(moderator(request))})
+@routes.get("/channels/{ch}/rewards", access=MODERATOR, ok={200: RewardList}, path_params=CHANNEL)
+async def list_rewards(request: web.Request, svc: ChannelService) -> web.Response:
+    """The rewards owed, given or not."""
+    return web.json_response({"rewards": await incentives.rewards(svc)})
 
 
 def setup_incentives(app: web.Application) -> None:
     """Call before ``setup_api``: its ``donations/{id}/{action}`` would take these paths."""
-    base = "/api/v1/channels/{ch}"
-    app.router.add_get(f"{base}/incentives", list_incentives)
-    app.router.add_post(f"{base}/incentives", post_incentive)
-    app.router.add_patch(f"{base}/incentives/{{iid}}", patch_incentive)
-    app.router.add_delete(f"{base}/incentives/{{iid}}", delete_incentive)
-    app.router.add_post(f"{base}/donations/{{id}}/incentive", move_donation)
-    app.router.add_post(f"{base}/donations/{{id}}/reward", mark_reward)
-    app.router.add_get(f"{base}/rewards", list_rewards)
+    routes.add_to(app)

@@ -19,12 +19,20 @@ from overlay import keys
 from overlay.config import Config
 from overlay.domain import media
 from overlay.service import ChannelService
-from overlay.web.api import moderator
+from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.errors import ApiError
+from overlay.web.feature_models import MediaFile, MediaList, MediaQuery
+from overlay.web.routes import Content, Routes
 from overlay.web.pages import LONG_CACHE
 
 MEDIA_ROOT: web.AppKey[Path] = web.AppKey("media_root")
 SNIFF_BYTES = 8192
+# The file's bytes as the body, whatever Content-Type says: its type is read from its first bytes.
+FILE = tuple(Content(mime, {"type": "string", "contentMediaType": mime})
+             for mime in ("image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/wav",
+                          "application/octet-stream"))
+NAMED = {**CHANNEL, "name": {"type": "string"}}
+routes = Routes()
 
 
 def media_root(config: Config) -> Path:
@@ -94,10 +102,12 @@ def _describe(svc: ChannelService, path: Path, size: int) -> dict[str, Any]:
             "url": f"/media/{svc.cfg.id}/{path.name}"}
 
 
-async def upload(request: web.Request) -> web.Response:
-    svc = moderator(request)
+@routes.post("/channels/{ch}/media", access=MODERATOR, query=MediaQuery, upload=FILE,
+              ok={201: MediaFile, 200: MediaFile}, path_params=CHANNEL)
+async def upload(request: web.Request, svc: ChannelService, query: MediaQuery) -> web.Response:
+    """Upload an image or a sound (200 if the same file is already there)."""
     body, kind = await _read_body(request)
-    name = media.stored_name(request.query.get("name", kind.kind), body, kind)
+    name = media.stored_name(query.name or kind.kind, body, kind)
     folder = _folder(request, svc.cfg.id)
     created = await asyncio.to_thread(_write, folder, name, body)
     return web.json_response(_describe(svc, folder / name, len(body)), status=201 if created else 200)
@@ -111,14 +121,16 @@ def _listing(folder: Path) -> list[tuple[Path, int, float]]:
     return sorted(found, key=lambda f: -f[2])
 
 
-async def list_media(request: web.Request) -> web.Response:
-    svc = moderator(request)
+@routes.get("/channels/{ch}/media", access=MODERATOR, ok={200: MediaList}, path_params=CHANNEL)
+async def list_media(request: web.Request, svc: ChannelService) -> web.Response:
+    """The channel's media, newest first."""
     found = await asyncio.to_thread(_listing, _folder(request, svc.cfg.id))
     return web.json_response({"media": [_describe(svc, p, size) for p, size, _ in found]})
 
 
-async def delete_media(request: web.Request) -> web.Response:
-    svc = moderator(request)
+@routes.delete("/channels/{ch}/media/{name}", access=MODERATOR, ok={204: None}, path_params=NAMED)
+async def delete_media(request: web.Request, svc: ChannelService) -> web.Response:
+    """Delete a file (overlays still using it lose it)."""
     name = request.match_info["name"]
     if media.parse_stored(name) is None:
         raise ApiError(404, "media_not_found", "no such file")
@@ -146,8 +158,5 @@ async def serve(request: web.Request) -> web.Response:
 
 def setup_media(app: web.Application, config: Config) -> None:
     app[MEDIA_ROOT] = media_root(config)
-    base = "/api/v1/channels/{ch}/media"
-    app.router.add_post(base, upload)
-    app.router.add_get(base, list_media)
-    app.router.add_delete(base + "/{name}", delete_media)
+    routes.add_to(app)
     app.router.add_get("/media/{ch}/{name}", serve)

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from overlay.web.api_models import Error
-from overlay.web.routes import API_ROUTES, PUBLIC, Route, Routes
+from overlay.web.routes import API_ROUTES, PUBLIC, Content, Route, Routes
 
 # Filled on first request (the app is frozen by then; the dict itself is set up before).
 DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("openapi_document", dict)
@@ -51,6 +51,8 @@ def _errors(route: Route) -> list[int]:
         statuses |= {400}
     if route.body is not None:
         statuses |= {400, 413, 415, 422}
+    if route.upload:
+        statuses |= {413, 415, 422}
     return sorted(statuses)
 
 
@@ -89,18 +91,30 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
             "$ref": REF.format(model=route.body.__name__)}}}}
+    if route.upload:
+        op["requestBody"] = {"required": True, "content": {c.media_type: {"schema": dict(c.schema)}
+                                                           for c in route.upload}}
     for status, answer in route.ok.items():
-        refs = [{"$ref": REF.format(model=m.__name__)} for m in _models(answer)]
-        schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
-        op["responses"][str(status)] = {"description": route.summary,
-                                        "content": {"application/json": {"schema": schema}}}
+        op["responses"][str(status)] = {"description": route.summary, **_answer(answer)}
     for status in _errors(route):
         op["responses"][str(status)] = _error_response(status)
     return op
 
 
+def _answer(answer: Any) -> dict[str, Any]:
+    """The ``content`` of a success answer: JSON of a model (or union), another media type, or none."""
+    if answer is None:
+        return {}
+    if isinstance(answer, Content):
+        return {"content": {answer.media_type: {"schema": dict(answer.schema)}}}
+    refs = [{"$ref": REF.format(model=m.__name__)} for m in _models(answer)]
+    return {"content": {"application/json": {"schema": refs[0] if len(refs) == 1 else {"anyOf": refs}}}}
+
+
 def _models(answer: Any) -> tuple[type[BaseModel], ...]:
-    """A model, or the models of a union (``Donation | Done``)."""
+    """A model, or the models of a union (``Donation | Done``); none for Content or no body."""
+    if answer is None or isinstance(answer, Content):
+        return ()
     return typing.get_args(answer) or (answer,)
 
 

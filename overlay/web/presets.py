@@ -15,21 +15,25 @@ from overlay.domain import presets
 from overlay.domain.presets import PresetError
 from overlay.config import ChannelSettings
 from overlay.service import ChannelService
-from overlay.web.api import moderator
-from overlay.web.errors import ApiError, read_json
+from overlay.web.api import CHANNEL, MODERATOR
+from overlay.web.errors import ApiError
+from overlay.web.feature_models import Preset, PresetList, SettingsBody
+from overlay.web.routes import Routes
 from overlay.widgets import SettingsError
 
-BASE = "/api/v1/channels/{ch}/widgets/{widget}/presets"
+BASE = "/channels/{ch}/widgets/{widget}/presets"
+WIDGET = {**CHANNEL, "widget": {"type": "string"}}
+NAMED = {**WIDGET, "name": {"type": "string"}}
+routes = Routes()
 
 
-def _target(request: web.Request, *, named: bool = True) -> tuple[ChannelService, str, str]:
-    svc = moderator(request)
+def _target(request: web.Request, svc: ChannelService, *, named: bool = True) -> tuple[str, str]:
     try:
         widget = presets.check_widget(request.match_info["widget"])
         name = presets.check_name(request.match_info["name"]) if named else ""
     except PresetError as exc:
         raise ApiError(exc.status, exc.code, str(exc)) from None
-    return svc, widget, name
+    return widget, name
 
 
 def _out(svc: ChannelService, request: web.Request, widget: str, name: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -47,11 +51,13 @@ async def _announce(svc: ChannelService, widget: str, name: str, values: dict[st
     await svc.mutate(op)
 
 
-async def put_preset(request: web.Request) -> web.Response:
-    svc, widget, name = _target(request)
-    body = await read_json(request)
+@routes.put(BASE + "/{name}", access=MODERATOR, body=SettingsBody, ok={200: Preset, 201: Preset},
+            path_params=NAMED, errors=(409,))
+async def put_preset(request: web.Request, svc: ChannelService, body: SettingsBody) -> web.Response:
+    """Save a preset of a widget's settings; overlays showing it apply it at once."""
+    widget, name = _target(request, svc)
     try:
-        values = presets.normalise(widget, body)
+        values = presets.normalise(widget, body.model_dump())
     except SettingsError as exc:
         raise ApiError(422, "invalid_settings", str(exc)[:500]) from None
     store = svc.store
@@ -63,22 +69,28 @@ async def put_preset(request: web.Request) -> web.Response:
     return web.json_response(_out(svc, request, widget, name, values), status=200 if name in known else 201)
 
 
-async def get_preset(request: web.Request) -> web.Response:
-    svc, widget, name = _target(request)
+@routes.get(BASE + "/{name}", access=MODERATOR, ok={200: Preset}, path_params=NAMED)
+async def get_preset(request: web.Request, svc: ChannelService) -> web.Response:
+    """A preset's settings and its browser-source URL."""
+    widget, name = _target(request, svc)
     values = await svc.store.get_preset(svc.cfg.id, widget, name)
     if values is None:
         raise ApiError(404, "preset_not_found", "no such preset")
     return web.json_response(_out(svc, request, widget, name, values))
 
 
-async def list_presets(request: web.Request) -> web.Response:
-    svc, widget, _ = _target(request, named=False)
+@routes.get(BASE, access=MODERATOR, ok={200: PresetList}, path_params=WIDGET)
+async def list_presets(request: web.Request, svc: ChannelService) -> web.Response:
+    """A widget's presets."""
+    widget, _ = _target(request, svc, named=False)
     found = await svc.store.list_presets(svc.cfg.id, widget)
     return web.json_response({"presets": [_out(svc, request, widget, n, v) for n, v in found.items()]})
 
 
-async def delete_preset(request: web.Request) -> web.Response:
-    svc, widget, name = _target(request)
+@routes.delete(BASE + "/{name}", access=MODERATOR, ok={204: None}, path_params=NAMED)
+async def delete_preset(request: web.Request, svc: ChannelService) -> web.Response:
+    """Delete a preset; overlays showing it fall back to the channel's settings."""
+    widget, name = _target(request, svc)
     if not await svc.store.delete_preset(svc.cfg.id, widget, name):
         raise ApiError(404, "preset_not_found", "no such preset")
     # Overlays still showing it fall back to the channel's settings, without a reload either.
@@ -87,10 +99,7 @@ async def delete_preset(request: web.Request) -> web.Response:
 
 
 def setup_presets(app: web.Application) -> None:
-    app.router.add_get(BASE, list_presets)
-    app.router.add_get(BASE + "/{name}", get_preset)
-    app.router.add_put(BASE + "/{name}", put_preset)
-    app.router.add_delete(BASE + "/{name}", delete_preset)
+    routes.add_to(app)
 
 
 async def page_preset(request: web.Request, cfg: ChannelSettings, widget: str) -> tuple[str, dict[str, Any] | None]:

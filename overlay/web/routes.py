@@ -40,6 +40,14 @@ PUBLIC = Access("public", lambda request: None)
 
 
 @dataclass(frozen=True)
+class Content:
+    """A body that is not a JSON model: an answer such as a CSV file (``ok={200: Content(...)}``),
+    or a request body the handler reads itself (``upload=Content(...)``, e.g. a file's bytes)."""
+    media_type: str
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     path: str                                   # full path, aiohttp syntax: /api/v1/channels/{ch}
@@ -48,7 +56,8 @@ class Route:
     summary: str
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    ok: Mapping[int, Any] = field(default_factory=dict)     # status -> response model (or a union of models)
+    ok: Mapping[int, Any] = field(default_factory=dict)     # status -> model, union of models, Content, or None (no body)
+    upload: tuple[Content, ...] = ()            # a non-JSON request body the handler reads itself
     errors: tuple[int, ...] = ()                # statuses this endpoint answers beyond the common ones
     path_params: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # JSON Schemas by name
 
@@ -109,7 +118,7 @@ class Routes:
 
     def route(self, method: str, path: str, *, access: Access, summary: str | None = None,
               **spec: Any) -> Callable[[Handler], Handler]:
-        """Declare an endpoint: ``spec`` takes Route's body, query, ok, errors, path_params."""
+        """Declare an endpoint: ``spec`` takes Route's body, query, ok, upload, errors, path_params."""
         def register(handler: Handler) -> Handler:
             said = summary or (handler.__doc__ or handler.__name__).strip().splitlines()[0]
             self.routes.append(Route(method, self.prefix + path, handler, access, said, **spec))

@@ -6,11 +6,16 @@ from aiohttp import web
 from overlay import keys
 from overlay.teams import TeamBoard
 from overlay.web.errors import ApiError
+from overlay.web.feature_models import Team
+from overlay.web.routes import PUBLIC, Routes
 
 TEAMS: web.AppKey[TeamBoard] = web.AppKey("teams", TeamBoard)
+routes = Routes()
 
 
-async def get_team(request: web.Request) -> web.Response:
+@routes.get("/teams/{team}", access=PUBLIC, ok={200: Team})
+async def get_team(request: web.Request, _ctx: None) -> web.Response:
+    """A team's total across its channels."""
     board = request.app[TEAMS]
     team = board.teams.get(request.match_info["team"])
     if team is None:
@@ -25,4 +30,4 @@ async def _close_board(app: web.Application) -> None:
 def setup_teams(app: web.Application) -> None:
     app[TEAMS] = TeamBoard(app[keys.CONFIG], app[keys.SERVICES])
     app.on_shutdown.append(_close_board)
-    app.router.add_get("/api/v1/teams/{team}", get_team)
+    routes.add_to(app)
