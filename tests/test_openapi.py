@@ -160,3 +160,30 @@ async def test_the_multiplier_is_written_without_an_exponent(server: Any) -> Non
         status, match = await server.request("PUT", "/api/v1/channels/demo/match",
                                              json={"sponsor": "S", "multiplier": given_value, "cap": "10"})
         assert (status, match["multiplier"]) == (200, shown), (given_value, status, match)
+
+
+async def test_campaign_display_with_milestones_matches_the_document(server: Any) -> None:
+    """``campaign.display.milestones`` is a list of formatted amounts: the document said every
+    display value was a string, so any channel with milestones answered outside its schema."""
+    status, _ = await server.request("PATCH", "/api/v1/channels/demo/campaign", json={"milestones": ["50.00"]})
+    assert status == 200
+    _, doc = await server.request("GET", DOC, headers={})
+    status, state = await server.request("GET", "/api/v1/channels/demo/state")
+    shown = state["campaign"]["display"]["milestones"]
+    assert status == 200 and isinstance(shown, list) and all(isinstance(m, str) for m in shown)
+    value = doc["components"]["schemas"]["Campaign"]["properties"]["display"]["additionalProperties"]
+    assert {"type": "array", "items": {"type": "string"}} in value["anyOf"]
+
+
+async def test_moving_a_donation_keeps_the_incentive_codes(server: Any) -> None:
+    """On the route table, the move body's shape is still checked by the domain, with the codes
+    a donation's ``incentive`` gets (docs/api.md §7), not pydantic's ``invalid_id``; an unknown
+    field beside ``"id": null`` is refused, not ignored (schemathesis found it answered 200)."""
+    status, made = await server.request("POST", "/api/v1/channels/demo/donations", json={"amount": "5"})
+    assert status == 201
+    path = f"/api/v1/channels/demo/donations/{made['id']}/incentive"
+    for body, code in (({"id": 5}, "invalid_incentive"), ({"id": "x", "extra": 1}, "invalid_incentive"),
+                       ({"id": "x" * 65}, "unknown_incentive"),
+                       ({"id": None, "other": []}, "invalid_incentive")):  # schemathesis: was 200
+        status, answer = await server.request("POST", path, json=body)
+        assert (status, answer["error"]["code"]) == (422, code), (body, status, answer)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, WithJsonSchema
 
-from overlay.web.api_models import Body, Donation
+from overlay.web.api_models import Body, Donation, Money
 
 
 class Open(BaseModel):
@@ -24,10 +24,18 @@ class IncentiveBody(Open):
     goal/options/min_amount/limit, active… (API.md §7); the domain checks each field."""
 
 
-class MoveBody(Body):
-    """POST …/donations/{id}/incentive: ``{"id": null}`` takes the donation out of any incentive."""
-    id: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
-    option: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+def _choice_part(description: str) -> Any:
+    return Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "maxLength": 64},
+                                                    {"type": "null"}], "description": description})]
+
+
+class MoveBody(BaseModel):
+    """POST …/donations/{id}/incentive: ``{"id": null}`` takes the donation out of any incentive.
+    The domain checks the shape (``invalid_incentive``, ``unknown_incentive`` as for a new
+    donation's ``incentive``), so the model takes any value and hands over what was sent."""
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
+    id: _choice_part("an incentive id; null: none") = None
+    option: _choice_part("a poll's option") = None
 
 
 class RewardBody(Body):
@@ -58,8 +66,29 @@ class Removed(BaseModel):
     id: str
 
 
-class Team(Open):
+class TeamMember(BaseModel):
+    channel: str
+    name: str
+    raised: Money
+    matched: Money
+    total: Money
+    count: int
+    display: dict[str, str]
+
+
+class Team(BaseModel):
     """A team's total across its channels (API.md §7)."""
+    id: str
+    name: str
+    currency: str
+    goal: Money
+    raised: Money
+    matched: Money
+    total: Money
+    count: int
+    percent: float
+    members: list[TeamMember]
+    display: dict[str, str]
 
 
 class SettingsBody(Open):
@@ -78,7 +107,7 @@ class PresetList(BaseModel):
 
 
 class MediaQuery(BaseModel):
-    name: Annotated[str, Field(max_length=200, description="a name to show; the stored name adds a hash")] | None = None
+    name: Annotated[str | None, Field(description="a name to show; the stored name adds a hash")] = None
 
 
 class MediaFile(BaseModel):

@@ -61,8 +61,10 @@ async def delete_incentive(request: web.Request, svc: ChannelService) -> web.Res
              path_params=DONATION, errors=(409,))
 async def move_donation(request: web.Request, svc: ChannelService, body: MoveBody) -> web.Response:
     """Move a donation to another incentive, or out of any (``{"id": null}``)."""
-    out = "id" in body.model_fields_set and body.id is None
-    choice = None if out else body.model_dump(exclude_unset=True)
+    sent = body.model_dump(exclude_unset=True)
+    # Out of any incentive: exactly {"id": null} (an option null too); anything else is checked.
+    out = "id" in sent and set(sent) <= {"id", "option"} and all(v is None for v in sent.values())
+    choice = None if out else sent
     return web.json_response(await incentives.reallocate(svc, _id(request, "id", "donation_not_found"), choice))
 
 

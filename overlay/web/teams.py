@@ -13,7 +13,8 @@ TEAMS: web.AppKey[TeamBoard] = web.AppKey("teams", TeamBoard)
 routes = Routes()
 
 
-@routes.get("/teams/{team}", access=PUBLIC, ok={200: Team})
+@routes.get("/teams/{team}", access=PUBLIC, ok={200: Team},
+            path_params={"team": {"type": "string", "pattern": "^[a-z0-9-]{1,32}$", "description": "team id"}})
 async def get_team(request: web.Request, _ctx: None) -> web.Response:
     """A team's total across its channels."""
     board = request.app[TEAMS]
