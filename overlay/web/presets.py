@@ -16,7 +16,7 @@ from overlay.domain.presets import PresetError
 from overlay.config import ChannelSettings
 from overlay.service import ChannelService
 from overlay.web.api import moderator
-from overlay.web.errors import ApiError, read_json
+from overlay.web.errors import KIND_STATUS, ApiError, read_json
 from overlay.widgets import SettingsError
 
 BASE = "/api/v1/channels/{ch}/widgets/{widget}/presets"
@@ -28,7 +28,7 @@ def _target(request: web.Request, *, named: bool = True) -> tuple[ChannelService
         widget = presets.check_widget(request.match_info["widget"])
         name = presets.check_name(request.match_info["name"]) if named else ""
     except PresetError as exc:
-        raise ApiError(exc.status, exc.code, str(exc)) from None
+        raise ApiError(KIND_STATUS[exc.kind], exc.code, exc.message) from None
     return svc, widget, name
 
 
