@@ -16,6 +16,7 @@ from typing import Any
 # near or far, starts it at the same moment.
 LEAD_MS = 150
 QUEUE_LIMIT = 500  # beyond this the newest waiting alerts are dropped, never the money
+NEXT_SHOWN = 10    # waiting alerts a moderator's summary lists in full
 
 # Queue operations, as a Change carries them to the store: (PUSH_BACK | PUSH_FRONT, item),
 # (POP_FRONT | POP_BACK | CLEAR, None).
@@ -124,5 +125,5 @@ def summary(alerts: dict[str, Any], now_ms: int, *, detail: bool = False) -> dic
         "queue_length": len(alerts["queue"]),
     }
     if detail:
-        out["next"] = [{"donation": i["donation"], "duration_ms": i["duration_ms"]} for i in alerts["queue"][:10]]
+        out["next"] = [{"donation": i["donation"], "duration_ms": i["duration_ms"]} for i in alerts["queue"][:NEXT_SHOWN]]
     return out

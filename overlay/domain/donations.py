@@ -170,13 +170,19 @@ def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bo
     tier = _tier(cfg, rec["amount"])
     duration = (tier or {}).get("duration_ms") or cfg.alerts.duration_ms
     item = alerts.entry(wire.donation(cfg, rec), duration, tier)
+    head_changes = front or len(ch.state.alerts["queue"]) < alerts.NEXT_SHOWN
     ch.state.alerts, ops = alerts.enqueue(ch.state.alerts, item, front=front)
+    if not ops:  # the queue is full: nothing changed, nothing to tell
+        return
     ch.queue_ops += ops
-    _emit_queue(ch)
+    _emit_queue(ch, head=head_changes)
 
 
-def _emit_queue(ch: Change) -> None:
-    ch.emit("queue", DASHBOARD, {"alerts": queue_summary(ch.state, ch.now, detail=True)})
+def _emit_queue(ch: Change, *, head: bool = True) -> None:
+    """The dashboard's queue: counts and what plays, and ``next`` only when the first
+    waiting alerts changed. A donation joining the back of a long queue then costs a
+    small event, the same with 10 or 500 alerts waiting (``next`` holds full donations)."""
+    ch.emit("queue", DASHBOARD, {"alerts": queue_summary(ch.state, ch.now, detail=head)})
 
 
 def queue_summary(state: ChannelState, now: int, *, detail: bool = False) -> dict[str, Any]:
