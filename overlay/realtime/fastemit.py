@@ -248,22 +248,24 @@ class FastEmitMixin(socketio.AsyncManager):
         if callback or namespace not in self.rooms:
             return await super().emit(event, data, namespace, room=room,
                                       skip_sid=skip_sid, callback=callback)
-        args = _as_args(data)
-        encoded = self.server.packet_class(
-            sio_packet.EVENT, namespace=namespace, data=[event] + args
-        ).encode()
-        if not isinstance(encoded, str):  # binary attachments: stock path
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        recipients = [eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
+        if not recipients:  # nobody to send to: no encoding either
+            return
+        try:
+            # binary=False: no walk over the payload looking for bytes; JSON refuses bytes anyway
+            encoded = self.server.packet_class(
+                sio_packet.EVENT, namespace=namespace, data=[event] + _as_args(data), binary=False
+            ).encode()
+        except TypeError:  # bytes in the payload: binary attachments, stock path
             return await super().emit(event, data, namespace, room=room,
                                       skip_sid=skip_sid)
         eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
         frame = ws_text_frame(eio_pkt.encode().encode('utf-8'))
-        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         write_direct = getattr(self.server.eio, 'write_direct', None)
         queued = []
         direct = 0
-        for sid, eio_sid in self.get_participants(namespace, room):
-            if sid in skip:
-                continue
+        for eio_sid in recipients:
             if write_direct is not None and write_direct(eio_sid, frame):
                 direct += 1
             else:

@@ -159,13 +159,21 @@ class RedisStore(Store):
         args.append(len(bodies))
         for body, e in zip(bodies, (e for ch in changes for e in ch.events)):
             args += [e.seq, body]
-        message = f'{channel}\n{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}'
+        # The header (channel, publisher, last seq) lets the publisher skip its own message
+        # without decoding it once it has delivered the events itself (below).
+        message = (f'{channel}\n{self._token} {last.state.seq}\n'
+                   f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
         outcome, stored = await self._call(self._commit(keys=self.keys(channel), args=args))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:
             raise StoreReset(f"channel {channel}: epoch {self._epochs.get(channel)} is gone (seq now {stored})")
+        if outcome == 1 and self._last_seq.get(channel) == changes[0].base_seq:
+            # Everything up to our base was delivered, so ours come next: deliver them now
+            # rather than decode them again when our own message comes back.
+            self._last_seq[channel] = last.state.seq
+            await self._notify(channel, [e for ch in changes for e in ch.events])
         return outcome == 1, int(stored)
 
     async def take_turn(self, channel: str, ttl_ms: int) -> bool:
@@ -262,6 +270,11 @@ class RedisStore(Store):
 
     async def _received(self, data: str) -> None:
         channel, _, body = data.partition("\n")
+        if not body.startswith(("{", "[")):  # a header: publisher and last seq
+            header, _, body = body.partition("\n")
+            publisher, _, last = header.partition(" ")
+            if publisher == self._token and int(last) <= self._last_seq.get(channel, 0):
+                return  # our own commit, delivered when it was made
         message = json.loads(body)
         if isinstance(message, list):  # from a process of the previous release
             message = {"events": message}
@@ -287,6 +300,10 @@ class RedisStore(Store):
         if fresh[0].seq != last + 1:
             # A message was missed (e.g. during a reconnect): read the gap from the log.
             fresh = await self.events_after(channel, last) or fresh
+            # Our own commit may have been delivered during that read.
+            fresh = [e for e in fresh if e.seq > self._last_seq.get(channel, 0)]
+            if not fresh:
+                return
         self._last_seq[channel] = fresh[-1].seq
         await self._notify(channel, fresh)
 
