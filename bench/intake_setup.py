@@ -80,7 +80,9 @@ class Setup:
         if self.bare:
             cmd = f'{py} {shlex.quote(os.path.join(targets.BENCH, "bare_intake.py"))} --port {{port}}'
         else:
-            cmd = f'{py} {shlex.quote(os.path.join(ROOT, "server.py"))} --config ' + \
+            # --profile: cProfile over the whole server run, written when it stops (1 worker)
+            prof = f'-m cProfile -o {shlex.quote(a.profile)} ' if getattr(a, 'profile', None) else ''
+            cmd = f'{py} {prof}{shlex.quote(os.path.join(ROOT, "server.py"))} --config ' + \
                 shlex.quote(self._write_config()) + ' --port {port}'
             if a.backend == 'redis':
                 self.redis = Redis(self.folder.name, a.server_core)
