@@ -39,11 +39,16 @@ def copy_of(alerts: dict[str, Any]) -> dict[str, Any]:
     return {**alerts, "queue": list(alerts["queue"]), "current": dict(cur) if cur else None}
 
 
+def accepts(alerts: dict[str, Any], *, front: bool = False) -> bool:
+    """Whether ``enqueue`` would change anything: a full queue drops the newest alert, so
+    only a replay (to the front) still gets in."""
+    return front or len(alerts["queue"]) < QUEUE_LIMIT
+
+
 def enqueue(alerts: dict[str, Any], item: dict[str, Any], *,
             front: bool = False) -> tuple[dict[str, Any], list[QueueOp]]:
     """Queue an alert: (new alerts state, the queue operations that did it)."""
-    full = len(alerts["queue"]) >= QUEUE_LIMIT
-    if full and not front:
+    if not accepts(alerts, front=front):
         return alerts, []
     out = copy_of(alerts)
     ops: list[QueueOp] = []

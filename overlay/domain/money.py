@@ -95,6 +95,17 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> i
     return minor
 
 
+def setting_amount(value: object, currency: str) -> int:
+    """A threshold of the channel's settings (goal, alert minimum, tiers: checked when the
+    config loaded) in minor units. Read on every donation, parsed once."""
+    return _setting_minor(str(value), currency)
+
+
+@lru_cache(maxsize=1024)
+def _setting_minor(text: str, currency: str) -> int:
+    return parse_amount(text, currency, allow_zero=True)
+
+
 def to_decimal_string(minor: int, currency: str) -> str:
     """Integer minor units -> the wire format: "12.50", "1200" for JPY."""
     exp = exponent(currency)

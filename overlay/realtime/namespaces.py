@@ -22,6 +22,7 @@ from overlay.web import metrics
 from overlay.web.auth import secret_equal
 from overlay.service import ChannelService, ShuttingDown, now_ms
 from overlay.domain.state import OVERLAY, Event
+from overlay.realtime.fastemit import Encoded
 from overlay.store.base import KEEP_EVENTS, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,8 @@ class Realtime:
             skip = [sid for sid, floor in floors.items() if floor >= ev.seq]
             for sid in [sid for sid, floor in floors.items() if floor < ev.seq]:
                 del floors[sid]
-            await self.sio.emit(ev.type, ev.data, room=channel, namespace=ns, skip_sid=skip or None)
+            await self.sio.emit(ev.type, Encoded(ev.data, ev.data_json), room=channel, namespace=ns,
+                                skip_sid=skip or None)
         metrics.EVENTS.labels(channel, ev.type).inc()
 
     def _resync_later(self, feed: ChannelFeed) -> Callable[[], None]:
