@@ -26,6 +26,7 @@ HARD_LIMIT = 10_000
 # No store call may take longer: with a stalled store every waiting request gets its
 # 503 within about this, instead of queueing behind the others' timeouts.
 STORE_DEADLINE_S = 1.5
+STARTUP_WAIT_S = 60  # how long start-up waits for a store that does not answer yet
 
 
 class StoreUnavailable(Exception):

@@ -27,7 +27,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from overlay.domain import alerts
 from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState, Event
-from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
+from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
 from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA
 
@@ -78,6 +78,21 @@ class RedisStore(Store):
             raise _unavailable(exc) from exc
 
     async def open(self, channels: list[ChannelSettings]) -> None:
+        # At start-up a Redis that is still starting, or slow on a loaded host, is waited for
+        # (every step below is idempotent); afterwards each call gets STORE_DEADLINE_S.
+        deadline = time.monotonic() + STARTUP_WAIT_S
+        while True:
+            try:
+                await self._open_once(channels)
+                break
+            except StoreUnavailable as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("Redis is not answering yet (%s); retrying", exc)
+                await asyncio.sleep(0.5)
+        self._listener = asyncio.create_task(self._listen(), name="redis-events")
+
+    async def _open_once(self, channels: list[ChannelSettings]) -> None:
         await self._warn_if_volatile()
         secs, micros = await self._call(self.redis.time())
         self._clock_offset_ms = secs * 1000 + micros // 1000 - time.time_ns() // 1_000_000
@@ -87,7 +102,6 @@ class RedisStore(Store):
             await self._call(self.redis.set(k[EPOCH], secrets.token_hex(8), nx=True))
             seq, epoch = await self._call(self.redis.mget([k[SEQ], k[EPOCH]]))
             self._last_seq[cfg.id], self._epochs[cfg.id] = int(seq or 0), epoch
-        self._listener = asyncio.create_task(self._listen(), name="redis-events")
 
     async def _warn_if_volatile(self) -> None:
         try:
