@@ -47,6 +47,7 @@ def parse_args(argv=None):
     p.add_argument('--no-alerts', action='store_true',
                    help='measured donations stay under alerts.min_amount: the queue keeps its length')
     p.add_argument('--bare', action='store_true', help='also run the senders against bench/bare_intake.py')
+    p.add_argument('--profile', metavar='FILE', help='each server worker under cProfile, stats to FILE.<pid>')
     p.add_argument('--label', default='', help='free text copied into the JSON line')
     args = p.parse_args(argv)
     if args.workers > 1 and args.backend != 'redis':

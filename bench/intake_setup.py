@@ -80,7 +80,11 @@ class Setup:
         if self.bare:
             cmd = f'{py} {shlex.quote(os.path.join(targets.BENCH, "bare_intake.py"))} --port {{port}}'
         else:
-            cmd = f'{py} {shlex.quote(os.path.join(ROOT, "server.py"))} --config ' + \
+            # --profile: each worker under cProfile, written to FILE.<pid> when it stops
+            script = shlex.quote(os.path.join(ROOT, 'server.py'))
+            if getattr(a, 'profile', None):
+                script = f'{shlex.quote(os.path.join(targets.BENCH, "profiled_server.py"))} {shlex.quote(a.profile)}'
+            cmd = f'{py} {script} --config ' + \
                 shlex.quote(self._write_config()) + ' --port {port}'
             if a.backend == 'redis':
                 self.redis = Redis(self.folder.name, a.server_core)

@@ -68,6 +68,15 @@ class ChannelService:
         known, rec = self.writer.known_external(source, external_id)
         return rec if known else await self.store.find_external(self.cfg.id, source, external_id)
 
+    async def check_incentive(self, inp: DonationInput) -> None:
+        """Refuse now what booking would refuse over the donation's incentive (a closed poll, a
+        reward below its minimum), before the donor pays on Stripe's page. Nothing is written."""
+        if inp.incentive is None:
+            return
+        now = now_ms()
+        incentive_ops.attach(self.cfg, await self.writer.current(), donations.new_record(self.cfg, inp, now),
+                             inp.incentive, now)
+
     async def donate(self, inp: DonationInput, *, pledge: bool = False) -> tuple[dict[str, Any], bool]:
         """Accept a donation: (record, created). A known (source, external_id) returns the stored one.
         ``pledge``: a promise from the donate page, stored pending until a moderator confirms it."""

@@ -66,6 +66,18 @@ def test_format_in_locale() -> None:
     assert money.format_amount(1200, "JPY", "ja_JP") == "￥1,200"
 
 
+@pytest.mark.parametrize("currency,locale", [
+    ("EUR", "fr_FR"), ("EUR", "de_DE"), ("EUR", "es_ES"), ("USD", "en_US"), ("INR", "en_IN"),
+    ("JPY", "ja_JP"), ("KWD", "ar_KW"), ("CHF", "de_CH"), ("BRL", "pt_BR"), ("EUR", "nl_NL")])
+def test_format_matches_babel_for_every_length(currency: str, locale: str) -> None:
+    """format_amount fills a per-length shape instead of calling Babel each time: same text."""
+    from babel.numbers import format_currency
+    exp = money.exponent(currency)
+    for minor in (0, 1, 9, 10, 99, 100, 1005, 12345, 100000, 1234567, 99999999, 123456789012, -1, -1250, -1234567):
+        assert money.format_amount(minor, currency, locale) == \
+            format_currency(Decimal(minor).scaleb(-exp), currency, locale=locale), (minor, currency, locale)
+
+
 def test_currency_and_locale_checks() -> None:
     assert money.check_currency("eur") == "EUR"
     with pytest.raises(money.MoneyError):

@@ -92,6 +92,24 @@ async def test_alert_queue_plays_in_order_one_at_a_time(server: Any) -> None:
         assert (nxt - prev).total_seconds() * 1000 >= 1000 + 100  # duration + gap
 
 
+async def test_queue_event_lists_the_next_alerts_only_when_they_change(server: Any) -> None:
+    """A donation joining the back of a long queue sends counts, not the next ten alerts
+    again: the event costs the same with 10 or 500 waiting. A change at the front lists them."""
+    d = await server.listen("/dashboard")
+    await d.wait_for("state")
+    await server.post("/api/v1/channels/demo/alerts/pause", {})
+    for i in range(12):
+        await server.donate(amount="5", donor_name=f"Donor {i}")
+    last = await d.wait_for("queue", lambda e: e["alerts"]["queue_length"] == 12)
+    queue = d.of("queue")
+    assert [len(e["alerts"]["next"]) for e in queue if "next" in e["alerts"]] == list(range(11))  # the pause, then 1 to 10
+    assert [e["alerts"]["queue_length"] for e in queue if "next" not in e["alerts"]] == [11, 12]
+    assert last["alerts"]["paused"] is True and last["alerts"]["playing"] is None
+    await server.post("/api/v1/channels/demo/alerts/resume", {})
+    played = await d.wait_for("queue", lambda e: e["alerts"]["queue_length"] == 11 and "next" in e["alerts"])
+    assert [n["donation"]["donor_name"] for n in played["alerts"]["next"]] == [f"Donor {i}" for i in range(1, 11)]
+
+
 async def test_skip_pause_resume_clear_and_replay(server: Any) -> None:
     o = await server.listen()
     d = await server.listen("/dashboard")

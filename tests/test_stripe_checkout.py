@@ -15,6 +15,7 @@ from overlay.intake import stripe_metadata
 from tests.fake_stripe import FakeStripe
 from tests.support import channel_dict
 from tests.test_donate import donations, submit
+from tests.test_incentives_domain import INCENTIVES
 
 API_KEY = "sk_test_fake_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_checkout_3b9e1f"
@@ -128,3 +129,38 @@ def test_config_needs_the_webhook_and_an_api_key_for_stripe_mode(tmp_path: Path)
     assert exc.value.problems == ["channels[0].webhooks.stripe.api_key: is required by donate_page.mode stripe "
                                   "(or set STRIPE_API_KEY in the environment)"]
     assert _config(tmp_path, {"STRIPE_API_KEY": API_KEY}, donate_page={"mode": "stripe"}, webhooks=hook)
+
+
+@pytest.fixture
+async def shop_with_poll(make_server: Any, backend: str, fake_stripe: FakeStripe) -> Any:
+    server = await make_server(backend, incentives=INCENTIVES, **stripe_channel(fake_stripe))
+    fake_stripe.webhook_url = f"{server.url}/webhooks/demo/stripe"
+    return server
+
+
+async def test_the_chosen_option_travels_through_checkout_and_is_booked(shop_with_poll: Any,
+                                                                       fake_stripe: FakeStripe) -> None:
+    session = await checkout(shop_with_poll, fake_stripe, amount="8.00", incentive="game:hades")
+    assert (session["metadata"]["incentive_id"], session["metadata"]["incentive_option"]) == ("game", "hades")
+    await pay(shop_with_poll, fake_stripe, session)
+    [booked] = [d for d in await donations(shop_with_poll) if d["source"] == "stripe"]
+    assert (booked["incentive"]["id"], booked["incentive"]["option"]) == ("game", "hades")
+
+
+async def test_a_closed_poll_is_refused_on_the_form_before_the_donor_pays(shop_with_poll: Any,
+                                                                         fake_stripe: FakeStripe) -> None:
+    status, body = await shop_with_poll.request("PATCH", "/api/v1/channels/demo/incentives/game", json={"open": False})
+    assert status == 200, body
+    status, html, _ = await submit(shop_with_poll, amount="8.00", incentive="game:hades")
+    assert status == 409 and "<form" in html
+    assert fake_stripe.requests == [] and await donations(shop_with_poll) == []
+
+
+async def test_a_poll_closed_while_the_donor_pays_still_books_the_money(shop_with_poll: Any,
+                                                                       fake_stripe: FakeStripe) -> None:
+    session = await checkout(shop_with_poll, fake_stripe, amount="8.00", incentive="game:hades")
+    status, body = await shop_with_poll.request("PATCH", "/api/v1/channels/demo/incentives/game", json={"open": False})
+    assert status == 200, body
+    await pay(shop_with_poll, fake_stripe, session)
+    [booked] = [d for d in await donations(shop_with_poll) if d["source"] == "stripe"]
+    assert booked["amount"] == "8.00" and booked.get("incentive") is None

@@ -16,6 +16,7 @@ from typing import Any
 # near or far, starts it at the same moment.
 LEAD_MS = 150
 QUEUE_LIMIT = 500  # beyond this the newest waiting alerts are dropped, never the money
+NEXT_SHOWN = 10    # waiting alerts a moderator's summary lists in full
 
 # Queue operations, as a Change carries them to the store: (PUSH_BACK | PUSH_FRONT, item),
 # (POP_FRONT | POP_BACK | CLEAR, None).
@@ -38,11 +39,16 @@ def copy_of(alerts: dict[str, Any]) -> dict[str, Any]:
     return {**alerts, "queue": list(alerts["queue"]), "current": dict(cur) if cur else None}
 
 
+def accepts(alerts: dict[str, Any], *, front: bool = False) -> bool:
+    """Whether ``enqueue`` would change anything: a full queue drops the newest alert, so
+    only a replay (to the front) still gets in."""
+    return front or len(alerts["queue"]) < QUEUE_LIMIT
+
+
 def enqueue(alerts: dict[str, Any], item: dict[str, Any], *,
             front: bool = False) -> tuple[dict[str, Any], list[QueueOp]]:
     """Queue an alert: (new alerts state, the queue operations that did it)."""
-    full = len(alerts["queue"]) >= QUEUE_LIMIT
-    if full and not front:
+    if not accepts(alerts, front=front):
         return alerts, []
     out = copy_of(alerts)
     ops: list[QueueOp] = []
@@ -124,5 +130,5 @@ def summary(alerts: dict[str, Any], now_ms: int, *, detail: bool = False) -> dic
         "queue_length": len(alerts["queue"]),
     }
     if detail:
-        out["next"] = [{"donation": i["donation"], "duration_ms": i["duration_ms"]} for i in alerts["queue"][:10]]
+        out["next"] = [{"donation": i["donation"], "duration_ms": i["duration_ms"]} for i in alerts["queue"][:NEXT_SHOWN]]
     return out

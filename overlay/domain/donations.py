@@ -67,7 +67,7 @@ def new_record(cfg: ChannelSettings, inp: DonationInput, now_ms: int) -> dict[st
     if ext is not None and (not isinstance(ext, str) or not 0 < len(ext) <= MAX_EXTERNAL_ID):
         raise DonationError("invalid_external_id", f"external_id must be a string of 1 to {MAX_EXTERNAL_ID} characters")
     original, currency, amount = _convert(cfg, inp)
-    name_min = money.parse_amount(cfg.moderation.name_min_amount, cfg.currency, allow_zero=True)
+    name_min = money.setting_amount(cfg.moderation.name_min_amount, cfg.currency)
     screened = moderation.screen(cfg.moderation, inp.donor_name, inp.message, amount, name_min)
     return {
         "id": new_id(), "seq": 0, "amount": amount, "original_amount": original,
@@ -142,35 +142,43 @@ def confirm(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now:
 
 
 def _publish_approved(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
-    ch.emit("donation", OVERLAY, {"donation": wire.donation(cfg, rec), "campaign": wire.campaign(cfg, ch.state)})
+    shown = wire.donation(cfg, rec)  # the event's and the alert's: never changed once made
+    ch.emit("donation", OVERLAY, {"donation": shown, "campaign": wire.campaign(cfg, ch.state)})
     if not rec["test"] and rec["donor_name"]:
         ch.leaderboard.append((rec["donor_name"], rec["amount"]))
-    min_alert = money.parse_amount(cfg.alerts.min_amount, cfg.currency, allow_zero=True)
+    min_alert = money.setting_amount(cfg.alerts.min_amount, cfg.currency)
     if rec["test"] or rec["amount"] >= min_alert:
-        _enqueue(cfg, ch, rec)
+        _enqueue(cfg, ch, rec, shown=shown)
 
 
 def _tier(cfg: ChannelSettings, minor: int) -> dict[str, Any] | None:
     best = None
     for t in cfg.alerts.tiers:
-        if money.parse_amount(t.min_amount, cfg.currency, allow_zero=True) <= minor:
+        if money.setting_amount(t.min_amount, cfg.currency) <= minor:
             if best is None or t.min_amount >= best.min_amount:
                 best = t
     return None if best is None else best.model_dump(mode="json")
 
 
-def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bool = False) -> None:
+def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bool = False,
+             shown: dict[str, Any] | None = None) -> None:
+    if not alerts.accepts(ch.state.alerts, front=front):  # full: nothing changes, nothing to tell
+        return
     tier = _tier(cfg, rec["amount"])
     duration = (tier or {}).get("duration_ms") or cfg.alerts.duration_ms
-    shown = wire.donation(cfg, rec)
+    shown = shown or wire.donation(cfg, rec)
     item = alerts.entry(shown, tts.alert_duration(cfg, shown, duration), tier)
+    head_changes = front or len(ch.state.alerts["queue"]) < alerts.NEXT_SHOWN
     ch.state.alerts, ops = alerts.enqueue(ch.state.alerts, item, front=front)
     ch.queue_ops += ops
-    _emit_queue(ch)
+    _emit_queue(ch, head=head_changes)
 
 
-def _emit_queue(ch: Change) -> None:
-    ch.emit("queue", DASHBOARD, {"alerts": queue_summary(ch.state, ch.now, detail=True)})
+def _emit_queue(ch: Change, *, head: bool = True) -> None:
+    """The dashboard's queue: counts and what plays, and ``next`` only when the first
+    waiting alerts changed. A donation joining the back of a long queue then costs a
+    small event, the same with 10 or 500 alerts waiting (``next`` holds full donations)."""
+    ch.emit("queue", DASHBOARD, {"alerts": queue_summary(ch.state, ch.now, detail=head)})
 
 
 def queue_summary(state: ChannelState, now: int, *, detail: bool = False) -> dict[str, Any]:

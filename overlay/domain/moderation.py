@@ -30,9 +30,13 @@ def clean_text(text: str | None) -> str | None:
     """Normalise and drop invisible control/format characters; empty -> None."""
     if text is None:
         return None
-    text = unicodedata.normalize("NFC", str(text))
-    text = "".join(" " if ch in "\r\n\t" else ch for ch in text
-                   if ch in "\r\n\t" or unicodedata.category(ch) not in _FORMAT_CATEGORIES)
+    text = str(text)
+    # Printable ASCII holds no control or format character and is NFC already: skip the
+    # walk over every character (the usual message's cost).
+    if not (text.isascii() and text.isprintable()):
+        text = unicodedata.normalize("NFC", text)
+        text = "".join(" " if ch in "\r\n\t" else ch for ch in text
+                       if ch in "\r\n\t" or unicodedata.category(ch) not in _FORMAT_CATEGORIES)
     text = re.sub(r"\s{2,}", " ", text).strip()
     return text or None
 

@@ -96,6 +96,17 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> i
     return minor
 
 
+def setting_amount(value: object, currency: str) -> int:
+    """A threshold of the channel's settings (goal, alert minimum, tiers: checked when the
+    config loaded) in minor units. Read on every donation, parsed once."""
+    return _setting_minor(str(value), currency)
+
+
+@lru_cache(maxsize=1024)
+def _setting_minor(text: str, currency: str) -> int:
+    return parse_amount(text, currency, allow_zero=True)
+
+
 def to_decimal_string(minor: int, currency: str) -> str:
     """Integer minor units -> the wire format: "12.50", "1200" for JPY."""
     return with_decimals(minor, exponent(currency))
@@ -133,11 +144,27 @@ def check_locale(tag: object) -> str:
     return str(tag)
 
 
-@lru_cache(maxsize=8192)  # Babel is ~60 µs a call; each donation formats about ten amounts
+@lru_cache(maxsize=8192)
 def format_amount(minor: int, currency: str, locale: str) -> str:
     """For humans, in the channel's locale: 1250 EUR fr_FR -> "12,50 €"."""
-    value = Decimal(minor).scaleb(-exponent(currency))
-    return format_currency(value, currency, locale=locale)
+    exp = exponent(currency)
+    digits = str(abs(minor)).rjust(exp + 1, "0")
+    parts = _shape(currency, locale, len(digits) - exp, minor < 0)
+    if len(parts) != len(digits) + 1:  # a shape this trick cannot fill: ask Babel
+        return format_currency(Decimal(minor).scaleb(-exp), currency, locale=locale)
+    return parts[0] + "".join(d + p for d, p in zip(digits, parts[1:]))
+
+
+@lru_cache(maxsize=1024)
+def _shape(currency: str, locale: str, whole_digits: int, negative: bool) -> list[str]:
+    """How Babel writes an amount with this many whole digits, split around each digit.
+    Grouping and symbols depend only on the number of digits and the sign, so a running
+    total (a new value on every donation, a cache miss at ~60 µs of Babel each) is filled
+    into the shape of its length instead: one shape per length, a few µs per amount."""
+    exp = exponent(currency)
+    sample = "1" * whole_digits + ("." + "1" * exp if exp else "")
+    text = format_currency(Decimal(("-" if negative else "") + sample), currency, locale=locale)
+    return text.split("1")
 
 
 def format_percent(percent: float, locale: str) -> str:

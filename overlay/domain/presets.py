@@ -11,27 +11,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from overlay.domain.state import OVERLAY, Change, ChannelState
+from overlay.errors import Refusal
 from overlay.widgets import REGISTRY, resolve
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_PER_WIDGET = 50
 
 
-class PresetError(ValueError):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code = status, code
+class PresetError(Refusal, ValueError):
+    """A widget or preset name the API refuses (kind "not_found" or "invalid")."""
 
 
 def check_widget(widget: str) -> str:
     if widget not in REGISTRY:
-        raise PresetError(404, "widget_not_found", "no such widget")
+        raise PresetError("widget_not_found", "no such widget", "not_found")
     return widget
 
 
 def check_name(name: str) -> str:
     if not NAME.match(name):
-        raise PresetError(422, "invalid_preset_name",
+        raise PresetError("invalid_preset_name",
                           "a preset name is 1 to 32 characters: a-z, 0-9, - and _, starting with a letter or digit")
     return name
 

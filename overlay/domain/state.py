@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from overlay.domain import alerts, money, wire
@@ -49,7 +50,7 @@ class ChannelState:
     def goal(self, cfg: ChannelSettings) -> int:
         if self.campaign["goal"] is not None:
             return self.campaign["goal"]
-        return money.parse_amount(cfg.campaign.goal, cfg.currency)
+        return money.setting_amount(cfg.campaign.goal, cfg.currency)
 
     def milestones(self, cfg: ChannelSettings) -> list[int]:
         """Milestones in minor units, ascending: the dashboard's once edited, else config.yaml's."""
@@ -98,9 +99,14 @@ class Event:
     ts: int         # epoch ms
     data: dict[str, Any]  # the payload as sent, "seq" included
 
+    @cached_property
+    def data_json(self) -> str:
+        """The payload as JSON, encoded once: the log's line and every Socket.IO packet reuse it."""
+        return json.dumps(self.data, separators=(",", ":"), ensure_ascii=False)
+
     def to_json(self) -> str:
-        return json.dumps({"seq": self.seq, "type": self.type, "audience": self.audience,
-                           "ts": self.ts, "data": self.data}, separators=(",", ":"), ensure_ascii=False)
+        return (f'{{"seq":{self.seq},"type":{json.dumps(self.type)},"audience":{json.dumps(self.audience)},'
+                f'"ts":{self.ts},"data":{self.data_json}}}')
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "Event":

@@ -1,7 +1,6 @@
 """GET /tts/{ch}/{donation}/{token}.wav: the spoken message of an alert ``play``'s ``tts_url``."""
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -9,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from overlay import keys
+from overlay.secret import secret_equal
 from overlay.domain import tts, wire
 from overlay.speech.clips import ClipCache
 from overlay.speech.engine import Engine, SpeechFailed, choose_engine
@@ -54,7 +54,7 @@ async def _checked_text(svc: Any, donation_id: str, token: str) -> str:
     """The words to say, once the token proves the URL came from a ``play`` event."""
     rec = await svc.store.get_donation(svc.cfg.id, donation_id)
     text = None if rec is None else tts.speech_text(svc.cfg, wire.donation(svc.cfg, rec))
-    if text is None or not hmac.compare_digest(token, tts.clip_token(svc.cfg, donation_id, text)):
+    if text is None or not secret_equal(token, tts.clip_token(svc.cfg, donation_id, text)):
         raise ApiError(404, "not_found", "no such clip")
     return text
 

@@ -138,6 +138,10 @@ class Store(abc.ABC):
         if fresh[0].seq != last + 1:
             # A message was missed (e.g. during a reconnect): read the gap from the log.
             fresh = await self.events_after(channel, last) or fresh
+            # A commit of our own may have been delivered during that read.
+            fresh = [e for e in fresh if e.seq > self._delivered.get(channel, 0)]
+            if not fresh:
+                return
         self._delivered[channel] = fresh[-1].seq
         await self._notify(channel, fresh)
 

@@ -176,7 +176,10 @@ class RedisStore(RedisPresets, Store):
         args.append(len(bodies))
         for body, e in zip(bodies, (e for ch in changes for e in ch.events)):
             args += [e.seq, body]
-        message = f'{channel}\n{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}'
+        # The header (channel, publisher, last seq) lets the publisher skip its own message
+        # without decoding it once it has delivered the events itself (below).
+        message = (f'{channel}\n{self._token} {last.state.seq}\n'
+                   f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
         outcome, stored = await self._call(run_replicated(self.redis, self._commit, self.keys(channel), args,
                                                           self.min_replicas))
@@ -184,6 +187,11 @@ class RedisStore(RedisPresets, Store):
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:
             raise StoreReset(f"channel {channel}: epoch {self._epochs.get(channel)} is gone (seq now {stored})")
+        if outcome == 1 and self._delivered.get(channel) == changes[0].base_seq:
+            # Everything up to our base was delivered, so ours come next: deliver them now
+            # rather than decode them again when our own message comes back.
+            self._delivered[channel] = last.state.seq
+            await self._notify(channel, [e for ch in changes for e in ch.events])
         return outcome == 1, int(stored)
 
     async def take_turn(self, channel: str, ttl_ms: int) -> bool:
@@ -287,6 +295,11 @@ class RedisStore(RedisPresets, Store):
 
     async def _received(self, data: str) -> None:
         channel, _, body = data.partition("\n")
+        if not body.startswith(("{", "[")):  # a header: publisher and last seq
+            header, _, body = body.partition("\n")
+            publisher, _, last = header.partition(" ")
+            if publisher == self._token and int(last) <= self._delivered.get(channel, 0):
+                return  # our own commit, delivered when it was made
         message = json.loads(body)
         if isinstance(message, list):  # from a process of the previous release
             message = {"events": message}

@@ -16,7 +16,7 @@ from overlay.domain.presets import PresetError
 from overlay.config import ChannelSettings
 from overlay.service import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
-from overlay.web.errors import ApiError
+from overlay.web.errors import KIND_STATUS, ApiError
 from overlay.web.feature_models import Preset, PresetList, SettingsBody
 from overlay.web.routes import Routes
 from overlay.widgets import SettingsError
@@ -32,7 +32,7 @@ def _target(request: web.Request, svc: ChannelService, *, named: bool = True) ->
         widget = presets.check_widget(request.match_info["widget"])
         name = presets.check_name(request.match_info["name"]) if named else ""
     except PresetError as exc:
-        raise ApiError(exc.status, exc.code, str(exc)) from None
+        raise ApiError(KIND_STATUS[exc.kind], exc.code, exc.message) from None
     return widget, name
 
 

@@ -94,6 +94,28 @@ async def test_skip_pause_resume_and_clear_reach_a_connected_overlay(make_server
     log.assert_clean()
 
 
+async def test_queue_keeps_showing_what_is_next_while_donations_join_its_back(
+        make_server: Any, new_page: Any) -> None:
+    """Past ten waiting alerts, queue events carry only counts: the list must stay."""
+    server = await make_server(alerts=LONG_ALERTS)
+    page, log = await new_page(server.url)
+    await log_in(page, server.url)
+    await page.get_by_role("button", name="Pause").click()
+    await expect(page.locator("#paused-badge")).to_be_visible()
+    for i in range(1, 14):
+        await server.donate(amount="5", donor_name=f"Donor {i}")
+    await expect(page.locator("#waiting")).to_have_text("13 waiting")
+    await expect(page.locator("#next-list li")).to_have_count(5)
+    await expect(page.locator("#next-list li").first).to_contain_text("Donor 1")
+    await expect(page.locator("#next-list li").last).to_contain_text("Donor 5")
+    await page.screenshot(path=screenshot_path("dashboard-queue-long"))
+    await page.get_by_role("button", name="Resume").click()
+    await expect(page.locator("#now-playing")).to_contain_text("Donor 1")
+    await expect(page.locator("#next-list li").first).to_contain_text("Donor 2")
+    await expect(page.locator("#waiting")).to_have_text("12 waiting")
+    log.assert_clean()
+
+
 async def test_keyboard_shortcuts_and_replay(make_server: Any, new_page: Any) -> None:
     server = await make_server(alerts=LONG_ALERTS)
     overlay = await server.listen("/overlay")

@@ -101,9 +101,8 @@ async def start_checkout(request: web.Request, cfg: ChannelSettings, lang: str, 
                          nonce: str) -> web.Response:
     """Send the donor to Stripe's Checkout page (303), or say that payments cannot start now."""
     public_url = request.app[keys.CONFIG].server.public_url
-    # HOOK(incentives): the donor's choice ({id, option?}) travels in the session's metadata. The form
-    # reads it into DonationInput.incentive once the incentives part (API.md §7) is in; until then, None.
-    incentive = getattr(inp, "incentive", None)
+    # The donor's choice ({id, option?}, checked by the caller) travels in the session's metadata.
+    incentive = inp.incentive
     try:
         url = await request.app[CHECKOUT].open_session(cfg, public_url, lang, inp, incentive, nonce)
     except CheckoutFailed:

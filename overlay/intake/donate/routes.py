@@ -25,6 +25,7 @@ from overlay.intake.donate.guard import check_token, client_address, issue_token
 from overlay.intake.donate.text import CATALOG, TEXTS
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.moderation import MAX_NAME_LENGTH
+from overlay.web.errors import KIND_STATUS
 from overlay.web.ratelimit import RateLimiter
 from overlay.service import ChannelService
 from overlay.store.base import StoreUnavailable
@@ -149,15 +150,17 @@ async def submit(request: web.Request) -> web.Response:
     inp, errors = read_form(cfg, form, lang)
     if inp is None:
         return await _form(request, svc, lang, form, {"form": TEXTS[lang]["err_form"], **errors}, status=422)
-    if cfg.donate_page.mode == "stripe":  # real money: Stripe's page takes it, its webhook books it
-        return await start_checkout(request, cfg, lang, inp, nonce)
     try:
+        if cfg.donate_page.mode == "stripe":  # real money: Stripe's page takes it, its webhook books it
+            await svc.check_incentive(inp)  # a choice the booking would refuse: say so before paying
+            return await start_checkout(request, cfg, lang, inp, nonce)
         rec, _ = await svc.donate(DonationInput(**{**inp.__dict__, "external_id": f"form-{nonce}"}), pledge=True)
     except DonationError as exc:
-        log.info("donate %s: pledge refused: %s", cfg.id, exc.code)
+        log.info("donate %s: donation refused: %s", cfg.id, exc.code)
         t = TEXTS[lang]
         field, text = ("incentive", t["err_incentive"]) if exc.code in choices.CODES else ("amount", t["err_amount"])
-        return await _form(request, svc, lang, form, {"form": t["err_form"], field: text}, status=exc.status)
+        return await _form(request, svc, lang, form, {"form": t["err_form"], field: text},
+                           status=KIND_STATUS[exc.kind])
     except StoreUnavailable:
         return _unavailable(request, svc.cfg, lang)
     raise _see_other(cfg, lang, rec["id"])

@@ -37,7 +37,9 @@ export class AlertQueue {
   }
 
   render(alerts) {
-    this.alerts = { next: [], ...alerts };
+    // A queue event without `next` leaves the first waiting alerts as they were (only the
+    // counts changed); the state snapshot always carries it.
+    this.alerts = { next: this.alerts.next, ...alerts };
     const paused = Boolean(alerts.paused);
     byId("paused-badge").hidden = !paused;
     this.pause.textContent = t(paused ? "resume" : "pause");
