@@ -60,6 +60,11 @@ async def receive(request: web.Request) -> web.Response:
     return await _accept(svc, provider, result)
 
 
+# Providers whose donor has paid by the time the choice is checked here (Tiltify's ids are
+# matched in the domain, which already books an unbookable choice without it).
+PAID_BEFORE_CHOICE_CHECKED = frozenset({"stripe"})
+
+
 def _refused(channel: str, provider: str, exc: ApiError) -> ApiError:
     # The path is the sender's: log it shortened and quoted, never a header or the body.
     log.warning("webhook %.40r/%.40r refused: %s (%s)", channel, provider, exc.code, exc.status)
@@ -73,9 +78,10 @@ async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # n
     try:
         rec, created = await svc.donate(inp)
     except DonationError as exc:
-        if exc.code in incentives.REFUSALS:
+        if exc.code in incentives.REFUSALS and provider in PAID_BEFORE_CHOICE_CHECKED:
             # The donor has paid: a choice we cannot book (a poll closed while they paid) must
-            # not lose the money; it goes to the campaign without the incentive.
+            # not lose the money; it goes to the campaign without the incentive. (A generic
+            # webhook's sender gets the 422 and can send it again without the choice.)
             log.warning("webhook %s/%s: incentive refused (%s), booked without it", svc.cfg.id, provider, exc.code)
             return await _accept(svc, provider, dataclasses.replace(d, incentive=None))
         log.error("webhook %s/%s donation refused: %s", svc.cfg.id, provider, exc.code)
