@@ -22,6 +22,7 @@ from overlay.live.supervisor import LiveSupervisor
 
 log = logging.getLogger("overlay")
 SHUTDOWN_TIMEOUT_S = 5
+PARENT_CHECK_S = 1.0  # how often a worker looks whether its supervisor is still there
 # Young collections every 50,000 allocations; automatic full ones practically never:
 # a full collection runs on a timer instead (FULL_GC_EVERY_S).
 GC_THRESHOLDS = (50_000, 50, 1000)
@@ -106,11 +107,13 @@ def _closer(sio: Any) -> Callable[[], Awaitable[None]]:
     return close_all
 
 
-def run_worker(config: Config, reuse_port: bool, live_socket: str | None = None) -> None:
-    asyncio.run(serve(config, reuse_port, live_socket))
+def run_worker(config: Config, reuse_port: bool, live_socket: str | None = None,
+               supervisor: int | None = None) -> None:
+    asyncio.run(serve(config, reuse_port, live_socket, supervisor))
 
 
-async def serve(config: Config, reuse_port: bool, live_socket: str | None = None) -> None:
+async def serve(config: Config, reuse_port: bool, live_socket: str | None = None,
+                supervisor: int | None = None) -> None:
     """web.run_app's sequence, with overlay.web.drain between the signal and aiohttp's cleanup."""
     from overlay.web import drain
     from overlay import keys
@@ -123,6 +126,9 @@ async def serve(config: Config, reuse_port: bool, live_socket: str | None = None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # A worker whose supervisor died, even by SIGKILL (and even before this worker was up),
+    # stops too: nobody would stop it otherwise, and it would go on answering on the port.
+    orphaned = asyncio.create_task(_watch_parent(supervisor, stop)) if supervisor is not None else None
     try:
         site = web.TCPSite(runner, config.server.host, config.server.port, reuse_port=reuse_port, backlog=4096)
         await site.start()
@@ -133,15 +139,24 @@ async def serve(config: Config, reuse_port: bool, live_socket: str | None = None
                           lambda: [svc.refuse_writes() for svc in services])
         log.info("drained in %.2f s (%d requests in progress)", time.monotonic() - started, app[keys.DRAIN].active)
     finally:
+        if orphaned is not None:
+            orphaned.cancel()
         await runner.cleanup()
         log.info("stopped")
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
+    while os.getppid() == parent:
+        await asyncio.sleep(PARENT_CHECK_S)
+    log.warning("the supervising process %d is gone; stopping this worker", parent)
+    stop.set()
 
 
 def _supervise(config: Config, workers: int, live: LiveSupervisor | None) -> int:
     # fork, not spawn: server.py is two lines with no __main__ guard, and no event loop runs yet here.
     ctx = multiprocessing.get_context("fork")
     socket_path = live.socket_path if live else None
-    procs = [ctx.Process(target=run_worker, args=(config, True, socket_path), name=f"worker-{i}")
+    procs = [ctx.Process(target=run_worker, args=(config, True, socket_path, os.getpid()), name=f"worker-{i}")
              for i in range(workers)]
     for p in procs:
         p.start()

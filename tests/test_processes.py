@@ -169,6 +169,29 @@ async def test_two_instances_on_one_redis_share_donations_and_play_each_alert_on
         b.stop()
 
 
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+async def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path, redis_url: str) -> None:
+    srv = await ServerProcess(write_config(tmp_path, redis_url), free_port(), "--workers", "2").start()
+    try:
+        workers = await until(lambda: _children(srv.proc.pid), lambda pids: len(pids) == 2,
+                              what="two workers")
+        srv.signal(signal.SIGKILL)
+        await until(lambda: [p for p in workers if Path(f"/proc/{p}").exists()],
+                    lambda alive: alive == [], what="the orphaned workers to stop")
+    finally:
+        srv.stop()
+
+
 async def test_workers_share_one_port_on_redis(tmp_path: Path, redis_url: str) -> None:
     srv = await ServerProcess(write_config(tmp_path, redis_url), free_port(), "--workers", "2").start()
     try:
