@@ -93,3 +93,19 @@ def test_a_reward_with_a_quantity_runs_out_and_a_move_follows(cfg: Any) -> None:
     moved = incentive_ops.reallocate(cfg, state, first, {"id": "game", "option": "hades"}, 3000).state
     assert public(cfg, moved, "shout")["remaining"] == 1
     assert public(cfg, moved, "game")["options"][1]["total"] == "50.00"
+
+
+def test_an_option_with_donations_cannot_be_removed_until_they_move(cfg: Any) -> None:
+    state, _ = give(cfg, ChannelState.initial(cfg), "5.00", {"id": "game", "option": "celeste"})
+    without_celeste = {**INCENTIVES[1], "options": [{"id": "hades", "label": "Hades"},
+                                                     {"id": "zelda", "label": "Zelda"}]}
+    with pytest.raises(DonationError) as err:
+        incentive_ops.update(cfg, state, incentives.IncentiveSettings.model_validate(without_celeste), 2000)
+    assert (err.value.code, err.value.kind) == ("option_has_donations", "conflict")
+    # An option nobody chose goes; the poll's total stays the sum of its bars.
+    without_hades = {**INCENTIVES[1], "options": [{"id": "celeste", "label": "Celeste"},
+                                                   {"id": "zelda", "label": "Zelda"}]}
+    poll = public(cfg, incentive_ops.update(cfg, state, incentives.IncentiveSettings.model_validate(without_hades),
+                                            2000).state, "game")
+    assert [o["id"] for o in poll["options"]] == ["celeste", "zelda"]
+    assert poll["total"] == poll["options"][0]["total"] == "10.00"

@@ -74,13 +74,18 @@ def create(cfg: ChannelSettings, state: ChannelState, s: IncentiveSettings, now:
 
 
 def update(cfg: ChannelSettings, state: ChannelState, s: IncentiveSettings, now: int) -> Change:
-    """Replace a definition, keeping the money counted (a poll option removed takes its total
-    away from the poll's options, not from the campaign)."""
+    """Replace a definition, keeping the money counted. A poll option that donations chose
+    cannot be removed until they are moved: the poll's total and its bars stay one sum."""
     ch = Change.begin(state, now)
     items = inc.items_for_change(cfg, ch.state)
     old = _get(items, s.id)
     if old["kind"] != s.kind:
         raise DonationError("invalid_kind", "an incentive's kind cannot change")
+    kept = {o.id for o in s.options or []}
+    chosen = [o["id"] for o in old.get("options", []) if o["id"] not in kept and (o["total"] or o["count"])]
+    if chosen:
+        raise DonationError("option_has_donations", f"option {chosen[0]!r} has donations: move them to another "
+                            "option first", "conflict")
     new = _built(cfg, s, old)
     items[items.index(old)] = new
     reached = False
