@@ -18,7 +18,7 @@ from multidict import MultiDictProxy
 
 from overlay import keys
 from overlay.domain import money
-from overlay.config import ChannelSettings, Config
+from overlay.config import ChannelSettings
 from overlay.intake.donate import choices, view
 from overlay.intake.donate.checkout import start_checkout
 from overlay.intake.donate.guard import check_token, client_address, issue_token, origin_allowed
