@@ -6,7 +6,8 @@ For each N, each server is started fresh on core 0; N raw overlay
 connections (bench/wsload.py) are opened from core 1 on /overlay; then each
 round POSTs a donation and times, per client, from just before the POST to
 the kernel's receive timestamp of the `donation` frame on that client's
-socket. Only the public interface is used: the Socket.IO endpoint and
+socket. Last, every client drops at once while donations keep being POSTed:
+the slowest POST is the stall the disconnects cause. Only the public interface is used: the Socket.IO endpoint and
 POST /api/v1/channels/{ch}/donations.
 """
 import argparse
@@ -17,6 +18,7 @@ import multiprocessing
 import os
 import statistics
 import sys
+import threading
 import time
 
 import targets
@@ -34,7 +36,9 @@ FIGURES = [  # key, label, unit
     ('last_user', 'last receipt, client loop (median)', 'ms'),
     ('post_ms', 'POST answered (median)', 'ms'),
     ('missed', 'receipts missing (all rounds)', ''),
+    ('leave_post', 'worst POST while N clients leave', 'ms'),
 ]
+LEAVE_WINDOW_S = 3.0  # donations keep coming this long after the clients went
 
 
 def parse_args():
@@ -154,13 +158,38 @@ def measure(target, n, args):
             rss = target.rss_bytes() - rss_before
             rounds = run_rounds(clients, target, n, args)
         finally:
-            clients.close()
+            leave_post = post_while(clients.close, target, args)
     finally:
         target.stop()
     figures = summarize(rounds)
     figures.update(connect_s=connect_s, conn_per_s=n / connect_s,
-                   rss_per_conn=rss / n / 1024)
+                   rss_per_conn=rss / n / 1024, leave_post=leave_post)
     return figures
+
+
+def post_while(during, target, args):
+    """The slowest donation POST (ms) while `during()` runs and LEAVE_WINDOW_S after:
+    all N clients dropping at once (a stream ends, a network blip) must not stall
+    the server that answers donations."""
+    worst, stop = [0.0], threading.Event()
+
+    def send():
+        conn = http.client.HTTPConnection('127.0.0.1', target.port, timeout=60)
+        while not stop.is_set():
+            started = time.perf_counter()
+            post_donation(conn, args)
+            worst[0] = max(worst[0], time.perf_counter() - started)
+            time.sleep(0.01)
+        conn.close()
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        during()
+        time.sleep(LEAVE_WINDOW_S)
+    finally:
+        stop.set()
+        sender.join()
+    return worst[0] * 1000
 
 
 def summarize(rounds):

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import socketio
 
-from overlay.realtime import fastcheck, fastemit
+from overlay.realtime import fastcheck, fastemit, roomindex
 from overlay.realtime.fastemit import make_sio_server
 
 
@@ -41,6 +41,22 @@ def test_a_missing_internal_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     passed, reason = fastcheck.run_self_test()
     assert not passed
     assert "AttributeError" in reason and "_send_eio_packet" in reason, reason
+
+
+def test_room_bookkeeping_that_drifts_from_stock_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    # e.g. a release whose disconnect also clears a table the room index does not know of
+    monkeypatch.setattr(roomindex.RoomIndex, "basic_disconnect", lambda self, sid, namespace, **kw: None)
+    passed, reason = fastcheck.run_self_test()
+    assert not passed
+    assert "room bookkeeping (rooms) after disconnects" in reason, reason
+
+
+def test_a_join_the_room_index_misses_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    # e.g. a release that adds clients to rooms without basic_enter_room
+    monkeypatch.setattr(roomindex.RoomIndex, "basic_enter_room", socketio.AsyncManager.basic_enter_room)
+    passed, reason = fastcheck.run_self_test()
+    assert not passed
+    assert "room bookkeeping" in reason, reason
 
 
 def test_the_switch_forces_the_stock_path(monkeypatch: pytest.MonkeyPatch) -> None:

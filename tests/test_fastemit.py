@@ -183,6 +183,38 @@ async def test_disconnect_mid_broadcast_is_harmless(caplog, fast):
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+async def test_clients_that_leave_leave_every_room(fast):
+    """What the manager holds after clients leave, by a disconnect or a vanished connection,
+    is exactly the clients still there (the fast path finds their rooms by its index)."""
+    async with overlay_server(fast=fast) as sio:
+        overlays = await connect_all(sio.url, [Overlay(ch) for ch in 'ab' * 8])
+        leave, stay = overlays[:6], overlays[6:]
+        await sio.enter_room(stay[0].sid, 'extra', namespace=NS)
+        await sio.enter_room(leave[0].sid, 'extra', namespace=NS)
+        leave[1].client.eio.ws._response.connection.transport.abort()
+        await disconnect_all([o for o in leave if o is not leave[1]])
+        want = {o.sid for o in stay}
+
+        def held():
+            rooms = sio.manager.rooms.get(NS, {})
+            return {room: set(members) for room, members in rooms.items()}
+        deadline = time.monotonic() + WAIT
+        while set(held().get(None, ())) != want:
+            assert time.monotonic() < deadline, f'still held: {held().get(None)} (want {want})'
+            await asyncio.sleep(0.01)
+        rooms = held()
+        assert rooms['a'] == {o.sid for o in stay if o.channel == 'a'}
+        assert rooms['b'] == {o.sid for o in stay if o.channel == 'b'}
+        assert rooms['extra'] == {stay[0].sid}
+        assert set(rooms) == {None, 'a', 'b', 'extra'} | want
+        if fast:
+            assert {sid for ns, sid in sio.manager.rooms_of if ns == NS} == want
+        await sio.emit('done', {}, room=['a', 'b'], namespace=NS)
+        for o in stay:
+            await o.wait_for('done')
+        await disconnect_all(stay)
+
+
 async def test_slow_reader_falls_back_to_the_queue_in_order(fast):
     # the slow overlay answers no ping while it does not read: it must
     # not be dropped however long the burst takes on this machine

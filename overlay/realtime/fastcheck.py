@@ -6,7 +6,10 @@ checks once, before its Socket.IO server is built, that the path still works
 with what is installed: a throwaway server on a loopback port, one raw
 websocket client, packets queued through the stock path interleaved with
 broadcasts through the fast path; every frame must arrive exactly, in order,
-and an idle client must really be written to directly. Anything missing or
+and an idle client must really be written to directly; and the fast path's
+manager, whose room index replaces the stock disconnect, must end one script of
+connects, joins, leaves and disconnects holding exactly what the stock manager
+holds. Anything missing or
 wrong (an exception, a timeout, a frame out of order) makes the process run on
 stock python-socketio emission, said once in the log and on /metrics.
 """
@@ -99,6 +102,7 @@ def run_self_test() -> tuple[bool, str]:
 
 async def _self_test() -> None:
     from overlay.realtime.fastemit import SERVER_DEFAULTS, FastAsyncManager, FastAsyncServer
+    await _check_room_bookkeeping(FastAsyncManager)
     sio = FastAsyncServer(client_manager=FastAsyncManager(), **SERVER_DEFAULTS)
 
     @sio.on('connect')
@@ -157,6 +161,53 @@ async def _direct_write(sio: socketio.AsyncServer, ws: aiohttp.ClientWebSocketRe
             return
         await asyncio.sleep(0.01)  # the writer task still had the client: try again
     raise SelfTestFailed('an idle websocket client was never written to directly')
+
+
+async def _check_room_bookkeeping(manager_class: type[socketio.AsyncManager]) -> None:
+    """The fast manager's tables after a script of connects, joins, leaves and disconnects
+    are the stock manager's, and its room index agrees with them."""
+    ours, manager = await _bookkeeping(manager_class)
+    stock, _ = await _bookkeeping(socketio.AsyncManager)
+    for table in stock:
+        _expect(ours[table], stock[table], f'room bookkeeping ({table}) after disconnects')
+    indexed = {key: rooms for key, rooms in manager.rooms_of.items() if rooms}
+    actual: dict[tuple[str, str], set[object]] = {}
+    for ns, rooms in manager.rooms.items():
+        for room, members in rooms.items():
+            for sid in members:
+                actual.setdefault((ns, sid), set()).add(room)
+    _expect(indexed, actual, 'room index against the rooms table')
+
+
+async def _bookkeeping(manager_class: type[socketio.AsyncManager]) -> tuple[dict[str, object], socketio.AsyncManager]:
+    server = socketio.AsyncServer(client_manager=manager_class(), async_mode='aiohttp')
+    ids = iter(range(1000))
+    server.eio.generate_id = lambda: f'sid{next(ids)}'  # the same ids for both managers
+    manager = server.manager
+    sids = {}
+    for ns in ('/', '/overlay'):
+        for eio_sid in ('e1', 'e2', 'e3', 'e4'):
+            sids[ns, eio_sid] = await manager.pre_connect(eio_sid, ns)
+        for eio_sid in ('e1', 'e2', 'e3'):  # e4 stays pending, as during its connect handler
+            await manager.connect(sids[ns, eio_sid], ns)
+            await manager.enter_room(sids[ns, eio_sid], ns, ROOM)
+        await manager.enter_room(sids[ns, 'e1'], ns, 'other')
+        manager.callbacks[sids[ns, 'e2']] = {1: print}  # an acknowledgement it still awaits
+    await manager.leave_room(sids['/', 'e3'], '/', ROOM)
+    manager.pre_disconnect(sids['/', 'e2'], '/')
+    await manager.disconnect(sids['/', 'e2'], '/')
+    await manager.disconnect(sids['/', 'e4'], '/')
+    await manager.close_room('other', '/overlay')
+    for eio_sid in ('e1', 'e3', 'e3'):  # the second time, a no-op
+        await manager.disconnect(sids['/overlay', eio_sid], '/overlay')
+    tables = {
+        'rooms': {ns: {room: dict(members) for room, members in rooms.items()}
+                  for ns, rooms in manager.rooms.items()},
+        'callbacks': {sid: dict(cbs) for sid, cbs in manager.callbacks.items()},
+        'pending_connect': {ns: list(sids) for ns, sids in manager.pending_connect.items()},
+        'pending_disconnect': {ns: list(sids) for ns, sids in manager.pending_disconnect.items()},
+    }
+    return tables, manager
 
 
 def _frame(event: str, data: object) -> list[object]:

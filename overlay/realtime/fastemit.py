@@ -27,7 +27,8 @@ wrapper (`_async['websocket']`, called with the socket's bound
 by `AsyncSocket`, `AsyncSocket.upgraded`,
 `upgrading`, `closing`, `closed`, `AsyncServer._engineio_server_class`,
 `AsyncServer._send_eio_packet`, `BaseManager.get_participants` and
-`AsyncPubSubManager._handle_emit` calling the base manager's `emit`.
+`AsyncPubSubManager._handle_emit` calling the base manager's `emit`; the manager's
+tables, for the room index that makes a disconnect O(1) (overlay/realtime/roomindex.py).
 """
 import asyncio
 import logging
@@ -41,6 +42,7 @@ from aiohttp.web import WebSocketResponse
 from socketio import packet as sio_packet
 
 from overlay.realtime.fastcheck import use_fast_broadcast
+from overlay.realtime.roomindex import RoomIndex
 from overlay.realtime.sioguard import PacketGuard
 
 # Over this many bytes waiting in a client's transport, stop writing directly.
@@ -336,8 +338,8 @@ def _as_args(data) -> list:
     return [] if data is None else [data]
 
 
-class FastAsyncManager(FastEmitMixin):
-    """One process: rooms in memory, fast broadcasts."""
+class FastAsyncManager(RoomIndex, FastEmitMixin):
+    """One process: rooms in memory, each client's rooms indexed (roomindex.py), fast broadcasts."""
 
 
 SERVER_DEFAULTS = {
