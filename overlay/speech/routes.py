@@ -1,6 +1,7 @@
 """GET /tts/{ch}/{donation}/{token}.wav: the spoken message of an alert ``play``'s ``tts_url``."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,6 +12,7 @@ from overlay import keys
 from overlay.secret import secret_equal
 from overlay.domain import tts, wire
 from overlay.speech.clips import ClipCache
+from overlay.speech import piper
 from overlay.speech.engine import Engine, SpeechFailed, choose_engine
 from overlay.web.errors import ApiError
 
@@ -61,14 +63,20 @@ async def _checked_text(svc: Any, donation_id: str, token: str) -> str:
 
 async def _clips_context(app: web.Application) -> AsyncIterator[None]:
     app[CLIPS] = ClipCache()
+    # Piper voices load in worker threads while the server starts serving: not awaited here.
+    models = {e.model for e in app[ENGINES].values() if e.model is not None}
+    loading = [asyncio.ensure_future(asyncio.to_thread(piper.preload, m)) for m in models]
     yield
+    await asyncio.gather(*loading)  # a thread cannot be stopped: let a load under way finish
     await app[CLIPS].close()
 
 
 def setup_tts(app: web.Application) -> None:
     engines = {c.id: choose_engine(c) for c in app[keys.CONFIG].channels}
     for ch, engine in engines.items():
-        if engine.name != "none" or "not installed" in engine.reason:
+        if engine.error:  # a Piper voice was configured and cannot be used: say it loudly, once
+            log.error("text-to-speech for %s: %s", ch, engine.reason)
+        elif engine.name != "none" or "not installed" in engine.reason:
             log.info("text-to-speech for %s: %s", ch, engine.reason)
     app[ENGINES] = engines
     app.cleanup_ctx.append(_clips_context)
