@@ -7,9 +7,9 @@ same model: the types below accept the forms a streamer types into a URL.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from overlay.widgets.strings import STRINGS
 
@@ -43,7 +43,9 @@ def _blank_is_none(value: object) -> object:
 
 
 Colour = Annotated[str, AfterValidator(_colour)]
-Text = Annotated[str | None, BeforeValidator(_blank_is_none), Field(max_length=120)]
+# The bound sits on the text itself: on the union it was applied to None too (a 500 for
+# "title": null, or a blank ?title= in a URL).
+Text = Annotated[Annotated[str, Field(max_length=120)] | None, BeforeValidator(_blank_is_none)]
 
 
 class WidgetSettings(BaseModel):
@@ -61,6 +63,15 @@ class WidgetSettings(BaseModel):
     custom_css: Annotated[str, AfterValidator(_css)] = Field("", max_length=20_000,
                                                              description="CSS appended after the widget's own")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic reads true as 1: a width, a count or a volume is never written true.
+        if isinstance(value, bool) and info.field_name and cls.model_fields[info.field_name].annotation in (int, float):
+            raise ValueError("must be a number")
+        return value
+
     def css_vars(self) -> dict[str, str]:
         """CSS custom properties for the widget's root; values are validated, safe in a <style>."""
         return {"accent": self.accent_color, "second": self.second_color, "scale": f"{self.font_scale:g}"}
+
