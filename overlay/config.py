@@ -18,6 +18,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       field_validator, model_validator)
 
 from overlay.domain import money
+from overlay.domain.incentive_settings import IncentiveSettings, tag_message, untagged
 from overlay import widgets
 from overlay.live.settings import LiveSettings
 from overlay.store.redis_connect import check_redis_url
@@ -137,38 +138,6 @@ class DonatePageSettings(Strict):
     max_amount: DecimalStr | None = Decimal("1000")
 
 
-class IncentiveOption(Strict):
-    id: str = Field(..., pattern=r"^[a-z0-9_-]{1,32}$")
-    label: str = Field(..., min_length=1, max_length=100)
-    tiltify_id: str | None = Field(None, max_length=64)  # the poll option's id at Tiltify
-
-
-class IncentiveSettings(Strict):
-    """One incentive of API.md §7: ``target`` needs amount, ``poll`` options, ``reward`` min_amount."""
-    id: str = Field(..., pattern=r"^[a-z0-9_-]{1,32}$")
-    kind: Literal["target", "poll", "reward"]
-    title: str = Field(..., min_length=1, max_length=200)
-    amount: DecimalStr | None = Field(None, gt=0)
-    ends_at: datetime | None = None
-    options: list[IncentiveOption] = Field([], max_length=20)
-    min_amount: DecimalStr | None = Field(None, gt=0)
-    quantity: int | None = Field(None, ge=1, le=1_000_000)
-    open: bool = True
-    tiltify_id: str | None = Field(None, max_length=64)  # the target's, poll's or reward's id at Tiltify
-
-    @model_validator(mode="after")
-    def _kind_fields(self) -> "IncentiveSettings":
-        if self.kind == "target" and self.amount is None:
-            raise ValueError("a target needs an amount")
-        if self.kind == "poll" and len(self.options) < 2:
-            raise ValueError("a poll needs at least two options")
-        if self.kind == "reward" and self.min_amount is None:
-            raise ValueError("a reward needs a min_amount")
-        if len({o.id for o in self.options}) != len(self.options):
-            raise ValueError("option ids must be unique")
-        return self
-
-
 class ChannelSettings(Strict):
     id: str = Field(..., pattern=r"^[a-z0-9-]{1,32}$")
     name: str = Field(..., min_length=1, max_length=100)
@@ -238,7 +207,7 @@ class ChannelSettings(Strict):
         if self.donate_page.max_amount is not None:
             checks.append(("donate_page.max_amount", self.donate_page.max_amount, False))
         checks += [(f"incentives[{i}].{f}", getattr(inc, f), False) for i, inc in enumerate(self.incentives)
-                   for f in ("amount", "min_amount") if getattr(inc, f) is not None]
+                   for f in ("amount", "min_amount") if getattr(inc, f, None) is not None]
         for label, value, zero_ok in checks:
             try:
                 money.parse_amount(value, self.currency, allow_zero=zero_ok)
@@ -332,7 +301,7 @@ def _interpolate(node: Any, path: str, env: dict[str, str], problems: list[str])
 
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
-    for part in loc:
+    for part in untagged(loc):
         if isinstance(part, int):
             out += f"[{part}]"
         elif not str(part).startswith(("function-", "model-")):
@@ -363,6 +332,8 @@ def _lines(err: dict[str, Any]) -> list[str]:
 
 def _line(err: dict[str, Any]) -> str:
     loc, msg = _loc(err["loc"]), _message(err)
+    if tag_message(err):  # an incentive's kind, missing or unknown
+        return f"{loc}.kind: {tag_message(err)}"
     # A model-level check names its sub-key in the message ("campaign.goal: ..."): join the paths.
     sub = re.match(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.*)$", msg)
     if sub and err["type"] == "value_error":

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from overlay.config import IncentiveSettings
+from overlay.domain.incentive_settings import INCENTIVE, IncentiveSettings, problem
 from overlay.domain import incentive_ops, incentives, wire
 from overlay.domain.donations import DonationError
 from overlay.domain.state import Change, ChannelState
@@ -82,10 +82,10 @@ async def rewards(svc: ChannelService) -> list[dict[str, Any]]:
 
 
 def settings_from(body: dict[str, Any]) -> IncentiveSettings:
-    """A definition as a client sent it -> validated like config.yaml's (422 naming the field)."""
+    """A definition (an edit merged into the stored one) -> validated like config.yaml's, by the
+    model of its kind (422 ``invalid_incentive`` naming the field)."""
     try:
-        return IncentiveSettings.model_validate(body)
+        return INCENTIVE.validate_python(body)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "incentive"
-        raise DonationError("invalid_incentive", f"{where}: {err['msg']}"[:300]) from None
+        raise DonationError("invalid_incentive", problem(exc.errors()[0])) from None
+

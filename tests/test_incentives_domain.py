@@ -8,6 +8,7 @@ import pytest
 
 from overlay.domain import donations, incentive_ops, incentives
 from overlay.domain.donations import DonationError, DonationInput
+from overlay.domain.incentive_settings import INCENTIVE
 from overlay.domain.state import ChannelState
 from tests.support import make_config
 
@@ -76,7 +77,7 @@ def test_bad_choices_are_refused(cfg: Any, choice: Any, code: str) -> None:
 
 def test_a_closed_poll_refuses_and_names_its_winner(cfg: Any) -> None:
     state, _ = give(cfg, ChannelState.initial(cfg), "5.00", {"id": "game", "option": "celeste"})
-    closed = incentive_ops.update(cfg, state, incentives.IncentiveSettings.model_validate(
+    closed = incentive_ops.update(cfg, state, INCENTIVE.validate_python(
         {**INCENTIVES[1], "open": False}), 2000).state
     assert public(cfg, closed, "game")["winner"] == "celeste"
     with pytest.raises(DonationError) as err:
@@ -100,12 +101,12 @@ def test_an_option_with_donations_cannot_be_removed_until_they_move(cfg: Any) ->
     without_celeste = {**INCENTIVES[1], "options": [{"id": "hades", "label": "Hades"},
                                                      {"id": "zelda", "label": "Zelda"}]}
     with pytest.raises(DonationError) as err:
-        incentive_ops.update(cfg, state, incentives.IncentiveSettings.model_validate(without_celeste), 2000)
+        incentive_ops.update(cfg, state, INCENTIVE.validate_python(without_celeste), 2000)
     assert (err.value.code, err.value.kind) == ("option_has_donations", "conflict")
     # An option nobody chose goes; the poll's total stays the sum of its bars.
     without_hades = {**INCENTIVES[1], "options": [{"id": "celeste", "label": "Celeste"},
                                                    {"id": "zelda", "label": "Zelda"}]}
-    poll = public(cfg, incentive_ops.update(cfg, state, incentives.IncentiveSettings.model_validate(without_hades),
+    poll = public(cfg, incentive_ops.update(cfg, state, INCENTIVE.validate_python(without_hades),
                                             2000).state, "game")
     assert [o["id"] for o in poll["options"]] == ["celeste", "zelda"]
     assert poll["total"] == poll["options"][0]["total"] == "10.00"

@@ -64,6 +64,25 @@ def test_query_overrides_config_through_the_same_model() -> None:
     assert {p.setting for p in err.value.problems} == {"count", "nope"}
 
 
+def test_a_blank_or_null_optional_text_is_its_default() -> None:
+    """A blank ``?title=`` (or ``"title": null`` in a preset) failed inside pydantic, a 500:
+    the 120-character bound was put on the union, None included."""
+    assert resolve("goal", {}, {"title": " ", "team": ""}).title is None
+    assert resolve("goal", {"title": None, "team": None}, {}).team is None
+    with pytest.raises(SettingsError) as err:
+        resolve("goal", {}, {"title": "x" * 121, "team": "Not A Team"})
+    assert {p.setting for p in err.value.problems} == {"title", "team"}
+
+
+def test_a_boolean_is_not_a_number() -> None:
+    """pydantic reads true as 1: a count, a width or a volume written true is refused."""
+    with pytest.raises(SettingsError) as err:
+        resolve("alert", {"volume": True, "font_scale": False}, {})
+    assert {(p.setting, p.message) for p in err.value.problems} == {("volume", "must be a number"),
+                                                                    ("font_scale", "must be a number")}
+    assert resolve("alert", {"sound": 0}, {"speech": "no"}).sound is False  # booleans still read 0 and "no"
+
+
 def test_cli_lists_a_url_per_widget(tmp_path: Path) -> None:
     lines = urls(make_config(tmp_path))
     for name in WIDGETS:

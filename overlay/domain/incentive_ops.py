@@ -81,7 +81,7 @@ def update(cfg: ChannelSettings, state: ChannelState, s: IncentiveSettings, now:
     old = _get(items, s.id)
     if old["kind"] != s.kind:
         raise DonationError("invalid_kind", "an incentive's kind cannot change")
-    kept = {o.id for o in s.options or []}
+    kept = {o.id for o in getattr(s, "options", ())}
     chosen = [o["id"] for o in old.get("options", []) if o["id"] not in kept and (o["total"] or o["count"])]
     if chosen:
         raise DonationError("option_has_donations", f"option {chosen[0]!r} has donations: move them to another "

@@ -13,6 +13,7 @@ from typing import Any
 from overlay.domain.state import OVERLAY, Change, ChannelState
 from overlay.errors import Refusal
 from overlay.widgets import REGISTRY, resolve
+from overlay.widgets.base import WidgetSettings
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_PER_WIDGET = 50
@@ -35,11 +36,10 @@ def check_name(name: str) -> str:
     return name
 
 
-def normalise(widget: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The preset as stored: only what was given, as the widget's model reads it.
-    Raises ``overlay.widgets.SettingsError`` naming each bad setting."""
-    settings = resolve(widget, {}, values)
-    return settings.model_dump(mode="json", include=set(values))
+def stored(settings: WidgetSettings) -> dict[str, Any]:
+    """The preset as stored: only the settings that were given, as the widget's model read
+    them (the route validated the body with that model, as a page validates its URL's)."""
+    return settings.model_dump(mode="json", include=settings.model_fields_set)
 
 
 def effective(widget: str, configured: Mapping[str, Any], preset: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,70 +1,20 @@
-"""Request and response models of the §7 endpoints (incentives, rewards, teams, presets,
-media) for the route table (overlay.web.routes) and the OpenAPI document.
+"""Request and response models of the §7 endpoints (teams, presets, media, export) for the
+route table (overlay.web.routes) and the OpenAPI document; incentives and rewards have theirs
+in overlay.web.incentive_models.
 
-Incentive and preset bodies are checked field by field by the domain (its error codes are
-the documented ones: ``invalid_incentive``, ``invalid_settings``…), so their models only
-require a JSON object and describe it; the handlers pass what the model validated.
+A preset's body is its widget's Settings model, so the route validates it exactly as a page
+validates its URL's settings; its refusals keep the code of §7 (``invalid_settings``)
+through the model's ``refusal``.
 """
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from overlay.web.api_models import Body, Donation, Money
-
-
-class Open(BaseModel):
-    """An answer whose fields beyond the listed ones are described in docs/api.md."""
-    model_config = ConfigDict(extra="allow")
-
-
-class IncentiveBody(Open):
-    """POST …/incentives, PATCH …/incentives/{iid}: id, kind (target, poll, reward), title,
-    goal/options/min_amount/limit, active… (API.md §7); the domain checks each field."""
-
-
-def _choice_part(description: str) -> Any:
-    return Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "maxLength": 64},
-                                                    {"type": "null"}], "description": description})]
-
-
-class MoveBody(BaseModel):
-    """POST …/donations/{id}/incentive: ``{"id": null}`` takes the donation out of any incentive.
-    The domain checks the shape (``invalid_incentive``, ``unknown_incentive`` as for a new
-    donation's ``incentive``), so the model takes any value and hands over what was sent."""
-    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
-    id: _choice_part("an incentive id; null: none") = None
-    option: _choice_part("a poll's option") = None
-
-
-class RewardBody(Body):
-    """POST …/donations/{id}/reward: whether the reward was given."""
-    fulfilled: StrictBool
-
-
-class Incentive(Open):
-    id: str
-    kind: str
-    title: str
-
-
-IncentiveList = RootModel[list[Incentive]]
-
-
-class Reward(Open):
-    donation: Donation
-    fulfilled: bool
-
-
-class RewardList(BaseModel):
-    rewards: list[Reward]
-
-
-class Removed(BaseModel):
-    ok: bool
-    id: str
-
+from overlay.web.api_models import Money
+from overlay.widgets import Widget, settings_error
+from overlay.widgets.base import as_sent
 
 class TeamMember(BaseModel):
     channel: str
@@ -91,11 +41,28 @@ class Team(BaseModel):
     display: dict[str, str]
 
 
-class SettingsBody(Open):
-    """PUT …/presets/{name}: the widget's settings to save (keys of its Settings model)."""
+def preset_body(widget: Widget) -> type[BaseModel]:
+    """PUT …/widgets/<widget>/presets/{name}: the widget's Settings model itself (a preset is
+    checked like the URL's settings), named for the document, which lists every form a setting
+    is accepted in (``overlay.widgets.base.as_sent``); refusals are ``invalid_settings``."""
+    def refusal(cls: type, errors: list[Any]) -> tuple[str, str]:
+        return "invalid_settings", str(settings_error(widget.name, errors))[:500]
+    name = "".join(part.title() for part in widget.name.split("_")) + "WidgetSettings"
+    return type(name, (widget.settings,), {
+        "__module__": __name__, "__doc__": f"The {widget.name} widget's settings to save: only those given are stored.",
+        "model_config": ConfigDict(json_schema_extra=as_sent), "refusal": classmethod(refusal)})
+
+
+def preset_answer(widget: Widget, body: type[BaseModel]) -> type[BaseModel]:
+    """A saved preset of ``widget``: its settings as stored (normalised, only those given)."""
+    name = body.__name__.removesuffix("WidgetSettings") + "Preset"
+    return create_model(name, __doc__=f"A preset of the {widget.name} widget.",  # type: ignore[call-overload]
+                        widget=(str, ...), name=(str, ...), settings=(body, ...), url=(str, ...))
 
 
 class Preset(BaseModel):
+    """A preset of any widget (GET): its settings are those of the widget's own
+    ``<Widget>WidgetSettings`` schema, as stored (normalised, only those given)."""
     widget: str
     name: str
     settings: dict[str, Any]

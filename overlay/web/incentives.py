@@ -7,8 +7,8 @@ from overlay import incentive_service as incentives
 from overlay.service import ChannelService
 from overlay.web.api import CHANNEL, DONATION, MODERATOR, READER
 from overlay.web.errors import ApiError
-from overlay.web.feature_models import Donation, IncentiveBody, IncentiveList, Incentive, MoveBody, Removed, \
-    RewardBody, RewardList
+from overlay.web.incentive_models import Donation, IncentiveBody, IncentiveEdit, IncentiveList, Incentive, MoveBody, \
+    Removed, RewardBody, RewardList
 from overlay.web.routes import Routes
 
 MAX_ID = 64
@@ -33,17 +33,16 @@ async def list_incentives(request: web.Request, ctx: tuple[ChannelService, bool]
              path_params=CHANNEL, errors=(409,))
 async def post_incentive(request: web.Request, svc: ChannelService, body: IncentiveBody) -> web.Response:
     """Create an incentive (target, poll or reward)."""
-    created = await incentives.create(svc, incentives.settings_from(body.model_dump()))
-    return web.json_response(created, status=201)
+    return web.json_response(await incentives.create(svc, body.root), status=201)
 
 
-@routes.patch("/channels/{ch}/incentives/{iid}", access=MODERATOR, body=IncentiveBody, ok={200: Incentive},
+@routes.patch("/channels/{ch}/incentives/{iid}", access=MODERATOR, body=IncentiveEdit, ok={200: Incentive},
               path_params=INCENTIVE, errors=(409,))
-async def patch_incentive(request: web.Request, svc: ChannelService, body: IncentiveBody) -> web.Response:
+async def patch_incentive(request: web.Request, svc: ChannelService, body: IncentiveEdit) -> web.Response:
     """Change an incentive's settings (not its id or kind)."""
     incentive_id = _id(request, "iid", "incentive_not_found")
-    patch = body.model_dump()
-    if patch.get("id", incentive_id) != incentive_id or "kind" in patch:
+    patch = body.root.model_dump(exclude_unset=True)
+    if patch.get("id", incentive_id) != incentive_id:
         raise ApiError(422, "invalid_incentive", "an incentive's id and kind cannot change")
     return web.json_response(await incentives.update(svc, incentive_id, patch))
 

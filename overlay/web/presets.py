@@ -6,6 +6,7 @@ every overlay showing that preset (in any worker) applies it without a reload.
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -17,19 +18,24 @@ from overlay.config import ChannelSettings
 from overlay.service import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.errors import KIND_STATUS, ApiError
-from overlay.web.feature_models import Preset, PresetList, SettingsBody
+from overlay.web.feature_models import Preset, PresetList, preset_answer, preset_body
 from overlay.web.routes import Routes
-from overlay.widgets import SettingsError
+from overlay.widgets import REGISTRY
+from overlay.widgets.base import WidgetSettings
 
 BASE = "/channels/{ch}/widgets/{widget}/presets"
 WIDGET = {**CHANNEL, "widget": {"type": "string"}}
 NAMED = {**WIDGET, "name": {"type": "string"}}
+NAMED_HERE = {**CHANNEL, "name": {"type": "string"}}
+NOT_A_WIDGET = {"type": "string", "description": "a name that is no widget's: each widget's presets are saved at "
+                                                 "their own path (…/widgets/alert/presets/{name} …)"}
 routes = Routes()
 
 
-def _target(request: web.Request, svc: ChannelService, *, named: bool = True) -> tuple[str, str]:
+def _target(request: web.Request, svc: ChannelService, widget: str | None = None, *,
+            named: bool = True) -> tuple[str, str]:
     try:
-        widget = presets.check_widget(request.match_info["widget"])
+        widget = presets.check_widget(widget or request.match_info["widget"])
         name = presets.check_name(request.match_info["name"]) if named else ""
     except PresetError as exc:
         raise ApiError(KIND_STATUS[exc.kind], exc.code, exc.message) from None
@@ -51,15 +57,9 @@ async def _announce(svc: ChannelService, widget: str, name: str, values: dict[st
     await svc.mutate(op)
 
 
-@routes.put(BASE + "/{name}", access=MODERATOR, body=SettingsBody, ok={200: Preset, 201: Preset},
-            path_params=NAMED, errors=(409,))
-async def put_preset(request: web.Request, svc: ChannelService, body: SettingsBody) -> web.Response:
-    """Save a preset of a widget's settings; overlays showing it apply it at once."""
-    widget, name = _target(request, svc)
-    try:
-        values = presets.normalise(widget, body.model_dump())
-    except SettingsError as exc:
-        raise ApiError(422, "invalid_settings", str(exc)[:500]) from None
+async def _save(request: web.Request, svc: ChannelService, widget: str, body: WidgetSettings) -> web.Response:
+    _, name = _target(request, svc, widget)
+    values = presets.stored(body)
     store = svc.store
     known = await store.list_presets(svc.cfg.id, widget)
     if name not in known and len(known) >= presets.MAX_PER_WIDGET:
@@ -67,6 +67,30 @@ async def put_preset(request: web.Request, svc: ChannelService, body: SettingsBo
     await store.put_preset(svc.cfg.id, widget, name, values)
     await _announce(svc, widget, name, values)
     return web.json_response(_out(svc, request, widget, name, values), status=200 if name in known else 201)
+
+
+def _put_handler(widget: str) -> Callable[..., Awaitable[web.Response]]:
+    async def put(request: web.Request, svc: ChannelService, body: WidgetSettings) -> web.Response:
+        return await _save(request, svc, widget, body)
+    put.__name__ = f"put_{widget}_preset"
+    put.__doc__ = f"Save a preset of the {widget} widget's settings; overlays showing it apply it at once."
+    return put
+
+
+# One path per widget, its Settings model as the body: the document says which settings each
+# takes. Registered before {widget}: aiohttp tries resources in that order.
+for _widget in REGISTRY.values():
+    _body = preset_body(_widget)
+    _answer = preset_answer(_widget, _body)
+    routes.put(f"/channels/{{ch}}/widgets/{_widget.name}/presets/{{name}}", access=MODERATOR, body=_body,
+               ok={200: _answer, 201: _answer}, path_params=NAMED_HERE, errors=(409,))(_put_handler(_widget.name))
+
+
+@routes.put(BASE + "/{name}", access=MODERATOR, ok={}, path_params={**NAMED, "widget": NOT_A_WIDGET})
+async def put_preset(request: web.Request, svc: ChannelService) -> web.Response:
+    """A widget that does not exist: 404 widget_not_found (each widget has its own path)."""
+    _target(request, svc)  # raises: a widget's own path comes first (registered above)
+    raise ApiError(404, "widget_not_found", "no such widget")
 
 
 @routes.get(BASE + "/{name}", access=MODERATOR, ok={200: Preset}, path_params=NAMED)

@@ -90,9 +90,15 @@ def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
 
 
 async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    """The body validated by ``model``. A model whose refusals have a documented code of their own
+    (an incentive's ``invalid_incentive``, a preset's ``invalid_settings``) says it with a
+    ``refusal(errors) -> (code, message)`` classmethod; otherwise ``unknown_field`` / ``invalid_<field>``."""
     try:
         return model.model_validate(await read_json(request))
     except ValidationError as exc:
+        refusal = getattr(model, "refusal", None)
+        if refusal is not None:
+            raise ApiError(422, *refusal(exc.errors(include_url=False))) from None
         raise _field_error(exc, 422, getattr(model, "FIELD_HINTS", None)) from None
 
 

@@ -76,8 +76,13 @@ def resolve(name: str, configured: Mapping[str, Any], query: Mapping[str, str]) 
     try:
         return REGISTRY[name].settings.model_validate({**configured, **query})
     except ValidationError as exc:
-        raise SettingsError([
-            Problem(".".join(str(p) for p in err["loc"]) or name,
-                    "unknown setting" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, "),
-                    err.get("input"))
-            for err in exc.errors()]) from None
+        raise settings_error(name, exc.errors()) from None
+
+
+def settings_error(name: str, errors: list[Any]) -> SettingsError:
+    """pydantic's errors for widget ``name``'s settings, each naming its setting."""
+    return SettingsError([
+        Problem(".".join(str(p) for p in err["loc"]) or name,
+                "unknown setting" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, "),
+                err.get("input"))
+        for err in errors])

@@ -7,9 +7,9 @@ same model: the types below accept the forms a streamer types into a URL.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from overlay.widgets.strings import STRINGS
 
@@ -43,7 +43,9 @@ def _blank_is_none(value: object) -> object:
 
 
 Colour = Annotated[str, AfterValidator(_colour)]
-Text = Annotated[str | None, BeforeValidator(_blank_is_none), Field(max_length=120)]
+# The bound sits on the text itself: on the union it was applied to None too (a 500 for
+# "title": null, or a blank ?title= in a URL).
+Text = Annotated[Annotated[str, Field(max_length=120)] | None, BeforeValidator(_blank_is_none)]
 
 
 class WidgetSettings(BaseModel):
@@ -61,6 +63,49 @@ class WidgetSettings(BaseModel):
     custom_css: Annotated[str, AfterValidator(_css)] = Field("", max_length=20_000,
                                                              description="CSS appended after the widget's own")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic reads true as 1: a width, a count or a volume is never written true.
+        if isinstance(value, bool) and info.field_name and cls.model_fields[info.field_name].annotation in (int, float):
+            raise ValueError("must be a number")
+        return value
+
     def css_vars(self) -> dict[str, str]:
         """CSS custom properties for the widget's root; values are validated, safe in a <style>."""
         return {"accent": self.accent_color, "second": self.second_color, "scale": f"{self.font_scale:g}"}
+
+
+# --- a setting as a request sends it ----------------------------------------------------------
+# A preset (PUT …/presets/{name}) is checked like the URL's settings, so a setting may also be
+# sent as the text a URL carries ("0.5", "true", "a.png,b.png"). The editor reads the plain
+# schema (model_json_schema); the API's document describes every accepted form.
+
+BOOL_WORDS = ("0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes")  # pydantic's, any case
+BOOL_TEXT = {"type": "string", "pattern": "^(" + "|".join(
+    "".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in word) for word in BOOL_WORDS) + ")$"}
+# Text strips what str.strip() strips: JSON Schema's \s, and the separators \x1c-\x1f, \x85.
+BLANK_TEXT = {"type": "string", "pattern": r"^[\s\x1c-\x1f\x85]*$", "description": "blank: the default"}
+
+
+def as_sent(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Widen ``model``'s JSON Schema (in place) to every form its settings are accepted in:
+    booleans also as 0/1 and the words of BOOL_WORDS, numbers and lists also as text, an
+    optional text also blank; ``lang`` lists its values."""
+    for name, prop in schema.get("properties", {}).items():
+        field = model.model_fields[name]
+        if name == "lang":
+            prop["enum"] = ["auto", *sorted(STRINGS)]
+        kind = prop.get("type")
+        forms: list[dict[str, Any]] = []
+        if kind == "boolean":
+            forms = [{"enum": [0, 1]}, BOOL_TEXT]
+        elif kind in ("integer", "number"):
+            forms = [{"type": "string", "description": "the number as text"}]
+        elif kind == "array":
+            forms = [{"type": "string", "description": "the items separated by commas"}]
+        elif any(getattr(m, "func", None) is _blank_is_none for m in field.metadata):
+            forms = [BLANK_TEXT]
+        if forms:
+            notes = {k: prop.pop(k) for k in ("title", "description", "default") if k in prop}
+            schema["properties"][name] = {**notes, "anyOf": [prop, *forms]}
