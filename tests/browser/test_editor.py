@@ -186,7 +186,6 @@ async def test_the_alert_timing_is_changed_for_the_whole_channel(new_page: Any, 
     play = await overlay.wait_for("alert", lambda d: d.get("action") == "play")
     assert play["duration_ms"] == 6000 and play["donation"]["test"] is True
     await animations_done(editor)
-    await timing.scroll_into_view_if_needed()
     await editor.screenshot(path=screenshot_path(f"editor-alert-timing-{backend}"), full_page=True)
 
     await editor.locator("#timing-reset").click()
