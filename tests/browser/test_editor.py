@@ -173,6 +173,7 @@ async def test_the_alert_timing_is_changed_for_the_whole_channel(new_page: Any, 
     assert got["tiers"] == [{"min_amount": "50.00", "duration_ms": 6000}]
     await expect(dashboard.locator("#alert-timing")).to_have_text(
         "Each alert plays 4 s, then 0.5 s of pause. (changed in the widget editor)")
+    await dashboard.locator("#queue").screenshot(path=screenshot_path(f"dashboard-alert-timing-{backend}"))
 
     # Not a preset setting: no preset was saved, and the group goes with the alert widget.
     assert (await server.request("GET", "/api/v1/channels/demo/widgets/alert/presets"))[1]["presets"] == []
@@ -186,6 +187,7 @@ async def test_the_alert_timing_is_changed_for_the_whole_channel(new_page: Any, 
     play = await overlay.wait_for("alert", lambda d: d.get("action") == "play")
     assert play["duration_ms"] == 6000 and play["donation"]["test"] is True
     await animations_done(editor)
+    await editor.evaluate("() => window.scrollTo(0, 0)")  # the sticky top bar where it belongs
     await editor.screenshot(path=screenshot_path(f"editor-alert-timing-{backend}"), full_page=True)
 
     await editor.locator("#timing-reset").click()
