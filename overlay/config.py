@@ -95,9 +95,14 @@ class MatchSettings(Strict):
     ends_at: datetime | None = None
 
 
+# Bounds of alert timing, in ms: config.yaml and the run-time change (docs/editor.md) share them.
+ALERT_DURATION_MS = (1000, 120_000)
+ALERT_GAP_MS = (0, 60_000)
+
+
 class TierSettings(Strict):
     min_amount: DecimalStr = Field(..., ge=0)
-    duration_ms: int | None = Field(None, ge=1000, le=120_000)
+    duration_ms: int | None = Field(None, ge=ALERT_DURATION_MS[0], le=ALERT_DURATION_MS[1])
     sound: str | None = None
     image: str | None = None
 
@@ -113,8 +118,8 @@ class TtsSettings(Strict):
 
 class AlertSettings(Strict):
     min_amount: DecimalStr = Field(Decimal("1.00"), ge=0)
-    duration_ms: int = Field(8000, ge=1000, le=120_000)
-    gap_ms: int = Field(1000, ge=0, le=60_000)
+    duration_ms: int = Field(8000, ge=ALERT_DURATION_MS[0], le=ALERT_DURATION_MS[1])
+    gap_ms: int = Field(1000, ge=ALERT_GAP_MS[0], le=ALERT_GAP_MS[1])
     tiers: list[TierSettings] = []
     tts: TtsSettings = TtsSettings()
 

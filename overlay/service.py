@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import donations, incentive_ops, wire
+from overlay.domain import donations, incentive_ops, timing, wire
 from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationError, DonationInput
@@ -185,6 +185,17 @@ class ChannelService:
         assert change is not None
         return wire.campaign(self.cfg, change.state)
 
+    async def set_alert_timing(self, changes: dict[str, Any] | None) -> dict[str, Any]:
+        """Change the channel's alert timing (None: back to config.yaml's), in order with donations;
+        with a shorter gap the next alert may start at once."""
+        async def op(state: ChannelState, now: int) -> Change:
+            change = timing.set_timing(self.cfg, state, changes, now)
+            donations.advance_alerts(self.cfg, change)
+            return change
+        change = await self.mutate(op)
+        assert change is not None
+        return timing.public(self.cfg, change.state)
+
     async def snapshot(self, *, moderator: bool = False) -> dict[str, Any]:
         """The ``state`` payload of API.md §5, current to its ``seq``."""
         state = await self.current()
@@ -207,6 +218,7 @@ class ChannelService:
         if moderator:
             latest = await self.store.list_donations(self.cfg.id, limit=100)
             snap["donations"] = [wire.donation(self.cfg, r, private=True) for r in latest]
+            snap["alert_timing"] = timing.public(self.cfg, state)
         return snap
 
     def settings(self) -> dict[str, Any]:

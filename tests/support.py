@@ -120,7 +120,8 @@ class RedisServer:
 class Listener:
     """A real Socket.IO client that records every event it receives, in order."""
 
-    EVENTS = ("state", "donation", "progress", "match", "alert", "queue", "settings", "live", "incentive", "team")
+    EVENTS = ("state", "donation", "progress", "match", "alert", "queue", "settings", "live", "incentive", "team",
+              "alert_timing")
 
     def __init__(self) -> None:
         self.client = socketio.AsyncClient(reconnection=False)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import alerts, matching, money, moderation, tts, wire
-from overlay.config import ChannelSettings
+from overlay.domain import alerts, matching, money, moderation, timing, tts, wire
+from overlay.config import ChannelSettings, TierSettings
 from overlay.errors import Refusal
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
 
@@ -151,21 +151,21 @@ def _publish_approved(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> 
         _enqueue(cfg, ch, rec, shown=shown)
 
 
-def _tier(cfg: ChannelSettings, minor: int) -> dict[str, Any] | None:
+def _tier(cfg: ChannelSettings, minor: int) -> TierSettings | None:
     best = None
     for t in cfg.alerts.tiers:
         if money.setting_amount(t.min_amount, cfg.currency) <= minor:
             if best is None or t.min_amount >= best.min_amount:
                 best = t
-    return None if best is None else best.model_dump(mode="json")
+    return best
 
 
 def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bool = False,
              shown: dict[str, Any] | None = None) -> None:
     if not alerts.accepts(ch.state.alerts, front=front):  # full: nothing changes, nothing to tell
         return
-    tier = _tier(cfg, rec["amount"])
-    duration = (tier or {}).get("duration_ms") or cfg.alerts.duration_ms
+    # The channel's timing as it is now (overlay.domain.timing): a waiting alert keeps its duration.
+    tier, duration = timing.for_tier(cfg, ch.state, _tier(cfg, rec["amount"]))
     shown = shown or wire.donation(cfg, rec)
     item = alerts.entry(shown, tts.alert_duration(cfg, shown, duration), tier)
     head_changes = front or len(ch.state.alerts["queue"]) < alerts.NEXT_SHOWN
@@ -191,7 +191,7 @@ def queue_summary(state: ChannelState, now: int, *, detail: bool = False) -> dic
 
 def advance_alerts(cfg: ChannelSettings, ch: Change) -> bool:
     """Start the next alert if one is due; True if one started."""
-    started = alerts.advance(ch.state.alerts, ch.now, cfg.alerts.gap_ms)
+    started = alerts.advance(ch.state.alerts, ch.now, timing.gap_ms(cfg, ch.state))
     if started is None:
         return False
     ch.state.alerts, cur = started

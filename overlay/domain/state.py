@@ -30,6 +30,8 @@ class ChannelState:
     alerts: dict[str, Any] = field(default_factory=alerts.empty)
     # overlay.domain.incentives: "items" None until the first change (config.yaml's list until then).
     incentives: dict[str, Any] = field(default_factory=lambda: {"items": None, "removed": []})
+    # overlay.domain.timing: the alert timing moderators changed at run time; None: config.yaml's.
+    timing: dict[str, Any] | None = None
 
     @classmethod
     def initial(cls, cfg: ChannelSettings) -> "ChannelState":
@@ -61,9 +63,11 @@ class ChannelState:
     def to_json(self) -> str:
         """The scalars, without the waiting alerts (stored apart, see ``Change.queue_ops``)."""
         waiting = {k: v for k, v in self.alerts.items() if k != "queue"}
-        return json.dumps({"campaign": self.campaign, "totals": self.totals,
-                           "match": self.match, "alerts": waiting,
-                           "incentives": self.incentives}, separators=(",", ":"))
+        scalars = {"campaign": self.campaign, "totals": self.totals, "match": self.match, "alerts": waiting,
+                   "incentives": self.incentives}
+        if self.timing is not None:  # left out until changed: the blob stays as it was before timing
+            scalars["timing"] = self.timing
+        return json.dumps(scalars, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, seq: int, text: str, queue: list[dict[str, Any]]) -> "ChannelState":
@@ -88,7 +92,8 @@ class ChannelState:
                             match=dict(self.match) if self.match is not None else None,
                             alerts=alerts.copy_of(self.alerts),
                             # Shallow: incentive changes replace the items list (overlay.domain.incentives.items_for_change).
-                            incentives=dict(self.incentives))
+                            incentives=dict(self.incentives),
+                            timing=self.timing)  # replaced whole, never changed in place
 
 
 @dataclass(frozen=True)

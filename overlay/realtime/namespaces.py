@@ -17,7 +17,7 @@ from typing import Any
 
 import socketio
 
-from overlay.domain import alerts, wire
+from overlay.domain import alerts, timing, wire
 from overlay import metrics
 from overlay.web.auth import secret_equal
 from overlay.service import ChannelService, ShuttingDown, now_ms
@@ -109,7 +109,7 @@ class Realtime:
                     log.exception("broadcast of events %s-%s on %s failed", fresh[0].seq, fresh[-1].seq, channel)
                 for ev in fresh:
                     metrics.EVENTS.labels(channel, ev.type).inc()
-                    if ev.type in ("alert", "queue"):
+                    if ev.type in ("alert", "queue", "alert_timing"):  # the next alert's time may move
                         feed.alerts_changed.set()
                         if ev.type == "queue":
                             metrics.QUEUE.labels(channel).set(ev.data["alerts"]["queue_length"])
@@ -251,7 +251,7 @@ class Realtime:
             feed.alerts_changed.clear()
             try:
                 state = await svc.current()
-                due = alerts.due_at(state.alerts, svc.cfg.alerts.gap_ms)
+                due = alerts.due_at(state.alerts, timing.gap_ms(svc.cfg, state))
                 wait = 5.0 if due is None else max(0.0, (due - now_ms()) / 1000)
                 if wait > 0:
                     try:

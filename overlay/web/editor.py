@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from overlay import keys
-from overlay.config import ChannelSettings
+from overlay.config import ALERT_DURATION_MS, ALERT_GAP_MS, ChannelSettings
 from overlay.domain import money
 from overlay.web.auth import csrf_token, moderator_session
 from overlay.web.dashboard import PAGE_HEADERS, Strings, channel_for, login_page, pick_language
@@ -52,6 +52,7 @@ def editor_data(request: web.Request, cfg: ChannelSettings, lang: str) -> dict[s
                     for w in REGISTRY.values()],
         "tiers": _tiers(cfg, STRINGS[lang]),
         "limits": {"image_kb": server.media_max_image_kb, "sound_kb": server.media_max_sound_kb},
+        "timing_bounds": {"duration": ALERT_DURATION_MS, "gap": ALERT_GAP_MS},
     }
 
 

@@ -141,3 +141,57 @@ async def test_a_goal_follows_its_preset_parts_and_title(new_page: Any, make_ser
     await animations_done(obs)
     await obs.screenshot(path=screenshot_path(f"editor-goal-after-preset-{backend}"))
     log.assert_clean()
+
+
+async def test_the_alert_timing_is_changed_for_the_whole_channel(new_page: Any, make_server: Any,
+                                                                  backend: str) -> None:
+    """With the alert widget, the editor shows the channel's timing (not the preset's), saves it
+    through the API, and the next alert plays for the new duration; the dashboard shows it live."""
+    server = await make_server(backend, **CHANNEL)
+    editor, editor_log = await open_editor(new_page, server)
+    dashboard = await editor.context.new_page()  # the same moderator session
+    await dashboard.goto(f"{server.url}/dashboard/demo?lang=en")
+    await expect(dashboard.locator("#alert-timing")).to_have_text("Each alert plays 120 s, then 0.2 s of pause.")
+    overlay = await server.listen("/overlay")
+    await overlay.wait_for("state")
+
+    timing = editor.locator("#timing")
+    await expect(timing).to_be_visible()  # the alert is the first widget
+    await expect(timing.get_by_role("heading")).to_have_text("Timing (all alert boxes of this channel)")
+    duration = editor.get_by_label("Alert duration (seconds)")
+    await expect(duration).to_have_attribute("placeholder", "120")  # config.yaml's, greyed
+    await expect(duration).to_have_value("")
+    tier = editor.get_by_label(re.compile(r"^Tier from 50,00\s€: duration"))
+    await expect(tier).to_have_attribute("placeholder", "120")  # no duration of its own: the alert's
+    await duration.fill("4")
+    await editor.get_by_label("Gap between alerts (seconds)").fill("0.5")
+    await tier.fill("6")
+    await editor.locator("#timing-save").click()
+    await expect(editor.locator("#toast")).to_have_text(re.compile("Timing saved for the whole channel"))
+    status, got = await server.request("GET", "/api/v1/channels/demo/alerts/timing")
+    assert status == 200 and (got["duration_ms"], got["gap_ms"]) == (4000, 500)
+    assert got["tiers"] == [{"min_amount": "50.00", "duration_ms": 6000}]
+    await expect(dashboard.locator("#alert-timing")).to_have_text(
+        "Each alert plays 4 s, then 0.5 s of pause. (changed in the widget editor)")
+    await dashboard.locator("#queue").screenshot(path=screenshot_path(f"dashboard-alert-timing-{backend}"))
+
+    # Not a preset setting: no preset was saved, and the group goes with the alert widget.
+    assert (await server.request("GET", "/api/v1/channels/demo/widgets/alert/presets"))[1]["presets"] == []
+    await editor.locator("#widget-select").select_option("goal")
+    await expect(timing).to_be_hidden()
+    await editor.locator("#widget-select").select_option("alert")
+    await expect(duration).to_have_value("4")
+
+    await editor.locator("#test-amount").select_option("50.00")
+    await editor.locator("#send-test").click()
+    play = await overlay.wait_for("alert", lambda d: d.get("action") == "play")
+    assert play["duration_ms"] == 6000 and play["donation"]["test"] is True
+    await animations_done(editor)
+    await editor.evaluate("() => window.scrollTo(0, 0)")  # the sticky top bar where it belongs
+    await editor.screenshot(path=screenshot_path(f"editor-alert-timing-{backend}"), full_page=True)
+
+    await editor.locator("#timing-reset").click()
+    await expect(duration).to_have_value("")
+    assert (await server.request("GET", "/api/v1/channels/demo/alerts/timing"))[1]["duration_ms"] is None
+    await expect(dashboard.locator("#alert-timing")).to_have_text("Each alert plays 120 s, then 0.2 s of pause.")
+    editor_log.assert_clean()

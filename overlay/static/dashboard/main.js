@@ -58,6 +58,7 @@ function onState(snap) {
   campaign.render(snap.campaign);
   match.render(snap.match);
   queue.render(snap.alerts);
+  queue.renderTiming(snap.alert_timing);
   incentives.reset(snap.incentives);
   incentives.fillMoveDonations();
   rewards.refresh();
@@ -73,6 +74,7 @@ const handlers = {
   progress: (ev) => campaign.render(ev.campaign),
   match: (ev) => match.render(ev.match),
   queue: (ev) => queue.render(ev.alerts),
+  alert_timing: (ev) => queue.renderTiming(ev.alert_timing),
   team: (ev) => teams.update(ev.team),
 };
 

@@ -52,6 +52,15 @@ export class AlertQueue {
     this.tick();
   }
 
+  // The channel's alert timing (changed in the widget editor, or config.yaml's).
+  renderTiming(timing) {
+    if (!timing) return;
+    const seconds = (ms) => new Intl.NumberFormat(document.documentElement.lang || undefined).format(ms / 1000);
+    const changed = timing.duration_ms !== null || timing.gap_ms !== null || timing.tiers.some((x) => x.duration_ms !== null);
+    const text = t("alert_timing", { duration: seconds(timing.effective.duration_ms), gap: seconds(timing.effective.gap_ms) });
+    byId("alert-timing").textContent = changed ? `${text} ${t("alert_timing_changed")}` : text;
+  }
+
   tick() {
     const playing = this.alerts.playing;
     const now = Date.now() + this.offsetMs;

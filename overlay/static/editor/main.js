@@ -6,6 +6,7 @@ import { setStrings, t } from "../dashboard/i18n.js";
 import { act, call, setChannel } from "../dashboard/api.js";
 import { SettingsForm } from "./form.js";
 import { MediaLibrary } from "./media.js";
+import { TimingPanel } from "./timing.js";
 
 const data = JSON.parse(byId("editor-data").textContent);
 setStrings(data.strings, data.lang);
@@ -22,6 +23,7 @@ let previewTimer = null;
 
 const form = new SettingsForm(byId("settings-form"), () => schedulePreview());
 const library = new MediaLibrary(data.channel, (files) => form.setMedia(files));
+const timing = new TimingPanel(data.tiers, data.timing_bounds);
 
 // What differs from the channel's own settings: what a preset (and the preview URL) carries.
 function changed() {
@@ -70,7 +72,7 @@ async function chooseWidget(name) {
   widget = widgets.get(name);
   form.build(widget, data.tiers);
   form.setMedia(library.files);
-  await loadPresets();
+  await Promise.all([loadPresets(), timing.show(name === "alert")]);
 }
 
 async function save(button) {
