@@ -7,8 +7,8 @@ connections (bench/wsload.py) are opened from core 1 on /overlay; then each
 round POSTs a donation and times, per client, from just before the POST to
 the kernel's receive timestamp of the `donation` frame on that client's
 socket. Last, every client drops at once while donations keep being POSTed:
-the slowest POST is the stall the disconnects cause. Only the public interface is used: the Socket.IO endpoint and
-POST /api/v1/channels/{ch}/donations.
+the slowest POST is the stall the disconnects cause. Only the public interface
+is used: the Socket.IO endpoint and POST /api/v1/channels/{ch}/donations.
 """
 import argparse
 import http.client
