@@ -12,7 +12,7 @@ import socketio
 from aiohttp import web
 
 from overlay.realtime.fastemit import make_sio_server
-from tests.support import WAIT
+from tests.support import WAIT, until
 
 NS = '/overlay'
 
@@ -198,11 +198,8 @@ async def test_clients_that_leave_leave_every_room(fast):
         def held():
             rooms = sio.manager.rooms.get(NS, {})
             return {room: set(members) for room, members in rooms.items()}
-        deadline = time.monotonic() + WAIT
-        while set(held().get(None, ())) != want:
-            assert time.monotonic() < deadline, f'still held: {held().get(None)} (want {want})'
-            await asyncio.sleep(0.01)
-        rooms = held()
+        rooms = await until(held, lambda r: set(r.get(None, ())) == want,
+                            what=f'only the staying clients {want} connected')
         assert rooms['a'] == {o.sid for o in stay if o.channel == 'a'}
         assert rooms['b'] == {o.sid for o in stay if o.channel == 'b'}
         assert rooms['extra'] == {stay[0].sid}
