@@ -139,7 +139,8 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     services = {c.id: ChannelService(c, store) for c in config.channels}
     sio = make_sio()
     sio.attach(app)
-    realtime = Realtime(sio, services, _moderator_check(config))
+    realtime = Realtime(sio, services, _moderator_check(config),
+                        stall_timeout_s=config.server.stalled_client_timeout_s)
     store.subscribe(realtime.on_events)
     app[keys.CONFIG], app[keys.STORE], app[keys.SERVICES] = config, store, services
     app[keys.SIO], app[keys.REALTIME] = sio, realtime

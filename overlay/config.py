@@ -70,6 +70,9 @@ class ServerSettings(Strict):
     trusted_proxies: list[Cidr] = []
     # When set, GET /metrics needs "Authorization: Bearer <metrics_token>".
     metrics_token: str | None = Field(None, min_length=16)
+    # A Socket.IO connection that reads nothing of what it was sent for this long is cut
+    # (overlay/realtime/stalls.py); the client reconnects and catches up.
+    stalled_client_timeout_s: float = Field(30, ge=1, le=3600)
 
 
 class StorageSettings(Strict):

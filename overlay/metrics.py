@@ -4,6 +4,8 @@ from prometheus_client import Counter, Gauge, Histogram
 DONATIONS = Counter("overlay_donations_total", "Donations accepted", ["channel", "source", "status"])
 EVENTS = Counter("overlay_events_emitted_total", "Socket.IO events broadcast", ["channel", "type"])
 CLIENTS = Gauge("overlay_connected_clients", "Connected Socket.IO clients", ["namespace"])
+STALLED = Counter("overlay_stalled_connections_cut_total",
+                  "Socket.IO connections aborted because they stopped reading (overlay/realtime/stalls.py)")
 QUEUE = Gauge("overlay_alert_queue_length", "Alerts waiting to play", ["channel"])
 REQUESTS = Histogram("overlay_http_request_duration_seconds", "HTTP request latency",
                      ["method", "route", "status"],

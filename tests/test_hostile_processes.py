@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
+import re
 import signal
+import socket
 import time
 from pathlib import Path
 
 import aiohttp
+import yaml
 
 from tests.burst import burst, donation_request
-from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, Listener, ServerProcess, free_port
+from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, Listener, ServerProcess, free_port, until
 from tests.test_processes import write_config
 from tests.webhook_signing import sign_stripe
 
@@ -121,6 +126,87 @@ async def test_garbage_packets_close_the_connection_with_one_short_log_line(tmp_
         assert "Traceback" not in output and "ERROR" not in output, output[-3000:]
         assert len(output) < 20_000, len(output)
         await bystander.close()
+    finally:
+        srv.stop()
+
+
+async def joined_then_deaf(port: int) -> socket.socket:
+    """A raw websocket that joins /overlay with a 4 KiB receive buffer, then never reads again."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    await loop.sock_sendall(sock, (
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    seen = b""
+    while b"0{" not in seen:  # the 101, then engine.io's open packet
+        seen += await asyncio.wait_for(loop.sock_recv(sock, 65536), 30)
+    auth = ('40/overlay,{"channel":"demo","key":"%s"}' % OVERLAY_KEY).encode()
+    mask = os.urandom(4)
+    await loop.sock_sendall(sock, bytes([0x81, 0x80 | len(auth)]) + mask
+                            + bytes(b ^ mask[i % 4] for i, b in enumerate(auth)))
+    while b"40/overlay," not in seen:
+        seen += await asyncio.wait_for(loop.sock_recv(sock, 65536), 30)
+    return sock
+
+
+def cut_count(metrics_text: str) -> float:
+    found = re.search(r"^overlay_stalled_connections_cut_total (\S+)$", metrics_text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+async def test_a_client_that_stops_reading_is_cut_and_the_others_keep_up(tmp_path: Path) -> None:
+    """A client that joins and stops reading (zero window) used to keep its connection and
+    everything written for it for good, past engine.io's ping timeout (200 of them held
+    ~1 MB each, still established 100 s later). It is cut once its buffer has not shrunk for
+    ``server.stalled_client_timeout_s``; a reading client next to it is left alone and gets
+    every donation."""
+    cfg = write_config(tmp_path, moderation={"max_message_length": 2000})
+    data = yaml.safe_load(cfg.read_text())
+    data["server"] = {"stalled_client_timeout_s": 3}
+    cfg.write_text(yaml.safe_dump(data))
+    srv = await ServerProcess(cfg, free_port()).start()
+    try:
+        reader = await Listener().connect(srv.url, "/overlay", channel="demo", key=OVERLAY_KEY)
+        await reader.wait_for("state")
+        deaf = await joined_then_deaf(srv.port)
+        accepted: list[str] = []
+        async with aiohttp.ClientSession() as http:
+            async def post_some_then_count() -> float:
+                # ~5 kB of events per donation (the message is in `donation` and in `alert`):
+                # enough batches fill the kernel's buffers (megabytes on loopback), then the
+                # server's; posting stops as soon as the cut shows on /metrics.
+                answers = await asyncio.gather(*[
+                    http.post(srv.url + "/api/v1/channels/demo/donations", headers=AUTH,
+                              json={"amount": "5", "donor_name": "Deaf test", "message": "m" * 2000})
+                    for _ in range(25)])
+                for r in answers:
+                    assert r.status == 201, await r.text()
+                    accepted.append((await r.json())["id"])
+                async with http.get(srv.url + "/metrics") as r:
+                    return cut_count(await r.text())
+            await until(post_some_then_count, lambda cut: cut >= 1, what="the deaf client cut", timeout=240)
+        # the reader got every donation; the deaf one was the only connection cut
+        await until(lambda: {d["donation"]["id"] for d in reader.of("donation")},
+                    lambda got: got >= set(accepted), what="every donation at the reading client")
+        async with aiohttp.ClientSession() as http, http.get(srv.url + "/metrics") as r:
+            assert cut_count(await r.text()) == 1
+        assert "cut 1 Socket.IO connection(s) that had read nothing for 3 s" in srv.output()
+        # what the deaf client finds when it reads again: the rest of its buffer, then a reset
+        loop = asyncio.get_running_loop()
+
+        async def dead() -> bool:
+            try:
+                return await asyncio.wait_for(loop.sock_recv(deaf, 1 << 20), 30) == b""
+            except ConnectionResetError:
+                return True
+        await until(dead, what="the deaf client's connection reset")
+        deaf.close()
+        await reader.close()
     finally:
         srv.stop()
 

@@ -23,6 +23,7 @@ from overlay.web.auth import secret_equal
 from overlay.service import ChannelService, ShuttingDown, now_ms
 from overlay.domain.state import OVERLAY, Event
 from overlay.realtime.fastemit import Encoded, emit_many
+from overlay.realtime.stalls import StallSweeper
 from overlay.store.base import KEEP_EVENTS, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,9 @@ class ChannelFeed:
 
 class Realtime:
     def __init__(self, sio: socketio.AsyncServer, services: dict[str, ChannelService],
-                 moderator_check: TokenCheck):
+                 moderator_check: TokenCheck, *, stall_timeout_s: float = 30):
         self.sio = sio
+        self.stalls = StallSweeper(stall_timeout_s)
         self.feeds = {ch: ChannelFeed(svc) for ch, svc in services.items()}
         for feed in self.feeds.values():
             feed.service.writer.on_reset(self._resync_later(feed))
@@ -59,6 +61,7 @@ class Realtime:
             sio.on("disconnect", self._disconnect_handler(ns), namespace=ns)
 
     async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self.stalls.run(), name="stalled-connections"))
         for ch, feed in self.feeds.items():
             feed.delivered = (await feed.service.current()).seq
             self._tasks.append(asyncio.create_task(self._pump(feed), name=f"pump-{ch}"))
@@ -163,6 +166,7 @@ class Realtime:
             if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0:
                 last_seq = None
             await self.sio.save_session(sid, {"channel": cfg.id}, namespace=ns)
+            self.stalls.watch(environ)
             asyncio.create_task(self._welcome(feed, sid, ns, last_seq))
             metrics.CLIENTS.labels(ns).inc()
             return True
