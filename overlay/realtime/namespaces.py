@@ -209,15 +209,23 @@ class Realtime:
             return
         try:
             async with feed.lock:
+                floor = None
                 backlog = await self._backlog(feed, ns, last_seq)
                 if backlog is None:
                     snap = await self._snapshot(feed, moderator=ns == "/dashboard")
                     await self.sio.emit("state", snap, to=sid, namespace=ns)
                     if snap["seq"] > feed.delivered:
-                        feed.floors[ns][sid] = snap["seq"]
+                        floor = snap["seq"]
                 else:
                     for ev in backlog:
                         await self.sio.emit(ev.type, ev.data, to=sid, namespace=ns)
+                # A client may leave while it waits for the lock or its snapshot (a page
+                # reloaded at once): then there is no one to join. No await between this
+                # check and the join, so it cannot leave in between.
+                if not self.sio.manager.is_connected(sid, ns):
+                    return
+                if floor is not None:
+                    feed.floors[ns][sid] = floor
                 await self.sio.enter_room(sid, feed.service.cfg.id, namespace=ns)
         except StoreUnavailable as exc:
             log.warning("cannot welcome %s: %s", sid, exc)
