@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import engineio
 import pytest
 import socketio
 
@@ -62,7 +63,9 @@ def test_a_join_the_room_index_misses_fails(monkeypatch: pytest.MonkeyPatch) -> 
 def test_the_switch_forces_the_stock_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OVERLAY_FAST_BROADCAST", "off")
     sio = make_sio_server()
-    assert type(sio) is socketio.AsyncServer and type(sio.manager) is socketio.AsyncManager
+    # stock emission and manager; the server class only adds the unreadable-packet guard
+    assert type(sio.manager) is socketio.AsyncManager and not isinstance(sio, fastemit.FastAsyncServer)
+    assert type(sio.eio) is engineio.AsyncServer and type(sio).emit is socketio.AsyncServer.emit
     monkeypatch.setenv("OVERLAY_FAST_BROADCAST", "on")
     assert isinstance(make_sio_server().manager, fastemit.FastEmitMixin)
 

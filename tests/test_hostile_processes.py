@@ -114,7 +114,8 @@ async def test_garbage_packets_close_the_connection_with_one_short_log_line(tmp_
         bystander = await Listener().connect(srv.url, "/overlay", channel="demo", key=OVERLAY_KEY)
         await bystander.wait_for("state")
         # Socket.IO-level garbage (bad JSON, unknown type, an event without data), then engine.io-level.
-        packets = ["4{", "49", "42", "4\x00", "xx", "9"]
+        # JSON nested 5,000 deep (10 kB) made a RecursionError: an ERROR traceback per packet.
+        packets = ["4{", "49", "42", "4\x00", "xx", "9", "42/overlay," + "[" * 5000 + "]" * 5000]
         async with aiohttp.ClientSession() as http:
             for packet in packets:
                 await garbage_connection(http, srv.url, packet)

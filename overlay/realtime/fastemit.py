@@ -367,6 +367,6 @@ def make_sio_server(*, fast: bool | None = None, **kw) -> socketio.AsyncServer:
     if fast is None:
         fast = use_fast_broadcast()
     options = {**SERVER_DEFAULTS, **kw}
-    if not fast:
-        return socketio.AsyncServer(client_manager=socketio.AsyncManager(), **options)
+    if not fast:  # stock emission, but still the guard against unreadable packets (sioguard.py)
+        return PacketGuard(client_manager=socketio.AsyncManager(), **options)
     return FastAsyncServer(client_manager=FastAsyncManager(), **options)

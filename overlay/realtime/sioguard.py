@@ -6,7 +6,9 @@ the traceback at ERROR and keeps the connection open, so 2,000 two-byte packets 
 3.6 MB of log in 1.8 s. python-socketio offers no hook for a packet it cannot decode
 (a ``serializer`` subclass could refuse it, but knows neither the connection nor how to
 close it), so this wraps that one method. Checked at start-up: if python-socketio no
-longer routes messages through it, the stock behaviour stays and a warning says so.
+longer routes messages through it, the stock behaviour stays and a warning says so. Both
+broadcast paths use it (fastemit.make_sio_server); the engine.io-level guard (a packet type
+engine.io cannot read) lives in the fast path's websocket class only.
 """
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ from typing import Any
 import socketio
 
 log = logging.getLogger(__name__)
-# What decoding raises for garbage (json errors are ValueErrors); python-socketio raises
+# What decoding raises for garbage (json errors are ValueErrors; JSON nested thousands deep,
+# which fits in one 64 KiB message, is a RecursionError); python-socketio raises
 # ValueError itself for an unknown or unexpected packet type.
-UNREADABLE = (ValueError, TypeError, IndexError, KeyError)
+UNREADABLE = (ValueError, TypeError, IndexError, KeyError, RecursionError)
 CLOSE_GRACE_S = 5
 
 
