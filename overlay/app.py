@@ -22,6 +22,7 @@ from overlay.intake.donate import setup_donate
 from overlay.intake.donate.checkout import setup_checkout
 from overlay.web.drain import Drain
 from overlay.web.errors import ApiError, error_middleware, quiet_parser_errors
+from overlay.web.sioroute import attach as attach_socketio
 from overlay.realtime.fastemit import make_sio_server
 from overlay.live.link import LIVE, LiveLink, setup_live_link
 from overlay.live.supervisor import LiveSupervisor, live_settings
@@ -138,7 +139,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     store = make_store(config)
     services = {c.id: ChannelService(c, store) for c in config.channels}
     sio = make_sio()
-    sio.attach(app)
+    attach_socketio(app, sio)
     realtime = Realtime(sio, services, _moderator_check(config),
                         stall_timeout_s=config.server.stalled_client_timeout_s)
     store.subscribe(realtime.on_events)

@@ -131,6 +131,47 @@ async def test_garbage_packets_close_the_connection_with_one_short_log_line(tmp_
         srv.stop()
 
 
+async def test_garbage_over_polling_is_answered_4xx_with_one_short_log_line(tmp_path: Path) -> None:
+    """Long-polling clients: a payload engine.io cannot decode was an ERROR traceback per
+    request, and a request for a session engine.io had just closed was a 500 with another."""
+    srv = await ServerProcess(write_config(tmp_path), free_port()).start()
+    try:
+        endpoint = srv.url + "/socket.io/?EIO=4&transport=polling"
+        async with aiohttp.ClientSession() as http:
+            async def handshake() -> str:
+                async with http.get(endpoint) as r:
+                    assert r.status == 200
+                    return re.search(r'"sid":"([^"]+)"', await r.text()).group(1)
+
+            async def post(sid: str, body: bytes) -> int:
+                async with http.post(f"{endpoint}&sid={sid}", data=body,
+                                     headers={"Content-Type": "text/plain;charset=UTF-8"}) as r:
+                    assert r.status < 500, (r.status, await r.text())
+                    if r.status >= 400 and r.content_type == "application/json":
+                        assert "error" in await r.json()
+                    return r.status
+
+            sid = await handshake()
+            for body in (b"garbage", b"\xff\xfe", b"9", b"x\x1ey"):  # engine.io cannot read these
+                await post(sid, body)
+            # Socket.IO-level garbage closes the session (sioguard); the next requests on it
+            # are the client's mistake, answered 4xx, never 500
+            sid = await handshake()
+            await post(sid, b'40/overlay,{"channel":"demo","key":"%s"}' % OVERLAY_KEY.encode())
+            await post(sid, b"4{")
+            statuses = [await post(sid, b"3") for _ in range(5)]
+            assert any(s >= 400 for s in statuses), statuses
+            # the server still serves a well-behaved client
+            listener = await Listener().connect(srv.url, "/overlay", channel="demo", key=OVERLAY_KEY)
+            await listener.wait_for("state")
+            await listener.close()
+        output = srv.output()
+        assert "Traceback" not in output, output[-3000:]
+        assert output.count("refused an unreadable Socket.IO polling payload") == 4, output[-3000:]
+    finally:
+        srv.stop()
+
+
 async def joined_then_deaf(port: int) -> socket.socket:
     """A raw websocket that joins /overlay with a 4 KiB receive buffer, then never reads again."""
     loop = asyncio.get_running_loop()

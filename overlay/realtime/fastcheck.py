@@ -101,9 +101,9 @@ def run_self_test() -> tuple[bool, str]:
 
 
 async def _self_test() -> None:
-    from overlay.realtime.fastemit import SERVER_DEFAULTS, FastAsyncManager, FastAsyncServer
+    from overlay.realtime.fastemit import SERVER_DEFAULTS, FastAsyncManager, FastAsyncServer, library_loggers
     await _check_room_bookkeeping(FastAsyncManager)
-    sio = FastAsyncServer(client_manager=FastAsyncManager(), **SERVER_DEFAULTS)
+    sio = FastAsyncServer(client_manager=FastAsyncManager(), **SERVER_DEFAULTS, **library_loggers())
 
     @sio.on('connect')
     async def on_connect(sid: str, environ: dict, auth: object = None) -> None:
@@ -180,7 +180,8 @@ async def _check_room_bookkeeping(manager_class: type[socketio.AsyncManager]) ->
 
 
 async def _bookkeeping(manager_class: type[socketio.AsyncManager]) -> tuple[dict[str, object], socketio.AsyncManager]:
-    server = socketio.AsyncServer(client_manager=manager_class(), async_mode='aiohttp')
+    from overlay.realtime.fastemit import library_loggers
+    server = socketio.AsyncServer(client_manager=manager_class(), async_mode='aiohttp', **library_loggers())
     ids = iter(range(1000))
     server.eio.generate_id = lambda: f'sid{next(ids)}'  # the same ids for both managers
     manager = server.manager

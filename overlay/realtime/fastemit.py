@@ -355,6 +355,21 @@ SERVER_DEFAULTS = {
 }
 
 
+def _library_logger(name: str) -> logging.Logger:
+    """The library's own logger, handed over as a Logger: given True/False (the default),
+    python-socketio and engine.io each add a StreamHandler of their own to it, and every line
+    they log was printed twice, once bare and once through the root handler."""
+    logger = logging.getLogger(name)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.ERROR)  # the level they set themselves when given False
+    return logger
+
+
+def library_loggers() -> dict:
+    """The server options that hand python-socketio and engine.io their loggers."""
+    return {"logger": _library_logger("socketio.server"), "engineio_logger": _library_logger("engineio.server")}
+
+
 def make_sio_server(*, fast: bool | None = None, **kw) -> socketio.AsyncServer:
     """The Socket.IO server of this process. Several processes share a channel through the
     store's notifications (overlay/store), not through a Socket.IO pub/sub manager.
@@ -366,7 +381,7 @@ def make_sio_server(*, fast: bool | None = None, **kw) -> socketio.AsyncServer:
     """
     if fast is None:
         fast = use_fast_broadcast()
-    options = {**SERVER_DEFAULTS, **kw}
+    options = {**library_loggers(), **SERVER_DEFAULTS, **kw}
     if not fast:  # stock emission, but still the guard against unreadable packets (sioguard.py)
         return PacketGuard(client_manager=socketio.AsyncManager(), **options)
     return FastAsyncServer(client_manager=FastAsyncManager(), **options)

@@ -1,0 +1,47 @@
+"""The Socket.IO endpoint: python-socketio's request handler, with two of engine.io's answers
+to bad polling requests made what a client error should be.
+
+- A polling request for a session engine.io has just closed (the client raced the close, or
+  sent something that got it closed) raises ``KeyError`` out of engine.io's handler: a 500
+  and an ERROR traceback. Here it is a 400 with a JSON error.
+- A polling payload engine.io cannot decode (not UTF-8, an unknown packet type) is logged at
+  ERROR with a full traceback for every request, then answered 200: a client could fill the
+  log. ``PollingErrorFilter`` turns that record into one WARNING line without the payload.
+  It matches engine.io's message text; if that text changes, engine.io's own log stays.
+"""
+from __future__ import annotations
+
+import logging
+
+import socketio
+from aiohttp import web
+
+from overlay.web.errors import error_response
+
+SOCKETIO_PATH = "/socket.io/"
+ENGINEIO_POST_ERROR = "post request handler error"
+
+
+def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
+    """What ``sio.attach(app)`` does (GET, POST and OPTIONS on /socket.io/), through ``handle``."""
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            return await sio.handle_request(request)
+        except KeyError:  # engine.io's _get_socket: "Session is disconnected"
+            return error_response(400, "session_closed", "this Socket.IO session is closed; connect again")
+
+    for method in ("GET", "POST", "OPTIONS"):
+        app.router.add_route(method, SOCKETIO_PATH, handle)
+    engineio_log = logging.getLogger("engineio.server")
+    if not any(isinstance(f, PollingErrorFilter) for f in engineio_log.filters):
+        engineio_log.addFilter(PollingErrorFilter())
+
+
+class PollingErrorFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == ENGINEIO_POST_ERROR and record.exc_info:
+            exc = record.exc_info[1]
+            record.msg, record.args = "refused an unreadable Socket.IO polling payload (%s)", (type(exc).__name__,)
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
