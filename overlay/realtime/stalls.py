@@ -11,8 +11,9 @@ established 100 s after the ping timeout, and would have held it until they left
 Every connection that joins a namespace is watched (its asyncio transport, from aiohttp's
 request: public API). Every ``timeout / 4`` seconds the sweeper reads each transport's
 write buffer; one whose buffer was never empty and never shrank for ``timeout`` seconds is
-aborted with a reset: its buffer and the kernel's are dropped at once. A real client reconnects and gets the events after
-its ``last_seq`` (or a fresh ``state``), so a viewer back from the tunnel misses nothing.
+aborted with a reset: its buffer and the kernel's are dropped at once. A real client
+reconnects and gets the events after its ``last_seq`` (or a fresh ``state``), so a viewer
+back from the tunnel misses nothing.
 A client that reads lets its buffer shrink between sweeps and is left alone; one that
 falls further behind at every sweep for ``timeout`` seconds is cut too, and catches up the
 same way.
@@ -69,10 +70,6 @@ class StallSweeper:
         transport = getattr(environ.get("aiohttp.request"), "transport", None)
         if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
             self._watched.setdefault(transport, Watch())
-
-    @property
-    def watched(self) -> int:
-        return len(self._watched)
 
     def sweep(self, now: float) -> int:
         """Abort the connections stuck for ``timeout``; forget the closed ones. Returns how many
