@@ -89,13 +89,19 @@ async def test_many_stripe_signatures_within_the_header_limit_are_refused_with_j
     assert crowded[40:80] not in srv.output()
 
 
-async def garbage_connection(http: aiohttp.ClientSession, url: str, packet: str, count: int = 2000) -> int:
-    """A raw websocket that joins /overlay, then sends ``packet`` ``count`` times.
-    Returns the WebSocket message type that ended it (the server must close it)."""
+async def joined(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+    """A raw websocket that has joined /overlay."""
     ws = await http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket")
     assert (await ws.receive(timeout=30)).data.startswith("0{")
     await ws.send_str('40/overlay,{"channel":"demo","key":"%s"}' % OVERLAY_KEY)
     assert (await ws.receive(timeout=30)).data.startswith("40/overlay,")
+    return ws
+
+
+async def garbage_connection(http: aiohttp.ClientSession, url: str, packet: str, count: int = 2000) -> int:
+    """A raw websocket that joins /overlay, then sends ``packet`` ``count`` times.
+    Returns the WebSocket message type that ended it (the server must close it)."""
+    ws = await joined(http, url)
     for _ in range(count):
         try:
             await ws.send_str(packet)
@@ -253,11 +259,7 @@ async def test_a_client_that_stops_reading_is_cut_and_the_others_keep_up(tmp_pat
 
 
 async def joined_then_gone(http: aiohttp.ClientSession, url: str) -> None:
-    ws = await http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket")
-    assert (await ws.receive(timeout=30)).data.startswith("0{")
-    await ws.send_str('40/overlay,{"channel":"demo","key":"%s"}' % OVERLAY_KEY)
-    assert (await ws.receive(timeout=30)).data.startswith("40/overlay,")
-    await ws.close()
+    await (await joined(http, url)).close()
 
 
 async def test_clients_that_leave_before_their_snapshot_leave_no_traceback(tmp_path: Path) -> None:

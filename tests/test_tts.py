@@ -65,6 +65,14 @@ def test_config_checks_tts_keys(tmp_path: Path) -> None:
                                           "channels[0].alerts.tts.speed: unknown key"]
 
 
+async def alert_for_new_donation(server: Any) -> dict[str, Any]:
+    """The `alert` an overlay is sent for a donation (20.00, MESSAGE) made after it joined."""
+    overlay = await server.listen()
+    await overlay.wait_for("state")
+    d = await server.donate(amount="20.00", message=MESSAGE)
+    return await overlay.wait_for("alert", lambda ev: ev.get("donation", {}).get("id") == d["id"])
+
+
 def tts_logs(caplog: Any) -> list[tuple[int, str]]:
     return [(r.levelno, r.getMessage()) for r in caplog.records if r.getMessage().startswith("text-to-speech")]
 
@@ -103,10 +111,7 @@ async def test_unusable_piper_voice_falls_back_on_espeak(make_server: Any, monke
     server = await make_server("embedded", alerts={**ALERTS, "tts": {**TTS, "voice": str(tmp_path / "fr.onnx")}})
     assert tts_logs(caplog) == [(logging.ERROR, "text-to-speech for demo: piper-tts is not installed "
                                  "(pip install 'overlay[piper]'); eSpeak NG, voice fr")]
-    overlay = await server.listen()
-    await overlay.wait_for("state")
-    d = await server.donate(amount="20.00", message=MESSAGE)
-    play = await overlay.wait_for("alert", lambda ev: ev.get("donation", {}).get("id") == d["id"])
+    play = await alert_for_new_donation(server)
     async with server.http.get(server.url + play["tts_url"]) as r:
         assert r.status == 200
         (tmp_path / "clip.wav").write_bytes(await r.read())
@@ -122,10 +127,7 @@ async def test_broken_piper_voice_is_reported_and_alerts_play_on(make_server: An
     model.write_bytes(b"<html>not a model</html>")
     Path(f"{model}.json").write_bytes(Path(f"{real}.json").read_bytes())  # a real voice's config
     server = await make_server("embedded", alerts={**ALERTS, "tts": {**TTS, "voice": str(model)}})
-    overlay = await server.listen()
-    await overlay.wait_for("state")
-    d = await server.donate(amount="20.00", message=MESSAGE)
-    play = await overlay.wait_for("alert", lambda ev: ev.get("donation", {}).get("id") == d["id"])
+    play = await alert_for_new_donation(server)
     status, body = await server.request("GET", play["tts_url"], headers={})
     assert status == 503 and body["error"]["code"] == "tts_failed"
     # The start-up load logs once it has failed, in its thread: the clip's 503 may come first.
@@ -148,10 +150,7 @@ async def test_clip_url_refuses_forgeries(make_server: Any, backend: str) -> Non
 async def test_without_an_engine_alerts_play_silently(make_server: Any, monkeypatch: Any, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no espeak-ng, no piper: as on a machine without them
     server = await make_server("embedded", alerts=ALERTS)
-    overlay = await server.listen()
-    await overlay.wait_for("state")
-    d = await server.donate(amount="20.00", message=MESSAGE)
-    play = await overlay.wait_for("alert", lambda ev: ev.get("donation", {}).get("id") == d["id"])
+    play = await alert_for_new_donation(server)
     status, body = await server.request("GET", play["tts_url"], headers={})
     assert status == 503 and body["error"]["code"] == "tts_unavailable"
     assert "espeak-ng is not installed" in body["error"]["message"]
