@@ -105,8 +105,8 @@ async def garbage_connection(http: aiohttp.ClientSession, url: str, packet: str,
     for _ in range(count):
         try:
             await ws.send_str(packet)
-        except aiohttp.ClientConnectionResetError:
-            break  # closed by the server mid-burst
+        except ConnectionError:  # aiohttp's ClientConnectionResetError, or a reset met while draining
+            break  # closed by the server mid-burst: a 10 kB packet can fill the socket before it is
     while True:
         msg = await ws.receive(timeout=30)
         if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
