@@ -166,6 +166,8 @@ async def test_garbage_over_polling_is_answered_4xx_with_one_short_log_line(tmp_
             await post(sid, b'40/overlay,{"channel":"demo","key":"%s"}' % OVERLAY_KEY.encode())
             await post(sid, b"4{")
             await until(lambda: post(sid, b"3"), lambda status: status >= 400, what="the closed session refused")
+            async with http.get(f"{endpoint}&sid={sid}") as r:
+                assert 400 <= r.status < 500, (r.status, await r.text())
             # the server still serves a well-behaved client
             listener = await Listener().connect(srv.url, "/overlay", channel="demo", key=OVERLAY_KEY)
             await listener.wait_for("state")
