@@ -1,6 +1,6 @@
 """What one idle overlay connection costs the server: objects, bytes, connect CPU.
 
-    python bench/connprofile.py -n 2000 [--stock] [--tracemalloc] [--cprofile]
+    python bench/connprofile.py -n 2000 [--stock | --floor {aiohttp,socketio}] [--tracemalloc] [--cprofile]
 
 Runs the real app (bench-config.yaml, a fresh data dir) in this process on a
 loopback port, pinned to core 0; N raw overlay clients (wsload.py) connect from
@@ -8,6 +8,12 @@ another process on core 1. Prints the server's RSS growth per connection, the
 Python objects alive per connection by type (gc), optionally the allocation
 sites that grew (tracemalloc, slows connecting) and where the connect CPU
 went (cProfile, top functions by own time).
+
+``--floor`` serves one of stub_server.py's floors instead of the app:
+``aiohttp`` (``--bare`` there), aiohttp's own WebSocket with the handshake
+written out, what an idle connection costs on aiohttp itself; ``socketio``
+(``--untuned`` there), a stock python-socketio server that joins each client
+to its channel's room, what the libraries cost before any of this app's code.
 """
 import argparse
 import asyncio
@@ -19,13 +25,13 @@ import pathlib
 import pstats
 import sys
 import tempfile
-import time
 import tracemalloc
 from collections import Counter
 
 ROOT = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT))
+import stub_server  # noqa: E402
 import wsload  # noqa: E402
 
 
@@ -42,6 +48,12 @@ def object_counts() -> Counter:
 async def serve(args, port):
     from aiohttp import web
 
+    if args.floor:
+        app = stub_server.build_bare_app() if args.floor == 'aiohttp' else stub_server.build_app(untuned=True)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, '127.0.0.1', port, backlog=4096).start()
+        return runner
     from overlay.app import create_app
     from overlay.cli import tune_gc
     from overlay.config import load_config
@@ -61,7 +73,7 @@ def clients(args, port):
     proc = multiprocessing.get_context('spawn').Process(
         target=wsload.worker_main, daemon=True,
         args=(theirs, '127.0.0.1', port, args.clients,
-              {'channel': 'demo', 'key': 'bench-overlay-key'}, 128, 1))
+              {'channel': 'demo', 'key': stub_server.KEY if args.floor else 'bench-overlay-key'}, 128, 1))
     proc.start()
     return mine, proc
 
@@ -127,7 +139,10 @@ def wsload_port() -> int:
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('-n', '--clients', type=int, default=2000)
-    p.add_argument('--stock', action='store_true', help='OVERLAY_FAST_BROADCAST=off')
+    which = p.add_mutually_exclusive_group()
+    which.add_argument('--stock', action='store_true', help='OVERLAY_FAST_BROADCAST=off')
+    which.add_argument('--floor', choices=['aiohttp', 'socketio'],
+                       help='serve a floor instead of the app (see above)')
     p.add_argument('--tracemalloc', type=int, nargs='?', const=8, default=0,
                    help='frames per allocation traceback (default when given: 8)')
     p.add_argument('--cprofile', action='store_true')
