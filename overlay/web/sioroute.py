@@ -29,8 +29,7 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
     Only POST can raise the KeyError (engine.io's GET path catches it itself). GET, which
     carries every WebSocket for its whole life, goes to engine.io's handler directly, as
     ``sio.attach`` routes it: a wrapper there would stay suspended with each connection
-    (+0.5 KiB per connection and 10-20 % slower connecting at 10,000, measured with
-    bench/connprofile.py)."""
+    (+0.5 KiB per connection, and slower connecting: bench/connprofile.py -n 10000)."""
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
             return await sio.eio.handle_request(request)
