@@ -45,15 +45,10 @@ def object_counts() -> Counter:
     return Counter(type(o).__qualname__ for o in gc.get_objects())
 
 
-async def serve(args, port):
-    from aiohttp import web
-
+def build_app(args):
+    """The app as server.py builds it, or the floor ``--floor`` names."""
     if args.floor:
-        app = stub_server.build_bare_app() if args.floor == 'aiohttp' else stub_server.build_app(untuned=True)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, '127.0.0.1', port, backlog=4096).start()
-        return runner
+        return stub_server.build_bare_app() if args.floor == 'aiohttp' else stub_server.build_app(untuned=True)
     from overlay.app import create_app
     from overlay.cli import tune_gc
     from overlay.config import load_config
@@ -62,7 +57,13 @@ async def serve(args, port):
         os.environ['OVERLAY_FAST_BROADCAST'] = 'off'
     app = create_app(load_config(str(ROOT / 'bench-config.yaml')))
     tune_gc(app)  # as server.py runs it
-    runner = web.AppRunner(app, access_log=None)
+    return app
+
+
+async def serve(args, port):
+    from aiohttp import web
+
+    runner = web.AppRunner(build_app(args), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, '127.0.0.1', port, backlog=4096).start()
     return runner
