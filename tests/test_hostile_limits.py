@@ -1,0 +1,96 @@
+"""Limits that hold when money is counted and under concurrency, on both stores.
+
+Each limit is checked in the same atomic step as the write it limits: N concurrent requests
+that would exceed it store exactly the limit, and the others get a clear 4xx JSON error.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.pledging import HTML, form_token
+from tests.test_incentives_api import incentive
+from tests.test_incentives_domain import INCENTIVES
+
+BASE = "/api/v1/channels/demo"
+# "game" with a third option, so that one can be removed (a poll keeps at least two).
+POLL3 = [{**INCENTIVES[1], "options": [*INCENTIVES[1]["options"], {"id": "tunic", "label": "Tunic"}]},
+         INCENTIVES[0], INCENTIVES[2]]
+WITHOUT_HADES = {"options": [{"id": "celeste", "label": "Celeste"}, {"id": "tunic", "label": "Tunic"}]}
+
+
+async def pledge_for(server: Any, amount: str, choice: str) -> str:
+    """A pledge from the donate page that chose ``choice`` (``id`` or ``id:option``); its id."""
+    fields = {"form_token": await form_token(server), "amount": "custom", "custom_amount": amount,
+              "incentive": choice}
+    async with server.http.post(server.url + "/donate/demo", data=fields, headers=HTML, allow_redirects=False) as r:
+        assert r.status == 303, await r.text()
+    status, body = await server.request("GET", f"{BASE}/donations")
+    assert status == 200
+    return next(d["id"] for d in body["donations"] if d["status"] == "pending" and d["amount"] == amount)
+
+
+async def donation(server: Any, donation_id: str) -> dict[str, Any]:
+    status, body = await server.request("GET", f"{BASE}/donations")
+    assert status == 200
+    return next(d for d in body["donations"] if d["id"] == donation_id)
+
+
+def refused(status: int, body: Any, code: str) -> bool:
+    return status == 409 and body["error"]["code"] == code and body["error"]["message"]
+
+
+async def test_a_reward_is_never_claimed_more_than_its_quantity(make_server: Any, backend: str) -> None:
+    server = await make_server(backend, incentives=INCENTIVES)  # "shout": quantity 1, from 25.00
+    first = await pledge_for(server, "25.00", "shout")
+    second = await pledge_for(server, "26.00", "shout")  # both promised while a claim was left
+    status, body = await server.post(f"{BASE}/donations/{first}/confirm")
+    assert status == 200 and body["status"] == "approved"
+    status, body = await server.post(f"{BASE}/donations/{second}/confirm")
+    assert refused(status, body, "reward_sold_out"), (status, body)
+    assert "move" in body["error"]["message"]
+    shout = await incentive(server, "shout")
+    assert (shout["claimed"], shout["quantity"], shout["remaining"], shout["total"]) == (1, 1, 0, "50.00")
+    left = await donation(server, second)  # nothing changed: still a pledge, counted nowhere
+    assert (left["status"], left["incentive"]["id"]) == ("pending", "shout")
+    status, snap = await server.request("GET", f"{BASE}/state")
+    assert snap["campaign"]["count"] == 1
+    # The moderator moves it elsewhere (the move checks the same limit), then counts it.
+    status, body = await server.post(f"{BASE}/donations/{second}/incentive", {"id": "shout"})
+    assert refused(status, body, "reward_sold_out"), (status, body)
+    status, body = await server.post(f"{BASE}/donations/{second}/incentive", {"id": "hair"})
+    assert status == 200, body
+    assert (await server.post(f"{BASE}/donations/{second}/confirm"))[0] == 200
+    assert (await incentive(server, "hair"))["total"] == "52.00"
+
+
+async def test_a_poll_option_that_pledged_money_points_to_cannot_be_removed(make_server: Any, backend: str) -> None:
+    server = await make_server(backend, incentives=POLL3)
+    pledged = await pledge_for(server, "10.00", "game:hades")
+    status, body = await server.request("PATCH", f"{BASE}/incentives/game", json=WITHOUT_HADES)
+    assert refused(status, body, "option_has_donations"), (status, body)
+    assert [o["id"] for o in (await incentive(server, "game"))["options"]] == ["celeste", "hades", "tunic"]
+
+    status, _ = await server.post(f"{BASE}/donations/{pledged}/confirm")
+    assert status == 200
+    game = await incentive(server, "game")
+    assert game["total"] == "20.00"  # the match doubled it
+    assert sum(int(o["total"].replace(".", "")) for o in game["options"]) == 2000  # the bars add up
+
+
+async def test_a_poll_option_is_removable_once_its_pledges_moved_or_were_rejected(make_server: Any,
+                                                                                   backend: str) -> None:
+    server = await make_server(backend, incentives=POLL3)
+    moved = await pledge_for(server, "10.00", "game:hades")
+    rejected = await pledge_for(server, "11.00", "game:hades")
+    status, body = await server.post(f"{BASE}/donations/{moved}/incentive", {"id": "game", "option": "celeste"})
+    assert status == 200 and body["incentive"]["option"] == "celeste"
+    assert (await server.post(f"{BASE}/donations/{rejected}/reject"))[0] == 200
+    status, body = await server.request("PATCH", f"{BASE}/incentives/game", json=WITHOUT_HADES)
+    assert status == 200, body
+    without_celeste = {"options": [{"id": "tunic", "label": "Tunic"}, {"id": "zelda", "label": "Zelda"}]}
+    status, body = await server.request("PATCH", f"{BASE}/incentives/game", json=without_celeste)
+    assert refused(status, body, "option_has_donations"), body  # the pledge moved there holds celeste
+    assert (await server.post(f"{BASE}/donations/{moved}/confirm"))[0] == 200
+    game = await incentive(server, "game")
+    assert (game["total"], [o["total"] for o in game["options"]]) == ("20.00", ["20.00", "0.00"])
