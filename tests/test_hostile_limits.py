@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from overlay.domain.presets import MAX_PER_WIDGET as MAX_PRESETS
 from tests.pledging import HTML, form_token
 from tests.test_incentives_api import incentive
 from tests.test_incentives_domain import INCENTIVES
@@ -94,3 +95,24 @@ async def test_a_poll_option_is_removable_once_its_pledges_moved_or_were_rejecte
     assert (await server.post(f"{BASE}/donations/{moved}/confirm"))[0] == 200
     game = await incentive(server, "game")
     assert (game["total"], [o["total"] for o in game["options"]]) == ("20.00", ["20.00", "0.00"])
+
+
+async def test_racing_preset_saves_store_exactly_the_limit(make_server: Any, backend: str) -> None:
+    servers = [await make_server(backend)]
+    if backend == "redis":  # a second process on the same Redis: the limit holds across them too
+        servers.append(await make_server(backend, data_dir=servers[0].config.storage.data_dir.parent / "other"))
+    presets = f"{BASE}/widgets/alert/presets"
+    answers = await asyncio.gather(*(servers[i % len(servers)].request("PUT", f"{presets}/p{i}", json={})
+                                     for i in range(80)))
+    assert sorted(status for status, _ in answers) == [201] * MAX_PRESETS + [409] * (80 - MAX_PRESETS)
+    assert all(body["error"]["code"] == "too_many_presets" and "50" in body["error"]["message"]
+               for status, body in answers if status == 409)
+    for server in servers:
+        status, listed = await server.request("GET", presets)
+        assert status == 200 and len(listed["presets"]) == MAX_PRESETS
+    # Saving one that exists still works at the limit; a new one after a delete fits again.
+    saved = next(f"p{i}" for i, (status, _) in enumerate(answers) if status == 201)
+    assert (await servers[0].request("PUT", f"{presets}/{saved}", json={"theme": "light"}))[0] == 200
+    assert (await servers[0].request("DELETE", f"{presets}/{saved}"))[0] == 204
+    assert (await servers[-1].request("PUT", f"{presets}/last", json={}))[0] == 201
+    assert (await servers[0].request("PUT", f"{presets}/one-more", json={}))[0] == 409
