@@ -6,12 +6,14 @@ that would exceed it store exactly the limit, and the others get a clear 4xx JSO
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Any
 
 from overlay.domain.presets import MAX_PER_WIDGET as MAX_PRESETS
 from tests.pledging import HTML, form_token
 from tests.test_incentives_api import incentive
 from tests.test_incentives_domain import INCENTIVES
+from tests.test_media import FIXTURES, MEDIA, upload
 
 BASE = "/api/v1/channels/demo"
 # "game" with a third option, so that one can be removed (a poll keeps at least two).
@@ -116,3 +118,36 @@ async def test_racing_preset_saves_store_exactly_the_limit(make_server: Any, bac
     assert (await servers[0].request("DELETE", f"{presets}/{saved}"))[0] == 204
     assert (await servers[-1].request("PUT", f"{presets}/last", json={}))[0] == 201
     assert (await servers[0].request("PUT", f"{presets}/one-more", json={}))[0] == 409
+
+
+def png_of(size: int, i: int) -> bytes:
+    """A PNG the library takes (its type is read from its head), ``size`` bytes, its own content."""
+    head = (FIXTURES / "green.png").read_bytes() + f"#{i}#".encode()
+    return head + b"\0" * (size - len(head))
+
+
+async def test_racing_uploads_stay_within_the_media_quota_in_bytes(server: Any) -> None:
+    size = int(1.9 * 1024 * 1024)  # each under the 2 MiB per image; 40 of them make 76 MiB
+    quota = server.config.server.media_quota_mb * 1024 * 1024
+    answers = await asyncio.gather(*(upload(server, f"big{i}.png", io.BytesIO(png_of(size, i))) for i in range(40)))
+    fits = quota // size
+    assert sorted(status for status, _ in answers) == [201] * fits + [413] * (40 - fits)
+    assert all(body["error"]["code"] == "media_quota_exceeded" and "KiB" in body["error"]["message"]
+               for status, body in answers if status == 413)
+    status, listed = await server.request("GET", MEDIA)
+    assert status == 200 and len(listed["media"]) == fits and sum(m["size"] for m in listed["media"]) <= quota
+    # The same file again changes nothing, so it is still answered 200 at the limit.
+    again = next(i for i, (status, _) in enumerate(answers) if status == 201)
+    assert (await upload(server, f"big{again}.png", io.BytesIO(png_of(size, again))))[0] == 200
+
+
+async def test_racing_uploads_stay_within_the_media_quota_in_files(server: Any) -> None:
+    limit = server.config.server.media_quota_files
+    answers = await asyncio.gather(*(upload(server, f"small{i}.png", png_of(200, i)) for i in range(limit + 30)))
+    assert sorted(status for status, _ in answers) == [201] * limit + [413] * 30
+    assert all(body["error"]["code"] == "media_quota_exceeded" and f"{limit} files" in body["error"]["message"]
+               for status, body in answers if status == 413)
+    status, listed = await server.request("GET", MEDIA)
+    assert len(listed["media"]) == limit
+    status, _ = await server.request("DELETE", f"{MEDIA}/{listed['media'][0]['name']}")
+    assert status == 204 and (await upload(server, "after-delete.png", png_of(200, -1)))[0] == 201
