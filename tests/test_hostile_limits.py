@@ -9,6 +9,7 @@ import asyncio
 import io
 from typing import Any
 
+from overlay.domain.incentive_ops import MAX_INCENTIVES
 from overlay.domain.presets import MAX_PER_WIDGET as MAX_PRESETS
 from tests.pledging import HTML, form_token
 from tests.test_incentives_api import incentive
@@ -151,3 +152,73 @@ async def test_racing_uploads_stay_within_the_media_quota_in_files(server: Any) 
     assert len(listed["media"]) == limit
     status, _ = await server.request("DELETE", f"{MEDIA}/{listed['media'][0]['name']}")
     assert status == 204 and (await upload(server, "after-delete.png", png_of(200, -1)))[0] == 201
+
+
+async def two_processes(make_server: Any, backend: str, **channel: Any) -> list[Any]:
+    """One server; on Redis, a second process sharing it, so that a limit must hold across them."""
+    servers = [await make_server(backend, **channel)]
+    if backend == "redis":
+        other = servers[0].config.storage.data_dir.parent / "other"
+        servers.append(await make_server(backend, data_dir=other, **channel))
+    return servers
+
+
+RAPID = {"donate_page": {"rate_limit_per_minute": 1000}}  # many pledges from one test client
+
+
+async def test_racing_confirms_and_donations_claim_a_reward_exactly_its_quantity(make_server: Any,
+                                                                               backend: str) -> None:
+    reward = {"id": "meet", "kind": "reward", "title": "Meet the team", "min_amount": "5.00", "quantity": 3}
+    servers = await two_processes(make_server, backend, incentives=[reward], **RAPID)
+    server = servers[0]
+    pledges = [await pledge_for(server, f"{5 + i}.00", "meet") for i in range(8)]
+    answers = await asyncio.gather(*(servers[i % len(servers)].post(f"{BASE}/donations/{d}/confirm")
+                                     for i, d in enumerate(pledges)))
+    assert sorted(status for status, _ in answers) == [200] * 3 + [409] * 5
+    assert all(body["error"]["code"] == "reward_sold_out" for status, body in answers if status == 409)
+    meet = await incentive(server, "meet")
+    assert (meet["claimed"], meet["remaining"]) == (3, 0)
+    # A donation booked at once (the API, as a webhook books) finds it sold out too.
+    status, body = await server.post(f"{BASE}/donations", {"amount": "9.00", "incentive": {"id": "meet"}})
+    assert refused(status, body, "reward_sold_out")
+    status, listed = await server.request("GET", f"{BASE}/donations")
+    assert sorted(d["status"] for d in listed["donations"]) == ["approved"] * 3 + ["pending"] * 5
+
+
+async def test_racing_incentive_creations_store_exactly_the_limit(make_server: Any, backend: str) -> None:
+    servers = await two_processes(make_server, backend, incentives=INCENTIVES)
+    poll = {"kind": "poll", "title": "Boss", "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]}
+    answers = await asyncio.gather(*(servers[i % len(servers)].post(f"{BASE}/incentives", {**poll, "id": f"p{i}"})
+                                     for i in range(60)))
+    room = MAX_INCENTIVES - len(INCENTIVES)
+    assert sorted(status for status, _ in answers) == [201] * room + [409] * (60 - room)
+    assert all(body["error"]["code"] == "too_many_incentives" for status, body in answers if status == 409)
+    for server in servers:
+        status, listed = await server.request("GET", f"{BASE}/incentives")
+        assert status == 200 and len(listed) == MAX_INCENTIVES
+
+
+async def test_an_option_removed_while_pledges_race_for_it_leaves_the_bars_summing(make_server: Any,
+                                                                                   backend: str) -> None:
+    servers = await two_processes(make_server, backend, incentives=POLL3, **RAPID)
+    server = servers[0]
+    tokens = [await form_token(server) for _ in range(10)]
+
+    async def pledge(i: int) -> int:
+        fields = {"form_token": tokens[i], "amount": "custom", "custom_amount": f"{i + 1}.00",
+                  "incentive": "game:hades"}
+        async with servers[i % len(servers)].http.post(server.url + "/donate/demo", data=fields, headers=HTML,
+                                                       allow_redirects=False) as r:
+            return r.status
+
+    remove = servers[-1].request("PATCH", f"{BASE}/incentives/game", json=WITHOUT_HADES)
+    *pledged, (status, body) = await asyncio.gather(*(pledge(i) for i in range(10)), remove)
+    assert set(pledged) <= {303, 422} and (status == 200 or refused(status, body, "option_has_donations"))
+    # Removed only if it came before every pledge (those after it were refused): one or the other.
+    assert (status == 200) == (303 not in pledged)
+    _, listed = await server.request("GET", f"{BASE}/donations")
+    for d in listed["donations"]:
+        assert (await servers[-1].post(f"{BASE}/donations/{d['id']}/confirm"))[0] == 200
+    game = await incentive(server, "game")
+    assert game["count"] == pledged.count(303)
+    assert sum(int(o["total"].replace(".", "")) for o in game["options"]) == int(game["total"].replace(".", ""))

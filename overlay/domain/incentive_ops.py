@@ -13,6 +13,8 @@ from overlay.domain import money, wire
 from overlay.domain.donations import DonationError
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
 
+MAX_INCENTIVES = 50  # per channel; checked in the commit that creates one
+
 
 def snapshot(cfg: ChannelSettings, state: ChannelState, now: int) -> list[dict[str, Any]]:
     return [inc.public(cfg, i, now) for i in inc.listing(cfg, state)]
@@ -79,8 +81,8 @@ def create(cfg: ChannelSettings, state: ChannelState, s: IncentiveSettings, now:
     items = inc.items_for_change(cfg, ch.state)
     if inc.find(items, s.id) is not None:
         raise DonationError("incentive_exists", f"an incentive {s.id!r} exists already", "conflict")
-    if len(items) >= 50:
-        raise DonationError("too_many_incentives", "a channel has at most 50 incentives", "conflict")
+    if len(items) >= MAX_INCENTIVES:
+        raise DonationError("too_many_incentives", f"a channel has at most {MAX_INCENTIVES} incentives", "conflict")
     item = _built(cfg, s, None)
     items.append(item)
     ch.state.incentives["removed"] = [r for r in ch.state.incentives["removed"] if r != s.id]
