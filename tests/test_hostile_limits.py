@@ -9,12 +9,19 @@ import asyncio
 import io
 from typing import Any
 
+import pytest
+
+from overlay.domain import donations, incentive_ops
+from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.incentive_ops import MAX_INCENTIVES
+from overlay.domain.incentive_settings import INCENTIVE
+from overlay.domain.state import ChannelState
 from overlay.domain.presets import MAX_PER_WIDGET as MAX_PRESETS
 from tests.pledging import HTML, form_token
 from tests.test_incentives_api import incentive
 from tests.test_incentives_domain import INCENTIVES
 from tests.test_media import FIXTURES, MEDIA, upload
+from tests.support import make_config
 
 BASE = "/api/v1/channels/demo"
 # "game" with a third option, so that one can be removed (a poll keeps at least two).
@@ -222,3 +229,19 @@ async def test_an_option_removed_while_pledges_race_for_it_leaves_the_bars_summi
     game = await incentive(server, "game")
     assert game["count"] == pledged.count(303)
     assert sum(int(o["total"].replace(".", "")) for o in game["options"]) == int(game["total"].replace(".", ""))
+
+
+def test_a_pledge_whose_option_is_gone_is_not_counted_on_confirm(tmp_path: Any) -> None:
+    """A pledge stored before options kept count of their pledges (its option could be removed
+    under it): confirming it is refused, and nothing changes, rather than count money to no bar."""
+    cfg = make_config(tmp_path, incentives=POLL3).channels[0]
+    state = ChannelState.initial(cfg)
+    rec = donations.new_record(cfg, DonationInput(amount="10.00"), 1000)
+    rec = incentive_ops.attach(cfg, state, rec, {"id": "game", "option": "hades"}, 1000)
+    pledged = donations.record_pledge(cfg, state, rec, 1000)  # the old way: no count on the option
+    removed = incentive_ops.update(cfg, pledged.state, INCENTIVE.validate_python({**POLL3[0], **WITHOUT_HADES}), 2000)
+    confirmed = donations.confirm(cfg, removed.state, pledged.donations[0], 3000)
+    with pytest.raises(DonationError) as err:
+        incentive_ops.book(cfg, confirmed, confirmed.donations[0])
+    assert (err.value.code, err.value.kind) == ("incentive_option_removed", "conflict")
+    assert "move it" in err.value.message
