@@ -51,6 +51,16 @@ def refused(status: int, body: Any, code: str) -> bool:
     return status == 409 and body["error"]["code"] == code and body["error"]["message"]
 
 
+async def two_processes(make_server: Any, backend: str, **channel: Any) -> list[Any]:
+    """One server; on Redis, a second one sharing it (its own writer, connection and memory, as
+    another worker has), so that a limit must hold across them."""
+    servers = [await make_server(backend, **channel)]
+    if backend == "redis":
+        other = servers[0].config.storage.data_dir.parent / "other"
+        servers.append(await make_server(backend, data_dir=other, **channel))
+    return servers
+
+
 async def test_a_reward_is_never_claimed_more_than_its_quantity(make_server: Any, backend: str) -> None:
     server = await make_server(backend, incentives=INCENTIVES)  # "shout": quantity 1, from 25.00
     first = await pledge_for(server, "25.00", "shout")
@@ -108,9 +118,7 @@ async def test_a_poll_option_is_removable_once_its_pledges_moved_or_were_rejecte
 
 
 async def test_racing_preset_saves_store_exactly_the_limit(make_server: Any, backend: str) -> None:
-    servers = [await make_server(backend)]
-    if backend == "redis":  # a second process on the same Redis: the limit holds across them too
-        servers.append(await make_server(backend, data_dir=servers[0].config.storage.data_dir.parent / "other"))
+    servers = await two_processes(make_server, backend)
     presets = f"{BASE}/widgets/alert/presets"
     answers = await asyncio.gather(*(servers[i % len(servers)].request("PUT", f"{presets}/p{i}", json={})
                                      for i in range(80)))
@@ -159,15 +167,6 @@ async def test_racing_uploads_stay_within_the_media_quota_in_files(server: Any) 
     assert len(listed["media"]) == limit
     status, _ = await server.request("DELETE", f"{MEDIA}/{listed['media'][0]['name']}")
     assert status == 204 and (await upload(server, "after-delete.png", png_of(200, -1)))[0] == 201
-
-
-async def two_processes(make_server: Any, backend: str, **channel: Any) -> list[Any]:
-    """One server; on Redis, a second process sharing it, so that a limit must hold across them."""
-    servers = [await make_server(backend, **channel)]
-    if backend == "redis":
-        other = servers[0].config.storage.data_dir.parent / "other"
-        servers.append(await make_server(backend, data_dir=other, **channel))
-    return servers
 
 
 RAPID = {"donate_page": {"rate_limit_per_minute": 1000}}  # many pledges from one test client
