@@ -51,7 +51,7 @@ def refused(status: int, body: Any, code: str) -> bool:
     return status == 409 and body["error"]["code"] == code and body["error"]["message"]
 
 
-async def two_processes(make_server: Any, backend: str, **channel: Any) -> list[Any]:
+async def two_servers(make_server: Any, backend: str, **channel: Any) -> list[Any]:
     """One server; on Redis, a second one sharing it (its own writer, connection and memory, as
     another worker has), so that a limit must hold across them."""
     servers = [await make_server(backend, **channel)]
@@ -118,7 +118,7 @@ async def test_a_poll_option_is_removable_once_its_pledges_moved_or_were_rejecte
 
 
 async def test_racing_preset_saves_store_exactly_the_limit(make_server: Any, backend: str) -> None:
-    servers = await two_processes(make_server, backend)
+    servers = await two_servers(make_server, backend)
     presets = f"{BASE}/widgets/alert/presets"
     answers = await asyncio.gather(*(servers[i % len(servers)].request("PUT", f"{presets}/p{i}", json={})
                                      for i in range(80)))
@@ -175,7 +175,7 @@ RAPID = {"donate_page": {"rate_limit_per_minute": 1000}}  # many pledges from on
 async def test_racing_confirms_and_donations_claim_a_reward_exactly_its_quantity(make_server: Any,
                                                                                backend: str) -> None:
     reward = {"id": "meet", "kind": "reward", "title": "Meet the team", "min_amount": "5.00", "quantity": 3}
-    servers = await two_processes(make_server, backend, incentives=[reward], **RAPID)
+    servers = await two_servers(make_server, backend, incentives=[reward], **RAPID)
     server = servers[0]
     pledges = [await pledge_for(server, f"{5 + i}.00", "meet") for i in range(8)]
     answers = await asyncio.gather(*(servers[i % len(servers)].post(f"{BASE}/donations/{d}/confirm")
@@ -192,7 +192,7 @@ async def test_racing_confirms_and_donations_claim_a_reward_exactly_its_quantity
 
 
 async def test_racing_incentive_creations_store_exactly_the_limit(make_server: Any, backend: str) -> None:
-    servers = await two_processes(make_server, backend, incentives=INCENTIVES)
+    servers = await two_servers(make_server, backend, incentives=INCENTIVES)
     poll = {"kind": "poll", "title": "Boss", "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]}
     answers = await asyncio.gather(*(servers[i % len(servers)].post(f"{BASE}/incentives", {**poll, "id": f"p{i}"})
                                      for i in range(60)))
@@ -206,7 +206,7 @@ async def test_racing_incentive_creations_store_exactly_the_limit(make_server: A
 
 async def test_an_option_removed_while_pledges_race_for_it_leaves_the_bars_summing(make_server: Any,
                                                                                    backend: str) -> None:
-    servers = await two_processes(make_server, backend, incentives=POLL3, **RAPID)
+    servers = await two_servers(make_server, backend, incentives=POLL3, **RAPID)
     server = servers[0]
     tokens = [await form_token(server) for _ in range(10)]
 
