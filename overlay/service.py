@@ -91,7 +91,9 @@ class ChannelService:
                     return None
             chosen = incentive_ops.attach(self.cfg, state, rec, inp.incentive, now)
             if pledge:
-                return donations.record_pledge(self.cfg, state, chosen, now)
+                change = donations.record_pledge(self.cfg, state, chosen, now)
+                incentive_ops.hold(self.cfg, change, change.donations[0], 1)
+                return change
             change = donations.accept_donation(self.cfg, state, chosen, now)
             incentive_ops.book(self.cfg, change, change.donations[0])
             return change
@@ -107,7 +109,10 @@ class ChannelService:
 
     async def moderate(self, donation_id: str, verdict: str) -> dict[str, Any]:
         async def op(state: ChannelState, now: int) -> Change:
-            return donations.moderate(self.cfg, state, await self._donation(donation_id), verdict, now)
+            rec = await self._donation(donation_id)
+            change = donations.moderate(self.cfg, state, rec, verdict, now)
+            incentive_ops.hold(self.cfg, change, rec, -1)  # a rejected pledge no longer points anywhere
+            return change
         change = await self.mutate(op)
         assert change is not None
         return change.donations[0]
@@ -115,8 +120,11 @@ class ChannelService:
     async def confirm(self, donation_id: str) -> dict[str, Any]:
         """Count a pending pledge now (409 if it is not pending, e.g. confirmed already)."""
         async def op(state: ChannelState, now: int) -> Change:
-            change = donations.confirm(self.cfg, state, await self._donation(donation_id), now)
-            incentive_ops.book(self.cfg, change, change.donations[0])  # chosen while open: it counts
+            pledged = await self._donation(donation_id)
+            change = donations.confirm(self.cfg, state, pledged, now)
+            incentive_ops.hold(self.cfg, change, pledged, -1)
+            # Chosen while open: it counts, unless a limit now refuses it (409, the pledge stays pending).
+            incentive_ops.book(self.cfg, change, change.donations[0])
             return change
         change = await self.mutate(op)
         assert change is not None

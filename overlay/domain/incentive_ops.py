@@ -13,6 +13,8 @@ from overlay.domain import money, wire
 from overlay.domain.donations import DonationError
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
 
+MAX_INCENTIVES = 50  # per channel; checked in the commit that creates one
+
 
 def snapshot(cfg: ChannelSettings, state: ChannelState, now: int) -> list[dict[str, Any]]:
     return [inc.public(cfg, i, now) for i in inc.listing(cfg, state)]
@@ -55,8 +57,23 @@ def book(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], sign: int = 1) -
     item = inc.find(inc.items_for_change(cfg, ch.state), rec["incentive"]["id"])
     if item is None:  # removed since: the money stays in the campaign only
         return
+    if sign > 0:
+        inc.check_countable(item, rec)
     reached = inc.add(item, rec, sign, ch.now)
     _emit(cfg, ch, item, reached=reached)
+
+
+def hold(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], sign: int) -> None:
+    """Note (sign 1) or forget (sign -1) a pending pledge on the poll option it chose: an option
+    that a pledge points to cannot be removed, or the poll's total would stop being the sum of
+    its bars once the pledge is confirmed."""
+    chosen = rec.get("incentive")
+    if rec["status"] != "pending" or not chosen or chosen["kind"] != "poll":
+        return
+    item = inc.find(inc.items_for_change(cfg, ch.state), chosen["id"])
+    option = inc.option_of(item, rec) if item is not None else None
+    if option is not None:  # a pledge stored before options counted theirs never goes below 0
+        option["pending"] = max(option.get("pending", 0) + sign, 0)
 
 
 def create(cfg: ChannelSettings, state: ChannelState, s: IncentiveSettings, now: int) -> Change:
@@ -64,8 +81,8 @@ def create(cfg: ChannelSettings, state: ChannelState, s: IncentiveSettings, now:
     items = inc.items_for_change(cfg, ch.state)
     if inc.find(items, s.id) is not None:
         raise DonationError("incentive_exists", f"an incentive {s.id!r} exists already", "conflict")
-    if len(items) >= 50:
-        raise DonationError("too_many_incentives", "a channel has at most 50 incentives", "conflict")
+    if len(items) >= MAX_INCENTIVES:
+        raise DonationError("too_many_incentives", f"a channel has at most {MAX_INCENTIVES} incentives", "conflict")
     item = _built(cfg, s, None)
     items.append(item)
     ch.state.incentives["removed"] = [r for r in ch.state.incentives["removed"] if r != s.id]
@@ -82,10 +99,11 @@ def update(cfg: ChannelSettings, state: ChannelState, s: IncentiveSettings, now:
     if old["kind"] != s.kind:
         raise DonationError("invalid_kind", "an incentive's kind cannot change")
     kept = {o.id for o in getattr(s, "options", ())}
-    chosen = [o["id"] for o in old.get("options", []) if o["id"] not in kept and (o["total"] or o["count"])]
+    chosen = [o["id"] for o in old.get("options", [])
+              if o["id"] not in kept and (o["total"] or o["count"] or o.get("pending"))]
     if chosen:
-        raise DonationError("option_has_donations", f"option {chosen[0]!r} has donations: move them to another "
-                            "option first", "conflict")
+        raise DonationError("option_has_donations", f"option {chosen[0]!r} has donations or pending pledges: "
+                            "move them to another option first", "conflict")
     new = _built(cfg, s, old)
     items[items.index(old)] = new
     reached = False
@@ -129,6 +147,8 @@ def reallocate(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], r
                  inc.choose(cfg, state, choice, rec["amount"], now, keep=rec["id"]))
     book(cfg, ch, rec, -1)
     book(cfg, ch, moved, 1)
+    hold(cfg, ch, rec, -1)
+    hold(cfg, ch, moved, 1)
     _update_record(cfg, ch, moved)
     return ch
 

@@ -15,6 +15,10 @@ Rules (docs/incentives.md says them to streamers):
   (a moderator moving a donation out of a closed poll can still change it). Reopening clears it.
 - A reward needs ``amount >= min_amount`` (the donor's part, in the channel currency) and,
   with a ``quantity``, a claim left; each claim waits in ``claims`` until fulfilled.
+- Limits hold when money is counted, not only when it is promised: counting a pending pledge
+  (confirm) refuses a sold-out reward or a poll option that is gone, with 409, and changes
+  nothing. A poll option keeps a count of the pending pledges that chose it, so that an option
+  that money (pending or counted) points to cannot be removed.
 """
 from __future__ import annotations
 
@@ -46,7 +50,8 @@ def from_settings(cfg: ChannelSettings, s: IncentiveSettings, old: Item | None =
     elif s.kind == "poll":
         before = {o["id"]: o for o in old.get("options", [])}
         item["options"] = [{"id": o.id, "label": o.label, "total": before.get(o.id, {}).get("total", 0),
-                            "count": before.get(o.id, {}).get("count", 0), "tiltify_id": o.tiltify_id}
+                            "count": before.get(o.id, {}).get("count", 0), "tiltify_id": o.tiltify_id,
+                            "pending": before.get(o.id, {}).get("pending", 0)}
                            for o in s.options]
     else:
         item["min_amount"] = money.parse_amount(s.min_amount, cfg.currency)
@@ -157,6 +162,25 @@ def counts(rec: dict[str, Any]) -> bool:
             and rec.get("counted", True) and rec.get("incentive") is not None)
 
 
+def option_of(item: Item, rec: dict[str, Any]) -> Item | None:
+    return next((o for o in item["options"] if o["id"] == rec["incentive"].get("option")), None)
+
+
+def check_countable(item: Item, rec: dict[str, Any]) -> None:
+    """Refuse to count ``rec`` in ``item`` if that would break a limit: a reward's quantity, a
+    poll's options. Checked in the operation that counts, so in the channel's order."""
+    if item["kind"] == "poll" and option_of(item, rec) is None:
+        raise DonationError("incentive_option_removed",
+                            f"{item['title']!r} no longer has the option this donation chose: move it to "
+                            "another option first (nothing was changed)", "conflict")
+    if item["kind"] == "reward" and item["quantity"] is not None:
+        others = [c for c in item["claims"] if c[0] != rec["id"]]
+        if len(others) >= item["quantity"]:
+            raise DonationError("reward_sold_out", f"{item['title']!r} has no claims left ({len(others)} of "
+                                f"{item['quantity']} claimed): move the donation to another incentive or "
+                                "reject it (nothing was changed)", "conflict")
+
+
 def add(item: Item, rec: dict[str, Any], sign: int, now: int) -> bool:
     """Move ``rec``'s weight into (sign 1) or out of (sign -1) ``item``; True if a target was
     reached just now."""
@@ -164,7 +188,7 @@ def add(item: Item, rec: dict[str, Any], sign: int, now: int) -> bool:
     item["total"] += weight
     item["count"] += sign
     if item["kind"] == "poll":
-        option = next((o for o in item["options"] if o["id"] == rec["incentive"].get("option")), None)
+        option = option_of(item, rec)
         if option is not None:
             option["total"] += weight
             option["count"] += sign

@@ -92,3 +92,21 @@ def stored_name(original: str, body: bytes, kind: Kind) -> str:
 def parse_stored(name: str) -> Kind | None:
     """The kind of a name we gave, or None for anything else (path tricks included)."""
     return BY_EXT[name.rsplit(".", 1)[1]] if STORED.match(name) else None
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What one channel's media library may hold."""
+    max_bytes: int
+    max_files: int
+
+
+def over_quota(quota: Quota, sizes: list[int], size: int) -> str | None:
+    """Why a new file of ``size`` bytes does not fit beside files of ``sizes``, or None if it does."""
+    if len(sizes) + 1 > quota.max_files:
+        return f"the media library holds at most {quota.max_files} files: delete one first"
+    if sum(sizes) + size > quota.max_bytes:
+        free = max(quota.max_bytes - sum(sizes), 0)
+        return (f"the media library holds at most {quota.max_bytes // 1024} KiB; {free // 1024} KiB are free: "
+                "delete a file first")
+    return None

@@ -7,7 +7,7 @@ Pure: no I/O. The ``settings`` event it builds is logged like every other event.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from overlay.domain.state import OVERLAY, Change, ChannelState
@@ -45,6 +45,29 @@ def stored(settings: WidgetSettings) -> dict[str, Any]:
 def effective(widget: str, configured: Mapping[str, Any], preset: Mapping[str, Any]) -> dict[str, Any]:
     """Every setting of the widget once config and preset are applied (what overlays apply)."""
     return resolve(widget, {**configured, **preset}, {}).model_dump(mode="json")
+
+
+def save(state: ChannelState, now: int, widget: str, name: str, values: dict[str, Any],
+         full: dict[str, Any], known: Collection[str]) -> Change:
+    """Write a preset and announce it (``full``: every setting, as overlays apply them), in one
+    commit. ``known``: the widget's preset names as this commit finds them, so the limit is
+    checked in the same step as the write."""
+    if name not in known and len(known) >= MAX_PER_WIDGET:
+        raise PresetError("too_many_presets", f"at most {MAX_PER_WIDGET} presets per widget: delete one first",
+                          "conflict")
+    change = settings_changed(state, now, widget, name, full)
+    change.presets.append((widget, name, values))
+    return change
+
+
+def delete(state: ChannelState, now: int, widget: str, name: str, fallback: dict[str, Any],
+           known: Collection[str]) -> Change:
+    """Delete a preset; overlays still showing it fall back to ``fallback`` (the channel's settings)."""
+    if name not in known:
+        raise PresetError("preset_not_found", "no such preset", "not_found")
+    change = settings_changed(state, now, widget, name, fallback)
+    change.presets.append((widget, name, None))
+    return change
 
 
 def settings_changed(state: ChannelState, now: int, widget: str, name: str,

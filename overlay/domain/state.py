@@ -133,6 +133,8 @@ class Change:
     leaderboard: list[tuple[str, int]] = field(default_factory=list)  # (donor name, delta)
     events: list[Event] = field(default_factory=list)
     queue_ops: list[alerts.QueueOp] = field(default_factory=list)  # in order, see overlay.domain.alerts
+    # Widget presets written in the same commit: (widget, name, settings; None deletes it).
+    presets: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
 
     @classmethod
     def begin(cls, state: ChannelState, now: int) -> "Change":

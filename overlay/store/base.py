@@ -166,20 +166,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def session_revoked(self, channel: str, session_id: str) -> bool: ...
 
-    # Widget presets (API.md §7): small JSON documents, read when an overlay page loads.
-    @abc.abstractmethod
-    async def put_preset(self, channel: str, widget: str, name: str, settings: dict[str, Any]) -> None: ...
-
+    # Widget presets (API.md §7): small JSON documents, read when an overlay page loads; written
+    # by commit_batch (``Change.presets``), in the commit of their ``settings`` event.
     @abc.abstractmethod
     async def get_preset(self, channel: str, widget: str, name: str) -> dict[str, Any] | None: ...
 
     @abc.abstractmethod
     async def list_presets(self, channel: str, widget: str) -> dict[str, dict[str, Any]]:
         """name -> settings, sorted by name."""
-
-    @abc.abstractmethod
-    async def delete_preset(self, channel: str, widget: str, name: str) -> bool:
-        """True if it existed."""
 
 
 def leaderboard_key(name: str) -> str:

@@ -149,8 +149,8 @@ class EmbeddedStore(EmbeddedPresets, Store):
                 db.execute("ROLLBACK")
             raise
 
-    @staticmethod
-    def _apply(db: sqlite3.Connection, channel: str, change: Change) -> None:
+    @classmethod
+    def _apply(cls, db: sqlite3.Connection, channel: str, change: Change) -> None:
         db.executemany("INSERT OR REPLACE INTO donations VALUES (?, ?, ?, ?)",
                        [(channel, d["id"], d["seq"], json.dumps(d)) for d in change.donations])
         if change.external:
@@ -163,6 +163,7 @@ class EmbeddedStore(EmbeddedPresets, Store):
                        [(channel, e.seq, e.ts, e.to_json()) for e in change.events])
         for kind, item in change.queue_ops:
             db.execute(QUEUE_SQL[kind], (channel, json.dumps(item)) if item is not None else (channel,))
+        cls._write_presets(db, channel, change)
 
     @staticmethod
     def _trim(db: sqlite3.Connection, channel: str, seq: int, now: int) -> None:

@@ -176,12 +176,14 @@ class RedisStore(RedisPresets, Store):
         args.append(len(bodies))
         for body, e in zip(bodies, (e for ch in changes for e in ch.events)):
             args += [e.seq, body]
+        preset_keys, preset_args = self._preset_writes(channel, changes, len(KEY_NAMES) + 1)
+        args += preset_args
         # The header (channel, publisher, last seq) lets the publisher skip its own message
         # without decoding it once it has delivered the events itself (below).
         message = (f'{channel}\n{self._token} {last.state.seq}\n'
                    f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
-        outcome, stored = await self._call(run_replicated(self.redis, self._commit, self.keys(channel), args,
+        outcome, stored = await self._call(run_replicated(self.redis, self._commit, self.keys(channel) + preset_keys, args,
                                                           self.min_replicas))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")

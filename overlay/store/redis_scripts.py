@@ -1,16 +1,18 @@
 """The Lua scripts of the Redis backend (overlay/store/redis.py): each runs atomically.
 
-COMMIT_LUA writes one batch of changes. KEYS: the channel's keys (redis.KEY_NAMES),
-the last one its write turn; the last ARGV is this process's token: a commit gives
-back a turn it held, whatever its outcome. ARGV: epoch, base seq, new seq, scalars,
-now, valid until (Redis clock, ms), then counted groups: records (id, seq, json),
-external ids (field, donation id), leaderboard (key, name, delta), queue operations
-(B|F|P|T|C, item), events (seq, json); then the log limits, the pub/sub channel and
-the message. Returns {1, new seq}, {0, stored seq} (someone else committed first),
-{-1, stored seq} (the epoch is gone: the Redis lost its data) or {-2, stored seq}:
-too late, the caller has answered 503 already. A Redis that was stalled (SIGSTOP,
-swapping) runs the scripts waiting in its socket buffers when it resumes; without
-that check they would store donations whose senders were told to retry.
+COMMIT_LUA writes one batch of changes. KEYS: the channel's keys (redis.KEY_NAMES, the
+last of them its write turn), then the hashes of the widget presets the batch writes.
+The last ARGV is this process's token: a commit gives back a turn it held, whatever its
+outcome. ARGV: epoch, base seq, new seq, scalars, now, valid until (Redis clock, ms),
+then counted groups: records (id, seq, json), external ids (field, donation id),
+leaderboard (key, name, delta), queue operations (B|F|P|T|C, item), events (seq, json),
+widget presets (the index in KEYS of the widget's hash, name, json or "" to delete);
+then the log limits, the pub/sub channel and the message. Returns {1, new seq},
+{0, stored seq} (someone else committed first), {-1, stored seq} (the epoch is gone:
+the Redis lost its data) or {-2, stored seq}: too late, the caller has answered 503
+already. A Redis that was stalled (SIGSTOP, swapping) runs the scripts waiting in its
+socket buffers when it resumes; without that check they would store donations whose
+senders were told to retry.
 """
 
 COMMIT_LUA = """
@@ -52,6 +54,13 @@ n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   redis.call('ZADD', k_log, ARGV[i], ARGV[i + 1])
   i = i + 2
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local k_presets = KEYS[tonumber(ARGV[i])]
+  if ARGV[i + 2] == '' then redis.call('HDEL', k_presets, ARGV[i + 1])
+  else redis.call('HSET', k_presets, ARGV[i + 1], ARGV[i + 2]) end
+  i = i + 3
 end
 local keep, keep_ms, hard = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
 local total = redis.call('ZCARD', k_log)

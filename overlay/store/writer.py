@@ -51,10 +51,13 @@ class _Batch:
     looked_up: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     external: dict[tuple[str, str], str] = field(default_factory=dict)
+    presets: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
 
     def add(self, change: Change) -> None:
         for rec in change.donations:
             self.records[rec["id"]] = rec
+        for widget, name, settings in change.presets:
+            self.presets[(widget, name)] = settings
         if change.external:
             self.external[change.external[:2]] = change.external[2]
 
@@ -108,6 +111,10 @@ class ChannelWriter:
 
     def pending_record(self, donation_id: str) -> dict[str, Any] | None:
         return self._batch.records.get(donation_id)
+
+    def pending_presets(self, widget: str) -> dict[str, dict[str, Any] | None]:
+        """The widget's presets written (None: deleted) by earlier ops of this batch."""
+        return {name: v for (w, name), v in self._batch.presets.items() if w == widget}
 
     def known_external(self, source: str, external_id: str) -> tuple[bool, dict[str, Any] | None]:
         """(True, record or None) if this batch already knows the answer for the key."""

@@ -8,6 +8,7 @@ year. The folder is per host: several hosts behind one Redis need it on a shared
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -78,12 +79,30 @@ def _sniffed(head: bytes) -> media.Kind:
     return kind
 
 
-def _write(folder: Path, name: str, body: bytes) -> bool:
-    """Write once, atomically (another worker may be writing the same file): True if new."""
+def _quota(request: web.Request) -> media.Quota:
+    server = request.app[keys.CONFIG].server
+    return media.Quota(server.media_quota_mb * 1024 * 1024, server.media_quota_files)
+
+
+def _write(folder: Path, name: str, body: bytes, quota: media.Quota) -> bool:
+    """Write once (True if new), if the channel's quota has room for it. The files are counted
+    and written under one lock on the folder, so uploads racing in any thread or worker of
+    this host cannot pass the quota together."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    if target.exists():
-        return False
+    with open(folder / ".lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        target = folder / name
+        if target.exists():
+            return False
+        problem = media.over_quota(quota, [size for _, size, _ in _listing(folder)], len(body))
+        if problem is not None:
+            raise ApiError(413, "media_quota_exceeded", problem)
+        _write_new(folder, target, body)
+    return True
+
+
+def _write_new(folder: Path, target: Path, body: bytes) -> None:
+    """Atomically: a reader never sees half a file."""
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -92,7 +111,6 @@ def _write(folder: Path, name: str, body: bytes) -> bool:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return True
 
 
 def _describe(svc: ChannelService, path: Path, size: int) -> dict[str, Any]:
@@ -105,11 +123,12 @@ def _describe(svc: ChannelService, path: Path, size: int) -> dict[str, Any]:
 @routes.post("/channels/{ch}/media", access=MODERATOR, query=MediaQuery, upload=FILE,
               ok={201: MediaFile, 200: MediaFile}, path_params=CHANNEL)
 async def upload(request: web.Request, svc: ChannelService, query: MediaQuery) -> web.Response:
-    """Upload an image or a sound (200 if the same file is already there)."""
+    """Upload an image or a sound (200 if the same file is already there; 413 beyond the
+    channel's quota, ``server.media_quota_mb`` and ``server.media_quota_files``)."""
     body, kind = await _read_body(request)
     name = media.stored_name(query.name or kind.kind, body, kind)
     folder = _folder(request, svc.cfg.id)
-    created = await asyncio.to_thread(_write, folder, name, body)
+    created = await asyncio.to_thread(_write, folder, name, body, _quota(request))
     return web.json_response(_describe(svc, folder / name, len(body)), status=201 if created else 200)
 
 

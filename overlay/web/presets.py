@@ -1,8 +1,9 @@
 """Widget presets over HTTP (API.md §7), moderators only:
 PUT / GET / DELETE /api/v1/channels/{ch}/widgets/{widget}/presets[/{name}].
 
-Saving stores the preset, then logs a ``settings`` event through the channel's writer, so
-every overlay showing that preset (in any worker) applies it without a reload.
+Saving stores the preset and logs a ``settings`` event in one commit of the channel's writer
+(``overlay.preset_service``), so every overlay showing that preset (in any worker) applies it
+without a reload, and the limit on presets holds however many saves race.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from overlay import keys
+from overlay import keys, preset_service
 from overlay.domain import presets
 from overlay.domain.presets import PresetError
 from overlay.config import ChannelSettings
@@ -48,25 +49,11 @@ def _out(svc: ChannelService, request: web.Request, widget: str, name: str, valu
             "url": f"{base}/overlay/{svc.cfg.id}/{widget}?key={svc.cfg.overlay_key}&preset={name}"}
 
 
-async def _announce(svc: ChannelService, widget: str, name: str, values: dict[str, Any]) -> None:
-    configured = svc.cfg.widgets.get(widget, {})
-    full = presets.effective(widget, configured, values)
-
-    async def op(state: Any, now: int) -> Any:
-        return presets.settings_changed(state, now, widget, name, full)
-    await svc.mutate(op)
-
-
 async def _save(request: web.Request, svc: ChannelService, widget: str, body: WidgetSettings) -> web.Response:
     _, name = _target(request, svc, widget)
     values = presets.stored(body)
-    store = svc.store
-    known = await store.list_presets(svc.cfg.id, widget)
-    if name not in known and len(known) >= presets.MAX_PER_WIDGET:
-        raise ApiError(409, "too_many_presets", f"at most {presets.MAX_PER_WIDGET} presets per widget")
-    await store.put_preset(svc.cfg.id, widget, name, values)
-    await _announce(svc, widget, name, values)
-    return web.json_response(_out(svc, request, widget, name, values), status=200 if name in known else 201)
+    created = await preset_service.save(svc, widget, name, values)
+    return web.json_response(_out(svc, request, widget, name, values), status=201 if created else 200)
 
 
 def _put_handler(widget: str) -> Callable[..., Awaitable[web.Response]]:
@@ -115,10 +102,7 @@ async def list_presets(request: web.Request, svc: ChannelService) -> web.Respons
 async def delete_preset(request: web.Request, svc: ChannelService) -> web.Response:
     """Delete a preset; overlays showing it fall back to the channel's settings."""
     widget, name = _target(request, svc)
-    if not await svc.store.delete_preset(svc.cfg.id, widget, name):
-        raise ApiError(404, "preset_not_found", "no such preset")
-    # Overlays still showing it fall back to the channel's settings, without a reload either.
-    await _announce(svc, widget, name, {})
+    await preset_service.delete(svc, widget, name)
     return web.Response(status=204)
 
 
