@@ -149,7 +149,7 @@ async def test_clip_cache_bound_holds_on_a_server_and_evicted_clips_come_back(ai
     app = create_app(config)
     site = await aiohttp_server(app, host="127.0.0.1")
     base = str(site.make_url("")).rstrip("/")
-    long = "Un message assez long pour faire une grosse minute de parole, numéro {}. " * 4
+    long = "Un message assez long pour faire une grosse minute de parole, numéro {0}. " * 4
     async with aiohttp.ClientSession() as http:
         server = _Client(base, http)
         plays = await _alerts(server, [long.format(i) for i in range(5)])
