@@ -18,7 +18,7 @@ from overlay.speech.clips import ClipCache
 from overlay.speech.engine import Engine, choose_engine
 from overlay.speech.routes import CLIPS
 from tests.speech import need_espeak, piper_voice
-from tests.support import AUTH, OVERLAY_KEY, channel_dict, make_config
+from tests.support import AUTH, OVERLAY_KEY, Listener, channel_dict, make_config
 
 BANNED = ["idiot"]
 TTS = {"enabled": True, "min_amount": "1.00", "max_chars": 200}
@@ -180,7 +180,6 @@ class _Client:
         return data
 
     async def listen(self) -> Any:
-        from tests.support import Listener
         self.listener = await Listener().connect(self.url, "/overlay", channel="demo", key=OVERLAY_KEY)
         return self.listener
 
