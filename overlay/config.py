@@ -76,6 +76,9 @@ class ServerSettings(Strict):
     # A Socket.IO connection that reads nothing of what it was sent for this long is cut
     # (overlay/realtime/stalls.py); the client reconnects and catches up.
     stalled_client_timeout_s: float = Field(30, ge=1, le=3600)
+    # Spoken messages kept in memory by each process, in MB (docs/tts.md): the clip cache of
+    # every channel's alerts.tts, bounded here because it is the process's memory.
+    tts_cache_mb: int = Field(32, ge=1, le=4096)
 
 
 class StorageSettings(Strict):

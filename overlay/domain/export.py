@@ -4,8 +4,7 @@ Pure: the web layer pages through the store and writes what these return.
 """
 from __future__ import annotations
 
-import csv
-import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,13 +12,18 @@ COLUMNS = ("created_at", "id", "source", "external_id", "status", "test", "donor
            "original_amount", "original_currency", "matched", "message", "incentive")
 STATUSES = ("approved", "held", "rejected", "pending", "refunded")
 # Donor text that a spreadsheet would run as a formula (=HYPERLINK(...), +cmd|...): OWASP's
-# "CSV injection". Such a cell gets a leading apostrophe, which spreadsheets show as text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# "CSV injection". A spreadsheet may start a cell at the text's start and after any character
+# some spreadsheet splits on, whatever our quotes say: a French one splits on ";", an import
+# dialog on tabs, a careless reader on line breaks. A formula character at any such start,
+# behind spaces or quotes, gets an apostrophe there, which spreadsheets show as text.
+_FORMULA_START = re.compile(r"(?:^|(?<=[,;\t\r\n]))(?=[ \"]*[=+\-@])|^(?=[\t\r\n])")
 _DONOR_TEXT = ("source", "external_id", "donor_name", "message", "incentive")
+# RFC 4180 quotes commas, quotes and line breaks; ";" and tabs too, for readers that split on them.
+_NEEDS_QUOTES = re.compile(r'[",;\t\r\n]')
 
 
 def safe_cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return _FORMULA_START.sub("'", value)
 
 
 def incentive_cell(incentive: Any) -> str:
@@ -49,8 +53,10 @@ def selected(rec: dict[str, Any], start_ms: int | None, end_ms: int | None, stat
         and (not statuses or rec["status"] in statuses)
 
 
+def csv_field(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"' if _NEEDS_QUOTES.search(value) else value
+
+
 def csv_text(rows: Iterable[list[str]]) -> str:
-    """RFC 4180: CRLF line ends; fields with commas, quotes or line breaks quoted, quotes doubled."""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    return buf.getvalue()
+    """RFC 4180: CRLF line ends, quotes doubled; see _NEEDS_QUOTES for which fields are quoted."""
+    return "".join(",".join(map(csv_field, r)) + "\r\n" for r in rows)

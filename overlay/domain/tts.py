@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from overlay.config import ChannelSettings
-from overlay.domain import money
+from overlay.domain import money, moderation
 
 # What a spoken alert needs beyond its picture: the tier's sound first (the chime is
 # about a second), then the speech at espeak-ng's default rate (~14 characters a second).
@@ -24,23 +26,55 @@ MAX_ALERT_MS = 120_000
 
 _MASKED = re.compile(r"\*{2,}")  # banned words arrive masked as ****: say nothing for them
 _SPACES = re.compile(r"\s+")
+# Engine markup, which would make the voice say what the screen does not show. eSpeak NG
+# and Piper both read [[...]] as phonemes (an unclosed one runs to the end); eSpeak NG reads
+# SSML tags and entities with -m (never given, but a voice is no place for them either).
+_MARKUP = re.compile(
+    r"\[\[.*?(?:\]\]|\Z)"                     # phonemes
+    r"|<\s*[/!?]?[A-Za-z][^<>]*(?:>|\Z)"       # a tag, <speak>, <phoneme ph=...>, </say-as
+    r"|&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"  # an entity, &#105; &lt;
+    r"|[\[\]<>]",                               # what is left of brackets, nested or stray
+    re.DOTALL)
+
+
+def _plain_char(ch: str) -> str:
+    """Control characters (eSpeak NG reads \\x01 as the start of a command: speed, pitch...)
+    become spaces; format characters (zero-width...) go, so that a word they split is one again."""
+    kind = unicodedata.category(ch)
+    return " " if kind == "Cc" else "" if kind in ("Cf", "Co", "Cs") else ch
+
+
+def without_markup(text: str) -> str:
+    """``text`` with nothing an engine reads as other than words: what engines are given."""
+    if not (text.isascii() and text.isprintable()):
+        text = "".join(map(_plain_char, text))
+    return _SPACES.sub(" ", _MARKUP.sub(" ", text)).strip()
+
+
+def speakable(text: str, banned_words: Sequence[str]) -> str:
+    """What the voice may say of ``text``: no markup, and no banned word, even one that
+    removing markup or invisible characters put together (masked words are left out)."""
+    masked, _ = moderation.mask_banned(without_markup(_MASKED.sub(" ", text)), tuple(banned_words))
+    return _SPACES.sub(" ", _MASKED.sub(" ", masked)).strip()
 
 
 def speech_text(cfg: ChannelSettings, donation: dict[str, Any]) -> str | None:
     """The words the alert says for ``donation``, or None when it stays silent: TTS off,
-    not approved, below ``tts.min_amount``, or no message left once masked words are dropped."""
+    not approved, below ``tts.min_amount``, or no message left once markup and masked words
+    are dropped."""
     tts = cfg.alerts.tts
     if not tts.enabled or donation.get("status") != "approved" or not donation.get("message"):
         return None
     if money.parse_amount(donation["amount"], cfg.currency) < money.parse_amount(
             tts.min_amount, cfg.currency, allow_zero=True):
         return None
-    text = _SPACES.sub(" ", _MASKED.sub(" ", donation["message"])).strip()
+    text = speakable(donation["message"], cfg.moderation.banned_words)
     if len(text) > tts.max_chars:
         cut = text[:tts.max_chars]
         # End on a whole word when one ends in the last fifth; a very long word is simply cut.
         space = cut.rfind(" ")
-        text = cut[:space] if space > tts.max_chars * 4 // 5 else cut
+        # Masked again: a cut can end a longer word on a banned one ("idiotement" -> "idiot").
+        text = speakable(cut[:space] if space > tts.max_chars * 4 // 5 else cut, cfg.moderation.banned_words)
     return text if any(c.isalnum() for c in text) else None
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from overlay.config import ChannelSettings
+from overlay.domain.tts import without_markup
 from overlay.speech import piper
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ class Engine:
         return bool(self.command) or self.model is not None
 
     async def synthesize(self, text: str) -> bytes:
-        """The WAV clip of ``text``."""
+        """The WAV clip of ``text``, read as plain words: neither engine has a switch that turns
+        its phoneme input ([[...]]) off, so the markup goes here, whoever the caller is."""
+        text = without_markup(text)
         if self.model is not None:
             try:
                 data = await piper.synthesize(self.model, text)
@@ -53,7 +56,8 @@ class Engine:
         return data
 
     async def _run(self, text: str) -> bytes:
-        """eSpeak NG's clip (the text on stdin: no argv length or option-injection issue)."""
+        """eSpeak NG's clip (the text on stdin: no argv length or option-injection issue; no -m,
+        so SSML is not interpreted)."""
         with tempfile.TemporaryDirectory(prefix="overlay-tts-") as tmp:
             out = Path(tmp) / "clip.wav"
             proc = await asyncio.create_subprocess_exec(

@@ -62,7 +62,7 @@ async def _checked_text(svc: Any, donation_id: str, token: str) -> str:
 
 
 async def _clips_context(app: web.Application) -> AsyncIterator[None]:
-    app[CLIPS] = ClipCache()
+    app[CLIPS] = ClipCache(app[keys.CONFIG].server.tts_cache_mb * 1024 * 1024)
     # Piper voices load in worker threads while the server starts serving: not awaited here.
     models = {e.model for e in app[ENGINES].values() if e.model is not None}
     loading = [asyncio.ensure_future(asyncio.to_thread(piper.preload, m)) for m in models]
