@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import donations, incentive_ops, timing, wire
+from overlay.domain import donations, incentive_ops, overlays, timing, wire
 from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationError, DonationInput
@@ -164,6 +164,14 @@ class ChannelService:
         async def op(state: ChannelState, now: int) -> Change:
             return donations.control_alerts(self.cfg, state, action, now)
         await self.mutate(op)
+
+    async def reload_overlays(self, widget: str | None) -> int:
+        """Ask the channel's open overlay pages to reload themselves; the request's seq."""
+        async def op(state: ChannelState, now: int) -> Change:
+            return overlays.request_reload(state, widget, now)
+        change = await self.mutate(op)
+        assert change is not None
+        return change.state.seq
 
     async def advance(self) -> None:
         async def op(state: ChannelState, now: int) -> Change | None:

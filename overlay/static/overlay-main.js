@@ -21,6 +21,13 @@ const handles = roots.map((root) => {
   return modules[name].mount(root, { client, ui, t, config, settings: config.widgets[name] });
 });
 followSettings({ client, config, roots, handles });
+// A moderator's "Reload overlays" (every page, or one widget's): load this page again. The new
+// page starts from the channel's snapshot, which holds the alert playing now, so no alert is
+// replayed and none is missed. Viewers' live page is no browser source: its video plays on.
+client.on("reload", (ev) => {
+  if (config.widget === "live") return;
+  if (!ev.widget || ev.widget === config.widget || names.includes(ev.widget)) location.reload();
+});
 client.onStatus(({ connected }) => document.documentElement.toggleAttribute("data-offline", !connected));
 client.start();
 // Tests and the widget gallery look at this; nothing else should need it.

@@ -11,7 +11,7 @@ from overlay.web.auth import is_reader, matching_token, bearer, moderator_sessio
 from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationInput
 from overlay.web.api_models import CampaignBody, Campaign, Donation, DonationBody, DonationList, DonationsQuery, \
-    Done, Match, MatchBody, State
+    Done, Match, MatchBody, Reloaded, ReloadBody, State
 from overlay.web.errors import ApiError
 from overlay.web.routes import Access, Routes
 from overlay.service import ChannelService
@@ -141,6 +141,13 @@ async def patch_campaign(request: web.Request, svc: ChannelService, body: Campai
     goal = _amount(svc.cfg, body.goal, "goal") if body.goal is not None else None
     milestones = None if body.milestones is None else [_amount(svc.cfg, m, "milestones") for m in body.milestones]
     return web.json_response(await svc.patch_campaign(body.title, goal, milestones))
+
+
+@routes.post("/channels/{ch}/overlays/reload", access=MODERATOR, body=ReloadBody, ok={200: Reloaded},
+             path_params=CHANNEL, summary="Make the channel's open overlay pages reload themselves")
+async def reload_overlays(request: web.Request, svc: ChannelService, body: ReloadBody) -> web.Response:
+    seq = await svc.reload_overlays(body.widget)
+    return web.json_response({"ok": True, "seq": seq, "widget": body.widget})
 
 
 def setup_api(app: web.Application) -> None:

@@ -13,9 +13,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, \
-    WithJsonSchema
+    WithJsonSchema, field_validator
 
 from overlay.domain import money, wire
+from overlay.widgets import WIDGETS
 
 AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]+)?$"         # the amount grammar of API.md §3
 MONEY_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"        # amounts we write (a refund may leave a total below zero)
@@ -107,6 +108,19 @@ class MatchBody(Body):
     cap: AmountIn
     starts_at: DateTimeIn = None
     ends_at: DateTimeIn = None
+
+
+class ReloadBody(Body):
+    """POST …/overlays/reload: which pages reload themselves."""
+    widget: Annotated[StrictStr, Field(json_schema_extra={"enum": list(WIDGETS)},
+                                       description="only this widget's pages (and scenes showing it)")] | None = None
+
+    @field_validator("widget")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None and value not in WIDGETS:
+            raise ValueError(f"unknown widget; one of {', '.join(WIDGETS)}")
+        return value
 
 
 class CampaignBody(Body):
@@ -218,6 +232,12 @@ class State(BaseModel):
     alerts: dict[str, Any]
     settings: dict[str, Any]
     donations: list[Donation] | None = None
+
+
+class Reloaded(BaseModel):
+    ok: Literal[True]
+    seq: int = Field(description="the seq of the reload event")
+    widget: str | None
 
 
 class Done(BaseModel):

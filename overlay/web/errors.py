@@ -76,7 +76,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object, read by overlay.web.strictjson (Decimal, never float; no lone surrogate)."""
+    """The body as a JSON object, read by overlay.web.strictjson (Decimal, never float; no lone surrogate).
+    No body at all is ``{}`` whatever its type says: ``curl -X POST`` on an action with optional fields."""
+    if not request.body_exists:
+        return {}
     if request.content_type not in ("application/json", ""):
         raise ApiError(415, "unsupported_media_type", "send application/json")
     raw = await request.read()

@@ -2,6 +2,7 @@
 // (a preview plays alerts and sounds; it should not run unless the moderator asks for it).
 import { el, byId, notify } from "./dom.js";
 import { t } from "./i18n.js";
+import { act, call } from "./api.js";
 
 async function copy(input, name) {
   try {
@@ -22,6 +23,13 @@ function preview(url) {
   details.scrollIntoView({ block: "nearest" });
 }
 
+// Every open page of the channel (or of one widget) loads itself again: the cure for a browser
+// source that froze, without touching OBS.
+function reload(button, name) {
+  const message = name ? t("reloading_widget", { name }) : t("reloading");
+  return act(button, () => call("POST", "/overlays/reload", name ? { widget: name } : {}), message);
+}
+
 export function setupLinks(widgets, galleryUrl) {
   const rows = widgets.map((w) => {
     const input = el("input", { type: "text", readonly: true, value: w.url, "aria-label": `${w.name} URL`, spellcheck: "false" });
@@ -33,9 +41,13 @@ export function setupLinks(widgets, galleryUrl) {
         "aria-label": t("preview_label", { name: w.name }), onclick: () => preview(w.preview) }),
       el("a", { href: w.url, target: "_blank", rel: "noopener", className: "small", text: t("open"),
         "aria-label": `${t("open")} ${w.name}` }),
+      el("button", { type: "button", className: "small", text: t("reload_widget"),
+        "aria-label": t("reload_label", { name: w.name }), onclick: (ev) => reload(ev.currentTarget, w.name) }),
       input);
   });
   byId("link-list").replaceChildren(...rows);
+  const all = byId("reload-overlays");
+  all.addEventListener("click", () => reload(all, null));
   byId("gallery-link").href = galleryUrl;
   const details = byId("preview");
   details.addEventListener("toggle", () => {
