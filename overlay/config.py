@@ -19,6 +19,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 
 from overlay.domain import money
 from overlay.domain.incentive_settings import IncentiveSettings, tag_message, untagged
+from overlay.domain.timer_settings import TimerSettings
 from overlay import widgets
 from overlay.live.settings import LiveSettings
 from overlay.store.redis_connect import check_redis_url
@@ -169,6 +170,7 @@ class ChannelSettings(Strict):
     donate_page: DonatePageSettings = DonatePageSettings()
     live: LiveSettings | None = None
     incentives: list[IncentiveSettings] = Field([], max_length=50)
+    timer: TimerSettings = TimerSettings()
 
     @field_validator("currency")
     @classmethod
@@ -222,6 +224,8 @@ class ChannelSettings(Strict):
             checks.append(("donate_page.max_amount", self.donate_page.max_amount, False))
         checks += [(f"incentives[{i}].{f}", getattr(inc, f), False) for i, inc in enumerate(self.incentives)
                    for f in ("amount", "min_amount") if getattr(inc, f, None) is not None]
+        checks.append(("timer.min_amount", self.timer.min_amount, True))
+        checks += [(f"timer.rules[{i}].min_amount", r.min_amount, True) for i, r in enumerate(self.timer.rules)]
         for label, value, zero_ok in checks:
             try:
                 money.parse_amount(value, self.currency, allow_zero=zero_ok)

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import donations, incentive_ops, overlays, timing, wire
+from overlay.domain import donations, incentive_ops, overlays, timer, timing, wire
 from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationError, DonationInput
@@ -173,6 +173,18 @@ class ChannelService:
         assert change is not None
         return change.state.seq
 
+    async def timer_action(self, action: str, seconds: int | None = None) -> dict[str, Any]:
+        """start (``seconds`` or the configured length), pause, resume, or add ``seconds`` (may be negative)."""
+        async def op(state: ChannelState, now: int) -> Change:
+            if action == "start":
+                return timer.start(self.cfg, state, seconds, now)
+            if action == "add":
+                return timer.add(self.cfg, state, seconds if seconds is not None else 0, now)
+            return timer.pause(self.cfg, state, now) if action == "pause" else timer.resume(self.cfg, state, now)
+        change = await self.mutate(op)
+        assert change is not None
+        return timer.public(self.cfg, change.state.timer)
+
     async def advance(self) -> None:
         async def op(state: ChannelState, now: int) -> Change | None:
             change = Change.begin(state, now)
@@ -228,6 +240,7 @@ class ChannelService:
             "alerts": donations.queue_summary(state, now, detail=moderator),
             "settings": self.settings(),
             "incentives": incentive_ops.snapshot(self.cfg, state, now),
+            "timer": timer.public(self.cfg, state.timer),
         }
         for part in self.snapshot_parts:
             snap.update(await part(state))

@@ -18,7 +18,7 @@ from overlay.widgets import REGISTRY, WIDGETS, SettingsError, resolve
 from overlay.widgets.base import WidgetSettings
 from tests.support import OVERLAY_KEY, channel_dict, make_config
 
-ALL = ("alert", "goal", "targets", "team", "poll", "match", "sticker", "ticker", "leaderboard", "scene")
+ALL = ("alert", "goal", "targets", "team", "poll", "match", "timer", "sticker", "ticker", "leaderboard", "scene")
 
 
 def page_config(html: str) -> dict[str, Any]:

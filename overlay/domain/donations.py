@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import alerts, matching, money, moderation, timing, tts, wire
+from overlay.domain import alerts, matching, money, moderation, timer, timing, tts, wire
 from overlay.config import ChannelSettings, TierSettings
 from overlay.errors import Refusal
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
@@ -110,6 +110,7 @@ def _count(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
         ch.emit("progress", OVERLAY, {"campaign": wire.campaign(cfg, ch.state)})
     if rec["matched"]:
         ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, ch.now)})
+    timer.extend(cfg, ch, rec)
     advance_alerts(cfg, ch)
 
 

@@ -32,6 +32,8 @@ class ChannelState:
     incentives: dict[str, Any] = field(default_factory=lambda: {"items": None, "removed": []})
     # overlay.domain.timing: the alert timing moderators changed at run time; None: config.yaml's.
     timing: dict[str, Any] | None = None
+    # overlay.domain.timer: the subathon timer; None until first started.
+    timer: dict[str, Any] | None = None
 
     @classmethod
     def initial(cls, cfg: ChannelSettings) -> "ChannelState":
@@ -67,6 +69,8 @@ class ChannelState:
                    "incentives": self.incentives}
         if self.timing is not None:  # left out until changed: the blob stays as it was before timing
             scalars["timing"] = self.timing
+        if self.timer is not None:
+            scalars["timer"] = self.timer
         return json.dumps(scalars, separators=(",", ":"))
 
     @classmethod
@@ -93,7 +97,8 @@ class ChannelState:
                             alerts=alerts.copy_of(self.alerts),
                             # Shallow: incentive changes replace the items list (overlay.domain.incentives.items_for_change).
                             incentives=dict(self.incentives),
-                            timing=self.timing)  # replaced whole, never changed in place
+                            timing=self.timing,  # replaced whole, never changed in place
+                            timer=self.timer)    # likewise
 
 
 @dataclass(frozen=True)

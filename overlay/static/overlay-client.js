@@ -11,7 +11,7 @@
 const LEAD_MS = 150;          // the server sends "alert play" this long before starts_at
 const MAX_DRIFT = 2e-4;       // how fast two clocks may drift apart: 200 ppm, well above real crystals
 const STABLE_MS = 5000;       // a connection that lasted this long resets the back-off
-const EVENTS = ["donation", "progress", "match", "alert", "settings", "incentive", "team", "reload"];
+const EVENTS = ["donation", "progress", "match", "alert", "settings", "incentive", "team", "reload", "timer"];
 
 // ``events`` carry a seq: one at or below the last seen is dropped (already in the snapshot or
 // seen before a reconnect). ``unsequenced`` events (readings, never replayed) always pass.

@@ -43,6 +43,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "vote_for": "vote {label} · {title}",
         "ahead_by": "+{amount} d'avance",
         "test_badge": "TEST",
+        "timer_title": "Subathon",
+        "timer_paused": "En pause",
+        "timer_over": "Terminé !",
+        "timer_added": "+{time}",
+        "timer_cap": "{used} ajoutés sur {cap}",
     },
     "en": {
         "anonymous": "Anonymous",
@@ -83,6 +88,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "vote_for": "votes {label} · {title}",
         "ahead_by": "+{amount} ahead",
         "test_badge": "TEST",
+        "timer_title": "Subathon",
+        "timer_paused": "Paused",
+        "timer_over": "Time's up!",
+        "timer_added": "+{time}",
+        "timer_cap": "{used} of {cap} added",
     },
 }
 

@@ -59,6 +59,7 @@ REACTS = {
     "poll": "d => [...document.querySelectorAll('.w-poll .poll__option')].some(o =>"
             " o.querySelector('.poll__label').textContent === 'Hades' && o.querySelector('.poll__amount').textContent === d.hades)",
     "team": "d => document.querySelector('.w-team [data-role=total]').textContent === d.team",
+    "timer": "d => document.querySelector('.w-timer [data-role=added]').textContent === d.timer_added",
     "scene": f"d => ({ALERT_NAME})(d) && document.querySelector('.w-goal [data-role=total]').textContent === d.total",
 }
 
@@ -67,7 +68,10 @@ def expected(name: str, after: dict[str, Any]) -> dict[str, str]:
     """What REACTS looks for once a donation from ``name`` is in ``after`` (a state snapshot)."""
     shown = {i["id"]: i["display"]["total"] for i in after["incentives"]}
     shown["hades"] = next(i for i in after["incentives"] if i["id"] == "game")["options"][1]["display"]
+    # The timer's default rule: 60 s per whole unit of the currency (12.50 € adds 12 minutes).
+    added_s = after["timer"]["added_ms"] // 1000
     return {"name": name, "total": after["campaign"]["display"]["total"],
+            "timer_added": f"+{added_s // 60:02d}:{added_s % 60:02d}",
             "remaining": after["match"]["display"]["remaining"], "team": after["teams"][0]["display"]["total"],
             **shown}
 
@@ -136,6 +140,9 @@ async def test_widget_loads_clean_and_reacts_to_a_donation(
     """How fast it reacts is bench/widget_latency.py's figure, not a test's."""
     server = await make_server(**CHANNEL, teams=TEAMS)
     await seed(server)
+    if widget == "timer":  # it shows nothing until started
+        status, _ = await server.post("/api/v1/channels/demo/timer/start", {})
+        assert status == 200
     page, log = await open_overlay(new_page, server, widget)
     await assert_transparent_without_scrollbars(page)
 

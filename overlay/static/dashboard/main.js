@@ -14,6 +14,7 @@ import { AlertQueue } from "./queue.js";
 import { CampaignPanel, MatchPanel } from "./panels.js";
 import { LivePanel } from "./live.js";
 import { TeamsPanel } from "./teams.js";
+import { TimerPanel } from "./timer.js";
 import { TestForm } from "./testform.js";
 import { IncentivesPanel } from "./incentives.js";
 import { RewardsList } from "./rewards.js";
@@ -34,6 +35,7 @@ const live = new LivePanel(data.live, data.lang, data.channel);
 const incentives = new IncentivesPanel(donations);
 const rewards = new RewardsList();
 const teams = new TeamsPanel(data.locale, data.channel);
+const timer = new TimerPanel();
 new TestForm(data.presets, data.lang);
 setupLinks(data.widgets, data.gallery);
 setupShortcuts();
@@ -63,6 +65,8 @@ function onState(snap) {
   incentives.fillMoveDonations();
   rewards.refresh();
   teams.reset(snap.teams);
+  timer.setServerTime(snap.server_time);
+  timer.render(snap.timer);
 }
 
 const handlers = {
@@ -76,6 +80,7 @@ const handlers = {
   queue: (ev) => queue.render(ev.alerts),
   alert_timing: (ev) => queue.renderTiming(ev.alert_timing),
   team: (ev) => teams.update(ev.team),
+  timer: (ev) => timer.render(ev.timer),
 };
 
 function setConnection(state, text) {

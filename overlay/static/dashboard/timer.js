@@ -1,0 +1,61 @@
+// The subathon timer panel: what the overlays count down to, and the moderator's controls.
+// The end comes from the server (committed with the donations that moved it); this panel
+// counts down on the server's clock, as the overlay does.
+import { byId } from "./dom.js";
+import { t } from "./i18n.js";
+import { act, call } from "./api.js";
+
+function clock(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${Math.floor(total / 3600)}:${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
+}
+
+export class TimerPanel {
+  constructor() {
+    this.timer = null;
+    this.offsetMs = 0;
+    this.toggle = byId("timer-toggle");
+    byId("timer-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const minutes = Number(byId("timer-minutes").value);
+      this.send(byId("timer-start"), "start", { seconds: Math.round(minutes * 60) });
+    });
+    this.toggle.addEventListener("click", () => this.send(this.toggle, this.timer?.paused ? "resume" : "pause"));
+    for (const button of document.querySelectorAll("[data-timer-add]")) {
+      button.addEventListener("click", () => this.send(button, "add", { seconds: Number(button.dataset.timerAdd) }));
+    }
+    setInterval(() => this.tick(), 250);
+  }
+
+  send(button, action, body) {
+    return act(button, async () => this.render((await call("POST", `/timer/${action}`, body)).timer));
+  }
+
+  setServerTime(iso) {
+    this.offsetMs = Date.parse(iso) - Date.now();
+  }
+
+  render(timer) {
+    this.timer = timer;
+    const started = Boolean(timer && timer.started);
+    this.toggle.disabled = !started;
+    this.toggle.textContent = t(timer && timer.paused ? "timer_resume" : "timer_pause");
+    for (const button of document.querySelectorAll("[data-timer-add]")) button.disabled = !started;
+    byId("timer-start").textContent = t(started ? "timer_restart" : "timer_start");
+    const cap = timer && timer.cap_ms !== null ? ` · ${t("timer_cap", { cap: clock(timer.cap_ms) })}` : "";
+    byId("timer-added").textContent = started ? t("timer_added", { time: clock(timer.added_ms) }) + cap : "";
+    this.tick();
+  }
+
+  tick() {
+    const timer = this.timer;
+    const face = byId("timer-clock");
+    if (!timer || !timer.started) {
+      face.textContent = t("timer_stopped");
+      return;
+    }
+    const left = timer.paused ? timer.remaining_ms : timer.ends_at - (Date.now() + this.offsetMs);
+    face.textContent = clock(left) + (timer.paused ? ` (${t("timer_paused")})` : "");
+  }
+}

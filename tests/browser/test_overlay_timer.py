@@ -1,0 +1,42 @@
+"""The subathon timer in Chromium: started from the dashboard, extended by a donation, paused,
+shown on the overlay on the server's clock."""
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import expect
+
+from tests.browser.conftest import screenshot_path
+from tests.browser.dashboard_support import log_in
+from tests.browser.test_widgets import CHANNEL, open_overlay, screenshots
+
+CLOCK = "() => document.querySelector('.w-timer [data-role=clock]').textContent"
+
+
+async def test_dashboard_starts_pauses_and_adds_and_the_overlay_follows(make_server: Any, new_page: Any) -> None:
+    server = await make_server(**CHANNEL, timer={"initial_s": 1800, "rules": [{"seconds_per_unit": "60"}]})
+    overlay, overlay_log = await open_overlay(new_page, server, "timer")
+    assert await overlay.locator(".w-timer .timer").is_hidden()  # nothing to show until started
+    dashboard, dashboard_log = await new_page(server.url)
+    await log_in(dashboard, server.url)
+    await expect(dashboard.locator("#timer-minutes")).to_have_value("30")
+    await dashboard.locator("#timer-start").click()
+    await overlay.wait_for_function(f"() => ({CLOCK})().startsWith('29:') || ({CLOCK})() === '30:00'")
+
+    await server.donate(amount="10.00", donor_name="Sam")
+    await overlay.wait_for_function(f"() => ({CLOCK})().startsWith('39:') || ({CLOCK})() === '40:00'")
+    await expect(overlay.locator(".w-timer [data-role=added]")).to_have_text("+10:00")
+    await expect(dashboard.locator("#timer-added")).to_have_text("Added by donations: 0:10:00")
+
+    await dashboard.get_by_role("button", name="Pause timer").click()
+    await expect(overlay.locator(".w-timer [data-role=paused]")).to_be_visible()
+    await dashboard.get_by_role("button", name="Take 5 minutes away").click()
+    await overlay.wait_for_function(f"() => ({CLOCK})().startsWith('34:') || ({CLOCK})() === '35:00'")
+    frozen = await overlay.evaluate(CLOCK)
+    await dashboard.get_by_role("button", name="Resume timer").click()
+    await expect(overlay.locator(".w-timer [data-role=paused]")).to_be_hidden()
+    assert frozen.startswith("34:") or frozen == "35:00"
+    await screenshots(overlay, "timer-running")
+    await dashboard.locator("#timer").screenshot(path=screenshot_path("dashboard-timer"))
+    overlay_log.assert_clean()
+    dashboard_log.assert_clean()
