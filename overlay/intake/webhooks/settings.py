@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 KofiType = Literal["Donation", "Subscription", "Commission", "Shop Order"]
 
@@ -43,8 +43,23 @@ class GenericSettings(_Strict):
     secret: str = Field(min_length=1)
 
 
+class TwitchSettings(_Strict):
+    """`secret`: the one given as `transport.secret` when creating the EventSub subscription;
+    Twitch accepts 10 to 100 ASCII characters."""
+
+    secret: str
+
+    @field_validator("secret")
+    @classmethod
+    def _twitch_accepts_it(cls, value: str) -> str:
+        if not 10 <= len(value) <= 100 or not value.isascii() or not value.isprintable():
+            raise ValueError("must be 10 to 100 printable ASCII characters (Twitch refuses others)")
+        return value
+
+
 class WebhookSettings(_Strict):
     tiltify: TiltifySettings | None = None
     kofi: KofiSettings | None = None
     stripe: StripeSettings | None = None
     generic: GenericSettings | None = None
+    twitch: TwitchSettings | None = None
