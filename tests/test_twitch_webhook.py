@@ -14,14 +14,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
+from overlay.app import create_app
 from overlay.config import ConfigError, parse_config
 from overlay.store import base
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
+from tests.conftest import Running
 from tests.support import MOD_TOKEN, OVERLAY_KEY, channel_dict, make_config
-from tests.test_webhooks_e2e import body, campaign, donations, fixture, stored_text
+from tests.test_webhooks_e2e import PersistentRedis, body, campaign, donations, fixture, own_redis, stored_text  # noqa: F401 - own_redis: a fixture
 from tests.webhook_signing import twitch_headers
 
 SECRET = "eventsub-s3cret-0f3c9a"
@@ -136,6 +139,25 @@ async def test_decimal_places_are_the_currencys_own(make_server: Any) -> None:
     assert status == 200 and answer["duplicate"] is False
     d = next(x for x in await donations(server) if x["external_id"] == "jpy-1")
     assert (d["original_amount"], d["original_currency"], d["amount"]) == ("1500", "JPY", "9.15")
+
+
+async def test_storage_down_is_503_and_twitchs_resend_of_that_message_then_counts(
+        aiohttp_server: Any, tmp_path: Path, own_redis: PersistentRedis) -> None:
+    config = make_config(tmp_path / "data", own_redis.url, webhooks=WEBHOOKS)
+    app_server = await aiohttp_server(create_app(config), host="127.0.0.1")
+    async with aiohttp.ClientSession() as http:
+        server = Running(str(app_server.make_url("")).rstrip("/"), config, http, [])
+        twitch = FakeTwitch(server)
+        message = twitch.sign(fixture("twitch_charity_donate.json"))
+        own_redis.stop()
+        status, _, answer = await twitch.send(message)
+        assert (status, answer["error"]["code"]) == (503, "storage_unavailable")
+        own_redis.start()
+        # Twitch resends the message it got no 2xx for, under the same id.
+        status, _, answer = await twitch.send(message)
+        assert status == 200 and answer["duplicate"] is False
+        assert (await twitch.send(message))[::2] == (200, {"ok": True, "duplicate": True})
+        assert (await campaign(server))["count"] == 1
 
 
 # -- refusals: nothing stored --------------------------------------------------------------------
