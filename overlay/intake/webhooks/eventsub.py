@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from overlay import metrics
+from overlay.store.base import StoreUnavailable
 
 from .base import Ignored, IncomingDonation
 from .twitch import TOLERANCE_SECONDS, Challenge, Revocation, TwitchDelivery
@@ -34,7 +35,10 @@ Accept = Callable[[Any, str, IncomingDonation], Awaitable[web.Response]]
 async def receive(svc: Any, delivery: TwitchDelivery, accept: Accept) -> web.Response:
     channel, outcome = svc.cfg.id, delivery.outcome
     if isinstance(outcome, Challenge):
-        await _set_status(svc, outcome.subscription_type, "enabled")
+        try:
+            await _set_status(svc, outcome.subscription_type, "enabled")
+        except StoreUnavailable:  # the subscription must not fail for a status line
+            log.warning("twitch %s: storage unavailable, the subscription's status is not recorded", channel)
         log.info("twitch %s: subscription %.64r verified", channel, outcome.subscription_type)
         metrics.WEBHOOKS.labels(channel, PROVIDER, "verification").inc()
         return web.Response(text=outcome.text, content_type="text/plain")
