@@ -163,6 +163,28 @@ async def test_storage_down_is_503_and_twitchs_resend_of_that_message_then_count
         assert (await campaign(server))["count"] == 1
 
 
+async def test_bits_count_only_when_configured_and_are_labelled_as_platform_revenue(make_server: Any) -> None:
+    off = await make_server("embedded", webhooks=WEBHOOKS)
+    status, _, answer = await FakeTwitch(off).send(FakeTwitch(off).sign(fixture("twitch_cheer.json")))
+    assert status == 200 and "ignored" in answer and (await campaign(off))["count"] == 0
+
+    server = await make_server("embedded", webhooks={"twitch": {
+        "secret": SECRET, "cheer": {"value_per_bit": "0.01", "currency": "USD"}}})
+    twitch = FakeTwitch(server)
+    cheer = twitch.sign(fixture("twitch_cheer.json"))
+    status, _, answer = await twitch.send(cheer)
+    assert status == 200 and answer["duplicate"] is False
+    anonymous = fixture("twitch_cheer.json")
+    anonymous["event"].update(is_anonymous=True, user_id=None, user_login=None, user_name=None, bits=1, message="")
+    assert (await twitch.send(twitch.sign(anonymous)))[0] == 200
+    assert (await twitch.send(cheer))[::2] == (200, {"ok": True, "duplicate": True})
+    rows = sorted(await donations(server), key=lambda d: d["original_amount"])
+    assert [(d["source"], d["original_amount"], d["original_currency"], d["amount"], d["donor_name"], d["message"])
+            for d in rows] == [("twitch_bits", "0.01", "USD", "0.01", None, None),
+                               ("twitch_bits", "10.00", "USD", "9.20", "Cool_User", "pogchamp")], rows
+    assert rows[1]["external_id"] == cheer[1]["Twitch-Eventsub-Message-Id"]
+
+
 # -- refusals: nothing stored --------------------------------------------------------------------
 
 async def test_forged_tampered_stale_and_unsigned_messages_are_refused(hooked: Any, logs: Any) -> None:
@@ -319,3 +341,15 @@ def test_a_notification_cannot_be_passed_off_as_another_message_type(message_typ
     with pytest.raises(WebhookError) as exc:
         twitch.parse(headers, raw, TwitchSettings(secret=SECRET), now)
     assert (exc.value.status, exc.value.code) == (400, "invalid_body")
+
+
+@pytest.mark.parametrize("cheer,expected", [
+    ({"value_per_bit": "0"}, "channels[0].webhooks.twitch.cheer.value_per_bit: must be more than 0"),
+    ({"value_per_bit": "a lot"}, "channels[0].webhooks.twitch.cheer.value_per_bit: String should match pattern"),
+    ({"value_per_bit": "0.01", "currency": "usd"}, "channels[0].webhooks.twitch.cheer.currency: String should match"),
+    ({}, "channels[0].webhooks.twitch.cheer.value_per_bit: "),
+])
+def test_the_value_of_bits_is_checked(cheer: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        parse_config({"channels": [channel_dict(webhooks={"twitch": {"secret": SECRET, "cheer": cheer}})]}, env={})
+    assert any(p.startswith(expected) for p in exc.value.problems), exc.value.problems

@@ -5,6 +5,8 @@ with HMAC-SHA256, keyed with the secret given when the subscription was created,
 ``sha256=<hex>`` in ``Twitch-Eventsub-Message-Signature``. Three message types
 (``Twitch-Eventsub-Message-Type``): ``webhook_callback_verification`` (answer the raw
 ``challenge``), ``notification`` (the event) and ``revocation`` (the subscription ended).
+Charity donations (``channel.charity_campaign.donate``) count; bits (``channel.cheer``) only
+when ``webhooks.twitch.cheer`` gives their value; other subscription types are ignored.
 
 Every refusal of the signature or the timestamp is 403, as Twitch's own examples answer.
 The message id, timestamp and body are signed; the type headers are not, so the
@@ -19,7 +21,10 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
+
+from overlay.domain import money
 
 from overlay.secret import secret_equal
 
@@ -34,18 +39,23 @@ from .base import (
     get_id,
     get_object,
     get_str,
+    get_text,
+    invalid_amount,
     load_json_object,
     minor_units_to_decimal,
     parse_rfc3339,
     provider_amount,
     within,
 )
-from .settings import TwitchSettings
+from .settings import TwitchCheerSettings, TwitchSettings
 
 PREFIX = "sha256="
 # Twitch: "make sure the value in the timestamp field isn't older than 10 minutes".
 TOLERANCE_SECONDS = 600
 CHARITY_DONATION = "channel.charity_campaign.donate"
+CHEER = "channel.cheer"
+BITS_SOURCE = "twitch_bits"
+MAX_BITS = 10**9
 MAX_DECIMAL_PLACES = 8
 MAX_CHALLENGE_LENGTH = 1024
 
@@ -117,6 +127,8 @@ def parse(headers: Mapping[str, str], body: bytes, settings: TwitchSettings, now
     if message_type == "notification":
         event = get_object(payload, "event")
         assert event is not None
+        if subscription_type == CHEER:
+            return TwitchDelivery(message_id, _cheer(event, settings.cheer, message_id))
         return TwitchDelivery(message_id, _notification(subscription_type, event))
     # A message type Twitch adds later: acknowledged, so it is not resent for nothing.
     return TwitchDelivery(message_id, Ignored(f"twitch message type {str(message_type)[:64]!r} is not handled"))
@@ -140,4 +152,24 @@ def _notification(subscription_type: str, event: Mapping[str, Any]) -> IncomingD
         donor_name=(user_name or "").strip() or get_str(event, "user_login", required=False) or None,
         message=None,
         created_at=None,
+    )
+
+
+def _cheer(event: Mapping[str, Any], cheer: TwitchCheerSettings | None, message_id: str) -> IncomingDonation | Ignored:
+    """Bits at ``value_per_bit`` each, rounded down to the currency's minor unit. The event has
+    no id of its own: the message id is the idempotency key (Twitch resends under it)."""
+    if cheer is None:
+        return Ignored("bits are not counted (webhooks.twitch.cheer is not set)")
+    bits = event.get("bits")
+    if not isinstance(bits, int) or isinstance(bits, bool) or not 0 < bits <= MAX_BITS:
+        raise invalid_amount()
+    places = money.exponent(cheer.currency) if cheer.currency in money.known_currencies() else 2
+    value = (Decimal(cheer.value_per_bit) * bits).quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+    if not value:
+        return Ignored("the bits are worth less than the currency's smallest unit")
+    anonymous = event.get("is_anonymous") is True
+    return IncomingDonation(
+        external_id=message_id, amount=format(value, "f"), currency=cheer.currency,
+        donor_name=None if anonymous else get_text(event, "user_name"),
+        message=get_text(event, "message"), created_at=None, source=BITS_SOURCE,
     )
