@@ -24,7 +24,9 @@ from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
 from tests.conftest import Running
 from tests.support import MOD_TOKEN, OVERLAY_KEY, channel_dict, make_config
-from tests.test_webhooks_e2e import PersistentRedis, body, campaign, donations, fixture, own_redis, stored_text  # noqa: F401 - own_redis: a fixture
+# logs and own_redis are fixtures
+from tests.test_webhooks_e2e import (PersistentRedis, body, campaign, donations, fixture, logs,  # noqa: F401
+                                     own_redis, stored_text)
 from tests.webhook_signing import twitch_headers
 
 SECRET = "eventsub-s3cret-0f3c9a"
@@ -59,12 +61,6 @@ class FakeTwitch:
         async with self.server.http.post(self.server.url + "/webhooks/demo/twitch", data=raw, headers=headers) as r:
             answer = await r.json() if r.content_type == "application/json" else await r.text()
             return r.status, r.content_type, answer
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG)
-    return caplog
 
 
 @pytest.fixture
