@@ -33,6 +33,7 @@ from overlay.speech import setup_tts
 from overlay.web.export import setup_export
 from overlay.web.summary import setup_summary
 from overlay.web.presets import setup_presets
+from overlay.web.integrations import setup_integrations
 from overlay.web.media import setup_media
 from overlay.web.editor import setup_editor
 from overlay.realtime.namespaces import Realtime
@@ -166,6 +167,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     link.on_change(_live_status_to_dashboards(sio))
     setup_overlays(app)
     setup_presets(app)
+    setup_integrations(app)
     setup_media(app, config)
     setup_editor(app)
     setup_donate(app)

@@ -646,7 +646,7 @@ def test_webhook_settings_model():
     assert settings_for(parsed, "stripe") is None
     assert settings_for(parsed, "paypal") is None
     assert settings_for(None, "kofi") is None
-    assert set(PARSERS) == {"tiltify", "kofi", "stripe", "generic"}
+    assert set(PARSERS) == {"tiltify", "kofi", "stripe", "generic", "twitch"}
 
 
 @pytest.mark.parametrize("data", [

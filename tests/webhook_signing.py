@@ -54,3 +54,23 @@ def generic_headers(body: bytes, secret: str) -> dict[str, str]:
 
 
 KOFI_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def sign_twitch(body: bytes, secret: str, message_id: str, ts: str) -> str:
+    """Twitch-Eventsub-Message-Signature: `sha256=<hex HMAC of message id + timestamp + body>`."""
+    return "sha256=" + _hmac(secret, message_id.encode() + ts.encode() + body).hexdigest()
+
+
+def twitch_headers(body: bytes, secret: str, message_id: str, ts: str, message_type: str,
+                   subscription_type: str, retry: int = 0) -> dict[str, str]:
+    """Every header an EventSub webhook delivery carries."""
+    return {
+        "Content-Type": "application/json",
+        "Twitch-Eventsub-Message-Id": message_id,
+        "Twitch-Eventsub-Message-Retry": str(retry),
+        "Twitch-Eventsub-Message-Type": message_type,
+        "Twitch-Eventsub-Message-Signature": sign_twitch(body, secret, message_id, ts),
+        "Twitch-Eventsub-Message-Timestamp": ts,
+        "Twitch-Eventsub-Subscription-Type": subscription_type,
+        "Twitch-Eventsub-Subscription-Version": "1",
+    }

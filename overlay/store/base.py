@@ -175,6 +175,22 @@ class Store(abc.ABC):
     async def list_presets(self, channel: str, widget: str) -> dict[str, dict[str, Any]]:
         """name -> settings, sorted by name."""
 
+    # Webhook providers' delivery ids and subscription status (overlay.store.deliveries).
+    @abc.abstractmethod
+    async def delivery_seen(self, channel: str, provider: str, delivery_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def remember_delivery(self, channel: str, provider: str, delivery_id: str, expires_ms: int) -> None:
+        """Until ``expires_ms`` (epoch ms), ``delivery_seen`` answers True for this id."""
+
+    @abc.abstractmethod
+    async def put_integration_status(self, channel: str, provider: str, name: str,
+                                     status: dict[str, Any]) -> None: ...
+
+    @abc.abstractmethod
+    async def integration_status(self, channel: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """{provider: {name: status}}, sorted."""
+
 
 def leaderboard_key(name: str) -> str:
     """Donors are grouped by name, whatever the case."""

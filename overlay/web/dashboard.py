@@ -21,6 +21,8 @@ from overlay.live.link import LIVE
 from overlay.web.throttle import record_failure, retry_after
 from overlay.web.pages import PACKAGE, render
 from overlay.speech.routes import tts_status
+from overlay.web.integrations import integrations
+from overlay.store.base import StoreUnavailable
 from overlay.widgets import WIDGETS
 
 # The browser reads the same file's table for the chosen language (from the page's data block).
@@ -102,7 +104,20 @@ async def dashboard_page(request: web.Request) -> web.Response:
         "channel": cfg, "csrf": csrf_token(cookie), "data": page_data(request, cfg, lang),
         "logout_action": _page_url(cfg, request, "/logout"),
         "tts": tts_status(request.app, cfg.id),
+        "sources": await _sources(request, cfg),
     }, headers=PAGE_HEADERS, framable=False)
+
+
+async def _sources(request: web.Request, cfg: ChannelSettings) -> list[dict[str, Any]]:
+    """The configured donation sources and their subscriptions (a revoked one is shown as such)."""
+    svc = request.app[keys.SERVICES].get(cfg.id)
+    if svc is None:
+        return []
+    try:
+        found = await integrations(svc, request.app[keys.CONFIG].server.public_url)
+    except StoreUnavailable:  # the page must still load; the API says 503
+        return []
+    return [source for source in found if source["configured"] or source["subscriptions"]]
 
 
 def page_data(request: web.Request, cfg: ChannelSettings, lang: str) -> dict[str, Any]:

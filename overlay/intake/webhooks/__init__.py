@@ -11,23 +11,26 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from . import generic, kofi, stripe, tiltify
+from . import generic, kofi, stripe, tiltify, twitch
 from .base import Ignored, IncomingDonation, IncomingRefund, WebhookError, WebhookResult
 from .settings import (
     GenericSettings,
     KofiSettings,
     StripeSettings,
     TiltifySettings,
+    TwitchSettings,
     WebhookSettings,
 )
 
-Parser = Callable[[Mapping[str, str], bytes, Any, datetime], WebhookResult]
+# Twitch's parser returns a TwitchDelivery (a challenge, a revocation or a result, with its message id).
+Parser = Callable[[Mapping[str, str], bytes, Any, datetime], WebhookResult | twitch.TwitchDelivery]
 
 PARSERS: dict[str, Parser] = {
     "tiltify": tiltify.parse,
     "kofi": kofi.parse,
     "stripe": stripe.parse,
     "generic": generic.parse,
+    "twitch": twitch.parse,
 }
 
 def settings_for(webhooks: WebhookSettings | None, provider: str) -> Any | None:
@@ -43,4 +46,5 @@ __all__ = [
     "PARSERS", "Parser", "settings_for",
     "IncomingDonation", "IncomingRefund", "Ignored", "WebhookError", "WebhookResult",
     "WebhookSettings", "TiltifySettings", "KofiSettings", "StripeSettings", "GenericSettings",
+    "TwitchSettings",
 ]

@@ -45,6 +45,8 @@ class IncomingDonation:
     # {id, option?} (generic, Stripe Checkout metadata), or {"tiltify_id": ...}: checked by
     # overlay.domain.incentives
     incentive: Any = None
+    # The donation's `source` when not the provider's name (Twitch bits: "twitch_bits").
+    source: str | None = None
 
 
 @dataclass(frozen=True)

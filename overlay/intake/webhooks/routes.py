@@ -20,9 +20,11 @@ from overlay.domain import incentives, wire
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.web.errors import ApiError
 from overlay.intake.webhooks import PARSERS, Ignored, IncomingDonation, IncomingRefund, WebhookError, settings_for
+from overlay.intake.webhooks import eventsub
+from overlay.intake.webhooks.twitch import TwitchDelivery
 
 log = logging.getLogger(__name__)
-ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi"}
+ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi", "twitch"}
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -47,6 +49,8 @@ async def receive(request: web.Request) -> web.Response:
         log.warning("webhook %s/%s refused: %s (%s)", channel, provider, exc.code, exc.status)
         metrics.WEBHOOKS.labels(channel, provider, exc.code).inc()
         raise
+    if isinstance(result, TwitchDelivery):
+        return await eventsub.receive(svc, result, _accept)
     if isinstance(result, IncomingRefund):
         rec = await svc.refund(provider, result.external_id)
         metrics.WEBHOOKS.labels(channel, provider, "refund").inc()
@@ -73,7 +77,7 @@ def _refused(channel: str, provider: str, exc: ApiError) -> ApiError:
 
 async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # noqa: ANN001
     inp = DonationInput(amount=d.amount, currency=d.currency, donor_name=d.donor_name, message=d.message,
-                        source=provider, external_id=d.external_id,
+                        source=d.source or provider, external_id=d.external_id,
                         created_at=wire.to_ms(d.created_at) if d.created_at else None, incentive=d.incentive)
     try:
         rec, created = await svc.donate(inp)

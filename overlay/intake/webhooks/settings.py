@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 KofiType = Literal["Donation", "Subscription", "Commission", "Shop Order"]
 
@@ -43,8 +43,40 @@ class GenericSettings(_Strict):
     secret: str = Field(min_length=1)
 
 
+class TwitchCheerSettings(_Strict):
+    """Bits (`channel.cheer`) counted as donations: `value_per_bit` in `currency` each (Twitch
+    pays the streamer about 0.01 USD a bit). They are the streamer's revenue, not gifts to the
+    charity, so they are booked with `source: twitch_bits`."""
+
+    value_per_bit: str = Field(pattern=r"^[0-9]{1,6}(\.[0-9]{1,6})?$")
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+
+    @field_validator("value_per_bit")
+    @classmethod
+    def _positive(cls, value: str) -> str:
+        if not value.strip("0."):
+            raise ValueError("must be more than 0")
+        return value
+
+
+class TwitchSettings(_Strict):
+    """`secret`: the one given as `transport.secret` when creating the EventSub subscription;
+    Twitch accepts 10 to 100 ASCII characters. `cheer`: count bits (off unless given)."""
+
+    secret: str
+    cheer: TwitchCheerSettings | None = None
+
+    @field_validator("secret")
+    @classmethod
+    def _twitch_accepts_it(cls, value: str) -> str:
+        if not 10 <= len(value) <= 100 or not value.isascii() or not value.isprintable():
+            raise ValueError("must be 10 to 100 printable ASCII characters (Twitch refuses others)")
+        return value
+
+
 class WebhookSettings(_Strict):
     tiltify: TiltifySettings | None = None
     kofi: KofiSettings | None = None
     stripe: StripeSettings | None = None
     generic: GenericSettings | None = None
+    twitch: TwitchSettings | None = None
