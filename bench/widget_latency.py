@@ -1,6 +1,6 @@
 """Donation to widget: how long until each widget shows it, in a real Chromium.
 
-    python bench/widget_latency.py [--rounds 5] [--chromium /usr/bin/chromium]
+    python bench/widget_latency.py [--rounds 5] [--chromium /usr/bin/chromium] [--smoke]
 
 The app runs in this process on loopback (embedded store, a temporary folder);
 each widget is opened as OBS opens it (1920x1080). A round POSTs a donation to
@@ -26,6 +26,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
+import smoke_mode  # noqa: E402
 from overlay.app import create_app  # noqa: E402
 from overlay.widgets import WIDGETS  # noqa: E402
 from tests.browser.conftest import ARGS  # noqa: E402
@@ -82,7 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
-    args = parser.parse_args()
+    args = smoke_mode.parse(parser, {"rounds": 1})
     asyncio.run(run(args.rounds, args.chromium))
 
 
