@@ -30,7 +30,7 @@ import smoke_mode  # noqa: E402
 from overlay.app import create_app  # noqa: E402
 from overlay.widgets import WIDGETS  # noqa: E402
 from tests.browser.conftest import ARGS  # noqa: E402
-from tests.browser.test_widgets import CHANNEL, CHOICE, CONNECTED, REACTS, expected  # noqa: E402
+from tests.browser.test_widgets import CHANNEL, CHOICE, CONNECTED, REACTS, TEAMS, expected  # noqa: E402
 from tests.support import AUTH, OVERLAY_KEY, free_port, make_config  # noqa: E402
 
 API = "/api/v1/channels/demo"
@@ -55,7 +55,8 @@ async def one_round(http: aiohttp.ClientSession, url: str, page, widget: str, n:
 async def run(rounds: int, chromium: str) -> None:
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
-        channel = {**CHANNEL, "alerts": {**CHANNEL["alerts"], "gap_ms": 0}}
+        # the test's channel and team: expected() reads the team widget's total
+        channel = {**CHANNEL, "alerts": {**CHANNEL["alerts"], "gap_ms": 0}, "teams": TEAMS}
         runner = web.AppRunner(create_app(make_config(Path(data), port=port, **channel)))
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
