@@ -18,7 +18,7 @@ def parse(parser: argparse.ArgumentParser, sizes: dict, argv=None) -> argparse.N
     if args.smoke:
         for name, value in sizes.items():
             setattr(args, name, value)
-        print(f'smoke mode: {shown}', flush=True)
+        print(f'smoke mode: {shown or "as by default"}', flush=True)
     return args
 
 

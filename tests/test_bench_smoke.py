@@ -7,15 +7,29 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.support import ROOT
 
 BENCH = ROOT / "bench"
-# script -> the argument lists it runs with, each after --smoke
+STUB = "{python} bench/stub_server.py --port {port}"
+# script -> the argument lists it runs with, each after --smoke ({python}: this interpreter,
+# {tmp}: a temporary folder); together they start every helper below at least once.
 SMOKE: dict[str, list[list[str]]] = {
+    "donation_cpu.py": [[]],
+    "sigterm.py": [[]],
+    "piper_tts.py": [[]],
     "widget_latency.py": [[]],
+    "broadcast.py": [["--label", "fast", "--ours", STUB, "--label", "untuned", "--ours", STUB + " --untuned",
+                      "--label", "bare", "--ours", STUB + " --bare"]],
+    "connprofile.py": [["--tracemalloc", "--cprofile"], ["--floor", "socketio"]],
+    "intake.py": [["--bare", "--profile", "{tmp}/profile"], ["--backend", "redis", "--workers", "2", "--backlog", "5"]],
+    "min_replicas.py": [[]],
+    "live_bench.py": [[]],
+    "live_forwarding.py": [[]],
+    "live_storm.py": [[]],
 }
 # Imported by the scripts above, or started by them (the floors, the profiled server, the
 # GStreamer viewers): each runs inside one of the smoke runs, never on its own.
@@ -34,7 +48,8 @@ def test_every_bench_script_has_a_smoke_run_or_is_a_helper() -> None:
 
 @pytest.mark.timeout(TIMEOUT_S + 30)
 @pytest.mark.parametrize("script,extra", RUNS, ids=[" ".join([s, *e]) for s, e in RUNS])
-def test_bench_script_runs_in_smoke_mode(script: str, extra: list[str]) -> None:
+def test_bench_script_runs_in_smoke_mode(script: str, extra: list[str], tmp_path: Path) -> None:
+    extra = [a.replace("{python}", sys.executable).replace("{tmp}", str(tmp_path)) for a in extra]
     run = subprocess.run([sys.executable, str(BENCH / script), "--smoke", *extra], cwd=ROOT,
                          env={**os.environ, "PYTHONUNBUFFERED": "1"}, capture_output=True, text=True,
                          timeout=TIMEOUT_S)
