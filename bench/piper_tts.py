@@ -77,4 +77,4 @@ async def main(args: argparse.Namespace) -> None:
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("voice", nargs="?", help="a Piper voice (.onnx); default: the test extra's")
-asyncio.run(main(smoke_mode.parse(parser, {})))
+asyncio.run(main(smoke_mode.parse(parser, {})))  # --smoke: the short clip only

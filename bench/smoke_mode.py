@@ -12,13 +12,14 @@ import sys
 def parse(parser: argparse.ArgumentParser, sizes: dict, argv=None) -> argparse.Namespace:
     """``parser.parse_args`` with a ``--smoke`` flag that overrides the options in ``sizes``."""
     shown = ', '.join(f'{k.replace("_", "-")} {v}' for k, v in sizes.items())
+    sized = f' ({shown})' if shown else ''
     parser.add_argument('--smoke', action='store_true',
-                        help=f'a few seconds at tiny sizes ({shown}), figures not meaningful: what CI runs')
+                        help=f'a few seconds at tiny sizes{sized}, figures not meaningful: what CI runs')
     args = parser.parse_args(argv)
     if args.smoke:
         for name, value in sizes.items():
             setattr(args, name, value)
-        print(f'smoke mode: {shown or "as by default"}', flush=True)
+        print('smoke mode' + (f': {shown}' if shown else ''), flush=True)
     return args
 
 
