@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 
+import smoke_mode
 import targets
 import wsload
 
@@ -38,7 +39,6 @@ FIGURES = [  # key, label, unit
     ('missed', 'receipts missing (all rounds)', ''),
     ('leave_post', 'worst POST while N clients leave', 'ms'),
 ]
-LEAVE_WINDOW_S = 3.0  # donations keep coming this long after the clients went
 
 
 def parse_args():
@@ -61,7 +61,9 @@ def parse_args():
     p.add_argument('--server-core', type=int, default=0)
     p.add_argument('--client-core', type=int, default=1)
     p.add_argument('--timeout', type=float, default=10.0)
-    args = p.parse_args()
+    p.add_argument('--leave-seconds', type=float, default=3.0,
+                   help='donations keep coming this long after the clients went')
+    args = smoke_mode.parse(p, {'clients': [2], 'rounds': 3, 'client_procs': 1, 'leave_seconds': 0.5})
     if not args.ours:
         args.ours = [f'{sys.executable} bench/stub_server.py --port {{port}}']
     return args
@@ -185,7 +187,7 @@ def post_while(during, target, args):
     sender.start()
     try:
         during()
-        time.sleep(LEAVE_WINDOW_S)
+        time.sleep(args.leave_seconds)
     finally:
         stop.set()
         sender.join()

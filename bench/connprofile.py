@@ -31,6 +31,7 @@ from collections import Counter
 ROOT = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT))
+import smoke_mode  # noqa: E402
 import stub_server  # noqa: E402
 import wsload  # noqa: E402
 
@@ -148,4 +149,4 @@ if __name__ == '__main__':
                    help='frames per allocation traceback (default when given: 8)')
     p.add_argument('--cprofile', action='store_true')
     p.add_argument('--top', type=int, default=25)
-    asyncio.run(main(p.parse_args()))
+    asyncio.run(main(smoke_mode.parse(p, {'clients': 20, 'top': 5})))

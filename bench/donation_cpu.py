@@ -3,7 +3,7 @@ it, count it (match, totals, alert queue, events), encode its events once for th
 and into the Socket.IO packet of each namespace. A busy machine slows wall-clock figures by a factor
 that changes from run to run; the CPU time of a fixed loop moves much less.
 
-    python bench/donation_cpu.py [--donations 3000] [--backlog 500] [--rounds 5]
+    python bench/donation_cpu.py [--donations 3000] [--backlog 500] [--rounds 5] [--smoke]
 
 Prints µs of CPU per donation (the best and the median of the rounds) for an empty
 queue and a queue of ``--backlog`` waiting alerts, in the channel of config.yaml.
@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.getcwd())
 
+import smoke_mode  # noqa: E402
 from overlay.config import load_config  # noqa: E402
 from overlay.domain import donations  # noqa: E402
 from overlay.domain.state import ChannelState  # noqa: E402
@@ -66,7 +67,7 @@ def main() -> None:
     p.add_argument("--backlog", type=int, default=500)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--config", default="config.yaml")
-    a = p.parse_args()
+    a = smoke_mode.parse(p, {"donations": 100, "backlog": 20, "rounds": 1})
     cfg = load_config(a.config).channels[0]
     for backlog in (0, a.backlog):
         base = _state_with_backlog(cfg, backlog)

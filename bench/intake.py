@@ -24,6 +24,7 @@ import aiohttp
 import intake_overlays
 import intake_setup
 import intake_stats
+import smoke_mode
 import wsload
 from intake_senders import Senders
 from intake_setup import CHANNEL, OVERLAY_KEY, TOKEN
@@ -49,7 +50,7 @@ def parse_args(argv=None):
     p.add_argument('--bare', action='store_true', help='also run the senders against bench/bare_intake.py')
     p.add_argument('--profile', metavar='FILE', help='each server worker under cProfile, stats to FILE.<pid>')
     p.add_argument('--label', default='', help='free text copied into the JSON line')
-    args = p.parse_args(argv)
+    args = smoke_mode.parse(p, {'seconds': 1.0, 'senders': 2, 'overlays': 3}, argv)
     if args.workers > 1 and args.backend != 'redis':
         p.error('--workers 2 needs --backend redis')
     if not 0 <= args.overlays <= 10_000 or not 1 <= args.senders <= 1000 or not 0 < args.seconds <= 600:

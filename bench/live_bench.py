@@ -1,6 +1,6 @@
 """WHEP fan-out benchmark: N aiortc viewers of one 720p30 H.264 stream.
 
-    python bench/live_bench.py [--viewers 100] [--clients 4] [--seconds 10]
+    python bench/live_bench.py [--viewers 100] [--clients 4] [--seconds 10] [--smoke]
 
 The server runs alone on core 0; the publisher (this process) and the viewer
 processes share core 1, the viewers at nice 10 so that the publisher keeps
@@ -38,6 +38,7 @@ import aiohttp  # noqa: E402
 from aiortc import RTCPeerConnection  # noqa: E402
 from aiortc.mediastreams import MediaStreamError  # noqa: E402
 
+import smoke_mode  # noqa: E402
 from overlay.live.relay import h264_nal_units, tap_receiver  # noqa: E402
 from tests.live.media import LoopedPacketTrack, encode_clip, read_number  # noqa: E402
 from tests.live.peers import codec_preferences, negotiate  # noqa: E402
@@ -146,6 +147,16 @@ class GstClient:
 def args_gst_python() -> str:
     # PyGObject and GStreamer's introspection data come from Debian, not our venv
     return os.environ.get("GST_PYTHON", "/usr/bin/python3")
+
+
+def gst_missing() -> str | None:
+    """Why GStreamer viewers cannot run here, or None."""
+    check = "import gi; [gi.require_version(n, '1.0') for n in ('Gst', 'GstWebRTC', 'GstSdp')]"
+    try:
+        run = subprocess.run([args_gst_python(), "-c", check], capture_output=True, text=True, timeout=60)
+    except OSError as exc:
+        return f"{args_gst_python()}: {exc}"
+    return None if run.returncode == 0 else (run.stderr.strip().splitlines() or ["failed"])[-1]
 
 
 def gst_clients(base: str, shares: list[int], clip: list[bytes], cores: set[int], args) -> list[GstClient]:
@@ -316,4 +327,11 @@ if __name__ == "__main__":
                         help="gst only: viewers that also decode, for glass-to-glass (default: %(default)s)")
     parser.add_argument("--gst-latency", type=int, default=50,
                         help="gst only: webrtcbin jitterbuffer latency in ms (default: %(default)s)")
-    asyncio.run(run(parser.parse_args()))
+    args = smoke_mode.parse(parser, {"viewers": 2, "clients": 1, "seconds": 1.0})
+    asyncio.run(run(args))
+    if args.smoke and args.viewer_impl == "aiortc":  # the GStreamer viewers too, where they can run
+        if (why := gst_missing()) is None:
+            args.viewer_impl = "gst"
+            asyncio.run(run(args))
+        else:  # Debian packages of the benchmark only (bench/README.md), not installed by the tests
+            smoke_mode.skipped("--viewer-impl gst (bench/gst_viewers.py)", why, ci_installs=False)

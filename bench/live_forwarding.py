@@ -1,6 +1,6 @@
 """What forwarding costs, against transcoding, and how soon a late viewer starts.
 
-    python bench/live_forwarding.py [--viewers 3] [--seconds 3]
+    python bench/live_forwarding.py [--viewers 3] [--seconds 3] [--smoke]
 
 These were test assertions until CI ran on slower machines; the tests keep the
 functional half (no codec created, every viewer keeps getting frames, a late
@@ -32,6 +32,7 @@ from aiohttp import web  # noqa: E402
 from aiortc import RTCPeerConnection  # noqa: E402
 from aiortc.codecs import H264Encoder  # noqa: E402
 
+import smoke_mode  # noqa: E402
 from overlay.live.whip import LIVE_HUB, LiveSettings, setup_live  # noqa: E402
 from tests.live.media import LoopedPacketTrack, encode_clip  # noqa: E402
 from tests.live.peers import codec_preferences, negotiate, publish, watch  # noqa: E402
@@ -139,7 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--viewers", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0)
-    args = parser.parse_args()
+    args = smoke_mode.parse(parser, {"viewers": 1, "seconds": 1.0})
     asyncio.run(forwarding(args.viewers, args.seconds))
     asyncio.run(late_viewer())
 

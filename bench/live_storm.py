@@ -1,6 +1,6 @@
 """Donation latency while live viewers join and watch (issue 14: a viewer storm must not starve donations).
 
-    python bench/live_storm.py [--viewers 60] [--clients 4] [--seconds 20] [--rate 20]
+    python bench/live_storm.py [--viewers 60] [--clients 4] [--seconds 20] [--rate 20] [--smoke]
 
 Runs ``server.py`` as a streamer does (the web process and the live process it
 supervises), publishes a pre-encoded 720p30 H.264 loop over WHIP, and POSTs
@@ -32,6 +32,7 @@ import socketio  # noqa: E402
 import yaml  # noqa: E402
 from aiortc import RTCPeerConnection  # noqa: E402
 
+import smoke_mode  # noqa: E402
 from bench.live_bench import FPS, GOP, LOOP, client_main  # noqa: E402
 from tests.live.media import LoopedPacketTrack, encode_clip  # noqa: E402
 from tests.live.peers import codec_preferences, negotiate  # noqa: E402
@@ -260,4 +261,4 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=20.0, help="donations per second (default: %(default)s)")
-    asyncio.run(run(parser.parse_args()))
+    asyncio.run(run(smoke_mode.parse(parser, {"viewers": 2, "clients": 1, "seconds": 1.0, "rate": 5.0})))

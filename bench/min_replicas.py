@@ -22,6 +22,7 @@ import time
 import uuid
 
 import intake_stats
+import smoke_mode
 import targets
 from intake_senders import Senders
 from intake_setup import CHANNEL, CONFIG, ROOT, TOKEN, Redis
@@ -31,7 +32,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--senders', '-c', type=int, default=1)
     p.add_argument('--seconds', '-s', type=float, default=10.0)
-    return p.parse_args(argv)
+    return smoke_mode.parse(p, {'seconds': 1.0, 'senders': 1}, argv)
 
 
 class Replica:

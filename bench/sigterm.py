@@ -1,6 +1,6 @@
 """SIGTERM during a burst: how long ``python server.py`` takes to exit, and how each request ended.
 
-    python bench/sigterm.py [--requests 500] [--after 50] [--rounds 3] [--listeners 20]
+    python bench/sigterm.py [--requests 500] [--after 50] [--rounds 3] [--listeners 20] [--smoke]
 
 Each round starts the server on the shipped demo channel (embedded backend, a temporary
 data dir), connects Socket.IO listeners as overlays would, fires the requests at once
@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import smoke_mode  # noqa: E402
 from tests.burst import OUTCOMES, burst, donation_request  # noqa: E402
 from tests.support import MOD_TOKEN, OVERLAY_KEY, Listener, ServerProcess, free_port  # noqa: E402
 from tests.test_processes import write_config  # noqa: E402
@@ -55,7 +56,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--listeners", type=int, default=20)
     p.add_argument("--log", action="store_true", help="print the end of the server's log")
-    a = p.parse_args()
+    a = smoke_mode.parse(p, {"requests": 20, "after": 5, "rounds": 1, "listeners": 2})
     for _ in range(a.rounds):
         asyncio.run(one_round(a.requests, a.after, a.listeners, a.log))
 

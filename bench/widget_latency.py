@@ -1,6 +1,6 @@
 """Donation to widget: how long until each widget shows it, in a real Chromium.
 
-    python bench/widget_latency.py [--rounds 5] [--chromium /usr/bin/chromium]
+    python bench/widget_latency.py [--rounds 5] [--chromium /usr/bin/chromium] [--smoke]
 
 The app runs in this process on loopback (embedded store, a temporary folder);
 each widget is opened as OBS opens it (1920x1080). A round POSTs a donation to
@@ -26,10 +26,11 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
+import smoke_mode  # noqa: E402
 from overlay.app import create_app  # noqa: E402
 from overlay.widgets import WIDGETS  # noqa: E402
 from tests.browser.conftest import ARGS  # noqa: E402
-from tests.browser.test_widgets import CHANNEL, CHOICE, CONNECTED, REACTS, expected  # noqa: E402
+from tests.browser.test_widgets import CHANNEL, CHOICE, CONNECTED, REACTS, TEAMS, expected  # noqa: E402
 from tests.support import AUTH, OVERLAY_KEY, free_port, make_config  # noqa: E402
 
 API = "/api/v1/channels/demo"
@@ -54,7 +55,8 @@ async def one_round(http: aiohttp.ClientSession, url: str, page, widget: str, n:
 async def run(rounds: int, chromium: str) -> None:
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
-        channel = {**CHANNEL, "alerts": {**CHANNEL["alerts"], "gap_ms": 0}}
+        # the test's channel and team: expected() reads the team widget's total
+        channel = {**CHANNEL, "alerts": {**CHANNEL["alerts"], "gap_ms": 0}, "teams": TEAMS}
         runner = web.AppRunner(create_app(make_config(Path(data), port=port, **channel)))
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -82,7 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
-    args = parser.parse_args()
+    args = smoke_mode.parse(parser, {"rounds": 1})
     asyncio.run(run(args.rounds, args.chromium))
 
 

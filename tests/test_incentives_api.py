@@ -5,7 +5,7 @@ from typing import Any
 
 from tests.pledging import HTML, form_token
 from tests.support import OVERLAY_KEY
-from tests.test_incentives_domain import INCENTIVES
+from tests.unit.test_incentives_domain import INCENTIVES
 
 BASE = "/api/v1/channels/demo"
 

@@ -15,7 +15,7 @@ from overlay.intake import stripe_metadata
 from tests.fake_stripe import FakeStripe
 from tests.support import channel_dict
 from tests.test_donate import donations, submit
-from tests.test_incentives_domain import INCENTIVES
+from tests.unit.test_incentives_domain import INCENTIVES
 
 API_KEY = "sk_test_fake_4eC39HqLyjWDarjtT1zdp7dc"
 WEBHOOK_SECRET = "whsec_checkout_3b9e1f"
