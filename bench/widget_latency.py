@@ -66,6 +66,9 @@ async def run(rounds: int, chromium: str) -> None:
                 browser = await pw.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
                 worst = 0.0
                 for widget in WIDGETS:
+                    if widget == "timer":  # it shows (and reacts to) nothing until started
+                        async with http.post(url + API + "/timer/start", json={}, headers=AUTH) as r:
+                            assert r.status == 200, await r.text()
                     page = await browser.new_page(viewport={"width": 1920, "height": 1080})
                     await page.goto(f"{url}/overlay/demo/{widget}?key={OVERLAY_KEY}")
                     await page.wait_for_function(CONNECTED, timeout=30_000)

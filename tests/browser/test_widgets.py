@@ -59,7 +59,7 @@ REACTS = {
     "poll": "d => [...document.querySelectorAll('.w-poll .poll__option')].some(o =>"
             " o.querySelector('.poll__label').textContent === 'Hades' && o.querySelector('.poll__amount').textContent === d.hades)",
     "team": "d => document.querySelector('.w-team [data-role=total]').textContent === d.team",
-    "timer": "d => document.querySelector('.w-timer [data-role=added]').textContent === d.timer_added",
+    "timer": "d => document.querySelector('.w-timer').dataset.addedMs === d.timer_added_ms",
     "scene": f"d => ({ALERT_NAME})(d) && document.querySelector('.w-goal [data-role=total]').textContent === d.total",
 }
 
@@ -68,10 +68,8 @@ def expected(name: str, after: dict[str, Any]) -> dict[str, str]:
     """What REACTS looks for once a donation from ``name`` is in ``after`` (a state snapshot)."""
     shown = {i["id"]: i["display"]["total"] for i in after["incentives"]}
     shown["hades"] = next(i for i in after["incentives"] if i["id"] == "game")["options"][1]["display"]
-    # The timer's default rule: 60 s per whole unit of the currency (12.50 € adds 12 minutes).
-    added_s = after["timer"]["added_ms"] // 1000
     return {"name": name, "total": after["campaign"]["display"]["total"],
-            "timer_added": f"+{added_s // 60:02d}:{added_s % 60:02d}",
+            "timer_added_ms": str(after["timer"]["added_ms"]),
             "remaining": after["match"]["display"]["remaining"], "team": after["teams"][0]["display"]["total"],
             **shown}
 
@@ -149,6 +147,9 @@ async def test_widget_loads_clean_and_reacts_to_a_donation(
     choice = {"incentive": CHOICE[widget]} if widget in CHOICE else {}
     await server.donate(amount="12.50", donor_name="Marie-Hélène", message="Bravo pour ce live !", **choice)
     await page.wait_for_function(REACTS[widget], arg=expected("Marie-Hélène", await state(server)))
+    if widget == "timer":  # the default rule: 60 s per whole unit of currency, 12.50 € adds 12 minutes
+        await page.wait_for_function("() => document.querySelector('.w-timer [data-role=added]').textContent"
+                                     " === '+12:00'")
 
     await screenshots(page, widget)
     await assert_transparent_without_scrollbars(page, at_rest=False)

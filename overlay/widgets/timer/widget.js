@@ -20,6 +20,7 @@ export function mount(root, { client, ui, t, settings }) {
     panel.hidden = ms === null && settings.hide_when_stopped;
     clock.textContent = ms === null ? "--:--" : ui.formatCountdown(ms);
     root.dataset.state = ms === null ? "stopped" : timer.paused ? "paused" : ms === 0 ? "over" : "running";
+    root.dataset.addedMs = String(timer ? timer.added_ms : 0); // what donations added in all, for CSS and tests
     paused.hidden = !(timer && timer.paused);
     if (ms === 0 && timer && !timer.paused) clock.textContent = t("timer_over");
     if (timer && timer.cap_ms !== null) {
