@@ -1,4 +1,4 @@
-"""Donation latency while live viewers join and watch (issue 14: a viewer storm must not starve donations).
+"""Donation latency while live viewers join and watch (a viewer storm must not starve donations).
 
     python bench/live_storm.py [--viewers 60] [--clients 4] [--seconds 20] [--rate 20] [--smoke]
 

@@ -57,7 +57,7 @@ def make_store(config: Config) -> Store:
 
 def make_sio() -> socketio.AsyncServer:
     # Each process emits only to its own clients: events reach every process through the
-    # store's ordered feed (realtime.py), so no cross-process Socket.IO manager is needed.
+    # store's ordered feed (overlay/realtime/namespaces.py), so no cross-process Socket.IO manager is needed.
     return make_sio_server(cors_allowed_origins=[])
 
 

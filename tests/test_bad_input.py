@@ -57,7 +57,7 @@ AMOUNT_NUMBERS = [b"1e2", b"1E-2", b"1e-99999999", b"1e999999999", b"12.500", b"
 
 
 async def test_amounts_follow_one_grammar_on_the_api(server: Any) -> None:
-    """Bug 1: each of these was 201 (1e-99999999 even counted as 0.00); now 422 and nothing stored."""
+    """Each of these is 422 and stores nothing (1e-99999999 must not count as 0.00)."""
     bodies = [f'{{"amount": "{s}"}}'.encode("utf-8") for s in AMOUNT_STRINGS]
     bodies += [b'{"amount": ' + n + b"}" for n in AMOUNT_NUMBERS]
     for body in bodies:

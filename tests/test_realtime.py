@@ -194,7 +194,7 @@ async def _refusal(url: str, namespace: str, auth: dict[str, Any], headers: dict
 
 
 async def test_unencodable_auth_is_refused_not_crashed(server: Any) -> None:
-    """Bug 4: a lone surrogate in key, token or channel crashed the handler; the client hung."""
+    """A lone surrogate in key, token or channel is refused, never a crashed handler and a hung client."""
     cases = [("/overlay", {"channel": "demo", "key": "\ud800"}), ("/overlay", {"channel": "\ud800", "key": "x"}),
              ("/dashboard", {"channel": "demo", "token": "\udfff" * 3}), ("/dashboard", {"channel": "\ud800"}),
              ("/overlay", {"channel": "demo", "key": OVERLAY_KEY, "last_seq": "\ud800"})]

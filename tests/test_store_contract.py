@@ -213,7 +213,7 @@ async def test_a_state_written_by_the_first_release_keeps_its_queue(
     batch = [paused, *chain(cfg, paused.state, "1", "2")]
     old = batch[-1].state
     blob = json.dumps({"campaign": old.campaign, "totals": old.totals, "match": old.match, "alerts": old.alerts})
-    if store.backend == "redis":  # the first release kept the queue inside the state blob
+    if store.backend == "redis":  # an older state blob kept the queue inside it
         import redis
         r = redis.Redis.from_url(request.getfixturevalue("redis_url"))
         r.mset({f"overlay:{cfg.id}:seq": old.seq, f"overlay:{cfg.id}:state": blob})

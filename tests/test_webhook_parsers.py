@@ -516,7 +516,7 @@ def test_generic_json_number_amounts_never_become_floats(literal, amount):
 @pytest.mark.parametrize("literal", [b"1e2", b"2.50E+1", b"1E-2", b"1e-99999999", b"-5", b'"5e2"', b'"1_000"',
                                      "\"\u0665\"".encode(), b'"+5"', b'" 5 "', b'"5."', b'".5"', b"1" + b"0" * 400])
 def test_generic_amounts_follow_the_one_grammar(literal):
-    """Bug 1: a JSON number is read by the rule strings follow; an exponent is never an amount."""
+    """A JSON number is read by the rule strings follow; an exponent is never an amount."""
     body = b'{"external_id": "n-1", "amount": ' + literal + b"}"
     with pytest.raises(WebhookError) as caught:
         generic(body)

@@ -1,6 +1,6 @@
 """Fan one publisher's encoded frames out to many viewers, one bounded queue each.
 
-No aiortc internals here: frames arrive from live_relay's tap and leave through
+No aiortc internals here: frames arrive from relay.py's tap and leave through
 ViewerTrack.recv() as encoded av.Packets, which aiortc's sender sends as they are.
 """
 

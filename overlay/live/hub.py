@@ -1,6 +1,6 @@
 """Live channels: one publisher (WHIP) and many viewers (WHEP) per channel.
 
-HTTP lives in live.py; aiortc internals live in live_relay.py. This module owns
+HTTP lives in whip.py; aiortc internals live in relay.py. This module owns
 the peer connections, the per-channel status and the Prometheus metrics.
 """
 

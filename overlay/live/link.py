@@ -1,6 +1,6 @@
 """The web process's side of live video: status from the live process, WHIP/WHEP forwarded to it.
 
-The live process (live_process.py) owns every peer connection; the small signalling
+The live process (process.py) owns every peer connection; the small signalling
 requests (POST offer, PATCH trickle, DELETE, OPTIONS) are forwarded to it over its
 unix socket, and the media goes to it directly: the ICE candidates in its answers
 are its own. Each web process follows the live process's status feed, so with

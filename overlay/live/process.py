@@ -1,7 +1,7 @@
 """The live process: WHIP/WHEP and every peer connection, away from the web processes.
 
 A viewer storm costs this process's core, not the one that answers donations.
-Started by live_supervisor.py as ``python -m overlay.live.process``: its settings
+Started by supervisor.py as ``python -m overlay.live.process``: its settings
 come as one JSON line on stdin (stream keys stay out of argv and the environment),
 it serves HTTP on a unix socket, and it exits on SIGTERM or when stdin closes (the
 server that started it is gone). The only place aiortc is imported at run time.

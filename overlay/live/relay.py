@@ -12,7 +12,7 @@ which the sender packetises without encoding. Only the viewer's keyframe
 requests need a private hook: the sender calls its own ``_send_keyframe()`` on
 PLI/FIR, which would ask an encoder we never run; we pass them upstream instead.
 
-live_selftest.py exercises every function here over a real loopback peer
+selftest.py exercises every function here over a real loopback peer
 connection when the live process starts; if any of them no longer works, live
 video is disabled with the reason and the donation server carries on.
 """

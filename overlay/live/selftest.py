@@ -1,8 +1,8 @@
-"""Does live_relay still work with the installed aiortc? Asked by running it, not by reading source.
+"""Does relay.py still work with the installed aiortc? Asked by running it, not by reading source.
 
 Run once when the live process starts: one sender and one receiver connected
 over loopback, set up exactly as the relay sets up a viewer and a publisher.
-Every private access in live_relay is on this path. A failure names the step,
+Every private access in relay.py is on this path. A failure names the step,
 and the live process then disables live video instead of failing on a stream.
 """
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Starts the live process (live_process.py) and starts it again whenever it dies.
+"""Starts the live process (process.py) and starts it again whenever it dies.
 
 A thread, not a task: with ``--workers N`` the parent that supervises runs no event
 loop, and with one worker the loop belongs to the web app. The web processes find
-the live process at ``socket_path`` (live_link.py); it is known before the workers fork.
+the live process at ``socket_path`` (link.py); it is known before the workers fork.
 """
 from __future__ import annotations
 

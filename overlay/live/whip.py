@@ -41,7 +41,7 @@ def setup_live(
 ) -> LiveHub:
     """Add the WHIP/WHEP routes; the hub's peer connections close on app shutdown.
 
-    Runs in the live process (live_process.py), after live_selftest has passed.
+    Runs in the live process (process.py), after selftest.py has passed.
     """
     hub = LiveHub({ch: s.max_viewers for ch, s in channels.items()}, ice_servers)
     keys = {ch: s.stream_key for ch, s in channels.items()}

@@ -304,7 +304,7 @@ class RedisStore(RedisPresets, RedisDeliveries, Store):
             if publisher == self._token and int(last) <= self._delivered.get(channel, 0):
                 return  # our own commit, delivered when it was made
         message = json.loads(body)
-        if isinstance(message, list):  # from a process of the previous release
+        if isinstance(message, list):  # from a process of an older version (rolling upgrade)
             message = {"events": message}
         follower = self._followers.get(channel)
         if follower is not None and message.get("applied"):

@@ -12,7 +12,7 @@ from babel.dates import format_datetime, format_skeleton, format_time
 
 from overlay import keys
 from overlay.config import ChannelSettings
-from overlay.domain import money, summary, wire
+from overlay.domain import incentives, money, summary, wire
 from overlay.web.auth import moderator_session
 from overlay.web.dashboard import PAGE_HEADERS, STRINGS, Strings, channel_for, login_page, pick_language
 from overlay.web.export import all_donations
@@ -65,11 +65,7 @@ async def summary_page(request: web.Request) -> web.Response:
 
 def _incentive_lines(cfg: ChannelSettings, state: Any, t: Strings) -> list[dict[str, str]]:
     """Each incentive's result: a target reached (or how far), a poll's winner (or leader), rewards
-    claimed. Empty when the incentives feature (issue 11) is not in this build."""
-    try:
-        from overlay.domain import incentives
-    except ImportError:
-        return []
+    claimed; empty for a channel without incentives."""
     now = now_ms()
     out = []
     for item in incentives.listing(cfg, state):

@@ -1,4 +1,4 @@
-"""Rough edges a newcomer hit (issue 12, item 5), each checked in Chromium with a screenshot."""
+"""Rough edges a newcomer hits, each checked in Chromium with a screenshot."""
 from __future__ import annotations
 
 import subprocess

@@ -24,7 +24,7 @@ def test_parse_amount_rejects(value: object) -> None:
                                    "\uff15", "5\n", "0x10", "12.500", money.json_number("1e2"),
                                    money.json_number("1E-2"), Decimal("5E+2"), Decimal("12.500"), 10**400])
 def test_one_amount_grammar(value: object) -> None:
-    """Bug 1: ASCII digits, optional '.' and at most the currency's decimals; a number by the same rule."""
+    """ASCII digits, optional '.' and at most the currency's decimals; a number by the same rule."""
     with pytest.raises(money.MoneyError):
         money.parse_amount(value, "EUR")
 
