@@ -19,7 +19,7 @@ from overlay.domain.state import ChannelState
 from overlay.domain.presets import MAX_PER_WIDGET as MAX_PRESETS
 from tests.pledging import HTML, form_token
 from tests.test_incentives_api import incentive
-from tests.test_incentives_domain import INCENTIVES
+from tests.unit.test_incentives_domain import INCENTIVES
 from tests.test_media import FIXTURES, MEDIA, upload
 from tests.support import make_config
 
