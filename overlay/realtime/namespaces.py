@@ -19,6 +19,7 @@ import socketio
 
 from overlay.domain import alerts, timing, wire
 from overlay import metrics
+from overlay.web import throttle
 from overlay.web.auth import secret_equal
 from overlay.service import ChannelService, ShuttingDown, now_ms
 from overlay.domain.state import OVERLAY, Event
@@ -174,6 +175,10 @@ class Realtime:
 
     def _authorize(self, ns: str, auth: dict[str, Any], environ: dict[str, Any]) -> ChannelFeed:
         """The channel feed this auth may join, or ConnectionRefusedError (sent as connect_error)."""
+        limited = throttle.socketio_refusal(environ)  # the right credential too: overlay.web.throttle
+        if limited is not None:
+            raise socketio.exceptions.ConnectionRefusedError(limited)
+        feed = None
         try:
             feed = self.feeds.get(auth.get("channel")) if isinstance(auth.get("channel"), str) else None
             if feed is None:
@@ -188,6 +193,8 @@ class Realtime:
             log.warning("refused a %s connection: its auth could not be checked (%s)", ns, type(exc).__name__)
             reason = "invalid credentials"
         if reason is not None:
+            if feed is not None:  # a wrong credential for a real channel: a guess
+                throttle.socketio_failure(environ, auth)
             raise socketio.exceptions.ConnectionRefusedError(reason)
         assert feed is not None
         return feed

@@ -10,6 +10,14 @@ aiohttp's cleanup we stop listening, answer every new request 503 ``shutting_dow
 close the Socket.IO clients, and wait — bounded — until requests stop arriving on the
 connections already accepted and those in progress are done; writes still queued for
 the store when time runs short are answered 503 without being stored.
+
+Closing a Socket.IO client is not enough for a websocket: engine.io sends its ``close``
+packet and then waits for the client to end the connection, but the browser's client acts
+on that packet only over long-polling, and ignores it on a websocket. One overlay page
+kept aiohttp's shutdown waiting its full timeout twice over (10 s after "drained"). So
+the drain ends every websocket still open itself: a client that left on the ``close``
+packet is gone by then; the others see their connection close and reconnect by
+themselves when the server is back.
 """
 from __future__ import annotations
 
@@ -29,6 +37,11 @@ ARRIVAL_S = 1.0
 SETTLE_S = 2.0
 REFUSE_S = 1.0
 SOCKETIO_CLOSE_S = 0.5
+# A websocket client has WEBSOCKET_LEAVE_S to leave on engine.io's close packet, then its
+# connection is closed; one that does not read (its buffer never flushes) is aborted after
+# WEBSOCKET_CLOSE_S more.
+WEBSOCKET_LEAVE_S = 0.2
+WEBSOCKET_CLOSE_S = 0.5
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +52,8 @@ class Drain:
         self.started = 0   # requests that reached the app, ever
         self.active = 0    # requests in a handler now, websockets excluded
         self._idle = asyncio.Event()
+        self.websockets: set[asyncio.BaseTransport] = set()  # connections that became websockets
+        self._no_websockets = asyncio.Event()
 
     @web.middleware
     async def middleware(self, request: web.Request,
@@ -48,7 +63,16 @@ class Drain:
             # Long-lived: closed by the drain itself; a new one is refused while draining.
             if self.draining:
                 return _shutting_down()
-            return await handler(request)
+            transport = request.transport
+            if transport is None or request.headers.get("Upgrade", "").lower() != "websocket":
+                return await handler(request)
+            self.websockets.add(transport)
+            try:
+                return await handler(request)
+            finally:
+                self.websockets.discard(transport)
+                if not self.websockets:
+                    self._no_websockets.set()
         if self.draining:
             return _shutting_down()
         self.active += 1
@@ -73,15 +97,36 @@ class Drain:
             stop_writes()
             await self._until_idle(REFUSE_S)
 
+    async def close_websockets(self) -> None:
+        """End the websockets still open, bounded: their clients had WEBSOCKET_LEAVE_S to
+        leave on engine.io's close packet; the rest are closed, and aborted if even that
+        does not end them within WEBSOCKET_CLOSE_S (a client that does not read)."""
+        def gone() -> bool:
+            return not self.websockets
+        if await _wait(self._no_websockets, gone, WEBSOCKET_LEAVE_S):
+            return
+        for transport in list(self.websockets):
+            transport.close()
+        if await _wait(self._no_websockets, gone, WEBSOCKET_CLOSE_S):
+            return
+        log.warning("aborted %d websocket(s) that did not close", len(self.websockets))
+        for transport in list(self.websockets):
+            transport.abort()
+
     async def _until_idle(self, timeout: float) -> bool:
-        if self.active == 0:
-            return True
-        self._idle.clear()
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
+        return await _wait(self._idle, lambda: self.active == 0, timeout)
+
+
+async def _wait(event: asyncio.Event, done: Callable[[], bool], timeout: float) -> bool:
+    """Whether ``done()`` holds within ``timeout``; ``event`` is set whenever it may have become true."""
+    if done():
         return True
+    event.clear()
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except TimeoutError:
+        return False
+    return True
 
 
 def _shutting_down() -> web.Response:
@@ -102,4 +147,5 @@ async def drain(sites: list[web.BaseSite], drain_state: Drain, close_socketio: C
         closing.cancel()
     elif closing.exception() is not None:  # retrieved, so never an unhandled task error
         log.warning("closing Socket.IO clients failed: %r", closing.exception())
+    await drain_state.close_websockets()
     await drain_state.settle(stop_writes)

@@ -22,6 +22,7 @@ from overlay.config import ChannelSettings, Config
 from overlay.web.pages import LONG_CACHE, STATIC, render
 from overlay.web.errors import ApiError
 from overlay.web.presets import page_preset
+from overlay.web.throttle import record_failure
 from overlay.widgets import REGISTRY, WIDGETS, SettingsError, resolve
 from overlay.widgets.base import WidgetSettings
 from overlay.widgets.strings import STRINGS, language
@@ -42,6 +43,8 @@ def _channel(request: web.Request) -> ChannelSettings | web.Response:
     if cfg is None:
         return _error(request, 404, "Unknown channel", "No channel has this name on this server.")
     if not secret_equal(request.query.get("key"), cfg.overlay_key):
+        if "key" in request.query:  # a guess; throttle_middleware refuses the address once over the limit
+            record_failure(request)
         return _error(request, 403, "Wrong or missing key",
                       "This address needs the channel's overlay key: ?key=… Copy the address from the widget page.")
     return cfg

@@ -26,6 +26,7 @@ from overlay.intake.donate.text import CATALOG, TEXTS
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.moderation import MAX_NAME_LENGTH
 from overlay.web.errors import KIND_STATUS
+from overlay.web.clientaddr import limit_key
 from overlay.web.ratelimit import RateLimiter
 from overlay.service import ChannelService
 from overlay.store.base import StoreUnavailable
@@ -133,7 +134,7 @@ async def submit(request: web.Request) -> web.Response:
         t = TEXTS[lang]
         return view.notice(request, lang, t["origin_title"], t["origin_text"], status=403, cfg=cfg, back=True)
     address = client_address(request)
-    wait = request.app[LIMITER].hit((cfg.id, address), cfg.donate_page.rate_limit_per_minute)
+    wait = request.app[LIMITER].hit((cfg.id, limit_key(address)), cfg.donate_page.rate_limit_per_minute)
     if wait is not None:
         log.info("donate %s: rate limit reached for one client", cfg.id)
         t = TEXTS[lang]

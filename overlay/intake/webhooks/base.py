@@ -74,6 +74,12 @@ def unauthorized(code: str, message: str) -> WebhookError:
     return WebhookError(401, code, message)
 
 
+# The refusals that mean a wrong signature or secret: a guess, counted per client address
+# (overlay.web.throttle). Not a missing one, nor a stale timestamp (a delayed or replayed
+# delivery signed with the right secret): a platform's retries are never counted.
+BAD_CREDENTIAL = frozenset({"invalid_signature", "invalid_token"})
+
+
 # -- headers and signatures ------------------------------------------------
 
 def get_header(headers: Mapping[str, str], name: str) -> str | None:

@@ -19,6 +19,8 @@ from overlay import metrics
 from overlay.domain import incentives, wire
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.web.errors import ApiError
+from overlay.web.throttle import record_failure, retry_after, too_many
+from overlay.intake.webhooks.base import BAD_CREDENTIAL
 from overlay.intake.webhooks import PARSERS, Ignored, IncomingDonation, IncomingRefund, WebhookError, settings_for
 from overlay.intake.webhooks import eventsub
 from overlay.intake.webhooks.twitch import TwitchDelivery
@@ -39,6 +41,9 @@ async def receive(request: web.Request) -> web.Response:
     if settings is None:
         raise _refused(channel, provider, ApiError(
             404, "provider_not_configured", f"{provider} webhooks are not configured for this channel"))
+    wait = retry_after(request)
+    if wait is not None:
+        raise _refused(channel, provider, too_many(wait))
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -48,6 +53,8 @@ async def receive(request: web.Request) -> web.Response:
     except WebhookError as exc:
         log.warning("webhook %s/%s refused: %s (%s)", channel, provider, exc.code, exc.status)
         metrics.WEBHOOKS.labels(channel, provider, exc.code).inc()
+        if exc.code in BAD_CREDENTIAL:
+            record_failure(request)
         raise
     if isinstance(result, TwitchDelivery):
         return await eventsub.receive(svc, result, _accept)
