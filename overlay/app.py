@@ -34,6 +34,7 @@ from overlay.web.export import setup_export
 from overlay.web.summary import setup_summary
 from overlay.web.presets import setup_presets
 from overlay.web.integrations import setup_integrations
+from overlay.web.integration_test import setup_integration_test
 from overlay.web.media import setup_media
 from overlay.web.editor import setup_editor
 from overlay.realtime.namespaces import Realtime
@@ -168,6 +169,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_overlays(app)
     setup_presets(app)
     setup_integrations(app)
+    setup_integration_test(app)
     setup_media(app, config)
     setup_editor(app)
     setup_donate(app)

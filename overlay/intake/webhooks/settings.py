@@ -13,14 +13,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _silence(default: int | None) -> int | None:
+    """`silence_warning_min`: the dashboard warns when the provider, having delivered in the
+    last hours, has sent nothing for this many minutes; null never warns."""
+    return Field(default, ge=1, le=24 * 60)
+
+
 class TiltifySettings(_Strict):
     """`secret`: the webhook endpoint's "Webhook Signing ID" in Tiltify's developer dashboard."""
+    silence_warning_min: int | None = _silence(30)
 
     secret: str = Field(min_length=1)
 
 
 class KofiSettings(_Strict):
     """`verification_token`: Ko-fi > Settings > API > Webhooks > Advanced."""
+    silence_warning_min: int | None = _silence(60)
 
     verification_token: str = Field(min_length=1)
     count_types: list[KofiType] = Field(default_factory=lambda: ["Donation", "Subscription"])
@@ -31,6 +39,7 @@ class StripeSettings(_Strict):
     (`sk_...`, or write "${STRIPE_API_KEY}") that ``donate_page.mode: stripe`` creates Checkout
     Sessions with; unset, the STRIPE_API_KEY environment variable. `api_base`: another address
     for Stripe's API (a local fake such as stripe-mock, for tests)."""
+    silence_warning_min: int | None = _silence(60)
 
     secret: str = Field(min_length=1)
     api_key: str | None = Field(None, min_length=1)
@@ -39,6 +48,7 @@ class StripeSettings(_Strict):
 
 class GenericSettings(_Strict):
     """`secret`: shared with the sender, which signs each body with HMAC-SHA256."""
+    silence_warning_min: int | None = _silence(None)
 
     secret: str = Field(min_length=1)
 
@@ -62,6 +72,7 @@ class TwitchCheerSettings(_Strict):
 class TwitchSettings(_Strict):
     """`secret`: the one given as `transport.secret` when creating the EventSub subscription;
     Twitch accepts 10 to 100 ASCII characters. `cheer`: count bits (off unless given)."""
+    silence_warning_min: int | None = _silence(60)
 
     secret: str
     cheer: TwitchCheerSettings | None = None
