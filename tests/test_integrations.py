@@ -112,3 +112,105 @@ async def test_send_test_event_reports_what_the_route_refused(make_server: Any) 
     assert status == 404 and answer["error"]["code"] == "provider_not_configured"
     status, answer = await unconfigured.post(f"{INTEGRATIONS}/generic/test", headers={})
     assert status in (401, 403)
+
+
+# -- python server.py twitch-subscribe, against a fake Twitch ---------------------------------------
+
+class FakeTwitchApi:
+    """Twitch's token endpoint and Helix EventSub subscriptions, as documented: it checks the
+    headers and body, records the subscription, then sends the verification challenge to the
+    callback, signed with the subscription's secret, as Twitch does."""
+
+    def __init__(self, http: Any) -> None:
+        self.http, self.created, self.subs = http, [], []
+
+    def app(self) -> Any:
+        from aiohttp import web
+        app = web.Application()
+        app.router.add_post("/oauth2/token", self.token)
+        app.router.add_get("/helix/eventsub/subscriptions", self.list)
+        app.router.add_post("/helix/eventsub/subscriptions", self.create)
+        return app
+
+    async def token(self, request: Any) -> Any:
+        from aiohttp import web
+        form = await request.post()
+        assert dict(form) == {"client_id": "app-client-id", "client_secret": "app-client-secret",
+                              "grant_type": "client_credentials"}
+        return web.json_response({"access_token": "app-token-123", "expires_in": 5011271, "token_type": "bearer"})
+
+    def _authorized(self, request: Any) -> None:
+        assert request.headers["Client-Id"] == "app-client-id"
+        assert request.headers["Authorization"] == "Bearer app-token-123"
+
+    async def list(self, request: Any) -> Any:
+        from aiohttp import web
+        self._authorized(request)
+        return web.json_response({"data": self.subs, "total": len(self.subs), "total_cost": 0,
+                                  "max_total_cost": 10000, "pagination": {}})
+
+    async def create(self, request: Any) -> Any:
+        from aiohttp import web
+        import uuid
+        from datetime import datetime, timezone
+        from tests.webhook_signing import twitch_headers
+        self._authorized(request)
+        body = await request.json()
+        self.created.append(body)
+        sub = {"id": str(uuid.uuid4()), "status": "webhook_callback_verification_pending", "type": body["type"],
+               "version": body["version"], "condition": body["condition"], "cost": 0,
+               "transport": {"method": "webhook", "callback": body["transport"]["callback"]},
+               "created_at": "2026-01-01T00:00:00Z"}
+        self.subs.append(sub)
+        challenge = json.dumps({"challenge": "pogchamp-kappa", "subscription": sub}).encode()
+        ts = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        headers = twitch_headers(challenge, body["transport"]["secret"], str(uuid.uuid4()), ts,
+                                 "webhook_callback_verification", body["type"])
+        async with self.http.post(body["transport"]["callback"], data=challenge, headers=headers) as r:
+            assert (r.status, await r.text()) == (200, "pogchamp-kappa")
+        sub["status"] = "enabled"
+        return web.json_response({"data": [sub], "total": len(self.subs), "total_cost": 0,
+                                  "max_total_cost": 10000}, status=202)
+
+
+async def run_cli(*args: str) -> tuple[int, str]:
+    import asyncio
+    import sys
+    from tests.support import ROOT
+    proc = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "server.py"), *args, cwd=ROOT,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, out.decode()
+
+
+async def test_twitch_subscribe_creates_the_subscriptions_once_and_twitch_verifies_them(
+        make_server: Any, aiohttp_server: Any, tmp_path: Any) -> None:
+    from tests.support import channel_dict
+    server = await make_server("embedded", webhooks={"twitch": TWITCH})
+    fake = FakeTwitchApi(server.http)
+    twitch_api = await aiohttp_server(fake.app())
+    base = str(twitch_api.make_url("")).rstrip("/")
+    twitch = {**TWITCH, "client_id": "app-client-id", "client_secret": "app-client-secret",
+              "broadcaster_user_id": "123456", "cheer": {"value_per_bit": "0.01"},
+              "api_base": base + "/helix", "auth_base": base + "/oauth2"}
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps({"server": {"public_url": server.url},
+                                  "storage": {"data_dir": str(tmp_path / "cli-data")},
+                                  "channels": [channel_dict(webhooks={"twitch": twitch})]}))
+    code, out = await run_cli("twitch-subscribe", "--config", str(config), "--channel", "demo")
+    assert code == 0, out
+    assert "channel.charity_campaign.donate: created" in out and "channel.cheer: created" in out
+    assert [(b["type"], b["version"], b["condition"], b["transport"]) for b in fake.created] == [
+        (kind, "1", {"broadcaster_user_id": "123456"},
+         {"method": "webhook", "callback": server.url + "/webhooks/demo/twitch", "secret": TWITCH["secret"]})
+        for kind in ("channel.charity_campaign.donate", "channel.cheer")]
+    status, answer = await server.request("GET", INTEGRATIONS)
+    subs = by_provider(answer)["twitch"]["subscriptions"]
+    assert sorted((s["type"], s["status"]) for s in subs) == [
+        ("channel.charity_campaign.donate", "enabled"), ("channel.cheer", "enabled")]
+
+    # Run again: both exist, nothing is created twice.
+    code, out = await run_cli("twitch-subscribe", "--config", str(config), "--channel", "demo")
+    assert code == 0 and "channel.charity_campaign.donate: exists" in out and len(fake.created) == 2, out
+    code, out = await run_cli("twitch-subscribe", "--config", str(config), "--channel", "nope")
+    assert code == 2 and "no channel" in out

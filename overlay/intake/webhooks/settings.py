@@ -76,6 +76,12 @@ class TwitchSettings(_Strict):
 
     secret: str
     cheer: TwitchCheerSettings | None = None
+    # `python server.py twitch-subscribe` (docs/webhooks.md): the streamer's Twitch application.
+    client_id: str | None = Field(None, min_length=1)
+    client_secret: str | None = Field(None, min_length=1)
+    broadcaster_user_id: str | None = Field(None, pattern=r"^[0-9]{1,20}$")
+    api_base: str = Field("https://api.twitch.tv/helix", pattern=r"^https?://[^\s]+$")
+    auth_base: str = Field("https://id.twitch.tv/oauth2", pattern=r"^https?://[^\s]+$")
 
     @field_validator("secret")
     @classmethod
