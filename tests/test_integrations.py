@@ -12,7 +12,7 @@ import pytest
 
 from overlay.web.integrations import _health
 from tests.webhook_signing import generic_headers
-from tests.test_webhooks_e2e import GENERIC_SECRET, WEBHOOKS
+from tests.test_webhooks_e2e import GENERIC_SECRET, WEBHOOKS, PersistentRedis, own_redis  # noqa: F401
 
 TWITCH = {"secret": "eventsub-s3cret-0f3c9a"}
 ALL = {**WEBHOOKS, "twitch": TWITCH}
@@ -66,6 +66,25 @@ async def test_two_servers_on_one_redis_share_the_counts(make_server: Any) -> No
     for server in (first, second):
         seen = (await health(server))["generic"]
         assert (seen["accepted"], seen["refused"]) == (1, 1)
+
+
+async def test_a_delivery_failed_while_redis_was_down_is_counted_once_it_is_back(
+        aiohttp_server: Any, tmp_path: Any, own_redis: PersistentRedis) -> None:
+    import aiohttp
+    from overlay.app import create_app
+    from tests.conftest import Running
+    from tests.support import make_config
+    config = make_config(tmp_path / "data", own_redis.url, webhooks=ALL)
+    app_server = await aiohttp_server(create_app(config), host="127.0.0.1")
+    async with aiohttp.ClientSession() as http:
+        server = Running(str(app_server.make_url("")).rstrip("/"), config, http, [])
+        assert (await send_generic(server, {"external_id": "f-1", "amount": "1.00"}))[0] == 200
+        own_redis.stop()
+        assert (await send_generic(server, {"external_id": "f-2", "amount": "1.00"}))[0] == 503
+        own_redis.start()
+        assert (await send_generic(server, {"external_id": "f-2", "amount": "1.00"}))[0] == 200
+        seen = (await health(server))["generic"]
+        assert (seen["accepted"], seen["refused"], seen["failed"]) == (2, 0, 1)
 
 
 def test_silence_is_warned_only_after_recent_deliveries_and_past_the_interval() -> None:
@@ -214,3 +233,71 @@ async def test_twitch_subscribe_creates_the_subscriptions_once_and_twitch_verifi
     assert code == 0 and "channel.charity_campaign.donate: exists" in out and len(fake.created) == 2, out
     code, out = await run_cli("twitch-subscribe", "--config", str(config), "--channel", "nope")
     assert code == 2 and "no channel" in out
+
+
+# -- Tiltify webhook endpoint kept active, against a fake Tiltify API -------------------------------
+
+class FakeTiltifyApi:
+    """Tiltify's v5 token endpoint and private webhook endpoint API: the endpoint starts
+    deactivated (as after a failed retry schedule); ``activate`` turns it back on."""
+
+    ENDPOINT = "9c3dc859-b0f7-46cb-a496-71f8f94183b8"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.deactivated_at: str | None = "2026-01-01T10:00:00.000000Z"
+
+    def app(self) -> Any:
+        from aiohttp import web
+        app = web.Application()
+        app.router.add_post("/oauth/token", self.token)
+        app.router.add_get(f"/api/private/webhook_endpoints/{self.ENDPOINT}", self.endpoint)
+        app.router.add_post(f"/api/private/webhook_endpoints/{self.ENDPOINT}/activate", self.activate)
+        return app
+
+    async def token(self, request: Any) -> Any:
+        from aiohttp import web
+        assert dict(request.query) == {"client_id": "tiltify-app", "client_secret": "tiltify-app-secret",
+                                       "grant_type": "client_credentials", "scope": "webhooks:write"}
+        self.calls.append(("token", ""))
+        return web.json_response({"access_token": "tiltify-token-1", "created_at": "2026-01-01T10:00:00Z",
+                                  "expires_in": 7200, "scope": "webhooks:write", "token_type": "bearer"})
+
+    def _object(self) -> dict[str, Any]:
+        return {"data": {"id": self.ENDPOINT, "activated_at": "2025-09-09T17:20:27.871173Z",
+                         "deactivated_at": self.deactivated_at, "description": "overlay",
+                         "url": "https://example.com/webhooks/demo/tiltify"}}
+
+    async def endpoint(self, request: Any) -> Any:
+        from aiohttp import web
+        assert request.headers["Authorization"] == "Bearer tiltify-token-1"
+        self.calls.append(("get", self.deactivated_at or ""))
+        return web.json_response(self._object())
+
+    async def activate(self, request: Any) -> Any:
+        from aiohttp import web
+        assert request.headers["Authorization"] == "Bearer tiltify-token-1"
+        self.calls.append(("activate", ""))
+        self.deactivated_at = None
+        return web.json_response(self._object())
+
+
+async def test_a_deactivated_tiltify_endpoint_is_reactivated_and_warned(
+        make_server: Any, aiohttp_server: Any) -> None:
+    from tests.support import until
+    fake = FakeTiltifyApi()
+    api = await aiohttp_server(fake.app())
+    tiltify = {**WEBHOOKS["tiltify"], "client_id": "tiltify-app", "client_secret": "tiltify-app-secret",
+               "webhook_id": fake.ENDPOINT, "api_base": str(api.make_url("")).rstrip("/")}
+    server = await make_server("embedded", webhooks={"tiltify": tiltify})
+
+    async def tiltify_subs() -> Any:
+        _, answer = await server.request("GET", INTEGRATIONS)
+        return by_provider(answer)["tiltify"]["subscriptions"]
+    subs = await until(tiltify_subs, what="the endpoint's status")
+    assert [(s["type"], s["status"], s["active"]) for s in subs] == [("webhook_endpoint", "reactivated", False)]
+    assert [c[0] for c in fake.calls] == ["token", "get", "activate"] and fake.deactivated_at is None
+    from tests.test_dashboard_http import get_page, login, session_of
+    _, headers, _ = await login(server)
+    status, _, page = await get_page(server, session_of(headers), "/dashboard/demo?lang=en")
+    assert status == 200 and "had been deactivated by the platform and was reactivated" in page

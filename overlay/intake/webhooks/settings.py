@@ -24,6 +24,13 @@ class TiltifySettings(_Strict):
     silence_warning_min: int | None = _silence(30)
 
     secret: str = Field(min_length=1)
+    # Keep-alive (overlay/intake/tiltify_keepalive.py): the application's credentials and the
+    # webhook endpoint's id; Tiltify deactivates an endpoint that keeps failing.
+    client_id: str | None = Field(None, min_length=1)
+    client_secret: str | None = Field(None, min_length=1)
+    webhook_id: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    api_base: str = Field("https://v5api.tiltify.com", pattern=r"^https?://[^\s]+$")
+    keepalive_interval_s: int = Field(600, ge=10, le=86_400)
 
 
 class KofiSettings(_Strict):

@@ -6,6 +6,11 @@ import { act, call } from "./api.js";
 
 const REFRESH_MS = 30000;
 
+function subscriptionKey(sub) {
+  if (sub.active) return "integration_enabled";
+  return sub.status === "reactivated" ? "integration_reactivated" : "integration_revoked";
+}
+
 export class IntegrationsPanel {
   constructor() {
     this.list = byId("integration-list");
@@ -45,7 +50,7 @@ export class IntegrationsPanel {
     for (const sub of source.subscriptions) {
       rows.push(el("li", { "data-provider": source.provider, "data-status": sub.status,
         className: sub.active ? null : "error",
-        text: `${source.provider} ${sub.type}: ${t(sub.active ? "integration_enabled" : "integration_revoked")} ` +
+        text: `${source.provider} ${sub.type}: ${t(subscriptionKey(sub))} ` +
               `(${sub.status}, ${sub.at})` }));
     }
     return rows;
