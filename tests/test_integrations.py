@@ -5,13 +5,23 @@ The real server on both backends; the platforms' deliveries signed as they sign 
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
+import uuid
+from datetime import datetime, timezone
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
+from overlay.app import create_app
 from overlay.web.integrations import _health
-from tests.webhook_signing import generic_headers
+from tests.conftest import Running
+from tests.support import ROOT, channel_dict, make_config, until
+from tests.test_dashboard_http import get_page, login, session_of
+from tests.webhook_signing import generic_headers, twitch_headers
 from tests.test_webhooks_e2e import GENERIC_SECRET, WEBHOOKS, PersistentRedis, own_redis  # noqa: F401
 
 TWITCH = {"secret": "eventsub-s3cret-0f3c9a"}
@@ -70,10 +80,6 @@ async def test_two_servers_on_one_redis_share_the_counts(make_server: Any) -> No
 
 async def test_a_delivery_failed_while_redis_was_down_is_counted_once_it_is_back(
         aiohttp_server: Any, tmp_path: Any, own_redis: PersistentRedis) -> None:
-    import aiohttp
-    from overlay.app import create_app
-    from tests.conftest import Running
-    from tests.support import make_config
     config = make_config(tmp_path / "data", own_redis.url, webhooks=ALL)
     app_server = await aiohttp_server(create_app(config), host="127.0.0.1")
     async with aiohttp.ClientSession() as http:
@@ -144,7 +150,6 @@ class FakeTwitchApi:
         self.http, self.created, self.subs = http, [], []
 
     def app(self) -> Any:
-        from aiohttp import web
         app = web.Application()
         app.router.add_post("/oauth2/token", self.token)
         app.router.add_get("/helix/eventsub/subscriptions", self.list)
@@ -152,7 +157,6 @@ class FakeTwitchApi:
         return app
 
     async def token(self, request: Any) -> Any:
-        from aiohttp import web
         form = await request.post()
         assert dict(form) == {"client_id": "app-client-id", "client_secret": "app-client-secret",
                               "grant_type": "client_credentials"}
@@ -163,16 +167,11 @@ class FakeTwitchApi:
         assert request.headers["Authorization"] == "Bearer app-token-123"
 
     async def list(self, request: Any) -> Any:
-        from aiohttp import web
         self._authorized(request)
         return web.json_response({"data": self.subs, "total": len(self.subs), "total_cost": 0,
                                   "max_total_cost": 10000, "pagination": {}})
 
     async def create(self, request: Any) -> Any:
-        from aiohttp import web
-        import uuid
-        from datetime import datetime, timezone
-        from tests.webhook_signing import twitch_headers
         self._authorized(request)
         body = await request.json()
         self.created.append(body)
@@ -193,9 +192,6 @@ class FakeTwitchApi:
 
 
 async def run_cli(*args: str) -> tuple[int, str]:
-    import asyncio
-    import sys
-    from tests.support import ROOT
     proc = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "server.py"), *args, cwd=ROOT,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
@@ -204,7 +200,6 @@ async def run_cli(*args: str) -> tuple[int, str]:
 
 async def test_twitch_subscribe_creates_the_subscriptions_once_and_twitch_verifies_them(
         make_server: Any, aiohttp_server: Any, tmp_path: Any) -> None:
-    from tests.support import channel_dict
     server = await make_server("embedded", webhooks={"twitch": TWITCH})
     fake = FakeTwitchApi(server.http)
     twitch_api = await aiohttp_server(fake.app())
@@ -248,7 +243,6 @@ class FakeTiltifyApi:
         self.deactivated_at: str | None = "2026-01-01T10:00:00.000000Z"
 
     def app(self) -> Any:
-        from aiohttp import web
         app = web.Application()
         app.router.add_post("/oauth/token", self.token)
         app.router.add_get(f"/api/private/webhook_endpoints/{self.ENDPOINT}", self.endpoint)
@@ -256,7 +250,6 @@ class FakeTiltifyApi:
         return app
 
     async def token(self, request: Any) -> Any:
-        from aiohttp import web
         assert dict(request.query) == {"client_id": "tiltify-app", "client_secret": "tiltify-app-secret",
                                        "grant_type": "client_credentials", "scope": "webhooks:write"}
         self.calls.append(("token", ""))
@@ -269,13 +262,11 @@ class FakeTiltifyApi:
                          "url": "https://example.com/webhooks/demo/tiltify"}}
 
     async def endpoint(self, request: Any) -> Any:
-        from aiohttp import web
         assert request.headers["Authorization"] == "Bearer tiltify-token-1"
         self.calls.append(("get", self.deactivated_at or ""))
         return web.json_response(self._object())
 
     async def activate(self, request: Any) -> Any:
-        from aiohttp import web
         assert request.headers["Authorization"] == "Bearer tiltify-token-1"
         self.calls.append(("activate", ""))
         self.deactivated_at = None
@@ -284,7 +275,6 @@ class FakeTiltifyApi:
 
 async def test_a_deactivated_tiltify_endpoint_is_reactivated_and_warned(
         make_server: Any, aiohttp_server: Any) -> None:
-    from tests.support import until
     fake = FakeTiltifyApi()
     api = await aiohttp_server(fake.app())
     tiltify = {**WEBHOOKS["tiltify"], "client_id": "tiltify-app", "client_secret": "tiltify-app-secret",
@@ -297,7 +287,6 @@ async def test_a_deactivated_tiltify_endpoint_is_reactivated_and_warned(
     subs = await until(tiltify_subs, what="the endpoint's status")
     assert [(s["type"], s["status"], s["active"]) for s in subs] == [("webhook_endpoint", "reactivated", False)]
     assert [c[0] for c in fake.calls] == ["token", "get", "activate"] and fake.deactivated_at is None
-    from tests.test_dashboard_http import get_page, login, session_of
     _, headers, _ = await login(server)
     status, _, page = await get_page(server, session_of(headers), "/dashboard/demo?lang=en")
     assert status == 200 and "had been deactivated by the platform and was reactivated" in page

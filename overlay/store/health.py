@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from overlay.store.deliveries import run_sql
+
 OUTCOMES = ("accepted", "refused", "failed")
 WINDOW_MINUTES = 60
 KEEP_MINUTES = 90
@@ -41,13 +43,7 @@ class EmbeddedHealth:
     _run: Any
 
     def _health_sql(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
-        assert self._db is not None
-        for table in _TABLES:
-            self._db.execute(table)
-        rows: list[tuple[Any, ...]] = []
-        for sql, args in statements:
-            rows = self._db.execute(sql, args).fetchall()
-        return rows
+        return run_sql(self._db, _TABLES, statements)
 
     async def record_delivery(self, channel: str, provider: str, outcome: str, now_ms: int,
                               count: int = 1) -> None:
