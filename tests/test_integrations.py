@@ -148,6 +148,8 @@ class FakeTwitchApi:
 
     def __init__(self, http: Any) -> None:
         self.http, self.created, self.subs = http, [], []
+        self.verifications: list[asyncio.Task[None]] = []
+        self.unauthorized_by_broadcaster = False
 
     def app(self) -> Any:
         app = web.Application()
@@ -173,22 +175,42 @@ class FakeTwitchApi:
 
     async def create(self, request: Any) -> Any:
         self._authorized(request)
+        assert request.headers["Content-Type"] == "application/json"
         body = await request.json()
+        if self.unauthorized_by_broadcaster:  # what Twitch answers without the scope's authorization
+            return web.json_response({"error": "Forbidden", "status": 403,
+                                      "message": "subscription missing proper authorization"}, status=403)
         self.created.append(body)
         sub = {"id": str(uuid.uuid4()), "status": "webhook_callback_verification_pending", "type": body["type"],
                "version": body["version"], "condition": body["condition"], "cost": 0,
                "transport": {"method": "webhook", "callback": body["transport"]["callback"]},
                "created_at": "2026-01-01T00:00:00Z"}
         self.subs.append(sub)
+        # As Twitch: the 202 first, then the challenge to the callback.
+        self.verifications.append(asyncio.create_task(self.verify(sub, body["transport"]["secret"])))
+        return web.json_response({"data": [dict(sub)], "total": len(self.subs), "total_cost": 0,
+                                  "max_total_cost": 10000}, status=202)
+
+    async def verify(self, sub: dict[str, Any], secret: str) -> None:
         challenge = json.dumps({"challenge": "pogchamp-kappa", "subscription": sub}).encode()
         ts = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        headers = twitch_headers(challenge, body["transport"]["secret"], str(uuid.uuid4()), ts,
-                                 "webhook_callback_verification", body["type"])
-        async with self.http.post(body["transport"]["callback"], data=challenge, headers=headers) as r:
+        headers = twitch_headers(challenge, secret, str(uuid.uuid4()), ts, "webhook_callback_verification",
+                                 sub["type"])
+        async with self.http.post(sub["transport"]["callback"], data=challenge, headers=headers) as r:
             assert (r.status, await r.text()) == (200, "pogchamp-kappa")
         sub["status"] = "enabled"
-        return web.json_response({"data": [sub], "total": len(self.subs), "total_cost": 0,
-                                  "max_total_cost": 10000}, status=202)
+
+
+def cli_config(tmp_path: Any, server: Any, twitch_api: Any, **twitch: Any) -> Any:
+    """The streamer's config.yaml for the command: the app's credentials, the fake's addresses."""
+    base = str(twitch_api.make_url("")).rstrip("/")
+    twitch = {**TWITCH, "client_id": "app-client-id", "client_secret": "app-client-secret",
+              "broadcaster_user_id": "123456", "api_base": base + "/helix", "auth_base": base + "/oauth2", **twitch}
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps({"server": {"public_url": server.url},
+                                  "storage": {"data_dir": str(tmp_path / "cli-data")},
+                                  "channels": [channel_dict(webhooks={"twitch": twitch})]}))
+    return config
 
 
 async def run_cli(*args: str) -> tuple[int, str]:
@@ -203,14 +225,7 @@ async def test_twitch_subscribe_creates_the_subscriptions_once_and_twitch_verifi
     server = await make_server("embedded", webhooks={"twitch": TWITCH})
     fake = FakeTwitchApi(server.http)
     twitch_api = await aiohttp_server(fake.app())
-    base = str(twitch_api.make_url("")).rstrip("/")
-    twitch = {**TWITCH, "client_id": "app-client-id", "client_secret": "app-client-secret",
-              "broadcaster_user_id": "123456", "cheer": {"value_per_bit": "0.01"},
-              "api_base": base + "/helix", "auth_base": base + "/oauth2"}
-    config = tmp_path / "config.yaml"
-    config.write_text(json.dumps({"server": {"public_url": server.url},
-                                  "storage": {"data_dir": str(tmp_path / "cli-data")},
-                                  "channels": [channel_dict(webhooks={"twitch": twitch})]}))
+    config = cli_config(tmp_path, server, twitch_api, cheer={"value_per_bit": "0.01"})
     code, out = await run_cli("twitch-subscribe", "--config", str(config), "--channel", "demo")
     assert code == 0, out
     assert "channel.charity_campaign.donate: created" in out and "channel.cheer: created" in out
@@ -218,8 +233,12 @@ async def test_twitch_subscribe_creates_the_subscriptions_once_and_twitch_verifi
         (kind, "1", {"broadcaster_user_id": "123456"},
          {"method": "webhook", "callback": server.url + "/webhooks/demo/twitch", "secret": TWITCH["secret"]})
         for kind in ("channel.charity_campaign.donate", "channel.cheer")]
-    status, answer = await server.request("GET", INTEGRATIONS)
-    subs = by_provider(answer)["twitch"]["subscriptions"]
+    await asyncio.gather(*fake.verifications)  # re-raises what the fake found wrong in the answer
+
+    async def twitch_subs() -> Any:
+        _, answer = await server.request("GET", INTEGRATIONS)
+        return by_provider(answer)["twitch"]["subscriptions"]
+    subs = await until(twitch_subs, lambda found: len(found) == 2, what="both subscriptions verified")
     assert sorted((s["type"], s["status"]) for s in subs) == [
         ("channel.charity_campaign.donate", "enabled"), ("channel.cheer", "enabled")]
 
@@ -228,6 +247,17 @@ async def test_twitch_subscribe_creates_the_subscriptions_once_and_twitch_verifi
     assert code == 0 and "channel.charity_campaign.donate: exists" in out and len(fake.created) == 2, out
     code, out = await run_cli("twitch-subscribe", "--config", str(config), "--channel", "nope")
     assert code == 2 and "no channel" in out
+
+
+async def test_twitch_subscribe_says_which_scope_the_broadcaster_must_grant(
+        make_server: Any, aiohttp_server: Any, tmp_path: Any) -> None:
+    server = await make_server("embedded", webhooks={"twitch": TWITCH})
+    fake = FakeTwitchApi(server.http)
+    fake.unauthorized_by_broadcaster = True
+    config = cli_config(tmp_path, server, await aiohttp_server(fake.app()))
+    code, out = await run_cli("twitch-subscribe", "--config", str(config), "--channel", "demo")
+    assert code == 1 and "channel:read:charity" in out and fake.created == []
+    assert TWITCH["secret"] not in out and "app-client-secret" not in out
 
 
 # -- Tiltify webhook endpoint kept active, against a fake Tiltify API -------------------------------
