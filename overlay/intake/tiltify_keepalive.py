@@ -87,7 +87,7 @@ async def _record(svc: Any, status: str) -> None:
                                                {"status": status, "at": int(time.time() * 1000)})
 
 
-async def keepalive(app: web.Application) -> AsyncIterator[None]:
+async def keepalive_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: one task per channel whose Tiltify credentials are configured."""
     tasks = []
     for svc in app[keys.SERVICES].values():
