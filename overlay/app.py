@@ -34,6 +34,8 @@ from overlay.web.export import setup_export
 from overlay.web.summary import setup_summary
 from overlay.web.presets import setup_presets
 from overlay.web.integrations import setup_integrations
+from overlay.web.integration_test import setup_integration_test
+from overlay.intake.tiltify_keepalive import keepalive_context
 from overlay.web.media import setup_media
 from overlay.web.editor import setup_editor
 from overlay.realtime.namespaces import Realtime
@@ -168,10 +170,12 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_overlays(app)
     setup_presets(app)
     setup_integrations(app)
+    setup_integration_test(app)
     setup_media(app, config)
     setup_editor(app)
     setup_donate(app)
     setup_checkout(app)
     setup_livepage(app)
     app.cleanup_ctx.append(_lifecycle)
+    app.cleanup_ctx.append(keepalive_context)
     return app

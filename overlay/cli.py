@@ -187,8 +187,38 @@ def _run_single(config: Config, live: LiveSupervisor | None) -> None:
             live.stop()
 
 
+def twitch_subscribe(argv: list[str]) -> int:
+    """``server.py twitch-subscribe --channel ID``: overlay/intake/twitch_subscribe.py."""
+    from overlay.intake.twitch_subscribe import SubscribeError, subscribe
+    p = argparse.ArgumentParser(prog="server.py twitch-subscribe",
+                                description="Create the channel's Twitch EventSub subscriptions (webhook transport)")
+    p.add_argument("--config", default="config.yaml", help="path to config.yaml (default: %(default)s)")
+    p.add_argument("--channel", required=True, help="the channel id whose webhooks.twitch to use")
+    args = p.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    cfg = next((c for c in config.channels if c.id == args.channel), None)
+    if cfg is None:
+        print(f"no channel {args.channel!r} in {args.config}", file=sys.stderr)
+        return 2
+    try:
+        done = asyncio.run(subscribe(cfg, config.server.public_url))
+    except SubscribeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for kind, what in done:
+        print(f"{kind}: {what}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["twitch-subscribe"]:
+        sys.exit(twitch_subscribe(argv[1:]))
     args = parse_args(argv)
     try:
         config = effective_config(args)

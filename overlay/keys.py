@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     import socketio
 
     from overlay.config import Config
+    from overlay.intake.webhooks.health import DeliveryHealth
     from overlay.web.drain import Drain
     from overlay.realtime.namespaces import Realtime
     from overlay.service import ChannelService
@@ -20,3 +21,4 @@ SERVICES: web.AppKey[dict[str, "ChannelService"]] = web.AppKey("services")
 SIO: web.AppKey["socketio.AsyncServer"] = web.AppKey("sio")
 REALTIME: web.AppKey["Realtime"] = web.AppKey("realtime")
 DRAIN: web.AppKey["Drain"] = web.AppKey("drain")
+DELIVERY_HEALTH: web.AppKey["DeliveryHealth"] = web.AppKey("delivery_health")

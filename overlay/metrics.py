@@ -10,6 +10,12 @@ QUEUE = Gauge("overlay_alert_queue_length", "Alerts waiting to play", ["channel"
 REQUESTS = Histogram("overlay_http_request_duration_seconds", "HTTP request latency",
                      ["method", "route", "status"],
                      buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+INTEGRATION_DELIVERIES = Counter("overlay_integration_deliveries_total",
+                                 "Webhook deliveries by outcome: accepted, refused, failed (our 5xx)",
+                                 ["channel", "provider", "outcome"])
+INTEGRATION_LAST_DELIVERY = Gauge("overlay_integration_last_delivery_timestamp_seconds",
+                                  "When this process last received a delivery from the provider (Unix time)",
+                                  ["channel", "provider"])
 WEBHOOKS = Counter("overlay_webhooks_total", "Webhook deliveries", ["channel", "provider", "outcome"])
 FAST_BROADCAST = Gauge("overlay_fast_broadcast",
                        "1: broadcasts are framed once and written directly (start-up self-test passed); "

@@ -191,6 +191,15 @@ class Store(abc.ABC):
     async def integration_status(self, channel: str) -> dict[str, dict[str, dict[str, Any]]]:
         """{provider: {name: status}}, sorted."""
 
+    # Webhook delivery counts per minute and last delivery (overlay.store.health).
+    @abc.abstractmethod
+    async def record_delivery(self, channel: str, provider: str, outcome: str, now_ms: int,
+                              count: int = 1) -> None: ...
+
+    @abc.abstractmethod
+    async def delivery_health(self, channel: str, now_ms: int) -> dict[str, dict[str, Any]]:
+        """{provider: {last_ms, accepted, refused, failed}} over the last hour."""
+
 
 def leaderboard_key(name: str) -> str:
     """Donors are grouped by name, whatever the case."""

@@ -38,6 +38,18 @@ def _nest(rows: Any) -> dict[str, dict[str, dict[str, Any]]]:
     return out
 
 
+def run_sql(db: sqlite3.Connection | None, tables: tuple[str, ...],
+            statements: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    """On the SQLite thread: create ``tables`` if needed, run ``statements``; the last one's rows."""
+    assert db is not None
+    for table in tables:
+        db.execute(table)
+    rows: list[tuple[Any, ...]] = []
+    for sql, args in statements:
+        rows = db.execute(sql, args).fetchall()
+    return rows
+
+
 class EmbeddedDeliveries:
     """For ``EmbeddedStore``: the tables are created on first use, so its SCHEMA stays as it is."""
 
@@ -46,13 +58,7 @@ class EmbeddedDeliveries:
     _run: Any  # EmbeddedStore's: runs a function on its SQLite thread
 
     def _deliveries_sql(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
-        assert self._db is not None
-        for table in _TABLES:
-            self._db.execute(table)
-        rows: list[tuple[Any, ...]] = []
-        for sql, args in statements:
-            rows = self._db.execute(sql, args).fetchall()
-        return rows
+        return run_sql(self._db, _TABLES, statements)
 
     async def delivery_seen(self, channel: str, provider: str, delivery_id: str) -> bool:
         rows = await self._run(self._deliveries_sql, [(

@@ -4,9 +4,15 @@ their platforms last told us about the subscriptions they send through (moderato
 Today only Twitch EventSub reports subscriptions: ``enabled`` once its verification
 challenge was answered, or the status of its revocation (``authorization_revoked``,
 ``user_removed``, ``notification_failures_exceeded``, ``version_removed``).
+
+Each provider's ``health`` (overlay/store/health.py) counts its deliveries of the last hour
+and says when it last delivered; ``silent`` is set when a provider that delivered in the last
+``RECENT_HOURS`` has sent nothing for longer than its ``silence_warning_min``.
+POST .../integrations/{provider}/test: overlay/web/integration_test.py.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aiohttp import web
@@ -29,26 +35,51 @@ class Subscription(BaseModel):
     at: str | None = Field(description="when the platform said so (RFC 3339)")
 
 
+class Health(BaseModel):
+    last_delivery: str | None = Field(description="when the provider last delivered (RFC 3339), whatever the outcome")
+    accepted: int = Field(description="deliveries taken in the last hour (donations, duplicates, ignored events)")
+    refused: int = Field(description="deliveries refused in the last hour: signature, timestamp, body, currency")
+    failed: int = Field(description="deliveries we failed in the last hour (our 5xx, e.g. storage down)")
+    silence_warning_min: int | None = Field(description="the configured silence interval; null never warns")
+    silent: bool = Field(description="delivered in the last hours, then nothing for over silence_warning_min")
+
+
 class Integration(BaseModel):
     provider: str
     configured: bool = Field(description="the channel's config has this provider's webhook secret")
     url: str = Field(description="the address to give the platform")
     subscriptions: list[Subscription]
+    health: Health
 
 
 class IntegrationList(BaseModel):
     integrations: list[Integration]
 
 
+RECENT_HOURS = 6
+
+
+def _health(found: dict[str, Any] | None, settings: Any, now_ms: int) -> dict[str, Any]:
+    found = found or {}
+    last, minutes = found.get("last_ms"), getattr(settings, "silence_warning_min", None)
+    silent = bool(last and minutes and minutes * 60_000 < now_ms - last <= RECENT_HOURS * 3_600_000)
+    return {"last_delivery": wire.iso(last), "accepted": found.get("accepted", 0),
+            "refused": found.get("refused", 0), "failed": found.get("failed", 0),
+            "silence_warning_min": minutes, "silent": silent}
+
+
 async def integrations(svc: ChannelService, public_url: str) -> list[dict[str, Any]]:
-    """Every provider, configured or not, with its subscriptions' last known status."""
+    """Every provider, configured or not, with its subscriptions' last known status and its health."""
     known = await svc.store.integration_status(svc.cfg.id)
+    now_ms = int(time.time() * 1000)
+    health = await svc.store.delivery_health(svc.cfg.id, now_ms)
     return [{
         "provider": provider,
         "configured": settings_for(svc.cfg.webhooks, provider) is not None,
         "url": f"{public_url.rstrip('/')}/webhooks/{svc.cfg.id}/{provider}",
         "subscriptions": [{"type": name, "status": s.get("status", ""), "active": s.get("status") == "enabled",
                            "at": wire.iso(s.get("at"))} for name, s in known.get(provider, {}).items()],
+        "health": _health(health.get(provider), settings_for(svc.cfg.webhooks, provider), now_ms),
     } for provider in PARSERS]
 
 

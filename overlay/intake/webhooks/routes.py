@@ -18,11 +18,13 @@ from overlay import keys
 from overlay import metrics
 from overlay.domain import incentives, wire
 from overlay.domain.donations import DonationError, DonationInput
-from overlay.web.errors import ApiError
+from overlay.errors import Refusal
+from overlay.web.errors import KIND_STATUS, ApiError
 from overlay.web.throttle import record_failure, retry_after, too_many
 from overlay.intake.webhooks.base import BAD_CREDENTIAL
 from overlay.intake.webhooks import PARSERS, Ignored, IncomingDonation, IncomingRefund, WebhookError, settings_for
-from overlay.intake.webhooks import eventsub
+from overlay.intake.webhooks import eventsub, health, samples
+from overlay.store.base import StoreUnavailable
 from overlay.intake.webhooks.twitch import TwitchDelivery
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,36 @@ ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi", "twitch"}
 
 
 async def receive(request: web.Request) -> web.Response:
+    """`_receive`, its outcome counted for the channel's integration health (health.py)."""
+    status, refused = 500, False
+    try:
+        response = await _receive(request)
+        # A 200 refusal ({"ok": true, "refused": ...}): our own answer, which echoes no sender's text.
+        status, refused = response.status, isinstance(response.body, bytes) and b'"refused"' in response.body
+        return response
+    except StoreUnavailable:
+        status = 503
+        raise
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    except Refusal as exc:  # an ApiError names its status; a domain refusal has its kind's
+        status = exc.status if isinstance(exc, ApiError) else KIND_STATUS[exc.kind]
+        raise
+    finally:
+        await _count(request, health.outcome(status, refused))
+
+
+async def _count(request: web.Request, result: str) -> None:
+    channel, provider = request.match_info["ch"], request.match_info["provider"]
+    svc = request.app[keys.SERVICES].get(channel)
+    # Only a configured provider's endpoint is counted: any path must not create a counter.
+    if svc is None or settings_for(svc.cfg.webhooks, provider) is None or request.headers.get(health.TEST_HEADER):
+        return
+    await request.app[keys.DELIVERY_HEALTH].record(svc.store, channel, provider, result)
+
+
+async def _receive(request: web.Request) -> web.Response:
     channel, provider = request.match_info["ch"], request.match_info["provider"]
     svc = request.app[keys.SERVICES].get(channel)
     if svc is None:
@@ -85,7 +117,8 @@ def _refused(channel: str, provider: str, exc: ApiError) -> ApiError:
 async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # noqa: ANN001
     inp = DonationInput(amount=d.amount, currency=d.currency, donor_name=d.donor_name, message=d.message,
                         source=d.source or provider, external_id=d.external_id,
-                        created_at=wire.to_ms(d.created_at) if d.created_at else None, incentive=d.incentive)
+                        created_at=wire.to_ms(d.created_at) if d.created_at else None, incentive=d.incentive,
+                        test=samples.is_test(d.external_id))
     try:
         rec, created = await svc.donate(inp)
     except DonationError as exc:
@@ -105,4 +138,5 @@ async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # n
 
 
 def setup_webhooks(app: web.Application) -> None:
+    app[keys.DELIVERY_HEALTH] = health.DeliveryHealth()
     app.router.add_post("/webhooks/{ch}/{provider}", receive)

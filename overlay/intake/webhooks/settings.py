@@ -13,14 +13,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _silence(default: int | None) -> int | None:
+    """`silence_warning_min`: the dashboard warns when the provider, having delivered in the
+    last hours, has sent nothing for this many minutes; null never warns."""
+    return Field(default, ge=1, le=24 * 60)
+
+
 class TiltifySettings(_Strict):
     """`secret`: the webhook endpoint's "Webhook Signing ID" in Tiltify's developer dashboard."""
+    silence_warning_min: int | None = _silence(30)
 
     secret: str = Field(min_length=1)
+    # Keep-alive (overlay/intake/tiltify_keepalive.py): the application's credentials and the
+    # webhook endpoint's id; Tiltify deactivates an endpoint that keeps failing.
+    client_id: str | None = Field(None, min_length=1)
+    client_secret: str | None = Field(None, min_length=1)
+    webhook_id: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    api_base: str = Field("https://v5api.tiltify.com", pattern=r"^https?://[^\s]+$")
+    keepalive_interval_s: int = Field(600, ge=10, le=86_400)
 
 
 class KofiSettings(_Strict):
     """`verification_token`: Ko-fi > Settings > API > Webhooks > Advanced."""
+    silence_warning_min: int | None = _silence(60)
 
     verification_token: str = Field(min_length=1)
     count_types: list[KofiType] = Field(default_factory=lambda: ["Donation", "Subscription"])
@@ -31,6 +46,7 @@ class StripeSettings(_Strict):
     (`sk_...`, or write "${STRIPE_API_KEY}") that ``donate_page.mode: stripe`` creates Checkout
     Sessions with; unset, the STRIPE_API_KEY environment variable. `api_base`: another address
     for Stripe's API (a local fake such as stripe-mock, for tests)."""
+    silence_warning_min: int | None = _silence(60)
 
     secret: str = Field(min_length=1)
     api_key: str | None = Field(None, min_length=1)
@@ -39,6 +55,7 @@ class StripeSettings(_Strict):
 
 class GenericSettings(_Strict):
     """`secret`: shared with the sender, which signs each body with HMAC-SHA256."""
+    silence_warning_min: int | None = _silence(None)
 
     secret: str = Field(min_length=1)
 
@@ -62,9 +79,16 @@ class TwitchCheerSettings(_Strict):
 class TwitchSettings(_Strict):
     """`secret`: the one given as `transport.secret` when creating the EventSub subscription;
     Twitch accepts 10 to 100 ASCII characters. `cheer`: count bits (off unless given)."""
+    silence_warning_min: int | None = _silence(60)
 
     secret: str
     cheer: TwitchCheerSettings | None = None
+    # `python server.py twitch-subscribe` (docs/webhooks.md): the streamer's Twitch application.
+    client_id: str | None = Field(None, min_length=1)
+    client_secret: str | None = Field(None, min_length=1)
+    broadcaster_user_id: str | None = Field(None, pattern=r"^[0-9]{1,20}$")
+    api_base: str = Field("https://api.twitch.tv/helix", pattern=r"^https?://[^\s]+$")
+    auth_base: str = Field("https://id.twitch.tv/oauth2", pattern=r"^https?://[^\s]+$")
 
     @field_validator("secret")
     @classmethod

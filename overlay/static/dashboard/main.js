@@ -17,6 +17,7 @@ import { TeamsPanel } from "./teams.js";
 import { TimerPanel } from "./timer.js";
 import { TestForm } from "./testform.js";
 import { IncentivesPanel } from "./incentives.js";
+import { IntegrationsPanel } from "./integrations.js";
 import { RewardsList } from "./rewards.js";
 import { setupLinks } from "./links.js";
 import { setupShortcuts } from "./shortcuts.js";
@@ -37,6 +38,7 @@ const rewards = new RewardsList();
 const teams = new TeamsPanel(data.locale, data.channel);
 const timer = new TimerPanel();
 new TestForm(data.presets, data.lang);
+new IntegrationsPanel();
 setupLinks(data.widgets, data.gallery);
 setupShortcuts();
 
