@@ -22,11 +22,13 @@ from overlay.web.errors import ApiError
 from overlay.web.throttle import record_failure, retry_after, too_many
 from overlay.intake.webhooks.base import BAD_CREDENTIAL
 from overlay.intake.webhooks import PARSERS, Ignored, IncomingDonation, IncomingRefund, WebhookError, settings_for
-from overlay.intake.webhooks import eventsub
+from overlay.intake.webhooks import eventsub, paypal_delivery
+from overlay.intake.webhooks.paypal import PayPalDelivery
+from overlay.intake.webhooks.paypal_certs import CERTS, CertificateCache
 from overlay.intake.webhooks.twitch import TwitchDelivery
 
 log = logging.getLogger(__name__)
-ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi", "twitch"}
+ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi", "twitch", "paypal"}
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -48,8 +50,11 @@ async def receive(request: web.Request) -> web.Response:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise _refused(channel, provider, ApiError(413, "body_too_large", "the body is too large")) from None
+    now = datetime.now(timezone.utc)
     try:
-        result = PARSERS[provider](request.headers, body, settings, datetime.now(timezone.utc))
+        result = PARSERS[provider](request.headers, body, settings, now)
+        if isinstance(result, PayPalDelivery):  # the one check that needs I/O: PayPal's certificate
+            result = await paypal_delivery.verify(result, request.app[CERTS], now)
     except WebhookError as exc:
         log.warning("webhook %s/%s refused: %s (%s)", channel, provider, exc.code, exc.status)
         metrics.WEBHOOKS.labels(channel, provider, exc.code).inc()
@@ -58,6 +63,8 @@ async def receive(request: web.Request) -> web.Response:
         raise
     if isinstance(result, TwitchDelivery):
         return await eventsub.receive(svc, result, _accept)
+    if isinstance(result, paypal_delivery.PayPalEvent):
+        return await paypal_delivery.receive(svc, result, _accept)
     if isinstance(result, IncomingRefund):
         rec = await svc.refund(provider, result.external_id)
         metrics.WEBHOOKS.labels(channel, provider, "refund").inc()
@@ -105,4 +112,5 @@ async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # n
 
 
 def setup_webhooks(app: web.Application) -> None:
+    app[CERTS] = CertificateCache()
     app.router.add_post("/webhooks/{ch}/{provider}", receive)
