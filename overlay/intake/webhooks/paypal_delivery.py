@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from overlay.domain import money
 from . import paypal
 from .base import Ignored, IncomingDonation
 from .paypal_certs import CertificateCache
+from .redelivery import ignored, once
 
 log = logging.getLogger(__name__)
 PROVIDER = "paypal"
@@ -43,21 +43,16 @@ async def verify(delivery: paypal.PayPalDelivery, certs: CertificateCache, now: 
 
 
 async def receive(svc: Any, event: PayPalEvent, accept: Accept) -> web.Response:
-    channel, outcome = svc.cfg.id, event.outcome
-    if await svc.store.delivery_seen(channel, PROVIDER, event.transmission_id):
-        metrics.WEBHOOKS.labels(channel, PROVIDER, "duplicate").inc()
-        return web.json_response({"ok": True, "duplicate": True})
-    if isinstance(outcome, paypal.PayPalRefund):
-        answer = await _refund(svc, outcome)
-    elif isinstance(outcome, Ignored):
-        metrics.WEBHOOKS.labels(channel, PROVIDER, "ignored").inc()
-        answer = web.json_response({"ok": True, "ignored": outcome.reason})
-    else:
-        answer = await accept(svc, PROVIDER, outcome)
-    if answer.status < 300:
-        await svc.store.remember_delivery(channel, PROVIDER, event.transmission_id,
-                                          int(time.time() * 1000) + REMEMBER_MS)
-    return answer
+    outcome = event.outcome
+
+    async def handle() -> web.Response:
+        if isinstance(outcome, paypal.PayPalRefund):
+            return await _refund(svc, outcome)
+        if isinstance(outcome, Ignored):
+            return ignored(svc.cfg.id, PROVIDER, outcome)
+        return await accept(svc, PROVIDER, outcome)
+
+    return await once(svc, PROVIDER, event.transmission_id, REMEMBER_MS, handle)
 
 
 async def _refund(svc: Any, refund: paypal.PayPalRefund) -> web.Response:
@@ -66,8 +61,7 @@ async def _refund(svc: Any, refund: paypal.PayPalRefund) -> web.Response:
     if rec is not None and not _whole(rec, refund):
         # As for Stripe: the alert and the totals are public already; the streamer settles it by hand.
         log.warning("paypal %s: partial refund of donation %s ignored", channel, rec["id"])
-        metrics.WEBHOOKS.labels(channel, PROVIDER, "ignored").inc()
-        return web.json_response({"ok": True, "ignored": "partial paypal refund: the donation is kept"})
+        return ignored(channel, PROVIDER, Ignored("partial paypal refund: the donation is kept"))
     refunded = await svc.refund(PROVIDER, refund.external_id)
     metrics.WEBHOOKS.labels(channel, PROVIDER, "refund").inc()
     return web.json_response({"ok": True, "refunded": refunded["id"] if refunded else None})
