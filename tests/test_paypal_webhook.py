@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from overlay.config import ConfigError, parse_config
-from tests.support import channel_dict
+from tests.support import channel_dict, free_port
 # logs is a fixture
 from tests.test_webhooks_e2e import body, campaign, donations, fixture, logs, stored_text  # noqa: F401
 
@@ -55,14 +55,15 @@ class FakePayPal:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.certs = {CERT_PATH: certificate(self.key)}
         self.requests: list[str] = []
+        self.redirect_to = ""
         self.origin = ""  # set once started
         self.app = web.Application()
         self.app.router.add_get("/{path:.*}", self.serve)
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(request.path)
-        if request.path == "/redirect":
-            raise web.HTTPFound(request.query["to"])
+        if request.path.endswith("/CERT-redirect"):
+            raise web.HTTPFound(self.redirect_to)
         pem = self.certs.get(request.path)
         return web.Response(body=pem, content_type="application/x-pem-file") if pem else web.Response(status=404)
 
@@ -237,14 +238,17 @@ async def test_a_certificate_url_on_a_host_not_allowed_is_never_requested(
                 paypal.origin.replace("http://", "https://") + CERT_PATH,  # the allowed host, another scheme
                 paypal.origin.replace("127.0.0.1", "127.0.0.1.nip.io") + CERT_PATH,
                 "http://user@" + paypal.origin.removeprefix("http://") + CERT_PATH,
+                paypal.origin + "/v1/oauth2/token",  # the allowed host, but not a certificate
+                paypal.origin + "/v1/notifications/certs/../../oauth2/token",
+                paypal.origin + CERT_PATH + "?next=/v1/oauth2/token",
                 "file:///etc/passwd"):
         status, answer = await send(hooked, attacker.sign(event, cert_url=url))
         assert (status, answer["error"]["code"]) == (401, "certificate_not_allowed"), url
     # A redirect from the allowed host is not followed to the attacker.
-    redirect = f"{paypal.origin}/redirect?to={attacker.origin}{CERT_PATH}"
-    status, answer = await send(hooked, attacker.sign(event, cert_url=redirect))
+    paypal.redirect_to = attacker.origin + CERT_PATH
+    status, answer = await send(hooked, attacker.sign(event, cert_url=paypal.origin + "/v1/notifications/certs/CERT-redirect"))
     assert (status, answer["error"]["code"]) == (401, "invalid_certificate")
-    assert attacker.requests == [] and paypal.requests == ["/redirect"]
+    assert attacker.requests == [] and paypal.requests == ["/v1/notifications/certs/CERT-redirect"]
     assert (await campaign(hooked))["count"] == 0
 
 
@@ -258,6 +262,20 @@ async def test_an_expired_or_missing_certificate_is_refused(make_server: Any, pa
     status, answer = await send(server, paypal.sign(capture(), cert_url=paypal.origin + "/v1/notifications/certs/nope"))
     assert (status, answer["error"]["code"]) == (401, "invalid_certificate")
     assert (await campaign(server))["count"] == 0
+
+
+async def test_a_certificate_host_that_cannot_be_reached_is_503_so_paypal_retries(make_server: Any,
+                                                                                  paypal: FakePayPal) -> None:
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    server = await make_server("embedded", webhooks={"paypal": {"webhook_id": WEBHOOK_ID,
+                                                                "cert_hosts": [paypal.origin, down]}})
+    raw, headers = paypal.sign(capture(), cert_url=down + CERT_PATH)
+    async with server.http.post(server.url + "/webhooks/demo/paypal", data=raw, headers=headers) as r:
+        assert r.status == 503 and r.headers["Retry-After"].isdigit()
+        assert (await r.json())["error"]["code"] == "certificate_unavailable"
+    # Not remembered: the same transmission, once its certificate can be had, counts.
+    status, answer = await send(server, (raw, headers | {"PAYPAL-CERT-URL": paypal.origin + CERT_PATH}))
+    assert status == 200 and answer["duplicate"] is False
 
 
 # -- bodies: a missing field is 400, an unknown currency acknowledged ------------------------------
@@ -314,15 +332,16 @@ def test_the_paypal_settings_are_checked(paypal_settings: dict[str, Any], expect
 
 
 def test_by_default_certificates_come_from_paypals_api_hosts_over_https() -> None:
-    from overlay.intake.webhooks.paypal import allowed_origin
+    from overlay.intake.webhooks.paypal import allowed_cert_url
     from overlay.intake.webhooks.settings import PayPalSettings
 
     hosts = PayPalSettings(webhook_id=WEBHOOK_ID).cert_hosts
-    assert allowed_origin("https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77", hosts)
-    assert allowed_origin("https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1", hosts)
-    for url in ("http://api.paypal.com/v1/notifications/certs/CERT-1", "https://api.paypal.com:8443/c",
-                "https://paypal.com.evil.example/c", "https://127.0.0.1/c", "https://[::1]/c"):
-        assert not allowed_origin(url, hosts), url
+    assert allowed_cert_url("https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77", hosts)
+    assert allowed_cert_url("https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1", hosts)
+    for url in ("http://api.paypal.com/v1/notifications/certs/CERT-1", "https://api.paypal.com:8443" + CERT_PATH,
+                "https://paypal.com.evil.example" + CERT_PATH, "https://127.0.0.1" + CERT_PATH,
+                "https://[::1]" + CERT_PATH, "https://api.paypal.com/v1/oauth2/token"):
+        assert not allowed_cert_url(url, hosts), url
 
 
 # -- the pure reader: whatever the bytes, a WebhookError or a result ------------------------------

@@ -5,7 +5,8 @@ where the webhook id is the one PayPal gave the listener URL (``webhooks.paypal.
 and crc32 is the CRC-32 of the raw body as an unsigned decimal, with SHA256withRSA
 (``PAYPAL-AUTH-ALGO``). The signature is base64 in ``PAYPAL-TRANSMISSION-SIG``; the signing
 certificate is at ``PAYPAL-CERT-URL``, which the sender chooses: it is fetched only from an
-allowed origin (``cert_hosts``, PayPal's API hosts over https by default), see paypal_certs.
+allowed origin (``cert_hosts``, PayPal's API hosts over https by default) and only under
+PayPal's ``/v1/notifications/certs/`` path, see paypal_certs.
 
 ``parse`` is pure and checks what costs nothing (headers, freshness, the certificate's
 address) before anything is fetched; ``verify`` checks the signature with the fetched
@@ -61,6 +62,7 @@ CAPTURE_REFUNDED = "PAYMENT.CAPTURE.REFUNDED"
 # A reversal (a chargeback, a payment the payer's bank took back) always takes the whole capture.
 CAPTURE_REVERSED = "PAYMENT.CAPTURE.REVERSED"
 _CAPTURE_PATH = "/v2/payments/captures/"
+CERT_PATH = "/v1/notifications/certs/"  # where PayPal keeps its certificates
 
 
 @dataclass(frozen=True)
@@ -89,14 +91,16 @@ def signed_message(transmission_id: str, transmission_time: str, webhook_id: str
     return f"{transmission_id}|{transmission_time}|{webhook_id}|{crc32(body)}".encode("utf-8", "surrogatepass")
 
 
-def allowed_origin(cert_url: str, cert_hosts: list[str]) -> bool:
-    """Only the origins configured (a bare host means https on 443): never where the sender says."""
+def allowed_cert_url(cert_url: str, cert_hosts: list[str]) -> bool:
+    """Only PayPal's certificate path on an origin configured (a bare host means https on 443):
+    never where the sender says."""
     try:
         parts = urlsplit(cert_url)
         port = parts.port
     except ValueError:
         return False
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password or \
+            not parts.path.startswith(CERT_PATH) or "/.." in parts.path or parts.query or parts.fragment:
         return False
     origin = (parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80))
     return origin in {_origin(entry) for entry in cert_hosts}
@@ -123,8 +127,8 @@ def parse(headers: Mapping[str, str], body: bytes, settings: PayPalSettings, now
         raise unauthorized("invalid_timestamp", "PAYPAL-TRANSMISSION-TIME is not an RFC 3339 timestamp")
     if not within(sent_at, now, TOLERANCE_SECONDS):
         raise unauthorized("stale_timestamp", "PAYPAL-TRANSMISSION-TIME is more than 10 minutes off")
-    if len(cert_url) > MAX_CERT_URL_LENGTH or not allowed_origin(cert_url, settings.cert_hosts):
-        raise unauthorized("certificate_not_allowed", "PAYPAL-CERT-URL is not on an allowed host")
+    if len(cert_url) > MAX_CERT_URL_LENGTH or not allowed_cert_url(cert_url, settings.cert_hosts):
+        raise unauthorized("certificate_not_allowed", "PAYPAL-CERT-URL is not a certificate on an allowed host")
     try:
         signature = base64.b64decode(received.strip(), validate=True)
     except (binascii.Error, ValueError):
