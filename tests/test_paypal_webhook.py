@@ -9,11 +9,9 @@ second fake stands for an attacker's host and must never see a request.
 """
 from __future__ import annotations
 
-import base64
 import copy
 import itertools
 import logging
-import zlib
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -21,11 +19,12 @@ import pytest
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from overlay.config import ConfigError, parse_config
 from tests.support import channel_dict, free_port
+from tests.webhook_signing import paypal_headers
 # logs is a fixture
 from tests.test_webhooks_e2e import body, campaign, donations, fixture, logs, stored_text  # noqa: F401
 
@@ -77,17 +76,8 @@ class FakePayPal:
              transmission_id: str | None = None) -> tuple[bytes, dict[str, str]]:
         raw = payload if isinstance(payload, bytes) else body(payload)
         transmission_id = transmission_id or f"69cd13f0-d67a-11e5-baa3-{next(_ids):012d}"
-        at = paypal_time(sent or datetime.now(timezone.utc))
-        message = f"{transmission_id}|{at}|{webhook_id}|{zlib.crc32(raw) & 0xFFFFFFFF}".encode()
-        signature = (key or self.key).sign(message, padding.PKCS1v15(), hashes.SHA256())
-        return raw, {
-            "Content-Type": "application/json",
-            "PAYPAL-TRANSMISSION-ID": transmission_id,
-            "PAYPAL-TRANSMISSION-TIME": at,
-            "PAYPAL-TRANSMISSION-SIG": base64.b64encode(signature).decode(),
-            "PAYPAL-CERT-URL": cert_url or self.origin + CERT_PATH,
-            "PAYPAL-AUTH-ALGO": "SHA256withRSA",
-        }
+        return raw, paypal_headers(raw, key or self.key, webhook_id, cert_url or self.origin + CERT_PATH,
+                                   transmission_id, paypal_time(sent or datetime.now(timezone.utc)))
 
 
 async def send(server: Any, signed: tuple[bytes, dict[str, str]]) -> tuple[int, Any]:
