@@ -13,8 +13,10 @@ import copy
 import itertools
 import logging
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from cryptography import x509
@@ -22,11 +24,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from overlay.app import create_app
 from overlay.config import ConfigError, parse_config
-from tests.support import channel_dict, free_port
+from tests.conftest import Running
+from tests.support import channel_dict, free_port, make_config
 from tests.webhook_signing import paypal_headers
-# logs is a fixture
-from tests.test_webhooks_e2e import body, campaign, donations, fixture, logs, stored_text  # noqa: F401
+# logs and own_redis are fixtures
+from tests.test_webhooks_e2e import (PersistentRedis, body, campaign, donations, fixture, logs,  # noqa: F401
+                                     own_redis, stored_text)
 
 WEBHOOK_ID = "1JE4291016473214C"
 CAPTURE_ID = "27M47624FP291604U"
@@ -143,6 +148,27 @@ async def test_a_completed_capture_is_converted_pushed_and_counted_once(hooked: 
     assert (c["count"], c["raised"], c["matched"]) == (2, "33.00", "33.00")
     # The certificate was fetched once and kept.
     assert paypal.requests == [CERT_PATH]
+    status, listed = await hooked.request("GET", "/api/v1/channels/demo/integrations")
+    source = next(i for i in listed["integrations"] if i["provider"] == "paypal")
+    assert source["configured"] is True and source["url"].endswith("/webhooks/demo/paypal")
+
+
+async def test_storage_down_is_503_and_the_same_transmission_then_counts(
+        aiohttp_server: Any, tmp_path: Path, own_redis: PersistentRedis, paypal: FakePayPal) -> None:
+    config = make_config(tmp_path / "data", own_redis.url,
+                         webhooks={"paypal": {"webhook_id": WEBHOOK_ID, "cert_hosts": [paypal.origin]}})
+    app_server = await aiohttp_server(create_app(config), host="127.0.0.1")
+    async with aiohttp.ClientSession() as http:
+        server = Running(str(app_server.make_url("")).rstrip("/"), config, http, [])
+        delivery = paypal.sign(capture())
+        own_redis.stop()
+        status, answer = await send(server, delivery)
+        assert (status, answer["error"]["code"]) == (503, "storage_unavailable")
+        own_redis.start()
+        status, answer = await send(server, delivery)
+        assert status == 200 and answer["duplicate"] is False
+        assert await send(server, delivery) == (200, {"ok": True, "duplicate": True})
+        assert (await campaign(server))["count"] == 1
 
 
 async def test_a_refund_takes_the_donation_and_its_match_back_out(hooked: Any, paypal: FakePayPal) -> None:
