@@ -252,20 +252,24 @@ async def test_a_certificate_url_on_a_host_not_allowed_is_never_requested(
     for url in (attacker.origin + CERT_PATH,  # signed with the attacker's key, served by the attacker
                 "https://api.paypal.com.attacker.example" + CERT_PATH,
                 paypal.origin.replace("http://", "https://") + CERT_PATH,  # the allowed host, another scheme
-                paypal.origin.replace("127.0.0.1", "127.0.0.1.nip.io") + CERT_PATH,
                 "http://user@" + paypal.origin.removeprefix("http://") + CERT_PATH,
                 paypal.origin + "/v1/oauth2/token",  # the allowed host, but not a certificate
                 paypal.origin + "/v1/notifications/certs/../../oauth2/token",
                 paypal.origin + CERT_PATH + "?next=/v1/oauth2/token",
+                paypal.origin.replace("127.0.0.1", "127.0.0.1.nip.io") + CERT_PATH,
                 "file:///etc/passwd"):
         status, answer = await send(hooked, attacker.sign(event, cert_url=url))
         assert (status, answer["error"]["code"]) == (401, "certificate_not_allowed"), url
+    assert (await campaign(hooked))["count"] == 0
     # A redirect from the allowed host is not followed to the attacker.
     paypal.redirect_to = attacker.origin + CERT_PATH
     status, answer = await send(hooked, attacker.sign(event, cert_url=paypal.origin + "/v1/notifications/certs/CERT-redirect"))
     assert (status, answer["error"]["code"]) == (401, "invalid_certificate")
     assert attacker.requests == [] and paypal.requests == ["/v1/notifications/certs/CERT-redirect"]
-    assert (await campaign(hooked))["count"] == 0
+    # Each was a forged delivery, counted against the sender's address: after 10, the next is refused.
+    status, answer = await send(hooked, attacker.sign(event, cert_url=attacker.origin + CERT_PATH))
+    assert (status, answer["error"]["code"]) == (429, "too_many_failures")
+    assert attacker.requests == []
 
 
 async def test_an_expired_or_missing_certificate_is_refused(make_server: Any, paypal: FakePayPal) -> None:
