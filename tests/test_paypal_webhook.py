@@ -344,6 +344,7 @@ async def test_a_missing_field_is_400_and_an_unknown_currency_is_acknowledged(ho
     ({"webhook_id": "WH-not-an-id"}, "channels[0].webhooks.paypal.webhook_id: String should match"),
     ({"webhook_id": WEBHOOK_ID, "cert_hosts": ["https://x/y?z"]}, "channels[0].webhooks.paypal.cert_hosts: "),
     ({"webhook_id": WEBHOOK_ID, "cert_hosts": []}, "channels[0].webhooks.paypal.cert_hosts: "),
+    ({"webhook_id": WEBHOOK_ID, "cert_hosts": ["127.0.0.1:99999"]}, "channels[0].webhooks.paypal.cert_hosts: "),
 ])
 def test_the_paypal_settings_are_checked(paypal_settings: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -92,9 +93,18 @@ class PayPalSettings(_Strict):
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
         for entry in value:
-            if not re.fullmatch(r"(https?://)?([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?/?", entry):
+            if not re.fullmatch(r"(https?://)?([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?/?", entry) or \
+                    not _valid_port(entry):
                 raise ValueError("each entry must be a host name or a scheme://host[:port] origin")
         return value
+
+
+def _valid_port(entry: str) -> bool:
+    try:
+        urlsplit(entry if "://" in entry else f"https://{entry}").port
+    except ValueError:
+        return False
+    return True
 
 
 class WebhookSettings(_Strict):
