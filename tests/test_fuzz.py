@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import http.client
+import http.server
 import itertools
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -22,15 +24,20 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.support import AUTH, ServerProcess, free_port
 from tests.test_processes import write_config
-from tests.webhook_signing import generic_headers, kofi_form, stripe_headers, tiltify_headers, twitch_headers
+from tests.test_paypal_webhook import CERT_PATH, WEBHOOK_ID, certificate, paypal_time
+from tests.webhook_signing import (generic_headers, kofi_form, paypal_headers, stripe_headers, tiltify_headers,
+                                   twitch_headers)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
 SECRETS = {"tiltify": "tiltify-fuzz-secret", "stripe": "whsec_fuzz_secret", "generic": "generic-fuzz-secret",
            "twitch": "twitch-fuzz-secret"}
 KOFI_TOKEN = "8c1f3a52-6d0e-4b7a-9f21-3e5d7c9b1a04"  # the fixture's
+PAYPAL_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+PAYPAL_CERTS = {"origin": ""}  # set by the server fixture, read when a delivery is drawn
 FUZZ = settings(max_examples=150, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -76,6 +83,9 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     webhooks = {"tiltify": {"secret": SECRETS["tiltify"]}, "stripe": {"secret": SECRETS["stripe"]},
                 "generic": {"secret": SECRETS["generic"]}, "kofi": {"verification_token": KOFI_TOKEN},
                 "twitch": {"secret": SECRETS["twitch"]}}
+    certs = CertificateServer()  # PayPal's signing certificate, for the server process to fetch
+    webhooks["paypal"] = {"webhook_id": WEBHOOK_ID, "cert_hosts": [certs.origin]}
+    PAYPAL_CERTS["origin"] = certs.origin
     config = write_config(tmp, webhooks=webhooks)
     trusting = {**yaml.safe_load(config.read_text()), "server": {"trusted_proxies": ["127.0.0.1"]}}
     config.write_text(yaml.safe_dump(trusting))
@@ -84,6 +94,32 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         yield srv.port
     finally:
         srv.stop()
+        certs.stop()
+
+
+class CertificateServer(http.server.ThreadingHTTPServer):
+    pem = certificate(PAYPAL_KEY)
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _ServeCertificate)
+        self.origin = f"http://127.0.0.1:{self.server_address[1]}"
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _ServeCertificate(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(CertificateServer.pem)))
+        self.end_headers()
+        self.wfile.write(CertificateServer.pem)
+
+    def log_message(self, *args: Any) -> None:
+        pass
 
 
 def stored(port: int) -> tuple[Any, ...]:
@@ -213,9 +249,23 @@ def twitch_deliveries(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
                                 "channel.charity_campaign.donate")
 
 
+@st.composite
+def paypal_deliveries(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
+    name = draw(st.sampled_from(["paypal_capture_completed.json", "paypal_capture_refunded.json"]))
+    payload = mutate(draw, fixture(name), [
+        ("event_type",), ("resource", "amount", "value"), ("resource", "amount", "currency_code"),
+        ("resource", "amount"), ("resource", "id"), ("resource", "status"), ("resource", "links"),
+        ("resource", "seller_payable_breakdown"), ("resource", "create_time"), ("resource",)])
+    if isinstance(payload.get("resource"), dict) and "id" in payload["resource"] and draw(st.booleans()):
+        payload["resource"]["id"] = payload["__id"]
+    body = json.dumps(payload).encode()
+    return body, paypal_headers(body, PAYPAL_KEY, WEBHOOK_ID, PAYPAL_CERTS["origin"] + CERT_PATH, payload["__id"],
+                                paypal_time(datetime.now(timezone.utc)))
+
+
 @pytest.mark.parametrize("provider,deliveries", [("tiltify", tiltify_deliveries()), ("stripe", stripe_deliveries()),
                                                  ("kofi", kofi_deliveries()), ("generic", generic_deliveries()),
-                                                 ("twitch", twitch_deliveries())])
+                                                 ("twitch", twitch_deliveries()), ("paypal", paypal_deliveries())])
 def test_signed_arbitrary_webhook_payloads_reach_the_parser_safely(port: int, provider: str, deliveries: Any) -> None:
     statuses: set[int] = set()
 
@@ -229,11 +279,14 @@ def test_signed_arbitrary_webhook_payloads_reach_the_parser_safely(port: int, pr
 
 
 @settings(FUZZ, max_examples=100)
-@given(provider=st.sampled_from(["tiltify", "stripe", "kofi", "generic", "twitch", "nope"]), raw=st.binary(max_size=300),
+@given(provider=st.sampled_from(["tiltify", "stripe", "kofi", "generic", "twitch", "paypal", "nope"]),
+       raw=st.binary(max_size=300),
        headers=st.dictionaries(st.sampled_from(["X-Signature", "Stripe-Signature", "X-Tiltify-Signature",
                                                 "X-Tiltify-Timestamp", "Content-Type", "Twitch-Eventsub-Message-Id",
                                                 "Twitch-Eventsub-Message-Timestamp",
-                                                "Twitch-Eventsub-Message-Signature"]),
+                                                "Twitch-Eventsub-Message-Signature", "PAYPAL-TRANSMISSION-ID",
+                                                "PAYPAL-TRANSMISSION-TIME", "PAYPAL-TRANSMISSION-SIG",
+                                                "PAYPAL-CERT-URL", "PAYPAL-AUTH-ALGO"]),
                                # Control characters are refused by aiohttp's parser before any handler
                                # (a plain-text 400, see test_hostile_processes); not this test's subject.
                                st.text(st.characters(codec="latin-1", exclude_categories=["Cc"]), max_size=80)))

@@ -646,7 +646,8 @@ def test_webhook_settings_model():
     assert settings_for(parsed, "stripe") is None
     assert settings_for(parsed, "paypal") is None
     assert settings_for(None, "kofi") is None
-    assert set(PARSERS) == {"tiltify", "kofi", "stripe", "generic", "twitch"}
+    assert settings_for(parsed, "patreon") is None
+    assert set(PARSERS) == {"tiltify", "kofi", "stripe", "generic", "twitch", "paypal"}
 
 
 @pytest.mark.parametrize("data", [

@@ -309,7 +309,7 @@ async def test_unknown_channel_provider_unconfigured_and_oversized(make_server: 
     signed = generic(fixture("generic_donation.json"))
     status, answer = await deliver(server, "generic", signed, channel="nope")
     assert (status, answer["error"]["code"]) == (404, "channel_not_found")
-    status, answer = await deliver(server, "paypal", signed)
+    status, answer = await deliver(server, "patreon", signed)
     assert (status, answer["error"]["code"]) == (404, "unknown_provider")
     status, answer = await deliver(server, "tiltify", tiltify(fixture("tiltify_donation_updated.json")))
     assert (status, answer["error"]["code"]) == (404, "provider_not_configured")

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import zlib
 from typing import Any
 from urllib.parse import urlencode
 
@@ -73,4 +74,22 @@ def twitch_headers(body: bytes, secret: str, message_id: str, ts: str, message_t
         "Twitch-Eventsub-Message-Timestamp": ts,
         "Twitch-Eventsub-Subscription-Type": subscription_type,
         "Twitch-Eventsub-Subscription-Version": "1",
+    }
+
+
+def paypal_headers(body: bytes, key: Any, webhook_id: str, cert_url: str, transmission_id: str,
+                   ts: str) -> dict[str, str]:
+    """Every header a PayPal webhook delivery carries: SHA256withRSA (PKCS #1 v1.5), by ``key`` (an
+    RSA private key of ``cryptography``), over ``transmission id|time|webhook id|crc32(body)``."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    message = f"{transmission_id}|{ts}|{webhook_id}|{zlib.crc32(body) & 0xFFFFFFFF}".encode()
+    return {
+        "Content-Type": "application/json",
+        "PAYPAL-TRANSMISSION-ID": transmission_id,
+        "PAYPAL-TRANSMISSION-TIME": ts,
+        "PAYPAL-TRANSMISSION-SIG": base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode(),
+        "PAYPAL-CERT-URL": cert_url,
+        "PAYPAL-AUTH-ALGO": "SHA256withRSA",
     }

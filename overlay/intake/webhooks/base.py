@@ -76,8 +76,9 @@ def unauthorized(code: str, message: str) -> WebhookError:
 
 # The refusals that mean a wrong signature or secret: a guess, counted per client address
 # (overlay.web.throttle). Not a missing one, nor a stale timestamp (a delayed or replayed
-# delivery signed with the right secret): a platform's retries are never counted.
-BAD_CREDENTIAL = frozenset({"invalid_signature", "invalid_token"})
+# delivery signed with the right secret): a platform's retries are never counted. PayPal: a
+# certificate address PayPal would never send, or one that holds no certificate, is forged too.
+BAD_CREDENTIAL = frozenset({"invalid_signature", "invalid_token", "certificate_not_allowed", "invalid_certificate"})
 
 
 # -- headers and signatures ------------------------------------------------

@@ -8,8 +8,7 @@
 - ``notification``: a charity donation goes through the same write path as every provider
   (``accept``), idempotent by (``twitch``, event id) whatever the message id.
 
-A message id is remembered only once its answer is a 2xx: a delivery answered 503 (store
-down) is resent by Twitch under the same id and must then be processed.
+A message id is remembered only once its answer is a 2xx (redelivery.once).
 """
 from __future__ import annotations
 
@@ -24,6 +23,7 @@ from overlay import metrics
 from overlay.store.base import StoreUnavailable
 
 from .base import Ignored, IncomingDonation
+from .redelivery import ignored, once
 from .twitch import TOLERANCE_SECONDS, Challenge, Revocation, TwitchDelivery
 
 log = logging.getLogger(__name__)
@@ -42,24 +42,19 @@ async def receive(svc: Any, delivery: TwitchDelivery, accept: Accept) -> web.Res
         log.info("twitch %s: subscription %.64r verified", channel, outcome.subscription_type)
         metrics.WEBHOOKS.labels(channel, PROVIDER, "verification").inc()
         return web.Response(text=outcome.text, content_type="text/plain")
-    if await svc.store.delivery_seen(channel, PROVIDER, delivery.message_id):
-        metrics.WEBHOOKS.labels(channel, PROVIDER, "duplicate").inc()
-        return web.json_response({"ok": True, "duplicate": True})
-    if isinstance(outcome, Revocation):
-        log.warning("twitch %s: subscription %.64r revoked by Twitch (%.64s)", channel,
-                    outcome.subscription_type, outcome.status)
-        await _set_status(svc, outcome.subscription_type, outcome.status)
-        metrics.WEBHOOKS.labels(channel, PROVIDER, "revocation").inc()
-        answer = web.json_response({"ok": True, "revoked": outcome.subscription_type})
-    elif isinstance(outcome, Ignored):
-        metrics.WEBHOOKS.labels(channel, PROVIDER, "ignored").inc()
-        answer = web.json_response({"ok": True, "ignored": outcome.reason})
-    else:
-        answer = await accept(svc, PROVIDER, outcome)
-    if answer.status < 300:
-        await svc.store.remember_delivery(channel, PROVIDER, delivery.message_id,
-                                          int(time.time() * 1000) + REMEMBER_MS)
-    return answer
+
+    async def handle() -> web.Response:
+        if isinstance(outcome, Revocation):
+            log.warning("twitch %s: subscription %.64r revoked by Twitch (%.64s)", channel,
+                        outcome.subscription_type, outcome.status)
+            await _set_status(svc, outcome.subscription_type, outcome.status)
+            metrics.WEBHOOKS.labels(channel, PROVIDER, "revocation").inc()
+            return web.json_response({"ok": True, "revoked": outcome.subscription_type})
+        if isinstance(outcome, Ignored):
+            return ignored(channel, PROVIDER, outcome)
+        return await accept(svc, PROVIDER, outcome)
+
+    return await once(svc, PROVIDER, delivery.message_id, REMEMBER_MS, handle)
 
 
 async def _set_status(svc: Any, subscription_type: str, status: str) -> None:

@@ -23,12 +23,14 @@ from overlay.web.errors import KIND_STATUS, ApiError
 from overlay.web.throttle import record_failure, retry_after, too_many
 from overlay.intake.webhooks.base import BAD_CREDENTIAL
 from overlay.intake.webhooks import PARSERS, Ignored, IncomingDonation, IncomingRefund, WebhookError, settings_for
-from overlay.intake.webhooks import eventsub, health, samples
+from overlay.intake.webhooks import eventsub, health, paypal_delivery, samples
 from overlay.store.base import StoreUnavailable
+from overlay.intake.webhooks.paypal import PayPalDelivery
+from overlay.intake.webhooks.paypal_certs import CERTS, CertificateCache
 from overlay.intake.webhooks.twitch import TwitchDelivery
 
 log = logging.getLogger(__name__)
-ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi", "twitch"}
+ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi", "twitch", "paypal"}
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -80,8 +82,11 @@ async def _receive(request: web.Request) -> web.Response:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise _refused(channel, provider, ApiError(413, "body_too_large", "the body is too large")) from None
+    now = datetime.now(timezone.utc)
     try:
-        result = PARSERS[provider](request.headers, body, settings, datetime.now(timezone.utc))
+        result = PARSERS[provider](request.headers, body, settings, now)
+        if isinstance(result, PayPalDelivery):  # the one check that needs I/O: PayPal's certificate
+            result = await paypal_delivery.verify(result, request.app[CERTS], now)
     except WebhookError as exc:
         log.warning("webhook %s/%s refused: %s (%s)", channel, provider, exc.code, exc.status)
         metrics.WEBHOOKS.labels(channel, provider, exc.code).inc()
@@ -90,6 +95,8 @@ async def _receive(request: web.Request) -> web.Response:
         raise
     if isinstance(result, TwitchDelivery):
         return await eventsub.receive(svc, result, _accept)
+    if isinstance(result, paypal_delivery.PayPalEvent):
+        return await paypal_delivery.receive(svc, result, _accept)
     if isinstance(result, IncomingRefund):
         rec = await svc.refund(provider, result.external_id)
         metrics.WEBHOOKS.labels(channel, provider, "refund").inc()
@@ -139,4 +146,5 @@ async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # n
 
 def setup_webhooks(app: web.Application) -> None:
     app[keys.DELIVERY_HEALTH] = health.DeliveryHealth()
+    app[CERTS] = CertificateCache()
     app.router.add_post("/webhooks/{ch}/{provider}", receive)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -98,9 +100,41 @@ class TwitchSettings(_Strict):
         return value
 
 
+# PayPal's REST API hosts, live and sandbox: the only places a signing certificate is fetched from.
+PAYPAL_CERT_HOSTS = ["api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"]
+
+
+class PayPalSettings(_Strict):
+    """`webhook_id`: the id PayPal shows for the listener URL (Developer Dashboard > Apps > the app >
+    Webhooks). `cert_hosts`: where the signing certificate may be fetched from: a host (https) or
+    an origin (`http://127.0.0.1:8080`: a test fake, or a proxy of your own); PayPal's API hosts
+    unless given."""
+
+    webhook_id: str = Field(pattern=r"^[A-Za-z0-9]{1,50}$")
+    cert_hosts: list[str] = Field(default_factory=lambda: list(PAYPAL_CERT_HOSTS), min_length=1)
+
+    @field_validator("cert_hosts")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.fullmatch(r"(https?://)?([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?/?", entry) or \
+                    not _valid_port(entry):
+                raise ValueError("each entry must be a host name or a scheme://host[:port] origin")
+        return value
+
+
+def _valid_port(entry: str) -> bool:
+    try:
+        urlsplit(entry if "://" in entry else f"https://{entry}").port
+    except ValueError:
+        return False
+    return True
+
+
 class WebhookSettings(_Strict):
     tiltify: TiltifySettings | None = None
     kofi: KofiSettings | None = None
     stripe: StripeSettings | None = None
     generic: GenericSettings | None = None
     twitch: TwitchSettings | None = None
+    paypal: PayPalSettings | None = None
