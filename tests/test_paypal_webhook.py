@@ -394,3 +394,11 @@ def test_wrong_types_and_random_bytes_only_raise_webhook_error() -> None:
             read_event(bytes(rng.randrange(256) for _ in range(rng.randrange(64))))
         except WebhookError as error:
             assert error.status == 400
+
+
+async def test_send_test_event_says_a_paypal_delivery_cannot_be_signed_here(hooked: Any) -> None:
+    """PayPal signs with its own private key: the dashboard's test button answers 409, never a 500."""
+    status, answer = await hooked.post("/api/v1/channels/demo/integrations/paypal/test", {})
+    assert status == 409 and answer["error"]["code"] == "test_event_unavailable", answer
+    status, state = await hooked.request("GET", "/api/v1/channels/demo/state")
+    assert state["campaign"]["count"] == 0

@@ -57,13 +57,16 @@ def _own_address(request: web.Request) -> str:
 
 
 @routes.post("/channels/{ch}/integrations/{provider}/test", access=MODERATOR, query=TestQuery,
-             ok={200: TestResult}, path_params={**CHANNEL, "provider": {"enum": list(PARSERS)}})
+             ok={200: TestResult}, path_params={**CHANNEL, "provider": {"enum": list(PARSERS)}}, errors=(409,))
 async def send_test(request: web.Request, svc: ChannelService, query: TestQuery) -> web.Response:
     """Send a signed test delivery of the platform's own shape to this channel's webhook route."""
     provider = request.match_info["provider"]
     settings = settings_for(svc.cfg.webhooks, provider)
     if settings is None:
         raise ApiError(404, "provider_not_configured", "this provider is not configured for this channel")
+    if provider not in samples.BUILDERS:  # PayPal signs with its own private key, which we never hold
+        raise ApiError(409, "test_event_unavailable", f"a {provider} delivery cannot be signed here; "
+                       "send one from the platform's own webhook simulator")
     currency = query.currency or svc.cfg.currency
     if currency not in money.known_currencies():
         raise ApiError(400, "invalid_currency", "currency must be an ISO 4217 code")
