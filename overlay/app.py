@@ -45,6 +45,7 @@ from overlay.web.throttle import setup_throttle, throttle_middleware
 from overlay.web.pages import setup_web
 from overlay.web.teams import setup_teams
 from overlay.intake.webhooks.routes import setup_webhooks
+from overlay.intake.sources.setup import setup_sources
 
 MAX_BODY = 64 * 1024
 
@@ -174,4 +175,5 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_checkout(app)
     setup_livepage(app)
     app.cleanup_ctx.append(_lifecycle)
+    setup_sources(app)  # after _lifecycle: sources run while the store is open
     return app

@@ -191,6 +191,16 @@ class Store(abc.ABC):
     async def integration_status(self, channel: str) -> dict[str, dict[str, dict[str, Any]]]:
         """{provider: {name: status}}, sorted."""
 
+    # Named leases: one holder across processes and hosts (overlay.store.leases has the contract).
+    @abc.abstractmethod
+    async def acquire_lease(self, name: str, owner: str, ttl_ms: int) -> bool: ...
+
+    @abc.abstractmethod
+    async def renew_lease(self, name: str, owner: str, ttl_ms: int) -> bool: ...
+
+    @abc.abstractmethod
+    async def release_lease(self, name: str, owner: str) -> None: ...
+
 
 def leaderboard_key(name: str) -> str:
     """Donors are grouped by name, whatever the case."""

@@ -1,0 +1,91 @@
+"""Streamlabs donations through its Socket API (a Socket.IO 2 server: see ``eio3``).
+
+The streamer copies the "Socket API Token" from Streamlabs' API settings. The socket sends
+the event ``event`` with ``{"type": "donation", "message": [{"_id", "name", "amount",
+"formatted_amount", "currency", "message", ...}], "event_id", "for": "streamlabs"}`` (other
+types: follows, subscriptions, ... are ignored). Each donation is booked once by its
+``_id`` (source ``streamlabs``): an event sent again after a reconnect, or seen by a second
+process, finds the stored donation.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+
+from overlay.intake.sources import eio3
+from overlay.intake.sources.book import book
+from overlay.intake.sources.settings import StreamlabsSettings
+from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, currency_code, provider_amount
+from overlay.service import ChannelService
+
+log = logging.getLogger(__name__)
+SOURCE = "streamlabs"
+MAX_BACKOFF_S = 60.0
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def parse_donation(item: Any, default_currency: str) -> IncomingDonation | None:
+    if not isinstance(item, dict):
+        return None
+    donation_id = item.get("_id", item.get("id"))
+    if isinstance(donation_id, int) and not isinstance(donation_id, bool):
+        donation_id = str(donation_id)
+    if not isinstance(donation_id, str) or not 0 < len(donation_id) <= MAX_ID_LENGTH:
+        return None
+    try:
+        currency = currency_code(item["currency"]) if item.get("currency") else default_currency
+        amount = provider_amount(item.get("amount"), currency)
+    except WebhookError:
+        return None
+    return IncomingDonation(external_id=donation_id, amount=amount, currency=currency,
+                            donor_name=_text(item.get("name")), message=_text(item.get("message")),
+                            created_at=None)
+
+
+def donations_in(data: Any, default_currency: str) -> list[IncomingDonation]:
+    """The donations of one ``event`` message; [] for any other type."""
+    if not isinstance(data, dict) or data.get("type") != "donation" or not isinstance(data.get("message"), list):
+        return []
+    found = [parse_donation(item, default_currency) for item in data["message"]]
+    return [d for d in found if d is not None]
+
+
+class StreamlabsSocket:
+    """``run`` stays connected until cancelled, reconnecting with a doubling back-off."""
+
+    def __init__(self, svc: ChannelService, settings: StreamlabsSettings) -> None:
+        self.svc, self.settings = svc, settings
+        self.state = ""
+        self.heard = False  # an event arrived on the current connection
+
+    def _report(self, state: str, level: int = logging.WARNING) -> None:
+        if state != self.state:
+            log.log(level, "streamlabs %s: %s", self.svc.cfg.id, state)
+            self.state = state
+
+    async def run(self) -> None:
+        delay = 1.0
+        async with aiohttp.ClientSession() as http:
+            while True:
+                self.heard = False
+                try:
+                    await self._listen(http)
+                except (aiohttp.ClientError, TimeoutError, eio3.Closed) as exc:
+                    self._report(f"disconnected ({type(exc).__name__}: {exc}); reconnecting")
+                # A connection that carried events was fine: reconnect at once; else back off.
+                delay = 1.0 if self.heard else min(delay * 2, MAX_BACKOFF_S)
+                await asyncio.sleep(delay)
+
+    async def _listen(self, http: aiohttp.ClientSession) -> None:
+        async for name, data in eio3.events(http, self.settings.url, {"token": self.settings.socket_token}):
+            self.heard = True
+            self._report("connected", logging.INFO)
+            if name == "event":
+                for d in donations_in(data, self.svc.cfg.currency):
+                    await book(self.svc, SOURCE, d)
