@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from overlay import metrics
 from overlay.domain import wire
@@ -10,6 +11,23 @@ from overlay.intake.webhooks.base import IncomingDonation
 from overlay.service import ChannelService
 
 log = logging.getLogger(__name__)
+
+
+class StateLog:
+    """Logs a source's state only when it changes: a source down for hours writes one line."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.last = name, ""
+
+    def say(self, state: str, level: int = logging.WARNING) -> None:
+        if state != self.last:
+            log.log(level, "source %s: %s", self.name, state)
+            self.last = state
+
+
+def display_text(value: Any) -> str | None:
+    """A platform's optional text field: not a string, or blank, means None."""
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 async def book(svc: ChannelService, provider: str, d: IncomingDonation) -> bool:

@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from overlay.intake.sources.book import book
+from overlay.intake.sources.book import StateLog, book, display_text
 from overlay.intake.sources.settings import DonorDriveSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, provider_amount
 from overlay.service import ChannelService
@@ -48,9 +48,6 @@ def donations_url(settings: DonorDriveSettings) -> str:
     return f"{base}/api/teams/{settings.team_id}/donations?limit=100"
 
 
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
 
 def parse_donation(item: Any, currency: str) -> IncomingDonation | None:
     """One entry of the answer, or None when it cannot be booked (no id, a hidden amount)."""
@@ -69,7 +66,7 @@ def parse_donation(item: Any, currency: str) -> IncomingDonation | None:
     except ValueError:
         created_at = None
     return IncomingDonation(external_id=donation_id, amount=value, currency=currency,
-                            donor_name=_text(item.get("displayName")), message=_text(item.get("message")),
+                            donor_name=display_text(item.get("displayName")), message=display_text(item.get("message")),
                             created_at=created_at)
 
 
@@ -106,12 +103,8 @@ class DonorDrivePoller:
         self.etag: str | None = None
         self.booked: set[str] = set()  # ids this poller has seen stored: not sent again
         self.failures = 0
-        self.state = ""
+        self.status = StateLog(f"donordrive:{svc.cfg.id}")
 
-    def _report(self, state: str, level: int = logging.WARNING) -> None:
-        if state != self.state:
-            log.log(level, "donordrive %s: %s", self.svc.cfg.id, state)
-            self.state = state
 
     async def run(self) -> None:
         async with aiohttp.ClientSession(timeout=TIMEOUT, headers={"User-Agent": user_agent()}) as http:
@@ -131,25 +124,25 @@ class DonorDrivePoller:
                 body, status, etag = await r.read(), r.status, r.headers.get("ETag")
                 hint = r.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            self._report(f"unreachable ({type(exc).__name__})")
+            self.status.say(f"unreachable ({type(exc).__name__})")
             return self._backoff()
         if status == 429 or status >= 500:
-            self._report(f"answered {status}; backing off")
+            self.status.say(f"answered {status}; backing off")
             return self._backoff(hint)
         if status == 304:
             self.failures = 0
             return self.settings.interval_s
         if status != 200:
-            self._report(f"answered {status} (check base_url and the participant or team id)", logging.ERROR)
+            self.status.say(f"answered {status} (check base_url and the participant or team id)", logging.ERROR)
             return self._backoff()
         try:
             await self._book_all(parse_donations(body, self.settings.currency))
         except ValueError as exc:
-            self._report(str(exc), logging.ERROR)
+            self.status.say(str(exc), logging.ERROR)
             return self._backoff()
         # Only once everything listed is stored: a failed booking is fetched and tried again.
         self.etag, self.failures = etag, 0
-        self._report("polling", logging.INFO)
+        self.status.say("polling", logging.INFO)
         return self.settings.interval_s
 
     async def _book_all(self, found: list[IncomingDonation]) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from overlay import keys
+from overlay.intake.sources.book import StateLog
 from overlay.store.base import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -36,19 +37,7 @@ class Source:
     run: Callable[[], Awaitable[None]]
 
 
-class _Quiet:
-    """Logs a state only when it changes, so a source down for hours writes one line."""
-
-    def __init__(self, name: str) -> None:
-        self.name, self.last = name, ""
-
-    def say(self, state: str, level: int = logging.WARNING) -> None:
-        if state != self.last:
-            log.log(level, "source %s: %s", self.name, state)
-            self.last = state
-
-
-async def _run_while_held(store: Store, source: Source, owner: str, quiet: _Quiet) -> None:
+async def _run_while_held(store: Store, source: Source, owner: str, quiet: StateLog) -> None:
     """Run ``source`` until it fails or the lease is lost; restart it after failures."""
     delay = 1.0
     while True:
@@ -80,7 +69,7 @@ async def _renewed(store: Store, source: Source, owner: str) -> bool:
 
 async def hold_and_run(store: Store, source: Source, owner: str) -> None:
     """The loop of one source in one process, until cancelled."""
-    quiet = _Quiet(source.lease)
+    quiet = StateLog(source.lease)
     try:
         while True:
             try:

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from overlay.intake.sources import eio3
-from overlay.intake.sources.book import book
+from overlay.intake.sources.book import StateLog, book, display_text
 from overlay.intake.sources.settings import StreamlabsSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, currency_code, provider_amount
 from overlay.service import ChannelService
@@ -25,9 +25,6 @@ log = logging.getLogger(__name__)
 SOURCE = "streamlabs"
 MAX_BACKOFF_S = 60.0
 
-
-def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
 
 
 def parse_donation(item: Any, default_currency: str) -> IncomingDonation | None:
@@ -44,7 +41,7 @@ def parse_donation(item: Any, default_currency: str) -> IncomingDonation | None:
     except WebhookError:
         return None
     return IncomingDonation(external_id=donation_id, amount=amount, currency=currency,
-                            donor_name=_text(item.get("name")), message=_text(item.get("message")),
+                            donor_name=display_text(item.get("name")), message=display_text(item.get("message")),
                             created_at=None)
 
 
@@ -61,13 +58,9 @@ class StreamlabsSocket:
 
     def __init__(self, svc: ChannelService, settings: StreamlabsSettings) -> None:
         self.svc, self.settings = svc, settings
-        self.state = ""
+        self.status = StateLog(f"streamlabs:{svc.cfg.id}")
         self.heard = False  # an event arrived on the current connection
 
-    def _report(self, state: str, level: int = logging.WARNING) -> None:
-        if state != self.state:
-            log.log(level, "streamlabs %s: %s", self.svc.cfg.id, state)
-            self.state = state
 
     async def run(self) -> None:
         delay = 1.0
@@ -77,7 +70,7 @@ class StreamlabsSocket:
                 try:
                     await self._listen(http)
                 except (aiohttp.ClientError, TimeoutError, eio3.Closed) as exc:
-                    self._report(f"disconnected ({type(exc).__name__}: {exc}); reconnecting")
+                    self.status.say(f"disconnected ({type(exc).__name__}: {exc}); reconnecting")
                 # A connection that carried events was fine: reconnect at once; else back off.
                 delay = 1.0 if self.heard else min(delay * 2, MAX_BACKOFF_S)
                 await asyncio.sleep(delay)
@@ -85,7 +78,7 @@ class StreamlabsSocket:
     async def _listen(self, http: aiohttp.ClientSession) -> None:
         async for name, data in eio3.events(http, self.settings.url, {"token": self.settings.socket_token}):
             self.heard = True
-            self._report("connected", logging.INFO)
+            self.status.say("connected", logging.INFO)
             if name == "event":
                 for d in donations_in(data, self.svc.cfg.currency):
                     await book(self.svc, SOURCE, d)
