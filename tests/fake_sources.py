@@ -94,8 +94,10 @@ def streamlabs_donation(donation_id: int, amount: str = "13.37", currency: str =
 
 
 class FakeStreamlabs:
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, ping_interval_ms: int = 25000, ping_timeout_ms: int = 60000) -> None:
         self.token = token
+        self.ping_interval_ms, self.ping_timeout_ms = ping_interval_ms, ping_timeout_ms
+        self.answer_pings = True
         self.sockets: list[web.WebSocketResponse] = []  # open connections
         self.connections = 0  # ever accepted
         self.most_at_once = 0
@@ -110,7 +112,8 @@ class FakeStreamlabs:
             return web.Response(status=401)
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        await ws.send_str('0{"sid":"fake-sid","upgrades":[],"pingInterval":25000,"pingTimeout":60000}')
+        await ws.send_str("0" + json.dumps({"sid": f"sid-{self.connections}", "upgrades": [],
+                                            "pingInterval": self.ping_interval_ms, "pingTimeout": self.ping_timeout_ms}))
         await ws.send_str("40")
         self.sockets.append(ws)
         self.connections += 1
@@ -119,7 +122,8 @@ class FakeStreamlabs:
             async for msg in ws:
                 if msg.data == "2":
                     self.pings += 1
-                    await ws.send_str("3")
+                    if self.answer_pings:
+                        await ws.send_str("3")
         finally:
             self.sockets.remove(ws)
         return ws

@@ -6,6 +6,7 @@ Redis for the one-holder guarantees.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -201,5 +202,56 @@ async def test_streamlabs_one_connection_across_workers(tmp_path: Path, redis_ur
         await streamlabs.send(streamlabs_donation(2, "3.00", currency="EUR"))
         found = await until(lambda: donations(srv), lambda f: len(f) >= 2, what="the second donation")
         assert len(found) == 2 and streamlabs.most_at_once == 1
+    finally:
+        srv.stop()
+
+
+# -- the Engine.IO 3 client against a fake that keeps its rules ------------------------
+
+async def test_eio3_client_pings_and_gives_up_on_a_silent_server() -> None:
+    from overlay.intake.sources import eio3
+    fake = await FakeStreamlabs(TOKEN, ping_interval_ms=100, ping_timeout_ms=300).start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            stream = eio3.events(http, fake.url, {"token": TOKEN})
+            pending = asyncio.ensure_future(stream.__anext__())
+            await until(lambda: fake.pings, lambda n: n >= 3, what="the client's pings, answered")
+            assert len(fake.sockets) == 1, "still connected while pongs come back"
+            await fake.send(streamlabs_donation(1))
+            name, data = await pending
+            assert name == "event" and data["message"][0]["amount"] == "13.37"
+            fake.answer_pings = False
+            with pytest.raises(eio3.Closed):
+                await stream.__anext__()
+            await stream.aclose()
+            with pytest.raises(aiohttp.WSServerHandshakeError):
+                await eio3.events(http, fake.url, {"token": "wrong"}).__anext__()
+    finally:
+        await fake.stop()
+
+
+def test_streamlabs_payloads() -> None:
+    from overlay.intake.sources.streamlabs import donations_in
+    event = streamlabs_donation(7, "1,250.50", currency="usd")
+    event["message"].append({"_id": "no-amount", "name": "x"})
+    event["message"].append({**streamlabs_donation(8)["message"][0], "isTest": True})
+    (real, real_test), (test, is_test) = donations_in(event)
+    assert (real.amount, real.currency, real_test) == ("1250.50", "USD", False)
+    assert test.external_id.endswith("8") and is_test
+    assert donations_in({"type": "follow", "message": [{"_id": "f"}]}) == []
+    assert donations_in({"type": "donation", "message": "nope"}) == []
+
+
+async def test_an_unreachable_source_holds_up_nothing(tmp_path: Path, streamlabs: FakeStreamlabs) -> None:
+    config = write_config(tmp_path, {
+        "donordrive": {"base_url": f"http://127.0.0.1:{free_port()}", "participant_id": 1, "interval_s": 15},
+        "streamlabs": {"socket_token": TOKEN, "url": streamlabs.url}})
+    srv = await ServerProcess(config, free_port()).start()
+    try:
+        await until(lambda: len(streamlabs.sockets), lambda n: n == 1, what="the socket connection")
+        await streamlabs.send(streamlabs_donation(1, "2.00", currency="EUR"))
+        found = await until(lambda: donations(srv), lambda f: len(f) == 1, what="the Streamlabs donation")
+        assert found[0]["source"] == "streamlabs"
+        await until(srv.output, lambda out: "donordrive:demo: unreachable" in out, what="the poller's log line")
     finally:
         srv.stop()

@@ -30,12 +30,12 @@ def display_text(value: Any) -> str | None:
     return (value.strip() or None) if isinstance(value, str) else None
 
 
-async def book(svc: ChannelService, provider: str, d: IncomingDonation) -> bool:
-    """True if newly booked. Idempotent by (provider, external_id): a second process, a
+async def book(svc: ChannelService, provider: str, d: IncomingDonation, *, test: bool = False) -> bool:
+    """True if newly booked (``test``: a platform's test alert, shown but counted nowhere). Idempotent by (provider, external_id): a second process, a
     restart or a re-sent event finds the stored one. A donation we can never accept (no fx
     rate for its currency) is logged and skipped: polling it again would not change that."""
     inp = DonationInput(amount=d.amount, currency=d.currency, donor_name=d.donor_name, message=d.message,
-                        source=provider, external_id=d.external_id,
+                        source=provider, external_id=d.external_id, test=test,
                         created_at=wire.to_ms(d.created_at) if d.created_at else None)
     try:
         _rec, created = await svc.donate(inp)

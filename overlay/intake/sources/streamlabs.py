@@ -5,12 +5,14 @@ the event ``event`` with ``{"type": "donation", "message": [{"_id", "name", "amo
 "formatted_amount", "currency", "message", ...}], "event_id", "for": "streamlabs"}`` (other
 types: follows, subscriptions, ... are ignored). Each donation is booked once by its
 ``_id`` (source ``streamlabs``): an event sent again after a reconnect, or seen by a second
-process, finds the stored donation.
+process, finds the stored donation. A test donation (``isTest``, from Streamlabs' "Test
+Widgets") is booked as a test: its alert plays, the totals do not change.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 import aiohttp
@@ -24,10 +26,17 @@ from overlay.service import ChannelService
 log = logging.getLogger(__name__)
 SOURCE = "streamlabs"
 MAX_BACKOFF_S = 60.0
+_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 
 
+def _amount(value: Any) -> Any:
+    # Streamlabs writes large amounts with thousands separators ("1,000.00").
+    if isinstance(value, str) and _GROUPED.fullmatch(value.strip()):
+        return value.strip().replace(",", "")
+    return value
 
-def parse_donation(item: Any, default_currency: str) -> IncomingDonation | None:
+
+def parse_donation(item: Any) -> IncomingDonation | None:
     if not isinstance(item, dict):
         return None
     donation_id = item.get("_id", item.get("id"))
@@ -36,8 +45,8 @@ def parse_donation(item: Any, default_currency: str) -> IncomingDonation | None:
     if not isinstance(donation_id, str) or not 0 < len(donation_id) <= MAX_ID_LENGTH:
         return None
     try:
-        currency = currency_code(item["currency"]) if item.get("currency") else default_currency
-        amount = provider_amount(item.get("amount"), currency)
+        currency = currency_code(item["currency"]) if item.get("currency") else "USD"  # Streamlabs' default
+        amount = provider_amount(_amount(item.get("amount")), currency)
     except WebhookError:
         return None
     return IncomingDonation(external_id=donation_id, amount=amount, currency=currency,
@@ -45,12 +54,18 @@ def parse_donation(item: Any, default_currency: str) -> IncomingDonation | None:
                             created_at=None)
 
 
-def donations_in(data: Any, default_currency: str) -> list[IncomingDonation]:
-    """The donations of one ``event`` message; [] for any other type."""
+def donations_in(data: Any) -> list[tuple[IncomingDonation, bool]]:
+    """(donation, is a test) for each donation of one ``event`` message; [] for other types.
+    A test (``isTest``: the "Test Widgets" buttons of Streamlabs) shows its alert but counts
+    nowhere."""
     if not isinstance(data, dict) or data.get("type") != "donation" or not isinstance(data.get("message"), list):
         return []
-    found = [parse_donation(item, default_currency) for item in data["message"]]
-    return [d for d in found if d is not None]
+    found = []
+    for item in data["message"]:
+        d = parse_donation(item)
+        if d is not None:
+            found.append((d, item.get("isTest") is True))
+    return found
 
 
 class StreamlabsSocket:
@@ -80,5 +95,5 @@ class StreamlabsSocket:
             self.heard = True
             self.status.say("connected", logging.INFO)
             if name == "event":
-                for d in donations_in(data, self.svc.cfg.currency):
-                    await book(self.svc, SOURCE, d)
+                for d, test in donations_in(data):
+                    await book(self.svc, SOURCE, d, test=test)
