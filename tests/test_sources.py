@@ -255,3 +255,17 @@ async def test_an_unreachable_source_holds_up_nothing(tmp_path: Path, streamlabs
         await until(srv.output, lambda out: "donordrive:demo: unreachable" in out, what="the poller's log line")
     finally:
         srv.stop()
+
+
+async def test_a_wrong_streamlabs_token_is_logged_without_the_token(tmp_path: Path,
+                                                                    streamlabs: FakeStreamlabs) -> None:
+    wrong = "wrong-socket-token-5f2e9a"
+    config = write_config(tmp_path, {"streamlabs": {"socket_token": wrong, "url": streamlabs.url}})
+    srv = await ServerProcess(config, free_port()).start()
+    try:
+        await until(srv.output, lambda out: "refused with 401: check socket_token" in out, what="the log line")
+        assert wrong not in srv.output()
+        async with aiohttp.ClientSession() as http, http.get(srv.url + "/healthz") as r:
+            assert r.status == 200
+    finally:
+        srv.stop()

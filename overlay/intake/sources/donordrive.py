@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 SOURCE = "donordrive"
 MAX_BACKOFF_S = 600.0
 TIMEOUT = aiohttp.ClientTimeout(total=30)
+MAX_BODY = 1024 * 1024  # 100 donations take about 40 kB
 
 
 def user_agent() -> str:
@@ -121,7 +122,7 @@ class DonorDrivePoller:
         headers = {"If-None-Match": self.etag} if self.etag else {}
         try:
             async with http.get(self.url, headers=headers) as r:
-                body, status, etag = await r.read(), r.status, r.headers.get("ETag")
+                body, status, etag = await r.content.read(MAX_BODY + 1), r.status, r.headers.get("ETag")
                 hint = r.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.status.say(f"unreachable ({type(exc).__name__})")
@@ -136,6 +137,8 @@ class DonorDrivePoller:
             self.status.say(f"answered {status} (check base_url and the participant or team id)", logging.ERROR)
             return self._backoff()
         try:
+            if len(body) > MAX_BODY:
+                raise ValueError(f"the donations answer is larger than {MAX_BODY} bytes")
             await self._book_all(parse_donations(body, self.settings.currency))
         except ValueError as exc:
             self.status.say(str(exc), logging.ERROR)

@@ -68,6 +68,13 @@ def donations_in(data: Any) -> list[tuple[IncomingDonation, bool]]:
     return found
 
 
+def _reason(exc: Exception) -> str:
+    # Never str(exc) of aiohttp's errors: they carry the URL, and the URL carries the token.
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"refused with {exc.status}" + (": check socket_token" if exc.status in (401, 403) else "")
+    return str(exc) if isinstance(exc, eio3.Closed) else type(exc).__name__
+
+
 class StreamlabsSocket:
     """``run`` stays connected until cancelled, reconnecting with a doubling back-off."""
 
@@ -85,7 +92,7 @@ class StreamlabsSocket:
                 try:
                     await self._listen(http)
                 except (aiohttp.ClientError, TimeoutError, eio3.Closed) as exc:
-                    self.status.say(f"disconnected ({type(exc).__name__}: {exc}); reconnecting")
+                    self.status.say(f"disconnected ({_reason(exc)}); reconnecting")
                 # A connection that carried events was fine: reconnect at once; else back off.
                 delay = 1.0 if self.heard else min(delay * 2, MAX_BACKOFF_S)
                 await asyncio.sleep(delay)
