@@ -149,7 +149,12 @@ class DonorDrivePoller:
         return self.settings.interval_s
 
     async def _book_all(self, found: list[IncomingDonation]) -> None:
-        for d in found:
-            if d.external_id not in self.booked:
+        fresh = [d for d in found if d.external_id not in self.booked]
+        if not fresh:
+            return
+        # After a start or a take-over the whole list is new to us: one read finds those stored.
+        stored = await self.svc.store.find_externals(self.svc.cfg.id, [(SOURCE, d.external_id) for d in fresh])
+        for d in fresh:
+            if stored.get((SOURCE, d.external_id)) is None:
                 await book(self.svc, SOURCE, d)
-                self.booked.add(d.external_id)
+            self.booked.add(d.external_id)
