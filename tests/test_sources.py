@@ -269,3 +269,36 @@ async def test_a_wrong_streamlabs_token_is_logged_without_the_token(tmp_path: Pa
             assert r.status == 200
     finally:
         srv.stop()
+
+
+# -- the runner, with two owners on one store (as two processes are) ----------------------
+
+async def test_runner_runs_a_source_once_restarts_it_and_hands_it_over(store: base.Store) -> None:
+    from overlay.intake.sources.runner import Source, hold_and_run
+    running: list[str] = []
+    starts: list[str] = []
+
+    def source(owner: str) -> Source:
+        async def run() -> None:
+            starts.append(owner)
+            if len(starts) == 1:
+                raise RuntimeError("the platform said something odd")  # restarted, still under the lease
+            running.append(owner)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                running.remove(owner)
+        return Source("test:demo", run)
+
+    first = asyncio.create_task(hold_and_run(store, source("a"), "a"))
+    await until(lambda: running, lambda r: r == ["a"], what="a to run its source")
+    second = asyncio.create_task(hold_and_run(store, source("b"), "b"))
+    try:
+        assert starts == ["a", "a"], "restarted after its failure, and b has not taken it"
+        first.cancel()  # a stops (a worker shutting down): it gives the lease back
+        await asyncio.gather(first, return_exceptions=True)
+        await until(lambda: running, lambda r: r == ["b"], what="b to take over")
+        assert starts == ["a", "a", "b"]
+    finally:
+        second.cancel()
+        await asyncio.gather(second, return_exceptions=True)

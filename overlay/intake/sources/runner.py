@@ -54,10 +54,20 @@ async def _run_while_held(store: Store, source: Source, owner: str, quiet: State
                 await asyncio.gather(task, return_exceptions=True)
         exc = task.exception()
         quiet.say(f"failed ({type(exc).__name__}: {exc}); restarting", logging.ERROR)
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, MAX_RESTART_DELAY_S)
-        if not await _renewed(store, source, owner):
+        if not await _hold_for(store, source, owner, delay):
             return
+        delay = min(delay * 2, MAX_RESTART_DELAY_S)
+
+
+async def _hold_for(store: Store, source: Source, owner: str, seconds: float) -> bool:
+    """Wait ``seconds`` still renewing the lease (a back-off may outlast it): False if lost."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + seconds
+    while (left := until - loop.time()) > 0:
+        await asyncio.sleep(min(left, RENEW_EVERY_S))
+        if not await _renewed(store, source, owner):
+            return False
+    return True
 
 
 async def _renewed(store: Store, source: Source, owner: str) -> bool:
