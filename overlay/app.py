@@ -47,6 +47,7 @@ from overlay.web.throttle import setup_throttle, throttle_middleware
 from overlay.web.pages import setup_web
 from overlay.web.teams import setup_teams
 from overlay.intake.webhooks.routes import setup_webhooks
+from overlay.intake.sources.setup import setup_sources
 
 MAX_BODY = 64 * 1024
 
@@ -178,4 +179,5 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_livepage(app)
     app.cleanup_ctx.append(_lifecycle)
     app.cleanup_ctx.append(keepalive_context)
+    setup_sources(app)  # after _lifecycle: sources run while the store is open
     return app

@@ -24,6 +24,7 @@ from overlay import widgets
 from overlay.live.settings import LiveSettings
 from overlay.store.redis_connect import check_redis_url
 from overlay.intake.webhooks.settings import WebhookSettings
+from overlay.intake.sources.settings import SourceSettings
 
 
 class ConfigError(Exception):
@@ -167,6 +168,7 @@ class ChannelSettings(Strict):
     moderation: ModerationSettings = ModerationSettings()
     widgets: dict[str, dict[str, Any]] = {}
     webhooks: WebhookSettings = WebhookSettings()
+    sources: SourceSettings = SourceSettings()
     donate_page: DonatePageSettings = DonatePageSettings()
     live: LiveSettings | None = None
     incentives: list[IncentiveSettings] = Field([], max_length=50)

@@ -200,6 +200,16 @@ class Store(abc.ABC):
     async def delivery_health(self, channel: str, now_ms: int) -> dict[str, dict[str, Any]]:
         """{provider: {last_ms, accepted, refused, failed}} over the last hour."""
 
+    # Named leases: one holder across processes and hosts (overlay.store.leases has the contract).
+    @abc.abstractmethod
+    async def acquire_lease(self, name: str, owner: str, ttl_ms: int) -> bool: ...
+
+    @abc.abstractmethod
+    async def renew_lease(self, name: str, owner: str, ttl_ms: int) -> bool: ...
+
+    @abc.abstractmethod
+    async def release_lease(self, name: str, owner: str) -> None: ...
+
 
 def leaderboard_key(name: str) -> str:
     """Donors are grouped by name, whatever the case."""

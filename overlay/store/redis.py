@@ -30,6 +30,7 @@ from overlay.domain.state import Applied, Change, ChannelState, Event
 from overlay.store.presets import RedisPresets
 from overlay.store.deliveries import RedisDeliveries
 from overlay.store.health import RedisHealth
+from overlay.store.leases import RedisLeases
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
 from overlay.store.redis_connect import connect, shown
@@ -48,7 +49,7 @@ def _unavailable(exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"Redis: {exc}")
 
 
-class RedisStore(RedisPresets, RedisDeliveries, RedisHealth, Store):
+class RedisStore(RedisPresets, RedisDeliveries, RedisHealth, RedisLeases, Store):
     backend = "redis"
 
     def __init__(self, url: str, min_replicas: int = 0):

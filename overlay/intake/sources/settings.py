@@ -1,0 +1,43 @@
+"""Per-channel donation sources the server polls or connects to: `channels[].sources`."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# DonorDrive answers 429 to clients that poll too often; its own widgets refresh every
+# 15 s or more, so we never poll faster.
+MIN_DONORDRIVE_INTERVAL_S = 15
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DonorDriveSettings(_Strict):
+    """`base_url`: the event's DonorDrive site (Extra Life: https://www.extra-life.org).
+    Exactly one of `participant_id` / `team_id` (in the fundraising page's URL). Amounts
+    are in the event's currency, `currency` (Extra Life: USD)."""
+
+    base_url: str = Field("https://www.extra-life.org", pattern=r"^https?://[^\s/]+(:[0-9]+)?/?$")
+    participant_id: int | None = Field(None, ge=1)
+    team_id: int | None = Field(None, ge=1)
+    interval_s: int = Field(60, ge=MIN_DONORDRIVE_INTERVAL_S, le=3600)
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "DonorDriveSettings":
+        if (self.participant_id is None) == (self.team_id is None):
+            raise ValueError("give exactly one of participant_id or team_id")
+        return self
+
+
+class StreamlabsSettings(_Strict):
+    """`socket_token`: Streamlabs > Settings > API Settings > API Tokens > Your Socket API
+    Token. `url`: another socket server (a local fake, for tests)."""
+
+    socket_token: str = Field(min_length=1)
+    url: str = Field("https://sockets.streamlabs.com", pattern=r"^https?://[^\s]+$")
+
+
+class SourceSettings(_Strict):
+    donordrive: DonorDriveSettings | None = None
+    streamlabs: StreamlabsSettings | None = None

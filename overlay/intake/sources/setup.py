@@ -1,0 +1,26 @@
+"""setup_sources(app): the channels' configured sources, run by the runner in the app's lifecycle."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from overlay import keys
+from overlay.intake.sources.donordrive import DonorDrivePoller
+from overlay.intake.sources.runner import Source, sources_context
+from overlay.intake.sources.streamlabs import StreamlabsSocket
+
+
+def configured_sources(app: web.Application) -> list[Source]:
+    found: list[Source] = []
+    for svc in app[keys.SERVICES].values():
+        sources = svc.cfg.sources
+        if sources.donordrive is not None:
+            found.append(Source(f"donordrive:{svc.cfg.id}", DonorDrivePoller(svc, sources.donordrive).run))
+        if sources.streamlabs is not None:
+            found.append(Source(f"streamlabs:{svc.cfg.id}", StreamlabsSocket(svc, sources.streamlabs).run))
+    return found
+
+
+def setup_sources(app: web.Application) -> None:
+    """Call after the store's own lifecycle is registered: sources start once it is open
+    and stop before it closes."""
+    app.cleanup_ctx.append(sources_context(configured_sources))
