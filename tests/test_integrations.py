@@ -55,11 +55,11 @@ async def test_deliveries_are_counted_by_outcome_in_the_store_and_in_metrics(mak
     assert (await send_generic(server, {"external_id": "h-2", "amount": "3.00"}, "wrong-secret"))[0] == 401
     assert (await send_generic(server, {"external_id": "h-3", "amount": "3.00", "currency": "JPY"}))[0] == 422
     # An unknown provider or channel creates no counter.
-    assert (await server.post("/webhooks/demo/paypal", data=b"{}", headers={}))[0] == 404
+    assert (await server.post("/webhooks/demo/patreon", data=b"{}", headers={}))[0] == 404
     after = await health(server)
     assert {k: after["generic"][k] for k in ("accepted", "refused", "failed")} == \
         {"accepted": 2, "refused": 2, "failed": 0}
-    assert after["generic"]["last_delivery"] is not None and "paypal" not in after
+    assert after["generic"]["last_delivery"] is not None and "patreon" not in after
     assert after["kofi"]["last_delivery"] is None
 
     async with server.http.get(server.url + "/metrics") as r:
