@@ -98,6 +98,13 @@ async def test_preset_names_and_colours_are_constrained_and_every_status_documen
         status, answer = await server.request(method, f"{BASE}/widgets/alert/presets/Bad%20Name", json={})
         assert (status, answer["error"]["code"]) == (422, "invalid_preset_name"), (method, answer)
 
+    # A widget's own path answers GET and DELETE too (the {widget} resource behind it did): the
+    # document lists them there, and a 405 there lists exactly those methods.
+    assert set(doc["paths"][named[-1][0]]) == {"get", "put", "delete"}
+    async with server.http.patch(server.url + f"{BASE}/widgets/alert/presets/c", headers=AUTH) as r:
+        assert r.status == 405
+        assert set(r.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "PUT", "DELETE"}
+
     for colour, expected in (("#fe2c55", True), ("FE2C55", True), (" #abc ", True), ("red", False), ("#12345", False)):
         assert body_fits(doc, "AlertWidgetSettings", {"accent_color": colour}) is expected, colour
         status, answer = await server.request("PUT", f"{BASE}/widgets/alert/presets/c", json={"accent_color": colour})
@@ -116,3 +123,18 @@ async def test_a_whole_number_is_an_integer(server: Any) -> None:
     status, answer = await server.request("PUT", f"{BASE}/alerts/timing", data='{"gap_ms": 3934.5}',
                                           headers={**AUTH, "Content-Type": "application/json"})
     assert (status, answer["error"]["code"]) == (422, "invalid_gap_ms")
+
+
+async def test_an_option_goes_with_an_incentive_id_only(server: Any) -> None:
+    """``{"id": null, "option": "a"}`` fitted the document's MoveBody, and ``{}`` too (id was not
+    required): the server refuses both (422 invalid_incentive)."""
+    doc = await document(server)
+    made = await server.donate(amount="5")
+    path = f"{BASE}/donations/{made['id']}/incentive"
+    for body in ({"id": None, "option": "a"}, {}):
+        assert not body_fits(doc, "MoveBody", body), body
+        status, answer = await server.request("POST", path, json=body)
+        assert (status, answer["error"]["code"]) == (422, "invalid_incentive"), (body, answer)
+    assert body_fits(doc, "MoveBody", {"id": None}) and body_fits(doc, "MoveBody", {"id": "x", "option": "a"})
+    status, moved = await server.request("POST", path, json={"id": None})
+    assert status == 200, moved
