@@ -1,22 +1,28 @@
 """GET /api/v1/openapi.json: a valid OpenAPI 3.1 document covering every /api/v1 route, and a
 schemathesis run against a real ``python server.py`` of its own (it writes: it must not touch
-a server other tests use): no 5xx, every answer documented and shaped as documented."""
+a server other tests use) with every check schemathesis runs by default."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+import yaml
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, negative_data_rejection, \
-    response_headers_conformance, response_schema_conformance, status_code_conformance
+from schemathesis.core.failures import Failure, FailureGroup
+# The coverage phase's case generator, as schemathesis's own runner drives it (no public entry
+# point gives its cases to a test that sends them itself).
+from schemathesis.generation.drivers import CoverageGenerator
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.generation.overrides import Override
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from overlay.app import create_app
 from overlay.web.openapi import build_document
@@ -25,13 +31,54 @@ from tests.support import AUTH, OVERLAY_KEY, RedisServer, ServerProcess, free_po
 from tests.test_processes import write_config
 
 DOC = "/api/v1/openapi.json"
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
-# Requests outside the schema: a 4xx, documented, in the error shape (never a 5xx, never a 2xx).
-NEGATIVE_CHECKS = [*CHECKS, negative_data_rejection]
-# (mode, checks, examples per operation, as an overlay-key reader instead of a moderator)
-PLAN = ((GenerationMode.POSITIVE, CHECKS, 20, False), (GenerationMode.POSITIVE, CHECKS, 8, True),
-        (GenerationMode.NEGATIVE, NEGATIVE_CHECKS, 12, False))
+# Every check schemathesis runs by default (``call_and_validate`` without ``checks=``): status
+# codes, content types, headers and bodies as documented; valid data accepted
+# (positive_data_acceptance), invalid data refused (negative_data_rejection); a required header
+# left out refused (missing_required_header); an undocumented method answered 405 with an Allow
+# header of the resource's own methods (unsupported_method, allow_header_conformance); a declared
+# credential enforced (ignored_auth). use_after_free, ensure_resource_availability and
+# object_level_authorization run too but judge only what schemathesis's stateful phase records
+# (a DELETE then a GET, a POST then its resource, a second identity's requests): these cases are
+# sent one by one, with one kind of credential per channel, so those checks find nothing to judge;
+# the API's own tests cover a deleted preset, incentive or file answering 404.
+#
+# positive_data_acceptance is kept for every operation but for the refusals below: rules JSON
+# Schema cannot say, each refused with a code of its own (API.md). Any other refusal of a
+# request the document allows fails the run.
+NOT_IN_THE_DOCUMENT = (
+    ("unknown_incentive", "no incentive"),              # an incentive that exists on the channel
+    ("invalid_incentive", "option ids must be unique"),  # uniqueItems compares whole options
+    ("invalid_incentive", "cannot change"),             # a PATCH: the path's id, the stored kind
+    ("invalid_incentive", ": unknown field"),           # a PATCH: a field of the stored kind only
+    ("unknown_tier", "no tier from"),                   # a tier of config.yaml
+    ("invalid_settings", "of the media library"),       # a file of the channel's media library
+    ("invalid_ends_at", "after starts_at"),             # one field against another
+    ("invalid_to", "to must be after from"),            # one parameter against another
+    ("invalid_settings", "Input should be greater than"),  # a number given as text, within its bounds
+    ("invalid_settings", "Input should be less than"),
+    ("empty_file", "the body is empty"),                # a file's bytes are a file of its type
+    ("unsupported_file", "only PNG"),
+)
+
+
+def positive_data_acceptance_but_what_json_schema_cannot_say(ctx: Any, response: Any, case: Any) -> bool | None:
+    try:
+        return positive_data_acceptance(ctx, response, case)
+    except Failure:
+        error = (response.json() if response.status_code in (400, 415, 422) else {}).get("error", {})
+        # invalid_settings names each setting's problem ("a: …; b: …"): each must be one of those.
+        message = str(error.get("message", ""))
+        problems = message.split("; ") if error.get("code") == "invalid_settings" else [message]
+        if not all(any(error.get("code") == code and why in problem for code, why in NOT_IN_THE_DOCUMENT)
+                   for problem in problems):
+            raise
+        return None
+
+
+# (mode, examples per operation, as an overlay-key reader instead of a moderator)
+PLAN = ((GenerationMode.POSITIVE, 20, False), (GenerationMode.POSITIVE, 8, True),
+        (GenerationMode.NEGATIVE, 12, False))
+COVERAGE_CASES = 25
 # Deterministic and bounded: the same cases every run, no deadline (CI may be slow), a few
 # dozen requests per operation and mode.
 RUN = settings(derandomize=True, deadline=None, database=None, print_blob=True,
@@ -101,6 +148,9 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         redis.flush()
         redis_url = redis.url
     config = write_config(tmp_path_factory.mktemp("openapi"), redis_url, moderation={"hold": "messages"})
+    # The test client is a trusted proxy: see _addresses.
+    config.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()),
+                                      "server": {"trusted_proxies": ["127.0.0.1/32"]}}))
     srv = asyncio.run(ServerProcess(config, free_port()).start())
     try:
         yield srv.url
@@ -110,29 +160,80 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.mark.timeout(600)
 def test_schemathesis_finds_nothing(fuzzed: str) -> None:
-    schema = schemathesis.openapi.from_url(fuzzed + DOC)
+    schema = _schema(fuzzed)
     donation_ids = _donations(fuzzed)
     failures = []
-    # Valid requests first: the negative ones include missing credentials, which count as failures
-    # per client address (overlay.web.throttle) once they carry a wrong one.
-    for mode, checks, examples, as_reader in PLAN:
+    for mode, examples, as_reader in PLAN:
         for result in schema.get_all_operations():
             operation = result.ok()
             if as_reader and not _reads_with_the_overlay_key(schema.raw_schema, operation):
                 continue
-            # A moderator, or an overlay (its key in the URL, as browser sources send it).
-            auth: dict[str, Any] = {"params": {"key": OVERLAY_KEY}} if as_reader else {"headers": AUTH}
 
             @settings(RUN, max_examples=examples)
             @given(case=_strategy(operation, mode, donation_ids))
             def run(case: Any) -> None:
-                case.call_and_validate(base_url=fuzzed, checks=checks, timeout=30, **auth)
+                _call_and_validate(case, fuzzed, as_reader)  # noqa: B023 - run() is called right below
 
             try:
                 run()
-            except Exception as exc:  # noqa: BLE001 - every operation runs; all failures are reported together
+            except (Exception, FailureGroup) as exc:  # noqa: BLE001 - every operation runs; all are reported
                 failures.append(f"{mode.value}{' reader' * as_reader} {operation.label}: {exc}")
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.timeout(600)
+def test_schemathesis_coverage_cases_find_nothing(fuzzed: str) -> None:
+    """The cases of schemathesis's coverage phase, which the default checks missing_required_header,
+    unsupported_method and allow_header_conformance judge (a fuzzed case never has them): each
+    boundary of each schema, positive and negative, and each method an operation's path does not
+    document. At most COVERAGE_CASES per operation (in the order schemathesis gives them), the
+    method probes always."""
+    schema = _schema(fuzzed)
+    failures = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        fixed = {"ch": "demo"} if "{ch}" in operation.path else {}
+        cases = list(CoverageGenerator(
+            operation=operation, generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+            generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
+            auth_storage=None, override=Override(path_parameters=fixed), feedback=FeedbackSources()))
+        probes = [c for c in cases if c.method != operation.method.upper()]
+        for case in probes + [c for c in cases if c not in probes][:COVERAGE_CASES]:
+            try:
+                _call_and_validate(case, fuzzed, as_reader=False)
+            except (Exception, FailureGroup) as exc:  # noqa: BLE001 - every case runs; all are reported
+                failures.append(f"coverage {operation.label}: {exc}")
+    assert not failures, "\n\n".join(failures[:20])
+
+
+def _schema(url: str) -> Any:
+    schema = schemathesis.openapi.from_url(url + DOC)
+    # A body past the size limit is refused before it is read: 413 refuses it as well as a 422.
+    rejection = schema.config.checks.negative_data_rejection
+    rejection.expected_statuses = [*rejection.expected_statuses, "413"]
+    return schema
+
+
+def _call_and_validate(case: Any, url: str, as_reader: bool) -> None:
+    """Send ``case`` as a moderator, or as an overlay (its key in the URL, as browser sources send
+    it), from an address of its own, and run every default check on the answer. The reader's
+    bearer is its key too: one left out, schemathesis would make one up, and a made-up bearer
+    beside a valid key is answered (one valid credential is enough)."""
+    auth = {"Authorization": f"Bearer {OVERLAY_KEY}" if as_reader else AUTH["Authorization"]}
+    case.call_and_validate(base_url=url, timeout=30, params={"key": OVERLAY_KEY} if as_reader else None,
+                           headers={**auth, **next(ADDRESSES)}, excluded_checks=[positive_data_acceptance],
+                           additional_checks=[positive_data_acceptance_but_what_json_schema_cannot_say])
+
+
+def _addresses() -> Iterator[dict[str, str]]:
+    """Each case from an address of its own (X-Forwarded-For, from a trusted proxy): ignored_auth
+    sends wrong credentials on purpose, and from one address they would soon be refused with 429
+    (overlay.web.throttle), valid requests included. A case's probes keep its headers."""
+    for n in itertools.count(1):
+        yield {"X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
+
+
+ADDRESSES = _addresses()
 
 
 def _reads_with_the_overlay_key(doc: dict[str, Any], operation: Any) -> bool:

@@ -23,10 +23,11 @@ KINDS = ("target", "poll", "reward")
 ID_PATTERN = r"^[a-z0-9_-]{1,32}$"
 MAX_OPTIONS = 20
 AMOUNT_SCHEMA = {
-    "description": "A decimal string such as \"500.00\", or a JSON number; above 0, with at most as many "
-                   "decimals as the channel's currency has, at most 1,000,000,000.",
-    "anyOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "maxLength": money.MAX_LITERAL_LENGTH},
-              {"type": "number", "exclusiveMinimum": 0}]}
+    "description": "A decimal string such as \"500.00\" (a JSON number is read alike, but write it as a "
+                   "string); above 0, with at most as many decimals as the channel's currency has, at most "
+                   "1,000,000,000.",
+    "anyOf": [{"type": "string", "pattern": money.POSITIVE_AMOUNT_PATTERN, "maxLength": money.MAX_LITERAL_LENGTH},
+              {"type": "integer", "minimum": 1, "maximum": money.MAX_MAJOR_UNITS}]}
 
 
 def _amount(value: Any) -> Any:
@@ -37,6 +38,20 @@ def _amount(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise ValueError('must be a decimal string such as "12.50"')
     return value
+
+
+def _whole(value: Any) -> Any:
+    # JSON Schema's integer is any whole number: 5.0 and 5e0 are 5 (strictjson reads them as Decimal).
+    whole = isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 18
+    if whole and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+# An integer as JSON Schema means it: any whole number (5.0 too), never true, 5.5 or "5". Written
+# after the bounds (Annotated[StrictInt, Field(ge=…), WHOLE]): before them, pydantic's JSON Schema
+# says "ge" where it means "minimum".
+WHOLE = BeforeValidator(_whole)
 
 
 def _date_time(value: Any) -> Any:
@@ -69,7 +84,10 @@ def _options(options: list[IncentiveOption]) -> list[IncentiveOption]:
 Amount = Annotated[Decimal, BeforeValidator(_amount), Field(gt=0), WithJsonSchema(AMOUNT_SCHEMA)]
 EndsAt = Annotated[datetime | None, BeforeValidator(_date_time), AfterValidator(_writable), WithJsonSchema({
     "description": "past it, the incentive is closed; null: never", "anyOf": [
-        {"type": "string", "format": "date-time"}, {"type": "null"}]})]
+        # Years 2 to 9998: any offset keeps those between the years 1 and 9999 in UTC.
+        {"type": "string", "format": "date-time", "pattern": r"^([0-9]{3}[2-9]|[0-9]{2}[1-9][0-9]|0[1-9][0-9]{2}"
+                                                             r"|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"},
+        {"type": "null"}]})]
 Id = Annotated[StrictStr, Field(pattern=ID_PATTERN)]
 TiltifyId = Annotated[StrictStr, Field(max_length=64)] | None
 
@@ -112,7 +130,7 @@ class RewardIncentive(IncentiveBase):
     """A reward a donation of at least ``min_amount`` claims, ``quantity`` times at most."""
     kind: Literal["reward"]
     min_amount: Amount
-    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = Field(None, description="null: no limit")
+    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000), WHOLE] | None = Field(None, description="null: no limit")
 
 
 IncentiveSettings = Annotated[TargetIncentive | PollIncentive | RewardIncentive, Field(discriminator="kind")]

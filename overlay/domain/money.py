@@ -44,6 +44,24 @@ def exponent(currency: str) -> int:
 # "_", space or non-ASCII digit; "5." and ".5" are refused. Leading zeros are fine.
 AMOUNT_LITERAL = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 MAX_LITERAL_LENGTH = 32
+MAX_DECIMALS = 4  # the most any ISO 4217 currency has (CLF); a channel's currency may allow fewer
+
+
+def amount_pattern(decimals: int = MAX_DECIMALS, *, zero: bool = False) -> str:
+    """The amounts ``parse_amount`` takes in a currency of ``decimals``, as a regular expression
+    (for JSON Schema, so without look-ahead): above 0 (or 0 too), at most MAX_MAJOR_UNITS
+    (1,000,000,000), leading zeros allowed."""
+    nought = "|0" + (rf"(\.0{{1,{decimals}}})?" if decimals else "") if zero else ""
+    if not decimals:
+        return rf"^0*([1-9][0-9]{{0,8}}|1000000000{nought})$"
+    # Below 1: k leading zeros, then a digit that is not, in at most ``decimals`` digits.
+    below_one = "|".join(f"0{{{k}}}[1-9][0-9]{{0,{decimals - 1 - k}}}" for k in range(decimals))
+    return (rf"^0*([1-9][0-9]{{0,8}}(\.[0-9]{{1,{decimals}}})?|0\.({below_one})"
+            rf"|1000000000(\.0{{1,{decimals}}})?{nought})$")
+
+
+POSITIVE_AMOUNT_PATTERN = amount_pattern()
+SETTING_AMOUNT_PATTERN = amount_pattern(zero=True)  # a threshold may be 0
 
 
 class ExponentNumber(Decimal):

@@ -14,23 +14,26 @@ from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from overlay.config import ALERT_DURATION_MS, ALERT_GAP_MS
 from overlay.domain import money, timing
+from overlay.domain.incentive_settings import WHOLE
 from overlay.service import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
-from overlay.web.api_models import AMOUNT_PATTERN, Body, Money
+from overlay.web.api_models import Body, Money
 from overlay.web.routes import Routes
 
 PATH = "/channels/{ch}/alerts/timing"
 routes = Routes()
 
 DurationMs = Annotated[StrictInt, Field(ge=ALERT_DURATION_MS[0], le=ALERT_DURATION_MS[1],
-                                        description="how long an alert plays, in ms")]
+                                        description="how long an alert plays, in ms"), WHOLE]
 GapMs = Annotated[StrictInt, Field(ge=ALERT_GAP_MS[0], le=ALERT_GAP_MS[1],
-                                   description="the pause between two alerts, in ms")]
+                                   description="the pause between two alerts, in ms"), WHOLE]
 
 
 class TierTimingBody(Body):
-    min_amount: Annotated[StrictStr, Field(pattern=AMOUNT_PATTERN, max_length=money.MAX_LITERAL_LENGTH,
-                                           description="a tier of config.yaml, named by its min_amount")]
+    # The pattern is the document's: timing.check reads the amount (422 invalid_tiers).
+    min_amount: Annotated[StrictStr, Field(max_length=money.MAX_LITERAL_LENGTH, description="a tier of config.yaml, "
+                                           "named by its min_amount", json_schema_extra={
+                                               "pattern": money.SETTING_AMOUNT_PATTERN})]
     duration_ms: DurationMs | None = Field(None, description="null: config.yaml's")
 
 

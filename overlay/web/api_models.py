@@ -20,6 +20,8 @@ from overlay.widgets import WIDGETS
 
 AMOUNT_PATTERN = r"^[0-9]+(\.[0-9]+)?$"         # the amount grammar of API.md §3
 MONEY_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"        # amounts we write (a refund may leave a total below zero)
+MULTIPLIER_PATTERN = r"^0*([1-9][0-9]?(\.[0-9]+)?|100(\.0+)?)$"   # 1 to 100
+CURRENCY_PATTERN = r"^([A-Za-z]{3})?$"      # the document lists this server's currencies instead
 MAX_SEQ = 2**53
 
 
@@ -30,10 +32,12 @@ def _json_amount(value: Any) -> Any:
 
 
 AmountIn = Annotated[Any, AfterValidator(_json_amount), WithJsonSchema({
-    "description": "A decimal string of the amount grammar, or a JSON number without an exponent; "
-                   "at most as many decimals as the currency has, above 0, at most 1,000,000,000.",
-    "anyOf": [{"type": "string", "pattern": AMOUNT_PATTERN, "maxLength": money.MAX_LITERAL_LENGTH},
-              {"type": "number", "exclusiveMinimum": 0}]})]
+    "description": "A decimal string of the amount grammar (an integer JSON number is read alike; a "
+                   "fraction without an exponent too, but write it as a string): above 0, at most "
+                   "1,000,000,000, at most as many decimals as the currency has (the document's pattern "
+                   "allows the most any currency of this server has).",
+    "anyOf": [{"type": "string", "pattern": money.POSITIVE_AMOUNT_PATTERN, "maxLength": money.MAX_LITERAL_LENGTH},
+              {"type": "integer", "minimum": 1, "maximum": money.MAX_MAJOR_UNITS}]})]
 Money = Annotated[str, Field(pattern=MONEY_PATTERN, description="decimal string in the channel's currency")]
 
 
@@ -66,9 +70,13 @@ def _iso_ms(value: Any) -> int | None:
 
 Multiplier = Annotated[Any, AfterValidator(_multiplier), WithJsonSchema({
     "description": "1 to 100 (2 doubles each donation)",
-    "anyOf": [{"type": "string", "pattern": AMOUNT_PATTERN}, {"type": "number", "minimum": 1, "maximum": 100}]})]
-DateTimeIn = Annotated[Any, AfterValidator(_iso_ms), WithJsonSchema(
-    {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]})]
+    "anyOf": [{"type": "string", "pattern": MULTIPLIER_PATTERN},
+              {"type": "number", "minimum": 1, "maximum": 100}]})]
+# Years 1971 to 9998 in the document: any offset keeps those between 1970 and 9999 in UTC.
+DateTimeIn = Annotated[Any, AfterValidator(_iso_ms), WithJsonSchema({"anyOf": [
+    {"type": "string", "format": "date-time",
+     "pattern": r"^(197[1-9]|19[89][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"},
+    {"type": "null"}]})]
 
 
 class Body(BaseModel):
@@ -91,7 +99,10 @@ class DonationBody(Body):
     FIELD_HINTS = {"name": "donor_name", "donor": "donor_name", "donorName": "donor_name",
                    "username": "donor_name", "comment": "message", "note": "message"}
     amount: AmountIn
-    currency: StrictStr | None = Field(None, description="ISO 4217; default: the channel's currency")
+    currency: Annotated[StrictStr | None, WithJsonSchema({"anyOf": [
+        {"type": "string", "pattern": CURRENCY_PATTERN}, {"type": "null"}]})] = Field(
+        None, description="ISO 4217, any case: the channel's, or one its fx converts from; "
+                          "null or empty: the channel's")
     donor_name: Annotated[StrictStr, Field(max_length=200)] | None = Field(None, description="null: anonymous")
     message: Annotated[StrictStr, Field(max_length=2000)] | None = None
     external_id: Annotated[StrictStr, Field(min_length=1, max_length=255)] | None = Field(

@@ -89,9 +89,19 @@ class MediaList(BaseModel):
     media: list[MediaFile]
 
 
+# What the document shows of them (overlay.web.export reads them): a part of what is taken
+# (days 29 to 31 are left out, and the years before 1970 or after 9998), all of it valid.
+_DAY = r"(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+_TIME = r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?"
+MOMENT_PATTERN = rf"^\s*({_DAY}({_TIME})?)?\s*$"
+_STATUS = "(approved|held|rejected|pending|refunded)"
+STATUSES_PATTERN = rf"^[\s,]*({_STATUS}(\s*,[\s,]*{_STATUS})*)?[\s,]*$"
+
+
 class CsvQuery(BaseModel):
     """?from=&to=: an ISO 8601 date (a whole UTC day) or date-time; ?status=approved,held…"""
     model_config = ConfigDict(populate_by_name=True)
-    from_: str = Field("", alias="from", max_length=64)
-    to: str = Field("", max_length=64)
-    status: str = Field("", max_length=200)
+    from_: str = Field("", alias="from", max_length=64, json_schema_extra={"pattern": MOMENT_PATTERN})
+    to: str = Field("", max_length=64, json_schema_extra={"pattern": MOMENT_PATTERN,
+                                                          "description": "after from, when both are given"})
+    status: str = Field("", max_length=200, json_schema_extra={"pattern": STATUSES_PATTERN})

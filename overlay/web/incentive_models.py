@@ -73,7 +73,11 @@ class MoveBody(BaseModel):
     """POST …/donations/{id}/incentive: ``{"id": null}`` takes the donation out of any incentive.
     The domain checks the shape (``invalid_incentive``, ``unknown_incentive`` as for a new
     donation's ``incentive``), so the model takes any value and hands over what was sent."""
-    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
+    model_config = ConfigDict(extra="allow", json_schema_extra={
+        "additionalProperties": False, "required": ["id"],
+        # An option goes with an incentive's id only: {"id": null, "option": "a"} is refused.
+        "anyOf": [{"properties": {"id": {"type": "string"}}},
+                  {"properties": {"id": {"type": "null"}, "option": {"type": "null"}}}]})
     id: _choice_part("an incentive id; null: none") = None
     option: _choice_part("a poll's option") = None
 

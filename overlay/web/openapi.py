@@ -16,7 +16,9 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from overlay.web.api_models import Error
+from overlay import keys
+from overlay.domain import money
+from overlay.web.api_models import CURRENCY_PATTERN, Error
 from overlay.web.routes import API_ROUTES, PUBLIC, Content, Route, Routes
 
 # Filled on first request (the app is frozen by then; the dict itself is set up before).
@@ -33,7 +35,7 @@ SECURITY_SCHEMES = {
 }
 # What any endpoint may answer besides its own: the error shape for each.
 COMMON_ERRORS = {
-    400: "invalid_json, or a query parameter out of range", 401: "a credential is required",
+    400: "invalid_json, a query parameter out of range, or one given more than once", 401: "a credential is required",
     403: "csrf_failed: a session cookie without its X-CSRF-Token", 404: "channel_not_found, or no such resource",
     409: "the state forbids it (e.g. not_held, not_pending)", 413: "body_too_large",
     415: "unsupported_media_type: send application/json", 422: "a field to correct: unknown_field, invalid_<field>",
@@ -42,13 +44,12 @@ COMMON_ERRORS = {
 
 
 def _errors(route: Route) -> list[int]:
-    statuses = {404, 429, 503, *route.errors}
+    # 400: any query parameter given twice (overlay.web.routes.single_values).
+    statuses = {400, 404, 429, 503, *route.errors}
     if route.access.security:
         statuses |= {401}
     if route.access.name == "moderator":
         statuses |= {403}
-    if route.query is not None:
-        statuses |= {400}
     if route.body is not None:
         statuses |= {400, 413, 415, 422}
     if route.upload:
@@ -163,8 +164,25 @@ async def get_openapi(request: web.Request, _ctx: None) -> web.Response:
     """The OpenAPI 3.1 document of this HTTP API."""
     document = request.app[DOCUMENT]
     if not document:
-        document.update(build_document(request.app[API_ROUTES], _version()))
+        currencies = {c for ch in request.app[keys.CONFIG].channels for c in (ch.currency, *ch.fx)}
+        document.update(for_currencies(build_document(request.app[API_ROUTES], _version()), currencies))
     return web.json_response(document)
+
+
+def for_currencies(document: dict[str, Any], currencies: set[str]) -> dict[str, Any]:
+    """``document`` for a server whose channels take ``currencies``: a currency is one of them
+    (any case), an amount has at most as many decimals as the most precise of them."""
+    codes = "|".join("".join(f"[{c.upper()}{c.lower()}]" for c in code) for code in sorted(currencies))
+    decimals = max((money.exponent(code) for code in currencies), default=money.MAX_DECIMALS)
+    narrowed = {money.POSITIVE_AMOUNT_PATTERN: money.amount_pattern(decimals),
+                money.SETTING_AMOUNT_PATTERN: money.amount_pattern(decimals, zero=True),
+                CURRENCY_PATTERN: f"^({codes})?$"}
+
+    def narrow(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: narrowed.get(v, v) if k == "pattern" else narrow(v) for k, v in node.items()}
+        return [narrow(item) for item in node] if isinstance(node, list) else node
+    return typing.cast(dict[str, Any], narrow(document))
 
 
 def _version() -> str:

@@ -7,7 +7,6 @@ without a reload, and the limit on presets holds however many saves race.
 """
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -19,15 +18,16 @@ from overlay.config import ChannelSettings
 from overlay.service import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.errors import KIND_STATUS, ApiError
-from overlay.web.feature_models import Preset, PresetList, preset_answer, preset_body
-from overlay.web.routes import Routes
+from overlay.web.feature_models import PresetList, preset_answer, preset_body
+from overlay.web.routes import Handler, Routes
 from overlay.widgets import REGISTRY
 from overlay.widgets.base import WidgetSettings
 
 BASE = "/channels/{ch}/widgets/{widget}/presets"
 WIDGET = {**CHANNEL, "widget": {"type": "string"}}
-NAMED = {**WIDGET, "name": {"type": "string"}}
-NAMED_HERE = {**CHANNEL, "name": {"type": "string"}}
+PRESET_NAME = {"type": "string", "pattern": presets.NAME.pattern}  # else 422 invalid_preset_name
+NAMED = {**WIDGET, "name": PRESET_NAME}
+NAMED_HERE = {**CHANNEL, "name": PRESET_NAME}
 NOT_A_WIDGET = {"type": "string", "description": "a name that is no widget's: each widget's presets are saved at "
                                                  "their own path (…/widgets/alert/presets/{name} …)"}
 routes = Routes()
@@ -56,38 +56,71 @@ async def _save(request: web.Request, svc: ChannelService, widget: str, body: Wi
     return web.json_response(_out(svc, request, widget, name, values), status=201 if created else 200)
 
 
-def _put_handler(widget: str) -> Callable[..., Awaitable[web.Response]]:
-    async def put(request: web.Request, svc: ChannelService, body: WidgetSettings) -> web.Response:
-        return await _save(request, svc, widget, body)
-    put.__name__ = f"put_{widget}_preset"
-    put.__doc__ = f"Save a preset of the {widget} widget's settings; overlays showing it apply it at once."
-    return put
+def _for_widget(widget: str, handler: Handler, verb: str) -> Handler:
+    """``handler`` at the widget's own path (``…/widgets/alert/presets/{name}``), named for it."""
+    async def handle(request: web.Request, svc: ChannelService, **validated: Any) -> web.Response:
+        return await handler(request, svc, widget=widget, **validated)
+    handle.__name__ = f"{verb}_{widget}_preset"
+    handle.__doc__ = (handler.__doc__ or "").replace("a preset", f"a preset of the {widget} widget", 1)
+    return handle
 
 
-# One path per widget, its Settings model as the body: the document says which settings each
-# takes. Registered before {widget}: aiohttp tries resources in that order.
+async def _put(request: web.Request, svc: ChannelService, *, widget: str, body: WidgetSettings) -> web.Response:
+    """Save a preset (its settings); overlays showing it apply them at once."""
+    return await _save(request, svc, widget, body)
+
+
+async def _get(request: web.Request, svc: ChannelService, *, widget: str | None = None) -> web.Response:
+    """Get a preset: its settings and its browser-source URL."""
+    widget, name = _target(request, svc, widget)
+    values = await svc.store.get_preset(svc.cfg.id, widget, name)
+    if values is None:
+        raise ApiError(404, "preset_not_found", "no such preset")
+    return web.json_response(_out(svc, request, widget, name, values))
+
+
+async def _delete(request: web.Request, svc: ChannelService, *, widget: str | None = None) -> web.Response:
+    """Delete a preset; overlays showing it fall back to the channel's settings."""
+    widget, name = _target(request, svc, widget)
+    await preset_service.delete(svc, widget, name)  # 404 if there is none
+    return web.Response(status=204)
+
+
+# One path per widget, its Settings model as the PUT body: the document says which settings each
+# takes. Its GET and DELETE are on that path too (aiohttp answers a path from the first resource
+# that has the method, and the document must list what that path answers: Allow says the same).
+# Registered before {widget}: aiohttp tries resources in that order.
 for _widget in REGISTRY.values():
     _body = preset_body(_widget)
     _answer = preset_answer(_widget, _body)
-    routes.put(f"/channels/{{ch}}/widgets/{_widget.name}/presets/{{name}}", access=MODERATOR, body=_body,
-               ok={200: _answer, 201: _answer}, path_params=NAMED_HERE, errors=(409,))(_put_handler(_widget.name))
+    _path = f"/channels/{{ch}}/widgets/{_widget.name}/presets/{{name}}"
+    routes.put(_path, access=MODERATOR, body=_body, ok={200: _answer, 201: _answer}, path_params=NAMED_HERE,
+               errors=(409, 422))(_for_widget(_widget.name, _put, "put"))
+    routes.get(_path, access=MODERATOR, ok={200: _answer}, path_params=NAMED_HERE,
+               errors=(422,))(_for_widget(_widget.name, _get, "get"))
+    routes.delete(_path, access=MODERATOR, ok={204: None}, path_params=NAMED_HERE,
+                  errors=(422,))(_for_widget(_widget.name, _delete, "delete"))
 
 
-@routes.put(BASE + "/{name}", access=MODERATOR, ok={}, path_params={**NAMED, "widget": NOT_A_WIDGET})
+# {widget} that is no widget's: each widget's presets are at their own path (above).
+@routes.put(BASE + "/{name}", access=MODERATOR, ok={}, path_params={**NAMED, "widget": NOT_A_WIDGET}, errors=(422,))
 async def put_preset(request: web.Request, svc: ChannelService) -> web.Response:
     """A widget that does not exist: 404 widget_not_found (each widget has its own path)."""
     _target(request, svc)  # raises: a widget's own path comes first (registered above)
     raise ApiError(404, "widget_not_found", "no such widget")
 
 
-@routes.get(BASE + "/{name}", access=MODERATOR, ok={200: Preset}, path_params=NAMED)
+@routes.get(BASE + "/{name}", access=MODERATOR, ok={}, path_params={**NAMED, "widget": NOT_A_WIDGET}, errors=(422,))
 async def get_preset(request: web.Request, svc: ChannelService) -> web.Response:
-    """A preset's settings and its browser-source URL."""
-    widget, name = _target(request, svc)
-    values = await svc.store.get_preset(svc.cfg.id, widget, name)
-    if values is None:
-        raise ApiError(404, "preset_not_found", "no such preset")
-    return web.json_response(_out(svc, request, widget, name, values))
+    """A widget that does not exist: 404 widget_not_found (each widget has its own path)."""
+    return await _get(request, svc)
+
+
+@routes.delete(BASE + "/{name}", access=MODERATOR, ok={}, path_params={**NAMED, "widget": NOT_A_WIDGET},
+               errors=(422,))
+async def delete_preset(request: web.Request, svc: ChannelService) -> web.Response:
+    """A widget that does not exist: 404 widget_not_found (each widget has its own path)."""
+    return await _delete(request, svc)
 
 
 @routes.get(BASE, access=MODERATOR, ok={200: PresetList}, path_params=WIDGET)
@@ -96,14 +129,6 @@ async def list_presets(request: web.Request, svc: ChannelService) -> web.Respons
     widget, _ = _target(request, svc, named=False)
     found = await svc.store.list_presets(svc.cfg.id, widget)
     return web.json_response({"presets": [_out(svc, request, widget, n, v) for n, v in found.items()]})
-
-
-@routes.delete(BASE + "/{name}", access=MODERATOR, ok={204: None}, path_params=NAMED)
-async def delete_preset(request: web.Request, svc: ChannelService) -> web.Response:
-    """Delete a preset; overlays showing it fall back to the channel's settings."""
-    widget, name = _target(request, svc)
-    await preset_service.delete(svc, widget, name)
-    return web.Response(status=204)
 
 
 def setup_presets(app: web.Application) -> None:

@@ -2,9 +2,10 @@
 
 Each entry names who may call it (``Access``), the pydantic models of its body and query,
 and its answers. The wrapper registered with aiohttp enforces exactly that, in this order:
-access (404 unknown channel, 401/403), query (400), body (422; 400/415 for unreadable
-JSON), then calls the handler with what was validated. ``overlay.web.openapi`` writes the
-OpenAPI document from the same entries, so the document cannot drift from the checks.
+a query parameter given twice (400), access (404 unknown channel, 401/403), query (400),
+body (422; 400/415 for unreadable JSON), then calls the handler with what was validated.
+``overlay.web.openapi`` writes the OpenAPI document from the same entries, so the document
+cannot drift from the checks.
 
 Registering an endpoint is one decorator line::
 
@@ -13,6 +14,7 @@ Registering an endpoint is one decorator line::
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,9 +82,20 @@ def _field_error(exc: ValidationError, status: int, hints: Mapping[str, str] | N
     return ApiError(status, f"invalid_{name}", f"{name}: {message}")
 
 
+def single_values(request: web.Request) -> dict[str, str]:
+    """The query, each parameter given once: a repeated one (``?after_seq=1&after_seq=2``, or
+    ``?key=`` twice) is 400, never read as whichever value a piece of code happens to take."""
+    values: dict[str, str] = {}
+    for name, value in request.query.items():
+        if name in values:
+            code = f"invalid_{name}" if re.fullmatch(r"[a-z0-9_]{1,40}", name) else "invalid_query"
+            raise ApiError(400, code, f"{name[:40]}: given more than once")
+        values[name] = value
+    return values
+
+
 def parse_query(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    # The first value of a repeated parameter, as request.query.get gives.
-    values = {name: request.query.getone(name) for name in request.query}
+    values = single_values(request)
     try:
         return model.model_validate(values)
     except ValidationError as exc:
@@ -104,6 +117,7 @@ async def parse_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
 
 def _serve(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def serve(request: web.Request) -> web.StreamResponse:
+        single_values(request)
         ctx = route.access.check(request)
         kwargs: dict[str, Any] = {}
         if route.query is not None:
@@ -150,8 +164,19 @@ class Routes:
         if API_ROUTES not in app:
             app[API_ROUTES] = []
         for route in self.routes:
+            path = _matched_path(route)
             if route.method == "GET":  # HEAD too, as add_get does
-                app.router.add_get(route.path, _serve(route))
+                app.router.add_get(path, _serve(route))
             else:
-                app.router.add_route(route.method, route.path, _serve(route))
+                app.router.add_route(route.method, path, _serve(route))
             app[API_ROUTES].append(route)
+
+
+def _matched_path(route: Route) -> str:
+    """The aiohttp path of ``route``: a path parameter with an ``enum`` matches only those values,
+    so ``POST …/alerts/timing`` is not ``…/alerts/{action}``: it is a method the resource
+    ``…/alerts/timing`` does not have (405, its own methods in ``Allow``), not an unknown action."""
+    def matched(found: re.Match[str]) -> str:
+        values = route.path_params.get(found[1], {}).get("enum")
+        return f"{{{found[1]}:{'|'.join(map(re.escape, values))}}}" if values else found[0]
+    return re.sub(r"\{(\w+)\}", matched, route.path)

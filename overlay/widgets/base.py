@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, \
+    WithJsonSchema, field_validator
 
 from overlay.widgets.strings import STRINGS
 
@@ -42,7 +43,9 @@ def _blank_is_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-Colour = Annotated[str, AfterValidator(_colour)]
+# The document says what _colour takes (JSON Schema's \s for str.strip()'s blanks).
+HEX_PATTERN = r"^\s*#?([0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\s*$"
+Colour = Annotated[str, AfterValidator(_colour), WithJsonSchema({"type": "string", "pattern": HEX_PATTERN})]
 # The bound sits on the text itself: on the union it was applied to None too (a 500 for
 # "title": null, or a blank ?title= in a URL).
 Text = Annotated[Annotated[str, Field(max_length=120)] | None, BeforeValidator(_blank_is_none)]
@@ -84,6 +87,8 @@ class WidgetSettings(BaseModel):
 BOOL_WORDS = ("0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes")  # pydantic's, any case
 BOOL_TEXT = {"type": "string", "pattern": "^(" + "|".join(
     "".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in word) for word in BOOL_WORDS) + ")$"}
+# A number as a URL writes it (within the setting's bounds, which a pattern cannot say).
+NUMBER_TEXT = {"integer": r"^\s*[+-]?[0-9]{1,9}(\.0{1,9})?\s*$", "number": r"^\s*[+-]?[0-9]{1,9}(\.[0-9]{1,9})?\s*$"}
 # Text strips what str.strip() strips: JSON Schema's \s, and the separators \x1c-\x1f, \x85.
 BLANK_TEXT = {"type": "string", "pattern": r"^[\s\x1c-\x1f\x85]*$", "description": "blank: the default"}
 
@@ -101,7 +106,7 @@ def as_sent(schema: dict[str, Any], model: type[BaseModel]) -> None:
         if kind == "boolean":
             forms = [{"enum": [0, 1]}, BOOL_TEXT]
         elif kind in ("integer", "number"):
-            forms = [{"type": "string", "description": "the number as text"}]
+            forms = [{"type": "string", "pattern": NUMBER_TEXT[kind], "description": "the number as text"}]
         elif kind == "array":
             forms = [{"type": "string", "description": "the items separated by commas"}]
         elif any(getattr(m, "func", None) is _blank_is_none for m in field.metadata):
