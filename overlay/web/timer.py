@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, StrictInt
 
 from overlay.domain import timer
+from overlay.domain.incentive_settings import WHOLE
 from overlay.domain.timer_settings import MAX_SECONDS
 from overlay.service import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
@@ -22,12 +23,12 @@ routes = Routes()
 
 class TimerStartBody(Body):
     """POST …/timer/start: the countdown's length; left out: the channel's ``timer.initial_s``."""
-    seconds: Annotated[StrictInt, Field(ge=1, le=MAX_SECONDS)] | None = None
+    seconds: Annotated[StrictInt, Field(ge=1, le=MAX_SECONDS), WHOLE] | None = None
 
 
 class TimerAddBody(Body):
     """POST …/timer/add: seconds to add; negative takes time away, never below zero."""
-    seconds: Annotated[StrictInt, Field(ge=-MAX_SECONDS, le=MAX_SECONDS)]
+    seconds: Annotated[StrictInt, Field(ge=-MAX_SECONDS, le=MAX_SECONDS), WHOLE]
 
 
 class Timer(BaseModel):
