@@ -79,13 +79,13 @@ async def test_skip_pause_resume_and_clear_reach_a_connected_overlay(make_server
     await overlay.wait_for("alert", lambda e: e["action"] == "play" and e["donation"]["donor_name"] == "Second")
     await expect(page.locator("#now-playing")).to_contain_text("Second")
 
-    await page.get_by_role("button", name="Pause").click()
+    await page.get_by_role("button", name="Pause", exact=True).click()
     await overlay.wait_for("alert", lambda e: e["action"] == "pause")
-    await expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    await expect(page.get_by_role("button", name="Resume", exact=True)).to_be_visible()
     await expect(page.locator("#paused-badge")).to_be_visible()
-    await page.get_by_role("button", name="Resume").click()
+    await page.get_by_role("button", name="Resume", exact=True).click()
     await overlay.wait_for("alert", lambda e: e["action"] == "resume")
-    await expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    await expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
 
     await page.get_by_role("button", name="Clear").click()
     await overlay.wait_for("alert", lambda e: e["action"] == "clear")
@@ -100,7 +100,7 @@ async def test_queue_keeps_showing_what_is_next_while_donations_join_its_back(
     server = await make_server(alerts=LONG_ALERTS)
     page, log = await new_page(server.url)
     await log_in(page, server.url)
-    await page.get_by_role("button", name="Pause").click()
+    await page.get_by_role("button", name="Pause", exact=True).click()
     await expect(page.locator("#paused-badge")).to_be_visible()
     for i in range(1, 14):
         await server.donate(amount="5", donor_name=f"Donor {i}")
@@ -109,7 +109,7 @@ async def test_queue_keeps_showing_what_is_next_while_donations_join_its_back(
     await expect(page.locator("#next-list li").first).to_contain_text("Donor 1")
     await expect(page.locator("#next-list li").last).to_contain_text("Donor 5")
     await page.screenshot(path=screenshot_path("dashboard-queue-long"))
-    await page.get_by_role("button", name="Resume").click()
+    await page.get_by_role("button", name="Resume", exact=True).click()
     await expect(page.locator("#now-playing")).to_contain_text("Donor 1")
     await expect(page.locator("#next-list li").first).to_contain_text("Donor 2")
     await expect(page.locator("#waiting")).to_have_text("12 waiting")
@@ -155,8 +155,8 @@ async def test_two_moderators_see_each_others_actions_live(make_server: Any, new
     await log_in(alice, server.url)
     await log_in(bob, server.url)
 
-    await alice.get_by_role("button", name="Pause").click()
-    await expect(bob.get_by_role("button", name="Resume")).to_be_visible()
+    await alice.get_by_role("button", name="Pause", exact=True).click()
+    await expect(bob.get_by_role("button", name="Resume", exact=True)).to_be_visible()
     await expect(bob.locator("#paused-badge")).to_be_visible()
 
     await bob.get_by_label("Name", exact=True).fill("From Bob")
@@ -180,8 +180,8 @@ async def test_two_moderators_see_each_others_actions_live(make_server: Any, new
     await expect(alice.locator("#match-badge")).to_have_text("Active")
     await expect(alice.locator("#match-ends")).to_contain_text("2099")
 
-    await alice.get_by_role("button", name="Resume").click()
-    await expect(bob.get_by_role("button", name="Pause")).to_be_visible()
+    await alice.get_by_role("button", name="Resume", exact=True).click()
+    await expect(bob.get_by_role("button", name="Pause", exact=True)).to_be_visible()
     await bob.screenshot(path=screenshot_path("dashboard-second-moderator"))
     alice_log.assert_clean()
     bob_log.assert_clean()
@@ -233,7 +233,7 @@ async def test_fits_a_laptop_screen_and_half_a_screen_beside_obs(make_server: An
         overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, (width, overflow)
         for name in ("Skip", "Pause", "Clear", "Approve", "Reject"):
-            await expect(page.get_by_role("button", name=name)).to_be_in_viewport()
+            await expect(page.get_by_role("button", name=name, exact=True)).to_be_in_viewport()
         await page.screenshot(path=screenshot_path(f"dashboard-{width}x{height}"))
     log.assert_clean()
 
@@ -243,7 +243,7 @@ async def test_an_ended_session_says_so_instead_of_failing_silently(make_server:
     page, _ = await new_page(server.url)
     await log_in(page, server.url)
     await page.context.clear_cookies()  # as when the 12 h session expires, or the token is removed
-    await page.get_by_role("button", name="Pause").click()
+    await page.get_by_role("button", name="Pause", exact=True).click()
     await expect(page.locator("#session-banner")).to_be_visible()
     await expect(page.get_by_role("status").filter(has_text="a moderator token is required")).to_be_visible()
     _, state = await server.request("GET", "/api/v1/channels/demo/state")
