@@ -12,7 +12,6 @@ import asyncio
 import base64
 import json
 import re
-import socket
 from typing import Any
 
 import aiohttp
@@ -81,8 +80,6 @@ class RawWebSocket(Recorder):
 
     def stop_reading(self) -> None:
         """Read nothing more (a frozen tab): kernel buffers, then the server's fill up."""
-        sock = self.transport.get_extra_info('socket')
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.transport.pause_reading()
 
     def resume_reading(self) -> None:

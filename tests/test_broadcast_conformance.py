@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import socket
 from typing import Any
 
 import aiohttp
@@ -73,6 +74,9 @@ async def run_script(fast: bool) -> tuple[dict[str, list[Any]], dict[str, int]]:
         for i in range(73, 80):
             await step(i)
         queued = getattr(sio.manager, 'queued_sends', 0)
+        # small buffers at both ends: the burst fills them, and the server's transport buffer
+        server_side = sio.get_environ(slow.sid, namespace=NS)['aiohttp.request'].transport
+        server_side.get_extra_info('socket').setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         slow.stop_reading()
         for i in range(80, 180):  # ~1.6 MB for a client that reads nothing
             await emit('donation', {'i': i, 'pad': 'x' * 16384}, room='s')
