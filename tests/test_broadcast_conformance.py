@@ -44,58 +44,81 @@ async def run_script(fast: bool) -> tuple[dict[str, list[Any]], dict[str, int]]:
     # no engine.io pings during the run: when one lands would differ between the runs
     async with overlay_server(fast=fast, ping_interval=WAIT, ping_timeout=WAIT) as sio, \
             aiohttp.ClientSession() as http:
-        emit = functools.partial(sio.emit, namespace=NS)
-        ws_a, ws_b, slow = [await RawWebSocket.open(http, sio.url, ch) for ch in 'abs']
-        poll_a, upgrading = [await PollingClient.open(http, sio.url, 'a') for _ in range(2)]
-        acker = await Overlay('a').connect(sio.url)
-        acks: list[tuple[Any, ...]] = []
-
-        async def step(i: int) -> None:
-            if i % 4 == 1:  # to one client, with an acknowledgement
-                await emit('progress', {'i': i}, to=acker.sid, callback=lambda *a: acks.append(a))
-            elif i % 4 == 3:  # binary, to websocket and polling clients alike
-                await emit('donation', {'i': i, 'blob': BLOB[:i]}, room='a')
-            elif i % 8 == 2:
-                await emit('donation', {'i': i}, room=['a', 'b'], skip_sid=ws_a.sid)
-            else:
-                await emit('donation', {'i': i}, room='a')
-
-        for i in range(8):  # one after another
-            await step(i)
-        await asyncio.gather(*(step(i) for i in range(8, 40)))  # started together
-        running = [asyncio.create_task(step(i)) for i in range(40, 72)]  # left running
-        await upgrading.probe()
-        # a second websocket for the same session, opened during the upgrade: it gets nothing
-        second = await http.ws_connect(f'{sio.url}/socket.io/?EIO=4&transport=websocket&sid={upgrading.eio_sid}')
-        await step(72)  # queued for the upgrading client
-        await upgrading.upgrade()
-        await until(lambda: sio.eio.sockets[upgrading.eio_sid].upgraded, what='the upgrade')
-        await asyncio.gather(*running)
-        for i in range(73, 80):
-            await step(i)
-        queued = getattr(sio.manager, 'queued_sends', 0)
-        # small buffers at both ends: the burst fills them, and the server's transport buffer
-        server_side = sio.get_environ(slow.sid, namespace=NS)['aiohttp.request'].transport
-        server_side.get_extra_info('socket').setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-        slow.stop_reading()
-        for i in range(80, 180):  # ~1.6 MB for a client that reads nothing
-            await emit('donation', {'i': i, 'pad': 'x' * 16384}, room='s')
-        queued_for_slow = getattr(sio.manager, 'queued_sends', 0) - queued
-        slow.resume_reading()
-        await emit('done', {}, room=['a', 'b', 's'])
-        for client in (ws_a, ws_b, slow, poll_a, upgrading):
-            await asyncio.wait_for(client.done.wait(), WAIT)
-        await acker.wait_for('done')
-        await until(lambda: len(acks) == 20, what='every acknowledgement')
-        # nothing reached the second websocket: its probe is answered before anything else
-        await second.send_str('2probe')
-        second_frames = []
-        while (frame := await second.receive_str(timeout=WAIT)) != '3probe':
-            second_frames.append(frame)
-        recordings = {'ws_a': ws_a.frames, 'ws_b': ws_b.frames, 'slow': slow.frames, 'poll_a': poll_a.frames,
-                      'upgraded': upgrading.frames, 'second_ws': second_frames, 'acker': acker.got,
-                      'acks': acks}
-        await second.close()
-        await acker.client.disconnect()
+        run = await Run.open(sio, http)
+        await run.play()
+        queued_for_slow = await run.burst_to_a_slow_reader()
+        recordings = await run.finish()
         stats = {'direct': getattr(sio.manager, 'direct_sends', 0), 'queued_for_slow': queued_for_slow}
     return recordings, stats
+
+
+class Run:
+    """The clients of one run, and the script they go through."""
+
+    def __init__(self, sio: Any, http: aiohttp.ClientSession) -> None:
+        self.sio, self.http = sio, http
+        self.emit = functools.partial(sio.emit, namespace=NS)
+        self.acks: list[tuple[Any, ...]] = []
+
+    @classmethod
+    async def open(cls, sio: Any, http: aiohttp.ClientSession) -> 'Run':
+        run = cls(sio, http)
+        run.ws_a, run.ws_b, run.slow = [await RawWebSocket.open(http, sio.url, ch) for ch in 'abs']
+        run.poll_a, run.upgrading = [await PollingClient.open(http, sio.url, 'a') for _ in range(2)]
+        run.acker = await Overlay('a').connect(sio.url)
+        return run
+
+    async def step(self, i: int) -> None:
+        if i % 4 == 1:  # to one client, with an acknowledgement
+            await self.emit('progress', {'i': i}, to=self.acker.sid, callback=lambda *a: self.acks.append(a))
+        elif i % 4 == 3:  # binary, to websocket and polling clients alike
+            await self.emit('donation', {'i': i, 'blob': BLOB[:i]}, room='a')
+        elif i % 8 == 2:
+            await self.emit('donation', {'i': i}, room=['a', 'b'], skip_sid=self.ws_a.sid)
+        else:
+            await self.emit('donation', {'i': i}, room='a')
+
+    async def play(self) -> None:
+        for i in range(8):  # one after another
+            await self.step(i)
+        await asyncio.gather(*(self.step(i) for i in range(8, 40)))  # started together
+        running = [asyncio.create_task(self.step(i)) for i in range(40, 72)]  # left running
+        await self.upgrading.probe()
+        # a second websocket for the same session, opened during the upgrade: it gets nothing
+        self.second = await self.http.ws_connect(
+            f'{self.sio.url}/socket.io/?EIO=4&transport=websocket&sid={self.upgrading.eio_sid}')
+        await self.step(72)  # queued for the upgrading client
+        await self.upgrading.upgrade()
+        await until(lambda: self.sio.eio.sockets[self.upgrading.eio_sid].upgraded, what='the upgrade')
+        await asyncio.gather(*running)
+        for i in range(73, 80):
+            await self.step(i)
+
+    async def burst_to_a_slow_reader(self) -> int:
+        """~1.6 MB for a client that reads nothing; how many sends the fast path queued."""
+        queued = getattr(self.sio.manager, 'queued_sends', 0)
+        # small buffers at both ends: the burst fills them, and the server's transport buffer
+        server_side = self.sio.get_environ(self.slow.sid, namespace=NS)['aiohttp.request'].transport
+        server_side.get_extra_info('socket').setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        self.slow.stop_reading()
+        for i in range(80, 180):
+            await self.emit('donation', {'i': i, 'pad': 'x' * 16384}, room='s')
+        self.slow.resume_reading()
+        return getattr(self.sio.manager, 'queued_sends', 0) - queued
+
+    async def finish(self) -> dict[str, list[Any]]:
+        await self.emit('done', {}, room=['a', 'b', 's'])
+        for client in (self.ws_a, self.ws_b, self.slow, self.poll_a, self.upgrading):
+            await asyncio.wait_for(client.done.wait(), WAIT)
+        await self.acker.wait_for('done')
+        await until(lambda: len(self.acks) == 20, what='every acknowledgement')
+        # nothing reached the second websocket: its probe is answered before anything else
+        await self.second.send_str('2probe')
+        second_frames = []
+        while (frame := await self.second.receive_str(timeout=WAIT)) != '3probe':
+            second_frames.append(frame)
+        await self.second.close()
+        await self.acker.client.disconnect()
+        return {'ws_a': self.ws_a.frames, 'ws_b': self.ws_b.frames, 'slow': self.slow.frames,
+                'poll_a': self.poll_a.frames, 'upgraded': self.upgrading.frames, 'second_ws': second_frames,
+                'acker': self.acker.got, 'acks': self.acks}
