@@ -19,7 +19,8 @@ def fast(request: pytest.FixtureRequest) -> bool:
     return request.param == 'fast'
 
 
-async def test_frames_nested_deep_close_the_connection_with_one_line(fast: bool, caplog: pytest.LogCaptureFixture) -> None:
+async def test_frames_nested_deep_close_the_connection_with_one_line(
+        fast: bool, caplog: pytest.LogCaptureFixture) -> None:
     """An engine.io message of JSON nested 3,000 deep was a RecursionError traceback per frame
     (58 lines), and the session stayed open."""
     caplog.set_level(logging.INFO)
