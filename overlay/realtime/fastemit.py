@@ -142,25 +142,21 @@ class FastEngineIOServer(GuardedEngineIOServer):
 
     websocket_class = _DirectWebSocket
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._held: dict[str, int] = {}  # eio_sid -> emits whose stock sends are not queued yet
-
     @contextlib.contextmanager
     def holding(self, eio_sids):
         """No direct write to these clients while the stock send tasks an emit made for
-        them have not put their packets in the clients' queues."""
-        held = self._held
-        for eio_sid in eio_sids:
-            held[eio_sid] = held.get(eio_sid, 0) + 1
+        them have not put their packets in the clients' queues: each queue counts a
+        pending packet meanwhile, which write_direct already checks (no cost to a
+        broadcast that holds nothing)."""
+        queues = [sock.queue for sock in map(self.sockets.get, eio_sids)
+                  if sock is not None and isinstance(sock.queue, LeanQueue)]
+        for queue in queues:
+            queue.hold()
         try:
             yield
         finally:
-            for eio_sid in eio_sids:
-                if held[eio_sid] == 1:
-                    del held[eio_sid]
-                else:
-                    held[eio_sid] -= 1
+            for queue in queues:
+                queue.task_done()
 
     def create_queue(self, *args, **kwargs):
         if args or kwargs:  # a bounded queue asked for: not what a socket uses
@@ -176,7 +172,7 @@ class FastEngineIOServer(GuardedEngineIOServer):
     def write_direct(self, eio_sid, frame: bytes) -> bool:
         """Write a pre-built frame if that keeps this client's order."""
         sock = self.sockets.get(eio_sid)
-        if sock is None or eio_sid in self._held or sock.closing or sock.closed \
+        if sock is None or sock.closing or sock.closed \
                 or not sock.upgraded or sock.upgrading \
                 or getattr(sock.queue, 'pending', 1):
             return False

@@ -13,7 +13,8 @@ class LeanQueue:
     handed its packet directly; should `wait_for` time out at that very
     moment, the socket is being closed for that timeout anyway.
     `pending`: `AsyncSocket.poll` calls task_done() only after its task
-    resumes, so this also covers a packet taken off the queue but not yet sent.
+    resumes, so this also covers a packet taken off the queue but not yet sent;
+    and a packet on its way, from ``hold()`` to its own task_done().
     """
 
     __slots__ = ('_items', '_head', '_getters', '_idle', 'pending')
@@ -63,6 +64,9 @@ class LeanQueue:
                 self._getters = []
             self._getters.append(getter)
         return getter
+
+    def hold(self):
+        self.pending += 1
 
     def task_done(self):
         self.pending -= 1
