@@ -60,7 +60,6 @@ from overlay.realtime.sioguard import GuardedEngineIOServer, GuardedWebSocket, P
 # Over this many bytes waiting in a client's transport, stop writing directly.
 DIRECT_BUFFER_LIMIT = 64 * 1024
 _DIRECT_WS_ATTR = '_overlay_direct_ws'
-log = logging.getLogger(__name__)
 
 
 def ws_text_frame(payload: bytes) -> bytes:
