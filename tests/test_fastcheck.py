@@ -3,14 +3,14 @@ catches simulated drift of the internals it relies on, and a failure makes the s
 on stock python-socketio, said once in the log and on /metrics."""
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
-import engineio
 import pytest
 import socketio
 
-from overlay.realtime import fastcheck, fastemit, roomindex
+from overlay.realtime import fastcheck, fastemit, roomindex, sioguard
 from overlay.realtime.fastemit import make_sio_server
 
 
@@ -60,12 +60,22 @@ def test_a_join_the_room_index_misses_fails(monkeypatch: pytest.MonkeyPatch) -> 
     assert "room bookkeeping" in reason, reason
 
 
+def test_a_direct_write_past_a_pending_stock_send_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    # e.g. a release whose emit suspends before creating its send tasks: holding its
+    # recipients would no longer keep a later fast broadcast behind them
+    monkeypatch.setattr(fastemit.FastEngineIOServer, "holding", lambda self, sids: contextlib.nullcontext())
+    passed, reason = fastcheck.run_self_test()
+    assert not passed
+    assert "emits started together" in reason, reason
+
+
 def test_the_switch_forces_the_stock_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OVERLAY_FAST_BROADCAST", "off")
     sio = make_sio_server()
-    # stock emission and manager; the server class only adds the unreadable-packet guard
+    # stock emission and manager; the server classes only add the unreadable-packet guards and
+    # a packet of its own for each recipient of a binary broadcast (sioguard.py)
     assert type(sio.manager) is socketio.AsyncManager and not isinstance(sio, fastemit.FastAsyncServer)
-    assert type(sio.eio) is engineio.AsyncServer and type(sio).emit is socketio.AsyncServer.emit
+    assert type(sio.eio) is sioguard.GuardedEngineIOServer and type(sio).emit is socketio.AsyncServer.emit
     monkeypatch.setenv("OVERLAY_FAST_BROADCAST", "on")
     assert isinstance(make_sio_server().manager, fastemit.FastEmitMixin)
 

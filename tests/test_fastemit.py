@@ -30,12 +30,12 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def overlay_server(fast=True, ping_timeout=5):
+async def overlay_server(fast=True, ping_timeout=5, ping_interval=1):
     """A real server: /overlay checks the key and joins the channel's room."""
     # short pings: a polling client's disconnect waits for its pending GET
     # to time out (stock python-socketio behaviour), ping_interval + timeout.
     # Not too short: a pong that a busy machine answers late drops the client.
-    sio = make_sio_server(fast=fast, ping_interval=1, ping_timeout=ping_timeout)
+    sio = make_sio_server(fast=fast, ping_interval=ping_interval, ping_timeout=ping_timeout)
 
     @sio.on('connect', namespace=NS)
     async def on_connect(sid, environ, auth):

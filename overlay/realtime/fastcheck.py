@@ -5,8 +5,10 @@ no release promises to keep. Rather than pinning those libraries, each process
 checks once, before its Socket.IO server is built, that the path still works
 with what is installed: a throwaway server on a loopback port, one raw
 websocket client, packets queued through the stock path interleaved with
-broadcasts through the fast path; every frame must arrive exactly, in order,
-and an idle client must really be written to directly; and the fast path's
+broadcasts through the fast path, emits started together of which some go
+through the stock path (an acknowledgement asked for, a binary payload); every
+frame must arrive exactly, in order, and an idle client must really be written
+to directly; and the fast path's
 manager, whose room index replaces the stock disconnect, must end one script of
 connects, joins, leaves and disconnects holding exactly what the stock manager
 holds. Anything missing or
@@ -130,7 +132,8 @@ async def _exchange(sio: socketio.AsyncServer, ws: aiohttp.ClientWebSocketRespon
     await ws.send_str('40')
     opened = await ws.receive_str()
     _expect(opened[:2], '40', 'socket.io connect packet')
-    eio_sid = manager.eio_sid_from_sid(json.loads(opened[2:])['sid'], '/')
+    sid = json.loads(opened[2:])['sid']
+    eio_sid = manager.eio_sid_from_sid(sid, '/')
     # stock emission, then a fast broadcast: they must arrive in that order
     await socketio.AsyncManager.emit(manager, 'stock', SMALL, '/', room=ROOM)
     await sio.emit('fast', LARGE, room=ROOM)
@@ -143,10 +146,24 @@ async def _exchange(sio: socketio.AsyncServer, ws: aiohttp.ClientWebSocketRespon
     await sio.emit('behind', LARGE, room=ROOM)
     _expect(_decoded(await ws.receive_str()), _frame('queued', SMALL), 'queued frame')
     _expect(_decoded(await ws.receive_str()), _frame('behind', LARGE), 'broadcast behind it')
+    await _emits_started_together(sio, sid, ws)
     await _direct_write(sio, ws)
     # the stock writer still works after frames were written past it
     await socketio.AsyncManager.emit(manager, 'after', SMALL, '/', room=ROOM)
     _expect(_decoded(await ws.receive_str()), _frame('after', SMALL), 'stock frame after direct writes')
+
+
+async def _emits_started_together(sio: socketio.AsyncServer, sid: str, ws: aiohttp.ClientWebSocketResponse) -> None:
+    """Stock python-socketio puts a packet in a client's queue from a task that runs later:
+    a fast broadcast started after it must not be written past it."""
+    await asyncio.gather(sio.emit('acked', SMALL, to=sid, callback=lambda *args: None),
+                         sio.emit('binary', {'blob': b'\x01'}, room=ROOM),
+                         sio.emit('plain', LARGE, room=ROOM))
+    frames = [(await ws.receive()).data for _ in range(4)]
+    want = ['421' + json.dumps(['acked', SMALL], separators=(',', ':')),
+            '451-["binary",{"blob":{"_placeholder":true,"num":0}}]', b'\x01', _frame('plain', LARGE)]
+    frames[3] = _decoded(frames[3]) if isinstance(frames[3], str) else frames[3]
+    _expect(frames, want, 'emits started together')
 
 
 async def _direct_write(sio: socketio.AsyncServer, ws: aiohttp.ClientWebSocketResponse) -> None:

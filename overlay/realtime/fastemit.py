@@ -8,10 +8,19 @@ bytes straight to the transport of every recipient that is on a websocket.
 
 A recipient takes the direct path only when nothing of its own is pending:
 its engine.io queue holds no packet that the writer task has not finished
-with, and the writer is not suspended inside a send. Otherwise the packet goes
+with, the writer is not suspended inside a send, and no emit is still putting
+a packet in its queue (stock python-socketio puts it there from a task of its
+own, which runs later: a direct write in between would overtake it; while
+such an emit runs, its recipients are held). Otherwise the packet goes
 through the stock queue, so each client sees packets in the order they were
 emitted. Polling clients, binary packets and emits with a callback always use
 the stock path.
+
+A websocket becomes its session's direct-write handle once engine.io runs the
+session on it: at once for a new connection, after the UPGRADE packet for a
+polling session upgrading, and only if no other websocket holds it. Another
+websocket opened for the same session meanwhile (which engine.io lets in until
+the upgrade completes) gets nothing, as with stock python-socketio.
 
 Backpressure: a client whose transport buffer is over DIRECT_BUFFER_LIMIT
 falls back to the queue, i.e. exactly the stock behaviour (the writer task
@@ -26,30 +35,31 @@ wrapper (`_async['websocket']`, called with the socket's bound
 `create_queue()` and used with get/get_nowait/put/put_nowait/task_done/join
 by `AsyncSocket`, `AsyncSocket.upgraded`,
 `upgrading`, `closing`, `closed`, `AsyncServer._engineio_server_class`,
-`AsyncServer._send_eio_packet`, `BaseManager.get_participants` and
+`AsyncServer._send_eio_packet`, `AsyncManager.emit` creating its send tasks
+before it first suspends and returning once they are done,
+`AsyncSocket._websocket_handler` setting `upgraded` before it reads from the
+upgraded websocket, `BaseManager.get_participants` and
 `AsyncPubSubManager._handle_emit` calling the base manager's `emit`; the manager's
 tables, for the room index that makes a disconnect O(1) (overlay/realtime/roomindex.py).
 """
 import asyncio
+import contextlib
 import logging
 import struct
 
-import engineio
 import socketio
 from engineio import packet as eio_packet
-from engineio.async_drivers import aiohttp as eio_aiohttp
 from aiohttp.web import WebSocketResponse
 from socketio import packet as sio_packet
 
 from overlay.realtime.fastcheck import use_fast_broadcast
+from overlay.realtime.leanqueue import LeanQueue
 from overlay.realtime.roomindex import RoomIndex
-from overlay.realtime.sioguard import PacketGuard
+from overlay.realtime.sioguard import GuardedEngineIOServer, GuardedWebSocket, PacketGuard
 
 # Over this many bytes waiting in a client's transport, stop writing directly.
 DIRECT_BUFFER_LIMIT = 64 * 1024
 _DIRECT_WS_ATTR = '_overlay_direct_ws'
-_EIO_TYPES = frozenset('0123456')
-log = logging.getLogger(__name__)
 
 
 def ws_text_frame(payload: bytes) -> bytes:
@@ -64,87 +74,13 @@ def ws_text_frame(payload: bytes) -> bytes:
     return header + payload
 
 
-class _LeanQueue:
-    """The part of asyncio.Queue that engine.io's socket uses (unbounded), for a
-    fraction of the memory, and knowing how many packets are not fully handled.
-
-    Sized for 10,000 idle sockets: an asyncio.Queue holds four deques (~3 KiB;
-    a deque's first block alone is 760 bytes), this two small lists created on
-    first use; and get() returns a plain future, so the writer's
-    `asyncio.wait_for(queue.get(), ...)` wraps no extra task. A getter is
-    handed its packet directly; should `wait_for` time out at that very
-    moment, the socket is being closed for that timeout anyway.
-    `pending`: `AsyncSocket.poll` calls task_done() only after its task
-    resumes, so this also covers a packet taken off the queue but not yet sent.
-    """
-
-    __slots__ = ('_items', '_head', '_getters', '_idle', 'pending')
-
-    def __init__(self):
-        self._items = self._getters = self._idle = None
-        self._head = 0  # index of the oldest item: no O(n) pop(0) on a backlog
-        self.pending = 0
-
-    def qsize(self):
-        return len(self._items) - self._head if self._items else 0
-
-    def empty(self):
-        return not self.qsize()
-
-    def put_nowait(self, item):
-        self.pending += 1
-        while self._getters:
-            getter = self._getters.pop(0)
-            if not getter.done():
-                getter.set_result(item)
-                return
-        if self._items is None:
-            self._items = []
-        self._items.append(item)
-
-    async def put(self, item):
-        self.put_nowait(item)
-
-    def get_nowait(self):
-        if not self.qsize():
-            raise asyncio.QueueEmpty
-        item = self._items[self._head]
-        self._items[self._head] = None
-        self._head += 1
-        if self._head == len(self._items):
-            self._items.clear()
-            self._head = 0
-        return item
-
-    def get(self) -> asyncio.Future:
-        getter = asyncio.get_running_loop().create_future()
-        if self.qsize():
-            getter.set_result(self.get_nowait())
-        else:
-            if self._getters is None:
-                self._getters = []
-            self._getters.append(getter)
-        return getter
-
-    def task_done(self):
-        self.pending -= 1
-        if self.pending <= 0 and self._idle is not None:
-            self._idle.set()
-
-    async def join(self):
-        if self.pending > 0:
-            if self._idle is None:
-                self._idle = asyncio.Event()
-            self._idle.clear()
-            await self._idle.wait()
-
-
-class _DirectWebSocket(eio_aiohttp.WebSocket):
+class _DirectWebSocket(GuardedWebSocket):
     """engine.io's aiohttp websocket wrapper, exposing the transport."""
 
     sending = 0
     transport = None
-    refused = False
+    eio_socket = None
+    claimable = False  # engine.io runs its session on this websocket
 
     def __init__(self, handler, server):
         super().__init__(handler, server)
@@ -159,13 +95,14 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):
         await self._sock.prepare(request)
         self.environ = environ
         self.transport = request.transport
-        eio_socket = getattr(self.handler, '__self__', None)
-        if eio_socket is not None:
-            setattr(eio_socket, _DIRECT_WS_ATTR, self)
+        self.eio_socket = eio_socket = getattr(self.handler, '__self__', None)
+        # a session already connected is upgrading from polling: only its UPGRADE packet
+        # moves it to this websocket
+        self.claimable = eio_socket is not None and not eio_socket.connected
         try:
             await self.handler(self)
         finally:
-            if eio_socket is not None:
+            if eio_socket is not None and getattr(eio_socket, _DIRECT_WS_ATTR, None) is self:
                 setattr(eio_socket, _DIRECT_WS_ATTR, None)
         return self._sock
 
@@ -179,16 +116,14 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):
             self.sending -= 1
 
     async def wait(self):
-        # engine.io raises on a text packet whose type is not a digit it knows, and for an
-        # out-of-range digit logs a traceback per packet and reads on (sioguard.py's case,
-        # one layer down): end the connection here instead, as if the client had closed it.
+        # engine.io's handler reads from the websocket it runs the session on, once
+        # `upgraded` is set: the first read from then on claims the session's handle
+        sock = self.eio_socket
+        if self.claimable and sock.upgraded and getattr(sock, _DIRECT_WS_ATTR, None) is None:
+            setattr(sock, _DIRECT_WS_ATTR, self)
         message = await super().wait()
-        if isinstance(message, str) and message[:1] not in _EIO_TYPES:
-            if not self.refused:
-                self.refused = True
-                log.warning('closed a Socket.IO connection that sent an unreadable engine.io packet')
-            await self.close()
-            return None
+        if message == '5' and sock is not None and sock.upgrading:
+            self.claimable = True
         return message
 
     def write_direct(self, frame: bytes) -> bool:
@@ -201,19 +136,31 @@ class _DirectWebSocket(eio_aiohttp.WebSocket):
         return True
 
 
-class FastEngineIOServer(engineio.AsyncServer):
+class FastEngineIOServer(GuardedEngineIOServer):
     """engine.io server whose sockets can be written to directly."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.async_mode == 'aiohttp':
-            # copy: the driver's dict is module-global, shared by all servers
-            self._async = dict(self._async, websocket=_DirectWebSocket)
+    websocket_class = _DirectWebSocket
+
+    @contextlib.contextmanager
+    def holding(self, eio_sids):
+        """No direct write to these clients while the stock send tasks an emit made for
+        them have not put their packets in the clients' queues: each queue counts a
+        pending packet meanwhile, which write_direct already checks (no cost to a
+        broadcast that holds nothing)."""
+        queues = [sock.queue for sock in map(self.sockets.get, eio_sids)
+                  if sock is not None and isinstance(sock.queue, LeanQueue)]
+        for queue in queues:
+            queue.hold()
+        try:
+            yield
+        finally:
+            for queue in queues:
+                queue.task_done()
 
     def create_queue(self, *args, **kwargs):
         if args or kwargs:  # a bounded queue asked for: not what a socket uses
             return super().create_queue(*args, **kwargs)
-        return _LeanQueue()
+        return LeanQueue()
 
     def transport_of(self, eio_sid):
         """The TCP transport of a websocket client, for sioguard to close."""
@@ -247,18 +194,19 @@ class FastEmitMixin(socketio.AsyncManager):
     async def emit(self, event, data, namespace, room=None, skip_sid=None,
                    callback=None, to=None, **kwargs):
         room = to or room
-        if callback or namespace not in self.rooms:
-            return await super().emit(event, data, namespace, room=room,
-                                      skip_sid=skip_sid, callback=callback)
+        if namespace not in self.rooms:
+            return
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         recipients = [eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
         if not recipients:  # nobody to send to: no encoding either
             return
-        try:
-            encoded = _packet_text(self.server.packet_class, event, data, namespace)
-        except TypeError:  # bytes in the payload: binary attachments, stock path
-            return await super().emit(event, data, namespace, room=room,
-                                      skip_sid=skip_sid)
+        # with a callback, a packet per recipient (its own ack id); with bytes in the
+        # payload, binary attachments: both take the stock path
+        encoded = None if callback else _text_or_none(self.server.packet_class, event, data, namespace)
+        if encoded is None:
+            with _holding(self.server.eio, recipients):
+                return await super().emit(event, data, namespace, room=room,
+                                          skip_sid=skip_sid, callback=callback)
         eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
         frame = ws_text_frame(eio_pkt.encode().encode('utf-8'))
         write_direct = getattr(self.server.eio, 'write_direct', None)
@@ -272,9 +220,10 @@ class FastEmitMixin(socketio.AsyncManager):
         self.direct_sends += direct
         self.queued_sends += len(queued)
         if queued:
-            await asyncio.wait([
-                asyncio.create_task(self.server._send_eio_packet(s, eio_pkt))
-                for s in queued])
+            with _holding(self.server.eio, queued):
+                await asyncio.wait([
+                    asyncio.create_task(self.server._send_eio_packet(s, eio_pkt))
+                    for s in queued])
 
 
 class Encoded(dict):
@@ -286,6 +235,13 @@ class Encoded(dict):
     def __init__(self, data: dict, json_text: str):
         super().__init__(data)
         self.json = json_text
+
+
+def _text_or_none(packet_class, event, data, namespace) -> str | None:
+    try:
+        return _packet_text(packet_class, event, data, namespace)
+    except TypeError:
+        return None
 
 
 def _packet_text(packet_class, event, data, namespace) -> str:
@@ -323,7 +279,13 @@ async def emit_many(manager, packets, namespace, room):
     manager.direct_sends += (len(recipients) - len(queued)) * len(pkts)
     manager.queued_sends += len(queued) * len(pkts)
     if queued:
-        await asyncio.wait([asyncio.create_task(_send_in_order(manager.server, s, pkts)) for s in queued])
+        with _holding(manager.server.eio, queued):
+            await asyncio.wait([asyncio.create_task(_send_in_order(manager.server, s, pkts)) for s in queued])
+
+
+def _holding(eio, eio_sids):  # noqa: ANN001, ANN202
+    holding = getattr(eio, 'holding', None)
+    return contextlib.nullcontext() if holding is None else holding(eio_sids)
 
 
 async def _send_in_order(server, eio_sid, pkts):

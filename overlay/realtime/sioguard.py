@@ -6,9 +6,24 @@ the traceback at ERROR and keeps the connection open, so 2,000 two-byte packets 
 3.6 MB of log in 1.8 s. python-socketio offers no hook for a packet it cannot decode
 (a ``serializer`` subclass could refuse it, but knows neither the connection nor how to
 close it), so this wraps that one method. Checked at start-up: if python-socketio no
-longer routes messages through it, the stock behaviour stays and a warning says so. Both
-broadcast paths use it (fastemit.make_sio_server); the engine.io-level guard (a packet type
-engine.io cannot read) lives in the fast path's websocket class only.
+longer routes messages through it, the stock behaviour stays and a warning says so.
+
+One layer down, engine.io decodes a websocket message outside any error handling: an
+unknown packet type, or "4" followed by JSON nested 3,000 deep (a RecursionError), ended
+the request with a 58-line traceback from aiohttp, and left the engine.io session open
+until its ping timeout. ``GuardedWebSocket`` reads each message as engine.io will before
+handing it over, and ends the connection on one it cannot read, with one short line.
+
+``GuardedEngineIOServer.send_packet`` gives each recipient of a binary packet a packet of
+its own: python-socketio sends one packet object to all the recipients of a broadcast, and
+engine.io caches a packet's first encoding, base64 text for a polling client, raw bytes for
+a websocket one, so a room holding both got a 500 on the polling GET, or base64 text on the
+websocket.
+
+Both broadcast paths use all three (fastemit.make_sio_server). The engine.io server class
+and its websocket class are python-socketio's and python-engineio's internals
+(``AsyncServer._engineio_server_class``, the aiohttp driver's ``_async['websocket']``): if
+either is no longer where it was, the stock one stays and a warning says so.
 """
 from __future__ import annotations
 
@@ -16,7 +31,10 @@ import asyncio
 import logging
 from typing import Any
 
+import engineio
 import socketio
+from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as eio_aiohttp
 
 log = logging.getLogger(__name__)
 # What decoding raises for garbage (json errors are ValueErrors; JSON nested thousands deep,
@@ -24,12 +42,63 @@ log = logging.getLogger(__name__)
 # ValueError itself for an unknown or unexpected packet type.
 UNREADABLE = (ValueError, TypeError, IndexError, KeyError, RecursionError)
 CLOSE_GRACE_S = 5
+_EIO_TYPES = frozenset('0123456')
+
+
+def readable(message: str) -> bool:
+    """Whether engine.io can decode this text message without raising."""
+    if message[:1] not in _EIO_TYPES:  # engine.io's int() of the type would raise
+        return False
+    try:
+        eio_packet.Packet(encoded_packet=message)
+    except UNREADABLE:
+        return False
+    return True
+
+
+class GuardedWebSocket(eio_aiohttp.WebSocket):
+    """engine.io's aiohttp websocket wrapper, refusing messages engine.io cannot read."""
+
+    refused = False
+
+    async def wait(self):  # noqa: ANN201
+        message = await super().wait()
+        if isinstance(message, str) and not readable(message):
+            if not self.refused:
+                self.refused = True
+                log.warning("closed a Socket.IO connection that sent an unreadable engine.io packet")
+            await self.close()
+            # engine.io's handler ends the connection on an OSError, whether it is upgrading
+            # (where None would be decoded) or running
+            raise OSError("unreadable engine.io packet")
+        return message
+
+
+class GuardedEngineIOServer(engineio.AsyncServer):
+    websocket_class: type[eio_aiohttp.WebSocket] = GuardedWebSocket
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.async_mode == "aiohttp" and self._async.get("websocket") is eio_aiohttp.WebSocket:
+            # copy: the driver's dict is module-global, shared by all servers
+            self._async = dict(self._async, websocket=self.websocket_class)
+        elif self.async_mode == "aiohttp":
+            log.warning("engine.io's aiohttp websocket class is not where it was: "
+                        "unreadable engine.io packets are logged by aiohttp in full")
+
+    async def send_packet(self, sid: str, pkt: eio_packet.Packet) -> None:
+        if pkt.binary:  # a packet of its own, whose encoding engine.io caches for this transport
+            pkt = eio_packet.Packet(pkt.packet_type, pkt.data)
+        await super().send_packet(sid, pkt)
 
 
 class PacketGuard(socketio.AsyncServer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._closing: set[str] = set()
+        if not isinstance(self.eio, GuardedEngineIOServer):
+            log.warning("python-socketio no longer builds its engine.io server with _engineio_server_class: "
+                        "binary broadcasts to websocket and polling clients at once may fail")
         self.packet_guard = self.eio.handlers.get("message") == self._handle_eio_message
         if not self.packet_guard:
             log.warning("python-socketio no longer decodes in _handle_eio_message: "
@@ -59,3 +128,6 @@ class PacketGuard(socketio.AsyncServer):
             # A client that sends garbage may well ignore the CLOSE packet and keep its websocket open.
             if transport is not None:
                 transport.close()
+
+    def _engineio_server_class(self) -> type[engineio.AsyncServer]:
+        return GuardedEngineIOServer
