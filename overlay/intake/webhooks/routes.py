@@ -78,7 +78,8 @@ def _refused(channel: str, provider: str, exc: ApiError) -> ApiError:
 async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # noqa: ANN001
     inp = DonationInput(amount=d.amount, currency=d.currency, donor_name=d.donor_name, message=d.message,
                         source=d.source or provider, external_id=d.external_id,
-                        created_at=wire.to_ms(d.created_at) if d.created_at else None, incentive=d.incentive)
+                        created_at=wire.to_ms(d.created_at) if d.created_at else None, incentive=d.incentive,
+                        display_name=d.display_name, alias=d.alias, show_amount=d.show_amount)
     try:
         rec, created = await svc.donate(inp)
     except DonationError as exc:
