@@ -60,6 +60,10 @@ def donation(cfg: ChannelSettings, rec: dict[str, Any], *, private: bool = False
     if rec["status"] != "approved":
         out["message"] = None
     out["donor_name"] = shown.public_name(rec)
+    if isinstance(out["incentive"], dict) and "suggestion" in out["incentive"]:
+        # A suggestion shows once a moderator has accepted or merged it.
+        if out["incentive"].get("suggestion_status") not in ("accepted", "merged"):
+            out["incentive"] = {k: v for k, v in out["incentive"].items() if k != "suggestion"}
     if not out["show_amount"]:
         out.update(dict.fromkeys(_AMOUNT_FIELDS), display={"amount": None, "matched": None})
     return out

@@ -82,6 +82,9 @@ class IncentiveChoice(Body):
     """The incentive a donation goes to: a target or reward by id, a poll with its option."""
     id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
     option: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    suggestion: Annotated[StrictStr, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="a new option for a poll that takes suggestions (instead of option); a moderator "
+                          "accepts, merges or rejects it")
 
 
 class DonationBody(Body):
