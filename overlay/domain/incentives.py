@@ -259,5 +259,6 @@ def _poll(cfg: ChannelSettings, item: Item, open_: bool) -> dict[str, Any]:
         "leader": leader, "margin": wire.amount(cfg, margin), "winner": None if open_ else leader,
         "display_margin": wire.display(cfg, margin),
         "unallocated": wire.amount(cfg, item.get("unallocated", 0)),
+        "display_unallocated": wire.display(cfg, item.get("unallocated", 0)),
         "allow_suggestions": item.get("allow_suggestions", False),
     }

@@ -144,6 +144,7 @@ class PollShown(Shown):
     winner: str | None
     display_margin: str
     unallocated: Money = Field(description="money in the poll on no option: suggestions waiting or rejected")
+    display_unallocated: str = ""
     allow_suggestions: bool = False
 
 
