@@ -4,8 +4,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import timezone
 from typing import Any
 
+from overlay.domain.summary import Tally
 from tests.support import OVERLAY_KEY
 
 BASE = "/api/v1/channels/demo"
@@ -98,3 +100,12 @@ async def test_the_generic_webhook_takes_the_choice(make_server: Any, backend: s
     headers["X-Signature"] = "sha256=" + hmac.new(b"s" * 32, bad, hashlib.sha256).hexdigest()
     status, body = await server.post("/webhooks/demo/generic", data=bad, headers=headers)
     assert status == 422 and body["error"]["code"] == "alias_required"
+
+
+def test_the_summary_never_names_a_hidden_amount_as_the_biggest_gift() -> None:
+    tally = Tally(timezone.utc)
+    base = {"status": "approved", "test": False, "matched": 0, "created_at": 1_700_000_000_000}
+    tally.add({**base, "id": "a", "amount": 5000, "show_amount": False})
+    tally.add({**base, "id": "b", "amount": 1000})
+    assert tally.biggest is not None and tally.biggest["id"] == "b"
+    assert sum(b.raised for b in tally.buckets()[1]) == 6000  # it still counts
