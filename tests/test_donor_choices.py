@@ -23,8 +23,13 @@ async def public_list(server: Any) -> list[dict[str, Any]]:
 async def test_the_public_sees_the_name_and_amount_as_chosen(server: Any) -> None:
     overlay = await server.listen()
     await overlay.wait_for("state")
+    dashboard = await server.listen("/dashboard")
+    await dashboard.wait_for("state")
     first = await server.donate(amount="12.50", donor_name="Marie Curie", display_name="first", show_amount=False,
                                 message="Bravo")
+    # The dashboard hears the public event and then the full one, which it keeps.
+    seen = await dashboard.wait_for("donation", lambda e: e["donation"].get("display_name") == "first")
+    assert (seen["donation"]["donor_name"], seen["donation"]["amount"]) == ("Marie Curie", "12.50")
     # Moderators see everything, and what was chosen.
     assert (first["donor_name"], first["amount"], first["display_name"], first["show_amount"]) == \
         ("Marie Curie", "12.50", "first", False)

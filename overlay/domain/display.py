@@ -51,6 +51,11 @@ def shows_amount(rec: dict[str, Any]) -> bool:
     return rec.get("show_amount", True)
 
 
+def restricted(rec: dict[str, Any]) -> bool:
+    """Whether the public sees less of the donor than moderators do (beyond the usual)."""
+    return rec.get("display_name", "full") != "full" or not shows_amount(rec)
+
+
 def board_name(rec: dict[str, Any]) -> str | None:
     """The leaderboard entry a counted donation adds to: its public name, and only when its
     amount is public (the board shows totals, so a hidden amount would show through)."""

@@ -154,6 +154,8 @@ def confirm(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now:
 def _publish_approved(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
     shown = wire.donation(cfg, rec)  # the event's and the alert's: never changed once made
     ch.emit("donation", OVERLAY, {"donation": shown, "campaign": wire.campaign(cfg, ch.state)})
+    if display.restricted(rec):  # the dashboard hears both: the full one comes last and stays
+        _emit_private(cfg, ch, rec)
     board = display.board_name(rec)
     if not rec["test"] and board:
         ch.leaderboard.append((board, rec["amount"]))

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.async_api import expect
+
 from tests.browser.conftest import screenshot_path
+from tests.browser.dashboard_support import log_in
 from tests.browser.test_donate_page import PHONE, donations, fits_the_screen
 from tests.browser.test_widgets import CHANNEL, open_overlay
 
@@ -65,3 +68,16 @@ async def test_alert_and_ticker_show_a_first_name_and_no_amount(make_server: Any
     await ticker.screenshot(path=screenshot_path("ticker-first-name-no-amount"))
     alert_log.assert_clean()
     ticker_log.assert_clean()
+
+
+async def test_the_dashboard_shows_the_real_name_and_what_was_chosen(make_server: Any, new_page: Any) -> None:
+    server = await make_server()
+    page, log = await new_page(server.url)
+    await log_in(page, server.url)
+    d = await server.donate(amount="12.50", donor_name="Marie Curie", display_name="first", show_amount=False)
+    row = page.locator(f'#feed-body tr[data-id="{d["id"]}"]')
+    await expect(row.locator(".name")).to_have_text("Marie Curie")
+    await expect(row.locator(".shown-tag")).to_have_text("shown as Marie · amount hidden")
+    await expect(row.locator("td.num").first).to_have_text("12,50\u00a0€")
+    await page.locator("#feed").screenshot(path=screenshot_path("dashboard-donor-choice"))
+    log.assert_clean()
