@@ -1,6 +1,9 @@
 """Donor-suggested poll options (API.md §8): suggested with a donation, decided by a moderator."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -103,3 +106,20 @@ async def test_suggestions_refused(make_server: Any, backend: str) -> None:
     status, err = await server.post(f"{BASE}/incentives/game/suggestions/{d['id']}/accept", headers={})
     assert status == 401
     assert (await poll(server))["unallocated"] == "10.00"
+
+
+async def test_a_webhook_suggests_and_a_refund_takes_the_waiting_money_back(make_server: Any, backend: str) -> None:
+    server = await make_server(backend, incentives=[POLL], match=None, webhooks={"generic": {"secret": "s" * 32}})
+    payload = json.dumps({"amount": "8.00", "external_id": "w-1", "incentive": suggest("Outer Wilds")}).encode()
+    sig = "sha256=" + hmac.new(b"s" * 32, payload, hashlib.sha256).hexdigest()
+    status, body = await server.post("/webhooks/demo/generic", data=payload,
+                                     headers={"X-Signature": sig, "Content-Type": "application/json"})
+    assert status == 200, body
+    p = await poll(server)
+    assert (p["total"], p["unallocated"]) == ("8.00", "8.00") and balanced(p)
+    status, _ = await server.post(f"{BASE}/donations/{body['donation_id']}/refund")
+    assert status == 200
+    p = await poll(server)
+    assert (p["total"], p["unallocated"]) == ("0.00", "0.00") and balanced(p)
+    status, waiting = await server.request("GET", f"{BASE}/incentives/game/suggestions")
+    assert status == 200 and waiting["suggestions"] == []
