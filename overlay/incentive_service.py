@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from overlay.domain.incentive_settings import INCENTIVE, IncentiveSettings, problem
-from overlay.domain import incentive_ops, incentives, wire
+from overlay.domain import incentive_ops, incentives, suggestions, wire
 from overlay.domain.donations import DonationError
 from overlay.domain.state import Change, ChannelState
 from overlay.service import ChannelService
@@ -62,6 +62,25 @@ async def _on_donation(svc: ChannelService, donation_id: str, apply: Any) -> dic
 async def reallocate(svc: ChannelService, donation_id: str, choice: Any) -> dict[str, Any]:
     return await _on_donation(svc, donation_id, lambda state, rec, now: incentive_ops.reallocate(
         svc.cfg, state, rec, choice, now))
+
+
+async def decide(svc: ChannelService, incentive_id: str, donation_id: str, verdict: str,
+                 option: str | None = None) -> dict[str, Any]:
+    """Accept, merge or reject a donor's suggestion, in the channel's order."""
+    async def op(state: ChannelState, now: int) -> Change:
+        return incentive_ops.decide(svc.cfg, state, await svc.donation_record(donation_id), incentive_id,
+                                    verdict, option, now)
+    change = await svc.mutate(op)
+    assert change is not None
+    return {"donation": wire.donation(svc.cfg, change.donations[-1], private=True),
+            "incentive": await _one(svc, change, incentive_id)}
+
+
+async def suggestion_list(svc: ChannelService, incentive_id: str) -> list[dict[str, Any]]:
+    item = incentives.find(incentives.listing(svc.cfg, await svc.current()), incentive_id)
+    if item is None or item["kind"] != "poll":
+        raise DonationError("incentive_not_found", "no such poll", "not_found")
+    return suggestions.listing(svc.cfg, item)
 
 
 async def fulfil(svc: ChannelService, donation_id: str, done: bool) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from tests.support import AUTH, OVERLAY_KEY
 
 CSV = "/api/v1/channels/demo/donations.csv"
 HEADER = ("created_at,id,source,external_id,status,test,donor_name,amount,currency,original_amount,"
-          "original_currency,matched,message,incentive")
+          "original_currency,matched,message,incentive,display_name,show_amount,alias")
 
 
 async def fetch(server: Any, query: str = "", headers: dict[str, str] | None = None) -> tuple[int, Any, str]:
@@ -82,7 +82,7 @@ def test_multi_line_text_is_quoted_per_rfc_4180() -> None:
     donation = {c: None for c in export.COLUMNS} | {"donor_name": "A, B", "message": "un\r\ndeux \"trois\"",
                                                     "test": False}
     text = export.csv_text([export.row(donation)])
-    assert text == ',,,,,false,"A, B",,,,,,"un\r\ndeux ""trois""",\r\n'
+    assert text == ',,,,,false,"A, B",,,,,,"un\r\ndeux ""trois""",,full,true,\r\n'
     assert next(csv.reader(io.StringIO(text, newline="")))[12] == "un\r\ndeux \"trois\""
 
 

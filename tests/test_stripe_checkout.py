@@ -90,6 +90,20 @@ async def test_anonymous_donor_stays_anonymous_even_with_a_card_name(shop: Any, 
     assert booked["donor_name"] is None and booked["amount"] == "5.00"
 
 
+async def test_the_display_choice_travels_with_the_payment(shop: Any, fake_stripe: FakeStripe) -> None:
+    overlay = await shop.listen()
+    await overlay.wait_for("state")
+    session = await checkout(shop, fake_stripe, amount="8.00", donor_name="Léa Martin", display_name="alias",
+                             alias="La Fée", show_amount="0")
+    assert {k: session["metadata"].get(k) for k in ("display_name", "alias", "show_amount")} == \
+        {"display_name": "alias", "alias": "La Fée", "show_amount": "false"}
+    await pay(shop, fake_stripe, session)
+    ev = await overlay.wait_for("donation", lambda e: e["donation"]["source"] == "stripe")
+    assert (ev["donation"]["donor_name"], ev["donation"]["amount"]) == ("La Fée", None)
+    [booked] = [d for d in await donations(shop) if d["source"] == "stripe"]
+    assert (booked["donor_name"], booked["amount"], booked["display_name"]) == ("Léa Martin", "8.00", "alias")
+
+
 async def test_a_session_from_another_channels_page_is_not_booked_here(shop: Any, fake_stripe: FakeStripe) -> None:
     session = await checkout(shop, fake_stripe, amount="5.00")
     elsewhere = copy.deepcopy(session)
@@ -112,6 +126,10 @@ def test_long_messages_and_incentives_survive_the_metadata_limits() -> None:
     assert all(len(v) <= 500 for v in meta.values()) and len(meta) <= 50
     assert stripe_metadata.decode(meta) == donor
     assert stripe_metadata.decode({}) is None and stripe_metadata.decode(None) is None
+    chosen = stripe_metadata.CheckoutDonor("demo", "Zoé Roy", None, None, "alias", "Zed", False)
+    assert stripe_metadata.decode(stripe_metadata.encode(chosen)) == chosen
+    # A choice that no longer reads well (an alias lost) shows less, never more.
+    assert stripe_metadata.decode({**stripe_metadata.encode(chosen), "alias": " "}).display_name == "anonymous"
 
 
 def _config(tmp_path: Path, env: dict[str, str], **channel: Any) -> Any:

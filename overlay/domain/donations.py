@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import alerts, matching, money, moderation, timer, timing, tts, wire
+from overlay.domain import alerts, display, matching, money, moderation, timer, timing, tts, wire
 from overlay.config import ChannelSettings, TierSettings
 from overlay.errors import Refusal
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
@@ -35,6 +35,9 @@ class DonationInput:
     test: bool = False
     created_at: int | None = None  # epoch ms; None: now
     incentive: Any = None          # {id, option?} as received; checked by overlay.domain.incentives
+    display_name: str | None = None  # overlay.domain.display.CHOICES; None: "full"
+    alias: str | None = None
+    show_amount: bool = True
 
 
 def new_id() -> str:
@@ -69,13 +72,19 @@ def new_record(cfg: ChannelSettings, inp: DonationInput, now_ms: int) -> dict[st
     original, currency, amount = _convert(cfg, inp)
     name_min = money.setting_amount(cfg.moderation.name_min_amount, cfg.currency)
     screened = moderation.screen(cfg.moderation, inp.donor_name, inp.message, amount, name_min)
+    try:
+        choice, alias, show_amount = display.check(cfg.moderation, inp.display_name, inp.alias, inp.show_amount)
+    except display.DisplayError as exc:
+        raise DonationError(exc.code, exc.message) from None
     return {
         "id": new_id(), "seq": 0, "amount": amount, "original_amount": original,
         "original_currency": currency, "matched": 0, "donor_name": screened.donor_name,
         "message": screened.message, "source": inp.source, "external_id": ext,
         "test": bool(inp.test), "status": "approved", "created_at": inp.created_at or now_ms,
         "original_message": screened.original_message if screened.original_message != screened.message else None,
-        "flagged": screened.flagged,
+        "flagged": screened.flagged, "display_name": choice, "show_amount": show_amount,
+        # Below the name minimum a chosen alias is hidden as a name is.
+        "alias": alias if amount >= name_min else None,
     }
 
 
@@ -145,8 +154,11 @@ def confirm(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now:
 def _publish_approved(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
     shown = wire.donation(cfg, rec)  # the event's and the alert's: never changed once made
     ch.emit("donation", OVERLAY, {"donation": shown, "campaign": wire.campaign(cfg, ch.state)})
-    if not rec["test"] and rec["donor_name"]:
-        ch.leaderboard.append((rec["donor_name"], rec["amount"]))
+    if display.restricted(rec):  # the dashboard hears both: the full one comes last and stays
+        _emit_private(cfg, ch, rec)
+    board = display.board_name(rec)
+    if not rec["test"] and board:
+        ch.leaderboard.append((board, rec["amount"]))
     min_alert = money.setting_amount(cfg.alerts.min_amount, cfg.currency)
     if rec["test"] or rec["amount"] >= min_alert:
         _enqueue(cfg, ch, rec, shown=shown)
@@ -168,7 +180,9 @@ def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bo
     # The channel's timing as it is now (overlay.domain.timing): a waiting alert keeps its duration.
     tier, duration = timing.for_tier(cfg, ch.state, _tier(cfg, rec["amount"]))
     shown = shown or wire.donation(cfg, rec)
-    item = alerts.entry(shown, tts.alert_duration(cfg, shown, duration), tier)
+    # Whether it speaks is judged on the real amount now: a hidden one is not in ``shown``.
+    item = dict(alerts.entry(shown, tts.alert_duration(cfg, shown, duration, rec["amount"]), tier),
+                speak=tts.speech_text(cfg, shown, rec["amount"]) is not None)
     head_changes = front or len(ch.state.alerts["queue"]) < alerts.NEXT_SHOWN
     ch.state.alerts, ops = alerts.enqueue(ch.state.alerts, item, front=front)
     ch.queue_ops += ops
@@ -199,7 +213,7 @@ def advance_alerts(cfg: ChannelSettings, ch: Change) -> bool:
     ch.queue_ops.append((alerts.POP_FRONT, None))
     play = {"action": "play", "donation": cur["donation"], "starts_at": wire.iso(cur["starts_at"]),
             "duration_ms": cur["duration_ms"], "tier": cur["tier"]}
-    clip = tts.clip_path(cfg, cur["donation"])
+    clip = tts.clip_path(cfg, cur["donation"]) if cur.get("speak", True) else None
     if clip is not None:
         play["tts_url"] = clip
     ch.emit("alert", OVERLAY, play)
@@ -259,8 +273,9 @@ def refund(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: 
     t["count"] -= 1
     if rec["matched"] and ch.state.match is not None:
         ch.state.match["used"] = max(ch.state.match["used"] - rec["matched"], 0)
-    if rec["status"] == "approved" and rec["donor_name"]:
-        ch.leaderboard.append((rec["donor_name"], -rec["amount"]))
+    board = display.board_name(rec)
+    if rec["status"] == "approved" and board:
+        ch.leaderboard.append((board, -rec["amount"]))
     rec = dict(rec, status="refunded")
     ch.donations.append(rec)
     _emit_private(cfg, ch, rec)

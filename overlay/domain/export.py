@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 COLUMNS = ("created_at", "id", "source", "external_id", "status", "test", "donor_name", "amount", "currency",
-           "original_amount", "original_currency", "matched", "message", "incentive")
+           "original_amount", "original_currency", "matched", "message", "incentive",
+           "display_name", "show_amount", "alias")
 STATUSES = ("approved", "held", "rejected", "pending", "refunded")
 # Donor text that a spreadsheet would run as a formula (=HYPERLINK(...), +cmd|...): OWASP's
 # "CSV injection". A spreadsheet may start a cell at the text's start and after any character
@@ -17,7 +18,7 @@ STATUSES = ("approved", "held", "rejected", "pending", "refunded")
 # dialog on tabs, a careless reader on line breaks. A formula character at any such start,
 # behind spaces or quotes, gets an apostrophe there, which spreadsheets show as text.
 _FORMULA_START = re.compile(r"(?:^|(?<=[,;\t\r\n]))(?=[ \"]*[=+\-@])|^(?=[\t\r\n])")
-_DONOR_TEXT = ("source", "external_id", "donor_name", "message", "incentive")
+_DONOR_TEXT = ("source", "external_id", "donor_name", "message", "incentive", "alias")
 # RFC 4180 quotes commas, quotes and line breaks; ";" and tabs too, for readers that split on them.
 _NEEDS_QUOTES = re.compile(r'[",;\t\r\n]')
 
@@ -38,6 +39,8 @@ def row(donation: dict[str, Any]) -> list[str]:
     """One CSV row from a donation as moderators see it (``wire.donation(..., private=True)``)."""
     cells = {c: donation.get(c) for c in COLUMNS}
     cells["test"] = "true" if donation.get("test") else "false"
+    cells["display_name"] = donation.get("display_name") or "full"
+    cells["show_amount"] = "false" if donation.get("show_amount") is False else "true"
     cells["incentive"] = incentive_cell(donation.get("incentive"))
     out = []
     for column in COLUMNS:

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from overlay.config import ChannelSettings, IncentiveSettings
+from overlay.domain.incentive_settings import MAX_OPTIONS
 from overlay.domain import incentives as inc
-from overlay.domain import money, wire
+from overlay.domain import money, suggestions, wire
 from overlay.domain.donations import DonationError
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
 
@@ -149,6 +150,38 @@ def reallocate(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], r
     book(cfg, ch, moved, 1)
     hold(cfg, ch, rec, -1)
     hold(cfg, ch, moved, 1)
+    _update_record(cfg, ch, moved)
+    return ch
+
+
+def decide(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], incentive_id: str, verdict: str,
+           option_id: str | None, now: int) -> Change:
+    """A moderator accepts a donor's suggestion (a new option with its weight), merges it into
+    ``option_id`` or rejects it (its weight stays the poll's unallocated money)."""
+    chosen = rec.get("incentive")
+    if not chosen or chosen["id"] != incentive_id or not suggestions.is_pending(chosen):
+        raise DonationError("not_a_pending_suggestion", "the donation has no suggestion waiting on this poll",
+                            "conflict")
+    if not inc.counts(rec):
+        raise DonationError("not_counted", f"the donation is {rec['status']}: confirm it first", "conflict")
+    ch = Change.begin(state, now)
+    item = _get(inc.items_for_change(cfg, ch.state), incentive_id)
+    decided = dict(chosen, suggestion_status=suggestions.VERDICTS[verdict])
+    if verdict == "accept":
+        if len(item["options"]) >= MAX_OPTIONS:
+            raise DonationError("too_many_options", f"a poll has at most {MAX_OPTIONS} options", "conflict")
+        option = {"id": suggestions.new_option_id(item, chosen["suggestion"]), "label": chosen["suggestion"],
+                  "total": 0, "count": 0, "tiltify_id": None, "pending": 0}
+        item["options"].append(option)
+    elif verdict == "merge":
+        option = next((o for o in item["options"] if o["id"] == option_id), None)
+        if option is None:
+            raise DonationError("invalid_incentive_option", f"{item['title']!r} has no option {option_id!r}")
+    if verdict != "reject":
+        decided.update(option=option["id"], label=option["label"])
+    moved = dict(rec, incentive=decided)
+    book(cfg, ch, rec, -1)
+    book(cfg, ch, moved, 1)
     _update_record(cfg, ch, moved)
     return ch
 

@@ -124,6 +124,10 @@ class PollIncentive(IncentiveBase):
     kind: Literal["poll"]
     options: Annotated[list[IncentiveOption], AfterValidator(_options)] = Field(
         max_length=MAX_OPTIONS, json_schema_extra={"minItems": 2}, description="2 to 20, ids unique")
+    allow_suggestions: StrictBool = Field(False, description="donors may suggest an option, which waits for "
+                                          "a moderator to accept, merge or reject it")
+    suggestion_min_amount: Amount | None = Field(None, description="the least a suggesting donation gives; "
+                                                 "null: any amount")
 
 
 class RewardIncentive(IncentiveBase):

@@ -26,7 +26,7 @@ import copy
 from typing import Any
 
 from overlay.config import ChannelSettings, IncentiveSettings
-from overlay.domain import money, wire
+from overlay.domain import money, suggestions, wire
 from overlay.domain.donations import DonationError
 from overlay.domain.state import ChannelState
 
@@ -35,7 +35,8 @@ Item = dict[str, Any]
 
 # The codes a donation's incentive choice is refused with (the donation itself is fine).
 REFUSALS = frozenset({"unknown_incentive", "incentive_closed", "invalid_incentive", "invalid_incentive_option",
-                      "below_reward_minimum", "reward_sold_out"})
+                      "below_reward_minimum", "reward_sold_out", "invalid_suggestion",
+                      "suggestions_not_allowed", "below_suggestion_minimum"})
 
 
 def from_settings(cfg: ChannelSettings, s: IncentiveSettings, old: Item | None = None) -> Item:
@@ -53,6 +54,10 @@ def from_settings(cfg: ChannelSettings, s: IncentiveSettings, old: Item | None =
                             "count": before.get(o.id, {}).get("count", 0), "tiltify_id": o.tiltify_id,
                             "pending": before.get(o.id, {}).get("pending", 0)}
                            for o in s.options]
+        suggest_min = s.suggestion_min_amount
+        item.update(allow_suggestions=s.allow_suggestions, unallocated=old.get("unallocated", 0),
+                    suggestions=old.get("suggestions", []),
+                    suggestion_min=money.parse_amount(suggest_min, cfg.currency) if suggest_min else 0)
     else:
         item["min_amount"] = money.parse_amount(s.min_amount, cfg.currency)
         item["quantity"] = s.quantity
@@ -70,6 +75,8 @@ def definition(cfg: ChannelSettings, item: Item) -> dict[str, Any]:
     elif item["kind"] == "poll":
         out["options"] = [{"id": o["id"], "label": o["label"], "tiltify_id": o.get("tiltify_id")}
                           for o in item["options"]]
+        out["allow_suggestions"] = item.get("allow_suggestions", False)
+        out["suggestion_min_amount"] = wire.amount(cfg, item["suggestion_min"]) if item.get("suggestion_min") else None
     else:
         out.update(min_amount=wire.amount(cfg, item["min_amount"]), quantity=item["quantity"])
     return out
@@ -112,14 +119,20 @@ def parse_choice(raw: Any) -> dict[str, str] | None:
     """``{id, option?}`` as a client sent it -> its shape checked (not yet against the list)."""
     if raw is None:
         return None
-    if not isinstance(raw, dict) or set(raw) - {"id", "option"} or not isinstance(raw.get("id"), str):
-        raise DonationError("invalid_incentive", "incentive must be {id, option?} with string values")
-    option = raw.get("option")
+    if not isinstance(raw, dict) or set(raw) - {"id", "option", "suggestion"} or not isinstance(raw.get("id"), str):
+        raise DonationError("invalid_incentive", "incentive must be {id, option?, suggestion?} with string values")
+    option, suggestion = raw.get("option"), raw.get("suggestion")
     if option is not None and not isinstance(option, str):
         raise DonationError("invalid_incentive", "incentive.option must be a string")
     if len(raw["id"]) > 64 or (option is not None and len(option) > 64):
         raise DonationError("unknown_incentive", "no such incentive")
-    return {"id": raw["id"], **({"option": option} if option is not None else {})}
+    if suggestion is None:
+        return {"id": raw["id"], **({"option": option} if option is not None else {})}
+    if option is not None or not isinstance(suggestion, str) or not suggestion.strip() \
+            or len(suggestion) > suggestions.MAX_LENGTH:
+        raise DonationError("invalid_suggestion", f"incentive.suggestion must be 1 to {suggestions.MAX_LENGTH} "
+                            "characters, without an option")
+    return {"id": raw["id"], "suggestion": suggestion}
 
 
 def choose(cfg: ChannelSettings, state: ChannelState, choice: dict[str, str], amount: int,
@@ -132,7 +145,9 @@ def choose(cfg: ChannelSettings, state: ChannelState, choice: dict[str, str], am
     if not is_open(item, now):
         raise DonationError("incentive_closed", f"{item['title']!r} is closed; send the donation without it", "conflict")
     chosen: dict[str, Any] = {"id": item["id"], "kind": item["kind"], "title": item["title"]}
-    if item["kind"] == "poll":
+    if item["kind"] == "poll" and "suggestion" in choice:
+        chosen.update(suggestions.choose(cfg, item, choice["suggestion"], amount))
+    elif item["kind"] == "poll":
         option = next((o for o in item["options"] if o["id"] == choice.get("option")), None)
         if option is None:
             ids = ", ".join(o["id"] for o in item["options"])
@@ -169,7 +184,7 @@ def option_of(item: Item, rec: dict[str, Any]) -> Item | None:
 def check_countable(item: Item, rec: dict[str, Any]) -> None:
     """Refuse to count ``rec`` in ``item`` if that would break a limit: a reward's quantity, a
     poll's options. Checked in the operation that counts, so in the channel's order."""
-    if item["kind"] == "poll" and option_of(item, rec) is None:
+    if item["kind"] == "poll" and option_of(item, rec) is None and "suggestion" not in rec["incentive"]:
         raise DonationError("incentive_option_removed",
                             f"{item['title']!r} no longer has the option this donation chose: move it to "
                             "another option first (nothing was changed)", "conflict")
@@ -192,6 +207,9 @@ def add(item: Item, rec: dict[str, Any], sign: int, now: int) -> bool:
         if option is not None:
             option["total"] += weight
             option["count"] += sign
+        else:  # a suggestion waiting or rejected: in the poll, on no bar
+            item["unallocated"] = item.get("unallocated", 0) + weight
+        suggestions.track(item, rec, sign)
     elif item["kind"] == "reward":
         item["claims"] = [c for c in item["claims"] if c[0] != rec["id"]]
         if sign > 0:
@@ -240,4 +258,7 @@ def _poll(cfg: ChannelSettings, item: Item, open_: bool) -> dict[str, Any]:
                      "display": wire.display(cfg, o["total"])} for o in opts],
         "leader": leader, "margin": wire.amount(cfg, margin), "winner": None if open_ else leader,
         "display_margin": wire.display(cfg, margin),
+        "unallocated": wire.amount(cfg, item.get("unallocated", 0)),
+        "display_unallocated": wire.display(cfg, item.get("unallocated", 0)),
+        "allow_suggestions": item.get("allow_suggestions", False),
     }

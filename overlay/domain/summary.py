@@ -51,7 +51,8 @@ class Tally:
         acc[0] += 1
         acc[1] += rec["amount"]
         acc[2] += rec["matched"]
-        if self.biggest is None or rec["amount"] > self.biggest["amount"]:
+        # The biggest gift is named with its amount: one whose donor hid the amount is not it.
+        if rec.get("show_amount", True) and (self.biggest is None or rec["amount"] > self.biggest["amount"]):
             self.biggest = rec
 
     def buckets(self) -> tuple[timedelta, list[Bucket]]:

@@ -58,15 +58,17 @@ def speakable(text: str, banned_words: Sequence[str]) -> str:
     return _SPACES.sub(" ", _MASKED.sub(" ", masked)).strip()
 
 
-def speech_text(cfg: ChannelSettings, donation: dict[str, Any]) -> str | None:
+def speech_text(cfg: ChannelSettings, donation: dict[str, Any], minor: int | None = None) -> str | None:
     """The words the alert says for ``donation``, or None when it stays silent: TTS off,
     not approved, below ``tts.min_amount``, or no message left once markup and masked words
-    are dropped."""
+    are dropped. ``minor``: the real amount, for a donation whose public amount is hidden
+    (without either, the caller has judged the amount already)."""
     tts = cfg.alerts.tts
     if not tts.enabled or donation.get("status") != "approved" or not donation.get("message"):
         return None
-    if money.parse_amount(donation["amount"], cfg.currency) < money.parse_amount(
-            tts.min_amount, cfg.currency, allow_zero=True):
+    if minor is None and donation.get("amount") is not None:
+        minor = money.parse_amount(donation["amount"], cfg.currency)
+    if minor is not None and minor < money.parse_amount(tts.min_amount, cfg.currency, allow_zero=True):
         return None
     text = speakable(donation["message"], cfg.moderation.banned_words)
     if len(text) > tts.max_chars:
@@ -93,9 +95,10 @@ def clip_path(cfg: ChannelSettings, donation: dict[str, Any]) -> str | None:
     return f"/tts/{cfg.id}/{donation['id']}/{clip_token(cfg, donation['id'], text)}.wav"
 
 
-def alert_duration(cfg: ChannelSettings, donation: dict[str, Any], duration_ms: int) -> int:
+def alert_duration(cfg: ChannelSettings, donation: dict[str, Any], duration_ms: int,
+                   minor: int | None = None) -> int:
     """Long enough for the sound and then the speech, never shorter than configured."""
-    text = speech_text(cfg, donation)
+    text = speech_text(cfg, donation, minor)
     if text is None:
         return duration_ms
     return max(duration_ms, min(MAX_ALERT_MS, SOUND_MS + len(text) * MS_PER_CHAR + TAIL_MS))

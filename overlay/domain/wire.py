@@ -5,10 +5,12 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import matching, money
+from overlay.domain import display as shown, matching, money
 from overlay.config import ChannelSettings
 
 PRIVATE_DONATION_FIELDS = ("original_message", "flagged")
+# A donation's money as the public would read it; all null when the donor hid the amount.
+_AMOUNT_FIELDS = ("amount", "original_amount", "original_currency", "matched")
 
 
 def iso(ms: int | None) -> str | None:
@@ -49,10 +51,21 @@ def donation(cfg: ChannelSettings, rec: dict[str, Any], *, private: bool = False
         "status": rec["status"], "created_at": iso(rec["created_at"]), "incentive": rec.get("incentive"),
         "display": {"amount": display(cfg, rec["amount"]), "matched": display(cfg, rec["matched"])},
     }
+    out["show_amount"] = shown.shows_amount(rec)
     if private:
         out.update({k: rec.get(k) for k in PRIVATE_DONATION_FIELDS})
-    elif rec["status"] != "approved":
+        out.update(display_name=rec.get("display_name", "full"), alias=rec.get("alias"),
+                   public_name=shown.public_name(rec))
+        return out
+    if rec["status"] != "approved":
         out["message"] = None
+    out["donor_name"] = shown.public_name(rec)
+    if isinstance(out["incentive"], dict) and "suggestion" in out["incentive"]:
+        # A suggestion shows once a moderator has accepted or merged it.
+        if out["incentive"].get("suggestion_status") not in ("accepted", "merged"):
+            out["incentive"] = {k: v for k, v in out["incentive"].items() if k != "suggestion"}
+    if not out["show_amount"]:
+        out.update(dict.fromkeys(_AMOUNT_FIELDS), display={"amount": None, "matched": None})
     return out
 
 

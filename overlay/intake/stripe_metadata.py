@@ -24,6 +24,9 @@ class CheckoutDonor:
     donor_name: str | None
     message: str | None
     incentive: dict[str, str] | None  # {id, option?}: API.md §7 (incentives are booked by their owner)
+    display_name: str = "full"        # overlay.domain.display: what the public sees
+    alias: str | None = None
+    show_amount: bool = True
 
 
 def encode(donor: CheckoutDonor) -> dict[str, str]:
@@ -38,6 +41,12 @@ def encode(donor: CheckoutDonor) -> dict[str, str]:
         meta["incentive_id"] = donor.incentive["id"]
         if donor.incentive.get("option"):
             meta["incentive_option"] = donor.incentive["option"]
+    if donor.display_name != "full":
+        meta["display_name"] = donor.display_name
+    if donor.alias is not None:
+        meta["alias"] = donor.alias[:VALUE_LIMIT]
+    if not donor.show_amount:
+        meta["show_amount"] = "false"
     return meta
 
 
@@ -58,4 +67,13 @@ def decode(meta: Any) -> CheckoutDonor | None:
         incentive = {"id": meta["incentive_id"]}
         if _text(meta, "incentive_option") is not None:
             incentive["option"] = meta["incentive_option"]
-    return CheckoutDonor(meta[CHANNEL], name, message if message.strip() else None, incentive)
+    return CheckoutDonor(meta[CHANNEL], name, message if message.strip() else None, incentive,
+                         *_shown(meta), show_amount=meta.get("show_amount") != "false")
+
+
+def _shown(meta: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The donor has paid by now: a choice that no longer reads well shows less, never more."""
+    choice, alias = meta.get("display_name", "full"), _text(meta, "alias")
+    if choice not in ("full", "first", "alias", "anonymous") or (choice == "alias" and alias is None):
+        return "anonymous", None
+    return choice, alias if choice == "alias" else None

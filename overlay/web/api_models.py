@@ -90,6 +90,9 @@ class IncentiveChoice(Body):
     """The incentive a donation goes to: a target or reward by id, a poll with its option."""
     id: Annotated[StrictStr, Field(min_length=1, max_length=64)]
     option: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    suggestion: Annotated[StrictStr, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="a new option for a poll that takes suggestions (instead of option); a moderator "
+                          "accepts, merges or rejects it")
 
 
 class DonationBody(Body):
@@ -110,6 +113,11 @@ class DonationBody(Body):
     source: StrictStr = Field("api", pattern=r"^[a-z0-9_-]{1,32}$")
     test: StrictBool = Field(False, description="plays alerts, never counts")
     incentive: IncentiveChoice | None = Field(None, description="at most one incentive (API.md §7)")
+    display_name: Literal["full", "first", "alias", "anonymous"] = Field(
+        "full", description="which name overlays show: the full name, its first word, the alias, or none")
+    alias: Annotated[StrictStr, Field(max_length=64)] | None = Field(
+        None, description="the name shown with display_name \"alias\" (moderated as a name)")
+    show_amount: StrictBool = Field(True, description="false: overlays and the public API show no amount")
 
 
 class MatchBody(Body):
@@ -176,15 +184,16 @@ Status = Literal["approved", "held", "rejected", "pending", "refunded"]
 
 
 class Donation(BaseModel):
-    """A donation (API.md §3). Moderators also see original_message and flagged."""
+    """A donation (API.md §3). Moderators also see original_message, flagged and the donor's display
+    choice; the public sees the name as chosen, and no amount (nulls) when show_amount is false."""
     id: str
     seq: int
     channel: str
-    amount: Money
+    amount: Money | None
     currency: str
-    original_amount: Money
-    original_currency: str
-    matched: Money
+    original_amount: Money | None
+    original_currency: str | None
+    matched: Money | None
     donor_name: str | None
     message: str | None
     source: str
@@ -192,9 +201,13 @@ class Donation(BaseModel):
     test: bool
     status: Status
     created_at: datetime
-    display: dict[str, str]
+    display: dict[str, str | None]
     original_message: str | None = None
     flagged: bool | None = None
+    show_amount: bool = True
+    display_name: Literal["full", "first", "alias", "anonymous"] | None = Field(None, description="moderators only")
+    alias: str | None = Field(None, description="moderators only")
+    public_name: str | None = Field(None, description="moderators only: the name overlays show")
 
 
 class DonationList(BaseModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, WithJsonSchema, create_model
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictStr, WithJsonSchema, create_model
 
 from overlay.domain.incentive_settings import IncentiveSettings, PollIncentive, RewardIncentive, TargetIncentive, \
     problem
@@ -82,6 +82,29 @@ class MoveBody(BaseModel):
     option: _choice_part("a poll's option") = None
 
 
+class MergeBody(Body):
+    """POST …/suggestions/{id}/merge: the option the suggestion's money moves to."""
+    option: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+class Suggestion(BaseModel):
+    """A donor's suggestion waiting for a moderator (moderators only)."""
+    donation_id: str
+    text: str
+    amount: Money
+    display: str
+
+
+class SuggestionList(BaseModel):
+    suggestions: list[Suggestion]
+
+
+class Decided(BaseModel):
+    """A suggestion decided: the donation as moderators see it, and the poll as it is now."""
+    donation: Donation
+    incentive: PollShown
+
+
 class RewardBody(Body):
     """POST …/donations/{id}/reward: whether the reward was given."""
     fulfilled: StrictBool
@@ -124,6 +147,9 @@ class PollShown(Shown):
     margin: Money
     winner: str | None
     display_margin: str
+    unallocated: Money = Field(description="money in the poll on no option: suggestions waiting or rejected")
+    display_unallocated: str = ""
+    allow_suggestions: bool = False
 
 
 class RewardShown(Shown):

@@ -7,12 +7,13 @@ from overlay import incentive_service as incentives
 from overlay.service import ChannelService
 from overlay.web.api import CHANNEL, DONATION, MODERATOR, READER
 from overlay.web.errors import ApiError
-from overlay.web.incentive_models import Donation, IncentiveBody, IncentiveEdit, IncentiveList, Incentive, MoveBody, \
-    Removed, RewardBody, RewardList
+from overlay.web.incentive_models import Decided, Donation, IncentiveBody, IncentiveEdit, IncentiveList, Incentive, \
+    MergeBody, MoveBody, Removed, RewardBody, RewardList, SuggestionList
 from overlay.web.routes import Routes
 
 MAX_ID = 64
 INCENTIVE = {**CHANNEL, "iid": {"type": "string", "minLength": 1}}
+SUGGESTION = {**INCENTIVE, "did": {"type": "string", "minLength": 1, "description": "the suggesting donation's id"}}
 routes = Routes()
 
 
@@ -83,3 +84,37 @@ async def list_rewards(request: web.Request, svc: ChannelService) -> web.Respons
 def setup_incentives(app: web.Application) -> None:
     """Call before ``setup_api``: its ``donations/{id}/{action}`` would take these paths."""
     routes.add_to(app)
+
+
+@routes.get("/channels/{ch}/incentives/{iid}/suggestions", access=MODERATOR, ok={200: SuggestionList},
+            path_params=INCENTIVE)
+async def list_suggestions(request: web.Request, svc: ChannelService) -> web.Response:
+    """A poll's suggestions waiting for a moderator, oldest first."""
+    iid = _id(request, "iid", "incentive_not_found")
+    return web.json_response({"suggestions": await incentives.suggestion_list(svc, iid)})
+
+
+async def _decide(request: web.Request, svc: ChannelService, verdict: str, option: str | None = None) -> web.Response:
+    iid, did = _id(request, "iid", "incentive_not_found"), _id(request, "did", "donation_not_found")
+    return web.json_response(await incentives.decide(svc, iid, did, verdict, option))
+
+
+@routes.post("/channels/{ch}/incentives/{iid}/suggestions/{did}/accept", access=MODERATOR, ok={200: Decided},
+             path_params=SUGGESTION, errors=(409,))
+async def accept_suggestion(request: web.Request, svc: ChannelService) -> web.Response:
+    """Make a suggestion a new option of the poll, holding its donation's money."""
+    return await _decide(request, svc, "accept")
+
+
+@routes.post("/channels/{ch}/incentives/{iid}/suggestions/{did}/merge", access=MODERATOR, body=MergeBody,
+             ok={200: Decided}, path_params=SUGGESTION, errors=(409,))
+async def merge_suggestion(request: web.Request, svc: ChannelService, body: MergeBody) -> web.Response:
+    """Move a suggestion's money to an existing option."""
+    return await _decide(request, svc, "merge", body.option)
+
+
+@routes.post("/channels/{ch}/incentives/{iid}/suggestions/{did}/reject", access=MODERATOR, ok={200: Decided},
+             path_params=SUGGESTION, errors=(409,))
+async def reject_suggestion(request: web.Request, svc: ChannelService) -> web.Response:
+    """Turn a suggestion down: its money stays in the poll, unallocated."""
+    return await _decide(request, svc, "reject")

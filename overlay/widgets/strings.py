@@ -7,6 +7,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "fr": {
         "anonymous": "Anonyme",
         "donated": "a donné {amount}",
+        "donated_hidden": "a donné",
         "verb_2": "doublés", "verb_3": "triplés", "verb_4": "quadruplés",
         "match_line": "+{amount} {verb} par {sponsor}",
         "match_line_other": "+{amount} offerts par {sponsor}",
@@ -52,6 +53,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "anonymous": "Anonymous",
         "donated": "donated {amount}",
+        "donated_hidden": "donated",
         "verb_2": "doubled", "verb_3": "tripled", "verb_4": "quadrupled",
         "match_line": "+{amount} {verb} by {sponsor}",
         "match_line_other": "+{amount} added by {sponsor}",

@@ -79,7 +79,8 @@ def session_params(cfg: ChannelSettings, public_url: str, lang: str, inp: Donati
                    incentive: dict[str, str] | None) -> dict[str, Any]:
     base = f"{public_url.rstrip('/')}/donate/{cfg.id}"
     minor = money.parse_amount(inp.amount, cfg.currency)
-    meta = stripe_metadata.encode(stripe_metadata.CheckoutDonor(cfg.id, inp.donor_name, inp.message, incentive))
+    meta = stripe_metadata.encode(stripe_metadata.CheckoutDonor(
+        cfg.id, inp.donor_name, inp.message, incentive, inp.display_name or "full", inp.alias, inp.show_amount))
     return {
         "mode": "payment",
         "line_items": [{"quantity": 1, "price_data": {

@@ -19,7 +19,7 @@ from multidict import MultiDictProxy
 from overlay import keys
 from overlay.domain import money
 from overlay.config import ChannelSettings
-from overlay.intake.donate import choices, view
+from overlay.intake.donate import choices, shown, view
 from overlay.intake.donate.checkout import start_checkout
 from overlay.intake.donate.guard import check_token, client_address, issue_token, origin_allowed
 from overlay.intake.donate.text import CATALOG, TEXTS
@@ -91,10 +91,12 @@ def read_form(cfg: ChannelSettings, form: MultiDictProxy[Any], lang: str) -> tup
     limit = cfg.moderation.max_message_length
     if message is not None and len(message) > limit:
         errors["message"] = t["err_message"].format(n=limit)
+    display_name, alias = shown.read(form, t, errors)
     if errors:
         return None, errors
     return DonationInput(amount=money.to_decimal_string(minor, cfg.currency), currency=None, donor_name=name,
-                         message=message, source="pledge", incentive=choices.read(form)), {}
+                         message=message, source="pledge", incentive=choices.read(form),
+                         display_name=display_name, alias=alias, show_amount=shown.show_amount(form)), {}
 
 
 async def show_form(request: web.Request) -> web.Response:

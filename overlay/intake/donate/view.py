@@ -13,7 +13,7 @@ from babel.numbers import format_currency, format_decimal
 from overlay.domain import money
 from overlay.config import ChannelSettings
 from overlay.i18n import locale_for
-from overlay.intake.donate import choices
+from overlay.intake.donate import choices, shown
 from overlay.intake.donate.text import TEXTS
 from overlay.domain.moderation import MAX_NAME_LENGTH
 from overlay.web.pages import render
@@ -107,8 +107,9 @@ def form_page(request: web.Request, cfg: ChannelSettings, lang: str, snapshot: d
     first = next((o["label"] for o in options if o["value"] == checked), None)
     return _page(request, "donate.html", cfg, lang, status, heading="h1",
                  goal=_goal(cfg, lang, snapshot["campaign"]), match=_match(cfg, lang, snapshot["match"]),
-                 presets=options, checked=checked, values=values, anonymous=bool(form.get("anonymous")),
-                 errors=dict.fromkeys(("form", "amount", "donor_name", "message", "incentive"), "") | errors,
+                 presets=options, checked=checked, values=values,
+                 errors=dict.fromkeys(("form", "amount", "donor_name", "alias", "message", "incentive"), "") | errors,
+                 choices_shown=("full", "first", "alias", "anonymous"), **shown.template_values(form),
                  incentives=choices.groups(snapshot.get("incentives", []), lang), chosen=form.get(choices.FIELD), max_message=cfg.moderation.max_message_length, max_name=MAX_NAME_LENGTH,
                  token=token, honeypot=HONEYPOT, notes=_notes(cfg, lang), currency=cfg.currency,
                  intl_locale=locale_for(lang, cfg.locale).replace("_", "-"), submit_template=t["submit"],

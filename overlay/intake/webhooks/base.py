@@ -47,6 +47,10 @@ class IncomingDonation:
     incentive: Any = None
     # The donation's `source` when not the provider's name (Twitch bits: "twitch_bits").
     source: str | None = None
+    # The donor's display choice as sent (generic webhook); checked by overlay.domain.display
+    display_name: Any = None
+    alias: Any = None
+    show_amount: Any = True
 
 
 @dataclass(frozen=True)

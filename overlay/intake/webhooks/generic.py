@@ -1,8 +1,9 @@
 """A generic signed JSON webhook for anything else (a bot, a shop, a script).
 
 `X-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` over a JSON body
-`{amount, currency?, donor_name?, message?, external_id, created_at?, incentive?}`
-(``incentive``: ``{id, option?}``, refused with 4xx like the API's).
+`{amount, currency?, donor_name?, message?, external_id, created_at?, incentive?,
+display_name?, alias?, show_amount?}` (``incentive``: ``{id, option?}``; the display choice as
+in the API's donation body; either refused with 4xx like the API's).
 There is no timestamp, so a captured delivery can be replayed; that is
 harmless because the app stores a `(source, external_id)` only once.
 """
@@ -53,4 +54,7 @@ def parse(headers: Mapping[str, str], body: bytes, settings: GenericSettings, no
         message=get_text(payload, "message"),
         created_at=get_datetime(payload, "created_at"),
         incentive=payload.get("incentive"),
+        display_name=payload.get("display_name"),
+        alias=payload.get("alias"),
+        show_amount=payload.get("show_amount", True),
     )

@@ -125,7 +125,8 @@ async def _accept(svc, provider: str, d: IncomingDonation) -> web.Response:  # n
     inp = DonationInput(amount=d.amount, currency=d.currency, donor_name=d.donor_name, message=d.message,
                         source=d.source or provider, external_id=d.external_id,
                         created_at=wire.to_ms(d.created_at) if d.created_at else None, incentive=d.incentive,
-                        test=samples.is_test(d.external_id))
+                        test=samples.is_test(d.external_id),
+                        display_name=d.display_name, alias=d.alias, show_amount=d.show_amount)
     try:
         rec, created = await svc.donate(inp)
     except DonationError as exc:

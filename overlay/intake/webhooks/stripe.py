@@ -138,6 +138,9 @@ def _donation(event: Mapping[str, Any], session: Mapping[str, Any]) -> IncomingD
         created_at=from_unix(event.get("created")),
         channel=ours.channel if ours else None,
         incentive=ours.incentive if ours else None,
+        display_name=ours.display_name if ours else None,
+        alias=ours.alias if ours else None,
+        show_amount=ours.show_amount if ours else True,
     )
 
 

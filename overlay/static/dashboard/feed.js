@@ -9,6 +9,14 @@ export function donorName(d) {
   return d.donor_name || t("anonymous");
 }
 
+// What the donor chose overlays to show, when it is not everything (moderators see all).
+function shownAs(d) {
+  const parts = [];
+  if (d.display_name && d.display_name !== "full") parts.push(t("shown_as", { name: d.public_name || t("anonymous") }));
+  if (d.show_amount === false) parts.push(t("amount_hidden"));
+  return parts.join(" · ");
+}
+
 export function choiceLabel(chosen) {
   return chosen.label ? `${chosen.title} → ${chosen.label}` : chosen.title;
 }
@@ -62,6 +70,8 @@ export class Feed {
     donor.replaceChildren(el("span", { className: d.donor_name ? "name" : "name anon", text: donorName(d) }));
     if (d.message) donor.append(el("span", { className: "msg", text: d.message, title: d.message }));
     if (d.incentive) donor.append(el("span", { className: "incentive-tag", text: choiceLabel(d.incentive) }));
+    const shown = shownAs(d);
+    if (shown) donor.append(el("span", { className: "shown-tag", text: shown }));
     amount.className = "num";
     amount.replaceChildren(d.display.amount);
     if (d.original_currency !== d.currency) {

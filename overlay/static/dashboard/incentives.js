@@ -25,8 +25,28 @@ function summary(i) {
   const label = (id) => (i.options.find((o) => o.id === id) || {}).label;
   if (i.winner) return t("poll_winner", { label: label(i.winner) });
   if (!i.leader) return t("poll_empty");
+  const unallocated = Number(i.unallocated) > 0 ? ` · ${t("poll_unallocated", { amount: i.display_unallocated })}` : "";
   return `${t("poll_summary", { leader: label(i.leader), margin: i.display_margin })} · ${
-    i.options.map((o) => `${o.label} ${o.display}`).join(" · ")}`;
+    i.options.map((o) => `${o.label} ${o.display}`).join(" · ")}${unallocated}`;
+}
+
+// A poll's waiting suggestions (moderators only): accept, merge into an option, or reject.
+async function suggestionList(i) {
+  const list = el("ul", { className: "suggestions", "aria-label": `${t("suggestions_heading")} · ${i.title}` });
+  const { suggestions } = await call("GET", `/incentives/${encodeURIComponent(i.id)}/suggestions`);
+  const path = (s, verdict) => `/incentives/${encodeURIComponent(i.id)}/suggestions/${encodeURIComponent(s.donation_id)}/${verdict}`;
+  for (const s of suggestions) {
+    const into = el("select", { "aria-label": `${t("suggestion_merge")} · ${s.text}` },
+      ...i.options.map((o) => el("option", { value: o.id, text: o.label })));
+    const button = (key, run, done) => el("button", { type: "button", className: "small", text: t(key),
+      "aria-label": `${t(key)} ${s.text}`, onclick: (e) => act(e.currentTarget, run, t(done)) });
+    list.append(el("li", { className: "suggestion", "data-donation": s.donation_id },
+      el("span", { className: "suggestion-text", text: `${s.text} · ${s.display}` }),
+      button("suggestion_accept", () => call("POST", path(s, "accept")), "suggestion_accepted"),
+      into, button("suggestion_merge", () => call("POST", path(s, "merge"), { option: into.value }), "suggestion_merged"),
+      button("suggestion_reject", () => call("POST", path(s, "reject")), "suggestion_rejected")));
+  }
+  return suggestions.length ? [el("p", { className: "muted", text: t("suggestions_heading") }), list] : [];
 }
 
 export class IncentivesPanel {
@@ -68,9 +88,14 @@ export class IncentivesPanel {
       type: "button", className, text: t(key), "aria-label": `${t(key)} ${i.title}`,
       onclick: (e) => act(e.currentTarget, run, done ? t(done) : null),
     });
+    const waiting = el("div", { className: "suggestion-box" });
+    if (i.kind === "poll" && i.allow_suggestions) {
+      suggestionList(i).then((nodes) => waiting.replaceChildren(...nodes)).catch(() => {});
+    }
     return el("li", { className: `incentive${i.open ? "" : " is-closed"}`, "data-id": i.id },
       el("div", { className: "incentive-head" }, el("span", { className: "incentive-title", text: i.title }), ...badges),
       el("p", { className: "incentive-summary", text: summary(i) }),
+      waiting,
       el("div", { className: "buttons" },
         button("incentive_edit", async () => this.edit(i)),
         i.open ? button("incentive_close", () => this.patch(i.id, { open: false }), "incentive_closed_done")

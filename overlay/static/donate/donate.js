@@ -1,4 +1,4 @@
-// The donate form: message counter, "anonymous" switch, custom amount, submit label.
+// The donate form: message counter, "shown as" choice, custom amount, submit label.
 // The form works without this file; it only makes it nicer to use on a phone.
 const form = document.querySelector("form.donate");
 
@@ -40,10 +40,17 @@ if (form) {
     updateCount();
   }
   if (anonymous && name) {
-    anonymous.addEventListener("change", () => {
+    // Anonymous sends no name at all; the alias field matters only with "alias".
+    const alias = form.querySelector("#alias");
+    const update = () => {
       name.disabled = anonymous.checked;
-      if (!anonymous.checked) name.focus();
-    });
+      if (alias) alias.disabled = !form.querySelector("#shown-alias").checked;
+    };
+    form.querySelectorAll("input[name=display_name]").forEach((radio) => radio.addEventListener("change", () => {
+      update();
+      if (radio.value === "alias" && alias) alias.focus();
+    }));
+    update();
   }
   if (custom && customRadio) {
     const pickCustom = () => { customRadio.checked = true; updateButton(); };

@@ -42,7 +42,9 @@ export function mount(root, { client, ui, t, config, settings }) {
     const d = play.donation;
     const tier = play.tier || {};
     name.textContent = ui.donorName(t, d);
-    ui.fill(amount, config.strings.donated, { amount: ui.el("strong", "alert__value", d.display.amount) });
+    // A donor who hid the amount: the words without a figure.
+    if (d.display.amount === null) ui.fill(amount, config.strings.donated_hidden, {});
+    else ui.fill(amount, config.strings.donated, { amount: ui.el("strong", "alert__value", d.display.amount) });
     const matched = Number(d.matched) > 0;
     matchLine.hidden = !matched;
     if (matched) matchLine.textContent = ui.matchLine(t, config.strings, d, match);

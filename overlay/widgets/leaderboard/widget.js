@@ -1,6 +1,6 @@
 // leaderboard: top donors by total. The snapshot brings the server's board; each donation
 // then adds to it here (integer minor units), so ten thousand overlays ask the server nothing.
-// Anonymous and test donations are never listed.
+// Anonymous, test and hidden-amount donations are never listed (the server's board agrees).
 
 export function mount(root, { client, ui, config, settings }) {
   const list = ui.role(root, "list");
@@ -24,7 +24,7 @@ export function mount(root, { client, ui, config, settings }) {
     render();
   });
   client.on("donation", ({ donation: d }) => {
-    if (d.test || !d.donor_name || d.status !== "approved") return;
+    if (d.test || !d.donor_name || d.amount === null || d.status !== "approved") return;
     const row = board.find((r) => r.name === d.donor_name) || { name: d.donor_name, minor: 0 };
     if (!board.includes(row)) board.push(row);
     row.minor += ui.toMinor(d.amount, money.digits);

@@ -15,7 +15,8 @@ export function mount(root, { client, ui, t, settings }) {
 
   function item(d, fresh) {
     const node = ui.el("span", fresh ? "ticker__item is-new" : "ticker__item");
-    node.append(ui.el("span", "ticker__name", ui.donorName(t, d)), ui.el("span", "ticker__amount", d.display.amount));
+    node.append(ui.el("span", "ticker__name", ui.donorName(t, d)));
+    if (d.display.amount !== null) node.append(ui.el("span", "ticker__amount", d.display.amount));
     if (settings.show_messages && d.message) node.append(ui.el("span", "ticker__message", d.message));
     return node;
   }
