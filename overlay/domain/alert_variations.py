@@ -27,7 +27,7 @@ from overlay.errors import Refusal
 ID = re.compile(r"^[a-z0-9_-]{1,32}$")
 PLACEHOLDERS = ("name", "amount", "message", "source")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-LAYOUTS = ("default", "slide", "pop", "fade")
+LAYOUTS = ("pop", "slide", "fade")  # the alert widget's animations
 MAX_VARIATIONS = 50
 MAX_TEXT = 200
 CHANGES = ("image", "sound", "layout", "text", "duration_ms", "tts")
