@@ -23,8 +23,27 @@ function text(value, attrs = {}) {
   return el("input", { type: "text", value: value ?? "", ...attrs });
 }
 
+const LABELS = { id: "variation_id", min: "variation_min", max: "variation_max", source: "variation_source",
+  donor: "variation_donor", biggest: "variation_biggest", incentive: "variation_incentive", test: "variation_test",
+  weight: "variation_weight", image: "variation_image", sound: "variation_sound", layout: "variation_layout",
+  text: "variation_text", duration: "variation_duration", tts: "variation_tts" };
+
 const orNull = (v) => (v.trim() === "" ? null : v.trim());
 const triState = (v) => (v === "" ? null : v === "true");
+
+// A variation as the API takes it, from its inputs: an empty field is null (no condition, unchanged).
+function read(inputs) {
+  const number = (input, scale = 1) => (input.value === "" ? null : Math.round(Number(input.value) * scale));
+  return {
+    id: inputs.id.value.trim(),
+    when: { min_amount: orNull(inputs.min.value), max_amount: orNull(inputs.max.value),
+      source: orNull(inputs.source.value), donor: inputs.donor.value || null, biggest: inputs.biggest.checked,
+      incentive: orNull(inputs.incentive.value), test: triState(inputs.test.value), weight: number(inputs.weight) },
+    image: inputs.image.value || null, sound: inputs.sound.value || null, layout: inputs.layout.value || null,
+    text: inputs.text.value === "" ? null : inputs.text.value,
+    duration_ms: number(inputs.duration, 1000), tts: triState(inputs.tts.value),
+  };
+}
 
 export class VariationsPanel {
   constructor() {
@@ -63,55 +82,41 @@ export class VariationsPanel {
     return select([["", t("variation_unchanged")], ...files], value);
   }
 
-  add(v) {
+  // One input per field, keyed as LABELS is.
+  inputs(v) {
     const w = v.when || {};
-    const i = this.items.length;
-    const p = (name) => `variation-${i}-${name}`;
-    const inputs = {
+    const optional = (value) => (value === null || value === undefined ? "" : String(value));
+    return {
       id: text(v.id, { required: true, pattern: "[a-z0-9_\\-]{1,32}" }),
       min: text(w.min_amount, { inputmode: "decimal" }), max: text(w.max_amount, { inputmode: "decimal" }),
       source: text(w.source), incentive: text(w.incentive),
       donor: select([["", t("variation_any")], ["first", t("variation_first")], ["repeat", t("variation_repeat")]], w.donor),
       biggest: el("input", { type: "checkbox", checked: Boolean(w.biggest) }),
       test: select([["", t("variation_any")], ["true", t("variation_test_only")], ["false", t("variation_no_test")]],
-        w.test === null || w.test === undefined ? "" : String(w.test)),
+        optional(w.test)),
       weight: el("input", { type: "number", min: "1", step: "1", value: w.weight ?? "" }),
       image: this.mediaSelect("image", v.image), sound: this.mediaSelect("sound", v.sound),
       layout: select(LAYOUTS.map((l) => [l, l || t("variation_unchanged")]), v.layout),
       text: text(v.text, { maxlength: "200", placeholder: t("variation_text_hint") }),
-      duration: el("input", { type: "number", min: "1", max: "120", step: "any", value: v.duration_ms ? v.duration_ms / 1000 : "" }),
+      duration: el("input", { type: "number", min: "1", max: "120", step: "any",
+        value: v.duration_ms ? v.duration_ms / 1000 : "" }),
       tts: select([["", t("variation_unchanged")], ["true", t("variation_tts_on")], ["false", t("variation_tts_off")]],
-        v.tts === null || v.tts === undefined ? "" : String(v.tts)),
+        optional(v.tts)),
     };
-    const labels = { id: "variation_id", min: "variation_min", max: "variation_max", source: "variation_source",
-      donor: "variation_donor", biggest: "variation_biggest", incentive: "variation_incentive", test: "variation_test",
-      weight: "variation_weight", image: "variation_image", sound: "variation_sound", layout: "variation_layout",
-      text: "variation_text", duration: "variation_duration", tts: "variation_tts" };
-    const button = (label, action) => {
-      const b = el("button", { type: "button", className: "small", text: t(label) });
-      b.addEventListener("click", action);
-      return b;
-    };
+  }
+
+  add(v) {
+    const i = this.items.length;
+    const inputs = this.inputs(v);
+    const button = (label, action) => el("button", { type: "button", className: "small", text: t(label), onclick: action });
     const row = el("li", { className: "variation" },
-      el("div", { className: "variation__fields" }, ...Object.entries(inputs).map(([k, input]) => field(p(k), t(labels[k]), input))),
+      el("div", { className: "variation__fields" },
+        ...Object.entries(inputs).map(([k, input]) => field(`variation-${i}-${k}`, t(LABELS[k]), input))),
       el("div", { className: "buttons" },
         button("variation_up", () => this.move(item, -1)), button("variation_down", () => this.move(item, 1)),
         button("variation_remove", () => this.remove(item)),
         button("variation_try", (e) => this.tryOut(item, e.currentTarget))));
-    const item = {
-      row,
-      read: () => ({
-        id: inputs.id.value.trim(),
-        when: { min_amount: orNull(inputs.min.value), max_amount: orNull(inputs.max.value),
-          source: orNull(inputs.source.value), donor: inputs.donor.value || null, biggest: inputs.biggest.checked,
-          incentive: orNull(inputs.incentive.value), test: triState(inputs.test.value),
-          weight: inputs.weight.value === "" ? null : Number(inputs.weight.value) },
-        image: inputs.image.value || null, sound: inputs.sound.value || null, layout: inputs.layout.value || null,
-        text: inputs.text.value === "" ? null : inputs.text.value,
-        duration_ms: inputs.duration.value === "" ? null : Math.round(Number(inputs.duration.value) * 1000),
-        tts: triState(inputs.tts.value),
-      }),
-    };
+    const item = { row, read: () => read(inputs) };
     this.items.push(item);
     this.list.append(row);
   }
