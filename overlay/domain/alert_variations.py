@@ -30,6 +30,9 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 LAYOUTS = ("pop", "slide", "fade")  # the alert widget's animations
 MAX_VARIATIONS = 50
 MAX_TEXT = 200
+# Donors remembered for first/repeat: each costs ~15 bytes of the state every commit rewrites.
+# Beyond this the oldest are forgotten (a forgotten donor's next gift counts as a first).
+MAX_DONORS = 20_000
 CHANGES = ("image", "sound", "layout", "text", "duration_ms", "tts")
 
 
@@ -187,5 +190,5 @@ def pick(items: list[dict[str, Any]], kept: dict[str, Any] | None, rec: dict[str
     if counts and (biggest or first):
         kept = {**kept, "biggest": max(kept["biggest"], rec["amount"])}
         if first:
-            kept["donors"] = [*kept["donors"], key]
+            kept["donors"] = [*kept["donors"], key][-MAX_DONORS:]
     return kept, None if variation is None else shown(variation)

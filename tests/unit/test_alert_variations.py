@@ -98,3 +98,12 @@ def test_the_play_event_carries_the_variation_chosen_at_queue_time(tmp_path: Pat
         {"id": "first", "text": "Welcome {name}!", "image": "star.png"},
         {"id": "top", "duration_ms": 3000, "tts": False}, None]
     assert plays[1]["duration_ms"] == 3000
+
+
+def test_first_and_biggest_are_counted_by_real_gifts_only() -> None:
+    items = checked({"id": "first", "when": {"donor": "first"}})
+    kept, shown = av.pick(items, None, rec(500, name="Ann", test=True), counts=False)
+    assert shown == {"id": "first"} and kept == av.empty()  # a test previews, remembers nothing
+    kept, shown = av.pick(items, kept, rec(500, name="Ann"), counts=True)
+    assert shown == {"id": "first"} and kept["biggest"] == 500 and len(kept["donors"]) == 1
+    assert av.pick(items, kept, rec(100, name=" ann "), counts=True)[1] is None
