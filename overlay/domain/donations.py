@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import alert_variations, alerts, matching, money, moderation, timer, timing, tts, variation_ops, wire
+from overlay.domain import alerts, matching, money, moderation, timer, timing, tts, variation_ops, wire
 from overlay.config import ChannelSettings, TierSettings
 from overlay.errors import Refusal
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
@@ -168,7 +168,7 @@ def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bo
     # The channel's timing as it is now (overlay.domain.timing): a waiting alert keeps its duration.
     tier, duration = timing.for_tier(cfg, ch.state, _tier(cfg, rec["amount"]))
     shown = shown or wire.donation(cfg, rec)
-    variation = _variation(cfg, ch, rec, counts)
+    ch.state.variations, variation = variation_ops.pick(cfg, ch.state, rec, counts=counts)
     speak = (variation or {}).get("tts") is not False
     if speak:
         speak, ch.state.speech = tts.may_speak(cfg, ch.state.speech, shown, ch.now,
@@ -183,15 +183,6 @@ def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bo
     ch.state.alerts, ops = alerts.enqueue(ch.state.alerts, item, front=front)
     ch.queue_ops += ops
     _emit_queue(ch, head=head_changes)
-
-
-def _variation(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], counts: bool) -> dict[str, Any] | None:
-    """The variation this alert shows, chosen now, once (overlay.domain.alert_variations)."""
-    items = variation_ops.items(cfg, ch.state)
-    if not items:
-        return None
-    ch.state.variations, variation = alert_variations.pick(items, ch.state.variations, rec, counts=counts)
-    return variation
 
 
 def _emit_queue(ch: Change, *, head: bool = True) -> None:

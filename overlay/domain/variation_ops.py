@@ -23,6 +23,16 @@ def items(cfg: ChannelSettings, state: ChannelState) -> list[dict[str, Any]]:
     return config_items(cfg) if changed is None else changed
 
 
+def pick(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], *,
+         counts: bool) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(``state.variations`` after this alert, the variation it shows): chosen now, once.
+    A channel without variations keeps nothing."""
+    applying = items(cfg, state)
+    if not applying:
+        return state.variations, None
+    return alert_variations.pick(applying, state.variations, rec, counts=counts)
+
+
 def public(cfg: ChannelSettings, state: ChannelState) -> dict[str, Any]:
     """The wire form (docs/api.md): what applies, whether it is config.yaml's, config.yaml's."""
     changed = (state.variations or {}).get("items")
