@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from overlay import keys
 from overlay.domain import wire
 from overlay.web.alert_timing import setup_alert_timing
+from overlay.web.alert_variations import setup_alert_variations
 from overlay.web.timer import setup_timer
 from overlay.web.api import setup_api
 from overlay.web.openapi import setup_openapi
@@ -156,6 +157,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_throttle(app)
     setup_incentives(app)  # before setup_api: its donations/{id}/{action} route would match first
     setup_alert_timing(app)  # before setup_api too: alerts/{action}
+    setup_alert_variations(app)  # likewise
     setup_api(app)
     setup_timer(app)
     setup_openapi(app)

@@ -17,7 +17,7 @@ import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
                       field_validator, model_validator)
 
-from overlay.domain import money
+from overlay.domain import alert_variations, money
 from overlay.domain.incentive_settings import IncentiveSettings, tag_message, untagged
 from overlay.domain.timer_settings import TimerSettings
 from overlay import widgets
@@ -125,6 +125,10 @@ class TtsSettings(Strict):
     min_amount: DecimalStr = Field(Decimal("5.00"), ge=0)
     max_chars: int = Field(200, ge=1, le=1000)
     voice: str | None = Field(None, min_length=1, max_length=500)
+    # A donor's messages are spoken at most once per this many seconds (0: no limit).
+    donor_cooldown_s: int = Field(0, ge=0, le=86_400)
+    # Speak only the messages a moderator approved in the screening queue (held, then approved).
+    only_approved: bool = False
 
 
 class AlertSettings(Strict):
@@ -133,6 +137,8 @@ class AlertSettings(Strict):
     gap_ms: int = Field(1000, ge=ALERT_GAP_MS[0], le=ALERT_GAP_MS[1])
     tiers: list[TierSettings] = []
     tts: TtsSettings = TtsSettings()
+    # overlay.domain.alert_variations; checked with the channel (conditions that can never match).
+    variations: list[dict[str, Any]] = Field([], max_length=50)
 
 
 class ModerationSettings(Strict):
@@ -233,6 +239,10 @@ class ChannelSettings(Strict):
                 money.parse_amount(value, self.currency, allow_zero=zero_ok)
             except money.MoneyError as exc:
                 raise ValueError(f"{label}: {exc}") from None
+        try:
+            alert_variations.check(self.alerts.variations, self.currency, {i.id for i in self.incentives})
+        except alert_variations.VariationError as exc:
+            raise ValueError(f"alerts.{exc}") from None
         if self.donate_page.mode == "stripe" and self.webhooks.stripe is None:
             # Without the webhook nothing paid on Stripe would ever be booked.
             raise ValueError("donate_page.mode: stripe needs webhooks.stripe (its secret books the payments)")

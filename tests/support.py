@@ -121,7 +121,7 @@ class Listener:
     """A real Socket.IO client that records every event it receives, in order."""
 
     EVENTS = ("state", "donation", "progress", "match", "alert", "queue", "settings", "live", "incentive", "team",
-              "alert_timing", "reload", "timer")
+              "alert_timing", "alert_variations", "reload", "timer")
 
     def __init__(self) -> None:
         self.client = socketio.AsyncClient(reconnection=False)

@@ -126,7 +126,8 @@ def summary(alerts: dict[str, Any], now_ms: int, *, detail: bool = False) -> dic
         "paused": alerts["paused"],
         "playing": None if cur is None else {
             "donation": cur["donation"], "starts_at": cur["starts_at"], "ends_at": cur["ends_at"],
-            "duration_ms": cur["duration_ms"], "tier": cur["tier"]},
+            "duration_ms": cur["duration_ms"], "tier": cur["tier"],
+            **({"variation": cur["variation"]} if "variation" in cur else {})},
         "queue_length": len(alerts["queue"]),
     }
     if detail:

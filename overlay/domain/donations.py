@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from overlay.domain import alerts, display, matching, money, moderation, timer, timing, tts, wire
+from overlay.domain import alerts, display, matching, money, moderation, timer, timing, tts, variation_ops, wire
 from overlay.config import ChannelSettings, TierSettings
 from overlay.errors import Refusal
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
@@ -151,7 +151,7 @@ def confirm(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now:
     return ch
 
 
-def _publish_approved(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
+def _publish_approved(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, reviewed: bool = False) -> None:
     shown = wire.donation(cfg, rec)  # the event's and the alert's: never changed once made
     ch.emit("donation", OVERLAY, {"donation": shown, "campaign": wire.campaign(cfg, ch.state)})
     if display.restricted(rec):  # the dashboard hears both: the full one comes last and stays
@@ -161,7 +161,7 @@ def _publish_approved(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> 
         ch.leaderboard.append((board, rec["amount"]))
     min_alert = money.setting_amount(cfg.alerts.min_amount, cfg.currency)
     if rec["test"] or rec["amount"] >= min_alert:
-        _enqueue(cfg, ch, rec, shown=shown)
+        _enqueue(cfg, ch, rec, shown=shown, counts=not rec["test"], reviewed=reviewed)
 
 
 def _tier(cfg: ChannelSettings, minor: int) -> TierSettings | None:
@@ -174,15 +174,25 @@ def _tier(cfg: ChannelSettings, minor: int) -> TierSettings | None:
 
 
 def _enqueue(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], *, front: bool = False,
-             shown: dict[str, Any] | None = None) -> None:
+             shown: dict[str, Any] | None = None, counts: bool = False, reviewed: bool = False) -> None:
     if not alerts.accepts(ch.state.alerts, front=front):  # full: nothing changes, nothing to tell
         return
     # The channel's timing as it is now (overlay.domain.timing): a waiting alert keeps its duration.
     tier, duration = timing.for_tier(cfg, ch.state, _tier(cfg, rec["amount"]))
     shown = shown or wire.donation(cfg, rec)
-    # Whether it speaks is judged on the real amount now: a hidden one is not in ``shown``.
-    item = dict(alerts.entry(shown, tts.alert_duration(cfg, shown, duration, rec["amount"]), tier),
-                speak=tts.speech_text(cfg, shown, rec["amount"]) is not None)
+    ch.state.variations, variation = variation_ops.pick(cfg, ch.state, rec, counts=counts)
+    speak = (variation or {}).get("tts") is not False
+    if speak:
+        # Judged on the real amount and name: a hidden amount or a chosen alias is not in ``shown``.
+        speak, ch.state.speech = tts.may_speak(cfg, ch.state.speech, shown, ch.now, minor=rec["amount"],
+                                               donor=rec["donor_name"],
+                                               reviewed=reviewed or bool(rec.get("reviewed")))
+    duration = (variation or {}).get("duration_ms") or duration
+    item = alerts.entry(shown, tts.alert_duration(cfg, shown, duration, rec["amount"], speak=speak), tier)
+    if variation is not None:
+        item["variation"] = variation
+    if not speak:
+        item["speak"] = False
     head_changes = front or len(ch.state.alerts["queue"]) < alerts.NEXT_SHOWN
     ch.state.alerts, ops = alerts.enqueue(ch.state.alerts, item, front=front)
     ch.queue_ops += ops
@@ -213,6 +223,8 @@ def advance_alerts(cfg: ChannelSettings, ch: Change) -> bool:
     ch.queue_ops.append((alerts.POP_FRONT, None))
     play = {"action": "play", "donation": cur["donation"], "starts_at": wire.iso(cur["starts_at"]),
             "duration_ms": cur["duration_ms"], "tier": cur["tier"]}
+    if "variation" in cur:
+        play["variation"] = cur["variation"]
     clip = tts.clip_path(cfg, cur["donation"]) if cur.get("speak", True) else None
     if clip is not None:
         play["tts_url"] = clip
@@ -250,9 +262,11 @@ def moderate(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], ver
         raise DonationError("not_held", f"the donation is {rec['status']}, not held{hint}", "conflict")
     ch = Change.begin(state, now)
     rec = dict(rec, status="approved" if verdict == "approve" else "rejected")
+    if verdict == "approve":
+        rec["reviewed"] = True  # approved by a moderator: what tts.only_approved speaks
     ch.donations.append(rec)
     if verdict == "approve":
-        _publish_approved(cfg, ch, rec)
+        _publish_approved(cfg, ch, rec, reviewed=True)
         advance_alerts(cfg, ch)
     else:
         _emit_private(cfg, ch, rec)

@@ -34,6 +34,10 @@ class ChannelState:
     timing: dict[str, Any] | None = None
     # overlay.domain.timer: the subathon timer; None until first started.
     timer: dict[str, Any] | None = None
+    # overlay.domain.alert_variations: run-time list, biggest gift, donors seen; None: none yet.
+    variations: dict[str, Any] | None = None
+    # overlay.domain.tts: when each donor was last spoken (per-donor cooldown); None: never.
+    speech: dict[str, Any] | None = None
 
     @classmethod
     def initial(cls, cfg: ChannelSettings) -> "ChannelState":
@@ -69,8 +73,9 @@ class ChannelState:
                    "incentives": self.incentives}
         if self.timing is not None:  # left out until changed: the blob stays as it was before timing
             scalars["timing"] = self.timing
-        if self.timer is not None:
-            scalars["timer"] = self.timer
+        for key in ("timer", "variations", "speech"):
+            if getattr(self, key) is not None:
+                scalars[key] = getattr(self, key)
         return json.dumps(scalars, separators=(",", ":"))
 
     @classmethod
@@ -98,7 +103,8 @@ class ChannelState:
                             # Shallow: incentive changes replace the items list (overlay.domain.incentives.items_for_change).
                             incentives=dict(self.incentives),
                             timing=self.timing,  # replaced whole, never changed in place
-                            timer=self.timer)    # likewise
+                            timer=self.timer,    # likewise, and so are the two below
+                            variations=self.variations, speech=self.speech)
 
 
 @dataclass(frozen=True)

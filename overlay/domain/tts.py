@@ -58,6 +58,23 @@ def speakable(text: str, banned_words: Sequence[str]) -> str:
     return _SPACES.sub(" ", _MASKED.sub(" ", masked)).strip()
 
 
+_REPEATED_CHAR = re.compile(r"(.)\1{3,}", re.DOTALL)
+_REPEATED_WORDS = re.compile(r"\b(\w+(?:\W+\w+){0,2}?)(?:\W+\1\b){3,}", re.IGNORECASE)
+REPEATS_KEPT = 3
+
+
+def collapse_repeats(text: str) -> str:
+    """A character or a word (or a run of up to three words) said more than three times in a
+    row is said three times: "!!!!!!!!" -> "!!!", "lol lol lol lol" -> "lol lol lol"."""
+    text = _REPEATED_CHAR.sub(lambda m: m.group(1) * REPEATS_KEPT, text)
+
+    def three(m: re.Match[str]) -> str:
+        whole, unit = m.group(0), m.group(1)
+        sep = whole[len(unit):whole.lower().index(unit.lower(), len(unit))]
+        return sep.join([unit] * REPEATS_KEPT)
+    return _REPEATED_WORDS.sub(three, text)
+
+
 def speech_text(cfg: ChannelSettings, donation: dict[str, Any], minor: int | None = None) -> str | None:
     """The words the alert says for ``donation``, or None when it stays silent: TTS off,
     not approved, below ``tts.min_amount``, or no message left once markup and masked words
@@ -70,7 +87,7 @@ def speech_text(cfg: ChannelSettings, donation: dict[str, Any], minor: int | Non
         minor = money.parse_amount(donation["amount"], cfg.currency)
     if minor is not None and minor < money.parse_amount(tts.min_amount, cfg.currency, allow_zero=True):
         return None
-    text = speakable(donation["message"], cfg.moderation.banned_words)
+    text = collapse_repeats(speakable(donation["message"], cfg.moderation.banned_words))
     if len(text) > tts.max_chars:
         cut = text[:tts.max_chars]
         # End on a whole word when one ends in the last fifth; a very long word is simply cut.
@@ -78,6 +95,29 @@ def speech_text(cfg: ChannelSettings, donation: dict[str, Any], minor: int | Non
         # Masked again: a cut can end a longer word on a banned one ("idiotement" -> "idiot").
         text = speakable(cut[:space] if space > tts.max_chars * 4 // 5 else cut, cfg.moderation.banned_words)
     return text if any(c.isalnum() for c in text) else None
+
+
+def may_speak(cfg: ChannelSettings, spoken: dict[str, Any] | None, donation: dict[str, Any], now: int, *,
+              reviewed: bool, minor: int | None = None,
+              donor: str | None = None) -> tuple[bool, dict[str, Any] | None]:
+    """(whether the alert queued now for ``donation`` speaks, the per-donor record after it):
+    decided once at queue time so that every worker agrees. ``reviewed``: a moderator approved
+    the message in the screening queue (``tts.only_approved`` speaks only those). A donor's
+    messages are spoken at most once per ``tts.donor_cooldown_s`` (by name, case-insensitive).
+    ``minor``: the real amount, for a donation whose public amount is hidden."""
+    tts = cfg.alerts.tts
+    if speech_text(cfg, donation, minor) is None or (tts.only_approved and not reviewed):
+        return False, spoken
+    # ``donor``: the real name, when the donor chose to show another (or none) publicly.
+    name = (donor if donor is not None else donation.get("donor_name") or "").strip().casefold()
+    if not tts.donor_cooldown_s or not name:
+        return True, spoken
+    window = tts.donor_cooldown_s * 1000
+    last = (spoken or {}).get(name)
+    if last is not None and now - last < window:
+        return False, spoken
+    kept = {k: t for k, t in (spoken or {}).items() if now - t < window}  # older ones no longer matter
+    return True, {**kept, name: now}
 
 
 def clip_token(cfg: ChannelSettings, donation_id: str, text: str) -> str:
@@ -96,9 +136,9 @@ def clip_path(cfg: ChannelSettings, donation: dict[str, Any]) -> str | None:
 
 
 def alert_duration(cfg: ChannelSettings, donation: dict[str, Any], duration_ms: int,
-                   minor: int | None = None) -> int:
+                   minor: int | None = None, *, speak: bool = True) -> int:
     """Long enough for the sound and then the speech, never shorter than configured."""
-    text = speech_text(cfg, donation, minor)
+    text = speech_text(cfg, donation, minor) if speak else None
     if text is None:
         return duration_ms
     return max(duration_ms, min(MAX_ALERT_MS, SOUND_MS + len(text) * MS_PER_CHAR + TAIL_MS))

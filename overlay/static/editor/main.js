@@ -7,6 +7,7 @@ import { act, call, setChannel } from "../dashboard/api.js";
 import { SettingsForm } from "./form.js";
 import { MediaLibrary } from "./media.js";
 import { TimingPanel } from "./timing.js";
+import { VariationsPanel } from "./variations.js";
 
 const data = JSON.parse(byId("editor-data").textContent);
 setStrings(data.strings, data.lang);
@@ -22,7 +23,8 @@ let presets = new Map();
 let previewTimer = null;
 
 const form = new SettingsForm(byId("settings-form"), () => schedulePreview());
-const library = new MediaLibrary(data.channel, (files) => form.setMedia(files));
+const variations = new VariationsPanel();
+const library = new MediaLibrary(data.channel, (files) => { form.setMedia(files); variations.setMedia(files); });
 const timing = new TimingPanel(data.tiers, data.timing_bounds);
 
 // What differs from the channel's own settings: what a preset (and the preview URL) carries.
@@ -72,7 +74,8 @@ async function chooseWidget(name) {
   widget = widgets.get(name);
   form.build(widget, data.tiers);
   form.setMedia(library.files);
-  await Promise.all([loadPresets(), timing.show(name === "alert")]);
+  variations.setMedia(library.files);
+  await Promise.all([loadPresets(), timing.show(name === "alert"), variations.show(name === "alert")]);
 }
 
 async function save(button) {

@@ -10,6 +10,7 @@ export function mount(root, { client, ui, t, config, settings }) {
   const image = ui.role(root, "image");
   const media = ui.role(root, "media");
   const name = ui.role(root, "name");
+  const variationText = ui.role(root, "text"); // a variation's text template, in place of name and amount
   const amount = ui.role(root, "amount");
   const matchLine = ui.role(root, "match");
   const message = ui.role(root, "message");
@@ -53,8 +54,22 @@ export function mount(root, { client, ui, t, config, settings }) {
     message.textContent = settings.show_message && d.message ? d.message : "";
     testBadge.hidden = !(settings.test_badge && d.test);
     media.hidden = !settings.show_image;
-    if (settings.show_image) image.src = imageUrl(tier);
+    if (settings.show_image) image.src = imageUrl(tier, play.variation);
     root.dataset.tier = tier.min_amount ? "big" : "base";
+    renderVariation(play.variation || {}, d);
+  }
+
+  // The variation the server chose when it queued the alert (docs/widgets.md): the same on
+  // every overlay. Its template is filled with text only: donor text never becomes markup.
+  function renderVariation(variation, d) {
+    root.dataset.variation = variation.id || "";
+    root.dataset.animation = variation.layout || settings.animation;
+    const template = variation.text;
+    variationText.hidden = !template;
+    name.hidden = amount.hidden = Boolean(template);
+    if (!template) return;
+    const values = { name: ui.donorName(t, d), amount: d.display.amount, message: d.message || "", source: d.source };
+    variationText.textContent = template.replace(/\{(name|amount|message|source)\}/g, (_, key) => values[key]);
   }
 
   function renderIncentive(chosen) {
@@ -84,13 +99,17 @@ export function mount(root, { client, ui, t, config, settings }) {
     return name ? `/media/${encodeURIComponent(config.channel)}/${encodeURIComponent(name)}` : null;
   }
 
-  function imageUrl(tier) {
-    return libraryUrl(settings.tier_images, tier)
+  function variationUrl(file) {
+    return file ? `/media/${encodeURIComponent(config.channel)}/${encodeURIComponent(file)}` : null;
+  }
+
+  function imageUrl(tier, variation) {
+    return variationUrl(variation?.image) || libraryUrl(settings.tier_images, tier)
       || (tier.image ? `/media/${encodeURIComponent(tier.image)}` : config.assets.heart);
   }
 
-  function soundUrl(tier) {
-    return libraryUrl(settings.tier_sounds, tier)
+  function soundUrl(tier, variation) {
+    return variationUrl(variation?.sound) || libraryUrl(settings.tier_sounds, tier)
       || (tier.sound ? `/media/${encodeURIComponent(tier.sound)}` : config.assets.chime);
   }
 
@@ -100,7 +119,7 @@ export function mount(root, { client, ui, t, config, settings }) {
       speak();
       return;
     }
-    audio.src = soundUrl(play.tier || {});
+    audio.src = soundUrl(play.tier || {}, play.variation);
     audio.volume = settings.volume;
     audio.currentTime = Math.max(0, elapsed / 1000);
     // OBS lets pages play sound; an ordinary browser tab may not until clicked: no matter.
@@ -189,7 +208,8 @@ export function mount(root, { client, ui, t, config, settings }) {
   client.on("alert", (ev) => {
     if (ev.action === "play") {
       const startsAt = Date.parse(ev.starts_at);
-      schedule({ donation: ev.donation, tier: ev.tier, ttsUrl: ev.tts_url, startsAt, endsAt: startsAt + ev.duration_ms });
+      schedule({ donation: ev.donation, tier: ev.tier, variation: ev.variation, ttsUrl: ev.tts_url,
+        startsAt, endsAt: startsAt + ev.duration_ms });
     } else if (ev.action === "skip" || ev.action === "clear") {
       cancelTimers();
       hide(); // at once; "pause" lets the playing alert finish, as the queue does
