@@ -20,6 +20,7 @@ from overlay.domain import alerts
 from overlay.domain.state import Change, ChannelState, Event
 from overlay.store.presets import EmbeddedPresets
 from overlay.store.deliveries import EmbeddedDeliveries
+from overlay.store.channels import EmbeddedChannels
 from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, Store, StoreReset, StoreUnavailable,
                                 leaderboard_key)
 
@@ -52,7 +53,7 @@ QUEUE_SQL = {
 TRIM_SCAN = 200  # oldest log rows looked at per commit: trimming stays O(1), however long the log
 
 
-class EmbeddedStore(EmbeddedPresets, EmbeddedDeliveries, Store):
+class EmbeddedStore(EmbeddedChannels, EmbeddedPresets, EmbeddedDeliveries, Store):
     backend = "embedded"
 
     def __init__(self, data_dir: Path):
