@@ -37,7 +37,7 @@ from overlay.web.integrations import setup_integrations
 from overlay.web.media import setup_media
 from overlay.web.editor import setup_editor
 from overlay.realtime.namespaces import Realtime
-from overlay.service import ChannelService
+from overlay.registry import ChannelRegistry
 from overlay.store.base import Store, StoreUnavailable
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
@@ -67,7 +67,7 @@ async def healthz(request: web.Request) -> web.Response:
         await store.ping()
     except StoreUnavailable:
         return web.json_response({"status": "unavailable", "backend": store.backend}, status=503)
-    resets = [s.writer.reset_at for s in request.app[keys.SERVICES].values() if s.writer.reset_at]
+    resets = [s.writer.reset_at for s in request.app[keys.REGISTRY].services() if s.writer.reset_at]
     if resets:
         # It works now (200), but data was lost: "degraded" until a restart, for whoever watches.
         return web.json_response({"status": "degraded", "backend": store.backend,
@@ -85,9 +85,9 @@ async def metrics_view(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def _moderator_check(config: Config):  # noqa: ANN202
+def _moderator_check(registry: ChannelRegistry):  # noqa: ANN202
     def check(channel: str, auth: dict[str, Any], environ: dict[str, Any]) -> bool:
-        cfg = config.channel(channel)
+        cfg = registry.settings(channel)
         if cfg is None:
             return False
         if matching_token(cfg, auth.get("token")):
@@ -108,6 +108,7 @@ def _live_status_to_dashboards(sio: socketio.AsyncServer):  # noqa: ANN202
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     store, realtime = app[keys.STORE], app[keys.REALTIME]
     await store.open(app[keys.CONFIG].channels)
+    await app[keys.REGISTRY].reload()  # on Redis, the listener reloads too: both read the same records
     await realtime.start()
     yield
     await realtime.stop()
@@ -139,13 +140,13 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     app[keys.DRAIN] = drain_state
     quiet_parser_errors()
     store = make_store(config)
-    services = {c.id: ChannelService(c, store) for c in config.channels}
+    registry = ChannelRegistry(config, store)
     sio = make_sio()
     attach_socketio(app, sio)
-    realtime = Realtime(sio, services, _moderator_check(config),
+    realtime = Realtime(sio, registry, _moderator_check(registry),
                         stall_timeout_s=config.server.stalled_client_timeout_s)
     store.subscribe(realtime.on_events)
-    app[keys.CONFIG], app[keys.STORE], app[keys.SERVICES] = config, store, services
+    app[keys.CONFIG], app[keys.STORE], app[keys.REGISTRY] = config, store, registry
     app[keys.SIO], app[keys.REALTIME] = sio, realtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)

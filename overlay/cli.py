@@ -134,7 +134,7 @@ async def serve(config: Config, reuse_port: bool, live_socket: str | None = None
         await site.start()
         await stop.wait()
         started = time.monotonic()
-        services = app[keys.SERVICES].values()
+        services = app[keys.REGISTRY].services()
         await drain.drain(list(runner.sites), app[keys.DRAIN], _closer(app[keys.SIO]),
                           lambda: [svc.refuse_writes() for svc in services])
         log.info("drained in %.2f s (%d requests in progress)", time.monotonic() - started, app[keys.DRAIN].active)

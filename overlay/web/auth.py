@@ -19,6 +19,7 @@ import time
 from aiohttp import web
 
 from overlay import keys
+from overlay.channel_records import token_matches
 from overlay.config import ChannelSettings
 from overlay.secret import secret_equal
 from overlay.web.errors import ApiError, Handler
@@ -40,10 +41,11 @@ def bearer(request: web.Request) -> str | None:
 
 
 def matching_token(cfg: ChannelSettings, given: object) -> str | None:
+    """The stored entry (the token, or its hash for a channel of the admin API) that ``given`` matches."""
     # Compare against every token so the time taken does not tell which one matched.
     found = None
     for token in cfg.moderator_tokens:
-        if secret_equal(given, token):
+        if token_matches(given, token):
             found = token
     return found
 
@@ -103,9 +105,9 @@ async def revoke_session(request: web.Request, cfg: ChannelSettings, cookie: str
 
 
 async def _live_sessions(request: web.Request) -> frozenset[str]:
-    config, store, live = request.app[keys.CONFIG], request.app[keys.STORE], set()
+    registry, store, live = request.app[keys.REGISTRY], request.app[keys.STORE], set()
     for name, cookie in request.cookies.items():
-        cfg = config.channel(name.removeprefix(COOKIE_PREFIX)) if name.startswith(COOKIE_PREFIX) else None
+        cfg = registry.settings(name.removeprefix(COOKIE_PREFIX)) if name.startswith(COOKIE_PREFIX) else None
         if cfg is None or session_token(cfg, cookie) is None:
             continue
         try:

@@ -72,7 +72,7 @@ def same_origin(request: web.Request) -> bool:
 
 
 def channel_for(request: web.Request) -> ChannelSettings:
-    cfg = request.app[keys.CONFIG].channel(request.match_info["ch"])
+    cfg = request.app[keys.REGISTRY].settings(request.match_info["ch"])
     if cfg is None:
         raise web.HTTPNotFound()
     return cfg
@@ -110,7 +110,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
 
 async def _sources(request: web.Request, cfg: ChannelSettings) -> list[dict[str, Any]]:
     """The configured donation sources and their subscriptions (a revoked one is shown as such)."""
-    svc = request.app[keys.SERVICES].get(cfg.id)
+    svc = request.app[keys.REGISTRY].service(cfg.id)
     if svc is None:
         return []
     try:

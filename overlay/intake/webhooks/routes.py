@@ -31,7 +31,7 @@ ANSWER_OK_ON_REFUSAL = {"tiltify", "stripe", "kofi", "twitch"}
 
 async def receive(request: web.Request) -> web.Response:
     channel, provider = request.match_info["ch"], request.match_info["provider"]
-    svc = request.app[keys.SERVICES].get(channel)
+    svc = request.app[keys.REGISTRY].service(channel)
     if svc is None:
         raise _refused(channel, provider, ApiError(404, "channel_not_found", "no such channel"))
     if provider not in PARSERS:
