@@ -14,6 +14,7 @@ from overlay.domain import wire
 from overlay.web.alert_timing import setup_alert_timing
 from overlay.web.timer import setup_timer
 from overlay.web.admin import setup_admin
+from overlay.web.admin_page import setup_admin_page
 from overlay.web.api import setup_api
 from overlay.web.openapi import setup_openapi
 from overlay.web.incentives import setup_incentives
@@ -160,6 +161,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_openapi(app)
     setup_teams(app)
     setup_admin(app)
+    setup_admin_page(app)
     setup_tts(app)
     setup_export(app)
     setup_webhooks(app)
