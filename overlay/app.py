@@ -15,6 +15,7 @@ from overlay.web.alert_timing import setup_alert_timing
 from overlay.web.timer import setup_timer
 from overlay.web.admin import setup_admin
 from overlay.web.admin_page import setup_admin_page
+from overlay.web.invites import setup_invites
 from overlay.web.api import setup_api
 from overlay.web.openapi import setup_openapi
 from overlay.web.incentives import setup_incentives
@@ -162,6 +163,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_teams(app)
     setup_admin(app)
     setup_admin_page(app)
+    setup_invites(app)
     setup_tts(app)
     setup_export(app)
     setup_webhooks(app)

@@ -186,3 +186,41 @@ async def test_a_change_reaches_every_process_and_server_within_a_second(tmp_pat
     finally:
         workers.stop()
         other.stop()
+
+
+async def join(server: Running, url: str, **form: str) -> tuple[int, str]:
+    async with server.http.post(url, data=form, headers={"Origin": server.url}) as r:
+        return r.status, await r.text()
+
+
+async def test_an_invite_creates_one_channel_then_is_gone(admin_server: Running) -> None:
+    status, invite = await admin_server.post("/api/v1/admin/invites", {
+        "defaults": {"currency": "EUR", "campaign": {"title": "Campaign 2027"}},
+        "expires_at": "2099-01-01T00:00:00Z", "uses": 1}, headers=ADMIN)
+    assert status == 201, invite
+    url = admin_server.url + invite["url"].split(":8080", 1)[1]
+    async with admin_server.http.get(url) as r:
+        assert r.status == 200 and 'name="goal"' in await r.text()
+    assert (await join(admin_server, url, name="Demo", id="demo", currency="EUR", goal="100"))[0] == 409  # taken
+    status, page = await join(admin_server, url, name="Léa Plays", id="", currency="EUR", goal="300")
+    assert status == 201 and "lea-plays" in page
+    token = page.split('id="moderator-token">', 1)[1].split("<", 1)[0]
+    status, state = await admin_server.request("GET", "/api/v1/channels/lea-plays/state", headers=mod(token))
+    assert status == 200 and state["campaign"]["title"] == "Campaign 2027" and state["campaign"]["goal"] == "300.00"
+    assert (await join(admin_server, url, name="Second", id="second", currency="EUR", goal="1"))[0] == 410
+    async with admin_server.http.get(url) as r:
+        assert r.status == 410
+
+
+async def test_an_expired_or_unknown_invite_creates_nothing(admin_server: Running) -> None:
+    status, invite = await admin_server.post("/api/v1/admin/invites", {"expires_at": "2001-01-01T00:00:00Z"},
+                                             headers=ADMIN)
+    assert status == 201
+    url = admin_server.url + invite["url"].split(":8080", 1)[1]
+    assert (await join(admin_server, url, name="Late", id="late", currency="EUR", goal="10"))[0] == 410
+    async with admin_server.http.get(admin_server.url + "/join/no-such-invite") as r:
+        assert r.status == 404
+    assert (await admin_server.request("GET", f"{CHANNELS}/late", headers=ADMIN))[0] == 404
+    status, body = await admin_server.post("/api/v1/admin/invites", {"expires_at": "2099-01-01T00:00:00Z",
+                                                                     "defaults": {"currency": "EURO"}}, headers=ADMIN)
+    assert (status, body["error"]["code"]) == (422, "invalid_defaults")

@@ -268,3 +268,13 @@ async def test_stored_channels_are_created_once_listed_in_pages_and_announced(
     finally:
         if other is not store:
             await other.close()
+
+
+async def test_an_invite_is_used_at_most_its_uses_and_never_after_it_expires(store: base.Store) -> None:
+    now = int(time.time() * 1000)
+    await store.put_invite("inv-1", {"defaults": {}, "uses": 2, "expires_ms": now + 60_000})
+    await store.put_invite("inv-old", {"defaults": {}, "uses": 1, "expires_ms": now - 1})
+    assert [await store.use_invite("inv-1", now) for _ in range(3)] == [True, True, False]
+    assert (await store.get_invite("inv-1"))["used"] >= 2
+    assert not await store.use_invite("inv-old", now) and not await store.use_invite("nope", now)
+    assert (await store.get_invite("inv-old"))["uses"] == 1 and await store.get_invite("nope") is None

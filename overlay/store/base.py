@@ -92,6 +92,18 @@ class Store(abc.ABC):
         """Records sorted by id, after ``cursor``, whose id or name contains ``q``
         (case-insensitive), at most ``limit``; and the cursor of the next page (None: no more)."""
 
+    @abc.abstractmethod
+    async def put_invite(self, invite_id: str, record: dict[str, Any]) -> None:
+        """``record`` holds ``uses`` (how many channels it may create) and ``expires_ms``."""
+
+    @abc.abstractmethod
+    async def get_invite(self, invite_id: str) -> dict[str, Any] | None:
+        """The record, with ``used``: how many times it was used so far."""
+
+    @abc.abstractmethod
+    async def use_invite(self, invite_id: str, now_ms: int) -> bool:
+        """Count one use, atomically across processes; False if none is left or it expired."""
+
     async def open(self, channels: list[ChannelSettings]) -> None:  # noqa: B027 - optional hook
         """Connect, create what is missing, start listening."""
 

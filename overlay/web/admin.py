@@ -67,13 +67,12 @@ def _answer(record: dict[str, Any]) -> web.Response:
     return web.json_response(disabled_view(record))
 
 
-def _with_secrets(record: dict[str, Any], status: int, secrets: dict[str, str]) -> web.Response:
+def _with_secrets(record: dict[str, Any], secrets: dict[str, str], status: int = 200) -> web.Response:
     return web.json_response({"channel": disabled_view(record), **secrets}, status=status)
 
 
-@routes.post("/admin/channels", access=ADMIN, body=NewChannel, ok={201: Created}, errors=(401, 409, 422))
-async def create_channel(request: web.Request, _: None, body: NewChannel) -> web.Response:
-    """Create a channel: its overlay key and moderator token are made here, the token shown only now"""
+async def create_stored(request: web.Request, body: NewChannel) -> tuple[dict[str, Any], dict[str, str]]:
+    """Store a new channel and apply it here: (its record, its secrets to show once)."""
     registry, token, stamp = request.app[keys.REGISTRY], new_secret(), wire.iso(now_ms())
     cfg = _validated({**body.model_dump(mode="json", exclude_unset=True, exclude={"live"}),
                       "overlay_key": new_secret(), "moderator_tokens": [hash_token(token)]})
@@ -81,7 +80,13 @@ async def create_channel(request: web.Request, _: None, body: NewChannel) -> web
     if registry.in_config(cfg.id) or not await request.app[keys.STORE].put_channel(cfg.id, record, create=True):
         raise ApiError(409, "channel_exists", f"a channel with the id {cfg.id} exists")
     registry.apply(cfg.id, record)
-    return _with_secrets(record, 201, {"overlay_key": cfg.overlay_key, "moderator_token": token})
+    return record, {"overlay_key": cfg.overlay_key, "moderator_token": token}
+
+
+@routes.post("/admin/channels", access=ADMIN, body=NewChannel, ok={201: Created}, errors=(401, 409, 422))
+async def create_channel(request: web.Request, _: None, body: NewChannel) -> web.Response:
+    """Create a channel: its overlay key and moderator token are made here, the token shown only now"""
+    return _with_secrets(*await create_stored(request, body), status=201)
 
 
 @routes.get("/admin/channels", access=ADMIN, query=ChannelsQuery, ok={200: ChannelList}, errors=(401,))
@@ -146,7 +151,7 @@ async def rotate_secrets(request: web.Request, _: None, body: Rotate) -> web.Res
     if body.moderator_token:
         made["moderator_token"] = new_secret()
         record = {**record, "moderator_tokens": [hash_token(made["moderator_token"])]}
-    return _with_secrets(await _save(request, record) if made else record, 200, made)
+    return _with_secrets(await _save(request, record) if made else record, made)
 
 
 def setup_admin(app: web.Application) -> None:
