@@ -2,6 +2,7 @@
 and across processes and servers sharing one Redis."""
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,14 @@ import pytest
 import redis.asyncio as aioredis
 import yaml
 
+from tests.webhook_signing import KOFI_HEADERS, kofi_form
 from tests.admin_support import ADMIN, ADMIN_TOKEN, CHANNELS, NEW, admin_server, config_data  # noqa: F401 - a fixture
 from tests.conftest import Running
-from tests.support import Listener, ServerProcess, free_port, until
+from overlay.config import parse_config
+from tests.support import Listener, ServerProcess, channel_dict, free_port, until
+
+KOFI_TOKEN = "8c1f3a52-6d0e-4b7a-9f21-3e5d7c9b1a04"  # the fixture's
+FIXTURES = Path(__file__).parent / "fixtures" / "webhooks"
 
 
 async def create(server: Running, **over: Any) -> dict[str, Any]:
@@ -78,11 +84,17 @@ async def test_disable_enable_and_rotate(admin_server: Running) -> None:
 
     again = await admin_server.listen("/overlay", channel=NEW["id"], key=key)
     await again.wait_for("state")
+    async with admin_server.http.post(f"{admin_server.url}/dashboard/{NEW['id']}/login", data={"token": token},
+                                      headers={"Origin": admin_server.url}, allow_redirects=False) as r:
+        session = {"Cookie": r.headers["Set-Cookie"].split(";", 1)[0]}
+    state_path = f"/api/v1/channels/{NEW['id']}/state"
+    assert (await admin_server.request("GET", state_path, headers=session))[0] == 200
     status, rotated = await admin_server.post(path + "/rotate", {"overlay_key": True, "moderator_token": True},
                                               headers=ADMIN)
     assert status == 200 and rotated["overlay_key"] != key and rotated["moderator_token"] != token
     await until(lambda: again.client.connected, lambda up: not up, what="the old key's overlay disconnected")
     assert (await donate(admin_server, token))[0] == 401
+    assert (await admin_server.request("GET", state_path, headers=session))[0] == 401  # its session ended too
     assert (await donate(admin_server, rotated["moderator_token"], "1.50"))[0] == 201
     with pytest.raises(Exception):
         await Listener().connect(admin_server.url, "/overlay", channel=NEW["id"], key=key)
@@ -94,13 +106,17 @@ async def test_patch_changes_settings_and_keeps_webhook_secrets_hidden(admin_ser
     made = await create(admin_server)
     path = f"{CHANNELS}/{NEW['id']}"
     status, body = await admin_server.request("PATCH", path, headers=ADMIN, json={
-        "name": "Renamed", "webhooks": {"kofi": {"verification_token": "kofi-secret-123456"}}})
+        "name": "Renamed", "webhooks": {"kofi": {"verification_token": KOFI_TOKEN}}})
     assert status == 200, body
-    assert body["name"] == "Renamed" and body["webhooks"] == ["kofi"] and "kofi-secret" not in str(body)
+    assert body["name"] == "Renamed" and body["webhooks"] == ["kofi"] and KOFI_TOKEN not in str(body)
     assert body["version"] == 2
+    payload = json.loads((FIXTURES / "kofi_donation.json").read_text(encoding="utf-8"))
+    status, answer = await admin_server.post(f"/webhooks/{NEW['id']}/kofi", data=kofi_form(payload),
+                                             headers=KOFI_HEADERS)
+    assert status in (200, 201), answer
     status, state = await admin_server.request("GET", f"/api/v1/channels/{NEW['id']}/state",
                                                headers=mod(made["moderator_token"]))
-    assert status == 200
+    assert status == 200 and state["campaign"]["count"] == 1
     status, body = await admin_server.request("PATCH", path, headers=ADMIN, json={"currency": "XXY"})
     assert status == 422 and body["error"]["code"] == "invalid_currency"
 
@@ -224,3 +240,13 @@ async def test_an_expired_or_unknown_invite_creates_nothing(admin_server: Runnin
     status, body = await admin_server.post("/api/v1/admin/invites", {"expires_at": "2099-01-01T00:00:00Z",
                                                                      "defaults": {"currency": "EURO"}}, headers=ADMIN)
     assert (status, body["error"]["code"]) == (422, "invalid_defaults")
+
+
+def test_start_up_lists_many_channels_one_line_each_and_names_the_admin_page(tmp_path: Path) -> None:
+    from overlay.cli import urls
+    data = config_data(tmp_path, None)
+    data["channels"] = [channel_dict(id=f"c{i}", overlay_key=f"key-of-c{i}") for i in range(11)]
+    lines = urls(parse_config(data, env={}))
+    assert lines[0] == "Channel c0 (Demo streamer): http://127.0.0.1:8080/dashboard/c0" and len(lines) == 12
+    assert not any("key-of-c" in line for line in lines)
+    assert lines[-1] == "Admin page (every channel, the admin API's included; invites): http://127.0.0.1:8080/admin"
