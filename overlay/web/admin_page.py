@@ -9,15 +9,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from overlay import i18n, keys
-from overlay.web.auth import SESSION_TTL_S, Admins, admins, cookie_name, csrf_token, matching_token, \
-    moderator_session, new_session, revoke_session, secret_equal, session_token
-from overlay.web.dashboard import PAGE_HEADERS, Strings, same_origin
+from overlay.web.auth import admins, csrf_token, matching_token, moderator_session
+from overlay.web.dashboard import PAGE_HEADERS, Strings, close_session, open_session, same_origin
 from overlay.web.pages import PACKAGE, render
 from overlay.web.throttle import record_failure, retry_after
 from overlay.widgets import WIDGETS
 
 CATALOG = i18n.register_json("admin", PACKAGE / "static" / "admin" / "strings.json")
-COOKIE = cookie_name(Admins([]))
 
 
 def _lang(request: web.Request) -> str:
@@ -63,25 +61,11 @@ async def login(request: web.Request) -> web.Response:
     if token is None:
         record_failure(request)
         return _login_page(request, "login_failed", 401)
-    response = web.Response(status=303, headers={"Location": _here(request), "Cache-Control": "no-store"})
-    secure = request.app[keys.CONFIG].server.public_url.startswith("https://")
-    response.set_cookie(COOKIE, new_session(holders, token), max_age=SESSION_TTL_S, path="/",
-                        httponly=True, samesite="Strict", secure=secure)
-    return response
+    return open_session(request, holders, token, _here(request))
 
 
 async def logout(request: web.Request) -> web.Response:
-    holders = admins(request)
-    cookie = request.cookies.get(COOKIE)
-    cookie = cookie if session_token(holders, cookie) else None
-    form = await request.post()
-    if not same_origin(request) or (cookie is not None and not secret_equal(form.get("csrf"), csrf_token(cookie))):
-        raise web.HTTPForbidden(text="cross-site request refused")
-    if cookie is not None:
-        await revoke_session(request, holders, cookie)
-    response = web.Response(status=303, headers={"Location": _here(request), "Cache-Control": "no-store"})
-    response.del_cookie(COOKIE, path="/")
-    return response
+    return await close_session(request, admins(request), _here(request))
 
 
 def setup_admin_page(app: web.Application) -> None:
