@@ -119,6 +119,12 @@ async def test_patch_changes_settings_and_keeps_webhook_secrets_hidden(admin_ser
     assert status == 200 and state["campaign"]["count"] == 1
     status, body = await admin_server.request("PATCH", path, headers=ADMIN, json={"currency": "XXY"})
     assert status == 422 and body["error"]["code"] == "invalid_currency"
+    status, body = await admin_server.request("PATCH", path, headers=ADMIN, json={"currency": "USD"})
+    assert (status, body["error"]["code"]) == (409, "currency_locked")  # it has a donation in EUR
+    status, body = await admin_server.request("PATCH", path, headers=ADMIN, json={"campaign": {"goal": "12.345"}})
+    assert (status, body["error"]["code"]) == (422, "invalid_campaign")
+    status, body = await admin_server.request("PATCH", path, headers=ADMIN, json={"live": {"stream_key": "x" * 20}})
+    assert (status, body["error"]["code"]) == (422, "unknown_field")
 
 
 async def test_bad_admin_input_is_refused_by_name(admin_server: Running) -> None:

@@ -119,8 +119,11 @@ async def change_channel(request: web.Request, _: None, body: Any) -> web.Respon
     """Change a channel of the admin API: each key given replaces that key whole"""
     record = await _stored(request, request.match_info["id"])
     current = {k: v for k, v in record.items() if k not in ("disabled", "created_at", "updated_at", "version")}
-    return _answer(await _save(request, record, _validated({**current, **body.model_dump(
-        mode="json", exclude_unset=True)})))
+    cfg = _validated({**current, **body.model_dump(mode="json", exclude_unset=True)})
+    if cfg.currency != settings_of(record).currency and await request.app[keys.STORE].list_donations(cfg.id, limit=1):
+        # Totals are kept in the currency's minor units: they would silently change value.
+        raise ApiError(409, "currency_locked", "currency: the channel has donations in its currency already")
+    return _answer(await _save(request, record, cfg))
 
 
 @routes.post("/admin/channels/{id}/disable", access=ADMIN, ok={200: AdminChannel}, path_params=CHANNEL_ID,
