@@ -182,6 +182,16 @@ async def answers_everywhere(url: str, token: str, tries: int) -> bool:
     return True
 
 
+async def campaign_titles(url: str, token: str, tries: int = 8) -> set[str]:
+    """The titles ``tries`` fresh connections (each may reach another worker) see."""
+    titles = set()
+    for _ in range(tries):
+        async with aiohttp.ClientSession() as http, \
+                http.get(f"{url}/api/v1/channels/{NEW['id']}/state", headers=mod(token)) as r:
+            titles.add((await r.json())["campaign"]["title"])
+    return titles
+
+
 @pytest.mark.timeout(240)
 async def test_a_change_reaches_every_process_and_server_within_a_second(tmp_path: Path, redis_url: str) -> None:
     cfg = write_config(tmp_path, redis_url)
@@ -196,7 +206,20 @@ async def test_a_change_reaches_every_process_and_server_within_a_second(tmp_pat
             await until(lambda: answers_everywhere(workers.url, made["moderator_token"], 8),
                         what="the new channel on both workers")
             assert time.monotonic() - created < 1.0
-            overlay = await Listener().connect(workers.url, "/overlay", channel=NEW["id"], key=made["overlay_key"])
+            old = await Listener().connect(workers.url, "/overlay", channel=NEW["id"], key=made["overlay_key"])
+            await old.wait_for("state")
+            async with http.post(other.url + f"{CHANNELS}/{NEW['id']}/rotate", json={"overlay_key": True},
+                                 headers=ADMIN) as r:
+                key = (await r.json())["overlay_key"]
+                rotated = time.monotonic()
+            await until(lambda: old.client.connected, lambda up: not up, what="the old key's overlay disconnected")
+            async with http.patch(other.url + f"{CHANNELS}/{NEW['id']}", json={"campaign": {"title": "Renamed"}},
+                                  headers=ADMIN) as r:
+                assert r.status == 200
+            await until(lambda: campaign_titles(workers.url, made["moderator_token"]), lambda t: t == {"Renamed"},
+                        what="the new title on the workers")
+            assert time.monotonic() - rotated < 2.0  # two changes, each within a second
+            overlay = await Listener().connect(workers.url, "/overlay", channel=NEW["id"], key=key)
             await overlay.wait_for("state")
             async with http.post(other.url + f"{CHANNELS}/{NEW['id']}/disable", headers=ADMIN) as r:
                 assert r.status == 200
