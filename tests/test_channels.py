@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
+import socketio
 import yaml
 
 from tests.webhook_signing import KOFI_HEADERS, kofi_form
@@ -74,6 +75,8 @@ async def test_disable_enable_and_rotate(admin_server: Running) -> None:
     await until(lambda: overlay.client.connected or dashboard.client.connected, lambda up: not up,
                 what="the disabled channel's clients disconnected")
     assert (await donate(admin_server, token))[0] == 404
+    with pytest.raises(socketio.exceptions.ConnectionError):  # an overlay reconnecting is refused
+        await Listener().connect(admin_server.url, "/overlay", channel=NEW["id"], key=key)
     async with admin_server.http.get(f"{admin_server.url}/overlay/{NEW['id']}/alerts?key={key}") as r:
         assert r.status == 404
     assert (await admin_server.request("GET", path, headers=ADMIN))[1]["disabled"] is True
@@ -96,7 +99,7 @@ async def test_disable_enable_and_rotate(admin_server: Running) -> None:
     assert (await donate(admin_server, token))[0] == 401
     assert (await admin_server.request("GET", state_path, headers=session))[0] == 401  # its session ended too
     assert (await donate(admin_server, rotated["moderator_token"], "1.50"))[0] == 201
-    with pytest.raises(Exception):
+    with pytest.raises(socketio.exceptions.ConnectionError):
         await Listener().connect(admin_server.url, "/overlay", channel=NEW["id"], key=key)
     fresh = await admin_server.listen("/overlay", channel=NEW["id"], key=rotated["overlay_key"])
     assert (await fresh.wait_for("state"))["campaign"]["raised"] == "14.00"

@@ -75,12 +75,12 @@ class Realtime:
 
     def feed(self, channel: object) -> ChannelFeed | None:
         """The channel's feed, created (and its pump and alert schedule started) on first use."""
-        feed = self.feeds.get(channel) if isinstance(channel, str) else None
-        if feed is not None or not self._started:
-            return feed
-        svc = self.registry.service(channel)
+        svc = self.registry.service(channel)  # None for a disabled channel, whose feed stays for later
         if svc is None:
             return None
+        feed = self.feeds.get(svc.cfg.id)
+        if feed is not None or not self._started:
+            return feed
         feed = self.feeds[svc.cfg.id] = ChannelFeed(svc)
         svc.writer.on_reset(self._resync_later(feed))
         self._tasks.append(asyncio.create_task(self._run_feed(feed), name=f"feed-{svc.cfg.id}"))
