@@ -318,6 +318,8 @@ class Realtime:
             try:
                 state = await svc.current()
                 due = alerts.due_at(state.alerts, timing.gap_ms(svc.cfg, state))
+                if self.registry.settings(svc.cfg.id) is None:
+                    due = None  # disabled: its queue waits, as it was, for the channel to be enabled
                 wait = 5.0 if due is None else max(0.0, (due - now_ms()) / 1000)
                 if wait > 0:
                     try:
