@@ -75,6 +75,8 @@ async def test_disable_enable_and_rotate(admin_server: Running) -> None:
     await until(lambda: overlay.client.connected or dashboard.client.connected, lambda up: not up,
                 what="the disabled channel's clients disconnected")
     assert (await donate(admin_server, token))[0] == 404
+    status, body = await admin_server.request("DELETE", path, headers=ADMIN)  # it has donations: disabled, kept
+    assert status == 200 and body["disabled"] is True
     with pytest.raises(socketio.exceptions.ConnectionError):  # an overlay reconnecting is refused
         await Listener().connect(admin_server.url, "/overlay", channel=NEW["id"], key=key)
     async with admin_server.http.get(f"{admin_server.url}/overlay/{NEW['id']}/alerts?key={key}") as r:
@@ -141,6 +143,11 @@ async def test_bad_admin_input_is_refused_by_name(admin_server: Running) -> None
     for body, status, code in cases:
         got, answer = await admin_server.post(CHANNELS, body, headers=ADMIN)
         assert (got, answer["error"]["code"]) == (status, code), body
+    status, body = await admin_server.post(CHANNELS, {**NEW, "id": "empty"}, headers=ADMIN)
+    assert status == 201
+    assert (await admin_server.request("DELETE", f"{CHANNELS}/empty", headers=ADMIN))[0] == 204
+    assert (await admin_server.request("GET", f"{CHANNELS}/empty", headers=ADMIN))[0] == 404
+    assert (await admin_server.request("DELETE", f"{CHANNELS}/demo", headers=ADMIN))[0] == 409
     status, body = await admin_server.post(f"{CHANNELS}/demo/disable", headers=ADMIN)
     assert (status, body["error"]["code"]) == (409, "channel_in_config")
     status, body = await admin_server.post(f"{CHANNELS}/nobody/disable", headers=ADMIN)

@@ -262,8 +262,10 @@ async def test_stored_channels_are_created_once_listed_in_pages_and_announced(
         assert [r["id"] for r in rest] == ["c3"] and cursor is None
         found, _ = await store.list_channels("ELTA", 10, None)
         assert [r["id"] for r in found] == ["c3"]
+        assert await store.delete_channel("c3") and not await store.delete_channel("c3")
+        assert await store.get_channel("c3") is None and len((await store.list_channels("", 10, None))[0]) == 3
         # Every write reaches every store's watchers (another process's, on Redis), in order.
-        await until(lambda: [h for h in heard if h is not None], lambda ids: ids[-1:] == ["c0"] and len(ids) == 5,
+        await until(lambda: [h for h in heard if h is not None], lambda ids: ids[-2:] == ["c0", "c3"] and len(ids) == 6,
                     what="the channel notifications")
     finally:
         if other is not store:

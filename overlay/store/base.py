@@ -87,6 +87,10 @@ class Store(abc.ABC):
     async def get_channel(self, channel_id: str) -> dict[str, Any] | None: ...
 
     @abc.abstractmethod
+    async def delete_channel(self, channel_id: str) -> bool:
+        """Forget the record (False if there was none) and announce it to every process's watchers."""
+
+    @abc.abstractmethod
     async def list_channels(self, q: str, limit: int,
                             cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """Records sorted by id, after ``cursor``, whose id or name contains ``q``

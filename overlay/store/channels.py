@@ -59,6 +59,12 @@ class EmbeddedChannels:
             await self._channels_changed(channel_id)
         return bool(count)
 
+    async def delete_channel(self, channel_id: str) -> bool:
+        _, count = await self._run(self._channels_sql, "DELETE FROM channels WHERE id = ?", (channel_id,))
+        if count:
+            await self._channels_changed(channel_id)
+        return bool(count)
+
     async def get_channel(self, channel_id: str) -> dict[str, Any] | None:
         rows, _ = await self._run(self._channels_sql, "SELECT record FROM channels WHERE id = ?", (channel_id,))
         return json.loads(rows[0][0]) if rows else None
@@ -97,6 +103,12 @@ class RedisChannels:
             done = await self._call(self.redis.hsetnx(CHANNELS_KEY, channel_id, body))
         else:
             done = await self._call(self.redis.hset(CHANNELS_KEY, channel_id, body)) is not None
+        if done:
+            await self._call(self.redis.publish(CHANNELS_PUBSUB, channel_id))
+        return bool(done)
+
+    async def delete_channel(self, channel_id: str) -> bool:
+        done = await self._call(self.redis.hdel(CHANNELS_KEY, channel_id))
         if done:
             await self._call(self.redis.publish(CHANNELS_PUBSUB, channel_id))
         return bool(done)

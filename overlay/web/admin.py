@@ -126,6 +126,18 @@ async def change_channel(request: web.Request, _: None, body: Any) -> web.Respon
     return _answer(await _save(request, record, cfg))
 
 
+@routes.delete("/admin/channels/{id}", access=ADMIN, ok={200: AdminChannel, 204: None}, path_params=CHANNEL_ID,
+               errors=(401, 409))
+async def delete_channel(request: web.Request, _: None) -> web.Response:
+    """Delete a channel without donations (204); one with donations is disabled instead (200, the channel)"""
+    record = await _stored(request, request.match_info["id"])
+    if await request.app[keys.STORE].list_donations(record["id"], limit=1):
+        return _answer(await _save(request, record, disabled=True))
+    await request.app[keys.STORE].delete_channel(record["id"])
+    request.app[keys.REGISTRY].apply(record["id"], None)
+    return web.Response(status=204)
+
+
 @routes.post("/admin/channels/{id}/disable", access=ADMIN, ok={200: AdminChannel}, path_params=CHANNEL_ID,
              errors=(401, 409))
 async def disable_channel(request: web.Request, _: None) -> web.Response:
