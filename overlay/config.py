@@ -81,6 +81,9 @@ class ServerSettings(Strict):
     # Spoken messages kept in memory by each process, in MB (docs/tts.md): the clip cache of
     # every channel's alerts.tts, bounded here because it is the process's memory.
     tts_cache_mb: int = Field(32, ge=1, le=4096)
+    # "Authorization: Bearer <admin token>" opens the admin API and page (docs/channels.md);
+    # OVERLAY_ADMIN_TOKEN in the environment adds one.
+    admin_tokens: list[Annotated[str, Field(min_length=16, max_length=512)]] = Field([], max_length=20)
 
 
 class StorageSettings(Strict):
@@ -380,10 +383,24 @@ def parse_config(data: Any, env: dict[str, str] | None = None) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError([line for e in exc.errors() for line in _lines(e)]) from None
-    problems = _stripe_keys(config, dict(os.environ if env is None else env))
+    env = dict(os.environ if env is None else env)
+    problems = _stripe_keys(config, env)
     if problems:
         raise ConfigError(problems)
-    return config
+    return _with_admin_token(config, env)
+
+
+ADMIN_TOKEN_ENV = "OVERLAY_ADMIN_TOKEN"
+
+
+def _with_admin_token(config: Config, env: dict[str, str]) -> Config:
+    token = env.get(ADMIN_TOKEN_ENV, "").strip()
+    if not token:
+        return config
+    if len(token) < 16:
+        raise ConfigError([f"{ADMIN_TOKEN_ENV}: needs at least 16 characters"])
+    server = config.server.model_copy(update={"admin_tokens": [*config.server.admin_tokens, token]})
+    return config.model_copy(update={"server": server})
 
 
 STRIPE_KEY_ENV = "STRIPE_API_KEY"

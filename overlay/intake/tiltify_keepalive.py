@@ -90,9 +90,13 @@ async def _record(svc: Any, status: str) -> None:
 async def keepalive_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: one task per channel whose Tiltify credentials are configured."""
     tasks = []
-    for svc in app[keys.SERVICES].values():
-        tiltify = svc.cfg.webhooks.tiltify if svc.cfg.webhooks else None
+    registry = app[keys.REGISTRY]
+    for channel in registry.ids():  # the channels known at start-up
+        cfg = registry.settings(channel)
+        tiltify = cfg.webhooks.tiltify if cfg is not None and cfg.webhooks else None
         if tiltify and tiltify.client_id and tiltify.client_secret and tiltify.webhook_id:
+            svc = registry.service(channel)
+            assert svc is not None
             tasks.append(asyncio.create_task(_keep(svc, tiltify)))
     yield
     for task in tasks:
