@@ -7,13 +7,12 @@ the team's, with no second book to keep in step across processes.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from overlay.domain import money
 from overlay.domain.state import OVERLAY, Change, ChannelState
-
-if TYPE_CHECKING:  # config imports this module's checks: no import cycle at run time
-    from overlay.config import ChannelSettings, TeamSettings
+from overlay.settings.channel import ChannelSettings
+from overlay.settings.teams import TeamSettings
 
 
 def currency_of(team: "TeamSettings", members: list["ChannelSettings"]) -> str:
