@@ -20,7 +20,7 @@ import socketio
 from overlay.domain import alerts, timing, wire
 from overlay import metrics
 from overlay.web import throttle
-from overlay.web.auth import secret_equal
+from overlay.secret import secret_equal
 from overlay.service import ChannelService, ShuttingDown, now_ms
 from overlay.domain.state import OVERLAY, Event
 from overlay.realtime.fastemit import Encoded, emit_many
