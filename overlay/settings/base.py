@@ -15,7 +15,7 @@ class Strict(BaseModel):
 
 
 def _decimal_literal(value: Any) -> Any:
-    # A quoted number goes through the amount grammar of overlay.domain.money ("1e3", "1_000", " 5" are refused);
+    # A quoted number goes through the amount grammar of overlay.settings.amounts ("1e3", "1_000", " 5" are refused);
     # YAML numbers arrive as int or, with _DecimalLoader, as Decimal.
     return money.check_literal(value) if isinstance(value, str) else value
 
