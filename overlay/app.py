@@ -28,7 +28,7 @@ from overlay.intake.donate.checkout import setup_checkout
 from overlay.web.drain import Drain
 from overlay.web.errors import ApiError, error_middleware, quiet_parser_errors
 from overlay.web.sioroute import attach as attach_socketio
-from overlay.realtime.fastemit import make_sio_server
+from overlay.realtime.sioserver import make_sio_server
 from overlay.live.link import LIVE, LiveLink, setup_live_link
 from overlay.live.supervisor import LiveSupervisor, live_settings
 from overlay.live.page import setup_livepage

@@ -16,7 +16,7 @@ from aiohttp import web
 from overlay import keys
 from overlay.config import ChannelSettings
 from overlay.live.link import LIVE
-from overlay.live.settings import whep_origin
+from overlay.settings.live import whep_origin
 from overlay.web.errors import error_response
 from overlay.web.overlays import donate_target, page_config, sticker_context
 from overlay.web.pages import render

@@ -20,8 +20,8 @@ import socketio
 from overlay.domain import alerts, timing, wire
 from overlay import metrics
 from overlay.web import throttle
-from overlay.web.auth import secret_equal
-from overlay.config import ChannelSettings
+from overlay.secret import secret_equal
+from overlay.settings.channel import ChannelSettings
 from overlay.registry import ChannelRegistry
 from overlay.service import ChannelService, ShuttingDown, now_ms
 from overlay.domain.state import OVERLAY, Event

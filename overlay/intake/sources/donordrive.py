@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 
 from overlay.intake.sources.book import StateLog, book, display_text
-from overlay.intake.sources.settings import DonorDriveSettings
+from overlay.settings.sources import DonorDriveSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, provider_amount
 from overlay.service import ChannelService
 from overlay.web import strictjson
