@@ -3,17 +3,13 @@ the pages' ``hello`` and ``beat`` on /overlay; hostile announcements are not lis
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import socketio
 
 from overlay.store import base
-from overlay.store.embedded import EmbeddedStore
-from overlay.store.redis import RedisStore
-from tests.support import OVERLAY_KEY, WAIT, make_config, until
+from tests.support import OVERLAY_KEY, WAIT, until
+from tests.test_sources import store  # noqa: F401 - the store fixture, on both backends
 
 PAGES = "/api/v1/channels/demo/overlays"
 OBS_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " \
@@ -77,14 +73,6 @@ async def test_hostile_announcements_are_not_listed(make_server: Any, backend: s
     assert pages[0]["client"] == ""
     for client in clients:
         await client.disconnect()
-
-
-@pytest.fixture
-async def store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[base.Store]:
-    s: base.Store = RedisStore(request.getfixturevalue("redis_url")) if backend == "redis" else EmbeddedStore(tmp_path)
-    await s.open([make_config(tmp_path).channels[0]])
-    yield s
-    await s.close()
 
 
 async def test_the_store_lists_a_bounded_number_of_live_pages(store: base.Store) -> None:
