@@ -33,6 +33,7 @@ from overlay.live.link import LIVE, LiveLink, setup_live_link
 from overlay.live.supervisor import LiveSupervisor, live_settings
 from overlay.live.page import setup_livepage
 from overlay.web.overlays import setup_overlays
+from overlay.web.overlay_pages import setup_overlay_pages
 from overlay.speech import setup_tts
 from overlay.web.export import setup_export
 from overlay.web.summary import setup_summary
@@ -178,6 +179,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_live_link(app, link)
     link.on_change(_live_status_to_dashboards(sio))
     setup_overlays(app)
+    setup_overlay_pages(app)
     setup_presets(app)
     setup_integrations(app)
     setup_integration_test(app)

@@ -74,10 +74,12 @@ def channel_dict(**over: Any) -> dict[str, Any]:
 
 
 def make_config(data_dir: Path, redis_url: str | None = None, port: int = 8080, **channel: Any) -> Config:
-    """``teams=[...]`` goes to the top level (API.md §7); the rest overrides the demo channel."""
+    """``teams=[...]`` goes to the top level (API.md §7), ``server={...}`` to the server section;
+    the rest overrides the demo channel."""
     teams = channel.pop("teams", [])
+    server = channel.pop("server", {})
     return parse_config({
-        "server": {"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
+        "server": {"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}", **server},
         "storage": {"redis_url": redis_url, "data_dir": str(data_dir)},
         "channels": [channel_dict(**channel)],
         "teams": teams,

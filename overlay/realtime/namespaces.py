@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -61,6 +61,8 @@ class Realtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         registry.on_change(self._channel_changed)
+        # Called with (namespace, sid) when a client leaves: e.g. overlay.realtime.presence.
+        self.on_leave: list[Callable[[str, str], Awaitable[None]]] = []
         for ns in NAMESPACES:
             sio.on("connect", self._connect_handler(ns), namespace=ns)
             sio.on("disconnect", self._disconnect_handler(ns), namespace=ns)
@@ -250,6 +252,8 @@ class Realtime:
             metrics.CLIENTS.labels(ns).dec()
             for feed in self.feeds.values():
                 feed.floors[ns].pop(sid, None)
+            for hook in self.on_leave:
+                await hook(ns, sid)
         return on_disconnect
 
     async def _welcome(self, feed: ChannelFeed, sid: str, ns: str, last_seq: int | None) -> None:

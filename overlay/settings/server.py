@@ -31,6 +31,11 @@ class ServerSettings(Strict):
     # A Socket.IO connection that reads nothing of what it was sent for this long is cut
     # (overlay/realtime/stalls.py); the client reconnects and catches up.
     stalled_client_timeout_s: float = Field(30, ge=1, le=3600)
+    # An overlay page reloads itself when its connection stayed down this long (and the server
+    # answers) or its animations stopped this long while visible; 0 turns it off (docs/widgets.md).
+    overlay_watchdog_s: int = Field(60, ge=0, le=3600)
+    # An open overlay page stays listed this long after its last heartbeat (docs/dashboard.md).
+    overlay_presence_ttl_s: int = Field(60, ge=3, le=3600)
     # Spoken messages kept in memory by each process, in MB (docs/tts.md): the clip cache of
     # every channel's alerts.tts, bounded here because it is the process's memory.
     tts_cache_mb: int = Field(32, ge=1, le=4096)

@@ -90,6 +90,8 @@ export function connectFeed({ io, namespace, auth, events, unsequenced = [], url
     },
     onState(fn) { handlers.get("state").push(fn); },
     onStatus(fn) { handlers.get("status").push(fn); },
+    // Client -> server (overlay.realtime.presence); dropped while disconnected.
+    send(name, data) { if (socket.connected) socket.emit(name, data); },
     on(name, fn) {
       if (!handlers.has(name)) throw new Error(`unknown ${namespace} event ${name}`);
       handlers.get(name).push(fn);
@@ -132,6 +134,7 @@ export function createClient({ io, channel, key, url = location.origin, baseMs =
     onState: feed.onState,
     onStatus: feed.onStatus,
     on: feed.on,
+    send: feed.send,
     serverNow() {
       const now = performance.now();
       return clock === null ? Date.now() : now + offsetNow(now);

@@ -6,8 +6,8 @@ const config = JSON.parse(document.getElementById("overlay-config").textContent)
 const roots = [...document.querySelectorAll("[data-widget]")];
 const names = [...new Set(roots.map((root) => root.dataset.widget))];
 
-const [{ io }, { createClient }, ui, { followSettings }, ...widgets] = await Promise.all(
-  [config.modules.io, config.modules.client, config.modules.ui, config.modules.settings,
+const [{ io }, { createClient }, ui, { followSettings }, watchdog, ...widgets] = await Promise.all(
+  [config.modules.io, config.modules.client, config.modules.ui, config.modules.settings, config.modules.watchdog,
     ...names.map((n) => config.modules[n])]
     .map((url) => import(url)),
 );
@@ -29,6 +29,12 @@ client.on("reload", (ev) => {
   if (!ev.widget || ev.widget === config.widget || names.includes(ev.widget)) location.reload();
 });
 client.onStatus(({ connected }) => document.documentElement.toggleAttribute("data-offline", !connected));
+// Browser sources only: not the viewers' live page, nor previews framed by the gallery or the
+// editor (an off-screen frame gets no animation frames, and is no source to list).
+if (config.widget !== "live" && window.top === window) {
+  watchdog.announce({ client, widget: config.widget, beatS: config.watchdog.beat_s });
+  watchdog.watch({ client, afterS: config.watchdog.after_s });
+}
 client.start();
 // Tests and the widget gallery look at this; nothing else should need it.
 window.overlay = { client };

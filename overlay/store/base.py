@@ -257,6 +257,17 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def release_lease(self, name: str, owner: str) -> None: ...
 
+    # Open overlay pages, expiring unless renewed (overlay.store.pages has the contract).
+    @abc.abstractmethod
+    async def put_overlay_page(self, channel: str, page_id: str, page: dict[str, Any], expires_ms: int,
+                               now_ms: int, limit: int) -> bool: ...
+
+    @abc.abstractmethod
+    async def drop_overlay_page(self, channel: str, page_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def overlay_pages(self, channel: str, now_ms: int) -> list[dict[str, Any]]: ...
+
 
 def leaderboard_key(name: str) -> str:
     """Donors are grouped by name, whatever the case."""

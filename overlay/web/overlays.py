@@ -28,7 +28,7 @@ from overlay.widgets.base import WidgetSettings
 from overlay.widgets.strings import STRINGS, language
 
 SHARED_MODULES = {"io": "vendor/socket.io-client/socket.io.esm.min.js", "client": "overlay-client.js",
-                  "ui": "overlay-ui.js", "settings": "overlay-settings.js"}
+                  "ui": "overlay-ui.js", "settings": "overlay-settings.js", "watchdog": "overlay-watchdog.js"}
 ASSETS = {"chime": "sounds/chime.wav", "heart": "img/heart.svg"}
 
 
@@ -80,12 +80,18 @@ def page_config(request: web.Request, cfg: ChannelSettings, name: str, lang: str
         "channel": cfg.id, "key": cfg.overlay_key, "widget": name, "lang": lang,
         "locale": cfg.locale.replace("_", "-"), "currency": cfg.currency, "strings": STRINGS[lang],
         "modules": modules, "assets": {k: static.url(v) for k, v in ASSETS.items()},
+        "watchdog": watchdog_settings(request.app[keys.CONFIG]),
         "widgets": {p: s.model_dump(mode="json", exclude={"custom_css"}) for p, s in parts.items()},
         "tiers": [t.model_dump(mode="json")["min_amount"] for t in sorted(cfg.alerts.tiers, key=lambda t: t.min_amount)],
         "milestones": [{"amount": str(m), "display": wire.display(cfg, money.parse_amount(m, cfg.currency,
                                                                                           allow_zero=True))}
                        for m in cfg.campaign.milestones],
     }
+
+
+def watchdog_settings(config: Config) -> dict[str, float]:
+    """The page's watchdog (overlay-watchdog.js): three beats within the time a page stays listed."""
+    return {"after_s": config.server.overlay_watchdog_s, "beat_s": config.server.overlay_presence_ttl_s / 3}
 
 
 Resolved = tuple[ChannelSettings, str, WidgetSettings, dict[str, WidgetSettings], str]

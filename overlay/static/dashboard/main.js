@@ -18,6 +18,7 @@ import { TimerPanel } from "./timer.js";
 import { TestForm } from "./testform.js";
 import { IncentivesPanel } from "./incentives.js";
 import { IntegrationsPanel } from "./integrations.js";
+import { OverlayPagesList } from "./overlay-pages.js";
 import { RewardsList } from "./rewards.js";
 import { setupLinks } from "./links.js";
 import { setupShortcuts } from "./shortcuts.js";
@@ -39,6 +40,7 @@ const teams = new TeamsPanel(data.locale, data.channel);
 const timer = new TimerPanel();
 new TestForm(data.presets, data.lang);
 new IntegrationsPanel();
+new OverlayPagesList();
 setupLinks(data.widgets, data.gallery);
 setupShortcuts();
 
