@@ -127,9 +127,8 @@ async def test_a_dead_source_holds_up_no_other_channel_or_webhook(tmp_path: Path
     config = two_channels(tmp_path, f"http://127.0.0.1:{free_port()}", streamlabs.url, redis_url)
     srv = await ServerProcess(config, free_port()).start()
     try:
-        found = await until(lambda: integrations(srv.url, "a"), lambda f: f["donordrive"]["health"]["failed"] >= 1,
-                            what="the dead DonorDrive's first attempt")
-        assert found["donordrive"]["state"]["state"] == "unreachable"
+        await until(lambda: integrations(srv.url, "a"), lambda f: f["donordrive"]["health"]["failed"] >= 1
+                    and f["donordrive"]["state"]["state"] == "unreachable", what="the dead DonorDrive's first attempt")
         await until(lambda: len(streamlabs.sockets), lambda n: n == 1, what="channel b's Streamlabs connection")
         await streamlabs.send(streamlabs_donation(1, "3.00", currency="EUR"))
         raw = json.dumps({"external_id": "w-1", "amount": "3.00"}).encode()
@@ -138,7 +137,8 @@ async def test_a_dead_source_holds_up_no_other_channel_or_webhook(tmp_path: Path
             assert r.status == 200, await r.text()
         assert await until(lambda: booked(srv.url, "b"), lambda ids: len(ids) == 1, what="b's Streamlabs donation")
         assert await booked(srv.url, "a") == ["w-1"], "the webhook is booked while the poller is unreachable"
-        found = await until(lambda: integrations(srv.url, "a"), lambda f: f["donordrive"]["health"]["failed"] >= 2,
+        found = await until(lambda: integrations(srv.url, "a"), lambda f: f["donordrive"]["health"]["failed"] >= 2
+                            and f["donordrive"]["state"]["state"] == "unreachable",
                             what="the dead DonorDrive retried", timeout=120)
         dd = found["donordrive"]
         assert dd["state"]["state"] == "unreachable" and dd["health"]["last_delivery"] is None
@@ -193,9 +193,10 @@ async def test_one_worker_runs_the_sources_and_the_keepalive_and_every_worker_sh
             assert found["streamlabs"]["state"]["state"] == "connected"
             assert counts(found["donordrive"]) == (1, 0, 0)
         os.kill(int(holder.rsplit(" ", 1)[1]), signal.SIGKILL)
-        moved = await until(lambda: integrations(srv.url),
-                            lambda f: f["donordrive"]["state"]["state"] == "polling"
-                            and f["donordrive"]["state"]["holder"] != holder,
+        def taken_over(f: dict[str, Any]) -> bool:
+            state = f["donordrive"]["state"] or {}
+            return state.get("state") == "polling" and state.get("holder") != holder
+        moved = await until(lambda: integrations(srv.url), taken_over,
                             what="the other worker's state after its take-over", timeout=120)
         assert counts(moved["donordrive"]) == (1, 0, 0), "nothing booked twice"
     finally:
