@@ -2,7 +2,7 @@
 
     python bench/stub_server.py --port 8080 [--untuned | --bare] [--no-full-gc]
 
-By default it runs python-socketio through overlay.realtime.fastemit.make_sio_server;
+By default it runs python-socketio through overlay.realtime.sioserver.make_sio_server;
 --untuned builds a stock socketio.AsyncServer (all defaults) instead, to measure what
 the fast path buys; --bare uses no Socket.IO library at all: aiohttp's own WebSocket
 with the handshake written out, what a connection and a broadcast cost on aiohttp
@@ -21,7 +21,7 @@ from aiohttp import web
 
 ROOT = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
-from overlay.realtime.fastemit import make_sio_server  # noqa: E402
+from overlay.realtime.sioserver import make_sio_server  # noqa: E402
 
 NS = '/overlay'
 KEY, TOKEN = 'k', 't'

@@ -14,6 +14,9 @@ from overlay.domain import wire
 from overlay.web.alert_timing import setup_alert_timing
 from overlay.web.alert_variations import setup_alert_variations
 from overlay.web.timer import setup_timer
+from overlay.web.admin import setup_admin
+from overlay.web.admin_page import setup_admin_page
+from overlay.web.invites import setup_invites
 from overlay.web.api import setup_api
 from overlay.web.openapi import setup_openapi
 from overlay.web.incentives import setup_incentives
@@ -25,7 +28,7 @@ from overlay.intake.donate.checkout import setup_checkout
 from overlay.web.drain import Drain
 from overlay.web.errors import ApiError, error_middleware, quiet_parser_errors
 from overlay.web.sioroute import attach as attach_socketio
-from overlay.realtime.fastemit import make_sio_server
+from overlay.realtime.sioserver import make_sio_server
 from overlay.live.link import LIVE, LiveLink, setup_live_link
 from overlay.live.supervisor import LiveSupervisor, live_settings
 from overlay.live.page import setup_livepage
@@ -40,7 +43,7 @@ from overlay.intake.tiltify_keepalive import keepalive_context
 from overlay.web.media import setup_media
 from overlay.web.editor import setup_editor
 from overlay.realtime.namespaces import Realtime
-from overlay.service import ChannelService
+from overlay.registry import ChannelRegistry
 from overlay.store.base import Store, StoreUnavailable
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
@@ -71,7 +74,7 @@ async def healthz(request: web.Request) -> web.Response:
         await store.ping()
     except StoreUnavailable:
         return web.json_response({"status": "unavailable", "backend": store.backend}, status=503)
-    resets = [s.writer.reset_at for s in request.app[keys.SERVICES].values() if s.writer.reset_at]
+    resets = [s.writer.reset_at for s in request.app[keys.REGISTRY].services() if s.writer.reset_at]
     if resets:
         # It works now (200), but data was lost: "degraded" until a restart, for whoever watches.
         return web.json_response({"status": "degraded", "backend": store.backend,
@@ -89,9 +92,9 @@ async def metrics_view(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def _moderator_check(config: Config):  # noqa: ANN202
+def _moderator_check(registry: ChannelRegistry):  # noqa: ANN202
     def check(channel: str, auth: dict[str, Any], environ: dict[str, Any]) -> bool:
-        cfg = config.channel(channel)
+        cfg = registry.settings(channel)
         if cfg is None:
             return False
         if matching_token(cfg, auth.get("token")):
@@ -112,6 +115,7 @@ def _live_status_to_dashboards(sio: socketio.AsyncServer):  # noqa: ANN202
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     store, realtime = app[keys.STORE], app[keys.REALTIME]
     await store.open(app[keys.CONFIG].channels)
+    await app[keys.REGISTRY].reload()  # on Redis, the listener reloads too: both read the same records
     await realtime.start()
     yield
     await realtime.stop()
@@ -143,13 +147,13 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     app[keys.DRAIN] = drain_state
     quiet_parser_errors()
     store = make_store(config)
-    services = {c.id: ChannelService(c, store) for c in config.channels}
+    registry = ChannelRegistry(config, store)
     sio = make_sio()
     attach_socketio(app, sio)
-    realtime = Realtime(sio, services, _moderator_check(config),
+    realtime = Realtime(sio, registry, _moderator_check(registry),
                         stall_timeout_s=config.server.stalled_client_timeout_s)
     store.subscribe(realtime.on_events)
-    app[keys.CONFIG], app[keys.STORE], app[keys.SERVICES] = config, store, services
+    app[keys.CONFIG], app[keys.STORE], app[keys.REGISTRY] = config, store, registry
     app[keys.SIO], app[keys.REALTIME] = sio, realtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)
@@ -162,6 +166,9 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_timer(app)
     setup_openapi(app)
     setup_teams(app)
+    setup_admin(app)
+    setup_admin_page(app)
+    setup_invites(app)
     setup_tts(app)
     setup_export(app)
     setup_webhooks(app)

@@ -55,11 +55,18 @@ def effective_config(args: argparse.Namespace) -> Config:
     return config.model_copy(update={"server": server, "storage": storage})
 
 
+FULL_LISTING_UP_TO = 10  # channels whose every URL is printed at start-up; beyond, one line each
+
+
 def urls(config: Config) -> list[str]:
     from overlay.widgets import WIDGETS  # the registry is only needed for this listing
     base = config.server.public_url.rstrip("/")
     lines = []
+    many = len(config.channels) > FULL_LISTING_UP_TO
     for c in config.channels:
+        if many:  # one line each: the overlay URLs are on each channel's dashboard and the admin page
+            lines.append(f"Channel {c.id} ({c.name}): {base}/dashboard/{c.id}")
+            continue
         lines.append(f"Channel {c.id} ({c.name}):")
         for name in WIDGETS:
             lines.append(f"  overlay {name:<12} {base}/overlay/{c.id}/{name}?key={c.overlay_key}")
@@ -72,6 +79,8 @@ def urls(config: Config) -> list[str]:
             from overlay.speech.engine import choose_engine
             engine = choose_engine(c)
             lines.append(f"  text-to-speech       {'on' if engine.available else 'OFF'}: {engine.reason}")
+    if config.server.admin_tokens:
+        lines.append(f"Admin page (every channel, the admin API's included; invites): {base}/admin")
     lines += [f"Team {t.id} ({t.name}): {base}/api/v1/teams/{t.id}" for t in config.teams]
     return lines
 
@@ -134,7 +143,7 @@ async def serve(config: Config, reuse_port: bool, live_socket: str | None = None
         await site.start()
         await stop.wait()
         started = time.monotonic()
-        services = app[keys.SERVICES].values()
+        services = app[keys.REGISTRY].services()
         await drain.drain(list(runner.sites), app[keys.DRAIN], _closer(app[keys.SIO]),
                           lambda: [svc.refuse_writes() for svc in services])
         log.info("drained in %.2f s (%d requests in progress)", time.monotonic() - started, app[keys.DRAIN].active)

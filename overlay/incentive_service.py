@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from overlay.domain.incentive_settings import INCENTIVE, IncentiveSettings, problem
+from overlay.settings.incentives import INCENTIVE, IncentiveSettings, problem
 from overlay.domain import incentive_ops, incentives, suggestions, wire
 from overlay.domain.donations import DonationError
 from overlay.domain.state import Change, ChannelState

@@ -12,12 +12,12 @@ if TYPE_CHECKING:
     from overlay.intake.webhooks.health import DeliveryHealth
     from overlay.web.drain import Drain
     from overlay.realtime.namespaces import Realtime
-    from overlay.service import ChannelService
+    from overlay.registry import ChannelRegistry
     from overlay.store.base import Store
 
 CONFIG: web.AppKey["Config"] = web.AppKey("config")
 STORE: web.AppKey["Store"] = web.AppKey("store")
-SERVICES: web.AppKey[dict[str, "ChannelService"]] = web.AppKey("services")
+REGISTRY: web.AppKey["ChannelRegistry"] = web.AppKey("registry")
 SIO: web.AppKey["socketio.AsyncServer"] = web.AppKey("sio")
 REALTIME: web.AppKey["Realtime"] = web.AppKey("realtime")
 DRAIN: web.AppKey["Drain"] = web.AppKey("drain")

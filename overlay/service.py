@@ -31,6 +31,10 @@ class ChannelService:
         # Each adds keys to the ``state`` snapshot (``teams``, §7).
         self.snapshot_parts: list[Callable[[ChannelState], Awaitable[dict[str, Any]]]] = []
 
+    def reconfigure(self, cfg: ChannelSettings) -> None:
+        """New settings for the same channel (the admin API): the next operation uses them."""
+        self.cfg = self.writer.cfg = cfg
+
     def refuse_writes(self) -> None:
         """Shutting down: writes still waiting in the queue are answered 503, not stored."""
         self.writer.refuse(ShuttingDown())

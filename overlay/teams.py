@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from overlay.config import Config, TeamSettings
@@ -31,13 +32,15 @@ log = logging.getLogger(__name__)
 
 
 class TeamBoard:
-    def __init__(self, config: Config, services: dict[str, ChannelService]):
+    def __init__(self, config: Config, service: Callable[[str], ChannelService | None]):
+        """``service``: the registry's; members are config channels (checked when it loads), never None."""
         self.teams = {t.id: t for t in config.teams}
-        self.services = services
         self.of_channel: dict[str, list[TeamSettings]] = {}
         for team in config.teams:
             for channel in team.channels:
                 self.of_channel.setdefault(channel, []).append(team)
+        services = {channel: service(channel) for channel in self.of_channel}
+        self.services = {channel: svc for channel, svc in services.items() if svc is not None}
         self._dirty: set[str] = set()
         self._runner: asyncio.Task[None] | None = None
         self._announced: dict[tuple[str, str], dict[str, Any]] = {}  # (team, channel) -> last payload

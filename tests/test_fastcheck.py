@@ -11,7 +11,7 @@ import pytest
 import socketio
 
 from overlay.realtime import fastcheck, fastemit, roomindex, sioguard
-from overlay.realtime.fastemit import make_sio_server
+from overlay.realtime.sioserver import make_sio_server
 
 
 def test_self_test_passes_on_the_installed_libraries() -> None:

@@ -11,7 +11,7 @@ import pytest
 import socketio
 from aiohttp import web
 
-from overlay.realtime.fastemit import make_sio_server
+from overlay.realtime.sioserver import make_sio_server
 from tests.support import WAIT, until
 
 NS = '/overlay'

@@ -14,7 +14,7 @@ import pytest
 from overlay.domain import donations, incentive_ops
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.incentive_ops import MAX_INCENTIVES
-from overlay.domain.incentive_settings import INCENTIVE
+from overlay.settings.incentives import INCENTIVE
 from overlay.domain.state import ChannelState
 from overlay.domain.presets import MAX_PER_WIDGET as MAX_PRESETS
 from tests.pledging import HTML, form_token

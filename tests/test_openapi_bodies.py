@@ -10,7 +10,7 @@ import jsonschema_rs
 import pytest
 
 from overlay.app import create_app
-from overlay.domain.incentive_settings import PollIncentive, RewardIncentive, TargetIncentive
+from overlay.settings.incentives import PollIncentive, RewardIncentive, TargetIncentive
 from overlay.web.incentive_models import IncentiveBody, IncentiveEdit
 from overlay.web.openapi import REF, build_document
 from overlay.web.routes import API_ROUTES, Route

@@ -354,7 +354,7 @@ def test_the_paypal_settings_are_checked(paypal_settings: dict[str, Any], expect
 
 def test_by_default_certificates_come_from_paypals_api_hosts_over_https() -> None:
     from overlay.intake.webhooks.paypal import allowed_cert_url
-    from overlay.intake.webhooks.settings import PayPalSettings
+    from overlay.settings.webhooks import PayPalSettings
 
     hosts = PayPalSettings(webhook_id=WEBHOOK_ID).cert_hosts
     assert allowed_cert_url("https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77", hosts)

@@ -14,7 +14,7 @@ from overlay.domain.donations import DonationInput
 from overlay.store import base
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
-from tests.support import make_config
+from tests.support import make_config, until
 
 NOW = 1_800_000_000_000
 
@@ -229,3 +229,54 @@ async def test_a_state_written_by_the_first_release_keeps_its_queue(
     more = chain(cfg, loaded, "3")
     assert await store.commit_batch(cfg.id, more)
     assert [i["donation"]["amount"] for i in (await store.load(cfg)).alerts["queue"]] == ["1.00", "2.00", "3.00"]
+
+
+def channel_record(channel_id: str, name: str, version: int = 1) -> dict[str, Any]:
+    return {"id": channel_id, "name": name, "overlay_key": "k" * 12, "moderator_tokens": ["sha256$s$d"],
+            "disabled": False, "created_at": "2026-12-06T00:00:00Z", "updated_at": "2026-12-06T00:00:00Z",
+            "version": version}
+
+
+async def test_stored_channels_are_created_once_listed_in_pages_and_announced(
+        store: base.Store, backend: str, tmp_path: Path, request: pytest.FixtureRequest, cfg: Any) -> None:
+    other: base.Store = RedisStore(request.getfixturevalue("redis_url")) if backend == "redis" \
+        else store
+    heard: list[str | None] = []
+
+    async def watcher(channel_id: str | None) -> None:
+        heard.append(channel_id)
+
+    if other is not store:
+        await other.open([cfg])
+    other.watch_channels(watcher)
+    try:
+        for i, name in enumerate(["Alpha", "beta", "Gamma", "delta"]):
+            assert await store.put_channel(f"c{i}", channel_record(f"c{i}", name), create=True)
+        assert not await store.put_channel("c0", channel_record("c0", "Again"), create=True)
+        assert (await store.get_channel("c0"))["name"] == "Alpha"
+        assert await store.put_channel("c0", channel_record("c0", "Renamed", 2), create=False)
+        assert (await store.get_channel("c0"))["version"] == 2 and await store.get_channel("nope") is None
+        first, cursor = await store.list_channels("", 3, None)
+        assert [r["id"] for r in first] == ["c0", "c1", "c2"] and cursor == "c2"
+        rest, cursor = await store.list_channels("", 3, cursor)
+        assert [r["id"] for r in rest] == ["c3"] and cursor is None
+        found, _ = await store.list_channels("ELTA", 10, None)
+        assert [r["id"] for r in found] == ["c3"]
+        assert await store.delete_channel("c3") and not await store.delete_channel("c3")
+        assert await store.get_channel("c3") is None and len((await store.list_channels("", 10, None))[0]) == 3
+        # Every write reaches every store's watchers (another process's, on Redis), in order.
+        await until(lambda: [h for h in heard if h is not None], lambda ids: ids[-2:] == ["c0", "c3"] and len(ids) == 6,
+                    what="the channel notifications")
+    finally:
+        if other is not store:
+            await other.close()
+
+
+async def test_an_invite_is_used_at_most_its_uses_and_never_after_it_expires(store: base.Store) -> None:
+    now = int(time.time() * 1000)
+    await store.put_invite("inv-1", {"defaults": {}, "uses": 2, "expires_ms": now + 60_000})
+    await store.put_invite("inv-old", {"defaults": {}, "uses": 1, "expires_ms": now - 1})
+    assert [await store.use_invite("inv-1", now) for _ in range(3)] == [True, True, False]
+    assert (await store.get_invite("inv-1"))["used"] >= 2
+    assert not await store.use_invite("inv-old", now) and not await store.use_invite("nope", now)
+    assert (await store.get_invite("inv-old"))["uses"] == 1 and await store.get_invite("nope") is None

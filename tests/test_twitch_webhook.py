@@ -329,7 +329,7 @@ def test_the_secret_must_be_one_twitch_accepts(secret: str) -> None:
 @pytest.mark.parametrize("message_type", ["webhook_callback_verification", "revocation"])
 def test_a_notification_cannot_be_passed_off_as_another_message_type(message_type: str) -> None:
     from overlay.intake.webhooks import WebhookError, twitch
-    from overlay.intake.webhooks.settings import TwitchSettings
+    from overlay.settings.webhooks import TwitchSettings
 
     now = datetime.now(timezone.utc)
     raw = body(fixture("twitch_charity_donate.json"))

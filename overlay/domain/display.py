@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from overlay.config import ModerationSettings
+from overlay.settings.channel import ModerationSettings
 from overlay.domain import moderation
 from overlay.errors import Refusal
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from overlay.domain import alerts, display, matching, money, moderation, timer, timing, tts, variation_ops, wire
-from overlay.config import ChannelSettings, TierSettings
+from overlay.settings.channel import ChannelSettings, TierSettings
 from overlay.errors import Refusal
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
 

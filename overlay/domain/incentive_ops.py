@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from overlay.config import ChannelSettings, IncentiveSettings
-from overlay.domain.incentive_settings import MAX_OPTIONS
+from overlay.settings.channel import ChannelSettings
+from overlay.settings.incentives import MAX_OPTIONS, IncentiveSettings
 from overlay.domain import incentives as inc
 from overlay.domain import money, suggestions, wire
 from overlay.domain.donations import DonationError

@@ -25,7 +25,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from overlay.config import ChannelSettings, IncentiveSettings
+from overlay.settings.channel import ChannelSettings
+from overlay.settings.incentives import IncentiveSettings
 from overlay.domain import money, suggestions, wire
 from overlay.domain.donations import DonationError
 from overlay.domain.state import ChannelState

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from overlay.config import ModerationSettings
+from overlay.settings.channel import ModerationSettings
 
 # Scheme URLs, www. hosts and bare domains with a common TLD ("example.com/x").
 _LINK = re.compile(

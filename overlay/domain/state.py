@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from overlay.domain import alerts, money, wire
-from overlay.config import ChannelSettings
+from overlay.settings.channel import ChannelSettings
 
 OVERLAY = "overlay"      # events every client sees
 DASHBOARD = "dashboard"  # events for moderators only

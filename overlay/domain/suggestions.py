@@ -13,7 +13,7 @@ import re
 import unicodedata
 from typing import Any
 
-from overlay.config import ChannelSettings
+from overlay.settings.channel import ChannelSettings
 from overlay.domain import moderation, wire
 from overlay.domain.donations import DonationError
 

@@ -7,42 +7,12 @@ the team's, with no second book to keep in step across processes.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from overlay.domain import money
 from overlay.domain.state import OVERLAY, Change, ChannelState
-
-if TYPE_CHECKING:  # config imports this module's checks: no import cycle at run time
-    from overlay.config import ChannelSettings, TeamSettings
-
-
-def check_teams(teams: list["TeamSettings"], currencies: dict[str, str]) -> list[str]:
-    """Config problems, one line each naming its key. Members share the team's currency:
-    a team total in mixed currencies would need rates nobody agreed on."""
-    problems: list[str] = []
-    seen: set[str] = set()
-    for i, team in enumerate(teams):
-        key = f"teams[{i}]"
-        if team.id in seen:
-            problems.append(f"{key}.id: team ids must be unique")
-        seen.add(team.id)
-        if len(set(team.channels)) != len(team.channels):
-            problems.append(f"{key}.channels: a channel is listed twice")
-        known = [c for c in team.channels if c in currencies]
-        for j, channel in enumerate(team.channels):
-            if channel not in currencies:
-                problems.append(f"{key}.channels[{j}]: no channel has the id {channel[:40]!r}")
-        currency = team.currency or (currencies[known[0]] if known else None)
-        for j, channel in enumerate(team.channels):
-            if channel in currencies and currencies[channel] != currency:
-                problems.append(f"{key}.channels[{j}]: channel {channel} counts in {currencies[channel]}, "
-                                f"the team in {currency}; members must share the team's currency")
-        if currency is not None:
-            try:
-                money.parse_amount(team.goal, currency)
-            except money.MoneyError as exc:
-                problems.append(f"{key}.goal: {exc}")
-    return problems
+from overlay.settings.channel import ChannelSettings
+from overlay.settings.teams import TeamSettings
 
 
 def currency_of(team: "TeamSettings", members: list["ChannelSettings"]) -> str:

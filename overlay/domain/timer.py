@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from overlay.config import ChannelSettings
+from overlay.settings.channel import ChannelSettings
 from overlay.domain import money, wire
 from overlay.domain.state import OVERLAY, Change, ChannelState
-from overlay.domain.timer_settings import MAX_SECONDS
+from overlay.settings.timer import MAX_SECONDS
 from overlay.errors import Refusal
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from overlay.config import ChannelSettings, TierSettings
+from overlay.settings.channel import ChannelSettings, TierSettings
 from overlay.domain import money
 from overlay.domain.state import DASHBOARD, Change, ChannelState
 from overlay.errors import Refusal

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from overlay.config import ChannelSettings
+from overlay.settings.channel import ChannelSettings
 from overlay.domain import money, moderation
 
 # What a spoken alert needs beyond its picture: the tier's sound first (the chime is

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from overlay.config import ChannelSettings
+from overlay.settings.channel import ChannelSettings
 from overlay.domain import alert_variations
 from overlay.domain.state import DASHBOARD, Change, ChannelState
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from overlay.domain import display as shown, matching, money
-from overlay.config import ChannelSettings
+from overlay.settings.channel import ChannelSettings
 
 PRIVATE_DONATION_FIELDS = ("original_message", "flagged")
 # A donation's money as the public would read it; all null when the donor hid the amount.

@@ -94,12 +94,16 @@ async def _record(svc: Any, status: str) -> None:
 
 
 def keepalive_sources(app: web.Application) -> list[Source]:
-    """One per channel whose Tiltify credentials are configured."""
+    """One per channel known at start-up whose Tiltify credentials are configured."""
     found = []
-    for svc in app[keys.SERVICES].values():
-        tiltify = svc.cfg.webhooks.tiltify if svc.cfg.webhooks else None
+    registry = app[keys.REGISTRY]
+    for channel in registry.ids():
+        cfg = registry.settings(channel)
+        tiltify = cfg.webhooks.tiltify if cfg is not None and cfg.webhooks else None
         if tiltify and tiltify.client_id and tiltify.client_secret and tiltify.webhook_id:
-            found.append(Source(f"tiltify-keepalive:{svc.cfg.id}", functools.partial(_keep, svc, tiltify)))
+            svc = registry.service(channel)
+            assert svc is not None
+            found.append(Source(f"tiltify-keepalive:{channel}", functools.partial(_keep, svc, tiltify)))
     return found
 
 

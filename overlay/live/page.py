@@ -16,7 +16,7 @@ from aiohttp import web
 from overlay import keys
 from overlay.config import ChannelSettings
 from overlay.live.link import LIVE
-from overlay.live.settings import whep_origin
+from overlay.settings.live import whep_origin
 from overlay.web.errors import error_response
 from overlay.web.overlays import donate_target, page_config, sticker_context
 from overlay.web.pages import render
@@ -64,7 +64,7 @@ CATALOG = i18n.register("live", TEXTS)
 
 
 def _live_channel(request: web.Request) -> ChannelSettings | None:
-    cfg = request.app[keys.CONFIG].channel(request.match_info["ch"])
+    cfg = request.app[keys.REGISTRY].settings(request.match_info["ch"])
     return cfg if cfg is not None and cfg.live is not None else None
 
 
@@ -82,7 +82,7 @@ def _widgets(cfg: ChannelSettings, lang: str) -> dict[str, WidgetSettings]:
 async def live_page(request: web.Request) -> web.Response:
     cfg = _live_channel(request)
     # A channel without video still has a language for its 404.
-    lang = _language(request, request.app[keys.CONFIG].channel(request.match_info["ch"]))
+    lang = _language(request, request.app[keys.REGISTRY].settings(request.match_info["ch"]))
     text = TEXTS[lang]
     if cfg is None:
         return render(request, "live_missing.html", {"lang": lang, "text": text}, status=404)

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from overlay.live.settings import LiveSettings
+from overlay.settings.live import LiveSettings
 from overlay.web.errors import error_response
 
 log = logging.getLogger("overlay.live.whip")

@@ -16,7 +16,7 @@ from overlay.errors import ApiError
 from overlay.secret import secret_equal
 from overlay.live.hub import LiveHub, Session
 from overlay.web.errors import error_response
-from overlay.live.settings import LiveSettings
+from overlay.settings.live import LiveSettings
 
 MAX_SDP_BYTES = 64 * 1024  # OBS offers are ~5 KB; anything near this is not an offer
 SDP = "application/sdp"

@@ -32,6 +32,7 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from overlay import metrics
+from overlay.realtime.fastemit import SERVER_DEFAULTS, FastAsyncManager, FastAsyncServer, library_loggers
 
 log = logging.getLogger(__name__)
 ENV_SWITCH = 'OVERLAY_FAST_BROADCAST'
@@ -103,7 +104,6 @@ def run_self_test() -> tuple[bool, str]:
 
 
 async def _self_test() -> None:
-    from overlay.realtime.fastemit import SERVER_DEFAULTS, FastAsyncManager, FastAsyncServer, library_loggers
     await _check_room_bookkeeping(FastAsyncManager)
     sio = FastAsyncServer(client_manager=FastAsyncManager(), **SERVER_DEFAULTS, **library_loggers())
 
@@ -197,7 +197,6 @@ async def _check_room_bookkeeping(manager_class: type[socketio.AsyncManager]) ->
 
 
 async def _bookkeeping(manager_class: type[socketio.AsyncManager]) -> tuple[dict[str, object], socketio.AsyncManager]:
-    from overlay.realtime.fastemit import library_loggers
     server = socketio.AsyncServer(client_manager=manager_class(), async_mode='aiohttp', **library_loggers())
     ids = iter(range(1000))
     server.eio.generate_id = lambda: f'sid{next(ids)}'  # the same ids for both managers

@@ -28,7 +28,7 @@ waits on aiohttp's drain; the engine.io ping timeout ends a dead client).
 
 Internals relied on (written against python-socketio 5.18, python-engineio
 4.15, aiohttp 3.14; not pinned: overlay/realtime/fastcheck.py tests the path live at
-start-up and make_sio_server falls back to stock python-socketio when that
+start-up and sioserver.make_sio_server falls back to stock python-socketio when that
 fails, or when OVERLAY_FAST_BROADCAST=off): the aiohttp driver's WebSocket
 wrapper (`_async['websocket']`, called with the socket's bound
 `_websocket_handler`), the socket's `queue` made by
@@ -52,7 +52,6 @@ from engineio import packet as eio_packet
 from aiohttp.web import WebSocketResponse
 from socketio import packet as sio_packet
 
-from overlay.realtime.fastcheck import use_fast_broadcast
 from overlay.realtime.leanqueue import LeanQueue
 from overlay.realtime.roomindex import RoomIndex
 from overlay.realtime.sioguard import GuardedEngineIOServer, GuardedWebSocket, PacketGuard
@@ -330,20 +329,3 @@ def _library_logger(name: str) -> logging.Logger:
 def library_loggers() -> dict:
     """The server options that hand python-socketio and engine.io their loggers."""
     return {"logger": _library_logger("socketio.server"), "engineio_logger": _library_logger("engineio.server")}
-
-
-def make_sio_server(*, fast: bool | None = None, **kw) -> socketio.AsyncServer:
-    """The Socket.IO server of this process. Several processes share a channel through the
-    store's notifications (overlay/store), not through a Socket.IO pub/sub manager.
-
-    fast: None decides by the start-up self-test and OVERLAY_FAST_BROADCAST
-    (overlay/realtime/fastcheck.py); True/False force a path (tests of each path).
-    Keyword arguments override SERVER_DEFAULTS and go to socketio.AsyncServer
-    (e.g. cors_allowed_origins; same-origin only by default).
-    """
-    if fast is None:
-        fast = use_fast_broadcast()
-    options = {**library_loggers(), **SERVER_DEFAULTS, **kw}
-    if not fast:  # stock emission, but still the guard against unreadable packets (sioguard.py)
-        return PacketGuard(client_manager=socketio.AsyncManager(), **options)
-    return FastAsyncServer(client_manager=FastAsyncManager(), **options)

@@ -20,7 +20,9 @@ import socketio
 from overlay.domain import alerts, timing, wire
 from overlay import metrics
 from overlay.web import throttle
-from overlay.web.auth import secret_equal
+from overlay.secret import secret_equal
+from overlay.settings.channel import ChannelSettings
+from overlay.registry import ChannelRegistry
 from overlay.service import ChannelService, ShuttingDown, now_ms
 from overlay.domain.state import OVERLAY, Event
 from overlay.realtime.fastemit import Encoded, emit_many
@@ -45,28 +47,72 @@ class ChannelFeed:
         self.floors: dict[str, dict[str, int]] = {ns: {} for ns in NAMESPACES}
         self.alerts_changed = asyncio.Event()
         self.snapshots: dict[bool, dict[str, Any]] = {}  # moderator? -> latest snapshot
+        self.ready = asyncio.Event()  # set once ``delivered`` is the loaded state's seq
 
 
 class Realtime:
-    def __init__(self, sio: socketio.AsyncServer, services: dict[str, ChannelService],
+    def __init__(self, sio: socketio.AsyncServer, registry: ChannelRegistry,
                  moderator_check: TokenCheck, *, stall_timeout_s: float = 30):
         self.sio = sio
         self.stalls = StallSweeper(stall_timeout_s)
-        self.feeds = {ch: ChannelFeed(svc) for ch, svc in services.items()}
-        for feed in self.feeds.values():
-            feed.service.writer.on_reset(self._resync_later(feed))
+        self.registry = registry
+        self.feeds: dict[str, ChannelFeed] = {}
         self.moderator_check = moderator_check
         self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+        registry.on_change(self._channel_changed)
         for ns in NAMESPACES:
             sio.on("connect", self._connect_handler(ns), namespace=ns)
             sio.on("disconnect", self._disconnect_handler(ns), namespace=ns)
 
     async def start(self) -> None:
+        self._started = True
         self._tasks.append(asyncio.create_task(self.stalls.run(), name="stalled-connections"))
-        for ch, feed in self.feeds.items():
-            feed.delivered = (await feed.service.current()).seq
-            self._tasks.append(asyncio.create_task(self._pump(feed), name=f"pump-{ch}"))
-            self._tasks.append(asyncio.create_task(self._tick(feed), name=f"alerts-{ch}"))
+        for ch in self.registry.config_ids():  # as many as config.yaml has: their alerts play from the start
+            feed = self.feed(ch)
+            if feed is not None:
+                await feed.ready.wait()
+
+    def feed(self, channel: object) -> ChannelFeed | None:
+        """The channel's feed, created (and its pump and alert schedule started) on first use."""
+        svc = self.registry.service(channel)  # None for a disabled channel, whose feed stays for later
+        if svc is None:
+            return None
+        feed = self.feeds.get(svc.cfg.id)
+        if feed is not None or not self._started:
+            return feed
+        feed = self.feeds[svc.cfg.id] = ChannelFeed(svc)
+        svc.writer.on_reset(self._resync_later(feed))
+        self._tasks.append(asyncio.create_task(self._run_feed(feed), name=f"feed-{svc.cfg.id}"))
+        return feed
+
+    async def _run_feed(self, feed: ChannelFeed) -> None:
+        channel = feed.service.cfg.id
+        while True:
+            try:
+                feed.delivered = (await feed.service.current()).seq
+                break
+            except StoreUnavailable as exc:
+                log.warning("channel %s not loaded yet: %s", channel, exc)
+                await asyncio.sleep(1)
+        feed.ready.set()
+        self._tasks.append(asyncio.create_task(self._tick(feed), name=f"alerts-{channel}"))
+        await self._pump(feed)
+
+    def _channel_changed(self, channel: str, old: ChannelSettings | None, new: ChannelSettings | None) -> None:
+        """Disabled: every client of the channel goes; a rotated key or token: its holders go."""
+        if channel not in self.feeds or old is None:
+            return
+        self.feeds[channel].snapshots.clear()  # they carry the old settings (a campaign's goal)
+        for ns, secret in (("/overlay", "overlay_key"), ("/dashboard", "moderator_tokens")):
+            if new is None or getattr(old, secret) != getattr(new, secret):
+                task = asyncio.create_task(self._disconnect_room(channel, ns), name=f"disconnect-{channel}")
+                self._tasks.append(task)
+
+    async def _disconnect_room(self, channel: str, ns: str) -> None:
+        sids = [sid for sid, _ in self.sio.manager.get_participants(ns, channel)]
+        for sid in sids:
+            await self.sio.disconnect(sid, namespace=ns)
 
     async def stop(self) -> None:
         # Cancel until done: Python 3.11's wait_for (in _tick) can swallow a cancellation that
@@ -87,7 +133,7 @@ class Realtime:
         loop's next turn instead answered first (2.4 ms) but, with intake saturated, let the
         senders outrun the overlays (fan-out delay p50 0.9 → 2.5 s at 1,000 overlays, 5 →
         92 ms at 100): the overlays are what viewers see, so senders wait (docs/write-path.md)."""
-        feed = self.feeds.get(channel)
+        feed = self.feed(channel)  # another process's commit on a channel new to this one: its alerts tick here too
         if feed is not None:
             feed.inbox.put_nowait(events)
 
@@ -180,7 +226,7 @@ class Realtime:
             raise socketio.exceptions.ConnectionRefusedError(limited)
         feed = None
         try:
-            feed = self.feeds.get(auth.get("channel")) if isinstance(auth.get("channel"), str) else None
+            feed = self.feed(auth.get("channel"))
             if feed is None:
                 reason = "unknown channel"
             elif ns == "/overlay":
@@ -214,6 +260,7 @@ class Realtime:
             await asyncio.sleep(0 if attempt < 3 else 0.005)
         else:
             return
+        await feed.ready.wait()
         try:
             async with feed.lock:
                 floor = None
@@ -271,6 +318,8 @@ class Realtime:
             try:
                 state = await svc.current()
                 due = alerts.due_at(state.alerts, timing.gap_ms(svc.cfg, state))
+                if self.registry.settings(svc.cfg.id) is None:
+                    due = None  # disabled: its queue waits, as it was, for the channel to be enabled
                 wait = 5.0 if due is None else max(0.0, (due - now_ms()) / 1000)
                 if wait > 0:
                     try:

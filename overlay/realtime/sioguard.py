@@ -20,7 +20,7 @@ engine.io caches a packet's first encoding, base64 text for a polling client, ra
 a websocket one, so a room holding both got a 500 on the polling GET, or base64 text on the
 websocket.
 
-Both broadcast paths use all three (fastemit.make_sio_server). The engine.io server class
+Both broadcast paths use all three (sioserver.make_sio_server). The engine.io server class
 and its websocket class are python-socketio's and python-engineio's internals
 (``AsyncServer._engineio_server_class``, the aiohttp driver's ``_async['websocket']``): if
 either is no longer where it was, the stock one stays and a warning says so.

@@ -14,14 +14,17 @@ whatever sits above the store (realtime): the store calls them and imports nothi
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState, Event
 
+log = logging.getLogger(__name__)
 EventHandler = Callable[[str, list[Event]], Awaitable[None] | None]
 FollowHandler = Callable[[Applied], None]
+ChannelWatcher = Callable[[str | None], Awaitable[None]]
 
 # The replay log keeps the last KEEP_EVENTS events, and anything younger than
 # KEEP_MS up to HARD_LIMIT events, whichever is more.
@@ -50,6 +53,7 @@ class Store(abc.ABC):
         self._handlers: list[EventHandler] = []
         self._followers: dict[str, FollowHandler] = {}
         self._delivered: dict[str, int] = {}  # channel -> the last seq handed to subscribers
+        self._channel_watchers: list[ChannelWatcher] = []
 
     def subscribe(self, handler: EventHandler) -> None:
         """``handler(channel, events)`` is called for every commit, in seq order,
@@ -60,6 +64,49 @@ class Store(abc.ABC):
         """``handler(applied)`` is called, before the events are delivered, for each commit
         another process made on ``channel`` (a backend shared by processes only)."""
         self._followers[channel] = handler
+
+    def watch_channels(self, watcher: ChannelWatcher) -> None:
+        """``watcher(channel_id)`` after a stored channel was written by any process;
+        ``watcher(None)``: notifications may have been missed, read them all again."""
+        self._channel_watchers.append(watcher)
+
+    async def _channels_changed(self, channel_id: str | None) -> None:
+        for watcher in self._channel_watchers:
+            try:
+                await watcher(channel_id)
+            except StoreUnavailable as exc:
+                log.warning("stored channel %s not reloaded: %s", channel_id or "list", exc)
+
+    # Channels stored through the admin API (overlay.store.channels; records: overlay.channel_records).
+    @abc.abstractmethod
+    async def put_channel(self, channel_id: str, record: dict[str, Any], *, create: bool) -> bool:
+        """Store the record (with ``create``: only if no channel has this id; False if one has)
+        and announce it to every process's watchers."""
+
+    @abc.abstractmethod
+    async def get_channel(self, channel_id: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def delete_channel(self, channel_id: str) -> bool:
+        """Forget the record (False if there was none) and announce it to every process's watchers."""
+
+    @abc.abstractmethod
+    async def list_channels(self, q: str, limit: int,
+                            cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Records sorted by id, after ``cursor``, whose id or name contains ``q``
+        (case-insensitive), at most ``limit``; and the cursor of the next page (None: no more)."""
+
+    @abc.abstractmethod
+    async def put_invite(self, invite_id: str, record: dict[str, Any]) -> None:
+        """``record`` holds ``uses`` (how many channels it may create) and ``expires_ms``."""
+
+    @abc.abstractmethod
+    async def get_invite(self, invite_id: str) -> dict[str, Any] | None:
+        """The record, with ``used``: how many times it was used so far."""
+
+    @abc.abstractmethod
+    async def use_invite(self, invite_id: str, now_ms: int) -> bool:
+        """Count one use, atomically across processes; False if none is left or it expired."""
 
     async def open(self, channels: list[ChannelSettings]) -> None:  # noqa: B027 - optional hook
         """Connect, create what is missing, start listening."""

@@ -31,6 +31,7 @@ from overlay.store.presets import RedisPresets
 from overlay.store.deliveries import RedisDeliveries
 from overlay.store.health import RedisHealth
 from overlay.store.leases import RedisLeases
+from overlay.store.channels import CHANNELS_PUBSUB, RedisChannels
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
 from overlay.store.redis_connect import connect, shown
@@ -49,7 +50,7 @@ def _unavailable(exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"Redis: {exc}")
 
 
-class RedisStore(RedisPresets, RedisDeliveries, RedisHealth, RedisLeases, Store):
+class RedisStore(RedisChannels, RedisPresets, RedisDeliveries, RedisHealth, RedisLeases, Store):
     backend = "redis"
 
     def __init__(self, url: str, min_replicas: int = 0):
@@ -286,10 +287,14 @@ class RedisStore(RedisPresets, RedisDeliveries, RedisHealth, RedisLeases, Store)
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(EVENTS_CHANNEL)
+                await pubsub.subscribe(EVENTS_CHANNEL, CHANNELS_PUBSUB)
                 await self._catch_up()
+                await self._channels_changed(None)  # what changed while we were not listening
                 async for msg in pubsub.listen():
-                    await self._received(msg["data"])
+                    if msg["channel"] == CHANNELS_PUBSUB:
+                        await self._channels_changed(msg["data"])
+                    else:
+                        await self._received(msg["data"])
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise

@@ -22,7 +22,7 @@ MAX_DONATION_ID = 64
 
 
 def service_for(request: web.Request) -> ChannelService:
-    svc = request.app[keys.SERVICES].get(request.match_info["ch"])
+    svc = request.app[keys.REGISTRY].service(request.match_info["ch"])
     if svc is None:
         raise ApiError(404, "channel_not_found", "no such channel")
     return svc

@@ -15,10 +15,13 @@ import hmac
 import logging
 import secrets
 import time
+from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 
 from overlay import keys
+from overlay.channel_records import token_matches
 from overlay.config import ChannelSettings
 from overlay.secret import secret_equal
 from overlay.web.errors import ApiError, Handler
@@ -30,8 +33,28 @@ SESSION_TTL_S = 12 * 3600
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 COOKIE_PREFIX = "overlay_session_"
 # Paths where a session cookie means something; static files and overlays never look.
-SESSION_PATHS = ("/api/", "/dashboard/", "/socket.io/")
+SESSION_PATHS = ("/api/", "/dashboard/", "/socket.io/", "/admin")
 LIVE_SESSIONS: web.RequestKey[frozenset[str]] = web.RequestKey("live_sessions", frozenset)
+
+
+class TokenHolder(Protocol):
+    """Whoever sessions are opened for: a channel (its moderator tokens) or the admins."""
+    @property
+    def id(self) -> str: ...
+    @property
+    def moderator_tokens(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Admins:
+    """The admin page's sessions: keyed by the admin token that opened them, as a channel's by its
+    moderator token. The id is no channel's (ids are ``[a-z0-9-]``), nor is the cookie's name."""
+    moderator_tokens: list[str]
+    id: str = "_admin"
+
+
+def admins(request: web.Request) -> Admins:
+    return Admins(list(request.app[keys.CONFIG].server.admin_tokens))
 
 
 def bearer(request: web.Request) -> str | None:
@@ -39,16 +62,17 @@ def bearer(request: web.Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def matching_token(cfg: ChannelSettings, given: object) -> str | None:
+def matching_token(cfg: TokenHolder, given: object) -> str | None:
+    """The stored entry (the token, or its hash for a channel of the admin API) that ``given`` matches."""
     # Compare against every token so the time taken does not tell which one matched.
     found = None
     for token in cfg.moderator_tokens:
-        if secret_equal(given, token):
+        if token_matches(given, token):
             found = token
     return found
 
 
-def cookie_name(cfg: ChannelSettings) -> str:
+def cookie_name(cfg: TokenHolder) -> str:
     return f"{COOKIE_PREFIX}{cfg.id}"
 
 
@@ -61,13 +85,13 @@ def _sign(token: str, payload: str) -> str:
     return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
 
-def new_session(cfg: ChannelSettings, token: str, now: float | None = None) -> str:
+def new_session(cfg: TokenHolder, token: str, now: float | None = None) -> str:
     expires = int((now or time.time()) + SESSION_TTL_S)
     payload = f"{cfg.id}.{expires}.{_fingerprint(token)}.{secrets.token_urlsafe(12)}"
     return f"{payload}.{_sign(token, payload)}"
 
 
-def session_token(cfg: ChannelSettings, cookie: str | None, now: float | None = None) -> str | None:
+def session_token(cfg: TokenHolder, cookie: str | None, now: float | None = None) -> str | None:
     """The moderator token behind a valid, unexpired session cookie, else None."""
     if not cookie or len(cookie) > 512 or not cookie.isascii():
         return None
@@ -91,21 +115,22 @@ def session_id(cookie: str) -> tuple[str, int]:
     return parts[3], int(parts[1])
 
 
-def moderator_session(cfg: ChannelSettings, request: web.Request) -> str | None:
+def moderator_session(cfg: TokenHolder, request: web.Request) -> str | None:
     """The request's session cookie for this channel if it is valid and not logged out."""
     cookie = request.cookies.get(cookie_name(cfg))
     return cookie if cookie in request.get(LIVE_SESSIONS, ()) and session_token(cfg, cookie) else None
 
 
-async def revoke_session(request: web.Request, cfg: ChannelSettings, cookie: str) -> None:
+async def revoke_session(request: web.Request, cfg: TokenHolder, cookie: str) -> None:
     sid, expires = session_id(cookie)
     await request.app[keys.STORE].revoke_session(cfg.id, sid, expires * 1000)
 
 
 async def _live_sessions(request: web.Request) -> frozenset[str]:
-    config, store, live = request.app[keys.CONFIG], request.app[keys.STORE], set()
+    registry, store, live = request.app[keys.REGISTRY], request.app[keys.STORE], set()
     for name, cookie in request.cookies.items():
-        cfg = config.channel(name.removeprefix(COOKIE_PREFIX)) if name.startswith(COOKIE_PREFIX) else None
+        holder = name.removeprefix(COOKIE_PREFIX) if name.startswith(COOKIE_PREFIX) else None
+        cfg: TokenHolder | None = admins(request) if holder == Admins.id else registry.settings(holder)
         if cfg is None or session_token(cfg, cookie) is None:
             continue
         try:
@@ -128,14 +153,14 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     return await handler(request)
 
 
-def require_moderator(cfg: ChannelSettings, request: web.Request) -> None:
-    """Bearer moderator token, or a dashboard session (+ CSRF header for writes)."""
+def require_moderator(cfg: TokenHolder, request: web.Request, who: str = "moderator", realm: str = "overlay") -> None:
+    """Bearer moderator token, or a dashboard session (+ CSRF header for writes); the same for admins."""
     if matching_token(cfg, bearer(request)):
         return
     cookie = moderator_session(cfg, request)
     if cookie is None:
-        raise ApiError(401, "unauthorized", "a moderator token is required",
-                       {"WWW-Authenticate": 'Bearer realm="overlay"'})
+        raise ApiError(401, "unauthorized", f"a {who} token is required",
+                       {"WWW-Authenticate": f'Bearer realm="{realm}"'})
     if request.method in UNSAFE and not secret_equal(request.headers.get("X-CSRF-Token"), csrf_token(cookie)):
         raise ApiError(403, "csrf_failed", "missing or wrong X-CSRF-Token header")
 

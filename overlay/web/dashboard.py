@@ -14,7 +14,7 @@ from aiohttp import web
 
 from overlay import i18n, keys
 from overlay.domain import money
-from overlay.web.auth import SESSION_TTL_S, cookie_name, csrf_token, matching_token, moderator_session, new_session, \
+from overlay.web.auth import SESSION_TTL_S, TokenHolder, cookie_name, csrf_token, matching_token, moderator_session, new_session, \
     revoke_session, secret_equal, session_token
 from overlay.config import ChannelSettings
 from overlay.live.link import LIVE
@@ -72,7 +72,7 @@ def same_origin(request: web.Request) -> bool:
 
 
 def channel_for(request: web.Request) -> ChannelSettings:
-    cfg = request.app[keys.CONFIG].channel(request.match_info["ch"])
+    cfg = request.app[keys.REGISTRY].settings(request.match_info["ch"])
     if cfg is None:
         raise web.HTTPNotFound()
     return cfg
@@ -110,7 +110,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
 
 async def _sources(request: web.Request, cfg: ChannelSettings) -> list[dict[str, Any]]:
     """The configured donation sources and their subscriptions (a revoked one is shown as such)."""
-    svc = request.app[keys.SERVICES].get(cfg.id)
+    svc = request.app[keys.REGISTRY].service(cfg.id)
     if svc is None:
         return []
     try:
@@ -167,27 +167,36 @@ async def login(request: web.Request) -> web.Response:
     if token is None:
         record_failure(request)
         return login_page(request, cfg, "login_failed", 401)
-    response = web.Response(status=303, headers={"Location": _page_url(cfg, request), "Cache-Control": "no-store"})
+    return open_session(request, cfg, token, _page_url(cfg, request))
+
+
+def open_session(request: web.Request, holder: TokenHolder, token: str, location: str) -> web.Response:
+    """The login's answer: to ``location``, with a new session cookie for ``holder``."""
+    response = web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
     secure = request.app[keys.CONFIG].server.public_url.startswith("https://")
-    response.set_cookie(cookie_name(cfg), new_session(cfg, token), max_age=SESSION_TTL_S, path="/",
+    response.set_cookie(cookie_name(holder), new_session(holder, token), max_age=SESSION_TTL_S, path="/",
                         httponly=True, samesite="Strict", secure=secure)
     return response
 
 
 async def logout(request: web.Request) -> web.Response:
     cfg = channel_for(request)
+    return await close_session(request, cfg, _page_url(cfg, request))
+
+
+async def close_session(request: web.Request, holder: TokenHolder, location: str) -> web.Response:
+    """Log out: the session is revoked in the store, so a copied cookie dies too, in every worker."""
     # Any genuine cookie, even one the store could not vouch for just now: it is revoked all the same.
-    cookie = request.cookies.get(cookie_name(cfg))
-    cookie = cookie if session_token(cfg, cookie) else None
+    cookie = request.cookies.get(cookie_name(holder))
+    cookie = cookie if session_token(holder, cookie) else None
     form = await request.post()
     if not same_origin(request) or (cookie is not None and not secret_equal(form.get("csrf"), csrf_token(cookie))):
         raise web.HTTPForbidden(text="cross-site request refused")
     if cookie is not None:
-        # The copied cookie must die too, in every worker. If the store is down this answers 503:
-        # a logout must not look done when it is not.
-        await revoke_session(request, cfg, cookie)
-    response = web.Response(status=303, headers={"Location": _page_url(cfg, request), "Cache-Control": "no-store"})
-    response.del_cookie(cookie_name(cfg), path="/")
+        # If the store is down this answers 503: a logout must not look done when it is not.
+        await revoke_session(request, holder, cookie)
+    response = web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
+    response.del_cookie(cookie_name(holder), path="/")
     return response
 
 

@@ -1,7 +1,7 @@
 """Request and response models of incentives and rewards (API.md §7) for the route table
 (overlay.web.routes) and the OpenAPI document.
 
-An incentive's body is its kind's model (overlay.domain.incentive_settings: the models
+An incentive's body is its kind's model (overlay.settings.incentives: the models
 config.yaml's incentives go through), a union discriminated by ``kind``; an edit is one
 kind's fields, each optional. The route validates with exactly these models; a refusal keeps
 the code of §7, ``invalid_incentive``, through each model's ``refusal``. What needs the
@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictStr, WithJsonSchema, create_model
 
-from overlay.domain.incentive_settings import IncentiveSettings, PollIncentive, RewardIncentive, TargetIncentive, \
+from overlay.settings.incentives import IncentiveSettings, PollIncentive, RewardIncentive, TargetIncentive, \
     problem
 from overlay.web.api_models import Body, Donation, Money
 

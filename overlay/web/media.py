@@ -165,7 +165,7 @@ async def serve(request: web.Request) -> web.Response:
     """Public like any alert sound: overlays load it without a key. Only names we gave are served."""
     channel, name = request.match_info["ch"], request.match_info["name"]
     kind = media.parse_stored(name)
-    if kind is None or request.app[keys.CONFIG].channel(channel) is None:
+    if kind is None or request.app[keys.REGISTRY].settings(channel) is None:
         raise web.HTTPNotFound()
     try:
         body = await asyncio.to_thread((_folder(request, channel) / name).read_bytes)

@@ -39,7 +39,7 @@ def _error(request: web.Request, status: int, title: str, message: str, problems
 
 def _channel(request: web.Request) -> ChannelSettings | web.Response:
     """The channel, if it exists and the URL carries its overlay key; else the page to show instead."""
-    cfg = request.app[keys.CONFIG].channel(request.match_info["ch"])
+    cfg = request.app[keys.REGISTRY].settings(request.match_info["ch"])
     if cfg is None:
         return _error(request, 404, "Unknown channel", "No channel has this name on this server.")
     if not secret_equal(request.query.get("key"), cfg.overlay_key):
@@ -176,7 +176,7 @@ def _qr_svg(target: str) -> tuple[str, str]:
 async def qr_code(request: web.Request) -> web.Response:
     """The donate address as an SVG QR code. Public: it encodes nothing but a public address."""
     config = request.app[keys.CONFIG]
-    cfg = config.channel(request.match_info["ch"])
+    cfg = request.app[keys.REGISTRY].settings(request.match_info["ch"])
     if cfg is None:
         raise web.HTTPNotFound()
     target = donate_target(config, cfg)

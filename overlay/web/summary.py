@@ -44,7 +44,7 @@ async def summary_page(request: web.Request) -> web.Response:
     cfg = channel_for(request)
     if moderator_session(cfg, request) is None:
         return login_page(request, cfg)
-    svc = request.app[keys.SERVICES][cfg.id]
+    svc = request.app[keys.REGISTRY].service(cfg.id)
     lang, tz = pick_language(request), page_zone(request, cfg)
     state = await svc.current()
     campaign = wire.campaign(cfg, state)

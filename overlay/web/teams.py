@@ -29,6 +29,6 @@ async def _close_board(app: web.Application) -> None:
 
 
 def setup_teams(app: web.Application) -> None:
-    app[TEAMS] = TeamBoard(app[keys.CONFIG], app[keys.SERVICES])
+    app[TEAMS] = TeamBoard(app[keys.CONFIG], app[keys.REGISTRY].service)
     app.on_shutdown.append(_close_board)
     routes.add_to(app)

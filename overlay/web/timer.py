@@ -11,8 +11,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field, StrictInt
 
 from overlay.domain import timer
-from overlay.domain.incentive_settings import WHOLE
-from overlay.domain.timer_settings import MAX_SECONDS
+from overlay.settings.incentives import WHOLE
+from overlay.settings.timer import MAX_SECONDS
 from overlay.service import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.api_models import Body

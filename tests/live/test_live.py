@@ -336,3 +336,29 @@ def test_frame_assembler_emits_on_marker_and_recovers_from_loss():
     assert audio.add(_rtp(10, 0, False, b"o1"))[1].data == b"o1"
     assert audio.add(_rtp(12, 1920, False, b"o3"))[1].data == b"o3"  # no wait for 11
     assert audio.add(_rtp(11, 960, False, b"o2")) == (False, None)  # too late to play
+
+
+async def test_racing_viewers_never_exceed_the_limit(live):
+    """Offers that arrive together for the last free slot: one is answered, the others get 503,
+    whatever the order in which their negotiations finish (the slot is taken before any await)."""
+    base, hub, http = live
+    pub = await live_publisher(base, hub, http, ch="small")
+    pcs = [RTCPeerConnection() for _ in range(5)]
+    for pc in pcs:
+        pc.addTransceiver("video", "recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+
+    async def offer(pc: RTCPeerConnection) -> tuple[int, str | None]:
+        async with http.post(f"{base}/whep/small", data=pc.localDescription.sdp, headers={"Content-Type": SDP}) as r:
+            await r.read()
+            return r.status, r.headers.get("Location")
+
+    answers = await asyncio.gather(*(offer(pc) for pc in pcs))
+    assert sorted(status for status, _ in answers) == [201, 503, 503, 503, 503]
+    assert hub.status("small")["viewers"] == 1
+    location = next(loc for status, loc in answers if status == 201)
+    async with http.delete(base + location) as r:
+        assert r.status == 200
+    for pc in pcs:
+        await pc.close()
+    await pub.pc.close()

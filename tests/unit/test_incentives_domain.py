@@ -8,7 +8,7 @@ import pytest
 
 from overlay.domain import donations, incentive_ops, incentives
 from overlay.domain.donations import DonationError, DonationInput
-from overlay.domain.incentive_settings import INCENTIVE
+from overlay.settings.incentives import INCENTIVE
 from overlay.domain.state import ChannelState
 from tests.support import make_config
 

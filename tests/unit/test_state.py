@@ -9,6 +9,7 @@ from typing import Any
 from overlay.domain import donations, teams
 from overlay.domain.donations import DonationInput
 from overlay.domain.state import Applied, ChannelState, Event
+from overlay.settings.teams import check_teams
 from tests.support import make_config
 
 NOW = 1_700_000_000_000
@@ -61,7 +62,7 @@ def test_a_team_totals_its_members_and_counts_only_what_moves_totals(tmp_path: P
     test = donations.new_record(cfg, DonationInput(amount="10.00", test=True), NOW)
     assert not teams.moves_totals(donations.accept_donation(cfg, change.state, test, NOW))
     mixed = team.model_copy(update={"currency": "EUR", "channels": ["demo", "other", "demo"]})
-    assert teams.check_teams([mixed], {"demo": "USD"}) == [
+    assert check_teams([mixed], {"demo": "USD"}) == [
         "teams[0].channels: a channel is listed twice",
         "teams[0].channels[1]: no channel has the id 'other'",
         "teams[0].channels[0]: channel demo counts in USD, the team in EUR; members must share the team's currency",

@@ -40,7 +40,7 @@ def _lang(request: web.Request, cfg: ChannelSettings | None) -> str:
 
 
 def _service(request: web.Request) -> ChannelService | None:
-    return request.app[keys.SERVICES].get(request.match_info["ch"])
+    return request.app[keys.REGISTRY].service(request.match_info["ch"])
 
 
 def _closed(request: web.Request, svc: ChannelService | None) -> web.Response | None:

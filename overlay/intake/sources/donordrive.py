@@ -27,7 +27,7 @@ import aiohttp
 
 from overlay.intake.sources.book import book, display_text
 from overlay.intake.sources.health import SourceHealth
-from overlay.intake.sources.settings import DonorDriveSettings
+from overlay.settings.sources import DonorDriveSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, provider_amount
 from overlay.service import ChannelService
 from overlay.web import strictjson

@@ -10,8 +10,15 @@ from overlay.intake.sources.streamlabs import StreamlabsSocket
 
 
 def configured_sources(app: web.Application) -> list[Source]:
+    """The sources of the channels known at start-up (a channel's service is made only if it has one)."""
+    registry = app[keys.REGISTRY]
     found: list[Source] = []
-    for svc in app[keys.SERVICES].values():
+    for channel in registry.ids():
+        cfg = registry.settings(channel)
+        if cfg is None or (cfg.sources.donordrive is None and cfg.sources.streamlabs is None):
+            continue
+        svc = registry.service(channel)
+        assert svc is not None
         sources = svc.cfg.sources
         if sources.donordrive is not None:
             poller = DonorDrivePoller(svc, sources.donordrive)

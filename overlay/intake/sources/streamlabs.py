@@ -20,7 +20,7 @@ import aiohttp
 from overlay.intake.sources import eio3
 from overlay.intake.sources.book import book, display_text
 from overlay.intake.sources.health import SourceHealth
-from overlay.intake.sources.settings import StreamlabsSettings
+from overlay.settings.sources import StreamlabsSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, currency_code, provider_amount
 from overlay.service import ChannelService
 

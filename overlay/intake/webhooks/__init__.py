@@ -14,7 +14,7 @@ from typing import Any
 
 from . import generic, kofi, paypal, stripe, tiltify, twitch
 from .base import Ignored, IncomingDonation, IncomingRefund, WebhookError, WebhookResult
-from .settings import (
+from overlay.settings.webhooks import (
     GenericSettings,
     KofiSettings,
     PayPalSettings,

@@ -29,7 +29,7 @@ from .base import (
     load_json_object,
     unauthorized,
 )
-from .settings import GenericSettings
+from overlay.settings.webhooks import GenericSettings
 
 PREFIX = "sha256="
 

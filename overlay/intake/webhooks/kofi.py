@@ -30,7 +30,7 @@ from .base import (
     load_json_object,
     unauthorized,
 )
-from .settings import KofiSettings
+from overlay.settings.webhooks import KofiSettings
 
 KNOWN_TYPES = frozenset({"Donation", "Subscription", "Commission", "Shop Order"})
 

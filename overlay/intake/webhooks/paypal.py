@@ -50,7 +50,7 @@ from .base import (
     unauthorized,
     within,
 )
-from .settings import PayPalSettings
+from overlay.settings.webhooks import PayPalSettings
 
 # As for Twitch: a captured delivery cannot be replayed after 10 minutes.
 TOLERANCE_SECONDS = 600

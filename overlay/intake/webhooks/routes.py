@@ -56,7 +56,7 @@ async def receive(request: web.Request) -> web.Response:
 
 async def _count(request: web.Request, result: str) -> None:
     channel, provider = request.match_info["ch"], request.match_info["provider"]
-    svc = request.app[keys.SERVICES].get(channel)
+    svc = request.app[keys.REGISTRY].service(channel)
     # Only a configured provider's endpoint is counted: any path must not create a counter.
     if svc is None or settings_for(svc.cfg.webhooks, provider) is None or request.headers.get(health.TEST_HEADER):
         return
@@ -65,7 +65,7 @@ async def _count(request: web.Request, result: str) -> None:
 
 async def _receive(request: web.Request) -> web.Response:
     channel, provider = request.match_info["ch"], request.match_info["provider"]
-    svc = request.app[keys.SERVICES].get(channel)
+    svc = request.app[keys.REGISTRY].service(channel)
     if svc is None:
         raise _refused(channel, provider, ApiError(404, "channel_not_found", "no such channel"))
     if provider not in PARSERS:

@@ -42,7 +42,7 @@ from .base import (
     minor_units_to_decimal,
     unauthorized,
 )
-from .settings import StripeSettings
+from overlay.settings.webhooks import StripeSettings
 
 TOLERANCE_SECONDS = 300
 MAX_HEADER_ITEMS = 16

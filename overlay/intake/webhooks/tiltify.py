@@ -32,7 +32,7 @@ from .base import (
     unauthorized,
     within,
 )
-from .settings import TiltifySettings
+from overlay.settings.webhooks import TiltifySettings
 
 TOLERANCE_SECONDS = 300
 DONATION_EVENTS = frozenset({

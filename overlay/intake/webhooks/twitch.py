@@ -47,7 +47,7 @@ from .base import (
     provider_amount,
     within,
 )
-from .settings import TwitchCheerSettings, TwitchSettings
+from overlay.settings.webhooks import TwitchCheerSettings, TwitchSettings
 
 PREFIX = "sha256="
 # Twitch: "make sure the value in the timestamp field isn't older than 10 minutes".

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from overlay.domain import money
+from overlay.settings import amounts as money
 
 MAX_SECONDS = 30 * 24 * 3600  # one "add" or rule: at most 30 days
 

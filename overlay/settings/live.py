@@ -1,4 +1,4 @@
-"""The ``live:`` section of a channel. No aiortc here: config.py imports this at every start-up."""
+"""The ``live:`` section of a channel. No aiortc here: config loading imports this at every start-up."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, \
     StrictStr, TypeAdapter, WithJsonSchema
 
-from overlay.domain import money
+from overlay.settings import amounts as money
 
 KINDS = ("target", "poll", "reward")
 ID_PATTERN = r"^[a-z0-9_-]{1,32}$"

@@ -1,0 +1,118 @@
+"""Which channels exist, with which settings: the one place that answers it.
+
+Two sources: config.yaml's channels (fixed for the life of the process) and channels stored
+through the admin API (docs/channels.md). A channel's ``ChannelService`` is created on first
+use, so its state is loaded then rather than at start-up. A stored channel that changes
+(created, patched, disabled, rotated) on any process reaches this one through the store's
+channel notifications (``Store.watch_channels``); listeners (``on_change``) then learn which
+channel changed, with its old and new settings (None: unknown or disabled).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from overlay.channel_records import settings_of
+from overlay.config import ChannelSettings, Config
+from overlay.service import ChannelService
+from overlay.store.base import Store
+
+log = logging.getLogger(__name__)
+ChangeListener = Callable[[str, "ChannelSettings | None", "ChannelSettings | None"], None]
+RELOAD_PAGE = 500
+
+
+class ChannelRegistry:
+    def __init__(self, config: Config, store: Store):
+        self.config, self.store = config, store
+        self._config = {c.id: c for c in config.channels}
+        self._stored: dict[str, ChannelSettings] = {}   # enabled stored channels
+        self._disabled: set[str] = set()
+        self._services: dict[str, ChannelService] = {}
+        self._listeners: list[ChangeListener] = []
+        self._created: list[Callable[[ChannelService], None]] = []
+        store.watch_channels(self.reload)
+
+    # -- questions -------------------------------------------------------------------------
+    def settings(self, channel_id: object) -> ChannelSettings | None:
+        """The channel's settings; None for an unknown or disabled channel."""
+        if not isinstance(channel_id, str):
+            return None
+        return self._config.get(channel_id) or self._stored.get(channel_id)
+
+    def service(self, channel_id: object) -> ChannelService | None:
+        cfg = self.settings(channel_id)
+        if cfg is None:
+            return None
+        svc = self._services.get(cfg.id)
+        if svc is None:
+            svc = self._services[cfg.id] = ChannelService(cfg, self.store)
+            for created in self._created:
+                created(svc)
+        return svc
+
+    def is_disabled(self, channel_id: str) -> bool:
+        return channel_id in self._disabled
+
+    def in_config(self, channel_id: str) -> bool:
+        return channel_id in self._config
+
+    def config_ids(self) -> list[str]:
+        return list(self._config)
+
+    def ids(self) -> list[str]:
+        """Every enabled channel, config channels first."""
+        return list(self._config) + sorted(self._stored)
+
+    def services(self) -> list[ChannelService]:
+        """The services created so far (those with state in memory), disabled ones included."""
+        return list(self._services.values())
+
+    # -- changes ---------------------------------------------------------------------------
+    def on_change(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+
+    def on_service(self, created: Callable[[ChannelService], None]) -> None:
+        """``created(service)`` for each service made from now on."""
+        self._created.append(created)
+
+    async def reload(self, channel_id: str | None = None) -> None:
+        """Read one stored channel again (None: all of them, after a missed notification)."""
+        if channel_id is not None:
+            self.apply(channel_id, await self.store.get_channel(channel_id))
+            return
+        seen: set[str] = set()
+        cursor: str | None = None
+        while True:
+            records, cursor = await self.store.list_channels("", RELOAD_PAGE, cursor)
+            for record in records:
+                seen.add(record["id"])
+                self.apply(record["id"], record)
+            if cursor is None:
+                break
+        for gone in (set(self._stored) | self._disabled) - seen:
+            self.apply(gone, None)
+
+    def apply(self, channel_id: str, record: dict[str, Any] | None) -> None:
+        """Take a stored channel's record (None: deleted) as the truth about it."""
+        if channel_id in self._config:
+            return  # config.yaml wins; the admin API refuses to store such a channel
+        old = self.settings(channel_id)
+        new = None
+        try:
+            new = settings_of(record) if record is not None and not record.get("disabled") else None
+        except ValueError as exc:  # a record written by a newer version, say: keep it off
+            log.error("stored channel %s is not valid here and stays off: %s", channel_id, exc)
+        self._stored.pop(channel_id, None)
+        self._disabled.discard(channel_id)
+        if new is not None:
+            self._stored[channel_id] = new
+        elif record is not None:
+            self._disabled.add(channel_id)
+        svc = self._services.get(channel_id)
+        if svc is not None and new is not None:
+            svc.reconfigure(new)
+        if old != new:
+            for listener in self._listeners:
+                listener(channel_id, old, new)
