@@ -66,7 +66,7 @@ class SourceHealth:
         if self.current is not None and now - self.written_ms >= REFRESH_MS:
             await self._write(now)
 
-    async def stopped(self) -> None:
+    def stopped(self) -> None:
         """The lease is gone from this process: its gauges no longer describe the source."""
         for known in STATES:
             metrics.SOURCE_STATE.labels(self.svc.cfg.id, self.provider, known).set(0)

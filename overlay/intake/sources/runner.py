@@ -55,7 +55,7 @@ async def _run_while_held(store: Store, source: Source, owner: str, quiet: State
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
             if source.health is not None:
-                await source.health.stopped()
+                source.health.stopped()
         exc = task.exception()
         quiet.say(f"failed ({type(exc).__name__}: {exc}); restarting", logging.ERROR)
         if not await _hold_for(store, source, owner, delay):
