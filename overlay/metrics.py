@@ -23,3 +23,6 @@ FAST_BROADCAST = Gauge("overlay_fast_broadcast",
 COMMITS = Counter("overlay_writer_commits_total", "Writer batch commit attempts", ["channel", "outcome"])
 BATCH_OPS = Histogram("overlay_writer_batch_ops", "Operations committed together", ["channel"],
                       buckets=(1, 2, 5, 10, 20, 50, 100, 256))
+SOURCE_STATE = Gauge("overlay_source_state",
+                     "1 for the state of a source this process runs (it holds the lease): polling, connected, "
+                     "throttled, unreachable, disconnected, error", ["channel", "provider", "state"])

@@ -214,6 +214,7 @@ async def test_eio3_client_pings_and_gives_up_on_a_silent_server() -> None:
     try:
         async with aiohttp.ClientSession() as http:
             stream = eio3.events(http, fake.url, {"token": TOKEN})
+            assert await stream.__anext__() == ("connect", None), "the server took the token"
             pending = asyncio.ensure_future(stream.__anext__())
             await until(lambda: fake.pings, lambda n: n >= 3, what="the client's pings, answered")
             assert len(fake.sockets) == 1, "still connected while pongs come back"
@@ -235,11 +236,12 @@ def test_streamlabs_payloads() -> None:
     event = streamlabs_donation(7, "1,250.50", currency="usd")
     event["message"].append({"_id": "no-amount", "name": "x"})
     event["message"].append({**streamlabs_donation(8)["message"][0], "isTest": True})
-    (real, real_test), (test, is_test) = donations_in(event)
+    ((real, real_test), (test, is_test)), bad = donations_in(event)
+    assert bad == 1, "the entry without an amount"
     assert (real.amount, real.currency, real_test) == ("1250.50", "USD", False)
     assert test.external_id.endswith("8") and is_test
-    assert donations_in({"type": "follow", "message": [{"_id": "f"}]}) == []
-    assert donations_in({"type": "donation", "message": "nope"}) == []
+    assert donations_in({"type": "follow", "message": [{"_id": "f"}]}) == ([], 0)
+    assert donations_in({"type": "donation", "message": "nope"}) == ([], 1)
 
 
 async def test_an_unreachable_source_holds_up_nothing(tmp_path: Path, streamlabs: FakeStreamlabs) -> None:

@@ -30,19 +30,21 @@ def _emit(cfg: ChannelSettings, ch: Change, item: inc.Item, *, reached: bool = F
 
 def attach(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], raw: Any, now: int) -> dict[str, Any]:
     """``rec`` carrying the incentive it chose (checked now, inside the channel's order)."""
-    if isinstance(raw, dict) and isinstance(raw.get("tiltify_id"), str):
-        return _from_tiltify(cfg, state, rec, raw["tiltify_id"], now)
+    key = next((k for k in inc.PLATFORM_IDS if isinstance(raw, dict) and isinstance(raw.get(k), str)), None)
+    if key is not None:
+        return _from_platform(cfg, state, rec, key, raw[key], now)
     choice = inc.parse_choice(raw)
     if choice is None:
         return rec
     return dict(rec, incentive=inc.choose(cfg, state, choice, rec["amount"], now))
 
 
-def _from_tiltify(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], tiltify_id: str,
-                 now: int) -> dict[str, Any]:
-    """Tiltify was paid already and will not send the donation another way: a choice we cannot
-    book (unknown here, closed, below a minimum) leaves the donation to the campaign alone."""
-    choice = inc.from_tiltify(inc.listing(cfg, state), tiltify_id)
+def _from_platform(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], key: str, platform_id: str,
+                   now: int) -> dict[str, Any]:
+    """The platform (Tiltify, DonorDrive) was paid already and will not send the donation another
+    way: a choice we cannot book (unknown here, closed, below a minimum) leaves the donation to
+    the campaign alone."""
+    choice = inc.from_platform(inc.listing(cfg, state), key, platform_id)
     if choice is None:
         return rec
     try:
@@ -171,7 +173,7 @@ def decide(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], incen
         if len(item["options"]) >= MAX_OPTIONS:
             raise DonationError("too_many_options", f"a poll has at most {MAX_OPTIONS} options", "conflict")
         option = {"id": suggestions.new_option_id(item, chosen["suggestion"]), "label": chosen["suggestion"],
-                  "total": 0, "count": 0, "tiltify_id": None, "pending": 0}
+                  "total": 0, "count": 0, "tiltify_id": None, "donordrive_id": None, "pending": 0}
         item["options"].append(option)
     elif verdict == "merge":
         option = next((o for o in item["options"] if o["id"] == option_id), None)

@@ -45,7 +45,8 @@ def from_settings(cfg: ChannelSettings, s: IncentiveSettings, old: Item | None =
     old = old or {}
     item: Item = {"id": s.id, "kind": s.kind, "title": s.title, "open": s.open,
                   "ends_at": wire.to_ms(s.ends_at) if s.ends_at else None,
-                  "total": old.get("total", 0), "count": old.get("count", 0), "tiltify_id": s.tiltify_id}
+                  "total": old.get("total", 0), "count": old.get("count", 0), "tiltify_id": s.tiltify_id,
+                  "donordrive_id": s.donordrive_id}
     if s.kind == "target":
         item["amount"] = money.parse_amount(s.amount, cfg.currency)
         item["reached_at"] = old.get("reached_at")
@@ -53,6 +54,7 @@ def from_settings(cfg: ChannelSettings, s: IncentiveSettings, old: Item | None =
         before = {o["id"]: o for o in old.get("options", [])}
         item["options"] = [{"id": o.id, "label": o.label, "total": before.get(o.id, {}).get("total", 0),
                             "count": before.get(o.id, {}).get("count", 0), "tiltify_id": o.tiltify_id,
+                            "donordrive_id": o.donordrive_id,
                             "pending": before.get(o.id, {}).get("pending", 0)}
                            for o in s.options]
         suggest_min = s.suggestion_min_amount
@@ -70,12 +72,12 @@ def definition(cfg: ChannelSettings, item: Item) -> dict[str, Any]:
     """What a moderator can edit, in config.yaml's shape (a PATCH is merged into it)."""
     out: dict[str, Any] = {"id": item["id"], "kind": item["kind"], "title": item["title"],
                            "open": item["open"], "ends_at": wire.iso(item["ends_at"]),
-                           "tiltify_id": item.get("tiltify_id")}
+                           "tiltify_id": item.get("tiltify_id"), "donordrive_id": item.get("donordrive_id")}
     if item["kind"] == "target":
         out["amount"] = wire.amount(cfg, item["amount"])
     elif item["kind"] == "poll":
-        out["options"] = [{"id": o["id"], "label": o["label"], "tiltify_id": o.get("tiltify_id")}
-                          for o in item["options"]]
+        out["options"] = [{"id": o["id"], "label": o["label"], "tiltify_id": o.get("tiltify_id"),
+                           "donordrive_id": o.get("donordrive_id")} for o in item["options"]]
         out["allow_suggestions"] = item.get("allow_suggestions", False)
         out["suggestion_min_amount"] = wire.amount(cfg, item["suggestion_min"]) if item.get("suggestion_min") else None
     else:
@@ -105,13 +107,18 @@ def is_open(item: Item, now: int) -> bool:
     return item["open"] and (item["ends_at"] is None or now < item["ends_at"])
 
 
-def from_tiltify(items: list[Item], tiltify_id: str) -> dict[str, str] | None:
-    """The choice whose ``tiltify_id`` (an incentive's or a poll option's) is Tiltify's."""
+# A platform's own incentive ids, as a webhook or a source hands them over: {key: id}.
+PLATFORM_IDS = ("tiltify_id", "donordrive_id")
+
+
+def from_platform(items: list[Item], key: str, platform_id: str) -> dict[str, str] | None:
+    """The choice whose ``key`` (``tiltify_id``, ``donordrive_id``: an incentive's or a poll
+    option's) is the platform's id."""
     for item in items:
-        if item.get("tiltify_id") == tiltify_id and item["kind"] != "poll":
+        if item.get(key) == platform_id and item["kind"] != "poll":
             return {"id": item["id"]}
         for o in item.get("options", []):
-            if o.get("tiltify_id") == tiltify_id:
+            if o.get(key) == platform_id:
                 return {"id": item["id"], "option": o["id"]}
     return None
 

@@ -2,27 +2,30 @@
 
 Tiltify deactivates a webhook endpoint that failed to answer 2xx through its whole retry
 schedule (about an hour), and then sends nothing more. With ``webhooks.tiltify.client_id``,
-``client_secret`` and ``webhook_id``, every server process checks the endpoint at start-up and
-then every ``keepalive_interval_s``: an app token (client credentials, scope ``webhooks:write``:
-``POST {api_base}/oauth/token``), the endpoint (``GET {api_base}/api/private/webhook_endpoints/{id}``)
-and, when it has been deactivated, ``POST .../activate``. The check is idempotent, so several
-processes doing it is harmless (a few more API calls); what it found is stored as the
-endpoint's status (``/integrations``, the dashboard): ``enabled``, or ``reactivated`` (the
-warning: deliveries Tiltify gave up on meanwhile are not resent).
+``client_secret`` and ``webhook_id``, one process across every worker and host (the holder of
+the lease ``tiltify-keepalive:<channel>``, run by overlay.intake.sources.runner like the
+sources) checks the endpoint when it takes the lease and then every ``keepalive_interval_s``:
+an app token (client credentials, scope ``webhooks:write``: ``POST {api_base}/oauth/token``),
+the endpoint (``GET {api_base}/api/private/webhook_endpoints/{id}``) and, when it has been
+deactivated, ``POST .../activate``. What it found is stored as the endpoint's status
+(``/integrations``, the dashboard): ``enabled``, or ``reactivated`` (the warning: deliveries
+Tiltify gave up on meanwhile are not resent).
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import os
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from overlay import keys
+from overlay.intake.sources.runner import Source, sources_context
 from overlay.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,10 @@ async def check(settings: Any) -> str:
     """``enabled`` when the endpoint was active, ``reactivated`` when this call activated it."""
     base = settings.api_base.rstrip("/")
     url = f"{base}/api/private/webhook_endpoints/{settings.webhook_id}"
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S)) as http:
+    # The pid says which process checks: one at a time, whatever the number of workers.
+    agent = f"overlay-donation-server (pid {os.getpid()})"
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S),
+                                     headers={"User-Agent": agent}) as http:
         params = {"client_id": settings.client_id, "client_secret": settings.client_secret,
                   "grant_type": "client_credentials", "scope": "webhooks:write"}
         async with http.post(f"{base}/oauth/token", params=params) as r:
@@ -87,18 +93,19 @@ async def _record(svc: Any, status: str) -> None:
                                                {"status": status, "at": int(time.time() * 1000)})
 
 
-async def keepalive_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: one task per channel whose Tiltify credentials are configured."""
-    tasks = []
+def keepalive_sources(app: web.Application) -> list[Source]:
+    """One per channel known at start-up whose Tiltify credentials are configured."""
+    found = []
     registry = app[keys.REGISTRY]
-    for channel in registry.ids():  # the channels known at start-up
+    for channel in registry.ids():
         cfg = registry.settings(channel)
         tiltify = cfg.webhooks.tiltify if cfg is not None and cfg.webhooks else None
         if tiltify and tiltify.client_id and tiltify.client_secret and tiltify.webhook_id:
             svc = registry.service(channel)
             assert svc is not None
-            tasks.append(asyncio.create_task(_keep(svc, tiltify)))
-    yield
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+            found.append(Source(f"tiltify-keepalive:{channel}", functools.partial(_keep, svc, tiltify)))
+    return found
+
+
+# cleanup_ctx: the checks run while the app runs, in the lease holder only.
+keepalive_context = sources_context(keepalive_sources)

@@ -90,6 +90,7 @@ EndsAt = Annotated[datetime | None, BeforeValidator(_date_time), AfterValidator(
         {"type": "null"}]})]
 Id = Annotated[StrictStr, Field(pattern=ID_PATTERN)]
 TiltifyId = Annotated[StrictStr, Field(max_length=64)] | None
+PlatformId = TiltifyId  # a platform's own id for an incentive: Tiltify's, DonorDrive's incentiveID
 
 
 class Strict(BaseModel):
@@ -101,6 +102,7 @@ class IncentiveOption(Strict):
     id: Id
     label: Annotated[StrictStr, Field(min_length=1, max_length=100)]
     tiltify_id: TiltifyId = Field(None, description="the poll option's id at Tiltify")
+    donordrive_id: PlatformId = Field(None, description="the incentiveID of a DonorDrive incentive that votes for it")
 
 
 class IncentiveBase(Strict):
@@ -111,6 +113,7 @@ class IncentiveBase(Strict):
     open: StrictBool = Field(True, description="false: closed (new donations cannot choose it)")
     ends_at: EndsAt = None
     tiltify_id: TiltifyId = Field(None, description="its id at Tiltify")
+    donordrive_id: PlatformId = Field(None, description="its incentiveID at DonorDrive")
 
 
 class TargetIncentive(IncentiveBase):

@@ -12,6 +12,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _silence() -> int | None:
+    """`silence_warning_min`: the dashboard warns when the source, having booked a donation
+    in the last hours, has brought nothing for this many minutes; null never warns."""
+    return Field(60, ge=1, le=24 * 60)
+
+
 class DonorDriveSettings(_Strict):
     """`base_url`: the event's DonorDrive site (Extra Life: https://www.extra-life.org).
     Exactly one of `participant_id` / `team_id` (in the fundraising page's URL). Amounts
@@ -22,6 +28,7 @@ class DonorDriveSettings(_Strict):
     team_id: int | None = Field(None, ge=1)
     interval_s: int = Field(60, ge=MIN_DONORDRIVE_INTERVAL_S, le=3600)
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    silence_warning_min: int | None = _silence()
 
     @model_validator(mode="after")
     def _one_target(self) -> "DonorDriveSettings":
@@ -36,6 +43,7 @@ class StreamlabsSettings(_Strict):
 
     socket_token: str = Field(min_length=1)
     url: str = Field("https://sockets.streamlabs.com", pattern=r"^https?://[^\s]+$")
+    silence_warning_min: int | None = _silence()
 
 
 class SourceSettings(_Strict):

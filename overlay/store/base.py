@@ -241,7 +241,8 @@ class Store(abc.ABC):
     # Webhook delivery counts per minute and last delivery (overlay.store.health).
     @abc.abstractmethod
     async def record_delivery(self, channel: str, provider: str, outcome: str, now_ms: int,
-                              count: int = 1) -> None: ...
+                              count: int = 1, last: bool = True) -> None:
+        """``last``: also the provider's last delivery (False: a source's failed poll)."""
 
     @abc.abstractmethod
     async def delivery_health(self, channel: str, now_ms: int) -> dict[str, dict[str, Any]]:

@@ -3,7 +3,9 @@
 Counts are kept per minute (``accepted``, ``refused``, ``failed``), so "the last hour" is the
 sum of the last 60 buckets whichever process or host received the deliveries; buckets older
 than ``KEEP_MINUTES`` are dropped (a Redis TTL; a bounded DELETE on SQLite). The last delivery's
-time is kept without expiry: a silence of several hours is exactly what it must show.
+time is kept without expiry: a silence of several hours is exactly what it must show. A
+source the server polls records its failed polls with ``last=False``: its last delivery is
+its last donation, not its last attempt.
 Written outside the channel's ordered writer: nothing here changes a total.
 """
 from __future__ import annotations
@@ -46,16 +48,15 @@ class EmbeddedHealth:
         return run_sql(self._db, _TABLES, statements)
 
     async def record_delivery(self, channel: str, provider: str, outcome: str, now_ms: int,
-                              count: int = 1) -> None:
+                              count: int = 1, last: bool = True) -> None:
         minute = _minute(now_ms)
         await self._run(self._health_sql, [
             ("DELETE FROM webhook_health WHERE rowid IN (SELECT rowid FROM webhook_health WHERE minute < ? "
              "LIMIT ?)", (minute - KEEP_MINUTES, PRUNE_BATCH)),
             ("INSERT INTO webhook_health VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, provider, minute, outcome) "
              "DO UPDATE SET count = count + excluded.count", (channel, provider, minute, outcome, count)),
-            ("INSERT INTO webhook_last VALUES (?, ?, ?) ON CONFLICT (channel, provider) "
-             "DO UPDATE SET at_ms = max(at_ms, excluded.at_ms)", (channel, provider, now_ms)),
-        ])
+        ] + ([("INSERT INTO webhook_last VALUES (?, ?, ?) ON CONFLICT (channel, provider) "
+               "DO UPDATE SET at_ms = max(at_ms, excluded.at_ms)", (channel, provider, now_ms))] if last else []))
 
     async def delivery_health(self, channel: str, now_ms: int) -> Health:
         since = _minute(now_ms) - WINDOW_MINUTES + 1
@@ -80,13 +81,14 @@ class RedisHealth:
     _call: Any
 
     async def record_delivery(self, channel: str, provider: str, outcome: str, now_ms: int,
-                              count: int = 1) -> None:
+                              count: int = 1, last: bool = True) -> None:
         bucket = f"overlay:{channel}:health:{_minute(now_ms)}"
         pipe = self.redis.pipeline(transaction=False)
         pipe.hincrby(bucket, f"{provider}\0{outcome}", count)
         pipe.expire(bucket, KEEP_MINUTES * 60)
         # Several processes write it; a late writer with an older time is harmless (seconds apart).
-        pipe.hset(f"overlay:{channel}:health:last", provider, now_ms)
+        if last:
+            pipe.hset(f"overlay:{channel}:health:last", provider, now_ms)
         await self._call(pipe.execute())
 
     async def delivery_health(self, channel: str, now_ms: int) -> Health:

@@ -8,18 +8,23 @@ challenge was answered, or the status of its revocation (``authorization_revoked
 Each provider's ``health`` (overlay/store/health.py) counts its deliveries of the last hour
 and says when it last delivered; ``silent`` is set when a provider that delivered in the last
 ``RECENT_HOURS`` has sent nothing for longer than its ``silence_warning_min``.
+The sources the server polls or connects to (DonorDrive, Streamlabs: overlay/intake/sources)
+follow with ``kind: "source"``: their ``state`` is what the process holding the source's
+lease last stored (overlay/intake/sources/health.py), so every process answers alike.
 POST .../integrations/{provider}/test: overlay/web/integration_test.py.
 """
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from overlay import keys
 from overlay.domain import wire
+from overlay.intake.sources.donordrive import donations_url
+from overlay.intake.sources.health import STATUS_NAME as SOURCE_STATUS, read_state
 from overlay.intake.webhooks import PARSERS, settings_for
 from overlay.service import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
@@ -44,12 +49,23 @@ class Health(BaseModel):
     silent: bool = Field(description="delivered in the last hours, then nothing for over silence_warning_min")
 
 
+class SourceState(BaseModel):
+    state: str = Field(description="starting, polling, connected, throttled, unreachable, disconnected, error; "
+                                   "waiting: no process runs it now (its lease is about to be taken over)")
+    detail: str = Field(description="what the platform answered, as logged")
+    since: str | None = Field(description="since when (RFC 3339)")
+    holder: str | None = Field(description="the process running it: host and pid")
+
+
 class Integration(BaseModel):
     provider: str
-    configured: bool = Field(description="the channel's config has this provider's webhook secret")
-    url: str = Field(description="the address to give the platform")
+    kind: Literal["webhook", "source"] = Field(description="source: the server polls or connects to the platform")
+    configured: bool = Field(description="the channel's config has this provider's webhook secret (or source)")
+    url: str = Field(description="the address to give the platform; for a source, the one it reads")
     subscriptions: list[Subscription]
-    health: Health
+    health: Health = Field(description="for a source, accepted counts donations booked and failed its failed "
+                                       "polls or connections; last_delivery is its last donation")
+    state: SourceState | None = Field(None, description="a source's state; null for a webhook or an idle source")
 
 
 class IntegrationList(BaseModel):
@@ -73,14 +89,30 @@ async def integrations(svc: ChannelService, public_url: str) -> list[dict[str, A
     known = await svc.store.integration_status(svc.cfg.id)
     now_ms = int(time.time() * 1000)
     health = await svc.store.delivery_health(svc.cfg.id, now_ms)
-    return [{
-        "provider": provider,
+    webhooks = [{
+        "provider": provider, "kind": "webhook",
         "configured": settings_for(svc.cfg.webhooks, provider) is not None,
         "url": f"{public_url.rstrip('/')}/webhooks/{svc.cfg.id}/{provider}",
         "subscriptions": [{"type": name, "status": s.get("status", ""), "active": s.get("status") == "enabled",
                            "at": wire.iso(s.get("at"))} for name, s in known.get(provider, {}).items()],
         "health": _health(health.get(provider), settings_for(svc.cfg.webhooks, provider), now_ms),
+        "state": None,
     } for provider in PARSERS]
+    return webhooks + _sources(svc, known, health, now_ms)
+
+
+def _sources(svc: ChannelService, known: dict[str, Any], health: dict[str, Any], now_ms: int) -> list[dict[str, Any]]:
+    sources = svc.cfg.sources
+    urls = {"donordrive": donations_url(sources.donordrive) if sources.donordrive else "",
+            "streamlabs": sources.streamlabs.url if sources.streamlabs else ""}
+    out = []
+    for provider, url in urls.items():
+        settings = getattr(sources, provider)
+        state = read_state(known.get(provider, {}).get(SOURCE_STATUS), now_ms) if settings else None
+        out.append({"provider": provider, "kind": "source", "configured": settings is not None, "url": url,
+                    "subscriptions": [], "health": _health(health.get(provider), settings, now_ms),
+                    "state": state and {**state, "since": wire.iso(state["since"])}})
+    return out
 
 
 @routes.get("/channels/{ch}/integrations", access=MODERATOR, ok={200: IntegrationList}, path_params=CHANNEL)

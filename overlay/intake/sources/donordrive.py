@@ -4,7 +4,8 @@ public donations, since DonorDrive sends no webhooks.
 ``GET {base_url}/api/participants/{id}/donations`` (or ``/api/teams/{id}/donations``)
 answers the latest donations, newest first (``limit`` up to 100), each with ``donationID``,
 ``amount`` (a JSON number, in the event's currency; absent when the donor hid it),
-``displayName``, ``message``, ``createdDateUTC``, ``incentiveID``. We send the last
+``displayName``, ``message``, ``createdDateUTC``, ``incentiveID`` (matched to an
+incentive's ``donordrive_id`` when the donation is booked). We send the last
 ``ETag`` in ``If-None-Match`` and get 304 while nothing changed. 429 ("take a break") and
 5xx are retried after ``Retry-After`` when given, else after a doubling back-off.
 
@@ -24,7 +25,8 @@ from typing import Any
 
 import aiohttp
 
-from overlay.intake.sources.book import StateLog, book, display_text
+from overlay.intake.sources.book import book, display_text
+from overlay.intake.sources.health import SourceHealth
 from overlay.settings.sources import DonorDriveSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, provider_amount
 from overlay.service import ChannelService
@@ -66,21 +68,30 @@ def parse_donation(item: Any, currency: str) -> IncomingDonation | None:
         created_at = datetime.fromisoformat(created).astimezone(timezone.utc) if isinstance(created, str) else None
     except ValueError:
         created_at = None
+    incentive = item.get("incentiveID")
     return IncomingDonation(external_id=donation_id, amount=value, currency=currency,
                             donor_name=display_text(item.get("displayName")), message=display_text(item.get("message")),
-                            created_at=created_at)
+                            created_at=created_at,
+                            incentive={"donordrive_id": incentive} if isinstance(incentive, str) else None)
 
 
-def parse_donations(body: bytes, currency: str) -> list[IncomingDonation]:
-    """The answer, oldest first; entries that cannot be booked are left out."""
+def parse_donations(body: bytes, currency: str) -> tuple[list[IncomingDonation], set[str]]:
+    """The answer, oldest first, and the ids of the entries that cannot be booked (a malformed
+    one; not a hidden amount, which is the donor's choice): those are left out."""
     try:
         items = strictjson.loads(body)
     except ValueError:
         raise ValueError("the donations answer is not JSON") from None
     if not isinstance(items, list):
         raise ValueError("the donations answer is not a JSON array")
-    found = [parse_donation(item, currency) for item in reversed(items)]
-    return [d for d in found if d is not None]
+    found, bad = [], set()
+    for item in reversed(items):
+        d = parse_donation(item, currency)
+        if d is not None:
+            found.append(d)
+        elif isinstance(item, dict) and item.get("amount") is not None:
+            bad.add(str(item.get("donationID")))
+    return found, bad
 
 
 def retry_after(value: str | None, default: float) -> float:
@@ -103,9 +114,9 @@ class DonorDrivePoller:
         self.url = donations_url(settings)
         self.etag: str | None = None
         self.booked: set[str] = set()  # ids this poller has seen stored: not sent again
+        self.refused: set[str] = set()  # malformed entries already counted
         self.failures = 0
-        self.status = StateLog(f"donordrive:{svc.cfg.id}")
-
+        self.health = SourceHealth(svc, SOURCE)
 
     async def run(self) -> None:
         async with aiohttp.ClientSession(timeout=TIMEOUT, headers={"User-Agent": user_agent()}) as http:
@@ -125,27 +136,36 @@ class DonorDrivePoller:
                 body, status, etag = await r.content.read(MAX_BODY + 1), r.status, r.headers.get("ETag")
                 hint = r.headers.get("Retry-After")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            self.status.say(f"unreachable ({type(exc).__name__})")
+            await self.health.count("failed")
+            await self.health.state("unreachable", f"unreachable ({type(exc).__name__})")
             return self._backoff()
         if status == 429 or status >= 500:
-            self.status.say(f"answered {status}; backing off")
+            await self.health.count("failed")
+            await self.health.state("throttled" if status == 429 else "unreachable", f"answered {status}; backing off")
             return self._backoff(hint)
         if status == 304:
             self.failures = 0
+            await self.health.state("polling", level=logging.INFO)
             return self.settings.interval_s
         if status != 200:
-            self.status.say(f"answered {status} (check base_url and the participant or team id)", logging.ERROR)
+            await self.health.count("failed")
+            await self.health.state("error", f"answered {status} (check base_url and the participant or team id)",
+                                    logging.ERROR)
             return self._backoff()
         try:
             if len(body) > MAX_BODY:
                 raise ValueError(f"the donations answer is larger than {MAX_BODY} bytes")
-            await self._book_all(parse_donations(body, self.settings.currency))
+            found, bad = parse_donations(body, self.settings.currency)
         except ValueError as exc:
-            self.status.say(str(exc), logging.ERROR)
+            await self.health.count("refused")
+            await self.health.state("error", str(exc), logging.ERROR)
             return self._backoff()
+        await self.health.count("refused", len(bad - self.refused))
+        self.refused |= bad
+        await self._book_all(found)
         # Only once everything listed is stored: a failed booking is fetched and tried again.
         self.etag, self.failures = etag, 0
-        self.status.say("polling", logging.INFO)
+        await self.health.state("polling", level=logging.INFO)
         return self.settings.interval_s
 
     async def _book_all(self, found: list[IncomingDonation]) -> None:
@@ -156,5 +176,5 @@ class DonorDrivePoller:
         stored = await self.svc.store.find_externals(self.svc.cfg.id, [(SOURCE, d.external_id) for d in fresh])
         for d in fresh:
             if stored.get((SOURCE, d.external_id)) is None:
-                await book(self.svc, SOURCE, d)
+                await book(self.svc, SOURCE, d, self.health)
             self.booked.add(d.external_id)

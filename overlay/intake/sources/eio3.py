@@ -75,7 +75,8 @@ async def _handshake(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
 
 
 async def events(http: aiohttp.ClientSession, url: str, query: dict[str, str]) -> AsyncIterator[tuple[str, Any]]:
-    """Yield (name, data) for each event until the connection ends (then ``Closed``)."""
+    """Yield (name, data) for each event until the connection ends (then ``Closed``); first
+    ``("connect", None)`` once the server accepted the connection."""
     async with http.ws_connect(socket_url(url, query), heartbeat=None, autoping=True) as ws:
         opened = await _handshake(ws)
         ponged = asyncio.Event()
@@ -89,6 +90,8 @@ async def events(http: aiohttp.ClientSession, url: str, query: dict[str, str]) -
                     ponged.set()
                 elif msg.data in ("1", "41"):
                     break
+                elif msg.data == "40":
+                    yield "connect", None  # Socket.IO's CONNECT: the server took the token
                 elif (event := parse_event(msg.data)) is not None:
                     yield event
         finally:

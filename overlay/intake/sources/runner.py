@@ -22,6 +22,7 @@ from aiohttp import web
 
 from overlay import keys
 from overlay.intake.sources.book import StateLog
+from overlay.intake.sources.health import SourceHealth
 from overlay.store.base import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ MAX_RESTART_DELAY_S = 60.0
 class Source:
     lease: str  # e.g. "donordrive:demo": one holder of this name at a time
     run: Callable[[], Awaitable[None]]
+    health: SourceHealth | None = None  # its state, refreshed in the store while held
 
 
 async def _run_while_held(store: Store, source: Source, owner: str, quiet: StateLog) -> None:
@@ -52,6 +54,8 @@ async def _run_while_held(store: Store, source: Source, owner: str, quiet: State
             if not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+            if source.health is not None:
+                source.health.stopped()
         exc = task.exception()
         quiet.say(f"failed ({type(exc).__name__}: {exc}); restarting", logging.ERROR)
         if not await _hold_for(store, source, owner, delay):
@@ -72,9 +76,12 @@ async def _hold_for(store: Store, source: Source, owner: str, seconds: float) ->
 
 async def _renewed(store: Store, source: Source, owner: str) -> bool:
     try:
-        return await store.renew_lease(source.lease, owner, LEASE_TTL_MS)
+        held = await store.renew_lease(source.lease, owner, LEASE_TTL_MS)
     except StoreUnavailable:
         return False  # another process may take it once it expires: stop now, not later
+    if held and source.health is not None:
+        await source.health.beat()
+    return held
 
 
 async def hold_and_run(store: Store, source: Source, owner: str) -> None:
@@ -89,6 +96,8 @@ async def hold_and_run(store: Store, source: Source, owner: str) -> None:
                 held = False
             if held:
                 quiet.say("running here", logging.INFO)
+                if source.health is not None:
+                    await source.health.state("starting", level=logging.DEBUG)
                 await _run_while_held(store, source, owner, quiet)
             else:
                 quiet.say("held by another process", logging.DEBUG)

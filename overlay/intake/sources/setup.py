@@ -21,9 +21,11 @@ def configured_sources(app: web.Application) -> list[Source]:
         assert svc is not None
         sources = svc.cfg.sources
         if sources.donordrive is not None:
-            found.append(Source(f"donordrive:{svc.cfg.id}", DonorDrivePoller(svc, sources.donordrive).run))
+            poller = DonorDrivePoller(svc, sources.donordrive)
+            found.append(Source(f"donordrive:{svc.cfg.id}", poller.run, poller.health))
         if sources.streamlabs is not None:
-            found.append(Source(f"streamlabs:{svc.cfg.id}", StreamlabsSocket(svc, sources.streamlabs).run))
+            socket = StreamlabsSocket(svc, sources.streamlabs)
+            found.append(Source(f"streamlabs:{svc.cfg.id}", socket.run, socket.health))
     return found
 
 

@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 
 from overlay.intake.sources import eio3
-from overlay.intake.sources.book import StateLog, book, display_text
+from overlay.intake.sources.book import book, display_text
+from overlay.intake.sources.health import SourceHealth
 from overlay.settings.sources import StreamlabsSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, currency_code, provider_amount
 from overlay.service import ChannelService
@@ -54,18 +55,20 @@ def parse_donation(item: Any) -> IncomingDonation | None:
                             created_at=None)
 
 
-def donations_in(data: Any) -> list[tuple[IncomingDonation, bool]]:
-    """(donation, is a test) for each donation of one ``event`` message; [] for other types.
-    A test (``isTest``: the "Test Widgets" buttons of Streamlabs) shows its alert but counts
-    nowhere."""
-    if not isinstance(data, dict) or data.get("type") != "donation" or not isinstance(data.get("message"), list):
-        return []
+def donations_in(data: Any) -> tuple[list[tuple[IncomingDonation, bool]], int]:
+    """(donation, is a test) for each donation of one ``event`` message ([] for other types),
+    and how many of its entries could not be read. A test (``isTest``: the "Test Widgets"
+    buttons of Streamlabs) shows its alert but counts nowhere."""
+    if not isinstance(data, dict) or data.get("type") != "donation":
+        return [], 0
+    if not isinstance(data.get("message"), list):
+        return [], 1
     found = []
     for item in data["message"]:
         d = parse_donation(item)
         if d is not None:
             found.append((d, item.get("isTest") is True))
-    return found
+    return found, len(data["message"]) - len(found)
 
 
 def _reason(exc: Exception) -> str:
@@ -80,9 +83,8 @@ class StreamlabsSocket:
 
     def __init__(self, svc: ChannelService, settings: StreamlabsSettings) -> None:
         self.svc, self.settings = svc, settings
-        self.status = StateLog(f"streamlabs:{svc.cfg.id}")
+        self.health = SourceHealth(svc, SOURCE)
         self.heard = False  # an event arrived on the current connection
-
 
     async def run(self) -> None:
         delay = 1.0
@@ -92,15 +94,22 @@ class StreamlabsSocket:
                 try:
                     await self._listen(http)
                 except (aiohttp.ClientError, TimeoutError, eio3.Closed) as exc:
-                    self.status.say(f"disconnected ({_reason(exc)}); reconnecting")
+                    if not self.heard:
+                        await self.health.count("failed")
+                    await self.health.state("unreachable" if not self.heard else "disconnected",
+                                            f"disconnected ({_reason(exc)}); reconnecting")
                 # A connection that carried events was fine: reconnect at once; else back off.
                 delay = 1.0 if self.heard else min(delay * 2, MAX_BACKOFF_S)
                 await asyncio.sleep(delay)
 
     async def _listen(self, http: aiohttp.ClientSession) -> None:
         async for name, data in eio3.events(http, self.settings.url, {"token": self.settings.socket_token}):
+            if name == "connect":
+                await self.health.state("connected", level=logging.INFO)
+                continue
             self.heard = True
-            self.status.say("connected", logging.INFO)
             if name == "event":
-                for d, test in donations_in(data):
-                    await book(self.svc, SOURCE, d, test=test)
+                found, bad = donations_in(data)
+                await self.health.count("refused", bad)
+                for d, test in found:
+                    await book(self.svc, SOURCE, d, self.health, test=test)

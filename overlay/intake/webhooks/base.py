@@ -42,8 +42,8 @@ class IncomingDonation:
     created_at: datetime | None
     # A payment started on our donate page (Stripe Checkout) names its channel.
     channel: str | None = None
-    # {id, option?} (generic, Stripe Checkout metadata), or {"tiltify_id": ...}: checked by
-    # overlay.domain.incentives
+    # {id, option?} (generic, Stripe Checkout metadata), or a platform's own id ({"tiltify_id": ...},
+    # {"donordrive_id": ...}): checked by overlay.domain.incentives
     incentive: Any = None
     # The donation's `source` when not the provider's name (Twitch bits: "twitch_bits").
     source: str | None = None
