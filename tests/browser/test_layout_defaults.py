@@ -7,8 +7,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from playwright.async_api import expect
+
 from tests.browser.conftest import animations_done, screenshot_path
 from tests.browser.test_widgets import CHANNEL, TEAMS, open_overlay, seed
+from tests.support import OVERLAY_KEY
 
 # The alert last: it comes in front of the others.
 WIDGETS = ("goal", "targets", "team", "poll", "match", "timer", "sticker", "ticker", "leaderboard", "alert")
@@ -75,3 +78,31 @@ async def test_default_positions_never_overlap(make_server: Any, new_page: Any) 
     alert = boxes.pop("alert")
     assert alert[0] >= 0 and alert[1] >= 0 and alert[2] <= 1920 and alert[3] <= 1080, alert
     assert overlapping(boxes) == [], boxes
+
+
+async def test_gallery_place_chooser_rewrites_the_address(make_server: Any, new_page: Any) -> None:
+    server = await make_server(**CHANNEL)
+    page, log = await new_page(server.url)
+    await page.goto(f"{server.url}/widgets/demo?key={OVERLAY_KEY}&lang=fr")
+    card = page.locator("#widget-poll")
+    address = card.locator(".card__url input").first
+    await expect(card.locator(".card__place legend")).to_have_text("Place à l'écran")
+    await expect(card.get_by_role("radio", name="poll: en haut", exact=True)).to_be_checked()  # the default
+    await card.get_by_role("radio", name="poll: en bas à gauche").check()
+    await expect(address).to_have_value(f"http://127.0.0.1:8080/overlay/demo/poll?key={OVERLAY_KEY}"
+                                        "&position=bottom-left")
+    preview = page.frame_locator("#widget-poll iframe")
+    await expect(preview.locator(".w-poll")).to_have_attribute("data-position", "bottom-left")
+    # Each poll at its own address, placed as chosen too.
+    await expect(card.locator(".card__url input").nth(1)).to_have_value(
+        f"http://127.0.0.1:8080/overlay/demo/poll?key={OVERLAY_KEY}&poll=game&position=bottom-left")
+    await card.get_by_role("radio", name="poll: en haut", exact=True).check()
+    await expect(address).to_have_value(f"http://127.0.0.1:8080/overlay/demo/poll?key={OVERLAY_KEY}")
+    await expect(page.locator("#widget-targets .card__url input").nth(2)).to_have_value(
+        f"http://127.0.0.1:8080/overlay/demo/targets?key={OVERLAY_KEY}&target=speed")
+    await page.locator("#widget-poll").screenshot(path=screenshot_path("gallery-place-chooser"))
+
+    await page.goto(f"{server.url}/widgets/demo?key={OVERLAY_KEY}")  # English
+    await expect(page.locator("#widget-goal .card__place legend")).to_have_text("Place on screen")
+    await expect(page.get_by_role("radio", name="goal: top left")).to_be_checked()
+    log.assert_clean()
