@@ -1,4 +1,4 @@
-// The widget gallery: copy buttons, and the backdrop the previews are shown over.
+// The widget gallery: copy buttons, the place chooser, and the backdrop the previews are shown over.
 
 for (const button of document.querySelectorAll("[data-copy]")) {
   button.addEventListener("click", async () => {
@@ -22,5 +22,24 @@ for (const button of document.querySelectorAll("[data-backdrop]")) {
     for (const other of document.querySelectorAll("[data-backdrop]")) {
       if (other.tagName === "BUTTON") other.setAttribute("aria-pressed", String(other === button));
     }
+  });
+}
+
+// The place chooser: the card's addresses (and its preview) get &position=…; the widget's
+// own default needs none.
+for (const chooser of document.querySelectorAll(".card__place")) {
+  chooser.addEventListener("change", (event) => {
+    const place = event.target.value;
+    const card = chooser.closest(".card");
+    const placed = (address) => {
+      const url = new URL(address, location.href);
+      if (place === chooser.dataset.default) url.searchParams.delete("position");
+      else url.searchParams.set("position", place);
+      return url;
+    };
+    for (const input of card.querySelectorAll(".card__url input")) input.value = placed(input.value).href;
+    const preview = card.querySelector("iframe");
+    const url = placed(preview.getAttribute("src"));
+    preview.src = url.pathname + url.search;
   });
 }

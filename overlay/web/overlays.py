@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, get_args
+from urllib.parse import quote, urlsplit
 
 import segno
 from aiohttp import web
@@ -24,7 +24,8 @@ from overlay.web.errors import ApiError
 from overlay.web.presets import page_preset
 from overlay.web.throttle import record_failure
 from overlay.widgets import REGISTRY, WIDGETS, SettingsError, resolve
-from overlay.widgets.base import WidgetSettings
+from overlay.store.base import StoreUnavailable
+from overlay.widgets.base import Position, WidgetSettings
 from overlay.widgets.strings import STRINGS, language
 
 SHARED_MODULES = {"io": "vendor/socket.io-client/socket.io.esm.min.js", "client": "overlay-client.js",
@@ -156,17 +157,38 @@ async def overlay_settings(request: web.Request) -> web.Response:
     }, headers={"Cache-Control": "no-store"})
 
 
+# The widgets that show one incentive of a kind, and the setting that names it.
+ONE_INCENTIVE = {"poll": ("poll", "poll"), "targets": ("target", "target")}
+
+
+async def _incentives(request: web.Request, cfg: ChannelSettings) -> list[dict[str, Any]]:
+    svc = request.app[keys.SERVICES].get(cfg.id)
+    try:
+        return [] if svc is None else (await svc.snapshot()).get("incentives", [])
+    except StoreUnavailable:  # the page still lists the widgets
+        return []
+
+
 async def gallery(request: web.Request) -> web.Response:
-    """Every widget with a live preview and its address. The page itself is in English for now."""
+    """Every widget with a live preview, its address, a place chooser (``&position=``), and for
+    the poll and targets widgets the address of each incentive alone. English unless ?lang=fr."""
     found = _channel(request)
     if isinstance(found, web.Response):
         return found
     cfg = found
+    lang = "fr" if request.query.get("lang") == "fr" else "en"
     base = request.app[keys.CONFIG].server.public_url.rstrip("/")
-    widgets = [{"name": w.name, "description": w.description,
-                "path": f"/overlay/{cfg.id}/{w.name}?key={cfg.overlay_key}"} for w in REGISTRY.values()]
+    incentives = await _incentives(request, cfg)
+    widgets = []
+    for w in REGISTRY.values():
+        path = f"/overlay/{cfg.id}/{w.name}?key={cfg.overlay_key}"
+        kind, setting = ONE_INCENTIVE.get(w.name, (None, None))
+        widgets.append({"name": w.name, "description": w.description, "path": path,
+                        "position": None if w.name == "scene" else resolve(w.name, cfg.widgets.get(w.name, {}), {}).position,
+                        "incentives": [{"title": i["title"], "path": f"{path}&{setting}={quote(i['id'])}"}
+                                       for i in incentives if i["kind"] == kind]})
     return render(request, "overlay/gallery.html", {"channel": cfg, "widgets": widgets, "base": base,
-                                                    "lang": "en", "t": STRINGS["en"]})
+                                                    "positions": get_args(Position), "lang": lang, "t": STRINGS[lang]})
 
 
 @functools.lru_cache(maxsize=64)

@@ -49,6 +49,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "timer_over": "Terminé !",
         "timer_added": "+{time}",
         "timer_cap": "{used} ajoutés sur {cap}",
+        "place": "Place à l'écran",
+        "position_top-left": "en haut à gauche", "position_top": "en haut", "position_top-right": "en haut à droite",
+        "position_left": "à gauche", "position_center": "au centre", "position_right": "à droite",
+        "position_bottom-left": "en bas à gauche", "position_bottom": "en bas", "position_bottom-right": "en bas à droite",
+        "one_incentive": "Un seul, avec sa propre adresse :",
     },
     "en": {
         "anonymous": "Anonymous",
@@ -95,6 +100,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "timer_over": "Time's up!",
         "timer_added": "+{time}",
         "timer_cap": "{used} of {cap} added",
+        "place": "Place on screen",
+        "position_top-left": "top left", "position_top": "top", "position_top-right": "top right",
+        "position_left": "left", "position_center": "centre", "position_right": "right",
+        "position_bottom-left": "bottom left", "position_bottom": "bottom", "position_bottom-right": "bottom right",
+        "one_incentive": "Just one, at its own address:",
     },
 }
 

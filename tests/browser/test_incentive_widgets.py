@@ -52,9 +52,9 @@ async def test_targets_stack_and_follow_edits(make_server: Any, new_page: Any) -
     server = await make_server(**CHANNEL)
     page, log = await open_overlay(new_page, server, "targets", "&lang=en")
     names = "() => [...document.querySelectorAll('.w-targets .targets__name')].map(n => n.textContent)"
-    assert await page.evaluate(names) == ["Cheveux roses", "Speedrun les yeux bandés"]
+    assert await page.evaluate(names) == ["Speedrun les yeux bandés", "Cheveux roses"]  # newest first
     await server.donate(amount="100.00", incentive={"id": "speed"})
-    await page.wait_for_function("() => document.querySelectorAll('.w-targets .targets__amounts')[1]"
+    await page.wait_for_function("() => document.querySelectorAll('.w-targets .targets__amounts')[0]"
                                  ".textContent === '200,00\u00a0€ / 2\u202f000,00\u00a0€'")
     status, _ = await server.request("PATCH", f"{BASE}/incentives/speed", json={"amount": "150.00"})
     assert status == 200

@@ -295,7 +295,7 @@ async def test_gallery_previews_every_widget(make_server: Any, new_page: Any) ->
     page, log = await new_page(server.url)
     await page.goto(f"{server.url}/widgets/demo?key={OVERLAY_KEY}")
     assert await page.locator("article.card").count() == len(WIDGETS)
-    assert await page.locator("[data-copy]").all_text_contents() == ["Copy"] * len(WIDGETS)
+    assert await page.locator(".card__body > .card__url [data-copy]").all_text_contents() == ["Copy"] * len(WIDGETS)
     for frame in page.frames[1:]:
         await frame.wait_for_function(CONNECTED)
         await animations_done(frame)

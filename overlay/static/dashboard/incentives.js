@@ -4,8 +4,11 @@ import { el, byId, decimalInput } from "./dom.js";
 import { t } from "./i18n.js";
 import { act, call } from "./api.js";
 import { choiceLabel, donorName } from "./feed.js";
+import { copy } from "./links.js";
 
 const KINDS = ["target", "poll", "reward"];
+// The widget that shows one incentive of a kind, and the setting that names it.
+const OVERLAY = { poll: ["poll", "poll"], target: ["targets", "target"] };
 
 function slug(label, taken) {
   const base = label.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
@@ -50,8 +53,9 @@ async function suggestionList(i) {
 }
 
 export class IncentivesPanel {
-  constructor(donations) {
+  constructor(donations, widgets = []) {
     this.donations = donations; // the dashboard's map of known donations (id -> donation)
+    this.widgetUrls = new Map(widgets.map((w) => [w.name, w.url]));
     this.items = new Map();
     this.editing = null;
     this.form = byId("incentive-form");
@@ -96,11 +100,24 @@ export class IncentivesPanel {
       el("div", { className: "incentive-head" }, el("span", { className: "incentive-title", text: i.title }), ...badges),
       el("p", { className: "incentive-summary", text: summary(i) }),
       waiting,
+      ...this.overlayLink(i),
       el("div", { className: "buttons" },
         button("incentive_edit", async () => this.edit(i)),
         i.open ? button("incentive_close", () => this.patch(i.id, { open: false }), "incentive_closed_done")
           : button("incentive_reopen", () => this.patch(i.id, { open: true }), "incentive_reopened"),
         button("incentive_delete", () => this.remove(i), null, "small danger")));
+  }
+
+  // The browser-source address that shows this incentive alone (OBS: one source per poll).
+  overlayLink(i) {
+    const [widget, setting] = OVERLAY[i.kind] || [];
+    const base = this.widgetUrls.get(widget);
+    if (!base) return [];
+    const name = t("incentive_overlay", { title: i.title });
+    const input = el("input", { type: "text", readonly: true, value: `${base}&${setting}=${encodeURIComponent(i.id)}`,
+      "aria-label": name, spellcheck: "false" });
+    return [el("div", { className: "incentive-url" }, input, el("button", { type: "button", className: "small",
+      text: t("copy"), "aria-label": t("copy_label", { name: i.title }), onclick: () => copy(input, i.title) }))];
   }
 
   patch(id, body) {

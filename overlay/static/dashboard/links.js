@@ -4,7 +4,7 @@ import { el, byId, notify } from "./dom.js";
 import { t } from "./i18n.js";
 import { act, call } from "./api.js";
 
-async function copy(input, name) {
+export async function copy(input, name) {
   try {
     await navigator.clipboard.writeText(input.value);
     notify(t("copied", { name }));

@@ -4,6 +4,20 @@
 const EXIT_MS = 450;          // the exit animation ends exactly when the alert does
 const SOUND_LATE_MS = 2000;   // joining an alert later than this: no sound, just the picture
 const REACHED_MS = 6000;      // how long a "target reached" banner stays
+const MIN_FONT_PX = { name: 34, text: 28, message: 20 }; // the smallest a long text shrinks to
+
+// A long name or message shrinks until it fits the max-height widget.css gives it, instead of
+// being cut: the full text the donate page accepted is on screen (docs/widgets.md).
+function fit(el, minPx) {
+  el.style.fontSize = "";
+  if (el.hidden) return;
+  let size = parseFloat(getComputedStyle(el).fontSize);
+  // Glyphs reach a little past a tight line-height (1.05): a hidden part is more than that.
+  while (el.scrollHeight > el.clientHeight + size * 0.15 && size > minPx) {
+    size = Math.max(minPx, size * 0.92);
+    el.style.fontSize = `${size}px`;
+  }
+}
 
 export function mount(root, { client, ui, t, config, settings }) {
   const card = ui.role(root, "card");
@@ -153,10 +167,18 @@ export function mount(root, { client, ui, t, config, settings }) {
     showing = play;
     render(play);
     card.hidden = false;
+    fitText();
     ui.restartAnimation(root, "is-in");
     root.classList.remove("is-out");
     playSound(play, client.serverNow() - play.startsAt);
   }
+
+  function fitText() {
+    fit(name, MIN_FONT_PX.name);
+    fit(variationText, MIN_FONT_PX.text);
+    fit(message, MIN_FONT_PX.message);
+  }
+  document.fonts.ready.then(() => { if (showing) fitText(); }); // measured again in the real font
 
   function hide(afterMs = EXIT_MS) {
     if (!showing) return;

@@ -12,7 +12,7 @@ DESCRIPTION = "Progress bar toward the goal: raised and matched apart, percentag
 class Settings(WidgetSettings):
     position: Position = "top-left"
     title: Text = Field(None, description="heading; empty: the campaign title")
-    width: int = Field(820, ge=320, le=1824, description="width in pixels at 1080p")
+    width: int = Field(560, ge=320, le=1824, description="width in pixels at 1080p")
     show_percent: bool = True
     show_amounts: bool = True
     show_milestones: bool = True

@@ -10,6 +10,6 @@ DESCRIPTION = "Top donors by total (anonymous donors excluded)."
 
 
 class Settings(WidgetSettings):
-    position: Position = "right"
+    position: Position = "bottom-right"
     count: int = Field(5, ge=1, le=20, description="how many donors")
     title: Text = Field(None, description="heading; empty: “Top donateurs” / “Top donors”")

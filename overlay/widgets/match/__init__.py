@@ -10,6 +10,6 @@ DESCRIPTION = "The matching banner: sponsor, ×2, what is left of the cap, count
 
 
 class Settings(WidgetSettings):
-    position: Position = "top-right"
+    position: Position = "right"
     show_remaining: bool = True
     show_countdown: bool = True

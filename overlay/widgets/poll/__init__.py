@@ -10,8 +10,8 @@ DESCRIPTION = "A poll / bid war: each option's total as a bar, the leader and it
 
 
 class Settings(WidgetSettings):
-    position: Position = "bottom-right"
-    poll: Text = Field(None, description="the poll's id; empty: the first open poll (else the latest one)")
+    position: Position = "top"
+    poll: Text = Field(None, description="the poll's id; empty: the newest open poll (else the newest one)")
     width: int = Field(640, ge=280, le=1824, description="width in pixels at 1080p")
     show_amounts: bool = Field(True, description="show each option's total")
 

@@ -8,10 +8,12 @@ export function mount(root, { client, ui, t, settings }) {
   const foot = ui.role(root, "foot");
   let polls = new Map();
 
+  // Without a poll id: the newest open poll, else the newest one; incentives arrive in the
+  // order they were made, so one created on the dashboard takes over at once.
   function chosen() {
-    const all = [...polls.values()].filter((i) => i.kind === "poll");
     if (settings.poll) return polls.get(settings.poll) || null;
-    return all.find((i) => i.open) || all[all.length - 1] || null;
+    const newest = [...polls.values()].filter((i) => i.kind === "poll").reverse();
+    return newest.find((i) => i.open) || newest[0] || null;
   }
 
   function row(p, o, top) {

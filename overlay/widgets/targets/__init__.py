@@ -11,6 +11,7 @@ DESCRIPTION = "Sub-goals (“at 500 € I dye my hair”) stacked, each with its
 
 class Settings(WidgetSettings):
     position: Position = "top-right"
+    target: Text = Field(None, description="one target's id: only that one, open or not; empty: the open ones, newest first")
     title: Text = Field(None, description="heading; empty: “Défis” / “Challenges”")
     width: int = Field(560, ge=280, le=1824, description="width in pixels at 1080p")
     count: int = Field(5, ge=1, le=20, description="how many targets at most")

@@ -1,5 +1,5 @@
-// targets: every target incentive as a row (title, bar, total / amount), in the order the
-// moderators made them; a target that gets reached flashes and says so.
+// targets: every target incentive as a row (title, bar, total / amount), newest first; a
+// target that gets reached flashes and says so.
 
 const FLASH_MS = 5000;
 
@@ -9,9 +9,11 @@ export function mount(root, { client, ui, t, settings }) {
   let targets = new Map();
   const flashing = new Set();
 
+  // Newest first (incentives arrive in the order they were made), or the one `target` names.
   function shown() {
-    return [...targets.values()]
-      .filter((i) => i.kind === "target" && (settings.show_closed || i.open || i.reached))
+    return [...targets.values()].reverse()
+      .filter((i) => i.kind === "target" && (!settings.target || i.id === settings.target))
+      .filter((i) => settings.show_closed || settings.target || i.open || i.reached)
       .filter((i) => settings.show_reached || !i.reached || flashing.has(i.id))
       .slice(0, settings.count);
   }
