@@ -5,8 +5,8 @@ import { t } from "../dashboard/i18n.js";
 import { fits, shownName } from "./media.js";
 
 const GROUPS = [
-  ["group_look", ["lang", "theme", "accent_color", "second_color", "font_scale", "position", "animation", "width",
-    "qr_size"]],
+  ["group_look", ["lang", "theme", "panel", "font", "accent_color", "second_color", "font_scale", "position",
+    "animation", "width", "qr_size"]],
   ["group_media", ["tier_images", "tier_sounds"]],
   ["group_advanced", ["custom_css"]],
 ];
