@@ -36,6 +36,7 @@ SUBSETS = {
 
 
 def stack(name: str) -> str:
-    """The CSS font-family value that starts with the chosen font (a safe value for a <style>)."""
+    """The CSS font-family value that starts with the chosen font. Unquoted (family names of
+    plain words are valid so): the template escapes quotes, which CSS would not read back."""
     font = FONTS[name]
-    return f'"{font.family}", {font.generic}'
+    return f"{font.family}, {font.generic}"
