@@ -10,7 +10,7 @@ from typing import Any
 from playwright.async_api import expect
 
 from tests.browser.conftest import animations_done, screenshot_path
-from tests.browser.test_widgets import BACKDROPS, CHANNEL, CONNECTED
+from tests.browser.test_widgets import BACKDROPS, CHANNEL, open_overlay
 from tests.support import AUTH, OVERLAY_KEY
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "media"
@@ -42,11 +42,7 @@ COLOURFUL = """async (png) => {
 
 
 async def open_alert(new_page: Any, server: Any, query: str = "") -> tuple[Any, Any]:
-    page, log = await new_page(server.url)
-    response = await page.goto(f"{server.url}/overlay/demo/alert?key={OVERLAY_KEY}{query}")
-    assert response.status == 200
-    await page.wait_for_function(CONNECTED)
-    return page, log
+    return await open_overlay(new_page, server, "alert", query)
 
 
 async def colourful(page: Any, selector: str) -> int:

@@ -3,7 +3,6 @@ donation "as if matched", test donations kept out of "Move a donation", and the 
 library listing files by the names they were uploaded with, each player inside its card."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from playwright.async_api import expect
