@@ -147,3 +147,21 @@ async def test_moderator_refund_takes_money_and_match_back(server: Any) -> None:
     assert state["match"]["used"] == "0.00" and state["leaderboard"] == []
     again = await server.post(f"/api/v1/channels/demo/donations/{d['id']}/refund", {})
     assert again[0] == 200 and again[1]["status"] == "refunded"
+
+
+async def test_a_test_donation_can_simulate_the_match_without_touching_it(server: Any) -> None:
+    overlay = await server.listen()
+    state = await overlay.wait_for("state")
+    assert state["match"]["used"] == "0.00" and state["match"]["active"] is True
+    simulated = await server.donate(amount="10", test=True, simulate_match=True)
+    assert simulated["test"] is True and simulated["matched"] == "10.00"
+    play = await overlay.wait_for("alert", lambda e: e["action"] == "play" and e["donation"]["id"] == simulated["id"])
+    assert play["donation"]["matched"] == "10.00" and play["donation"]["display"]["matched"] == "10,00\u00a0€"
+    assert (await server.donate(amount="10", test=True))["matched"] == "0.00"
+    await server.donate(amount="1")
+    # The first match event and the totals are the real gift's alone: the test took nothing.
+    assert (await overlay.wait_for("match"))["match"]["used"] == "1.00"
+    assert (await overlay.wait_for("donation", lambda e: not e["donation"]["test"]))["campaign"]["raised"] == "1.00"
+    status, err = await server.request("POST", "/api/v1/channels/demo/donations",
+                                       json={"amount": "5", "simulate_match": True})
+    assert status == 422 and err["error"]["code"] == "invalid_simulate_match", err

@@ -28,7 +28,8 @@ async def chunked(body: bytes) -> AsyncIterator[bytes]:
 
 @pytest.mark.parametrize(("fixture", "kind", "ext"), [
     ("green.png", "image", "png"), ("pixel.gif", "image", "gif"), ("pixel.webp", "image", "webp"),
-    ("silence.mp3", "sound", "mp3"), ("tone.ogg", "sound", "ogg"), ("tone.wav", "sound", "wav")])
+    ("silence.mp3", "sound", "mp3"), ("tone.ogg", "sound", "ogg"), ("tone.wav", "sound", "wav"),
+    ("blue.jpg", "image", "jpg"), ("tone.webm", "video", "webm"), ("tone.mp4", "video", "mp4")])
 def test_each_format_is_known_by_its_content(fixture: str, kind: str, ext: str) -> None:
     found = media.sniff((FIXTURES / fixture).read_bytes())
     assert found is not None and (found.kind, found.ext) == (kind, ext)
@@ -73,6 +74,30 @@ async def test_wrong_type_empty_and_oversize_are_refused(make_server: Any, backe
         got, data = await upload(server, name, body)
         assert (got, data["error"]["code"]) == (status, code), (name, data)
     assert (await server.request("GET", MEDIA))[1]["media"] == []
+
+
+def test_look_alikes_of_the_video_formats_are_refused() -> None:
+    webm = (FIXTURES / "tone.webm").read_bytes()
+    mp4 = (FIXTURES / "tone.mp4").read_bytes()
+    assert media.sniff(webm.replace(b"webm", b"mkvx", 1)) is None      # Matroska, not WebM
+    assert media.sniff(mp4[:8] + b"qt  " + b"\0" * 8) is None          # a QuickTime brand only
+    assert media.sniff(b"\xff\xd8\xff") is None                        # a JPEG start and nothing more
+    assert media.sniff(b"\0\0\0\x18ftypisom<script>") is None        # a box size past the bytes
+
+
+async def test_jpeg_and_videos_are_taken_by_content_and_videos_have_their_own_limit(server: Any) -> None:
+    # A video renamed .png is stored and served as what it is.
+    status, saved = await upload(server, "cheer.png", (FIXTURES / "tone.mp4").read_bytes())
+    assert status == 201 and saved["kind"] == "video" and saved["name"].endswith(".mp4"), saved
+    async with server.http.get(server.url + saved["url"]) as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "video/mp4"
+    status, saved = await upload(server, "sky.jpeg", (FIXTURES / "blue.jpg").read_bytes())
+    assert status == 201 and (saved["kind"], saved["type"]) == ("image", "image/jpeg"), saved
+    # Beyond server.media_max_video_kb (20 MiB by default): refused while it streams in.
+    huge = (FIXTURES / "tone.webm").read_bytes() + b"\0" * (21 * 1024 * 1024)
+    status, data = await upload(server, "long.webm", chunked(huge))
+    assert (status, data["error"]["code"]) == (413, "file_too_large"), data
+    assert "videos are limited to 20480 KiB" in data["error"]["message"]
 
 
 async def test_path_tricks_find_nothing(server: Any, tmp_path: Path) -> None:

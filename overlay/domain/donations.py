@@ -38,6 +38,7 @@ class DonationInput:
     display_name: str | None = None  # overlay.domain.display.CHOICES; None: "full"
     alias: str | None = None
     show_amount: bool = True
+    simulate_match: bool = False   # a test only: show the match line the current match would give
 
 
 def new_id() -> str:
@@ -69,6 +70,8 @@ def new_record(cfg: ChannelSettings, inp: DonationInput, now_ms: int) -> dict[st
     ext = inp.external_id
     if ext is not None and (not isinstance(ext, str) or not 0 < len(ext) <= MAX_EXTERNAL_ID):
         raise DonationError("invalid_external_id", f"external_id must be a string of 1 to {MAX_EXTERNAL_ID} characters")
+    if inp.simulate_match and not inp.test:
+        raise DonationError("invalid_simulate_match", "simulate_match is for test donations only (test: true)")
     original, currency, amount = _convert(cfg, inp)
     name_min = money.setting_amount(cfg.moderation.name_min_amount, cfg.currency)
     screened = moderation.screen(cfg.moderation, inp.donor_name, inp.message, amount, name_min)
@@ -85,11 +88,16 @@ def new_record(cfg: ChannelSettings, inp: DonationInput, now_ms: int) -> dict[st
         "flagged": screened.flagged, "display_name": choice, "show_amount": show_amount,
         # Below the name minimum a chosen alias is hidden as a name is.
         "alias": alias if amount >= name_min else None,
+        **({"simulate_match": True} if inp.simulate_match else {}),
     }
 
 
 def _apply_match(state: ChannelState, rec: dict[str, Any], now: int) -> int:
-    return 0 if rec["test"] else matching.take_match(state.match, rec["amount"], now)
+    """The match a donation gets. A test takes none; one simulating a match shows what the
+    current match would give, without touching its cap."""
+    if rec["test"]:
+        return matching.match_share(state.match, rec["amount"], now) if rec.get("simulate_match") else 0
+    return matching.take_match(state.match, rec["amount"], now)
 
 
 def accept_donation(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
@@ -103,8 +111,8 @@ def accept_donation(cfg: ChannelSettings, state: ChannelState, rec: dict[str, An
 def _count(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
     """Count a donation now: match, totals, hold rules, events and its alert."""
     rec = dict(rec, seq=ch.next_seq())
+    rec["matched"] = _apply_match(ch.state, rec, ch.now)
     if not rec["test"]:
-        rec["matched"] = _apply_match(ch.state, rec, ch.now)
         t = ch.state.totals
         t["raised"] += rec["amount"]
         t["matched"] += rec["matched"]
@@ -117,7 +125,7 @@ def _count(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
     else:
         _emit_private(cfg, ch, rec)
         ch.emit("progress", OVERLAY, {"campaign": wire.campaign(cfg, ch.state)})
-    if rec["matched"]:
+    if rec["matched"] and not rec["test"]:
         ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, ch.now)})
     timer.extend(cfg, ch, rec)
     advance_alerts(cfg, ch)
@@ -294,7 +302,7 @@ def refund(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: 
     ch.donations.append(rec)
     _emit_private(cfg, ch, rec)
     ch.emit("progress", OVERLAY, {"campaign": wire.campaign(cfg, ch.state)})
-    if rec["matched"]:
+    if rec["matched"] and not rec["test"]:
         ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, now)})
     return ch
 

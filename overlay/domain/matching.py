@@ -24,10 +24,16 @@ def multiplier_factor(m: dict[str, Any]) -> Decimal:
     return Decimal(m["multiplier"]) - 1
 
 
-def take_match(m: dict[str, Any] | None, amount: int, now_ms: int) -> int:
-    """The sponsor's part of a gift of ``amount`` minor units, within the cap; counted as used."""
+def match_share(m: dict[str, Any] | None, amount: int, now_ms: int) -> int:
+    """The sponsor's part of a gift of ``amount`` minor units, within what is left of the cap."""
     if m is None or not is_match_active(m, now_ms):
         return 0
-    matched = min(money.scale(amount, multiplier_factor(m)), m["cap"] - m["used"])
-    m["used"] += matched
+    return min(money.scale(amount, multiplier_factor(m)), m["cap"] - m["used"])
+
+
+def take_match(m: dict[str, Any] | None, amount: int, now_ms: int) -> int:
+    """The sponsor's part of a gift, counted as used."""
+    matched = match_share(m, amount, now_ms)
+    if matched:
+        m["used"] += matched  # type: ignore[index]  # a share is only ever taken from a match
     return matched

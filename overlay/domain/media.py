@@ -11,20 +11,24 @@ import re
 import struct
 from dataclasses import dataclass
 
-IMAGE, SOUND = "image", "sound"
+IMAGE, SOUND, VIDEO = "image", "sound", "video"
+# What a setting asking for a kind takes: an alert's picture may be a still image or a video.
+FITS = {IMAGE: (IMAGE, VIDEO), SOUND: (SOUND,), VIDEO: (VIDEO,)}
 
 
 @dataclass(frozen=True)
 class Kind:
-    kind: str        # IMAGE or SOUND
+    kind: str        # IMAGE, SOUND or VIDEO
     ext: str
     mime: str
 
 
 PNG, GIF, WEBP = Kind(IMAGE, "png", "image/png"), Kind(IMAGE, "gif", "image/gif"), Kind(IMAGE, "webp", "image/webp")
+JPEG = Kind(IMAGE, "jpg", "image/jpeg")
 MP3, OGG, WAV = Kind(SOUND, "mp3", "audio/mpeg"), Kind(SOUND, "ogg", "audio/ogg"), Kind(SOUND, "wav", "audio/wav")
-BY_EXT = {k.ext: k for k in (PNG, GIF, WEBP, MP3, OGG, WAV)}
-STORED = re.compile(r"^[a-z0-9-]{1,40}\.[0-9a-f]{16}\.(png|gif|webp|mp3|ogg|wav)$")
+WEBM, MP4 = Kind(VIDEO, "webm", "video/webm"), Kind(VIDEO, "mp4", "video/mp4")
+BY_EXT = {k.ext: k for k in (PNG, GIF, WEBP, JPEG, MP3, OGG, WAV, WEBM, MP4)}
+STORED = re.compile(r"^[a-z0-9-]{1,40}\.[0-9a-f]{16}\.(png|gif|webp|jpg|mp3|ogg|wav|webm|mp4)$")
 
 
 def _png(b: bytes) -> bool:
@@ -51,6 +55,30 @@ def _ogg(b: bytes) -> bool:
     return b[:4] == b"OggS" and len(b) > 27 and b[4] == 0
 
 
+def _jpeg(b: bytes) -> bool:
+    # SOI, then a marker segment (APPn, DQT, SOF…): FF D8 FF and a marker byte that is one.
+    return len(b) > 4 and b[:3] == b"\xff\xd8\xff" and 0xC0 <= b[3] <= 0xFE
+
+
+def _webm(b: bytes) -> bool:
+    # An EBML header whose DocType is "webm" (a Matroska file of another DocType is not taken).
+    return b[:4] == b"\x1a\x45\xdf\xa3" and b"\x42\x82" in b[4:64] and b"webm" in b[4:64]
+
+
+MP4_BRANDS = (b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash", b"M4V ", b"mp71")
+
+
+def _mp4(b: bytes) -> bool:
+    # An ISO BMFF "ftyp" box first, whose major or a compatible brand is an MP4 video's.
+    if len(b) < 16 or b[4:8] != b"ftyp":
+        return False
+    size = struct.unpack(">I", b[:4])[0]
+    if not 16 <= size <= min(len(b), 256):
+        return False
+    brands = [b[8:12]] + [b[i:i + 4] for i in range(16, size - 3, 4)]
+    return any(brand in MP4_BRANDS for brand in brands)
+
+
 def _mp3_frame(b: bytes, at: int) -> bool:
     """An MPEG audio frame header: sync bits, a layer, a real bitrate and sample rate."""
     if len(b) < at + 4:
@@ -70,7 +98,8 @@ def _mp3(b: bytes) -> bool:
     return _mp3_frame(b, 0)
 
 
-CHECKS = ((PNG, _png), (GIF, _gif), (WEBP, _webp), (WAV, _wav), (OGG, _ogg), (MP3, _mp3))
+CHECKS = ((PNG, _png), (GIF, _gif), (WEBP, _webp), (JPEG, _jpeg), (WAV, _wav), (OGG, _ogg),
+          (WEBM, _webm), (MP4, _mp4), (MP3, _mp3))
 
 
 def sniff(head: bytes) -> Kind | None:

@@ -21,6 +21,7 @@ class ServerSettings(Strict):
     # Uploads from the editor's media library (docs/editor.md): the largest file taken, per kind.
     media_max_image_kb: int = Field(2048, ge=1, le=51_200)
     media_max_sound_kb: int = Field(5120, ge=1, le=51_200)
+    media_max_video_kb: int = Field(20_480, ge=1, le=102_400)
     # Each channel's media library holds at most this much, in bytes and in files (413 beyond).
     media_quota_mb: int = Field(50, ge=1, le=102_400)
     media_quota_files: int = Field(100, ge=1, le=10_000)

@@ -54,7 +54,8 @@ def donation_input(body: DonationBody) -> DonationInput:
     return DonationInput(amount=body.amount, currency=body.currency, donor_name=body.donor_name,
                          message=body.message, source=body.source, external_id=body.external_id, test=body.test,
                          incentive=body.incentive.model_dump(exclude_none=True) if body.incentive else None,
-                         display_name=body.display_name, alias=body.alias, show_amount=body.show_amount)
+                         display_name=body.display_name, alias=body.alias, show_amount=body.show_amount,
+                         simulate_match=body.simulate_match)
 
 
 @routes.post("/channels/{ch}/donations", access=MODERATOR, body=DonationBody, ok={201: Donation, 200: Donation},

@@ -112,6 +112,9 @@ class DonationBody(Body):
         None, description="with source, the idempotency key")
     source: StrictStr = Field("api", pattern=r"^[a-z0-9_-]{1,32}$")
     test: StrictBool = Field(False, description="plays alerts, never counts")
+    simulate_match: StrictBool = Field(
+        False, description="with test: true, the alert shows the match the current match would add; "
+                           "its cap and the totals are not touched")
     incentive: IncentiveChoice | None = Field(None, description="at most one incentive (API.md §7)")
     display_name: Literal["full", "first", "alias", "anonymous"] = Field(
         "full", description="which name overlays show: the full name, its first word, the alias, or none")

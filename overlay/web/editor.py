@@ -51,7 +51,8 @@ def editor_data(request: web.Request, cfg: ChannelSettings, lang: str) -> dict[s
                      "configured": w.settings.model_validate(cfg.widgets.get(w.name, {})).model_dump(mode="json")}
                     for w in REGISTRY.values()],
         "tiers": _tiers(cfg, STRINGS[lang]),
-        "limits": {"image_kb": server.media_max_image_kb, "sound_kb": server.media_max_sound_kb},
+        "limits": {"image_kb": server.media_max_image_kb, "sound_kb": server.media_max_sound_kb,
+                   "video_kb": server.media_max_video_kb},
         "timing_bounds": {"duration": ALERT_DURATION_MS, "gap": ALERT_GAP_MS},
     }
 

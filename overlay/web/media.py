@@ -30,7 +30,8 @@ MEDIA_ROOT: web.AppKey[Path] = web.AppKey("media_root")
 SNIFF_BYTES = 8192
 # The file's bytes as the body, whatever Content-Type says: its type is read from its first bytes.
 FILE = tuple(Content(mime, {"type": "string", "contentMediaType": mime})
-             for mime in ("image/png", "image/gif", "image/webp", "audio/mpeg", "audio/ogg", "audio/wav",
+             for mime in ("image/png", "image/gif", "image/webp", "image/jpeg", "audio/mpeg", "audio/ogg", "audio/wav",
+                          "video/webm", "video/mp4",
                           "application/octet-stream"))
 NAMED = {**CHANNEL, "name": {"type": "string"}}
 routes = Routes()
@@ -46,7 +47,9 @@ def _folder(request: web.Request, channel: str) -> Path:
 
 def _limit(request: web.Request, kind: media.Kind) -> int:
     server = request.app[keys.CONFIG].server
-    return 1024 * (server.media_max_image_kb if kind.kind == media.IMAGE else server.media_max_sound_kb)
+    limits = {media.IMAGE: server.media_max_image_kb, media.SOUND: server.media_max_sound_kb,
+              media.VIDEO: server.media_max_video_kb}
+    return 1024 * limits[kind.kind]
 
 
 async def _read_body(request: web.Request) -> tuple[bytes, media.Kind]:
@@ -75,7 +78,8 @@ def _sniffed(head: bytes) -> media.Kind:
         raise ApiError(422, "empty_file", "the body is empty: send the file's bytes")
     kind = media.sniff(head)
     if kind is None:
-        raise ApiError(415, "unsupported_file", "only PNG, GIF and WebP images and MP3, OGG and WAV sounds")
+        raise ApiError(415, "unsupported_file", "only PNG, GIF, WebP and JPEG images, MP3, OGG and WAV sounds, "
+                       "WebM and MP4 videos")
     return kind
 
 
@@ -123,7 +127,7 @@ def _describe(svc: ChannelService, path: Path, size: int) -> dict[str, Any]:
 @routes.post("/channels/{ch}/media", access=MODERATOR, query=MediaQuery, upload=FILE,
               ok={201: MediaFile, 200: MediaFile}, path_params=CHANNEL)
 async def upload(request: web.Request, svc: ChannelService, query: MediaQuery) -> web.Response:
-    """Upload an image or a sound (200 if the same file is already there; 413 beyond the
+    """Upload an image, a sound or a video (200 if the same file is already there; 413 beyond the
     channel's quota, ``server.media_quota_mb`` and ``server.media_quota_files``)."""
     body, kind = await _read_body(request)
     name = media.stored_name(query.name or kind.kind, body, kind)

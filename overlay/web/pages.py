@@ -19,6 +19,7 @@ import jinja2
 from aiohttp import web
 
 from overlay.config import Config
+from overlay.widgets.fonts import FONTS, SUBSETS
 
 PACKAGE = Path(__file__).resolve().parent.parent  # overlay/: templates/, static/, widgets/
 STATIC_ROOTS = {"": PACKAGE / "static", "widgets": PACKAGE / "widgets"}
@@ -99,6 +100,7 @@ def _environment(config: Config, static: StaticFiles) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals["static_url"] = static.url
+    env.globals["fonts"], env.globals["font_subsets"] = FONTS, SUBSETS  # overlay/styles.html
     return env
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, \
     WithJsonSchema, field_validator
 
+from overlay.widgets.fonts import FontName, stack
 from overlay.widgets.strings import STRINGS
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
@@ -62,6 +63,10 @@ class WidgetSettings(BaseModel):
     accent_color: Colour = Field("#fe2c55", description="main colour (amounts, bar)")
     second_color: Colour = Field("#25f4ee", description="second colour (matched part, badges)")
     font_scale: float = Field(1.0, ge=0.5, le=3.0, description="size of everything, 1 = made for 1080p")
+    font: FontName = Field("inter", description="the letters: inter, fredoka (rounded), oswald (condensed), "
+                                                "playfair (serif) or caveat (handwritten); bundled, never fetched")
+    panel: Literal["opaque", "glass"] = Field(
+        "opaque", description="opaque panels read over any footage; glass lets a little of it show through")
     position: Position = Field("center", description="where the widget sits on the 1920×1080 page")
     custom_css: Annotated[str, AfterValidator(_css)] = Field("", max_length=20_000,
                                                              description="CSS appended after the widget's own")
@@ -76,7 +81,8 @@ class WidgetSettings(BaseModel):
 
     def css_vars(self) -> dict[str, str]:
         """CSS custom properties for the widget's root; values are validated, safe in a <style>."""
-        return {"accent": self.accent_color, "second": self.second_color, "scale": f"{self.font_scale:g}"}
+        return {"accent": self.accent_color, "second": self.second_color, "scale": f"{self.font_scale:g}",
+                "font": stack(self.font)}
 
 
 # --- a setting as a request sends it ----------------------------------------------------------

@@ -21,7 +21,7 @@ def _library_names(kind: str):  # noqa: ANN202
     def check(names: list[str]) -> list[str]:
         for name in names:
             found = media.parse_stored(name) if name else None
-            if name and (found is None or found.kind != kind):
+            if name and (found is None or found.kind not in media.FITS[kind]):
                 raise ValueError(f"{name[:60]!r} is not a {kind} of the media library")
         return names
     return check

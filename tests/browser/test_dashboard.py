@@ -88,6 +88,10 @@ async def test_skip_pause_resume_and_clear_reach_a_connected_overlay(make_server
     await expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
 
     await page.get_by_role("button", name="Clear").click()
+    confirm = page.get_by_role("button", name="Click again to clear the queue")
+    await expect(confirm).to_be_visible()
+    await expect(page.locator("#waiting")).to_have_text("1 waiting")  # one click clears nothing
+    await confirm.click()
     await overlay.wait_for("alert", lambda e: e["action"] == "clear")
     await expect(page.locator("#now-playing")).to_have_text("Nothing playing")
     await expect(page.locator("#waiting")).to_have_text("0 waiting")

@@ -215,7 +215,8 @@ export class IncentivesPanel {
   fillMoveDonations() {
     const select = byId("move-donation");
     const kept = select.value;
-    const latest = [...this.donations.values()].filter((d) => d.status !== "refunded")
+    // A test donation counts toward nothing: there is nothing to move.
+    const latest = [...this.donations.values()].filter((d) => d.status !== "refunded" && !d.test)
       .sort((a, b) => b.seq - a.seq).slice(0, 50);
     select.replaceChildren(...latest.map((d) => el("option", {
       value: d.id, text: `${donorName(d)} · ${d.display.amount}${d.incentive ? ` · ${choiceLabel(d.incentive)}` : ""}`,

@@ -4,6 +4,8 @@ import { t } from "./i18n.js";
 import { act, call } from "./api.js";
 import { donorName } from "./feed.js";
 
+const CLEAR_CONFIRM_MS = 5000;
+
 function who(d) {
   const out = document.createDocumentFragment();
   out.append(el("strong", { text: donorName(d) }), " · ", d.display.amount);
@@ -20,7 +22,8 @@ export class AlertQueue {
     this.pause = byId("pause");
     this.clear = byId("clear");
     this.skip.addEventListener("click", () => this.control(this.skip, "skip"));
-    this.clear.addEventListener("click", () => this.control(this.clear, "clear"));
+    this.clear.addEventListener("click", () => this.confirmClear());
+    this.clearTimer = null;
     this.pause.addEventListener("click", () => this.control(this.pause, this.alerts.paused ? "resume" : "pause"));
     // Only when the channel speaks messages: stops the voice, the picture plays on (docs/tts.md).
     const skipSpeech = byId("skip-speech");
@@ -30,6 +33,26 @@ export class AlertQueue {
 
   setServerTime(iso) {
     this.offsetMs = Date.parse(iso) - Date.now();
+  }
+
+  // Clearing drops every waiting alert and cannot be undone: the first click asks, a second
+  // one within a few seconds clears, so a slip of the mouse on a busy evening loses nothing.
+  confirmClear() {
+    if (this.clearTimer !== null) {
+      this.disarmClear();
+      return this.control(this.clear, "clear");
+    }
+    this.clear.textContent = t("clear_confirm");
+    this.clear.classList.add("armed");
+    this.clearTimer = setTimeout(() => this.disarmClear(), CLEAR_CONFIRM_MS);
+    return null;
+  }
+
+  disarmClear() {
+    clearTimeout(this.clearTimer);
+    this.clearTimer = null;
+    this.clear.textContent = t("clear");
+    this.clear.classList.remove("armed");
   }
 
   control(button, action) {

@@ -42,6 +42,7 @@ export class TestForm {
     const message = byId("test-message").value.trim();
     if (name) body.donor_name = name;
     if (message) body.message = message;
+    if (byId("test-match").checked) body.simulate_match = true;
     await act(event.submitter, () => call("POST", "/donations", body), t("test_sent"));
   }
 }

@@ -2,10 +2,11 @@
 // checks URL settings and presets on the server), so a new setting needs no editor change.
 import { el } from "../dashboard/dom.js";
 import { t } from "../dashboard/i18n.js";
+import { fits, shownName } from "./media.js";
 
 const GROUPS = [
-  ["group_look", ["lang", "theme", "accent_color", "second_color", "font_scale", "position", "animation", "width",
-    "qr_size"]],
+  ["group_look", ["lang", "theme", "panel", "font", "accent_color", "second_color", "font_scale", "position",
+    "animation", "width", "qr_size"]],
   ["group_media", ["tier_images", "tier_sounds"]],
   ["group_advanced", ["custom_css"]],
 ];
@@ -106,7 +107,7 @@ export class SettingsForm {
       for (const select of selects) {
         const keep = select.value;
         select.replaceChildren(el("option", { value: "", text: t("tier_default") }),
-          ...files.filter((m) => m.kind === kind).map((m) => el("option", { value: m.name, text: m.name })));
+          ...files.filter((m) => fits(kind, m)).map((m) => el("option", { value: m.name, text: shownName(m.name) })));
         select.value = keep;
         if (select.value !== keep) select.value = "";
       }

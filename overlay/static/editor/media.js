@@ -19,6 +19,24 @@ async function upload(channel, file) {
   return data;
 }
 
+// "cheer.3f9a…e1.mp3" is stored under its content's hash; people know it as "cheer.mp3".
+export function shownName(stored) {
+  const parts = stored.split(".");
+  return parts.length === 3 ? `${parts[0]}.${parts[2]}` : stored;
+}
+
+// An alert's picture may be a still image or a video (overlay/domain/media.py FITS).
+export function fits(kind, m) {
+  return m.kind === kind || (kind === "image" && m.kind === "video");
+}
+
+function preview(m) {
+  const label = `${t("media_play")} ${shownName(m.name)}`;
+  if (m.kind === "image") return el("img", { src: m.url, alt: "" });
+  if (m.kind === "video") return el("video", { src: m.url, controls: true, preload: "metadata", "aria-label": label });
+  return el("audio", { src: m.url, controls: true, preload: "none", "aria-label": label });
+}
+
 export class MediaLibrary {
   constructor(channel, onChange) {
     this.channel = channel;
@@ -45,19 +63,18 @@ export class MediaLibrary {
   render() {
     byId("media-empty").hidden = this.files.length > 0;
     byId("media-list").replaceChildren(...this.files.map((m) => {
-      const shown = m.kind === "image"
-        ? el("img", { src: m.url, alt: "" })
-        : el("audio", { src: m.url, controls: true, preload: "none", "aria-label": `${t("media_play")} ${m.name}` });
+      const shown = preview(m);
+      const name = shownName(m.name);
       const remove = el("button", {
         type: "button", className: "small danger", text: t("media_delete"),
-        "aria-label": t("media_delete_label", { name: m.name }),
+        "aria-label": t("media_delete_label", { name }),
         onclick: async () => {
           const done = await act(remove, () => call("DELETE", `/media/${encodeURIComponent(m.name)}`),
-            t("media_deleted", { name: m.name }));
+            t("media_deleted", { name }));
           if (done !== undefined) await this.load();
         },
       });
-      return el("li", { "data-name": m.name }, shown, el("span", { className: "name", text: m.name }),
+      return el("li", { "data-name": m.name }, shown, el("span", { className: "name", text: name, title: m.name }),
         el("div", { className: "buttons" }, remove));
     }));
   }

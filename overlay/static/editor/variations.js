@@ -4,6 +4,7 @@
 import { el, byId, notify } from "../dashboard/dom.js";
 import { t } from "../dashboard/i18n.js";
 import { act, call } from "../dashboard/api.js";
+import { fits, shownName } from "./media.js";
 
 const PATH = "/alerts/variations";
 const LAYOUTS = ["", "pop", "slide", "fade"];
@@ -78,7 +79,7 @@ export class VariationsPanel {
   }
 
   mediaSelect(kind, value) {
-    const files = this.media.filter((m) => m.kind === kind).map((m) => [m.name, m.name]);
+    const files = this.media.filter((m) => fits(kind, m)).map((m) => [m.name, shownName(m.name)]);
     return select([["", t("variation_unchanged")], ...files], value);
   }
 

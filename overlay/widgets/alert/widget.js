@@ -23,6 +23,8 @@ export function mount(root, { client, ui, t, config, settings }) {
   const card = ui.role(root, "card");
   const image = ui.role(root, "image");
   const media = ui.role(root, "media");
+  const video = ui.role(root, "video"); // a tier's video plays its own sound (docs/widgets.md)
+  const heart = ui.role(root, "heart");
   const name = ui.role(root, "name");
   const variationText = ui.role(root, "text"); // a variation's text template, in place of name and amount
   const amount = ui.role(root, "amount");
@@ -44,9 +46,11 @@ export function mount(root, { client, ui, t, config, settings }) {
   let showing = null;
 
   audio.addEventListener("ended", () => speak());
-  image.addEventListener("error", () => {
-    if (image.src !== new URL(config.assets.heart, location.href).href) image.src = config.assets.heart;
-  });
+  video.addEventListener("ended", () => speak());
+  // A picture that does not load (deleted from the library): the built-in heart instead.
+  const showHeart = () => { image.hidden = video.hidden = true; heart.removeAttribute("hidden"); };
+  image.addEventListener("error", () => { if (image.getAttribute("src")) showHeart(); });
+  video.addEventListener("error", () => { if (video.getAttribute("src")) showHeart(); });
 
   function cancelTimers() {
     timers.forEach(clearTimeout);
@@ -68,7 +72,7 @@ export function mount(root, { client, ui, t, config, settings }) {
     message.textContent = settings.show_message && d.message ? d.message : "";
     testBadge.hidden = !(settings.test_badge && d.test);
     media.hidden = !settings.show_image;
-    if (settings.show_image) image.src = imageUrl(tier, play.variation);
+    if (settings.show_image) showPicture(imageUrl(tier, play.variation));
     root.dataset.tier = tier.min_amount ? "big" : "base";
     renderVariation(play.variation || {}, d);
   }
@@ -119,7 +123,35 @@ export function mount(root, { client, ui, t, config, settings }) {
 
   function imageUrl(tier, variation) {
     return variationUrl(variation?.image) || libraryUrl(settings.tier_images, tier)
-      || (tier.image ? `/media/${encodeURIComponent(tier.image)}` : config.assets.heart);
+      || (tier.image ? `/media/${encodeURIComponent(tier.image)}` : null);
+  }
+
+  // null: the built-in heart; a .webm or .mp4: a video; anything else: an image.
+  function showPicture(url) {
+    const isVideo = Boolean(url) && /\.(webm|mp4)$/i.test(url);
+    heart.toggleAttribute("hidden", Boolean(url)); // an <svg> has no .hidden property
+    image.hidden = !url || isVideo;
+    video.hidden = !isVideo;
+    if (!isVideo) video.removeAttribute("src");
+    if (url && isVideo && video.getAttribute("src") !== url) video.src = url;
+    if (url && !isVideo) image.src = url;
+  }
+
+  function playingVideo() {
+    return settings.show_image && !video.hidden;
+  }
+
+  // A video plays its own sound in place of the alert's (muted when sound is off, or joined
+  // late); speech follows when it ends.
+  function playVideo(elapsed, withSound) {
+    video.muted = !withSound;
+    video.volume = settings.volume;
+    video.currentTime = Math.max(0, elapsed / 1000);
+    video.play().catch((err) => {
+      console.warn(`overlay: video not played (${err.name})`);
+      if (withSound) speak();
+    });
+    if (!withSound) speak();
   }
 
   function soundUrl(tier, variation) {
@@ -129,6 +161,10 @@ export function mount(root, { client, ui, t, config, settings }) {
 
   function playSound(play, elapsed) {
     speechFor = settings.speech && play.ttsUrl && elapsed <= SOUND_LATE_MS ? play : null;
+    if (playingVideo()) {
+      playVideo(elapsed, settings.sound && elapsed <= SOUND_LATE_MS);
+      return;
+    }
     if (!settings.sound || elapsed > SOUND_LATE_MS) {
       speak();
       return;
@@ -189,6 +225,7 @@ export function mount(root, { client, ui, t, config, settings }) {
       card.hidden = true;
       root.classList.remove("is-out");
       audio.pause();
+      video.pause();
     }, afterMs);
     stopSpeech(); // the picture leaves: the voice stops with it
   }
