@@ -35,7 +35,8 @@ from overlay.store.channels import CHANNELS_PUBSUB, RedisChannels
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
 from overlay.store.redis_connect import connect, shown
-from overlay.store.redis_durable import confirm_replicated, run_replicated
+from overlay.store.group_commit import GroupCommit
+from overlay.store.redis_durable import confirm_replicated, run_many_replicated
 from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class RedisStore(RedisChannels, RedisPresets, RedisDeliveries, RedisHealth, Redi
         self._listener: asyncio.Task[None] | None = None
         self._epochs: dict[str, str] = {}  # channel -> the epoch this process knows its data by
         self._clock_offset_ms = 0  # Redis clock minus ours
+        self._group: GroupCommit[tuple[list[str], list[Any]], list[Any]] = GroupCommit(
+            lambda calls: self._call(run_many_replicated(self.redis, self._commit, calls, self.min_replicas)), "redis")
 
     @staticmethod
     def keys(channel: str) -> list[str]:
@@ -187,8 +190,7 @@ class RedisStore(RedisChannels, RedisPresets, RedisDeliveries, RedisHealth, Redi
         message = (f'{channel}\n{self._token} {last.state.seq}\n'
                    f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
-        outcome, stored = await self._call(run_replicated(self.redis, self._commit, self.keys(channel) + preset_keys, args,
-                                                          self.min_replicas))
+        outcome, stored = await self._group.submit((self.keys(channel) + preset_keys, args))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:

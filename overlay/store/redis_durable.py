@@ -23,21 +23,23 @@ from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
 WAIT_TIMEOUT_MS = int(STORE_DEADLINE_S * 1000) * 2 // 3
 
 
-async def run_replicated(client: aioredis.Redis, script: AsyncScript, keys: list[str], args: list[Any],
-                         min_replicas: int) -> Any:
-    """``script(keys, args)``'s result; with ``min_replicas`` > 0, only once that many
-    replicas acknowledged it (else StoreUnavailable)."""
-    if min_replicas <= 0:
-        return await script(keys=keys, args=args)
+async def run_many_replicated(client: aioredis.Redis, script: AsyncScript,
+                              calls: list[tuple[list[str], list[Any]]], min_replicas: int) -> list[Any]:
+    """``script(keys, args)`` for each call, in one round trip (one pipeline, not a
+    transaction: each script is atomic on its own); one outcome per call, a failed script's
+    exception in its place. With ``min_replicas`` > 0 one WAIT covers them all."""
     async with client.pipeline(transaction=False) as pipe:
-        # A pipeline runs on one connection; it loads the script first if Redis lost it.
-        await script(keys=keys, args=args, client=pipe)
-        pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
-        result, acknowledged = await pipe.execute()
-    if acknowledged < min_replicas:
-        raise StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the write "
-                               f"within {WAIT_TIMEOUT_MS} ms")
-    return result
+        for keys, args in calls:
+            await script(keys=keys, args=args, client=pipe)
+        if min_replicas > 0:
+            pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
+        outcomes = await pipe.execute(raise_on_error=False)
+    if min_replicas > 0:
+        acknowledged = outcomes.pop()
+        if isinstance(acknowledged, BaseException) or acknowledged < min_replicas:
+            raise StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the write "
+                                   f"within {WAIT_TIMEOUT_MS} ms")
+    return outcomes
 
 
 async def confirm_replicated(client: aioredis.Redis, barrier_key: str, min_replicas: int) -> None:
