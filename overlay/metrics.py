@@ -23,5 +23,5 @@ FAST_BROADCAST = Gauge("overlay_fast_broadcast",
 COMMITS = Counter("overlay_writer_commits_total", "Writer batch commit attempts", ["channel", "outcome"])
 BATCH_OPS = Histogram("overlay_writer_batch_ops", "Operations committed together", ["channel"],
                       buckets=(1, 2, 5, 10, 20, 50, 100, 256))
-GROUP_COMMIT = Histogram("overlay_store_group_commit_channels", "Channel commits sharing one store transaction",
-                         ["backend"], buckets=(1, 2, 5, 10, 20, 50, 100, 200))
+GROUP_COMMIT = Histogram("overlay_store_group_commit_channels",
+                         "Channels' commits (or lookups) sharing one store transaction or round trip", ["group"], buckets=(1, 2, 5, 10, 20, 50, 100, 200))

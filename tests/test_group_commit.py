@@ -25,7 +25,7 @@ CHANNELS = [f"ch{i}" for i in range(5)]
 def group_count(backend: str) -> tuple[float, float]:
     """(flushes, channel commits) the group commit has counted so far."""
     samples = {s.name: s.value for m in metrics.GROUP_COMMIT.collect() for s in m.samples
-               if s.labels.get("backend") == backend}
+               if s.labels.get("group") == backend}
     return samples.get("overlay_store_group_commit_channels_count", 0), \
         samples.get("overlay_store_group_commit_channels_sum", 0)
 
