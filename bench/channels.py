@@ -138,12 +138,15 @@ def load_runs(args, base: str, setup) -> dict:
     out = {}
     for label, channels in runs.items():
         cpu = intake_stats.CpuMeter(setup.pids(), [os.getpid()], intake_stats.cores_of(args))
+        redis_cpu = intake_stats.CpuMeter([setup.redis.proc.pid] if setup.redis else [], [], {})
         outcome = asyncio.run(SpreadSenders(base, channels, uuid.uuid4().hex[:8]).run(
             args.senders, args.seconds, AMOUNT))
         cpu.stop()
+        redis_cpu.stop()
         f = intake_stats.summarize(outcome, [], 0)
         f.update(cpu.figures())
         f['server_cpu_ms_per_donation'] = intake_stats.per_donation(f)
+        f['redis_cpu_ms_per_donation'] = intake_stats.per_donation({**f, **redis_cpu.figures()})
         out[label] = f
     return out
 
@@ -190,7 +193,8 @@ def report(backend: str, result: dict) -> None:
         ratio = f['accepted_per_s'] / single if single else 0
         print(f'{label:<16} {f["accepted_per_s"]:8.1f}/s ({ratio:.2f}x)  p50 {intake_stats._ms(f["p50_ms"])}, '
               f'p99 {intake_stats._ms(f["p99_ms"])}, errors {f["errors"]} {f["error_kinds"] or ""}; '
-              f'server CPU {intake_stats._ms(f["server_cpu_ms_per_donation"])}/donation')
+              f'server CPU {intake_stats._ms(f["server_cpu_ms_per_donation"])}/donation'
+              + (f' (Redis {intake_stats._ms(f["redis_cpu_ms_per_donation"])})' if backend == 'redis' else ''))
     print(f'memory per idle channel {result["rss_per_idle_channel_kb"]:.1f} KiB '
           f'(state reads failed: {result["touch_failed"]})')
     if 'idle' in result:
