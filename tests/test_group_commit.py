@@ -107,3 +107,22 @@ async def stored_ids(url: str, channel: str) -> set[str]:
             if not page:
                 return {d["id"] for d in found}
             found += page
+
+
+async def test_a_redis_that_lost_the_commit_script_still_commits_every_channel(
+        tmp_path: Path, redis_url: str) -> None:
+    base_cfg = make_config(tmp_path).channels[0]
+    cfgs = [base_cfg.model_copy(update={"id": c}) for c in CHANNELS]
+    store = RedisStore(redis_url)
+    await store.open(cfgs)
+    try:
+        await store.redis.script_flush()  # a Redis restarted: scripts are not persisted
+        changes = [donations.accept_donation(cfg, await store.load(cfg),
+                                             donations.new_record(cfg, DonationInput(amount="5"), NOW), NOW)
+                   for cfg in cfgs]
+        outcomes = await asyncio.gather(*(store.commit_batch(cfg.id, [ch]) for cfg, ch in zip(cfgs, changes)))
+        assert [ok for ok, _ in outcomes] == [True] * len(cfgs)
+        for cfg, ch in zip(cfgs, changes):
+            assert await store.get_donation(cfg.id, ch.donations[0]["id"]) is not None
+    finally:
+        await store.close()

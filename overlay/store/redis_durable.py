@@ -16,6 +16,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
 
@@ -28,17 +29,25 @@ async def run_many_replicated(client: aioredis.Redis, script: AsyncScript,
     """``script(keys, args)`` for each call, in one round trip (one pipeline, not a
     transaction: each script is atomic on its own); one outcome per call, a failed script's
     exception in its place. With ``min_replicas`` > 0 one WAIT covers them all."""
+    # EVALSHA by hand: a pipeline given the script itself asks SCRIPT EXISTS first, a
+    # second round trip on every commit. A Redis that lost the script runs none of it
+    # (NOSCRIPT): load it and run those calls again.
     async with client.pipeline(transaction=False) as pipe:
         for keys, args in calls:
-            await script(keys=keys, args=args, client=pipe)
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
         if min_replicas > 0:
             pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
         outcomes = await pipe.execute(raise_on_error=False)
-    if min_replicas > 0:
-        acknowledged = outcomes.pop()
-        if isinstance(acknowledged, BaseException) or acknowledged < min_replicas:
-            raise StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the write "
-                                   f"within {WAIT_TIMEOUT_MS} ms")
+    acknowledged = outcomes.pop() if min_replicas > 0 else None
+    missing = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, NoScriptError)]
+    if missing:
+        script.sha = await client.script_load(script.script)
+        again = await run_many_replicated(client, script, [calls[i] for i in missing], min_replicas)
+        for i, outcome in zip(missing, again):
+            outcomes[i] = outcome
+    elif min_replicas > 0 and (isinstance(acknowledged, BaseException) or acknowledged < min_replicas):
+        raise StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the write "
+                               f"within {WAIT_TIMEOUT_MS} ms")
     return outcomes
 
 
