@@ -26,3 +26,5 @@ BATCH_OPS = Histogram("overlay_writer_batch_ops", "Operations committed together
 SOURCE_STATE = Gauge("overlay_source_state",
                      "1 for the state of a source this process runs (it holds the lease): polling, connected, "
                      "throttled, unreachable, disconnected, error", ["channel", "provider", "state"])
+GROUP_COMMIT = Histogram("overlay_store_group_commit_channels",
+                         "Channels' commits (or lookups) sharing one store transaction or round trip", ["group"], buckets=(1, 2, 5, 10, 20, 50, 100, 200))

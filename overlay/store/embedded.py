@@ -20,6 +20,7 @@ from overlay.domain import alerts
 from overlay.domain.state import Change, ChannelState, Event
 from overlay.store.presets import EmbeddedPresets
 from overlay.store.deliveries import EmbeddedDeliveries
+from overlay.store.group_commit import GroupCommit
 from overlay.store.health import EmbeddedHealth
 from overlay.store.leases import EmbeddedLeases
 from overlay.store.channels import EmbeddedChannels
@@ -66,6 +67,8 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedPresets, EmbeddedDeliveries, Embed
         self._db: sqlite3.Connection | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._seq: dict[str, int] = {}  # last seq this process committed or loaded, per channel
+        self._group: GroupCommit[tuple[str, list[Change]], tuple[bool, int]] = GroupCommit(
+            lambda items: self._run(self._write_many, items), "embedded")
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         try:
@@ -130,17 +133,32 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedPresets, EmbeddedDeliveries, Embed
         self._delivered_up_to(cfg.id, state.seq)
         return state
 
-    def _write(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
+    def _write_many(self, items: list[tuple[str, list[Change]]]) -> list[tuple[bool, int] | BaseException]:
+        """Every channel's commit in one transaction (one fsync), each inside its own savepoint:
+        a channel whose part fails (conflict, reset, error) is rolled back alone."""
         db = self._db
         assert db is not None
         db.execute("BEGIN IMMEDIATE")
         try:
+            outcomes = [self._write_part(db, channel, changes) for channel, changes in items]
+            db.execute("COMMIT")
+            return outcomes
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def _write_part(self, db: sqlite3.Connection, channel: str,
+                    changes: list[Change]) -> tuple[bool, int] | BaseException:
+        db.execute("SAVEPOINT part")
+        try:
             row = db.execute("SELECT seq FROM channel_state WHERE channel = ?", (channel,)).fetchone()
             stored, base = (row[0] if row else 0), changes[0].base_seq
             if stored != base:
-                db.execute("ROLLBACK")
+                db.execute("ROLLBACK TO part")
+                db.execute("RELEASE part")
                 if stored < base:  # seq never goes backwards unless the data went away
-                    raise StoreReset(f"channel {channel}: stored seq {stored} is behind {base}")
+                    return StoreReset(f"channel {channel}: stored seq {stored} is behind {base}")
                 return False, stored
             for change in changes:
                 self._apply(db, channel, change)
@@ -148,12 +166,12 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedPresets, EmbeddedDeliveries, Embed
             db.execute("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)",
                        (channel, last.state.seq, last.state.to_json()))
             self._trim(db, channel, last.state.seq, last.now)
-            db.execute("COMMIT")
+            db.execute("RELEASE part")
             return True, last.state.seq
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
+        except Exception as exc:
+            db.execute("ROLLBACK TO part")
+            db.execute("RELEASE part")
+            return StoreUnavailable(f"SQLite: {exc}") if isinstance(exc, sqlite3.OperationalError) else exc
 
     @classmethod
     def _apply(cls, db: sqlite3.Connection, channel: str, change: Change) -> None:
@@ -186,7 +204,7 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedPresets, EmbeddedDeliveries, Embed
             db.execute("DELETE FROM events WHERE channel = ? AND seq <= ?", (channel, upto))
 
     async def commit_batch(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
-        ok, seq = await self._run(self._write, channel, changes)
+        ok, seq = await self._group.submit((channel, changes))
         if ok:
             self._seq[channel] = seq
             events = [e for change in changes for e in change.events]

@@ -36,7 +36,8 @@ from overlay.store.pages import RedisPages
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
 from overlay.store.redis_connect import connect, shown
-from overlay.store.redis_durable import confirm_replicated, run_replicated
+from overlay.store.group_commit import GroupCommit
+from overlay.store.redis_durable import confirm_replicated, run_many_replicated
 from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,10 @@ class RedisStore(RedisChannels, RedisPresets, RedisDeliveries, RedisHealth, Redi
         self._listener: asyncio.Task[None] | None = None
         self._epochs: dict[str, str] = {}  # channel -> the epoch this process knows its data by
         self._clock_offset_ms = 0  # Redis clock minus ours
+        self._group: GroupCommit[tuple[list[str], list[Any]], list[Any]] = GroupCommit(
+            lambda calls: self._call(run_many_replicated(self.redis, self._commit, calls, self.min_replicas)), "redis")
+        self._lookups: GroupCommit[tuple[str, list[str]], list[str | None]] = GroupCommit(
+            lambda calls: self._call(self._hmget_many(calls)), "redis-lookup")
 
     @staticmethod
     def keys(channel: str) -> list[str]:
@@ -188,8 +193,7 @@ class RedisStore(RedisChannels, RedisPresets, RedisDeliveries, RedisHealth, Redi
         message = (f'{channel}\n{self._token} {last.state.seq}\n'
                    f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
-        outcome, stored = await self._call(run_replicated(self.redis, self._commit, self.keys(channel) + preset_keys, args,
-                                                          self.min_replicas))
+        outcome, stored = await self._group.submit((self.keys(channel) + preset_keys, args))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:
@@ -225,10 +229,17 @@ class RedisStore(RedisChannels, RedisPresets, RedisDeliveries, RedisHealth, Redi
 
     async def find_externals(self, channel: str,
                              keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
-        ids = await self._call(self.redis.hmget(self.keys(channel)[EXT], [f"{s}\0{e}" for s, e in keys]))
+        # with the other channels' lookups of the moment: one round trip (overlay/store/group_commit.py)
+        ids = await self._lookups.submit((self.keys(channel)[EXT], [f"{s}\0{e}" for s, e in keys]))
         await self._replicated(channel, ids)
         records = {r["id"]: r for r in await self._records(channel, [i for i in ids if i])}
         return {key: records.get(i) if i else None for key, i in zip(keys, ids)}
+
+    async def _hmget_many(self, calls: list[tuple[str, list[str]]]) -> list[Any]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key, fields in calls:
+                pipe.hmget(key, fields)
+            return await pipe.execute(raise_on_error=False)
 
     async def _replicated(self, channel: str, found: list[str | None]) -> None:
         # A retry's 200 promises what a 201 does: the donation it found is on the replicas.

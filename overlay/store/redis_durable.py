@@ -16,6 +16,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
 
@@ -23,21 +24,31 @@ from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
 WAIT_TIMEOUT_MS = int(STORE_DEADLINE_S * 1000) * 2 // 3
 
 
-async def run_replicated(client: aioredis.Redis, script: AsyncScript, keys: list[str], args: list[Any],
-                         min_replicas: int) -> Any:
-    """``script(keys, args)``'s result; with ``min_replicas`` > 0, only once that many
-    replicas acknowledged it (else StoreUnavailable)."""
-    if min_replicas <= 0:
-        return await script(keys=keys, args=args)
+async def run_many_replicated(client: aioredis.Redis, script: AsyncScript,
+                              calls: list[tuple[list[str], list[Any]]], min_replicas: int) -> list[Any]:
+    """``script(keys, args)`` for each call, in one round trip (one pipeline, not a
+    transaction: each script is atomic on its own); one outcome per call, a failed script's
+    exception in its place. With ``min_replicas`` > 0 one WAIT covers them all."""
+    # EVALSHA by hand: a pipeline given the script itself asks SCRIPT EXISTS first, a
+    # second round trip on every commit. A Redis that lost the script runs none of it
+    # (NOSCRIPT): load it and run those calls again.
     async with client.pipeline(transaction=False) as pipe:
-        # A pipeline runs on one connection; it loads the script first if Redis lost it.
-        await script(keys=keys, args=args, client=pipe)
-        pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
-        result, acknowledged = await pipe.execute()
-    if acknowledged < min_replicas:
+        for keys, args in calls:
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        if min_replicas > 0:
+            pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
+        outcomes = await pipe.execute(raise_on_error=False)
+    acknowledged = outcomes.pop() if min_replicas > 0 else None
+    missing = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, NoScriptError)]
+    if missing:
+        script.sha = await client.script_load(script.script)
+        again = await run_many_replicated(client, script, [calls[i] for i in missing], min_replicas)
+        for i, outcome in zip(missing, again):
+            outcomes[i] = outcome
+    elif min_replicas > 0 and (isinstance(acknowledged, BaseException) or acknowledged < min_replicas):
         raise StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the write "
                                f"within {WAIT_TIMEOUT_MS} ms")
-    return result
+    return outcomes
 
 
 async def confirm_replicated(client: aioredis.Redis, barrier_key: str, min_replicas: int) -> None:
