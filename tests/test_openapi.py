@@ -58,6 +58,12 @@ NOT_IN_THE_DOCUMENT = (
     ("invalid_settings", "Input should be less than"),
     ("empty_file", "the body is empty"),                # a file's bytes are a file of its type
     ("unsupported_file", "only PNG"),
+    ("unreachable_variation", "can never match"),       # an alert variation after a catch-all
+    ("invalid_variations", "is given twice"),           # ids unique across the list's objects
+    ("invalid_variations", "is greater than max_amount"),  # one field against another
+    ("invalid_variations", ": no incentive"),           # an incentive that exists on the channel
+    ("invalid_variations", "unknown placeholder"),      # {name} {amount} {message} {source} inside text
+    ("alias_required", "needs a non-empty alias"),      # display_name "alias" with its alias
 )
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 from overlay.config import ALERT_DURATION_MS
 from overlay.domain import alert_variations, incentives, money, variation_ops
 from overlay.domain.state import Change, ChannelState
+from overlay.settings.incentives import WHOLE
 from overlay.service import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.api_models import AMOUNT_PATTERN, Body
@@ -36,18 +37,19 @@ class WhenBody(Body):
     biggest: StrictBool = Field(False, description="the biggest gift of the stream so far")
     incentive: Annotated[StrictStr, Field(max_length=64)] | None = None
     test: StrictBool | None = Field(None, description="true: only test donations; false: never them")
-    weight: StrictInt | None = Field(None, description="drawn among the matching weighted variations")
+    weight: Annotated[StrictInt, Field(ge=1), WHOLE] | None = Field(
+        None, description="drawn among the matching weighted variations")
 
 
 class VariationBody(Body):
-    id: Annotated[StrictStr, Field(max_length=32, description="[a-z0-9_-]{1,32}, unique in the list")]
+    id: Annotated[StrictStr, Field(pattern=r"^[a-z0-9_-]{1,32}$", description="unique in the list")]
     when: WhenBody = WhenBody()
     image: MediaName | None = None
     sound: MediaName | None = None
     layout: Literal[alert_variations.LAYOUTS] | None = None  # type: ignore[valid-type]
     text: Annotated[StrictStr, Field(max_length=alert_variations.MAX_TEXT)] | None = Field(
         None, description="placeholders: {name} {amount} {message} {source}; shown as text")
-    duration_ms: Annotated[StrictInt, Field(ge=ALERT_DURATION_MS[0], le=ALERT_DURATION_MS[1])] | None = None
+    duration_ms: Annotated[StrictInt, Field(ge=ALERT_DURATION_MS[0], le=ALERT_DURATION_MS[1]), WHOLE] | None = None
     tts: StrictBool | None = Field(None, description="false: the alert never speaks")
 
 
