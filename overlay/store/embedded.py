@@ -23,6 +23,7 @@ from overlay.store.deliveries import EmbeddedDeliveries
 from overlay.store.health import EmbeddedHealth
 from overlay.store.leases import EmbeddedLeases
 from overlay.store.channels import EmbeddedChannels
+from overlay.store.teams import EmbeddedTeams
 from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, Store, StoreReset, StoreUnavailable,
                                 leaderboard_key)
 
@@ -55,7 +56,7 @@ QUEUE_SQL = {
 TRIM_SCAN = 200  # oldest log rows looked at per commit: trimming stays O(1), however long the log
 
 
-class EmbeddedStore(EmbeddedChannels, EmbeddedPresets, EmbeddedDeliveries, EmbeddedHealth, EmbeddedLeases, Store):
+class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedPresets, EmbeddedDeliveries, EmbeddedHealth, EmbeddedLeases, Store):
     backend = "embedded"
 
     def __init__(self, data_dir: Path):
