@@ -33,6 +33,7 @@ from overlay.store.teams import team_notice
 
 log = logging.getLogger(__name__)
 ANNOUNCE_EVERY_S = 1.0
+ANNOUNCING_AT_ONCE = 16  # member commits in flight: a team of thousands must not starve the store's pool
 
 
 class TeamBoard:
@@ -138,7 +139,12 @@ class TeamBoard:
             log.warning("team %s not announced: %s", team.id, exc)
             return
         members = [c for c in team.channels if self.registry.service(c) is not None]
-        results = await asyncio.gather(*(self._announce(team.id, c, payload) for c in members), return_exceptions=True)
+        gate = asyncio.Semaphore(ANNOUNCING_AT_ONCE)
+
+        async def announce(channel: str) -> None:
+            async with gate:
+                await self._announce(team.id, channel, payload)
+        results = await asyncio.gather(*map(announce, members), return_exceptions=True)
         for channel, result in zip(members, results):
             if isinstance(result, BaseException):  # shutting down (503), the store, or a bug: keep the others going
                 log.warning("team %s not announced on %s: %s", team.id, channel, type(result).__name__)
