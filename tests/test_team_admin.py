@@ -3,7 +3,6 @@ clear refusals, and every process following a change."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,7 @@ import aiohttp
 import pytest
 import yaml
 
-from overlay.app import create_app
-from overlay.config import parse_config
-from tests.admin_support import ADMIN, CHANNELS, NEW, config_data
+from tests.admin_support import ADMIN, CHANNELS, NEW, admin_server, config_data  # noqa: F401 - a fixture
 from tests.conftest import Running
 from tests.support import AUTH, ServerProcess, channel_dict, free_port, until
 
@@ -28,15 +25,12 @@ def team_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
     return data
 
 
+ADMIN_CONFIG = team_config
+
+
 @pytest.fixture
-async def running(aiohttp_server: Any, tmp_path: Path, backend: str,
-                  request: pytest.FixtureRequest) -> AsyncIterator[Running]:
-    redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
-    config = parse_config(team_config(tmp_path / "data", redis_url), env={})
-    server = await aiohttp_server(create_app(config), host="127.0.0.1")
-    running = Running(str(server.make_url("")).rstrip("/"), config, aiohttp.ClientSession(), [])
-    yield running
-    await running.http.close()
+def running(admin_server: Running) -> Running:
+    return admin_server
 
 
 async def call(running: Running, method: str, path: str, body: Any = None,

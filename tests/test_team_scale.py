@@ -11,7 +11,7 @@ import pytest
 from tests.admin_support import CHANNELS, NEW
 from tests.conftest import Running
 from tests.support import Listener, until
-from tests.test_team_admin import TEAMS, call, running  # noqa: F401 - a fixture
+from tests.test_team_admin import ADMIN_CONFIG, TEAMS, admin_server, call, running  # noqa: F401 - fixtures
 
 MEMBERS = 1000
 
