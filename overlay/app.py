@@ -51,6 +51,7 @@ from overlay.store.redis import RedisStore
 from overlay.web.throttle import setup_throttle, throttle_middleware
 from overlay.web.pages import setup_web
 from overlay.web.teams import setup_teams
+from overlay.web.admin_teams import setup_admin_teams
 from overlay.intake.webhooks.routes import setup_webhooks
 from overlay.intake.sources.setup import setup_sources
 
@@ -168,6 +169,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     setup_openapi(app)
     setup_teams(app)
     setup_admin(app)
+    setup_admin_teams(app)
     setup_admin_page(app)
     setup_invites(app)
     setup_tts(app)

@@ -17,6 +17,7 @@ from overlay.channel_records import settings_of
 from overlay.config import ChannelSettings, Config
 from overlay.service import ChannelService
 from overlay.store.base import Store
+from overlay.store.teams import team_notice
 
 log = logging.getLogger(__name__)
 ChangeListener = Callable[[str, "ChannelSettings | None", "ChannelSettings | None"], None]
@@ -79,6 +80,8 @@ class ChannelRegistry:
 
     async def reload(self, channel_id: str | None = None) -> None:
         """Read one stored channel again (None: all of them, after a missed notification)."""
+        if team_notice(channel_id) is not None:
+            return  # a stored team's: the team board's
         if channel_id is not None:
             self.apply(channel_id, await self.store.get_channel(channel_id))
             return

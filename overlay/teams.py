@@ -1,16 +1,17 @@
 """Team totals over member channels' services: read them, and announce them on every member.
 
-The team total is computed from the members' committed states whenever it is asked for
-(``GET /api/v1/teams/{team}``, the ``state`` snapshot), so it is always exact, in every
-process. After this process commits a change that may move a member's totals, it logs a
+Teams come from config.yaml (read-only) and from the admin API (stored: ``overlay.store.teams``);
+a stored team written on any process reaches this one through the store's channel
+notifications. The team total is computed from the members' committed states whenever it is
+asked for (``GET /api/v1/teams/{team}``, the ``state`` snapshot), so it is always exact, in
+every process. After this process commits a change that may move a member's totals, it logs a
 ``team`` event on each member channel, through that channel's ordered writer:
 
 - only the process that committed announces, so an event is never sent twice;
-- the payload is computed inside the member's write turn, so the last ``team`` event a
-  channel logs was computed after every commit that preceded it (Redis publishes commits
-  in order, and a writer follows them before it may commit), so it shows the right total;
-- announcements coalesce: a burst of donations costs one announcement per member, not one
-  per donation.
+- announcements coalesce per team, at most one round per ``ANNOUNCE_EVERY_S``: a burst of
+  donations on many members costs one announcement per member, not one per donation;
+- a round computes the team once, from committed states; a commit after that marks the team
+  again, so the last round always follows the last commit.
 
 If a process dies between a donation and its announcement, overlays show the total of the
 next announcement (or a reload); the API and snapshots are right all along.
@@ -19,52 +20,101 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
 from typing import Any
 
 from overlay.config import Config, TeamSettings
 from overlay.domain import teams
 from overlay.domain.state import Change, ChannelState
+from overlay.registry import ChannelRegistry
 from overlay.service import ChannelService
 from overlay.store.base import StoreUnavailable
+from overlay.store.teams import team_notice
 
 log = logging.getLogger(__name__)
+ANNOUNCE_EVERY_S = 1.0
+ANNOUNCING_AT_ONCE = 16  # member commits in flight: a team of thousands must not starve the store's pool
 
 
 class TeamBoard:
-    def __init__(self, config: Config, service: Callable[[str], ChannelService | None]):
-        """``service``: the registry's; members are config channels (checked when it loads), never None."""
-        self.teams = {t.id: t for t in config.teams}
+    def __init__(self, config: Config, registry: ChannelRegistry):
+        self.registry = registry
+        self._config = {t.id: t for t in config.teams}
+        self._stored: dict[str, TeamSettings] = {}
         self.of_channel: dict[str, list[TeamSettings]] = {}
-        for team in config.teams:
-            for channel in team.channels:
-                self.of_channel.setdefault(channel, []).append(team)
-        services = {channel: service(channel) for channel in self.of_channel}
-        self.services = {channel: svc for channel, svc in services.items() if svc is not None}
+        self._index()
         self._dirty: set[str] = set()
         self._runner: asyncio.Task[None] | None = None
         self._announced: dict[tuple[str, str], dict[str, Any]] = {}  # (team, channel) -> last payload
-        for channel in self.of_channel:
-            services[channel].committed.append(self._committed_on(channel))
-            services[channel].snapshot_parts.append(self._snapshot_part(channel))
+        for svc in registry.services():
+            self._watch(svc)
+        registry.on_service(self._watch)
+        registry.store.watch_channels(self.reload)
 
-    async def summary(self, team: TeamSettings, own: tuple[str, ChannelState] | None = None) -> dict[str, Any]:
-        """``own``: a member whose state is the one being written (inside its op), not the committed one."""
+    @property
+    def teams(self) -> dict[str, TeamSettings]:
+        return {**self._stored, **self._config}
+
+    def in_config(self, team_id: str) -> bool:
+        return team_id in self._config
+
+    def _index(self) -> None:
+        of_channel: dict[str, list[TeamSettings]] = {}
+        for team in self.teams.values():
+            for channel in team.channels:
+                of_channel.setdefault(channel, []).append(team)
+        self.of_channel = of_channel
+
+    def _watch(self, svc: ChannelService) -> None:
+        svc.committed.append(self._committed_on(svc.cfg.id))
+        svc.snapshot_parts.append(self._snapshot_part(svc.cfg.id))
+
+    # -- stored teams ----------------------------------------------------------------------
+    async def reload(self, notice: str | None = None) -> None:
+        """A channel notification: one stored team's (``team:<id>``), or None: read them all."""
+        if notice is None:
+            records = await self.registry.store.list_teams()
+            self._stored = {}
+            for record in records:
+                self.apply(record["id"], record)
+            self._index()
+        elif (team_id := team_notice(notice)) is not None:
+            self.apply(team_id, await self.registry.store.get_team(team_id))
+
+    def apply(self, team_id: str, record: dict[str, Any] | None) -> None:
+        """Take a stored team's record (None: deleted) as the truth about it."""
+        self._stored.pop(team_id, None)
+        if record is not None and team_id not in self._config:
+            try:
+                self._stored[team_id] = TeamSettings.model_validate(teams.settings_part(record))
+            except ValueError as exc:  # a record written by a newer version, say: keep it off
+                log.error("stored team %s is not valid here and stays off: %s", team_id, exc)
+        self._index()
+
+    # -- reading ---------------------------------------------------------------------------
+    async def summary(self, team: TeamSettings, own: tuple[str, ChannelState] | None = None,
+                      *, every_member: bool = True) -> dict[str, Any]:
+        """``own``: a member whose state is the one being written (inside its op), not the committed one.
+        Members that are disabled or deleted count nowhere until they are back."""
         members = []
         for channel in team.channels:
-            svc = self.services[channel]
+            svc = self.registry.service(channel)
+            if svc is None:
+                continue
             state = own[1] if own is not None and own[0] == channel else await svc.current()
             members.append((svc.cfg, state))
-        return teams.summary(team, members)
+        return teams.summary(team, members, every_member=every_member)
 
     def _snapshot_part(self, channel: str):  # noqa: ANN202
         async def part(state: ChannelState) -> dict[str, Any]:
-            return {"teams": [await self.summary(t, (channel, state)) for t in self.of_channel[channel]]}
+            return {"teams": [await self.summary(t, (channel, state), every_member=False)
+                              for t in self.of_channel.get(channel, [])]}
         return part
 
+    # -- announcing ------------------------------------------------------------------------
     def _committed_on(self, channel: str):  # noqa: ANN202
         def committed(change: Change) -> None:
-            if not teams.moves_totals(change):
+            if channel not in self.of_channel or not teams.moves_totals(change):
                 return
             self._dirty.update(t.id for t in self.of_channel[channel])
             if self._runner is None or self._runner.done():
@@ -73,26 +123,43 @@ class TeamBoard:
 
     async def _announce_dirty(self) -> None:
         while self._dirty:
+            started = time.monotonic()
             team_ids, self._dirty = sorted(self._dirty), set()
             for team_id in team_ids:
-                team = self.teams[team_id]
-                for channel in team.channels:
-                    try:
-                        await self._announce(team, channel)
-                    except StoreUnavailable as exc:  # the API still answers right once the store is back
-                        log.warning("team %s not announced on %s: %s", team.id, channel, exc)
-                    except Exception as exc:  # noqa: BLE001 - shutting down (503) or a bug: keep the others going
-                        log.warning("team %s not announced on %s: %s", team.id, channel, type(exc).__name__)
+                team = self.teams.get(team_id)
+                if team is not None:
+                    await self._announce_team(team)
+            if self._dirty:  # a bounded rate per team, however many members donate meanwhile
+                await asyncio.sleep(max(0.0, ANNOUNCE_EVERY_S - (time.monotonic() - started)))
 
-    async def _announce(self, team: TeamSettings, channel: str) -> None:
+    async def _announce_team(self, team: TeamSettings) -> None:
+        try:
+            payload = await self.summary(team, every_member=False)
+        except StoreUnavailable as exc:  # the API still answers right once the store is back
+            log.warning("team %s not announced: %s", team.id, exc)
+            return
+        members = [c for c in team.channels if self.registry.service(c) is not None]
+        gate = asyncio.Semaphore(ANNOUNCING_AT_ONCE)
+
+        async def announce(channel: str) -> None:
+            async with gate:
+                await self._announce(team.id, channel, payload)
+        results = await asyncio.gather(*map(announce, members), return_exceptions=True)
+        for channel, result in zip(members, results):
+            if isinstance(result, BaseException):  # shutting down (503), the store, or a bug: keep the others going
+                log.warning("team %s not announced on %s: %s", team.id, channel, type(result).__name__)
+
+    async def _announce(self, team_id: str, channel: str, payload: dict[str, Any]) -> None:
+        if self._announced.get((team_id, channel)) == payload:
+            return  # a test donation, a title change: nothing a team shows moved
+        svc = self.registry.service(channel)
+        if svc is None:
+            return
+
         async def op(state: ChannelState, now: int) -> Change | None:
-            payload = await self.summary(team, (channel, state))
-            if self._announced.get((team.id, channel)) == payload:
-                return None  # a test donation, a title change: nothing a team shows moved
             return teams.announce(state, now, payload)
-        change = await self.services[channel].mutate(op)
-        if change is not None:  # remembered once committed: a batch lost to a conflict runs op again
-            self._announced[(team.id, channel)] = change.events[-1].data["team"]
+        if await svc.mutate(op) is not None:
+            self._announced[(team_id, channel)] = payload
 
     async def close(self) -> None:
         if self._runner is not None and not self._runner.done():

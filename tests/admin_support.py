@@ -29,8 +29,10 @@ def config_data(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
 @pytest.fixture
 async def admin_server(aiohttp_server: Any, tmp_path: Path, backend: str,
                        request: pytest.FixtureRequest) -> AsyncIterator[Running]:
+    """A test module with an ``ADMIN_CONFIG`` (``config_data``'s signature) gets its own config."""
     redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
-    config = parse_config(config_data(tmp_path / "data", redis_url), env={})
+    config_of = getattr(request.module, "ADMIN_CONFIG", config_data)
+    config = parse_config(config_of(tmp_path / "data", redis_url), env={})
     server = await aiohttp_server(create_app(config), host="127.0.0.1")
     running = Running(str(server.make_url("")).rstrip("/"), config, aiohttp.ClientSession(), [])
     yield running

@@ -19,10 +19,22 @@ def currency_of(team: "TeamSettings", members: list["ChannelSettings"]) -> str:
     return team.currency or members[0].currency
 
 
-def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", ChannelState]]) -> dict[str, Any]:
-    """The team as clients see it (API.md §7 ``GET /api/v1/teams/{team}``, the ``team`` event)."""
-    currency = currency_of(team, [cfg for cfg, _ in members])
-    locale = members[0][0].locale  # the first member's way of writing amounts, for ``display``
+LEADERBOARD = 10     # rows of ``leaderboard``: the top members by raised
+EVERY_MEMBER_UP_TO = 100  # events and snapshots list every member only for a team this small
+RECORD_ONLY = ("created_at", "updated_at", "version")
+
+
+def settings_part(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored team's record without what the store adds: a ``teams[]`` entry of config.yaml."""
+    return {k: v for k, v in record.items() if k not in RECORD_ONLY}
+
+
+def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", ChannelState]],
+            every_member: bool = True) -> dict[str, Any]:
+    """The team as clients see it (API.md §7 ``GET /api/v1/teams/{team}``, the ``team`` event).
+    Without ``every_member``, ``members`` is empty for a large team: ``leaderboard`` shows the top."""
+    currency = team.currency or (members[0][0].currency if members else "EUR")
+    locale = members[0][0].locale if members else "en_US"  # the first member's way of writing amounts
 
     def amount(minor: int) -> str:
         return money.to_decimal_string(minor, currency)
@@ -30,22 +42,25 @@ def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", Channel
     def display(minor: int) -> str:
         return money.format_amount(minor, currency, locale)
 
+    def row(cfg: "ChannelSettings", st: ChannelState) -> dict[str, Any]:
+        raised, matched = st.totals["raised"], st.totals["matched"]
+        return {"channel": cfg.id, "name": cfg.name, "raised": amount(raised), "matched": amount(matched),
+                "total": amount(raised + matched), "count": st.totals["count"],
+                "display": {"raised": display(raised), "total": display(raised + matched)}}
+
     raised = sum(st.totals["raised"] for _, st in members)
     matched = sum(st.totals["matched"] for _, st in members)
     goal = money.parse_amount(team.goal, currency)
     total = raised + matched
-    rows = [{"channel": cfg.id, "name": cfg.name, "raised": amount(st.totals["raised"]),
-             "matched": amount(st.totals["matched"]),
-             "total": amount(st.totals["raised"] + st.totals["matched"]), "count": st.totals["count"],
-             "display": {"raised": display(st.totals["raised"]),
-                         "total": display(st.totals["raised"] + st.totals["matched"])}}
-            for cfg, st in members]
+    top = sorted(members, key=lambda m: (-m[1].totals["raised"], m[0].id))[:LEADERBOARD]
+    listed = every_member or len(members) <= EVERY_MEMBER_UP_TO
     return {
         "id": team.id, "name": team.name, "currency": currency,
         "goal": amount(goal), "raised": amount(raised), "matched": amount(matched), "total": amount(total),
         "count": sum(st.totals["count"] for _, st in members),
         "percent": (total * 10000 // goal) / 100,  # basis points from integers, as for a campaign
-        "members": rows,
+        "members": [row(cfg, st) for cfg, st in members] if listed else [],
+        "leaderboard": [row(cfg, st) for cfg, st in top],
         "display": {"goal": display(goal), "raised": display(raised), "matched": display(matched),
                     "total": display(total)},
     }

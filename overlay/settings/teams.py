@@ -15,7 +15,7 @@ class TeamSettings(Strict):
     name: str = Field(..., min_length=1, max_length=100)
     goal: DecimalStr = Field(Decimal("1000"), gt=0)
     currency: str | None = None  # None: the members' currency
-    channels: list[str] = Field(..., min_length=1, max_length=100)
+    channels: list[str] = Field(..., min_length=1, max_length=10_000)
 
     @field_validator("currency")
     @classmethod

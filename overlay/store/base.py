@@ -96,6 +96,20 @@ class Store(abc.ABC):
         """Records sorted by id, after ``cursor``, whose id or name contains ``q``
         (case-insensitive), at most ``limit``; and the cursor of the next page (None: no more)."""
 
+    # Teams stored through the admin API (overlay.store.teams), announced as ``team:<id>``.
+    @abc.abstractmethod
+    async def put_team(self, team_id: str, record: dict[str, Any], *, create: bool) -> bool: ...
+
+    @abc.abstractmethod
+    async def get_team(self, team_id: str) -> dict[str, Any] | None: ...
+
+    @abc.abstractmethod
+    async def delete_team(self, team_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def list_teams(self) -> list[dict[str, Any]]:
+        """Every stored team's record, by id."""
+
     @abc.abstractmethod
     async def put_invite(self, invite_id: str, record: dict[str, Any]) -> None:
         """``record`` holds ``uses`` (how many channels it may create) and ``expires_ms``."""

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, create_model, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from overlay.config import ChannelSettings
+from overlay.config import ChannelSettings, TeamSettings
 
 SERVER_MADE = {"overlay_key": "the server makes it (rotate to change it)",
                "moderator_tokens": "the server makes it (rotate to change it)",
@@ -99,3 +99,31 @@ class Rotated(BaseModel):
     channel: AdminChannel
     overlay_key: str | None = None
     moderator_token: str | None = None
+
+
+class NewTeam(TeamSettings):
+    """POST /api/v1/admin/teams: a ``teams[]`` entry of config.yaml."""
+    refusal = staticmethod(channel_refusal)
+
+
+_TEAM_CHANGEABLE = {name: (SkipJsonSchema[None] | info.annotation, None)  # type: ignore[valid-type]
+                    for name, info in TeamSettings.model_fields.items() if name != "id"}
+TeamChange = create_model("TeamChange", __config__=ConfigDict(extra="forbid", frozen=True),
+                          __doc__="PATCH: each key given replaces that key whole.",
+                          **_TEAM_CHANGEABLE)  # type: ignore[call-overload]
+TeamChange.refusal = staticmethod(channel_refusal)  # type: ignore[attr-defined]
+
+
+class AdminTeam(BaseModel):
+    """A team as the admin API shows it."""
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str
+    goal: str
+    currency: str | None
+    channels: list[str]
+    source: str = Field(description='"config" (config.yaml: read-only here) or "api"')
+
+
+class TeamList(BaseModel):
+    teams: list[AdminTeam]

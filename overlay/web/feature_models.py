@@ -38,6 +38,7 @@ class Team(BaseModel):
     count: int
     percent: float
     members: list[TeamMember]
+    leaderboard: list[TeamMember] = Field(description="the top members by raised, highest first")
     display: dict[str, str]
 
 

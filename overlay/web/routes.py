@@ -62,6 +62,7 @@ class Route:
     upload: tuple[Content, ...] = ()            # a non-JSON request body the handler reads itself
     errors: tuple[int, ...] = ()                # statuses this endpoint answers beyond the common ones
     path_params: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # JSON Schemas by name
+    max_body: int | None = None                 # bytes, for a body larger than the app's limit allows
 
 
 def _field_error(exc: ValidationError, status: int, hints: Mapping[str, str] | None = None) -> ApiError:
@@ -119,6 +120,8 @@ def _serve(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse
     async def serve(request: web.Request) -> web.StreamResponse:
         single_values(request)
         ctx = route.access.check(request)
+        if route.max_body is not None:  # after the access check: only a caller allowed in may send more
+            request = request.clone(client_max_size=route.max_body)
         kwargs: dict[str, Any] = {}
         if route.query is not None:
             kwargs["query"] = parse_query(request, route.query)

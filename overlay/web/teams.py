@@ -28,7 +28,12 @@ async def _close_board(app: web.Application) -> None:
     await app[TEAMS].close()  # on shutdown, before the store closes (cleanup contexts run after)
 
 
+async def _load_board(app: web.Application) -> None:
+    await app[TEAMS].reload()
+
+
 def setup_teams(app: web.Application) -> None:
-    app[TEAMS] = TeamBoard(app[keys.CONFIG], app[keys.REGISTRY].service)
+    app[TEAMS] = TeamBoard(app[keys.CONFIG], app[keys.REGISTRY])
     app.on_shutdown.append(_close_board)
+    app.on_startup.append(_load_board)  # after the store opened (cleanup contexts start first)
     routes.add_to(app)

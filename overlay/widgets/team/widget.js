@@ -23,7 +23,9 @@ export function mount(root, { client, ui, config, settings }) {
     text("goal", amount(team.goal));
     fill.style.width = `${Math.min(Math.max(team.percent, 0), 100)}%`;
     if (!members) return;
-    const rows = [...team.members].sort((a, b) => Number(b.total) - Number(a.total)).slice(0, settings.members);
+    // A large team's events carry only its leaderboard (the top members by raised).
+    const listed = team.members.length ? team.members : team.leaderboard || [];
+    const rows = [...listed].sort((a, b) => Number(b.total) - Number(a.total)).slice(0, settings.members);
     members.replaceChildren(...rows.map((m) => {
       const li = ui.el("li", m.channel === config.channel ? "team__member is-self" : "team__member");
       li.append(ui.el("span", "team__name", m.name), ui.el("span", "team__amount", amount(m.total)));
