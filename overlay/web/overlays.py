@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import segno
 from aiohttp import web
 
-from overlay import keys
+from overlay import i18n, keys
 from overlay.domain import money, wire
 from overlay.web.auth import secret_equal
 from overlay.config import ChannelSettings, Config
@@ -25,7 +25,8 @@ from overlay.web.presets import page_preset
 from overlay.web.throttle import record_failure
 from overlay.widgets import REGISTRY, WIDGETS, SettingsError, resolve
 from overlay.widgets.base import WidgetSettings
-from overlay.widgets.strings import STRINGS, language
+from overlay.widgets import gallery_text
+from overlay.widgets.strings import CATALOG, STRINGS, language
 
 SHARED_MODULES = {"io": "vendor/socket.io-client/socket.io.esm.min.js", "client": "overlay-client.js",
                   "ui": "overlay-ui.js", "settings": "overlay-settings.js"}
@@ -151,16 +152,19 @@ async def overlay_settings(request: web.Request) -> web.Response:
 
 
 async def gallery(request: web.Request) -> web.Response:
-    """Every widget with a live preview and its address. The page itself is in English for now."""
+    """Every widget with a live preview and its address, in the language the overlays would speak."""
     found = _channel(request)
     if isinstance(found, web.Response):
         return found
     cfg = found
     base = request.app[keys.CONFIG].server.public_url.rstrip("/")
-    widgets = [{"name": w.name, "description": w.description,
+    lang = i18n.pick((CATALOG, gallery_text.CATALOG), request.query.get("lang"), channel_locale=cfg.locale,
+                     accept_language=request.headers.get("Accept-Language"))
+    words = gallery_text.STRINGS[lang]
+    widgets = [{"name": w.name, "title": words[f"name_{w.name}"], "description": words[f"about_{w.name}"],
                 "path": f"/overlay/{cfg.id}/{w.name}?key={cfg.overlay_key}"} for w in REGISTRY.values()]
     return render(request, "overlay/gallery.html", {"channel": cfg, "widgets": widgets, "base": base,
-                                                    "lang": "en", "t": STRINGS["en"]})
+                                                    "lang": lang, "t": STRINGS[lang], "g": words})
 
 
 @functools.lru_cache(maxsize=64)
