@@ -245,6 +245,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Overlay server on {config.server.host}:{config.server.port}, backend {backend}, "
           f"{args.workers} worker(s)", flush=True)
     print("\n".join(urls(config)), flush=True)
+    from overlay.startup import secret_lines
+    print("\n".join(secret_lines(config, args.config, os.environ, sys.stdout.isatty())), flush=True)
     # One live process whatever the number of workers: each worker forwards WHIP/WHEP to it.
     live = LiveSupervisor.for_config(config)
     if args.workers == 1:

@@ -90,3 +90,43 @@ def test_formula_cells_and_incentives() -> None:
     assert export.safe_cell("=1+1") == "'=1+1" and export.safe_cell("Zoé") == "Zoé"
     assert export.incentive_cell({"id": "game", "option": "celeste"}) == "game:celeste"
     assert export.incentive_cell({"id": "hair"}) == "hair" and export.incentive_cell(None) == ""
+
+
+def excel_fr_rows(body: bytes) -> list[dict[str, str]]:
+    """Read as a French Excel does: a byte-order mark says UTF-8, ';' separates, ',' is the decimal point."""
+    assert body.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(body[3:].decode("utf-8"), newline=""), delimiter=";"))
+
+
+async def test_excel_fr_dialect_and_real_donations_only(server: Any) -> None:
+    real = await server.donate(amount="1234.50", donor_name="Zoé; la grande", message="=1+1;ok")
+    await server.donate(amount="3.00", donor_name="Tess", test=True)
+    async with server.http.get(server.url + CSV + "?dialect=excel-fr&test=false", headers=AUTH) as r:
+        assert r.status == 200
+        body = await r.read()
+    assert body[3:].decode().split("\r\n", 1)[0] == HEADER.replace(",", ";")
+    (got,) = excel_fr_rows(body)  # the test donation is left out
+    assert got["id"] == real["id"] and got["test"] == "false"
+    assert (got["amount"], got["matched"], got["donor_name"]) == ("1234,50", "1234,50", "Zoé; la grande")
+    assert got["message"] == "'=1+1;'ok" or got["message"].startswith("'=")  # formula safety kept
+    _, _, text = await fetch(server, "?test=true")
+    assert [r["donor_name"] for r in rows(text)] == ["Tess"]
+    _, _, text = await fetch(server)  # the API's default: RFC 4180, every donation, no byte-order mark
+    assert not text.startswith("\ufeff") and len(rows(text)) == 2 and rows(text)[0]["amount"] == "1234.50"
+    for query, code in (("?dialect=excel", "invalid_dialect"), ("?test=maybe", "invalid_test")):
+        status, _, text = await fetch(server, query)
+        assert status == 400 and f'"code": "{code}"' in text, (query, text)
+
+
+async def test_dashboard_export_button_asks_for_real_donations_in_the_channels_dialect(make_server: Any) -> None:
+    from tests.test_dashboard_http import get_page, login, session_of
+    for locale, dialect in (("fr_FR", "excel-fr"), ("en_GB", "rfc4180")):
+        server = await make_server("embedded", locale=locale)
+        _, headers, _ = await login(server)
+        _, _, page = await get_page(server, session_of(headers))
+        assert f'donations.csv?test=false&amp;dialect={dialect}"' in page, locale
+
+
+def test_spreadsheet_dialect_follows_the_decimal_separator() -> None:
+    assert [export.spreadsheet_dialect(loc) for loc in ("fr_FR", "de_DE", "en_US", "en_GB")] \
+        == ["excel-fr", "excel-fr", "rfc4180", "rfc4180"]

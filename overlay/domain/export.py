@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
+
+from babel import numbers
 
 COLUMNS = ("created_at", "id", "source", "external_id", "status", "test", "donor_name", "amount", "currency",
            "original_amount", "original_currency", "matched", "message", "incentive",
@@ -23,6 +26,27 @@ _DONOR_TEXT = ("source", "external_id", "donor_name", "message", "incentive", "a
 _NEEDS_QUOTES = re.compile(r'[",;\t\r\n]')
 
 
+_AMOUNTS = ("amount", "original_amount", "matched")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a file is written: RFC 4180 for programs, or what a French Excel opens with a double click
+    (it splits on ";", reads "12,50" as a number and needs a byte-order mark to see UTF-8)."""
+    separator: str
+    decimal: str
+    bom: str
+
+
+DIALECTS = {"rfc4180": Dialect(",", ".", ""), "excel-fr": Dialect(";", ",", "\ufeff")}
+RFC4180 = DIALECTS["rfc4180"]
+
+
+def spreadsheet_dialect(locale: str) -> str:
+    """The dialect a spreadsheet set to this locale opens as it is: excel-fr where a decimal is written "12,50"."""
+    return "excel-fr" if numbers.get_decimal_symbol(locale) == "," else "rfc4180"
+
+
 def safe_cell(value: str) -> str:
     return _FORMULA_START.sub("'", value)
 
@@ -35,7 +59,7 @@ def incentive_cell(incentive: Any) -> str:
     return f"{incentive['id']}:{option}" if option else str(incentive["id"])
 
 
-def row(donation: dict[str, Any]) -> list[str]:
+def row(donation: dict[str, Any], dialect: Dialect = RFC4180) -> list[str]:
     """One CSV row from a donation as moderators see it (``wire.donation(..., private=True)``)."""
     cells = {c: donation.get(c) for c in COLUMNS}
     cells["test"] = "true" if donation.get("test") else "false"
@@ -45,21 +69,25 @@ def row(donation: dict[str, Any]) -> list[str]:
     out = []
     for column in COLUMNS:
         value = "" if cells[column] is None else str(cells[column])
+        if column in _AMOUNTS:
+            value = value.replace(".", dialect.decimal)
         out.append(safe_cell(value) if column in _DONOR_TEXT else value)
     return out
 
 
-def selected(rec: dict[str, Any], start_ms: int | None, end_ms: int | None, statuses: frozenset[str]) -> bool:
-    """In [start, end) by creation time, with one of the statuses (all when empty)."""
+def selected(rec: dict[str, Any], start_ms: int | None, end_ms: int | None, statuses: frozenset[str],
+             test: bool | None = None) -> bool:
+    """In [start, end) by creation time, with one of the statuses (all when empty), test donations
+    only or real ones only when ``test`` says so."""
     created = rec["created_at"]
     return (start_ms is None or created >= start_ms) and (end_ms is None or created < end_ms) \
-        and (not statuses or rec["status"] in statuses)
+        and (not statuses or rec["status"] in statuses) and (test is None or bool(rec.get("test")) == test)
 
 
 def csv_field(value: str) -> str:
     return '"' + value.replace('"', '""') + '"' if _NEEDS_QUOTES.search(value) else value
 
 
-def csv_text(rows: Iterable[list[str]]) -> str:
+def csv_text(rows: Iterable[list[str]], dialect: Dialect = RFC4180) -> str:
     """RFC 4180: CRLF line ends, quotes doubled; see _NEEDS_QUOTES for which fields are quoted."""
-    return "".join(",".join(map(csv_field, r)) + "\r\n" for r in rows)
+    return "".join(dialect.separator.join(map(csv_field, r)) + "\r\n" for r in rows)

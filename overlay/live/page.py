@@ -39,8 +39,8 @@ STATUS_POLL_MS = 5000
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "En direct", "live": "En direct", "offline": "Hors ligne",
-        "offline_title": "Le direct n'a pas encore commencé",
-        "offline_text": "La vidéo démarrera toute seule dès que le direct reprend.",
+        "offline_title": "Le direct est hors ligne",
+        "offline_text": "La vidéo démarre toute seule dès que le direct commence.",
         "connecting": "Connexion au direct…", "full": "Le direct est complet : nouvel essai dans un instant…",
         "viewers_one": "{n} spectateur", "viewers_other": "{n} spectateurs",
         "unmute": "Activer le son", "mute": "Couper le son",

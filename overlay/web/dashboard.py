@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 
 from overlay import i18n, keys
-from overlay.domain import money
+from overlay.domain import export, money
 from overlay.web.auth import SESSION_TTL_S, TokenHolder, cookie_name, csrf_token, matching_token, moderator_session, new_session, \
     revoke_session, secret_equal, session_token
 from overlay.config import ChannelSettings
@@ -105,6 +105,8 @@ async def dashboard_page(request: web.Request) -> web.Response:
         "logout_action": _page_url(cfg, request, "/logout"),
         "tts": tts_status(request.app, cfg.id),
         "sources": await _sources(request, cfg),
+        # The button is for the charity's spreadsheet: real donations, in the channel's spreadsheet dialect.
+        "export_query": f"test=false&dialect={export.spreadsheet_dialect(cfg.locale)}",
     }, headers=PAGE_HEADERS, framable=False)
 
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/channels/{ch}/donations.csv?from=&to=&status=: every donation, for moderators,
+"""GET /api/v1/channels/{ch}/donations.csv?from=&to=&status=&test=&dialect=: every donation, for moderators,
 streamed page by page so a long campaign's export never sits whole in memory."""
 from __future__ import annotations
 
@@ -68,17 +68,19 @@ async def donations_csv(request: web.Request, svc: ChannelService, query: CsvQue
     statuses = _statuses(query.status)
     if start is not None and end is not None and end <= start:
         raise ApiError(400, "invalid_to", "to must be after from")
+    test = {"": None, "true": True, "false": False}[query.test]
+    dialect = export.DIALECTS[query.dialect]
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
     response = web.StreamResponse(headers={
         "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
         "Content-Disposition": f'attachment; filename="{svc.cfg.id}-donations-{stamp}.csv"'})
     await response.prepare(request)
-    await response.write(export.csv_text([export.COLUMNS]).encode())
+    await response.write((dialect.bom + export.csv_text([export.COLUMNS], dialect)).encode())
     async for page in all_donations(svc.store, svc.cfg.id):
-        rows = [export.row({"incentive": r.get("incentive"), **wire.donation(svc.cfg, r, private=True)})
-                for r in page if export.selected(r, start, end, statuses)]
+        rows = [export.row({"incentive": r.get("incentive"), **wire.donation(svc.cfg, r, private=True)}, dialect)
+                for r in page if export.selected(r, start, end, statuses, test)]
         if rows:
-            await response.write(export.csv_text(rows).encode())
+            await response.write(export.csv_text(rows, dialect).encode())
     await response.write_eof()
     return response
 

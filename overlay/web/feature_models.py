@@ -8,7 +8,7 @@ through the model's ``refusal``.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -106,3 +106,6 @@ class CsvQuery(BaseModel):
     to: str = Field("", max_length=64, json_schema_extra={"pattern": MOMENT_PATTERN,
                                                           "description": "after from, when both are given"})
     status: str = Field("", max_length=200, json_schema_extra={"pattern": STATUSES_PATTERN})
+    test: Literal["", "true", "false"] = Field("", description="true: test donations only; false: real ones only")
+    dialect: Literal["rfc4180", "excel-fr"] = Field(
+        "rfc4180", description="excel-fr: ';'-separated, decimal commas, UTF-8 byte-order mark")

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 import segno
 from aiohttp import web
 
-from overlay import keys
+from overlay import i18n, keys
 from overlay.domain import money, wire
 from overlay.web.auth import secret_equal
 from overlay.config import ChannelSettings, Config
@@ -26,7 +26,8 @@ from overlay.web.throttle import record_failure
 from overlay.widgets import REGISTRY, WIDGETS, SettingsError, resolve
 from overlay.store.base import StoreUnavailable
 from overlay.widgets.base import Position, WidgetSettings
-from overlay.widgets.strings import STRINGS, language
+from overlay.widgets import gallery_text
+from overlay.widgets.strings import CATALOG, STRINGS, language
 
 SHARED_MODULES = {"io": "vendor/socket.io-client/socket.io.esm.min.js", "client": "overlay-client.js",
                   "ui": "overlay-ui.js", "settings": "overlay-settings.js", "watchdog": "overlay-watchdog.js"}
@@ -162,7 +163,7 @@ ONE_INCENTIVE = {"poll": ("poll", "poll"), "targets": ("target", "target")}
 
 
 async def _incentives(request: web.Request, cfg: ChannelSettings) -> list[dict[str, Any]]:
-    svc = request.app[keys.SERVICES].get(cfg.id)
+    svc = request.app[keys.REGISTRY].service(cfg.id)
     try:
         return [] if svc is None else (await svc.snapshot()).get("incentives", [])
     except StoreUnavailable:  # the page still lists the widgets
@@ -171,24 +172,29 @@ async def _incentives(request: web.Request, cfg: ChannelSettings) -> list[dict[s
 
 async def gallery(request: web.Request) -> web.Response:
     """Every widget with a live preview, its address, a place chooser (``&position=``), and for
-    the poll and targets widgets the address of each incentive alone. English unless ?lang=fr."""
+    the poll and targets widgets the address of each incentive alone; in the language the
+    overlays would speak."""
     found = _channel(request)
     if isinstance(found, web.Response):
         return found
     cfg = found
-    lang = "fr" if request.query.get("lang") == "fr" else "en"
     base = request.app[keys.CONFIG].server.public_url.rstrip("/")
+    lang = i18n.pick((CATALOG, gallery_text.CATALOG), request.query.get("lang"), channel_locale=cfg.locale,
+                     accept_language=request.headers.get("Accept-Language"))
+    words = gallery_text.STRINGS[lang]
     incentives = await _incentives(request, cfg)
     widgets = []
     for w in REGISTRY.values():
         path = f"/overlay/{cfg.id}/{w.name}?key={cfg.overlay_key}"
         kind, setting = ONE_INCENTIVE.get(w.name, (None, None))
-        widgets.append({"name": w.name, "description": w.description, "path": path,
+        widgets.append({"name": w.name, "title": words[f"name_{w.name}"], "description": words[f"about_{w.name}"],
+                        "path": path,
                         "position": None if w.name == "scene" else resolve(w.name, cfg.widgets.get(w.name, {}), {}).position,
                         "incentives": [{"title": i["title"], "path": f"{path}&{setting}={quote(i['id'])}"}
                                        for i in incentives if i["kind"] == kind]})
     return render(request, "overlay/gallery.html", {"channel": cfg, "widgets": widgets, "base": base,
-                                                    "positions": get_args(Position), "lang": lang, "t": STRINGS[lang]})
+                                                    "positions": get_args(Position), "lang": lang,
+                                                    "t": STRINGS[lang], "g": words})
 
 
 @functools.lru_cache(maxsize=64)

@@ -10,7 +10,7 @@ from aiohttp import web
 from babel.core import get_global
 from babel.dates import format_datetime, format_skeleton, format_time
 
-from overlay import keys
+from overlay import i18n, keys
 from overlay.config import ChannelSettings
 from overlay.domain import incentives, money, summary, wire
 from overlay.web.auth import moderator_session
@@ -50,7 +50,7 @@ async def summary_page(request: web.Request) -> web.Response:
     campaign = wire.campaign(cfg, state)
     board = await svc.store.leaderboard(cfg.id, 10)
     figures = await _figures(svc, tz)
-    locale = cfg.locale
+    locale = i18n.locale_for(lang, cfg.locale)  # dates and hours in the page's language ("6 Dec 2026")
     return render(request, "summary.html", {
         "t": Strings(STRINGS[lang]), "lang": lang, "channel": cfg, "campaign": campaign, **figures,
         "percent": money.format_percent(float(campaign["percent"]), locale),

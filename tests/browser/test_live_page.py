@@ -38,8 +38,9 @@ async def test_the_live_page_plays_the_stream_with_sticker_and_alerts(make_serve
 
     # Before anyone publishes: the offline state, and no video.
     await expect(page.locator("#live")).to_have_attribute("data-state", "offline")
-    await expect(page.get_by_text("Le direct n'a pas encore commencé")).to_be_visible()
+    await expect(page.get_by_text("Le direct est hors ligne")).to_be_visible()
     await expect(page.locator("#live-badge")).to_have_text("Hors ligne")
+    await expect(page.locator("#live-sound")).to_be_hidden()  # nothing to unmute while offline
     await expect(page.locator(".w-goal [data-role=total]")).not_to_be_empty()  # widgets work offline too
     await page.screenshot(path=screenshot_path("live-offline-phone"))
 
@@ -86,7 +87,7 @@ async def test_the_live_page_speaks_english_when_asked(make_server: Any, new_pag
     page, log = await open_live(new_page, server, "?lang=en")
     await expect(page.locator("#live-badge")).to_have_text("Offline")
     await expect(page.get_by_text("The stream is offline")).to_be_visible()
-    await expect(page.get_by_role("button", name="Unmute")).to_be_visible()
+    await expect(page.locator("#live-sound")).to_be_hidden()  # offline: nothing to unmute
     await expect(page.get_by_role("link", name="Donate")).to_be_visible()
     await page.set_viewport_size({"width": 1280, "height": 720})
     await animations_done(page)

@@ -34,7 +34,7 @@ export function setupLinks(widgets, galleryUrl) {
   const rows = widgets.map((w) => {
     const input = el("input", { type: "text", readonly: true, value: w.url, "aria-label": `${w.name} URL`, spellcheck: "false" });
     return el("li", {},
-      el("span", { className: "widget-name", text: w.name }),
+      el("code", { className: "widget-name", text: w.name }),
       el("button", { type: "button", className: "small", text: t("copy"), "aria-label": t("copy_label", { name: w.name }),
         onclick: () => copy(input, w.name) }),
       el("button", { type: "button", className: "small", text: t("preview_widget"),
