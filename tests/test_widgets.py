@@ -193,7 +193,7 @@ async def test_gallery_lists_every_widget_with_its_url(make_server: Any) -> None
     assert status == 200
     for name in WIDGETS:
         assert f'value="http://127.0.0.1:8080/overlay/demo/{name}?key={OVERLAY_KEY}"' in html
-        assert f'src="/overlay/demo/{name}?key={OVERLAY_KEY}"' in html
+        assert f'src="/overlay/demo/{name}?key={OVERLAY_KEY}&amp;lang=' in html  # previews in the page's language
 
 
 def test_every_setting_is_documented() -> None:
