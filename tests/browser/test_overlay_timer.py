@@ -40,3 +40,25 @@ async def test_dashboard_starts_pauses_and_adds_and_the_overlay_follows(make_ser
     await dashboard.locator("#timer").screenshot(path=screenshot_path("dashboard-timer"))
     overlay_log.assert_clean()
     dashboard_log.assert_clean()
+
+
+async def test_keyboard_shortcuts_pause_the_timer_and_reload_overlays(make_server: Any, new_page: Any) -> None:
+    server = await make_server(**CHANNEL)
+    status, _ = await server.post("/api/v1/channels/demo/timer/start", {"seconds": 600})
+    assert status == 200
+    overlay, overlay_log = await open_overlay(new_page, server, "goal")
+    dashboard, dashboard_log = await new_page(server.url)
+    await log_in(dashboard, server.url)
+    await expect(dashboard.locator("#timer-toggle")).to_be_enabled()
+    await dashboard.keyboard.press("c")
+    await expect(dashboard.locator("#timer-toggle")).to_have_text("Resume timer")
+    assert (await server.request("GET", "/api/v1/channels/demo/timer"))[1]["timer"]["paused"] is True
+    await dashboard.keyboard.press("c")
+    await expect(dashboard.locator("#timer-toggle")).to_have_text("Pause timer")
+    async with overlay.expect_navigation():
+        await dashboard.keyboard.press("r")
+    await overlay.wait_for_function("() => !!window.overlay && window.overlay.client.lastSeq !== null")
+    await dashboard.keyboard.press("?")
+    await expect(dashboard.locator("#shortcuts-dialog")).to_contain_text("Reload every open overlay")
+    overlay_log.assert_clean()
+    dashboard_log.assert_clean()

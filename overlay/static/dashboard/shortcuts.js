@@ -17,6 +17,8 @@ const KEYS = {
   s: () => byId("skip").click(),
   p: () => byId("pause").click(),
   t: () => byId("test-amount").focus(),
+  c: () => byId("timer-toggle").click(), // a button disabled until the timer is started does nothing
+  r: () => byId("reload-overlays").click(),
   "/": () => byId("feed-search").focus(),
   "?": toggleHelp,
 };
