@@ -31,7 +31,7 @@ async def test_live_page_is_served_with_a_strict_csp_and_no_secret(make_server: 
         assert r.headers["Cache-Control"] == "no-store"
         html = await r.text()
     assert "<script>" not in html  # no inline script: only the JSON blocks and module files
-    assert '<html lang="fr">' in html and "Le direct n&#39;a pas encore commencé" in html
+    assert '<html lang="fr">' in html and "Le direct est hors ligne" in html
     live = json_block(html, "live-config")
     assert (live["channel"], live["live"], live["viewers"], live["lang"]) == ("demo", False, 0, "fr")
     widgets = json_block(html, "overlay-config")

@@ -37,12 +37,15 @@ class WhenBody(Body):
     biggest: StrictBool = Field(False, description="the biggest gift of the stream so far")
     incentive: Annotated[StrictStr, Field(max_length=64)] | None = None
     test: StrictBool | None = Field(None, description="true: only test donations; false: never them")
-    weight: Annotated[StrictInt, Field(ge=1), WHOLE] | None = Field(
+    weight: Annotated[StrictInt, Field(json_schema_extra={"minimum": 1}), WHOLE] | None = Field(
         None, description="drawn among the matching weighted variations")
 
 
 class VariationBody(Body):
-    id: Annotated[StrictStr, Field(pattern=r"^[a-z0-9_-]{1,32}$", description="unique in the list")]
+    # The pattern and bounds are said in the document and checked by the domain, whose refusal
+    # names the variation's own field (variations[2].id), which pydantic's would not.
+    id: Annotated[StrictStr, Field(max_length=32, json_schema_extra={"pattern": "^[a-z0-9_-]{1,32}$"},
+                                   description="unique in the list")]
     when: WhenBody = WhenBody()
     image: MediaName | None = None
     sound: MediaName | None = None

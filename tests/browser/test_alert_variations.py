@@ -26,7 +26,7 @@ async def upload(server: Any, filename: str) -> str:
     return got["name"]
 
 
-async def test_the_alert_box_shows_the_variations_image_and_text(new_page: Any, make_server: Any, backend: str) -> None:
+async def test_the_alert_box_shows_the_variations_image_and_text(make_server: Any, new_page: Any, backend: str) -> None:
     server = await make_server(backend, **CHANNEL)
     image = await upload(server, "green.png")
     body = {"variations": [{"id": "big", "when": {"min_amount": "20"}, "image": image, "layout": "slide",
@@ -50,7 +50,7 @@ async def test_the_alert_box_shows_the_variations_image_and_text(new_page: Any, 
     log.assert_clean()
 
 
-async def test_the_editor_lists_adds_reorders_and_tests_variations(new_page: Any, make_server: Any, backend: str) -> None:
+async def test_the_editor_lists_adds_reorders_and_tests_variations(make_server: Any, new_page: Any, backend: str) -> None:
     server = await make_server(backend, **{**CHANNEL, "alerts": {**CHANNEL["alerts"], "variations": [
         {"id": "big", "when": {"min_amount": "50"}, "text": "{name}: {amount}!"}]}})
     image = await upload(server, "green.png")

@@ -42,7 +42,7 @@ async def preview_frame(page: Any, contains: str) -> Any:
     return frame
 
 
-async def test_edit_preview_save_and_the_open_overlay_follows(new_page: Any, make_server: Any, backend: str) -> None:
+async def test_edit_preview_save_and_the_open_overlay_follows(make_server: Any, new_page: Any, backend: str) -> None:
     server = await make_server(backend, **CHANNEL)
     editor, editor_log = await open_editor(new_page, server)
     await editor.locator("#f-accent_color").fill("#ffaa00")
@@ -83,7 +83,7 @@ async def test_edit_preview_save_and_the_open_overlay_follows(new_page: Any, mak
     obs_log.assert_clean()
 
 
-async def test_uploaded_image_and_sound_play_in_the_alert(new_page: Any, make_server: Any, backend: str) -> None:
+async def test_uploaded_image_and_sound_play_in_the_alert(make_server: Any, new_page: Any, backend: str) -> None:
     server = await make_server(backend, **CHANNEL)
     editor, editor_log = await open_editor(new_page, server, "fr")
     await expect(editor.get_by_role("heading", name="Médiathèque")).to_be_visible()
@@ -116,7 +116,7 @@ async def test_uploaded_image_and_sound_play_in_the_alert(new_page: Any, make_se
     obs_log.assert_clean()
 
 
-async def test_a_goal_follows_its_preset_parts_and_title(new_page: Any, make_server: Any, backend: str) -> None:
+async def test_a_goal_follows_its_preset_parts_and_title(make_server: Any, new_page: Any, backend: str) -> None:
     server = await make_server(backend)
     path = "/api/v1/channels/demo/widgets/goal/presets/main"
     assert (await server.request("PUT", path, json={"title": "Avant"}))[0] == 201
@@ -143,7 +143,7 @@ async def test_a_goal_follows_its_preset_parts_and_title(new_page: Any, make_ser
     log.assert_clean()
 
 
-async def test_the_alert_timing_is_changed_for_the_whole_channel(new_page: Any, make_server: Any,
+async def test_the_alert_timing_is_changed_for_the_whole_channel(make_server: Any, new_page: Any,
                                                                   backend: str) -> None:
     """With the alert widget, the editor shows the channel's timing (not the preset's), saves it
     through the API, and the next alert plays for the new duration; the dashboard shows it live."""
