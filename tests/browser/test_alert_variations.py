@@ -66,7 +66,10 @@ async def test_the_editor_lists_adds_reorders_and_tests_variations(make_server: 
     # Up: kofi first. Then save and test it: the preview's alert box shows it.
     await editor.locator("#variations-list > li").nth(1).get_by_role("button", name="Monter").click()
     await expect(editor.locator("#variation-0-id")).to_have_value("kofi")
-    await editor.locator("#variations-list > li").nth(0).get_by_role("button", name="Enregistrer et tester cette variante").click()
+    # The list is read back once the editor's save has been answered (the click only starts it).
+    async with editor.expect_response(lambda r: r.url.endswith("/alerts/variations") and r.request.method == "PUT"):
+        await editor.locator("#variations-list > li").nth(0).get_by_role(
+            "button", name="Enregistrer et tester cette variante").click()
     status, got = await server.request("GET", "/api/v1/channels/demo/alerts/variations")
     assert status == 200 and [v["id"] for v in got["variations"]] == ["kofi", "big"]
     assert got["variations"][0]["image"] == image and got["variations"][0]["when"]["source"] == "kofi"
