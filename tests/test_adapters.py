@@ -137,3 +137,23 @@ def test_the_packet_guard_says_so_when_python_socketio_no_longer_calls_its_hooks
         sio = sioguard.PacketGuard(async_mode="aiohttp")
     assert not sio.engine_class_took()
     assert "_engineio_server_class" in caplog.text
+
+
+def test_the_packet_guard_stays_off_when_messages_no_longer_reach_its_hook(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from overlay.realtime import sioguard
+
+    stock_on = sioguard.GuardedEngineIOServer.on
+
+    def on(self, event, handler=None):  # a release that decodes messages somewhere else
+        if event == "message":
+            async def elsewhere(eio_sid, data):
+                pass
+            handler = elsewhere
+        return stock_on(self, event, handler)
+
+    monkeypatch.setattr(sioguard.GuardedEngineIOServer, "on", on)
+    with caplog.at_level(logging.WARNING, logger=sioguard.__name__):
+        sio = sioguard.PacketGuard(async_mode="aiohttp")
+    assert sio.packet_guard is False
+    assert "no longer decodes in _handle_eio_message" in caplog.text

@@ -7,8 +7,6 @@
 - The wrapper's aiohttp ``WebSocketResponse``, kept in ``_sock``: ``response_of`` /
   ``set_response``. Checked by the fast path's start-up self-test
   (overlay/realtime/fastcheck.py); fallback: stock python-socketio emission.
-- One attribute of ours on engine.io's socket object, the websocket the fast path may write
-  to (``direct_ws_of`` / ``set_direct_ws``); covered by the same self-test.
 - The text of engine.io's log record for a polling payload it cannot decode:
   ``PollingErrorFilter`` shortens that record. Check: ``polling_error_text_holds`` (engine.io's
   source still logs that text); fallback: engine.io's own log line, in full.
@@ -26,7 +24,6 @@ log = logging.getLogger(__name__)
 # engine.io's aiohttp websocket wrapper, for subclasses (GuardedWebSocket, the direct writer)
 WebSocket = eio_aiohttp.WebSocket
 ENGINEIO_POST_ERROR = "post request handler error"
-_DIRECT_WS_ATTR = "_overlay_direct_ws"
 
 
 def use_websocket_class(server: engineio.AsyncServer, websocket_class: type[WebSocket]) -> bool:
@@ -46,15 +43,6 @@ def response_of(ws: WebSocket) -> Any:
 
 def set_response(ws: WebSocket, response: Any) -> None:
     ws._sock = response
-
-
-def direct_ws_of(eio_socket: Any) -> Any:
-    """The websocket the fast path may write this engine.io session's frames to, or None."""
-    return getattr(eio_socket, _DIRECT_WS_ATTR, None)
-
-
-def set_direct_ws(eio_socket: Any, ws: Any) -> None:
-    setattr(eio_socket, _DIRECT_WS_ATTR, ws)
 
 
 def polling_error_text_holds() -> bool:
