@@ -39,7 +39,8 @@ from aiortc import RTCPeerConnection  # noqa: E402
 from aiortc.mediastreams import MediaStreamError  # noqa: E402
 
 import smoke_mode  # noqa: E402
-from overlay.live.relay import h264_nal_units, tap_receiver  # noqa: E402
+from overlay.adapters.aiortc import tap_receiver  # noqa: E402
+from overlay.live.relay import h264_nal_units  # noqa: E402
 from tests.live.media import LoopedPacketTrack, encode_clip, read_number  # noqa: E402
 from tests.live.peers import codec_preferences, negotiate  # noqa: E402
 from tests.live.procstat import cpu_seconds, udp_drops  # noqa: E402

@@ -29,7 +29,7 @@ def test_a_fast_path_that_is_never_taken_fails(monkeypatch: pytest.MonkeyPatch) 
 def test_a_direct_write_that_overtakes_the_queue_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     # e.g. engine.io keeps its pending packets somewhere the fast path no longer sees
     def ignoring_the_queue(self: Any, eio_sid: str, frame: bytes) -> bool:
-        ws = getattr(self.sockets.get(eio_sid), fastemit._DIRECT_WS_ATTR, None)
+        ws = self.direct_ws.get(eio_sid)
         return ws is not None and ws.write_direct(frame)
     monkeypatch.setattr(fastemit.FastEngineIOServer, "write_direct", ignoring_the_queue)
     passed, reason = fastcheck.run_self_test()

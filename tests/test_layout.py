@@ -1,7 +1,8 @@
 """The package layout keeps its dependency direction (docs/architecture.md).
 
-web/intake/realtime -> service -> domain <- store; settings a leaf; aiortc/av only in the
-live process, which the rest reaches through its link. Read from the source with ast (every
+web/intake/realtime -> service -> domain <- store; settings a leaf; the library adapters
+(overlay/adapters) import nothing of ours; aiortc/av only in the live process and its
+adapter, which the rest reaches through its link. Read from the source with ast (every
 import, also those inside functions; not those under ``if TYPE_CHECKING:``) and, for the
 domain and the settings, by importing each module in a fresh interpreter, so a violation
 fails here before anyone has to notice it in review.
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 OVERLAY = Path(__file__).resolve().parent.parent / "overlay"
-EDGES = ("overlay.web", "overlay.store", "overlay.realtime", "overlay.intake", "overlay.live")
+EDGES = ("overlay.web", "overlay.store", "overlay.realtime", "overlay.intake", "overlay.live", "overlay.adapters")
 IO_LIBRARIES = ("aiohttp", "redis", "aiortc", "av", "socketio", "engineio")
 
 
@@ -65,11 +66,16 @@ def test_the_store_imports_nothing_above_it() -> None:
     assert violations("store", forbidden) == []
 
 
-def test_aiortc_and_av_are_imported_only_in_the_live_package() -> None:
+def test_aiortc_and_av_are_imported_only_in_the_live_package_and_its_adapter() -> None:
     outside = sorted(f"{path.relative_to(OVERLAY.parent)} imports {name}"
-                     for path in OVERLAY.rglob("*.py") if OVERLAY / "live" not in path.parents
+                     for path in OVERLAY.rglob("*.py")
+                     if OVERLAY / "live" not in path.parents and path != OVERLAY / "adapters" / "aiortc.py"
                      for name in imports(path) if _within(name, ("aiortc", "av", "aioice")))
     assert outside == []
+
+
+def test_the_adapters_import_nothing_of_ours() -> None:
+    assert violations("adapters", tuple(sorted(m for m in MODULES if m != "overlay" and not m.startswith("overlay.adapters")))) == []
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -120,7 +126,7 @@ TOP = ("overlay.app", "overlay.cli")
 LIVE_INTERFACE = ("overlay.live.link", "overlay.live.listeners", "overlay.live.supervisor", "overlay.live.page")
 MODULES = {_module_name(path, OVERLAY): path for path in OVERLAY.rglob("*.py")}
 # The domain must not load any of these, even through another module (checked in sys.modules).
-DOMAIN_NEVER = IO_LIBRARIES + ("yaml", "overlay.config", "overlay.web", "overlay.store", "overlay.realtime",
+DOMAIN_NEVER = IO_LIBRARIES + ("yaml", "overlay.config", "overlay.web", "overlay.store", "overlay.realtime", "overlay.adapters",
                                 "overlay.intake", "overlay.live", "overlay.app", "overlay.cli") + SERVICE
 
 
@@ -224,8 +230,9 @@ def test_every_package_keeps_its_direction() -> None:
                                                      "overlay.live")) == []
     assert _breaches(("overlay.web", "overlay.realtime", "overlay.intake"), ("overlay.live.link", "overlay.live.listeners"),
                      TOP + ("overlay.live",)) == []
-    outside_live = tuple(name for name in MODULES if name != "overlay" and not _within(name, ("overlay.live",)))
-    assert _breaches(outside_live, LIVE_INTERFACE, ("overlay.live",)) == []
+    outside_live = tuple(name for name in MODULES if name != "overlay"
+                         and not _within(name, ("overlay.live", "overlay.adapters.aiortc")))
+    assert _breaches(outside_live, LIVE_INTERFACE, ("overlay.live", "overlay.adapters.aiortc")) == []
 
 
 def _fresh_imports(modules: list[str]) -> dict[str, list[str]]:

@@ -24,6 +24,7 @@ from aiortc.sdp import candidate_from_sdp
 from prometheus_client import Counter, Gauge
 
 from overlay.errors import ApiError
+from overlay.adapters import aiortc as aiortc_adapter
 from overlay.live import relay as live_relay
 from overlay.live.listeners import Listeners
 from overlay.live.fanout import Fanout, KeyframeRequester, ViewerTrack
@@ -118,17 +119,17 @@ class LiveHub:
             transceiver = session.pc.addTransceiver(media.kind, "recvonly")
             transceiver.setCodecPreferences(codecs[media.kind])
             tap = partial(c.fanouts[media.kind].on_frame, session)
-            live_relay.tap_receiver(transceiver.receiver, tap)
+            aiortc_adapter.tap_receiver(transceiver.receiver, tap)
             if media.kind == "video":
                 video_receiver = transceiver.receiver
         await self._negotiate(session, offer_sdp, offer)
-        live_relay.enlarge_receive_buffers(session.pc)
+        aiortc_adapter.enlarge_receive_buffers(session.pc)
         old, c.publisher = c.publisher, session
         if c.codecs != codecs:
             # viewers negotiated the old codecs and cannot switch mid-connection
             await asyncio.gather(*(self.end(v) for v in list(c.viewers.values())))
         c.codecs = codecs
-        c.keyframes.send = partial(live_relay.request_keyframe, video_receiver) if "video" in codecs else None
+        c.keyframes.send = partial(aiortc_adapter.request_keyframe, video_receiver) if "video" in codecs else None
         self._watch_state(session)
         if old is not None:
             c.live, c.since, c.bitrate_kbps = False, None, None  # until the new one connects
@@ -154,7 +155,7 @@ class LiveHub:
             session.tracks.append(track)
             transceiver = session.pc.addTransceiver(track, "sendonly")
             transceiver.setCodecPreferences(c.codecs[kind])
-            live_relay.attach_sender(transceiver.sender, c.keyframes.request)
+            aiortc_adapter.attach_sender(transceiver.sender, c.keyframes.request)
         try:
             await self._negotiate(session, offer_sdp, offer)
         except ApiError:

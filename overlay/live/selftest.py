@@ -15,6 +15,7 @@ import av
 from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.mediastreams import MediaStreamTrack
 
+from overlay.adapters import aiortc as aiortc_adapter
 from overlay.live import relay as live_relay
 
 TIMEOUT_S = 20.0  # a loopback connection takes well under a second; CI machines are slower
@@ -82,22 +83,22 @@ async def _exercise(sender_pc: RTCPeerConnection, receiver_pc: RTCPeerConnection
             got_frames.set()
 
     transceiver = receiver_pc.addTransceiver("video", "recvonly")
-    live_relay.tap_receiver(transceiver.receiver, on_frame)
+    aiortc_adapter.tap_receiver(transceiver.receiver, on_frame)
     outgoing = sender_pc.addTransceiver(_PacketTrack(frames), "sendonly")
     h264 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == "video/h264"]
     outgoing.setCodecPreferences(h264)
-    live_relay.attach_sender(outgoing.sender, keyframe_asked.set)
+    aiortc_adapter.attach_sender(outgoing.sender, keyframe_asked.set)
     await sender_pc.setLocalDescription(await sender_pc.createOffer())
     await receiver_pc.setRemoteDescription(sender_pc.localDescription)
     await receiver_pc.setLocalDescription(await receiver_pc.createAnswer())
     await sender_pc.setRemoteDescription(receiver_pc.localDescription)
-    live_relay.enlarge_receive_buffers(receiver_pc)
+    aiortc_adapter.enlarge_receive_buffers(receiver_pc)
     await _step(got_frames.wait(), wait, "the receiver tap got no frame (RTCRtpReceiver jitter buffer or decoder queue)")
     sent = {bytes(live_relay.ANNEX_B.join([b"", *live_relay.h264_nal_units(f)])) for f in frames}
     whole = [f for f in received if live_relay.ANNEX_B.join([b"", *live_relay.h264_nal_units(f)]) in sent]
     if not whole:
         raise LiveSelfTestFailed("frames arrived through the tap, but not as they were sent")
-    await live_relay.request_keyframe(transceiver.receiver)
+    await aiortc_adapter.request_keyframe(transceiver.receiver)
     await _step(keyframe_asked.wait(), wait, "a PLI did not reach the sender's keyframe hook (RTCRtpSender._send_keyframe)")
 
 

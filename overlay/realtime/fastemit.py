@@ -26,21 +26,21 @@ Backpressure: a client whose transport buffer is over DIRECT_BUFFER_LIMIT
 falls back to the queue, i.e. exactly the stock behaviour (the writer task
 waits on aiohttp's drain; the engine.io ping timeout ends a dead client).
 
-Internals relied on (written against python-socketio 5.18, python-engineio
-4.15, aiohttp 3.14; not pinned: overlay/realtime/fastcheck.py tests the path live at
-start-up and sioserver.make_sio_server falls back to stock python-socketio when that
-fails, or when OVERLAY_FAST_BROADCAST=off): the aiohttp driver's WebSocket
-wrapper (`_async['websocket']`, called with the socket's bound
-`_websocket_handler`), the socket's `queue` made by
-`create_queue()` and used with get/get_nowait/put/put_nowait/task_done/join
-by `AsyncSocket`, `AsyncSocket.upgraded`,
-`upgrading`, `closing`, `closed`, `AsyncServer._engineio_server_class`,
-`AsyncServer._send_eio_packet`, `AsyncManager.emit` creating its send tasks
-before it first suspends and returning once they are done,
-`AsyncSocket._websocket_handler` setting `upgraded` before it reads from the
-upgraded websocket, `BaseManager.get_participants` and
-`AsyncPubSubManager._handle_emit` calling the base manager's `emit`; the manager's
-tables, for the room index that makes a disconnect O(1) (overlay/realtime/roomindex.py).
+Internals relied on (written against python-socketio 5.18, python-engineio 4.15,
+aiohttp 3.14; every private attribute is reached through overlay/adapters/; not pinned:
+overlay/realtime/fastcheck.py tests the path live at start-up and sioserver.make_sio_server
+falls back to stock python-socketio when that fails, or when OVERLAY_FAST_BROADCAST=off):
+the aiohttp driver's WebSocket wrapper and its aiohttp response
+(overlay/adapters/engineio.py), called with the socket's bound `_websocket_handler`; the
+socket's `queue` made by `create_queue()` and used with
+get/get_nowait/put/put_nowait/task_done/join by `AsyncSocket`, `AsyncSocket.upgraded`,
+`upgrading`, `closing`, `closed`, `connected`, `sid`; python-socketio's engine.io server
+class and its one-packet send (overlay/adapters/socketio.py); `AsyncManager.emit` creating
+its send tasks before it first suspends and returning once they are done,
+`AsyncSocket._websocket_handler` setting `upgraded` before it reads from the upgraded
+websocket, `BaseManager.get_participants` and `AsyncPubSubManager._handle_emit` calling the
+base manager's `emit`; the manager's tables, for the room index that makes a disconnect O(1)
+(overlay/realtime/roomindex.py).
 """
 import asyncio
 import contextlib
@@ -52,13 +52,14 @@ from engineio import packet as eio_packet
 from aiohttp.web import WebSocketResponse
 from socketio import packet as sio_packet
 
+from overlay.adapters import engineio as eio_adapter
+from overlay.adapters.socketio import send_eio_packet
 from overlay.realtime.leanqueue import LeanQueue
 from overlay.realtime.roomindex import RoomIndex
 from overlay.realtime.sioguard import GuardedEngineIOServer, GuardedWebSocket, PacketGuard
 
 # Over this many bytes waiting in a client's transport, stop writing directly.
 DIRECT_BUFFER_LIMIT = 64 * 1024
-_DIRECT_WS_ATTR = '_overlay_direct_ws'
 
 
 def ws_text_frame(payload: bytes) -> bytes:
@@ -78,6 +79,7 @@ class _DirectWebSocket(GuardedWebSocket):
 
     sending = 0
     transport = None
+    response = None  # aiohttp's WebSocketResponse, which engine.io's wrapper writes to
     eio_socket = None
     claimable = False  # engine.io runs its session on this websocket
 
@@ -89,9 +91,10 @@ class _DirectWebSocket(GuardedWebSocket):
         request = environ['aiohttp.request']
         # compress=False: permessage-deflate costs a zlib stream per client
         # and would make a shared pre-built frame impossible.
-        self._sock = WebSocketResponse(
+        self.response = WebSocketResponse(
             max_msg_size=self.server.max_http_buffer_size, compress=False)
-        await self._sock.prepare(request)
+        eio_adapter.set_response(self, self.response)
+        await self.response.prepare(request)
         self.environ = environ
         self.transport = request.transport
         self.eio_socket = eio_socket = getattr(self.handler, '__self__', None)
@@ -101,9 +104,9 @@ class _DirectWebSocket(GuardedWebSocket):
         try:
             await self.handler(self)
         finally:
-            if eio_socket is not None and getattr(eio_socket, _DIRECT_WS_ATTR, None) is self:
-                setattr(eio_socket, _DIRECT_WS_ATTR, None)
-        return self._sock
+            if eio_socket is not None and self.server.direct_ws.get(eio_socket.sid) is self:
+                del self.server.direct_ws[eio_socket.sid]
+        return eio_adapter.response_of(self)
 
     async def send(self, message):
         # The writer task only suspends in here (aiohttp drain); while it
@@ -118,8 +121,8 @@ class _DirectWebSocket(GuardedWebSocket):
         # engine.io's handler reads from the websocket it runs the session on, once
         # `upgraded` is set: the first read from then on claims the session's handle
         sock = self.eio_socket
-        if self.claimable and sock.upgraded and getattr(sock, _DIRECT_WS_ATTR, None) is None:
-            setattr(sock, _DIRECT_WS_ATTR, self)
+        if self.claimable and sock.upgraded and sock.sid not in self.server.direct_ws:
+            self.server.direct_ws[sock.sid] = self
         message = await super().wait()
         if message == '5' and sock is not None and sock.upgrading:
             self.claimable = True
@@ -127,7 +130,7 @@ class _DirectWebSocket(GuardedWebSocket):
 
     def write_direct(self, frame: bytes) -> bool:
         transport = self.transport
-        if self.sending or self._sock is None or self._sock.closed \
+        if self.sending or self.response is None or self.response.closed \
                 or transport is None or transport.is_closing() \
                 or transport.get_write_buffer_size() > DIRECT_BUFFER_LIMIT:
             return False
@@ -139,6 +142,11 @@ class FastEngineIOServer(GuardedEngineIOServer):
     """engine.io server whose sockets can be written to directly."""
 
     websocket_class = _DirectWebSocket
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # engine.io session id -> the websocket its frames may be written to directly
+        self.direct_ws: dict[str, _DirectWebSocket] = {}
 
     @contextlib.contextmanager
     def holding(self, eio_sids):
@@ -163,8 +171,7 @@ class FastEngineIOServer(GuardedEngineIOServer):
 
     def transport_of(self, eio_sid):
         """The TCP transport of a websocket client, for sioguard to close."""
-        sock = self.sockets.get(eio_sid)
-        ws = getattr(sock, _DIRECT_WS_ATTR, None)
+        ws = self.direct_ws.get(eio_sid)
         return None if ws is None else ws.transport
 
     def write_direct(self, eio_sid, frame: bytes) -> bool:
@@ -174,13 +181,12 @@ class FastEngineIOServer(GuardedEngineIOServer):
                 or not sock.upgraded or sock.upgrading \
                 or getattr(sock.queue, 'pending', 1):
             return False
-        ws = getattr(sock, _DIRECT_WS_ATTR, None)
+        ws = self.direct_ws.get(eio_sid)
         return ws is not None and ws.write_direct(frame)
 
 
 class FastAsyncServer(PacketGuard):
-    def _engineio_server_class(self):
-        return FastEngineIOServer
+    engineio_server_class = FastEngineIOServer
 
 
 class FastEmitMixin(socketio.AsyncManager):
@@ -192,37 +198,41 @@ class FastEmitMixin(socketio.AsyncManager):
 
     async def emit(self, event, data, namespace, room=None, skip_sid=None,
                    callback=None, to=None, **kwargs):
-        room = to or room
+        await self.emit_packets([(event, data)], namespace, to or room, skip_sid=skip_sid, callback=callback)
+
+    async def emit_packets(self, packets, namespace, room, skip_sid=None, callback=None):
+        """Events to a room, in order (``emit`` is this with one). Every recipient that can be
+        written to directly gets all their frames in one write (a commit of 50 donations is one
+        write per overlay, not 100); the others get the packets through their queue, in order.
+        With a callback (a packet per recipient, its own ack id) or bytes in a payload (binary
+        attachments), the stock emit, one after another."""
         if namespace not in self.rooms:
             return
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         recipients = [eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
         if not recipients:  # nobody to send to: no encoding either
             return
-        # with a callback, a packet per recipient (its own ack id); with bytes in the
-        # payload, binary attachments: both take the stock path
-        encoded = None if callback else _text_or_none(self.server.packet_class, event, data, namespace)
-        if encoded is None:
+        pkts = None if callback else _eio_packets(self.server.packet_class, packets, namespace)
+        if pkts is None:
             with _holding(self.server.eio, recipients):
-                return await super().emit(event, data, namespace, room=room,
-                                          skip_sid=skip_sid, callback=callback)
-        eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-        frame = ws_text_frame(eio_pkt.encode().encode('utf-8'))
+                for event, data in packets:
+                    await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback)
+            return
+        frames = b''.join(ws_text_frame(p.encode().encode('utf-8')) for p in pkts)
         write_direct = getattr(self.server.eio, 'write_direct', None)
         queued = []
         direct = 0
         for eio_sid in recipients:
-            if write_direct is not None and write_direct(eio_sid, frame):
+            if write_direct is not None and write_direct(eio_sid, frames):
                 direct += 1
             else:
                 queued.append(eio_sid)
-        self.direct_sends += direct
-        self.queued_sends += len(queued)
+        self.direct_sends += direct * len(pkts)
+        self.queued_sends += len(queued) * len(pkts)
         if queued:
+            send = _send_one if len(pkts) == 1 else _send_in_order
             with _holding(self.server.eio, queued):
-                await asyncio.wait([
-                    asyncio.create_task(self.server._send_eio_packet(s, eio_pkt))
-                    for s in queued])
+                await asyncio.wait([asyncio.create_task(send(self.server, s, pkts)) for s in queued])
 
 
 class Encoded(dict):
@@ -236,9 +246,11 @@ class Encoded(dict):
         self.json = json_text
 
 
-def _text_or_none(packet_class, event, data, namespace) -> str | None:
+def _eio_packets(packet_class, packets, namespace) -> list[eio_packet.Packet] | None:
+    """One engine.io MESSAGE packet per event; None if a payload holds bytes."""
     try:
-        return _packet_text(packet_class, event, data, namespace)
+        return [eio_packet.Packet(eio_packet.MESSAGE, _packet_text(packet_class, event, data, namespace))
+                for event, data in packets]
     except TypeError:
         return None
 
@@ -254,32 +266,13 @@ def _packet_text(packet_class, event, data, namespace) -> str:
 
 
 async def emit_many(manager, packets, namespace, room):
-    """Several events to a room, in order: with the fast path, every recipient that can be
-    written to directly gets all their frames in one write (a commit of 50 donations is one
-    write per overlay, not 100); the others get the packets through their queue, in order.
-    Without the fast path (or for binary payloads), one emit after another."""
-    if not isinstance(manager, FastEmitMixin) or namespace not in manager.rooms:
-        for event, data in packets:
-            await manager.server.emit(event, data, room=room, namespace=namespace)
+    """Several events to a room, in order: FastEmitMixin.emit_packets on the fast path;
+    otherwise one emit after another."""
+    if isinstance(manager, FastEmitMixin):
+        await manager.emit_packets(packets, namespace, room)
         return
-    recipients = [eio_sid for _, eio_sid in manager.get_participants(namespace, room)]
-    if not recipients:
-        return
-    try:
-        pkts = [eio_packet.Packet(eio_packet.MESSAGE, _packet_text(manager.server.packet_class, e, d, namespace))
-                for e, d in packets]
-    except TypeError:  # bytes somewhere: one stock emit after another
-        for event, data in packets:
-            await manager.emit(event, data, namespace, room=room)
-        return
-    frames = b''.join(ws_text_frame(p.encode().encode('utf-8')) for p in pkts)
-    write_direct = getattr(manager.server.eio, 'write_direct', None)
-    queued = [s for s in recipients if write_direct is None or not write_direct(s, frames)]
-    manager.direct_sends += (len(recipients) - len(queued)) * len(pkts)
-    manager.queued_sends += len(queued) * len(pkts)
-    if queued:
-        with _holding(manager.server.eio, queued):
-            await asyncio.wait([asyncio.create_task(_send_in_order(manager.server, s, pkts)) for s in queued])
+    for event, data in packets:
+        await manager.server.emit(event, data, room=room, namespace=namespace)
 
 
 def _holding(eio, eio_sids):  # noqa: ANN001, ANN202
@@ -287,9 +280,13 @@ def _holding(eio, eio_sids):  # noqa: ANN001, ANN202
     return contextlib.nullcontext() if holding is None else holding(eio_sids)
 
 
+def _send_one(server, eio_sid, pkts):  # noqa: ANN001, ANN202
+    return send_eio_packet(server, eio_sid, pkts[0])  # the coroutine itself: no frame of ours per recipient
+
+
 async def _send_in_order(server, eio_sid, pkts):
     for pkt in pkts:
-        await server._send_eio_packet(eio_sid, pkt)
+        await send_eio_packet(server, eio_sid, pkt)
 
 
 def _as_args(data) -> list:

@@ -1,12 +1,13 @@
 """One short log line, then the door, for a Socket.IO client that sends unreadable packets.
 
-python-socketio decodes every incoming message in ``AsyncServer._handle_eio_message``.
+python-socketio decodes every incoming message in a private method of its server.
 A packet it cannot read ("4{", "4\\x00", an unknown type) raises there; engine.io logs
 the traceback at ERROR and keeps the connection open, so 2,000 two-byte packets made
 3.6 MB of log in 1.8 s. python-socketio offers no hook for a packet it cannot decode
 (a ``serializer`` subclass could refuse it, but knows neither the connection nor how to
-close it), so this wraps that one method. Checked at start-up: if python-socketio no
-longer routes messages through it, the stock behaviour stays and a warning says so.
+close it), so this wraps that one method (through overlay/adapters/socketio.py). Checked at
+start-up: if python-socketio no longer routes messages through it, the stock behaviour stays
+and a warning says so.
 
 One layer down, engine.io decodes a websocket message outside any error handling: an
 unknown packet type, or "4" followed by JSON nested 3,000 deep (a RecursionError), ended
@@ -21,9 +22,9 @@ a websocket one, so a room holding both got a 500 on the polling GET, or base64 
 websocket.
 
 Both broadcast paths use all three (sioserver.make_sio_server). The engine.io server class
-and its websocket class are python-socketio's and python-engineio's internals
-(``AsyncServer._engineio_server_class``, the aiohttp driver's ``_async['websocket']``): if
-either is no longer where it was, the stock one stays and a warning says so.
+and its websocket class are set through python-socketio's and python-engineio's internals
+(overlay/adapters/socketio.py and engineio.py): if either is no longer where it was, the
+stock one stays and a warning says so.
 """
 from __future__ import annotations
 
@@ -32,15 +33,12 @@ import logging
 from typing import Any
 
 import engineio
-import socketio
 from engineio import packet as eio_packet
-from engineio.async_drivers import aiohttp as eio_aiohttp
+
+from overlay.adapters import engineio as eio_adapter
+from overlay.adapters.socketio import UNREADABLE, AdaptedServer
 
 log = logging.getLogger(__name__)
-# What decoding raises for garbage (json errors are ValueErrors; JSON nested thousands deep,
-# which fits in one 64 KiB message, is a RecursionError); python-socketio raises
-# ValueError itself for an unknown or unexpected packet type.
-UNREADABLE = (ValueError, TypeError, IndexError, KeyError, RecursionError)
 CLOSE_GRACE_S = 5
 _EIO_TYPES = frozenset('0123456')
 
@@ -56,7 +54,7 @@ def readable(message: str) -> bool:
     return True
 
 
-class GuardedWebSocket(eio_aiohttp.WebSocket):
+class GuardedWebSocket(eio_adapter.WebSocket):
     """engine.io's aiohttp websocket wrapper, refusing messages engine.io cannot read."""
 
     refused = False
@@ -75,14 +73,11 @@ class GuardedWebSocket(eio_aiohttp.WebSocket):
 
 
 class GuardedEngineIOServer(engineio.AsyncServer):
-    websocket_class: type[eio_aiohttp.WebSocket] = GuardedWebSocket
+    websocket_class: type[eio_adapter.WebSocket] = GuardedWebSocket
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.async_mode == "aiohttp" and self._async.get("websocket") is eio_aiohttp.WebSocket:
-            # copy: the driver's dict is module-global, shared by all servers
-            self._async = dict(self._async, websocket=self.websocket_class)
-        elif self.async_mode == "aiohttp":
+        if self.async_mode == "aiohttp" and not eio_adapter.use_websocket_class(self, self.websocket_class):
             log.warning("engine.io's aiohttp websocket class is not where it was: "
                         "unreadable engine.io packets are logged by aiohttp in full")
 
@@ -92,25 +87,21 @@ class GuardedEngineIOServer(engineio.AsyncServer):
         await super().send_packet(sid, pkt)
 
 
-class PacketGuard(socketio.AsyncServer):
+class PacketGuard(AdaptedServer):
+    engineio_server_class = GuardedEngineIOServer
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._closing: set[str] = set()
-        if not isinstance(self.eio, GuardedEngineIOServer):
+        if not self.engine_class_took():
             log.warning("python-socketio no longer builds its engine.io server with _engineio_server_class: "
                         "binary broadcasts to websocket and polling clients at once may fail")
-        self.packet_guard = self.eio.handlers.get("message") == self._handle_eio_message
+        self.packet_guard = self.message_hook_holds()
         if not self.packet_guard:
             log.warning("python-socketio no longer decodes in _handle_eio_message: "
                         "unreadable packets are logged by engine.io in full and do not close the connection")
 
-    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
-        try:
-            await super()._handle_eio_message(eio_sid, data)
-        except UNREADABLE as exc:
-            await self._close_unreadable(eio_sid, exc)
-
-    async def _close_unreadable(self, eio_sid: str, exc: Exception) -> None:
+    async def unreadable_message(self, eio_sid: str, exc: Exception) -> None:
         # Messages are handled as concurrent tasks: many may fail before the connection is
         # gone. Only the first one logs and closes; the packet itself is never logged.
         if eio_sid in self._closing or eio_sid not in self.eio.sockets:
@@ -128,6 +119,3 @@ class PacketGuard(socketio.AsyncServer):
             # A client that sends garbage may well ignore the CLOSE packet and keep its websocket open.
             if transport is not None:
                 transport.close()
-
-    def _engineio_server_class(self) -> type[engineio.AsyncServer]:
-        return GuardedEngineIOServer

@@ -6,20 +6,19 @@ to bad polling requests made what a client error should be.
   and an ERROR traceback. Here it is a 400 with a JSON error.
 - A polling payload engine.io cannot decode (not UTF-8, an unknown packet type) is logged at
   ERROR with a full traceback for every request, then answered 200: a client could fill the
-  log. ``PollingErrorFilter`` turns that record into one WARNING line without the payload.
-  It matches engine.io's message text; if that text changes, engine.io's own log stays.
+  log. overlay/adapters/engineio.py turns that record into one WARNING line without the
+  payload. It matches engine.io's message text; if that text changes, engine.io's own log
+  stays (checked at start-up, with a warning).
 """
 from __future__ import annotations
-
-import logging
 
 import socketio
 from aiohttp import web
 
+from overlay.adapters.engineio import install_polling_error_filter
 from overlay.web.errors import error_response
 
 SOCKETIO_PATH = "/socket.io/"
-ENGINEIO_POST_ERROR = "post request handler error"
 
 
 def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
@@ -39,16 +38,4 @@ def attach(app: web.Application, sio: socketio.AsyncServer) -> None:
     app.router.add_route("GET", SOCKETIO_PATH, sio.eio.handle_request)
     app.router.add_route("POST", SOCKETIO_PATH, handle)
     app.router.add_route("OPTIONS", SOCKETIO_PATH, sio.eio.handle_request)
-    engineio_log = logging.getLogger("engineio.server")
-    if not any(isinstance(f, PollingErrorFilter) for f in engineio_log.filters):
-        engineio_log.addFilter(PollingErrorFilter())
-
-
-class PollingErrorFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg == ENGINEIO_POST_ERROR and record.exc_info:
-            exc = record.exc_info[1]
-            record.msg, record.args = "refused an unreadable Socket.IO polling payload (%s)", (type(exc).__name__,)
-            record.exc_info, record.exc_text, record.stack_info = None, None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
+    install_polling_error_filter()

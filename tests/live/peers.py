@@ -8,7 +8,8 @@ import aiohttp
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
 
-from overlay.live.relay import is_keyframe, tap_receiver
+from overlay.adapters.aiortc import tap_receiver
+from overlay.live.relay import is_keyframe
 from tests.live.media import CountingVideoTrack, read_number
 
 SDP = "application/sdp"

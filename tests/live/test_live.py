@@ -12,7 +12,7 @@ from aiortc import RTCPeerConnection, RTCRtpReceiver
 from aiortc.rtp import RtpPacket
 from prometheus_client import REGISTRY
 
-from overlay.live import relay as live_relay
+from overlay.adapters import aiortc as aiortc_adapter
 from overlay.live.fanout import KeyframeRequester
 from overlay.live.whip import setup_live, LiveSettings
 from overlay.live.selftest import LiveSelfTestFailed, run_self_test
@@ -48,7 +48,7 @@ async def test_the_live_self_test_passes_on_the_installed_aiortc():
 
 
 async def test_the_live_self_test_fails_when_frames_no_longer_reach_the_tap(monkeypatch):
-    # An aiortc whose receive path no longer passes where live_relay hooks in.
+    # An aiortc whose receive path no longer passes where the aiortc adapter hooks in.
     async def elsewhere(self, packet, arrival_time_ms):
         pass
 
@@ -157,7 +157,7 @@ async def test_viewers_get_every_frame_and_a_late_viewer_starts_on_a_keyframe(li
     assert metric("overlay_live_keyframe_requests_total") > plis
     assert metric("overlay_live_bytes_forwarded_total") > 0
     senders = [s for v in hub.channels["demo"].viewers.values() for s in v.pc.getSenders()]
-    assert senders and all(live_relay.is_forwarding(s) for s in senders)
+    assert senders and all(aiortc_adapter.is_forwarding(s) for s in senders)
     for viewer in (early, late):
         await viewer.close()
     await pub.pc.close()
@@ -302,7 +302,7 @@ def _rtp(seq: int, ts: int, marker: bool, data: bytes):
 
 
 def test_frame_assembler_emits_on_marker_and_recovers_from_loss():
-    assembler = live_relay._FrameAssembler(video=True)
+    assembler = aiortc_adapter._FrameAssembler(video=True)
     add = assembler.add
     # in order, across the sequence number wrap: out at the marker, not one frame later
     assert add(_rtp(65534, 0, False, b"a")) == (False, None)
@@ -321,7 +321,7 @@ def test_frame_assembler_emits_on_marker_and_recovers_from_loss():
             break
         assert frame is None, "a frame overtook the hole"
         seq, ts = seq + 1, ts + 3000
-    assert seq - 65538 == live_relay._FrameAssembler.CAPACITY
+    assert seq - 65538 == aiortc_adapter._FrameAssembler.CAPACITY
     assert frame.data == b"f9000", "the first whole frame after the hole comes next"
     backlog = []
     while (frame := assembler.take_frame()) is not None:  # what the tap drains at once
@@ -332,7 +332,7 @@ def test_frame_assembler_emits_on_marker_and_recovers_from_loss():
     long_frame = [_rtp(seq + 1 + i, 1 << 20, i == 299, b"k") for i in range(300)]
     assert [assembler.add(p) for p in long_frame][-1][1].data == b"k" * 300
 
-    audio = live_relay._FrameAssembler(video=False)
+    audio = aiortc_adapter._FrameAssembler(video=False)
     assert audio.add(_rtp(10, 0, False, b"o1"))[1].data == b"o1"
     assert audio.add(_rtp(12, 1920, False, b"o3"))[1].data == b"o3"  # no wait for 11
     assert audio.add(_rtp(11, 960, False, b"o2")) == (False, None)  # too late to play
