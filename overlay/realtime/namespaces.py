@@ -216,7 +216,8 @@ class Realtime:
                 last_seq = None
             await self.sio.save_session(sid, {"channel": cfg.id}, namespace=ns)
             self.stalls.watch(environ)
-            asyncio.create_task(self._welcome(feed, sid, ns, last_seq))
+            handshake = self.sio.manager.expect(sid, ns)  # overlay/realtime/handshake.py
+            asyncio.create_task(self._welcome(feed, sid, ns, last_seq, handshake))
             metrics.CLIENTS.labels(ns).inc()
             return True
         return on_connect
@@ -256,14 +257,12 @@ class Realtime:
                 await hook(ns, sid)
         return on_disconnect
 
-    async def _welcome(self, feed: ChannelFeed, sid: str, ns: str, last_seq: int | None) -> None:
+    async def _welcome(self, feed: ChannelFeed, sid: str, ns: str, last_seq: int | None,
+                       handshake: asyncio.Event) -> None:
         # The connect handler runs before the client is told it is connected; wait for that.
-        for attempt in range(200):
-            if self.sio.manager.is_connected(sid, ns):
-                break
-            await asyncio.sleep(0 if attempt < 3 else 0.005)
-        else:
-            return
+        await handshake.wait()
+        if not self.sio.manager.is_connected(sid, ns):
+            return  # refused after all, or gone already
         await feed.ready.wait()
         try:
             async with feed.lock:
