@@ -28,6 +28,9 @@ class ChannelService:
         self.writer = ChannelWriter(cfg, store)
         # Called with each Change this process committed (teams re-announce their totals).
         self.committed: list[Callable[[Change], None]] = []
+        # Awaited with the seq of each commit before its callers are answered: the fan-out
+        # says it handed the commit's events to the connected clients (realtime/namespaces.py).
+        self.fan_out: list[Callable[[int], Awaitable[None]]] = []
         # Each adds keys to the ``state`` snapshot (``teams``, §7).
         self.snapshot_parts: list[Callable[[ChannelState], Awaitable[dict[str, Any]]]] = []
 
@@ -40,12 +43,15 @@ class ChannelService:
         self.writer.refuse(ShuttingDown())
 
     async def mutate(self, op: Op, *, externals: tuple[tuple[str, str], ...] = ()) -> Change | None:
-        """Run ``op`` in this channel's order; its Change once it is durable. ``externals``:
-        the idempotency keys ``op`` looks up with ``_find_external`` (fetched per batch)."""
+        """Run ``op`` in this channel's order; its Change once it is durable and its events
+        were handed to the fan-out. ``externals``: the idempotency keys ``op`` looks up with
+        ``_find_external`` (fetched per batch)."""
         change = await self.writer.submit(op, externals)
         if change is not None:
             for listener in self.committed:
                 listener(change)
+            for handed_over in self.fan_out:  # the overlays first, then the sender (docs/write-path.md)
+                await handed_over(change.state.seq)
         return change
 
     async def current(self) -> ChannelState:
