@@ -12,6 +12,7 @@ runs the batch again. See docs/write-path.md.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import deque
@@ -23,6 +24,7 @@ from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState
 from overlay.store.base import Store, StoreReset, StoreUnavailable
+from overlay.store.settle import settle
 
 log = logging.getLogger(__name__)
 Op = Callable[[ChannelState, int], Awaitable[Change | None]]
@@ -85,7 +87,7 @@ class ChannelWriter:
         """From now on (shutting down) every op not yet in a batch fails with ``exc``, stored
         nowhere; the batch being committed, if any, still completes."""
         self._refusal = exc
-        _settle(list(self._waiting), exc)
+        _fail(list(self._waiting), exc)
         self._waiting.clear()
 
     async def submit(self, op: Op, externals: tuple[tuple[str, str], ...] = ()) -> Change | None:
@@ -143,11 +145,11 @@ class ChannelWriter:
                 self._state = None
                 batch += self._waiting
                 self._waiting.clear()
-                _settle(batch, exc)
+                _fail(batch, exc)
             except Exception as exc:  # a bug: fail these callers, keep the channel writable
                 log.exception("writer for %s failed", self.cfg.id)
                 self._state = None
-                _settle(batch, exc)
+                _fail(batch, exc)
 
     async def _run(self, batch: list[_Waiting]) -> None:
         for _ in range(MAX_ATTEMPTS):
@@ -157,7 +159,7 @@ class ChannelWriter:
             if not changes:
                 if turn:
                     await self.store.give_turn(self.cfg.id)
-                _settle_results(batch, results)
+                settle((w.future for w in batch), results)
                 return
             try:
                 ok, stored = await self.store.commit_batch(self.cfg.id, changes)  # gives the turn back
@@ -171,7 +173,7 @@ class ChannelWriter:
             if ok:
                 metrics.BATCH_OPS.labels(self.cfg.id).observe(len(changes))
                 self._state = self._known = changes[-1].state
-                _settle_results(batch, results)
+                settle((w.future for w in batch), results)
                 return
             self._contended_until = asyncio.get_running_loop().time() + CONTENDED_S
             await self._follow_until(stored)
@@ -275,17 +277,5 @@ class ChannelWriter:
             handler()
 
 
-def _settle(batch: list[_Waiting], exc: BaseException) -> None:
-    for w in batch:
-        if not w.future.done():
-            w.future.set_exception(exc)
-
-
-def _settle_results(batch: list[_Waiting], results: list[Change | BaseException | None]) -> None:
-    for w, result in zip(batch, results):
-        if w.future.done():
-            continue
-        if isinstance(result, BaseException):
-            w.future.set_exception(result)
-        else:
-            w.future.set_result(result)
+def _fail(batch: list[_Waiting], exc: BaseException) -> None:
+    settle((w.future for w in batch), itertools.repeat(exc))
