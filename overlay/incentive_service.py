@@ -9,8 +9,8 @@ from overlay.settings.incentives import INCENTIVE, IncentiveSettings, problem
 from overlay.domain import incentive_ops, incentives, suggestions, wire
 from overlay.domain.donations import DonationError
 from overlay.domain.state import Change, ChannelState
-from overlay.service import ChannelService
-from overlay.store.writer import now_ms
+from overlay.service import ChannelService, donation
+from overlay.store.writer import Reads, now_ms
 
 # The dashboard lists at most this many claims, unfulfilled first.
 MAX_CLAIMS = 200
@@ -28,14 +28,14 @@ async def _one(svc: ChannelService, change: Change | None, incentive_id: str) ->
 
 
 async def create(svc: ChannelService, s: IncentiveSettings) -> dict[str, Any]:
-    async def op(state: ChannelState, now: int) -> Change:
+    async def op(state: ChannelState, now: int, reads: Reads) -> Change:
         return incentive_ops.create(svc.cfg, state, s, now)
     return await _one(svc, await svc.mutate(op), s.id)
 
 
 async def update(svc: ChannelService, incentive_id: str, patch: dict[str, Any]) -> dict[str, Any]:
     """Merge ``patch`` into the current definition, validate the whole, store it."""
-    async def op(state: ChannelState, now: int) -> Change:
+    async def op(state: ChannelState, now: int, reads: Reads) -> Change:
         item = incentives.find(incentives.listing(svc.cfg, state), incentive_id)
         if item is None:
             raise DonationError("incentive_not_found", "no such incentive", "not_found")
@@ -45,15 +45,15 @@ async def update(svc: ChannelService, incentive_id: str, patch: dict[str, Any]) 
 
 
 async def remove(svc: ChannelService, incentive_id: str) -> None:
-    async def op(state: ChannelState, now: int) -> Change:
+    async def op(state: ChannelState, now: int, reads: Reads) -> Change:
         return incentive_ops.remove(svc.cfg, state, incentive_id, now)
     await svc.mutate(op)
 
 
 async def _on_donation(svc: ChannelService, donation_id: str, apply: Any) -> dict[str, Any]:
     """Run ``apply(state, record, now)`` -> Change in the channel's order; the record as changed."""
-    async def op(state: ChannelState, now: int) -> Change:
-        return apply(state, await svc.donation_record(donation_id), now)
+    async def op(state: ChannelState, now: int, reads: Reads) -> Change:
+        return apply(state, await donation(reads, donation_id), now)
     change = await svc.mutate(op)
     assert change is not None
     return wire.donation(svc.cfg, change.donations[-1], private=True)
@@ -67,8 +67,8 @@ async def reallocate(svc: ChannelService, donation_id: str, choice: Any) -> dict
 async def decide(svc: ChannelService, incentive_id: str, donation_id: str, verdict: str,
                  option: str | None = None) -> dict[str, Any]:
     """Accept, merge or reject a donor's suggestion, in the channel's order."""
-    async def op(state: ChannelState, now: int) -> Change:
-        return incentive_ops.decide(svc.cfg, state, await svc.donation_record(donation_id), incentive_id,
+    async def op(state: ChannelState, now: int, reads: Reads) -> Change:
+        return incentive_ops.decide(svc.cfg, state, await donation(reads, donation_id), incentive_id,
                                     verdict, option, now)
     change = await svc.mutate(op)
     assert change is not None

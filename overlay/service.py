@@ -11,7 +11,7 @@ from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.state import Change, ChannelState, Event
 from overlay.store.base import Store
-from overlay.store.writer import ChannelWriter, Op, now_ms
+from overlay.store.writer import ChannelWriter, Op, Reads, now_ms
 
 
 class ShuttingDown(DonationError):
@@ -28,6 +28,9 @@ class ChannelService:
         self.writer = ChannelWriter(cfg, store)
         # Called with each Change this process committed (teams re-announce their totals).
         self.committed: list[Callable[[Change], None]] = []
+        # Awaited with the seq of each commit before its callers are answered: the fan-out
+        # says it handed the commit's events to the connected clients (realtime/namespaces.py).
+        self.fan_out: list[Callable[[int], Awaitable[None]]] = []
         # Each adds keys to the ``state`` snapshot (``teams``, §7).
         self.snapshot_parts: list[Callable[[ChannelState], Awaitable[dict[str, Any]]]] = []
 
@@ -40,12 +43,15 @@ class ChannelService:
         self.writer.refuse(ShuttingDown())
 
     async def mutate(self, op: Op, *, externals: tuple[tuple[str, str], ...] = ()) -> Change | None:
-        """Run ``op`` in this channel's order; its Change once it is durable. ``externals``:
-        the idempotency keys ``op`` looks up with ``_find_external`` (fetched per batch)."""
+        """Run ``op`` in this channel's order; its Change once it is durable and its events
+        were handed to the fan-out. ``externals``: the idempotency keys ``op`` looks up with
+        ``reads.external`` (fetched per batch)."""
         change = await self.writer.submit(op, externals)
         if change is not None:
             for listener in self.committed:
                 listener(change)
+            for handed_over in self.fan_out:  # the overlays first, then the sender (docs/write-path.md)
+                await handed_over(change.state.seq)
         return change
 
     async def current(self) -> ChannelState:
@@ -55,22 +61,6 @@ class ChannelService:
     async def events_after(self, seq: int) -> list[Event] | None:
         """The replay log after ``seq`` (None: it no longer reaches back that far)."""
         return await self.store.events_after(self.cfg.id, seq)
-
-    async def donation_record(self, donation_id: str) -> dict[str, Any]:
-        """The stored record (404 if none), for an op running in this channel's order."""
-        return await self._donation(donation_id)
-
-    async def _donation(self, donation_id: str) -> dict[str, Any]:
-        # Inside an op, a record written earlier in the same batch is not in the store yet.
-        rec = self.writer.pending_record(donation_id) or await self.store.get_donation(self.cfg.id, donation_id)
-        if rec is None:
-            raise DonationError("donation_not_found", "no such donation", "not_found")
-        return rec
-
-    async def _find_external(self, source: str, external_id: str) -> dict[str, Any] | None:
-        """Idempotency key lookup, the batch being applied included (two ops, one donation)."""
-        known, rec = self.writer.known_external(source, external_id)
-        return rec if known else await self.store.find_external(self.cfg.id, source, external_id)
 
     async def check_incentive(self, inp: DonationInput) -> None:
         """Refuse now what booking would refuse over the donation's incentive (a closed poll, a
@@ -87,10 +77,10 @@ class ChannelService:
         rec = donations.new_record(self.cfg, inp, now_ms())
         existing: dict[str, Any] | None = None
 
-        async def op(state: ChannelState, now: int) -> Change | None:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change | None:
             nonlocal existing
             if inp.external_id is not None:
-                existing = await self._find_external(inp.source, inp.external_id)
+                existing = await reads.external(inp.source, inp.external_id)
                 if existing is not None:
                     return None
             chosen = incentive_ops.attach(self.cfg, state, rec, inp.incentive, now)
@@ -112,8 +102,8 @@ class ChannelService:
         return stored, True
 
     async def moderate(self, donation_id: str, verdict: str) -> dict[str, Any]:
-        async def op(state: ChannelState, now: int) -> Change:
-            rec = await self._donation(donation_id)
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change:
+            rec = await donation(reads, donation_id)
             change = donations.moderate(self.cfg, state, rec, verdict, now)
             incentive_ops.hold(self.cfg, change, rec, -1)  # a rejected pledge no longer points anywhere
             return change
@@ -123,8 +113,8 @@ class ChannelService:
 
     async def confirm(self, donation_id: str) -> dict[str, Any]:
         """Count a pending pledge now (409 if it is not pending, e.g. confirmed already)."""
-        async def op(state: ChannelState, now: int) -> Change:
-            pledged = await self._donation(donation_id)
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change:
+            pledged = await donation(reads, donation_id)
             change = donations.confirm(self.cfg, state, pledged, now)
             incentive_ops.hold(self.cfg, change, pledged, -1)
             # Chosen while open: it counts, unless a limit now refuses it (409, the pledge stays pending).
@@ -135,24 +125,28 @@ class ChannelService:
         return change.donations[0]
 
     async def replay(self, donation_id: str) -> None:
-        async def op(state: ChannelState, now: int) -> Change:
-            return donations.replay(self.cfg, state, await self._donation(donation_id), now)
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change:
+            return donations.replay(self.cfg, state, await donation(reads, donation_id), now)
         await self.mutate(op)
 
     async def refund_donation(self, donation_id: str) -> dict[str, Any]:
         """A moderator takes a payment out of the totals (a refund or chargeback seen elsewhere)."""
-        async def op(state: ChannelState, now: int) -> Change | None:
-            return self._refund(state, await self._donation(donation_id), now)
+        found: dict[str, Any] = {}
+
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change | None:
+            nonlocal found
+            found = await donation(reads, donation_id)
+            return self._refund(state, found, now)
         change = await self.mutate(op)
-        return change.donations[0] if change else await self._donation(donation_id)
+        return change.donations[0] if change else found
 
     async def refund(self, source: str, external_id: str) -> dict[str, Any] | None:
         """Take a refunded payment out of the totals; None if we never saw it."""
         found: dict[str, Any] | None = None
 
-        async def op(state: ChannelState, now: int) -> Change | None:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change | None:
             nonlocal found
-            found = await self._find_external(source, external_id)
+            found = await reads.external(source, external_id)
             return None if found is None else self._refund(state, found, now)
 
         change = await self.mutate(op, externals=((source, external_id),))
@@ -165,13 +159,13 @@ class ChannelService:
         return change
 
     async def control(self, action: str) -> None:
-        async def op(state: ChannelState, now: int) -> Change:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change:
             return donations.control_alerts(self.cfg, state, action, now)
         await self.mutate(op)
 
     async def reload_overlays(self, widget: str | None) -> int:
         """Ask the channel's open overlay pages to reload themselves; the request's seq."""
-        async def op(state: ChannelState, now: int) -> Change:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change:
             return overlays.request_reload(state, widget, now)
         change = await self.mutate(op)
         assert change is not None
@@ -179,7 +173,7 @@ class ChannelService:
 
     async def timer_action(self, action: str, seconds: int | None = None) -> dict[str, Any]:
         """start (``seconds`` or the configured length), pause, resume, or add ``seconds`` (may be negative)."""
-        async def op(state: ChannelState, now: int) -> Change:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change:
             if action == "start":
                 return timer.start(self.cfg, state, seconds, now)
             if action == "add":
@@ -190,28 +184,28 @@ class ChannelService:
         return timer.public(self.cfg, change.state.timer)
 
     async def advance(self) -> None:
-        async def op(state: ChannelState, now: int) -> Change | None:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change | None:
             change = Change.begin(state, now)
             return change if donations.advance_alerts(self.cfg, change) else None
         await self.mutate(op)
 
     async def set_match(self, sponsor: str, multiplier: Decimal, cap: int,
                         starts_at: int | None, ends_at: int | None) -> dict[str, Any]:
-        async def op(state: ChannelState, now: int) -> Change:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change:
             return donations.set_match(self.cfg, state, sponsor, multiplier, cap, starts_at, ends_at, now)
         change = await self.mutate(op)
         assert change is not None
         return wire.match(self.cfg, change.state.match, change.now)
 
     async def end_match(self) -> dict[str, Any]:
-        async def op(state: ChannelState, now: int) -> Change:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change:
             return donations.end_match(self.cfg, state, now)
         await self.mutate(op)
         return wire.match(self.cfg, None, now_ms())
 
     async def patch_campaign(self, title: str | None, goal: int | None,
                              milestones: list[int] | None = None) -> dict[str, Any]:
-        async def op(state: ChannelState, now: int) -> Change:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change:
             return donations.patch_campaign(self.cfg, state, title, goal, now, milestones)
         change = await self.mutate(op)
         assert change is not None
@@ -220,7 +214,7 @@ class ChannelService:
     async def set_alert_timing(self, changes: dict[str, Any] | None) -> dict[str, Any]:
         """Change the channel's alert timing (None: back to config.yaml's), in order with donations;
         with a shorter gap the next alert may start at once."""
-        async def op(state: ChannelState, now: int) -> Change:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change:
             change = timing.set_timing(self.cfg, state, changes, now)
             donations.advance_alerts(self.cfg, change)
             return change
@@ -258,3 +252,11 @@ class ChannelService:
         c = self.cfg
         return {"channel": c.id, "name": c.name, "locale": c.locale, "language": c.locale.split("_")[0],
                 "currency": c.currency, "widgets": c.widgets}
+
+
+async def donation(reads: Reads, donation_id: str) -> dict[str, Any]:
+    """The record as an op's commit will find it (404 if there is none)."""
+    rec = await reads.donation(donation_id)
+    if rec is None:
+        raise DonationError("donation_not_found", "no such donation", "not_found")
+    return rec

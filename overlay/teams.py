@@ -28,6 +28,7 @@ from overlay.domain import teams
 from overlay.domain.state import Change, ChannelState
 from overlay.registry import ChannelRegistry
 from overlay.service import ChannelService
+from overlay.store.writer import Reads
 from overlay.store.base import StoreUnavailable
 from overlay.store.teams import team_notice
 
@@ -156,7 +157,7 @@ class TeamBoard:
         if svc is None:
             return
 
-        async def op(state: ChannelState, now: int) -> Change | None:
+        async def op(state: ChannelState, now: int, reads: Reads) -> Change | None:
             return teams.announce(state, now, payload)
         if await svc.mutate(op) is not None:
             self._announced[(team_id, channel)] = payload

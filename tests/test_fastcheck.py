@@ -11,6 +11,7 @@ import pytest
 import socketio
 
 from overlay.realtime import fastcheck, fastemit, roomindex, sioguard
+from overlay.realtime.handshake import Handshakes
 from overlay.realtime.sioserver import make_sio_server
 
 
@@ -73,8 +74,10 @@ def test_the_switch_forces_the_stock_path(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("OVERLAY_FAST_BROADCAST", "off")
     sio = make_sio_server()
     # stock emission and manager; the server classes only add the unreadable-packet guards and
-    # a packet of its own for each recipient of a binary broadcast (sioguard.py)
-    assert type(sio.manager) is socketio.AsyncManager and not isinstance(sio, fastemit.FastAsyncServer)
+    # a packet of its own for each recipient of a binary broadcast (sioguard.py), the manager
+    # only the end of each handshake (handshake.py)
+    assert type(sio.manager).__mro__[1:] == (Handshakes, socketio.AsyncManager, *socketio.AsyncManager.__mro__[1:])
+    assert not isinstance(sio, fastemit.FastAsyncServer)
     assert type(sio.eio) is sioguard.GuardedEngineIOServer and type(sio).emit is socketio.AsyncServer.emit
     monkeypatch.setenv("OVERLAY_FAST_BROADCAST", "on")
     assert isinstance(make_sio_server().manager, fastemit.FastEmitMixin)

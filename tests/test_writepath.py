@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from overlay import keys
 from overlay.app import create_app
-from tests.support import AUTH, RedisServer, make_config
+from tests.support import AUTH, OVERLAY_KEY, Listener, RedisServer, make_config
 
 DONATIONS = "/api/v1/channels/demo/donations"
 
@@ -135,3 +136,39 @@ async def test_two_servers_on_one_redis_stay_exact_under_concurrent_load(make_se
         got = [e["donation"]["id"] for e in overlay.of("donation")]
         seqs = [data["seq"] for name, data in overlay.events if name != "state"]
         assert sorted(got) == sorted(created) and seqs == sorted(set(seqs))
+
+
+async def test_the_answer_waits_until_the_fan_out_has_the_events(aiohttp_server: Any, tmp_path: Path) -> None:
+    """The 201 is written only once the pump handed the donation's events to the clients in the
+    room (ChannelFeed.handed_over), however long the pump takes: the fan-out is held here."""
+    app = create_app(make_config(tmp_path))
+    server = await aiohttp_server(app, host="127.0.0.1")
+    realtime = app[keys.REALTIME]
+    broadcast, entered, gate = realtime._broadcast, asyncio.Event(), asyncio.Event()
+
+    async def held(feed: Any, channel: str, events: list[Any]) -> None:
+        if any(ev.type == "donation" for ev in events):
+            entered.set()
+            await gate.wait()
+        await broadcast(feed, channel, events)
+    realtime._broadcast = held
+    url = str(server.make_url("")).rstrip("/")
+    overlay = await Listener().connect(url, "/overlay", channel="demo", key=OVERLAY_KEY)
+    try:
+        await overlay.wait_for("state")
+        async with aiohttp.ClientSession(headers=AUTH) as http:
+
+            async def donate() -> tuple[int, Any]:
+                async with http.post(url + DONATIONS, json={"amount": "5", "donor_name": "Ana"}) as r:
+                    return r.status, await r.json()
+            posting = asyncio.create_task(donate())
+            await asyncio.wait_for(entered.wait(), 60)
+            async with http.get(url + "/api/v1/channels/demo/state") as r:  # answered meanwhile
+                assert r.status == 200 and (await r.json())["campaign"]["count"] == 1  # committed...
+            assert not posting.done()  # ...but not answered while its fan-out is held
+            gate.set()
+            status, created = await asyncio.wait_for(posting, 60)
+            assert status == 201
+        await overlay.wait_for("donation", lambda e: e["donation"]["id"] == created["id"])
+    finally:
+        await overlay.close()

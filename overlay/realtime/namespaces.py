@@ -48,6 +48,31 @@ class ChannelFeed:
         self.alerts_changed = asyncio.Event()
         self.snapshots: dict[bool, dict[str, Any]] = {}  # moderator? -> latest snapshot
         self.ready = asyncio.Event()  # set once ``delivered`` is the loaded state's seq
+        self.queued = 0  # the last seq put in the inbox
+        self.handed = 0  # the last seq the pump has handed to the room's clients
+        self._handing: list[tuple[int, asyncio.Future[None]]] = []
+        self.stopped = False  # the pump ended (shutting down): nothing waits for it any more
+
+    async def handed_over(self, seq: int) -> None:
+        """Return once the pump has handed the events up to ``seq`` to every client in the
+        room (written to its connection, or queued on it in order); at once if they never
+        came to this feed (another process's pub/sub brings them later, or none were sent)."""
+        if seq <= self.handed or seq > self.queued or self.stopped:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._handing.append((seq, done))
+        await done
+
+    def hand(self, seq: int | None) -> None:
+        """The pump is done with everything up to ``seq`` (None: it stops; let everyone go)."""
+        self.stopped = seq is None
+        self.handed = max(self.handed, seq if seq is not None else self.queued)
+        waiting, self._handing = self._handing, []
+        for upto, done in waiting:
+            if upto > self.handed:
+                self._handing.append((upto, done))
+            elif not done.done():
+                done.set_result(None)
 
 
 class Realtime:
@@ -85,6 +110,7 @@ class Realtime:
             return feed
         feed = self.feeds[svc.cfg.id] = ChannelFeed(svc)
         svc.writer.on_reset(self._resync_later(feed))
+        svc.fan_out.append(feed.handed_over)
         self._tasks.append(asyncio.create_task(self._run_feed(feed), name=f"feed-{svc.cfg.id}"))
         return feed
 
@@ -130,41 +156,50 @@ class Realtime:
     def on_events(self, channel: str, events: list[Event]) -> None:
         """Store subscriber: queue committed events for this channel's pump (never blocks).
 
-        The store calls this inside the commit, so the pump runs before the writers' callers
-        answer: with 10,000 overlays a ``201`` waits for the fan-out (~100 ms). Queuing on the
-        loop's next turn instead answered first (2.4 ms) but, with intake saturated, let the
-        senders outrun the overlays (fan-out delay p50 0.9 → 2.5 s at 1,000 overlays, 5 →
-        92 ms at 100): the overlays are what viewers see, so senders wait (docs/write-path.md)."""
+        The store calls this inside the commit, before the writer answers its callers; the
+        service then awaits ``ChannelFeed.handed_over`` before it answers: with 10,000 overlays
+        a ``201`` waits for the fan-out (~100 ms). Answering first (2.4 ms) let the senders
+        outrun the overlays with intake saturated (fan-out delay p50 0.9 → 2.5 s at 1,000
+        overlays, 5 → 92 ms at 100): the overlays are what viewers see, so senders wait
+        (docs/write-path.md)."""
         feed = self.feed(channel)  # another process's commit on a channel new to this one: its alerts tick here too
-        if feed is not None:
+        if feed is not None and events:
+            feed.queued = max(feed.queued, events[-1].seq)
             feed.inbox.put_nowait(events)
 
     # -- fan-out ---------------------------------------------------------------------------
     async def _pump(self, feed: ChannelFeed) -> None:
+        try:
+            while True:
+                batches = [await feed.inbox.get()]
+                while not feed.inbox.empty():  # commits that arrived while we sent: one write for all
+                    batches.append(feed.inbox.get_nowait())
+                await self._send(feed, batches)
+                feed.hand(max(ev.seq for events in batches for ev in events))
+        finally:
+            feed.hand(None)
+
+    async def _send(self, feed: ChannelFeed, batches: list[list[Event]]) -> None:
         channel = feed.service.cfg.id
-        while True:
-            batches = [await feed.inbox.get()]
-            while not feed.inbox.empty():  # commits that arrived while we sent: one write for all
-                batches.append(feed.inbox.get_nowait())
-            async with feed.lock:
-                fresh = []
-                for ev in (ev for events in batches for ev in events):
-                    if ev.seq > feed.delivered:
-                        fresh.append(ev)
-                        feed.buffer.append(ev)
-                        feed.delivered = ev.seq
-                if not fresh:
-                    continue
-                try:
-                    await self._broadcast(feed, channel, fresh)
-                except Exception:  # one bad send must not silence the channel for good
-                    log.exception("broadcast of events %s-%s on %s failed", fresh[0].seq, fresh[-1].seq, channel)
-                for ev in fresh:
-                    metrics.EVENTS.labels(channel, ev.type).inc()
-                    if ev.type in ("alert", "queue", "alert_timing"):  # the next alert's time may move
-                        feed.alerts_changed.set()
-                        if ev.type == "queue":
-                            metrics.QUEUE.labels(channel).set(ev.data["alerts"]["queue_length"])
+        async with feed.lock:
+            fresh = []
+            for ev in (ev for events in batches for ev in events):
+                if ev.seq > feed.delivered:
+                    fresh.append(ev)
+                    feed.buffer.append(ev)
+                    feed.delivered = ev.seq
+            if not fresh:
+                return
+            try:
+                await self._broadcast(feed, channel, fresh)
+            except Exception:  # one bad send must not silence the channel for good
+                log.exception("broadcast of events %s-%s on %s failed", fresh[0].seq, fresh[-1].seq, channel)
+            for ev in fresh:
+                metrics.EVENTS.labels(channel, ev.type).inc()
+                if ev.type in ("alert", "queue", "alert_timing"):  # the next alert's time may move
+                    feed.alerts_changed.set()
+                    if ev.type == "queue":
+                        metrics.QUEUE.labels(channel).set(ev.data["alerts"]["queue_length"])
 
     async def _broadcast(self, feed: ChannelFeed, channel: str, events: list[Event]) -> None:
         """A commit's events (or several commits'), in order, to each namespace's clients:
@@ -216,7 +251,8 @@ class Realtime:
                 last_seq = None
             await self.sio.save_session(sid, {"channel": cfg.id}, namespace=ns)
             self.stalls.watch(environ)
-            asyncio.create_task(self._welcome(feed, sid, ns, last_seq))
+            handshake = self.sio.manager.expect(sid, ns)  # overlay/realtime/handshake.py
+            asyncio.create_task(self._welcome(feed, sid, ns, last_seq, handshake))
             metrics.CLIENTS.labels(ns).inc()
             return True
         return on_connect
@@ -256,14 +292,12 @@ class Realtime:
                 await hook(ns, sid)
         return on_disconnect
 
-    async def _welcome(self, feed: ChannelFeed, sid: str, ns: str, last_seq: int | None) -> None:
+    async def _welcome(self, feed: ChannelFeed, sid: str, ns: str, last_seq: int | None,
+                       handshake: asyncio.Event) -> None:
         # The connect handler runs before the client is told it is connected; wait for that.
-        for attempt in range(200):
-            if self.sio.manager.is_connected(sid, ns):
-                break
-            await asyncio.sleep(0 if attempt < 3 else 0.005)
-        else:
-            return
+        await handshake.wait()
+        if not self.sio.manager.is_connected(sid, ns):
+            return  # refused after all, or gone already
         await feed.ready.wait()
         try:
             async with feed.lock:

@@ -6,7 +6,16 @@ import socketio
 
 from overlay.realtime.fastcheck import use_fast_broadcast
 from overlay.realtime.fastemit import SERVER_DEFAULTS, FastAsyncManager, FastAsyncServer, library_loggers
+from overlay.realtime.handshake import Handshakes
 from overlay.realtime.sioguard import PacketGuard
+
+
+class StockManager(Handshakes, socketio.AsyncManager):
+    """python-socketio's manager, telling when a handshake is over (handshake.py)."""
+
+
+class FastManager(Handshakes, FastAsyncManager):
+    """The fast path's manager, telling when a handshake is over (handshake.py)."""
 
 
 def make_sio_server(*, fast: bool | None = None, **kw) -> socketio.AsyncServer:
@@ -22,5 +31,5 @@ def make_sio_server(*, fast: bool | None = None, **kw) -> socketio.AsyncServer:
         fast = use_fast_broadcast()
     options = {**library_loggers(), **SERVER_DEFAULTS, **kw}
     if not fast:  # stock emission, but still the guard against unreadable packets (sioguard.py)
-        return PacketGuard(client_manager=socketio.AsyncManager(), **options)
-    return FastAsyncServer(client_manager=FastAsyncManager(), **options)
+        return PacketGuard(client_manager=StockManager(), **options)
+    return FastAsyncServer(client_manager=FastManager(), **options)

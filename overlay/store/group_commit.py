@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from overlay import metrics
+from overlay.store.settle import settle
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -50,16 +51,6 @@ class GroupCommit(Generic[Item, Result]):
             except BaseException as exc:  # the shared part failed (COMMIT, the connection): all fail
                 outcomes = [exc] * len(group)
                 if not isinstance(exc, Exception):
-                    _settle(group, outcomes)
+                    settle((p.future for p in group), outcomes)
                     raise
-            _settle(group, outcomes)
-
-
-def _settle(group: list[_Pending], outcomes: list) -> None:
-    for pending, outcome in zip(group, outcomes):
-        if pending.future.done():
-            continue
-        if isinstance(outcome, BaseException):
-            pending.future.set_exception(outcome)
-        else:
-            pending.future.set_result(outcome)
+            settle((p.future for p in group), outcomes)

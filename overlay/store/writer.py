@@ -1,8 +1,9 @@
 """One ordered writer per channel: operations queue up, are applied in order to the
 state held in memory, and whatever waited commits together (group commit).
 
-An operation is ``op(state, now) -> Change | None``, a pure domain function plus the
-reads it needs. The writer runs each on the state the previous one left, so match
+An operation is ``op(state, now, reads) -> Change | None``, a pure domain function plus
+the reads it needs, made through ``reads`` (``Reads``: the store as this batch will find
+it), which the writer hands it. The writer runs each on the state the previous one left, so match
 cap, idempotency and seq order are exact within a batch; then it commits the batch
 in one store transaction (one fsync, one Redis script) and only then answers every
 caller: a 201 still means durable. If another process committed first (Redis), it
@@ -12,6 +13,7 @@ runs the batch again. See docs/write-path.md.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import deque
@@ -23,9 +25,10 @@ from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState
 from overlay.store.base import Store, StoreReset, StoreUnavailable
+from overlay.store.settle import settle
 
 log = logging.getLogger(__name__)
-Op = Callable[[ChannelState, int], Awaitable[Change | None]]
+Op = Callable[[ChannelState, int, "Reads"], Awaitable[Change | None]]
 MAX_BATCH = 256       # bounds one transaction's size and the wait of the ops behind it
 MAX_ATTEMPTS = 50     # batches lost to other processes' commits before giving up (503)
 FOLLOW_WAIT_S = 0.25  # after a lost race, wait this long for the winner's commit before reloading
@@ -45,13 +48,43 @@ class _Waiting:
 
 
 @dataclass
-class _Batch:
-    """What the ops of this attempt can see besides the store: the idempotency keys looked
-    up for all of them at once, and the records written by earlier ones, not yet committed."""
+class Reads:
+    """What an op may read besides the state, as its batch's commit will find it: the store,
+    plus what earlier ops of the batch wrote (not committed yet), plus the idempotency keys
+    looked up for the whole batch at once."""
+    channel: str
+    store: Store
     looked_up: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
-    external: dict[tuple[str, str], str] = field(default_factory=dict)
+    written_keys: dict[tuple[str, str], str] = field(default_factory=dict)  # idempotency key -> donation id
     presets: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
+
+    async def donation(self, donation_id: str) -> dict[str, Any] | None:
+        """The donation record, as written by an earlier op of the batch or else stored."""
+        return self.records.get(donation_id) or await self.store.get_donation(self.channel, donation_id)
+
+    async def external(self, source: str, external_id: str) -> dict[str, Any] | None:
+        """The donation stored under an idempotency key (two ops, one donation: the batch counts)."""
+        donation_id = self.written_keys.get((source, external_id))
+        if donation_id is not None:
+            return self.records[donation_id]
+        key = (source, external_id)
+        if key not in self.looked_up:
+            return await self.store.find_external(self.channel, source, external_id)
+        rec = self.looked_up[key]
+        return None if rec is None else self.records.get(rec["id"], rec)  # changed in this batch?
+
+    async def preset_names(self, widget: str) -> set[str]:
+        """The widget's preset names: stored, then changed by earlier ops of the batch."""
+        names = set(await self.store.list_presets(self.channel, widget))
+        for (w, name), settings in self.presets.items():
+            if w != widget:
+                continue
+            if settings is None:
+                names.discard(name)
+            else:
+                names.add(name)
+        return names
 
     def add(self, change: Change) -> None:
         for rec in change.donations:
@@ -59,7 +92,7 @@ class _Batch:
         for widget, name, settings in change.presets:
             self.presets[(widget, name)] = settings
         if change.external:
-            self.external[change.external[:2]] = change.external[2]
+            self.written_keys[change.external[:2]] = change.external[2]
 
 
 class ChannelWriter:
@@ -72,7 +105,6 @@ class ChannelWriter:
         self._followed: list[Applied] = []
         self._followed_arrived = asyncio.Event()
         self._contended_until = 0.0
-        self._batch = _Batch()
         self.reset_at: int | None = None
         self._reset_handlers: list[Callable[[], None]] = []
         self._refusal: Exception | None = None
@@ -85,7 +117,7 @@ class ChannelWriter:
         """From now on (shutting down) every op not yet in a batch fails with ``exc``, stored
         nowhere; the batch being committed, if any, still completes."""
         self._refusal = exc
-        _settle(list(self._waiting), exc)
+        _fail(list(self._waiting), exc)
         self._waiting.clear()
 
     async def submit(self, op: Op, externals: tuple[tuple[str, str], ...] = ()) -> Change | None:
@@ -109,24 +141,6 @@ class ChannelWriter:
                 await self._recover(exc)
         raise StoreUnavailable("the store keeps losing its data")
 
-    def pending_record(self, donation_id: str) -> dict[str, Any] | None:
-        return self._batch.records.get(donation_id)
-
-    def pending_presets(self, widget: str) -> dict[str, dict[str, Any] | None]:
-        """The widget's presets written (None: deleted) by earlier ops of this batch."""
-        return {name: v for (w, name), v in self._batch.presets.items() if w == widget}
-
-    def known_external(self, source: str, external_id: str) -> tuple[bool, dict[str, Any] | None]:
-        """(True, record or None) if this batch already knows the answer for the key."""
-        donation_id = self._batch.external.get((source, external_id))
-        if donation_id is not None:
-            return True, self._batch.records[donation_id]
-        key = (source, external_id)
-        if key not in self._batch.looked_up:
-            return False, None
-        rec = self._batch.looked_up[key]
-        return True, None if rec is None else self._batch.records.get(rec["id"], rec)  # changed in this batch?
-
     # -- the drain loop --------------------------------------------------------------------
     async def _drain(self) -> None:
         while self._waiting:
@@ -143,11 +157,11 @@ class ChannelWriter:
                 self._state = None
                 batch += self._waiting
                 self._waiting.clear()
-                _settle(batch, exc)
+                _fail(batch, exc)
             except Exception as exc:  # a bug: fail these callers, keep the channel writable
                 log.exception("writer for %s failed", self.cfg.id)
                 self._state = None
-                _settle(batch, exc)
+                _fail(batch, exc)
 
     async def _run(self, batch: list[_Waiting]) -> None:
         for _ in range(MAX_ATTEMPTS):
@@ -157,7 +171,7 @@ class ChannelWriter:
             if not changes:
                 if turn:
                     await self.store.give_turn(self.cfg.id)
-                _settle_results(batch, results)
+                settle((w.future for w in batch), results)
                 return
             try:
                 ok, stored = await self.store.commit_batch(self.cfg.id, changes)  # gives the turn back
@@ -165,13 +179,11 @@ class ChannelWriter:
                 metrics.COMMITS.labels(self.cfg.id, "reset").inc()
                 await self._recover(exc)
                 continue
-            finally:
-                self._batch = _Batch()
             metrics.COMMITS.labels(self.cfg.id, "ok" if ok else "conflict").inc()
             if ok:
                 metrics.BATCH_OPS.labels(self.cfg.id).observe(len(changes))
                 self._state = self._known = changes[-1].state
-                _settle_results(batch, results)
+                settle((w.future for w in batch), results)
                 return
             self._contended_until = asyncio.get_running_loop().time() + CONTENDED_S
             await self._follow_until(stored)
@@ -198,13 +210,13 @@ class ChannelWriter:
     async def _apply(self, base: ChannelState,
                      batch: list[_Waiting]) -> tuple[list[Change], list[Change | BaseException | None]]:
         state, changes, results = base, [], []
-        self._batch = _Batch()
+        reads = Reads(self.cfg.id, self.store)  # afresh on every attempt
         keys = list({key for w in batch for key in w.externals})
         if keys:  # looked up again on every attempt: another process may have just written one
-            self._batch.looked_up = await self.store.find_externals(self.cfg.id, keys)
+            reads.looked_up = await self.store.find_externals(self.cfg.id, keys)
         for w in batch:
             try:
-                change = await w.op(state, now_ms())
+                change = await w.op(state, now_ms(), reads)
             except StoreUnavailable:
                 raise
             except Exception as exc:  # a DonationError (or a bug) is this caller's problem only
@@ -213,7 +225,7 @@ class ChannelWriter:
             results.append(change)
             if change is not None:
                 changes.append(change)
-                self._batch.add(change)
+                reads.add(change)
                 state = change.state
         return changes, results
 
@@ -275,17 +287,5 @@ class ChannelWriter:
             handler()
 
 
-def _settle(batch: list[_Waiting], exc: BaseException) -> None:
-    for w in batch:
-        if not w.future.done():
-            w.future.set_exception(exc)
-
-
-def _settle_results(batch: list[_Waiting], results: list[Change | BaseException | None]) -> None:
-    for w, result in zip(batch, results):
-        if w.future.done():
-            continue
-        if isinstance(result, BaseException):
-            w.future.set_exception(result)
-        else:
-            w.future.set_result(result)
+def _fail(batch: list[_Waiting], exc: BaseException) -> None:
+    settle((w.future for w in batch), itertools.repeat(exc))

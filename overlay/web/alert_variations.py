@@ -17,6 +17,7 @@ from overlay.domain import alert_variations, incentives, money, variation_ops
 from overlay.domain.state import Change, ChannelState
 from overlay.settings.incentives import WHOLE
 from overlay.service import ChannelService
+from overlay.store.writer import Reads
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.api_models import AMOUNT_PATTERN, Body
 from overlay.web.routes import Routes
@@ -78,7 +79,7 @@ async def put_alert_variations(request: web.Request, svc: ChannelService, body: 
     """Replace the channel's alert variations; alerts already queued keep theirs."""
     raw = [v.model_dump() for v in body.variations]
 
-    async def op(state: ChannelState, now: int) -> Change:
+    async def op(state: ChannelState, now: int, reads: Reads) -> Change:
         known = {i["id"] for i in incentives.listing(svc.cfg, state)}  # as they are in this order
         return variation_ops.set_variations(svc.cfg, state, alert_variations.check(raw, svc.cfg.currency, known), now)
     return web.json_response(await _commit(svc, op))
@@ -87,7 +88,7 @@ async def put_alert_variations(request: web.Request, svc: ChannelService, body: 
 @routes.delete(PATH, access=MODERATOR, ok={200: AlertVariations}, path_params=CHANNEL)
 async def reset_alert_variations(request: web.Request, svc: ChannelService) -> web.Response:
     """Put the alert variations back to config.yaml's."""
-    async def op(state: ChannelState, now: int) -> Change:
+    async def op(state: ChannelState, now: int, reads: Reads) -> Change:
         return variation_ops.set_variations(svc.cfg, state, None, now)
     return web.json_response(await _commit(svc, op))
 

@@ -16,7 +16,7 @@ from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.state import Change, ChannelState
 from overlay.store.base import StoreUnavailable
 from overlay.store.embedded import EmbeddedStore
-from overlay.store.writer import ChannelWriter
+from overlay.store.writer import ChannelWriter, Reads
 
 
 class FailingStore(EmbeddedStore):
@@ -43,7 +43,7 @@ def donation(cfg: Any, amount: str = "10.00", **kw: Any) -> Any:
     """An op accepting one donation (as the API's POST runs it on the writer)."""
     rec = donations.new_record(cfg, DonationInput(amount=amount, **kw), 0)
 
-    async def op(state: ChannelState, now: int) -> Change:
+    async def op(state: ChannelState, now: int, reads: Reads) -> Change:
         return donations.accept_donation(cfg, state, rec, now)
     return op
 
@@ -80,10 +80,10 @@ async def test_an_answer_means_durable(cfg: Any, store: FailingStore, tmp_path: 
 async def test_a_refused_op_fails_its_caller_only(cfg: Any, store: FailingStore) -> None:
     writer = ChannelWriter(cfg, store)
 
-    async def refused(state: ChannelState, now: int) -> Change:
+    async def refused(state: ChannelState, now: int, reads: Reads) -> Change:
         raise DonationError("not_held", "no", "conflict")
 
-    async def nothing(state: ChannelState, now: int) -> None:
+    async def nothing(state: ChannelState, now: int, reads: Reads) -> None:
         return None
     results = await asyncio.gather(writer.submit(donation(cfg)), writer.submit(refused), writer.submit(nothing),
                                    writer.submit(donation(cfg)), return_exceptions=True)
