@@ -30,3 +30,18 @@ async def test_pages_link_the_emoji_font_and_it_is_cached_for_good(server: Any) 
     async with server.http.get(server.url + font) as r:
         assert r.status == 200 and r.headers["Content-Type"] == "font/woff2"
         assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_emoji_ranges_leave_letters_digits_and_the_space_to_the_text_font() -> None:
+    """The emoji family comes first in every font stack: it must not take what text fonts draw."""
+    css = (FONT_DIR / "emoji.css").read_text(encoding="utf-8")
+    covered = set()
+    for first, last in re.findall(r"U\+([0-9a-f]+)(?:-([0-9a-f]+))?", css):
+        covered.update(range(int(first, 16), int(last or first, 16) + 1))
+    assert covered & {*range(0x20, 0x7F), 0xA9, 0xAE, 0x2122} == set()
+    assert {0x1F389, 0x1F431, 0x200D, 0xFE0F} <= covered  # 🎉 🐱, joiner, emoji presentation
+    for path in ("overlay.css", "donate/donate.css", "gallery.css", "live/live.css", "dashboard/dashboard.css",
+                 "dashboard/summary.css"):
+        stacks = re.findall(r"font(?:-family)?:\s*(?:\d+px/[\d.]+\s+)?([^;]*Emoji[^;]*);",
+                            (PACKAGE / "static" / path).read_text(encoding="utf-8"))
+        assert stacks and all(s.startswith('"Overlay Emoji", ') for s in stacks), (path, stacks)

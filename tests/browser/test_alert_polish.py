@@ -145,7 +145,7 @@ async def test_the_font_setting_draws_the_alert_in_a_bundled_font(make_server: A
     await page.wait_for_selector(CARD)
     await page.wait_for_function("() => document.fonts.check('700 68px \"Caveat Variable\"')")
     family = await page.evaluate("() => getComputedStyle(document.querySelector('.w-alert .alert__name')).fontFamily")
-    assert family.startswith('"Caveat Variable", cursive'), family
+    assert family.startswith('"Overlay Emoji", "Caveat Variable", cursive'), family  # emoji, then the letters
     # The font came from this server (PageLog fails on any outside request), and emoji stay in colour.
     assert await colourful(page, ".w-alert [data-role=name]") > 100
     await animations_done(page)

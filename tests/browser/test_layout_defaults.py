@@ -7,14 +7,19 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import animations_done, screenshot_path
-from tests.browser.test_widgets import CHANNEL, TEAMS, open_overlay, seed
+from tests.browser.test_widgets import ALERT_NAME, CHANNEL, TEAMS, open_overlay, seed
 from tests.support import OVERLAY_KEY
 
 # The alert last: it comes in front of the others.
 WIDGETS = ("goal", "targets", "team", "poll", "match", "timer", "sticker", "ticker", "leaderboard", "alert")
+LONG_NAME = "Marie-Hélène de La Tour d'Auvergne, dite la Grande Donatrice"[:64]
+LONG_MESSAGE = ("Bravo pour ce live incroyable, on est toute la famille devant l'écran depuis ce matin et "
+                "on ne décroche plus ! Courage à toute l'équipe pour la dernière ligne droite, vous faites "
+                "un travail formidable pour les Restos. Bisous de Lyon à tout le chat, on revient ce soir !")[:255]
 THIRD_TARGET = {"id": "dye", "kind": "target", "title": "Teinture de barbe en direct", "amount": "5000.00"}
 # The box of what a widget shows: every visible element under its root, each clipped by the
 # boxes of its ancestors that hide their overflow (the ticker's track runs far past its panel).
@@ -37,6 +42,10 @@ BOX = """() => {
             Math.max(...boxes.map(x => x[2])), Math.max(...boxes.map(x => x[3]))];
 }"""
 
+# The alert shows the whole message (a smaller font, not a cut): as widget.js's fit() measures it.
+WHOLE = """() => { const m = document.querySelector('.w-alert [data-role=message]');
+    return m.scrollHeight <= m.clientHeight + parseFloat(getComputedStyle(m).fontSize) * 0.15; }"""
+
 
 def overlapping(boxes: dict[str, list[float]]) -> list[tuple[str, str]]:
     names = sorted(boxes)
@@ -45,38 +54,46 @@ def overlapping(boxes: dict[str, list[float]]) -> list[tuple[str, str]]:
             and boxes[a][1] < boxes[b][3] and boxes[b][1] < boxes[a][3]]
 
 
-async def stacked_screenshot(new_page: Any, server: Any, shots: list[bytes]) -> None:
+async def stacked_screenshot(new_page: Any, server: Any, shots: list[bytes], name: str) -> None:
     """All the widgets as OBS stacks them: each page's transparent screenshot, one over the other."""
     page, _ = await new_page(server.url)
     await page.set_content("<body style='margin:0;background:linear-gradient(160deg,#0d1a12,#16202e 60%,#0a0d14)'>"
                            + "".join(f"<img style='position:fixed;inset:0' src='data:image/png;base64,"
                                      f"{base64.b64encode(shot).decode()}'>" for shot in shots) + "</body>")
     await page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth)")
-    await page.screenshot(path=screenshot_path("layout-defaults-stacked"))
+    await page.screenshot(path=screenshot_path(name))
 
 
-async def test_default_positions_never_overlap(make_server: Any, new_page: Any) -> None:
+@pytest.mark.parametrize("lang", ["fr", "en"])
+async def test_default_positions_never_overlap(make_server: Any, new_page: Any, lang: str) -> None:
     server = await make_server(**{**CHANNEL, "incentives": [*CHANNEL["incentives"], THIRD_TARGET]}, teams=TEAMS)
     await seed(server)
     status, _ = await server.post("/api/v1/channels/demo/timer/start", {})
     assert status == 200
     pages = {}
     for name in WIDGETS:
-        pages[name], _ = await open_overlay(new_page, server, name)
+        pages[name], _ = await open_overlay(new_page, server, name, f"&lang={lang}")
     await server.donate(amount="8.00", donor_name="Léon")  # a fifth donor: the leaderboard is full
-    await server.donate(amount="40.00", donor_name="Marie-Hélène", message="Bravo pour ce live, on est avec vous !")
-    await pages["alert"].wait_for_selector(".w-alert [data-role=card]:not([hidden])")
+    await server.post("/api/v1/channels/demo/alerts/clear")  # its short alert would play first
+    # The largest alert a donor can make: a long name, the longest message the donate page
+    # takes, and the match line.
+    await server.donate(amount="40.00", donor_name=LONG_NAME, message=LONG_MESSAGE)
+    await pages["alert"].wait_for_function(ALERT_NAME, arg={"name": LONG_NAME})
+    await pages["alert"].wait_for_function(WHOLE)  # once the font has loaded, the message fits again
     boxes, shots = {}, []
     for name, page in pages.items():
         await animations_done(page)
         boxes[name] = await page.evaluate(BOX)
         shots.append(await page.screenshot(omit_background=True))
-    await stacked_screenshot(new_page, server, shots)
+    await stacked_screenshot(new_page, server, shots, f"layout-defaults-stacked-{lang}")
     assert all(boxes.values()), boxes  # every widget shows something
+    assert all(0 <= b[0] and 0 <= b[1] and b[2] <= 1920 and b[3] <= 1080 for b in boxes.values()), boxes
     # The alert comes in front, in the middle, for a few seconds: it is the one widget meant to
-    # cover others (docs/widgets.md). It stays inside the picture.
-    alert = boxes.pop("alert")
-    assert alert[0] >= 0 and alert[1] >= 0 and alert[2] <= 1920 and alert[3] <= 1080, alert
+    # cover others (docs/widgets.md); with the longest message it reaches into the edges of its
+    # neighbours, never into the ticker's strip.
+    covered = {b for a, b in overlapping(boxes) if a == "alert"}
+    assert "ticker" not in covered, boxes["alert"]
+    boxes.pop("alert")
     assert overlapping(boxes) == [], boxes
 
 

@@ -1,7 +1,6 @@
 """Rough edges a newcomer hits, each checked in Chromium with a screenshot."""
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 from playwright.async_api import expect
@@ -48,11 +47,6 @@ async def test_french_dashboard_writes_percent_like_every_page(make_server: Any,
     log.assert_clean()
 
 
-def local_emoji_font() -> bool:
-    out = subprocess.run(["fc-list", ":charset=1f389", "family"], capture_output=True, text=True).stdout
-    return bool(out.strip())
-
-
 async def test_emoji_in_names_use_the_vendored_colour_font(make_server: Any, new_page: Any) -> None:
     server = await make_server(alerts={"min_amount": "1.00", "duration_ms": 120_000, "gap_ms": 200})
     page, log = await open_overlay(new_page, server, "alert")
@@ -61,8 +55,8 @@ async def test_emoji_in_names_use_the_vendored_colour_font(make_server: Any, new
     await page.evaluate("() => document.fonts.ready")
     loaded = await page.evaluate("""() => [...document.fonts].filter(f => f.family.includes('Overlay Emoji')
         && f.status === 'loaded').length""")
-    # Without an emoji font on the machine (this one has none), the browser needs ours and loads it.
-    assert loaded > 0 or local_emoji_font()
+    # Ours comes first in the font stack: loaded whatever emoji fonts the machine has.
+    assert loaded > 0
     await animations_done(page)
     await page.screenshot(path=screenshot_path("emoji-alert"))
     log.assert_clean()

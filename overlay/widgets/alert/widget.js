@@ -214,7 +214,10 @@ export function mount(root, { client, ui, t, config, settings }) {
     fit(variationText, MIN_FONT_PX.text);
     fit(message, MIN_FONT_PX.message);
   }
-  document.fonts.ready.then(() => { if (showing) fitText(); }); // measured again in the real font
+  // Measured again in the real font: the page shows no text until the first alert, so its font
+  // (or a subset holding a donor's letters) only starts loading then, after the first fit.
+  document.fonts.ready.then(() => { if (showing) fitText(); });
+  document.fonts.addEventListener("loadingdone", () => { if (showing) fitText(); });
 
   function hide(afterMs = EXIT_MS) {
     if (!showing) return;
