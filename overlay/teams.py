@@ -49,6 +49,7 @@ class TeamBoard:
         self._announced: dict[tuple[str, str], dict[str, Any]] = {}  # (team, channel) -> last payload
         self._rebuilding: asyncio.Task[None] | None = None
         self._to_rebuild: set[str] = set()
+        self._stale: set[str] = set()  # teams whose last rebuild here failed
         for svc in registry.services():
             self._watch(svc)
         registry.on_service(self._watch)
@@ -84,17 +85,20 @@ class TeamBoard:
                 self.apply(record["id"], record)
             self._index()
             for team_id in sorted(gone | set(self.teams)):  # at start-up, or after missed notifications
-                await self.rebuild(team_id, announce=False)
+                await self.rebuild(team_id)
         elif (team_id := team_notice(notice)) is not None:
             await self.changed(team_id, await self.registry.store.get_team(team_id))
 
-    async def changed(self, team_id: str, record: dict[str, Any] | None) -> None:
-        """A stored team written (None: deleted): take it, and rebuild its totals if its members changed."""
+    async def changed(self, team_id: str, record: dict[str, Any] | None, *, announce: bool = False) -> None:
+        """A stored team written (None: deleted): take it, and rebuild its totals if its members changed
+        (or its last rebuild here failed). ``announce``: this process made the change, and tells overlays."""
         before = self.teams.get(team_id)
         self.apply(team_id, record)
         after = self.teams.get(team_id)
-        if (before.channels if before else None) != (after.channels if after else None):
+        if (before.channels if before else None) != (after.channels if after else None) or team_id in self._stale:
             await self.rebuild(team_id)
+        if announce and after is not None:
+            self._mark(team_id)
 
     def apply(self, team_id: str, record: dict[str, Any] | None) -> None:
         """Take a stored team's record (None: deleted) as the truth about it."""
@@ -107,14 +111,14 @@ class TeamBoard:
         self._index()
 
     # -- the stored aggregate -------------------------------------------------------------
-    async def rebuild(self, team_id: str, *, announce: bool = True) -> None:
-        """Make the team's aggregate count its members of now (none for a deleted team), then announce it."""
+    async def rebuild(self, team_id: str) -> None:
+        """Make the team's aggregate count its members of now (none for a deleted team)."""
         team = self.teams.get(team_id)
         members = list(team.channels) if team is not None else []
         configured = {c for c in members if self.registry.in_config(c)}
+        self._stale.add(team_id)  # until it is done: a failed rebuild is tried again at the next notification
         await self.registry.store.rebuild_team_totals(team_id, members, configured)
-        if team is not None and announce:
-            self._mark(team_id)
+        self._stale.discard(team_id)
 
     def _member_changed(self, channel: str, old: Any, new: Any) -> None:
         if (old is None) == (new is None) or channel not in self.of_channel:

@@ -73,7 +73,7 @@ async def create_team(request: web.Request, _: None, body: NewTeam) -> web.Respo
     board = request.app[TEAMS]
     if board.in_config(team.id) or not await request.app[keys.STORE].put_team(team.id, record, create=True):
         raise ApiError(409, "team_exists", f"a team with the id {team.id} exists")
-    await board.changed(team.id, record)
+    await board.changed(team.id, record, announce=True)
     return web.json_response(_view(team, record), status=201)
 
 
@@ -105,7 +105,7 @@ async def change_team(request: web.Request, _: None, body: TeamChange) -> web.Re
     team = _checked(request, {**settings_part(record), **body.model_dump(mode="json", exclude_unset=True)})
     record = _record(team, record["created_at"], record["version"] + 1)
     await request.app[keys.STORE].put_team(team.id, record, create=False)
-    await request.app[TEAMS].changed(team.id, record)
+    await request.app[TEAMS].changed(team.id, record, announce=True)
     return web.json_response(_view(team, record))
 
 
