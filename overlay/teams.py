@@ -140,8 +140,7 @@ class TeamBoard:
         """The team's aggregate as stored (built first if it never was)."""
         found = await self.registry.store.team_totals(team.id)
         if found is None:
-            await self.registry.store.rebuild_team_totals(
-                team.id, list(team.channels), {c for c in team.channels if self.registry.in_config(c)})
+            await self.rebuild(team.id)
             found = await self.registry.store.team_totals(team.id)
         assert found is not None
         return found
