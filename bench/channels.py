@@ -9,7 +9,7 @@ the senders of bench/intake.py, each POST going to the next channel round-robin:
 
 - 1 channel: every sender on c00000;
 - N channels: spread over c00000..c{N-1};
-- team: spread over the members of one team (min(N, 100): a team has at most 100).
+- team: spread over the members of one team (the first min(N, --team) channels).
 
 Printed per backend: accepted/s, 201 p50/p99, and spread/1 as a ratio. Then:
 
@@ -39,7 +39,6 @@ from intake_senders import Senders
 
 AMOUNT = '5.00'
 TOKEN = intake_setup.TOKEN
-TEAM_MAX = 100
 TOUCH_CONCURRENCY = 16
 
 
@@ -49,11 +48,14 @@ def parse_args(argv=None):
     p.add_argument('--senders', '-c', type=int, default=50, help='concurrent senders (default 50)')
     p.add_argument('--seconds', '-s', type=float, default=8.0, help='window of each run (default 8)')
     p.add_argument('--rate', type=float, default=500.0, help='donations/s during the idle-process run (default 500)')
+    p.add_argument('--team', type=int, default=100, help='members of the team (default 100, at most N)')
     p.add_argument('--backend', choices=('embedded', 'redis', 'both'), default='both')
     p.add_argument('--server-core', default='0', help='taskset CPU list for the server(s) and Redis (default 0)')
     p.add_argument('--client-core', type=int, default=1, help='CPU for the senders (default 1)')
     p.add_argument('--no-pin', action='store_true', help='do not pin anything')
     args = smoke_mode.parse(p, {'channels': 5, 'senders': 2, 'seconds': 0.5, 'rate': 20.0}, argv)
+    if not 1 <= args.team <= 10_000:
+        p.error('bounds: 1 <= team <= 10000')
     if not 1 <= args.channels <= 10_000 or not 1 <= args.senders <= 1000 or not 0 < args.seconds <= 60:
         p.error('bounds: 1 <= channels <= 10000, 1 <= senders <= 1000, 0 < seconds <= 60')
     if args.no_pin or len(os.sched_getaffinity(0)) < 2:
@@ -66,7 +68,7 @@ def channel_id(i: int) -> str:
     return f'c{i:05d}'
 
 
-def write_config(path: str, data_dir: str, n: int) -> None:
+def write_config(path: str, data_dir: str, n: int, team: int) -> None:
     """N channels (the moderator token shared: the senders need one header), one team."""
     lines = ['server: {host: 127.0.0.1, port: 8080}',
              f'storage: {{redis_url: null, data_dir: "{data_dir}"}}', 'channels:']
@@ -74,7 +76,7 @@ def write_config(path: str, data_dir: str, n: int) -> None:
         lines.append(f'  - {{id: {channel_id(i)}, name: "Bench {i}", currency: EUR, '
                      f'overlay_key: bench-key-{i:05d}, moderator_tokens: [{TOKEN}], '
                      f'alerts: {{min_amount: "1000.00", duration_ms: 1000, gap_ms: 0}}}}')
-    members = ', '.join(channel_id(i) for i in range(min(n, TEAM_MAX)))
+    members = ', '.join(channel_id(i) for i in range(min(n, team)))
     lines += ['teams:', f'  - {{id: bench-team, name: "Bench team", goal: "100000", channels: [{members}]}}']
     with open(path, 'w', encoding='utf-8') as f:
         f.write('\n'.join(lines) + '\n')
@@ -83,7 +85,7 @@ def write_config(path: str, data_dir: str, n: int) -> None:
 class ManyChannelsSetup(intake_setup.Setup):
     def _write_config(self) -> str:
         path = os.path.join(self.folder.name, 'config.yaml')
-        write_config(path, os.path.join(self.folder.name, 'data'), self.args.channels)
+        write_config(path, os.path.join(self.folder.name, 'data'), self.args.channels, self.args.team)
         return path
 
 
@@ -134,7 +136,7 @@ async def touch_all(base: str, n: int) -> int:
 def load_runs(args, base: str, setup) -> dict:
     spread = [channel_id(i) for i in range(args.channels)]
     runs = {'1 channel': [channel_id(0)], f'{args.channels} channels': spread,
-            f'team of {min(args.channels, TEAM_MAX)}': spread[:TEAM_MAX]}
+            f'team of {min(args.channels, args.team)}': spread[:args.team]}
     out = {}
     for label, channels in runs.items():
         cpu = intake_stats.CpuMeter(setup.pids(), [os.getpid()], intake_stats.cores_of(args))

@@ -2,9 +2,10 @@
 
 Teams come from config.yaml (read-only) and from the admin API (stored: ``overlay.store.teams``);
 a stored team written on any process reaches this one through the store's channel
-notifications. The team total is computed from the members' committed states whenever it is
-asked for (``GET /api/v1/teams/{team}``, the ``state`` snapshot), so it is always exact, in
-every process. After this process commits a change that may move a member's totals, it logs a
+notifications. The team's totals are an aggregate in the store, moved by each member's commit
+(``overlay.store.team_totals``), so reading them is O(1) in every process. This board rebuilds
+a team's aggregate (O(members)) when its members change: a team written (here or, through a
+notification, on another process), a member disabled, enabled or deleted, and at start-up. After this process commits a change that may move a member's totals, it logs a
 ``team`` event on each member channel, through that channel's ordered writer:
 
 - only the process that committed announces, so an event is never sent twice;
@@ -47,9 +48,13 @@ class TeamBoard:
         self._dirty: set[str] = set()
         self._runner: asyncio.Task[None] | None = None
         self._announced: dict[tuple[str, str], dict[str, Any]] = {}  # (team, channel) -> last payload
+        self._rebuilding: asyncio.Task[None] | None = None
+        self._to_rebuild: set[str] = set()
+        self._stale: set[str] = set()  # teams whose last rebuild here failed
         for svc in registry.services():
             self._watch(svc)
         registry.on_service(self._watch)
+        registry.on_change(self._member_changed)
         registry.store.watch_channels(self.reload)
 
     @property
@@ -75,12 +80,26 @@ class TeamBoard:
         """A channel notification: one stored team's (``team:<id>``), or None: read them all."""
         if notice is None:
             records = await self.registry.store.list_teams()
+            gone = set(self._stored) - {r["id"] for r in records}
             self._stored = {}
             for record in records:
                 self.apply(record["id"], record)
             self._index()
+            for team_id in sorted(gone | set(self.teams)):  # at start-up, or after missed notifications
+                await self.rebuild(team_id)
         elif (team_id := team_notice(notice)) is not None:
-            self.apply(team_id, await self.registry.store.get_team(team_id))
+            await self.changed(team_id, await self.registry.store.get_team(team_id))
+
+    async def changed(self, team_id: str, record: dict[str, Any] | None, *, announce: bool = False) -> None:
+        """A stored team written (None: deleted): take it, and rebuild its totals if its members changed
+        (or its last rebuild here failed). ``announce``: this process made the change, and tells overlays."""
+        before = self.teams.get(team_id)
+        self.apply(team_id, record)
+        after = self.teams.get(team_id)
+        if (before.channels if before else None) != (after.channels if after else None) or team_id in self._stale:
+            await self.rebuild(team_id)
+        if announce and after is not None:
+            self._mark(team_id)
 
     def apply(self, team_id: str, record: dict[str, Any] | None) -> None:
         """Take a stored team's record (None: deleted) as the truth about it."""
@@ -92,11 +111,47 @@ class TeamBoard:
                 log.error("stored team %s is not valid here and stays off: %s", team_id, exc)
         self._index()
 
+    # -- the stored aggregate -------------------------------------------------------------
+    async def rebuild(self, team_id: str) -> None:
+        """Make the team's aggregate count its members of now (none for a deleted team)."""
+        team = self.teams.get(team_id)
+        members = list(team.channels) if team is not None else []
+        configured = {c for c in members if self.registry.in_config(c)}
+        self._stale.add(team_id)  # until it is done: a failed rebuild is tried again at the next notification
+        await self.registry.store.rebuild_team_totals(team_id, members, configured)
+        self._stale.discard(team_id)
+
+    def _member_changed(self, channel: str, old: Any, new: Any) -> None:
+        if (old is None) == (new is None) or channel not in self.of_channel:
+            return  # not disabled, enabled or deleted; or in no team
+        self._to_rebuild.update(t.id for t in self.of_channel[channel])
+        if self._rebuilding is None or self._rebuilding.done():
+            self._rebuilding = asyncio.create_task(self._rebuild_marked(), name="teams-rebuild")
+
+    async def _rebuild_marked(self) -> None:
+        while self._to_rebuild:
+            team_id = min(self._to_rebuild)
+            self._to_rebuild.discard(team_id)
+            try:
+                await self.rebuild(team_id)
+            except StoreUnavailable as exc:  # rebuilt again at the next change or start-up
+                log.warning("team %s totals not rebuilt: %s", team_id, exc)
+
+    async def totals(self, team: TeamSettings) -> dict[str, int]:
+        """The team's aggregate as stored (built first if it never was)."""
+        found = await self.registry.store.team_totals(team.id)
+        if found is None:
+            await self.rebuild(team.id)
+            found = await self.registry.store.team_totals(team.id)
+        assert found is not None
+        return found
+
     # -- reading ---------------------------------------------------------------------------
     async def summary(self, team: TeamSettings, own: tuple[str, ChannelState] | None = None,
                       *, every_member: bool = True) -> dict[str, Any]:
         """``own``: a member whose state is the one being written (inside its op), not the committed one.
-        Members that are disabled or deleted count nowhere until they are back."""
+        Members that are disabled or deleted count nowhere until they are back. The totals are the
+        stored aggregate; the member rows and the leaderboard read each member (O(members))."""
         members = []
         for channel in team.channels:
             svc = self.registry.service(channel)
@@ -104,7 +159,7 @@ class TeamBoard:
                 continue
             state = own[1] if own is not None and own[0] == channel else await svc.current()
             members.append((svc.cfg, state))
-        return teams.summary(team, members, every_member=every_member)
+        return teams.summary(team, members, every_member=every_member, totals=await self.totals(team))
 
     def _snapshot_part(self, channel: str):  # noqa: ANN202
         async def part(state: ChannelState) -> dict[str, Any]:
@@ -117,10 +172,13 @@ class TeamBoard:
         def committed(change: Change) -> None:
             if channel not in self.of_channel or not teams.moves_totals(change):
                 return
-            self._dirty.update(t.id for t in self.of_channel[channel])
-            if self._runner is None or self._runner.done():
-                self._runner = asyncio.create_task(self._announce_dirty(), name="teams-announce")
+            self._mark(*(t.id for t in self.of_channel[channel]))
         return committed
+
+    def _mark(self, *team_ids: str) -> None:
+        self._dirty.update(team_ids)
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._announce_dirty(), name="teams-announce")
 
     async def _announce_dirty(self) -> None:
         while self._dirty:
@@ -163,6 +221,7 @@ class TeamBoard:
             self._announced[(team_id, channel)] = payload
 
     async def close(self) -> None:
-        if self._runner is not None and not self._runner.done():
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
+        for task in (self._runner, self._rebuilding):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)

@@ -146,10 +146,12 @@ class Change:
     queue_ops: list[alerts.QueueOp] = field(default_factory=list)  # in order, see overlay.domain.alerts
     # Widget presets written in the same commit: (widget, name, settings; None deletes it).
     presets: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
+    # The totals of the state it was computed from: the store moves team totals by the difference.
+    base_totals: dict[str, int] | None = None
 
     @classmethod
     def begin(cls, state: ChannelState, now: int) -> "Change":
-        return cls(base_seq=state.seq, state=state.copy(), now=now)
+        return cls(base_seq=state.seq, state=state.copy(), now=now, base_totals=dict(state.totals))
 
     def next_seq(self) -> int:
         return self.state.seq + 1

@@ -1,9 +1,9 @@
 """Teams: channels raising toward one total. Pure: configs and channel states in, JSON shapes out.
 
 A team's total is the sum of its members' campaign totals (``raised``, ``matched``,
-``count``), read from each member channel's committed state. Nothing is stored for a team:
-a refund, a held donation or a moderator's verdict changes a member's totals, and so
-the team's, with no second book to keep in step across processes.
+``count``). The store keeps it as an aggregate, moved by each member's commit by the
+difference between the member's totals before and after (``totals_moved``): a donation,
+a refund, a held donation or a goal change moves it in O(1), however many members.
 """
 from __future__ import annotations
 
@@ -29,10 +29,22 @@ def settings_part(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in RECORD_ONLY}
 
 
+TOTALS = ("raised", "matched", "count")
+
+
+def totals_moved(changes: list[Change]) -> tuple[int, int, int]:
+    """How much a batch of a member's changes moves its teams' totals: (raised, matched, count)."""
+    before, after = changes[0].base_totals, changes[-1].state.totals
+    if before is None:
+        raise ValueError("a change made without Change.begin has no base totals")
+    return tuple(after[k] - before[k] for k in TOTALS)  # type: ignore[return-value]
+
+
 def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", ChannelState]],
-            every_member: bool = True) -> dict[str, Any]:
+            every_member: bool = True, totals: dict[str, int] | None = None) -> dict[str, Any]:
     """The team as clients see it (API.md §7 ``GET /api/v1/teams/{team}``, the ``team`` event).
-    Without ``every_member``, ``members`` is empty for a large team: ``leaderboard`` shows the top."""
+    Without ``every_member``, ``members`` is empty for a large team: ``leaderboard`` shows the top.
+    ``totals``: the team's aggregate as stored (raised, matched, count); None: summed over ``members``."""
     currency = team.currency or (members[0][0].currency if members else "EUR")
     locale = members[0][0].locale if members else "en_US"  # the first member's way of writing amounts
 
@@ -48,8 +60,9 @@ def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", Channel
                 "total": amount(raised + matched), "count": st.totals["count"],
                 "display": {"raised": display(raised), "total": display(raised + matched)}}
 
-    raised = sum(st.totals["raised"] for _, st in members)
-    matched = sum(st.totals["matched"] for _, st in members)
+    if totals is None:
+        totals = {k: sum(st.totals[k] for _, st in members) for k in TOTALS}
+    raised, matched = totals["raised"], totals["matched"]
     goal = money.parse_amount(team.goal, currency)
     total = raised + matched
     top = sorted(members, key=lambda m: (-m[1].totals["raised"], m[0].id))[:LEADERBOARD]
@@ -57,7 +70,7 @@ def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", Channel
     return {
         "id": team.id, "name": team.name, "currency": currency,
         "goal": amount(goal), "raised": amount(raised), "matched": amount(matched), "total": amount(total),
-        "count": sum(st.totals["count"] for _, st in members),
+        "count": totals["count"],
         "percent": (total * 10000 // goal) / 100,  # basis points from integers, as for a campaign
         "members": [row(cfg, st) for cfg, st in members] if listed else [],
         "leaderboard": [row(cfg, st) for cfg, st in top],

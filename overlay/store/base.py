@@ -110,6 +110,16 @@ class Store(abc.ABC):
     async def list_teams(self) -> list[dict[str, Any]]:
         """Every stored team's record, by id."""
 
+    # Team totals kept as an aggregate, moved by each member's commit (overlay.store.team_totals).
+    @abc.abstractmethod
+    async def rebuild_team_totals(self, team_id: str, members: list[str], config_members: set[str]) -> None:
+        """Atomically with respect to commits: make ``members`` (those of ``config_members``, and the
+        others if stored and not disabled) the team's counting members and sum their committed totals."""
+
+    @abc.abstractmethod
+    async def team_totals(self, team_id: str) -> dict[str, int] | None:
+        """{raised, matched, count}; None if never built."""
+
     @abc.abstractmethod
     async def put_invite(self, invite_id: str, record: dict[str, Any]) -> None:
         """``record`` holds ``uses`` (how many channels it may create) and ``expires_ms``."""

@@ -18,6 +18,7 @@ from typing import Any
 from overlay.config import ChannelSettings
 from overlay.domain import alerts
 from overlay.domain.state import Change, ChannelState, Event
+from overlay.domain.teams import totals_moved
 from overlay.store.presets import EmbeddedPresets
 from overlay.store.deliveries import EmbeddedDeliveries
 from overlay.store.group_commit import GroupCommit
@@ -26,6 +27,7 @@ from overlay.store.leases import EmbeddedLeases
 from overlay.store.channels import EmbeddedChannels
 from overlay.store.pages import EmbeddedPages
 from overlay.store.teams import EmbeddedTeams
+from overlay.store.team_totals import EmbeddedTeamTotals
 from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, Store, StoreReset, StoreUnavailable,
                                 leaderboard_key)
 
@@ -58,7 +60,7 @@ QUEUE_SQL = {
 TRIM_SCAN = 200  # oldest log rows looked at per commit: trimming stays O(1), however long the log
 
 
-class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedPresets, EmbeddedDeliveries, EmbeddedHealth,
+class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, EmbeddedPresets, EmbeddedDeliveries, EmbeddedHealth,
                     EmbeddedLeases, EmbeddedPages, Store):
     backend = "embedded"
 
@@ -84,6 +86,7 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedPresets, EmbeddedDe
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=5000")
         db.executescript(SCHEMA)
+        self._create_team_tables(db)
         self._db = db
 
     async def open(self, channels: list[ChannelSettings]) -> None:
@@ -163,6 +166,7 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedPresets, EmbeddedDe
                 return False, stored
             for change in changes:
                 self._apply(db, channel, change)
+            self._move_team_totals(db, channel, totals_moved(changes))
             last = changes[-1]
             db.execute("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)",
                        (channel, last.state.seq, last.state.to_json()))

@@ -27,6 +27,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from overlay.domain import alerts
 from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState, Event
+from overlay.domain.teams import totals_moved
 from overlay.store.presets import RedisPresets
 from overlay.store.deliveries import RedisDeliveries
 from overlay.store.health import RedisHealth
@@ -34,6 +35,7 @@ from overlay.store.leases import RedisLeases
 from overlay.store.channels import CHANNELS_PUBSUB, RedisChannels
 from overlay.store.pages import RedisPages
 from overlay.store.teams import RedisTeams
+from overlay.store.team_totals import CHANNEL_TEAMS, TEAM_TOTALS_KEY, RedisTeamTotals
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
 from overlay.store.redis_connect import connect, shown
@@ -44,8 +46,8 @@ from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, 
 log = logging.getLogger(__name__)
 PREFIX = "overlay"
 EVENTS_CHANNEL = f"{PREFIX}:events"
-KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn")
-SEQ, STATE, DON, DONSEQ, EXT, LB, LBNAME, LOG, QUEUE, EPOCH, TURN = range(len(KEY_NAMES))
+KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn", CHANNEL_TEAMS)
+SEQ, STATE, DON, DONSEQ, EXT, LB, LBNAME, LOG, QUEUE, EPOCH, TURN, TEAMS = range(len(KEY_NAMES))
 QUEUE_CMD = {alerts.PUSH_BACK: "B", alerts.PUSH_FRONT: "F", alerts.POP_FRONT: "P", alerts.POP_BACK: "T",
              alerts.CLEAR: "C"}
 
@@ -53,7 +55,7 @@ def _unavailable(exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"Redis: {exc}")
 
 
-class RedisStore(RedisChannels, RedisTeams, RedisPresets, RedisDeliveries, RedisHealth, RedisLeases, RedisPages,
+class RedisStore(RedisChannels, RedisTeams, RedisTeamTotals, RedisPresets, RedisDeliveries, RedisHealth, RedisLeases, RedisPages,
                  Store):
     backend = "redis"
 
@@ -81,6 +83,10 @@ class RedisStore(RedisChannels, RedisTeams, RedisPresets, RedisDeliveries, Redis
     @staticmethod
     def keys(channel: str) -> list[str]:
         return [f"{PREFIX}:{channel}:{name}" for name in KEY_NAMES]
+
+    def _team_keys(self, channel: str) -> list[str]:
+        k = self.keys(channel)
+        return [k[STATE], k[TEAMS]]
 
     async def _call(self, coro: Any) -> Any:
         try:
@@ -188,14 +194,15 @@ class RedisStore(RedisChannels, RedisTeams, RedisPresets, RedisDeliveries, Redis
         args.append(len(bodies))
         for body, e in zip(bodies, (e for ch in changes for e in ch.events)):
             args += [e.seq, body]
-        preset_keys, preset_args = self._preset_writes(channel, changes, len(KEY_NAMES) + 1)
+        preset_keys, preset_args = self._preset_writes(channel, changes, len(KEY_NAMES) + 2)
         args += preset_args
+        args += totals_moved(changes)  # its teams' totals move in the same script
         # The header (channel, publisher, last seq) lets the publisher skip its own message
         # without decoding it once it has delivered the events itself (below).
         message = (f'{channel}\n{self._token} {last.state.seq}\n'
                    f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
-        outcome, stored = await self._group.submit((self.keys(channel) + preset_keys, args))
+        outcome, stored = await self._group.submit((self.keys(channel) + [TEAM_TOTALS_KEY] + preset_keys, args))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:

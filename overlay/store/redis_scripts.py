@@ -1,13 +1,15 @@
 """The Lua scripts of the Redis backend (overlay/store/redis.py): each runs atomically.
 
-COMMIT_LUA writes one batch of changes. KEYS: the channel's keys (redis.KEY_NAMES, the
-last of them its write turn), then the hashes of the widget presets the batch writes.
+COMMIT_LUA writes one batch of changes. KEYS: the channel's keys (redis.KEY_NAMES: its
+write turn, then the set of teams it counts in), the hash of team totals
+(overlay.store.team_totals), then the hashes of the widget presets the batch writes.
 The last ARGV is this process's token: a commit gives back a turn it held, whatever its
 outcome. ARGV: epoch, base seq, new seq, scalars, now, valid until (Redis clock, ms),
 then counted groups: records (id, seq, json), external ids (field, donation id),
 leaderboard (key, name, delta), queue operations (B|F|P|T|C, item), events (seq, json),
 widget presets (the index in KEYS of the widget's hash, name, json or "" to delete);
-then the log limits, the pub/sub channel and the message. Returns {1, new seq},
+then how the batch moves the channel's totals (raised, matched, count: added to each of its
+teams' totals); then the log limits, the pub/sub channel and the message. Returns {1, new seq},
 {0, stored seq} (someone else committed first), {-1, stored seq} (the epoch is gone:
 the Redis lost its data) or {-2, stored seq}: too late, the caller has answered 503
 already. A Redis that was stalled (SIGSTOP, swapping) runs the scripts waiting in its
@@ -16,7 +18,8 @@ senders were told to retry.
 """
 
 COMMIT_LUA = """
-local k_seq, k_state, k_don, k_donseq, k_ext, k_lb, k_lbname, k_log, k_queue, k_epoch, k_turn = unpack(KEYS)
+local k_seq, k_state, k_don, k_donseq, k_ext, k_lb, k_lbname, k_log, k_queue, k_epoch, k_turn, k_teams,
+      k_team_totals = unpack(KEYS)
 if redis.call('GET', k_turn) == ARGV[#ARGV] then redis.call('DEL', k_turn) end
 local seq = tonumber(redis.call('GET', k_seq) or '0')
 if redis.call('GET', k_epoch) ~= ARGV[1] then return {-1, seq} end
@@ -62,6 +65,14 @@ for _ = 1, n do
   else redis.call('HSET', k_presets, ARGV[i + 1], ARGV[i + 2]) end
   i = i + 3
 end
+if ARGV[i] ~= '0' or ARGV[i + 1] ~= '0' or ARGV[i + 2] ~= '0' then
+  for _, team in ipairs(redis.call('SMEMBERS', k_teams)) do
+    redis.call('HINCRBY', k_team_totals, team .. ':raised', ARGV[i])
+    redis.call('HINCRBY', k_team_totals, team .. ':matched', ARGV[i + 1])
+    redis.call('HINCRBY', k_team_totals, team .. ':count', ARGV[i + 2])
+  end
+end
+i = i + 3
 local keep, keep_ms, hard = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
 local total = redis.call('ZCARD', k_log)
 if total > hard then redis.call('ZREMRANGEBYRANK', k_log, 0, total - hard - 1); total = hard end

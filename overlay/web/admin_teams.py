@@ -73,7 +73,7 @@ async def create_team(request: web.Request, _: None, body: NewTeam) -> web.Respo
     board = request.app[TEAMS]
     if board.in_config(team.id) or not await request.app[keys.STORE].put_team(team.id, record, create=True):
         raise ApiError(409, "team_exists", f"a team with the id {team.id} exists")
-    board.apply(team.id, record)
+    await board.changed(team.id, record, announce=True)
     return web.json_response(_view(team, record), status=201)
 
 
@@ -105,7 +105,7 @@ async def change_team(request: web.Request, _: None, body: TeamChange) -> web.Re
     team = _checked(request, {**settings_part(record), **body.model_dump(mode="json", exclude_unset=True)})
     record = _record(team, record["created_at"], record["version"] + 1)
     await request.app[keys.STORE].put_team(team.id, record, create=False)
-    request.app[TEAMS].apply(team.id, record)
+    await request.app[TEAMS].changed(team.id, record, announce=True)
     return web.json_response(_view(team, record))
 
 
@@ -114,7 +114,7 @@ async def delete_team(request: web.Request, _: None) -> web.Response:
     """Delete a team of the admin API: its members keep their donations and totals"""
     record = await _stored(request, request.match_info["id"])
     await request.app[keys.STORE].delete_team(record["id"])
-    request.app[TEAMS].apply(record["id"], None)
+    await request.app[TEAMS].changed(record["id"], None)
     return web.Response(status=204)
 
 
