@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from overlay.config import Config, TeamSettings
@@ -46,6 +47,9 @@ class TeamBoard:
         self._dirty: set[str] = set()
         self._runner: asyncio.Task[None] | None = None
         self._announced: dict[tuple[str, str], dict[str, Any]] = {}  # (team, channel) -> last payload
+        # Each adds keys to the team object from its members (``match``: overlay.team_match).
+        self.summary_parts: list[Callable[[TeamSettings, list[tuple[Any, ChannelState]]],
+                                          Awaitable[dict[str, Any]]]] = []
         for svc in registry.services():
             self._watch(svc)
         registry.on_service(self._watch)
@@ -103,7 +107,10 @@ class TeamBoard:
                 continue
             state = own[1] if own is not None and own[0] == channel else await svc.current()
             members.append((svc.cfg, state))
-        return teams.summary(team, members, every_member=every_member)
+        out = teams.summary(team, members, every_member=every_member)
+        for part in self.summary_parts:
+            out.update(await part(team, members))
+        return out
 
     def _snapshot_part(self, channel: str):  # noqa: ANN202
         async def part(state: ChannelState) -> dict[str, Any]:
