@@ -10,6 +10,7 @@ from overlay import metrics
 from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.state import Change, ChannelState, Event
+from overlay.domain.team_match import TeamShare
 from overlay.store.base import Store
 from overlay.store.writer import ChannelWriter, Op, Reads, now_ms
 
@@ -33,6 +34,8 @@ class ChannelService:
         self.fan_out: list[Callable[[int], Awaitable[None]]] = []
         # Each adds keys to the ``state`` snapshot (``teams``, §7).
         self.snapshot_parts: list[Callable[[ChannelState], Awaitable[dict[str, Any]]]] = []
+        # The team match its donations take from (overlay.team_match.TeamMatcher), if any.
+        self.team_match: Any = None
 
     def reconfigure(self, cfg: ChannelSettings) -> None:
         """New settings for the same channel (the admin API): the next operation uses them."""
@@ -88,12 +91,14 @@ class ChannelService:
                 change = donations.record_pledge(self.cfg, state, chosen, now)
                 incentive_ops.hold(self.cfg, change, change.donations[0], 1)
                 return change
-            change = donations.accept_donation(self.cfg, state, chosen, now)
+            team = await self._team_share(chosen, now, claims)
+            change = donations.accept_donation(self.cfg, state, chosen, now, team)
             incentive_ops.book(self.cfg, change, change.donations[0])
             return change
 
         keys = ((inp.source, inp.external_id),) if inp.external_id is not None else ()
-        change = await self.mutate(op, externals=keys)
+        claims: list[TeamShare] = []
+        change = await self._claiming(claims, rec["id"], self.mutate(op, externals=keys))
         if change is None:
             assert existing is not None
             return existing, False
@@ -115,12 +120,14 @@ class ChannelService:
         """Count a pending pledge now (409 if it is not pending, e.g. confirmed already)."""
         async def op(state: ChannelState, now: int, reads: Reads) -> Change:
             pledged = await donation(reads, donation_id)
-            change = donations.confirm(self.cfg, state, pledged, now)
+            team = await self._team_share(pledged, now, claims) if pledged["status"] == "pending" else None
+            change = donations.confirm(self.cfg, state, pledged, now, team)
             incentive_ops.hold(self.cfg, change, pledged, -1)
             # Chosen while open: it counts, unless a limit now refuses it (409, the pledge stays pending).
             incentive_ops.book(self.cfg, change, change.donations[0])
             return change
-        change = await self.mutate(op)
+        claims: list[TeamShare] = []
+        change = await self._claiming(claims, donation_id, self.mutate(op))
         assert change is not None
         return change.donations[0]
 
@@ -138,6 +145,7 @@ class ChannelService:
             found = await donation(reads, donation_id)
             return self._refund(state, found, now)
         change = await self.mutate(op)
+        await self._team_refunded(change)
         return change.donations[0] if change else found
 
     async def refund(self, source: str, external_id: str) -> dict[str, Any] | None:
@@ -150,7 +158,38 @@ class ChannelService:
             return None if found is None else self._refund(state, found, now)
 
         change = await self.mutate(op, externals=((source, external_id),))
+        await self._team_refunded(change)
         return change.donations[0] if change else found
+
+    # -- the team match (overlay.team_match) -------------------------------------------------
+    async def _team_share(self, rec: dict[str, Any], now: int, claims: list[TeamShare]) -> TeamShare | None:
+        """The team match's part of a donation being counted, claimed from the team's cap."""
+        if self.team_match is None:
+            return None
+        team = await self.team_match.share(self.cfg, rec, now)
+        if team is not None and team.grant and not rec["test"]:
+            claims.append(team)
+        return team
+
+    async def _claiming(self, claims: list[TeamShare], donation_id: str,
+                        mutation: Awaitable[Change | None]) -> Change | None:
+        """Run ``mutation``; give back each claim the committed donation does not hold
+        (its op failed, the commit failed, or a retry found the donation stored already)."""
+        change: Change | None = None
+        try:
+            change = await mutation
+            return change
+        finally:
+            held = {d.get("team_match") for d in (change.donations if change else []) if d["id"] == donation_id
+                    and d.get("team_matched")}
+            for team_id in {c.team for c in claims} - held:
+                await self.team_match.release(team_id, donation_id)
+
+    async def _team_refunded(self, change: Change | None) -> None:
+        """A refund committed: its team match part goes back to the team's cap."""
+        for rec in change.donations if change else []:
+            if rec.get("team_matched") and self.team_match is not None:
+                await self.team_match.release(rec["team_match"], rec["id"])
 
     def _refund(self, state: ChannelState, rec: dict[str, Any], now: int) -> Change | None:
         change = donations.refund(self.cfg, state, rec, now)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from overlay.config import Config, TeamSettings
@@ -51,6 +52,9 @@ class TeamBoard:
         self._rebuilding: asyncio.Task[None] | None = None
         self._to_rebuild: set[str] = set()
         self._stale: set[str] = set()  # teams whose last rebuild here failed
+        # Each adds keys to the team object from its members (``match``: overlay.team_match).
+        self.summary_parts: list[Callable[[TeamSettings, list[tuple[Any, ChannelState]]],
+                                          Awaitable[dict[str, Any]]]] = []
         for svc in registry.services():
             self._watch(svc)
         registry.on_service(self._watch)
@@ -159,7 +163,10 @@ class TeamBoard:
                 continue
             state = own[1] if own is not None and own[0] == channel else await svc.current()
             members.append((svc.cfg, state))
-        return teams.summary(team, members, every_member=every_member, totals=await self.totals(team))
+        out = teams.summary(team, members, every_member=every_member, totals=await self.totals(team))
+        for part in self.summary_parts:
+            out.update(await part(team, members))
+        return out
 
     def _snapshot_part(self, channel: str):  # noqa: ANN202
         async def part(state: ChannelState) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from overlay.domain import alerts, display, matching, money, moderation, timer, timing, tts, variation_ops, wire
+from overlay.domain.team_match import TeamShare, own_part
 from overlay.settings.channel import ChannelSettings, TierSettings
 from overlay.errors import Refusal
 from overlay.domain.state import DASHBOARD, OVERLAY, Change, ChannelState
@@ -100,18 +101,22 @@ def _apply_match(state: ChannelState, rec: dict[str, Any], now: int) -> int:
     return matching.take_match(state.match, rec["amount"], now)
 
 
-def accept_donation(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
+def accept_donation(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int,
+                    team: TeamShare | None = None) -> Change:
+    """``team``: what the channel's team match gave this donation (claimed from its cap already)."""
     ch = Change.begin(state, now)
     if rec["external_id"] is not None:
         ch.external = (rec["source"], rec["external_id"], rec["id"])
-    _count(cfg, ch, rec)
+    _count(cfg, ch, rec, team)
     return ch
 
 
-def _count(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
-    """Count a donation now: match, totals, hold rules, events and its alert."""
+def _count(cfg: ChannelSettings, ch: Change, rec: dict[str, Any], team: TeamShare | None = None) -> None:
+    """Count a donation now: match (its channel's, then its team's), totals, hold rules, events and its alert."""
     rec = dict(rec, seq=ch.next_seq())
     rec["matched"] = _apply_match(ch.state, rec, ch.now)
+    if team is not None and team.grant:
+        rec.update(matched=rec["matched"] + team.grant, team_matched=team.grant, team_match=team.team)
     if not rec["test"]:
         t = ch.state.totals
         t["raised"] += rec["amount"]
@@ -127,6 +132,8 @@ def _count(cfg: ChannelSettings, ch: Change, rec: dict[str, Any]) -> None:
         ch.emit("progress", OVERLAY, {"campaign": wire.campaign(cfg, ch.state)})
     if rec["matched"] and not rec["test"]:
         ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, ch.now)})
+    if team is not None and team.grant and not rec["test"] and not matching.is_match_active(ch.state.match, ch.now):
+        ch.emit("match", OVERLAY, {"match": team.match})  # members show their team's match (docs/teams.md)
     timer.extend(cfg, ch, rec)
     advance_alerts(cfg, ch)
 
@@ -149,13 +156,14 @@ def record_pledge(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any]
     return ch
 
 
-def confirm(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int) -> Change:
+def confirm(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: int,
+            team: TeamShare | None = None) -> Change:
     """A moderator confirms a pending pledge: it counts from this moment, as a new donation would
     (the match as it is now, hold rules, its alert). It takes a new seq: it is news now."""
     if rec["status"] != "pending":
         raise DonationError("not_pending", f"the donation is {rec['status']}, not a pending pledge", "conflict")
     ch = Change.begin(state, now)
-    _count(cfg, ch, dict(rec, status="approved", counted=True))
+    _count(cfg, ch, dict(rec, status="approved", counted=True), team)
     return ch
 
 
@@ -293,8 +301,8 @@ def refund(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: 
     t["raised"] -= rec["amount"]
     t["matched"] -= rec["matched"]
     t["count"] -= 1
-    if rec["matched"] and ch.state.match is not None:
-        ch.state.match["used"] = max(ch.state.match["used"] - rec["matched"], 0)
+    if own_part(rec) and ch.state.match is not None:  # the team's part goes back to the team's cap
+        ch.state.match["used"] = max(ch.state.match["used"] - own_part(rec), 0)
     board = display.board_name(rec)
     if rec["status"] == "approved" and board:
         ch.leaderboard.append((board, -rec["amount"]))
@@ -302,7 +310,7 @@ def refund(cfg: ChannelSettings, state: ChannelState, rec: dict[str, Any], now: 
     ch.donations.append(rec)
     _emit_private(cfg, ch, rec)
     ch.emit("progress", OVERLAY, {"campaign": wire.campaign(cfg, ch.state)})
-    if rec["matched"] and not rec["test"]:
+    if own_part(rec) and not rec["test"]:
         ch.emit("match", OVERLAY, {"match": wire.match(cfg, ch.state.match, now)})
     return ch
 

@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 
 from overlay.settings import amounts as money
 from overlay.settings.base import DecimalStr, Strict
+from overlay.settings.channel import MatchSettings
 
 
 class TeamSettings(Strict):
@@ -16,6 +17,7 @@ class TeamSettings(Strict):
     goal: DecimalStr = Field(Decimal("1000"), gt=0)
     currency: str | None = None  # None: the members' currency
     channels: list[str] = Field(..., min_length=1, max_length=10_000)
+    match: MatchSettings | None = None  # a sponsor's match shared by every member (docs/teams.md)
 
     @field_validator("currency")
     @classmethod
@@ -49,4 +51,12 @@ def check_teams(teams: list[TeamSettings], currencies: dict[str, str]) -> list[s
                 money.parse_amount(team.goal, currency)
             except money.MoneyError as exc:
                 problems.append(f"{key}.goal: {exc}")
+            m = team.match
+            if m is not None and m.starts_at is not None and m.ends_at is not None and m.ends_at <= m.starts_at:
+                problems.append(f"{key}.match.ends_at: ends_at must be after starts_at")
+            if m is not None:
+                try:
+                    money.parse_amount(team.match.cap, currency)
+                except money.MoneyError as exc:
+                    problems.append(f"{key}.match.cap: {exc}")
     return problems

@@ -119,6 +119,20 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def team_totals(self, team_id: str) -> dict[str, int] | None:
         """{raised, matched, count}; None if never built."""
+    # A team match's shared cap (overlay.store.team_match): grants per donation, atomic.
+    @abc.abstractmethod
+    async def claim_team_match(self, team_id: str, donation_id: str, want: int, cap: int) -> tuple[int, int]:
+        """Grant ``min(want, cap - used)`` to the donation (once): -> (grant, used after it)."""
+
+    @abc.abstractmethod
+    async def release_team_match(self, team_id: str, donation_id: str) -> tuple[int, int]:
+        """Give the donation's grant back (once): -> (given back, used after it)."""
+
+    @abc.abstractmethod
+    async def team_match_used(self, team_id: str) -> int: ...
+
+    @abc.abstractmethod
+    async def clear_team_match(self, team_id: str) -> None: ...
 
     @abc.abstractmethod
     async def put_invite(self, invite_id: str, record: dict[str, Any]) -> None:

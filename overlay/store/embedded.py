@@ -26,6 +26,7 @@ from overlay.store.health import EmbeddedHealth
 from overlay.store.leases import EmbeddedLeases
 from overlay.store.channels import EmbeddedChannels
 from overlay.store.pages import EmbeddedPages
+from overlay.store.team_match import EmbeddedTeamMatch
 from overlay.store.teams import EmbeddedTeams
 from overlay.store.team_totals import EmbeddedTeamTotals
 from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, Store, StoreReset, StoreUnavailable,
@@ -60,8 +61,8 @@ QUEUE_SQL = {
 TRIM_SCAN = 200  # oldest log rows looked at per commit: trimming stays O(1), however long the log
 
 
-class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, EmbeddedPresets, EmbeddedDeliveries, EmbeddedHealth,
-                    EmbeddedLeases, EmbeddedPages, Store):
+class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, EmbeddedTeamMatch, EmbeddedPresets,
+                    EmbeddedDeliveries, EmbeddedHealth, EmbeddedLeases, EmbeddedPages, Store):
     backend = "embedded"
 
     def __init__(self, data_dir: Path):

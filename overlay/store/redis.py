@@ -34,6 +34,7 @@ from overlay.store.health import RedisHealth
 from overlay.store.leases import RedisLeases
 from overlay.store.channels import CHANNELS_PUBSUB, RedisChannels
 from overlay.store.pages import RedisPages
+from overlay.store.team_match import RedisTeamMatch
 from overlay.store.teams import RedisTeams
 from overlay.store.team_totals import CHANNEL_TEAMS, TEAM_TOTALS_KEY, RedisTeamTotals
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
@@ -55,8 +56,8 @@ def _unavailable(exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"Redis: {exc}")
 
 
-class RedisStore(RedisChannels, RedisTeams, RedisTeamTotals, RedisPresets, RedisDeliveries, RedisHealth, RedisLeases, RedisPages,
-                 Store):
+class RedisStore(RedisChannels, RedisTeams, RedisTeamTotals, RedisTeamMatch, RedisPresets, RedisDeliveries,
+                 RedisHealth, RedisLeases, RedisPages, Store):
     backend = "redis"
 
     def __init__(self, url: str, min_replicas: int = 0):

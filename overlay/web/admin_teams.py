@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from overlay import keys
 from overlay.config import TeamSettings
-from overlay.domain import wire
+from overlay.domain import money, wire
 from overlay.domain.teams import settings_part
 from overlay.settings.teams import check_teams
 from overlay.store.writer import now_ms
@@ -21,7 +21,7 @@ from overlay.web.admin import ADMIN
 from overlay.web.admin_models import AdminTeam, NewTeam, TeamChange, TeamList, channel_refusal
 from overlay.web.errors import ApiError
 from overlay.web.routes import Routes
-from overlay.web.teams import TEAMS
+from overlay.web.teams import TEAM_MATCH, TEAMS
 
 TEAM_ID = {"id": {"type": "string", "pattern": "^[a-z0-9-]{1,32}$", "description": "team id"}}
 TEAM_BODY = 512 * 1024  # 10,000 member ids of up to 32 characters, quoted and separated
@@ -54,6 +54,16 @@ def _view(team: TeamSettings, record: dict[str, Any] | None) -> dict[str, Any]:
     return {**team.model_dump(mode="json"), "source": "api" if record else "config", **extra}
 
 
+async def _shown(request: web.Request, team: TeamSettings, record: dict[str, Any] | None) -> dict[str, Any]:
+    """The view, its ``match`` with what the members used of the cap so far."""
+    view = _view(team, record)
+    if team.match is not None:
+        used = await request.app[keys.STORE].team_match_used(team.id)
+        first = request.app[keys.REGISTRY].settings(team.channels[0])
+        view["match"]["used"] = money.to_decimal_string(used, team.currency or (first.currency if first else "EUR"))
+    return view
+
+
 async def _stored(request: web.Request, team_id: str) -> dict[str, Any]:
     """The record of a team of the admin API: 404 if none, 409 for a config team."""
     if request.app[TEAMS].in_config(team_id):
@@ -73,16 +83,18 @@ async def create_team(request: web.Request, _: None, body: NewTeam) -> web.Respo
     board = request.app[TEAMS]
     if board.in_config(team.id) or not await request.app[keys.STORE].put_team(team.id, record, create=True):
         raise ApiError(409, "team_exists", f"a team with the id {team.id} exists")
+    if team.match is not None:  # a team of that id deleted earlier may have left grants
+        await request.app[TEAM_MATCH].forget(team.id)
     await board.changed(team.id, record, announce=True)
-    return web.json_response(_view(team, record), status=201)
+    return web.json_response(await _shown(request, team, record), status=201)
 
 
 @routes.get("/admin/teams", access=ADMIN, ok={200: TeamList}, errors=(401,))
 async def list_teams(request: web.Request, _: None) -> web.Response:
     """Teams by id, config.yaml's and the admin API's"""
     board = request.app[TEAMS]
-    configured = [_view(t, None) for t in board.teams.values() if board.in_config(t.id)]
-    stored = [_view(TeamSettings.model_validate(settings_part(r)), r)
+    configured = [await _shown(request, t, None) for t in board.teams.values() if board.in_config(t.id)]
+    stored = [await _shown(request, TeamSettings.model_validate(settings_part(r)), r)
               for r in await request.app[keys.STORE].list_teams()]
     return web.json_response({"teams": sorted(configured + stored, key=lambda t: t["id"])})
 
@@ -92,9 +104,9 @@ async def get_team(request: web.Request, _: None) -> web.Response:
     """One team"""
     team_id, board = request.match_info["id"], request.app[TEAMS]
     if board.in_config(team_id):
-        return web.json_response(_view(board.teams[team_id], None))
+        return web.json_response(await _shown(request, board.teams[team_id], None))
     record = await _stored(request, team_id)
-    return web.json_response(_view(TeamSettings.model_validate(settings_part(record)), record))
+    return web.json_response(await _shown(request, TeamSettings.model_validate(settings_part(record)), record))
 
 
 @routes.patch("/admin/teams/{id}", access=ADMIN, body=TeamChange, ok={200: AdminTeam}, path_params=TEAM_ID,
@@ -103,10 +115,12 @@ async def change_team(request: web.Request, _: None, body: TeamChange) -> web.Re
     """Change a team of the admin API: each key given replaces that key whole"""
     record = await _stored(request, request.match_info["id"])
     team = _checked(request, {**settings_part(record), **body.model_dump(mode="json", exclude_unset=True)})
+    if team.match is None or record.get("match") is None:  # removed, or a new one: its cap starts from zero
+        await request.app[TEAM_MATCH].forget(team.id)
     record = _record(team, record["created_at"], record["version"] + 1)
     await request.app[keys.STORE].put_team(team.id, record, create=False)
     await request.app[TEAMS].changed(team.id, record, announce=True)
-    return web.json_response(_view(team, record))
+    return web.json_response(await _shown(request, team, record))
 
 
 @routes.delete("/admin/teams/{id}", access=ADMIN, ok={204: None}, path_params=TEAM_ID, errors=(401, 409))
@@ -114,6 +128,7 @@ async def delete_team(request: web.Request, _: None) -> web.Response:
     """Delete a team of the admin API: its members keep their donations and totals"""
     record = await _stored(request, request.match_info["id"])
     await request.app[keys.STORE].delete_team(record["id"])
+    await request.app[TEAM_MATCH].forget(record["id"])
     await request.app[TEAMS].changed(record["id"], None)
     return web.Response(status=204)
 

@@ -240,6 +240,7 @@ class Match(BaseModel):
     starts_at: datetime | None
     ends_at: datetime | None
     display: dict[str, str] | None
+    team: str | None = Field(None, description="set when this is a team's match (docs/teams.md)")
 
 
 class LeaderboardEntry(BaseModel):

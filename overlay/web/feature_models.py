@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from overlay.web.api_models import Money
+from overlay.web.api_models import Match, Money
 from overlay.widgets import Widget, settings_error
 from overlay.widgets.base import as_sent
 
@@ -40,6 +40,7 @@ class Team(BaseModel):
     members: list[TeamMember]
     leaderboard: list[TeamMember] = Field(description="the top members by raised, highest first")
     display: dict[str, str]
+    match: Match = Field(description="the team's match, one cap shared by every member (docs/teams.md)")
 
 
 def preset_body(widget: Widget) -> type[BaseModel]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from overlay import keys
+from overlay.team_match import TeamMatcher
 from overlay.teams import TeamBoard
 from overlay.web.errors import ApiError
 from overlay.web.feature_models import Team
 from overlay.web.routes import PUBLIC, Routes
 
 TEAMS: web.AppKey[TeamBoard] = web.AppKey("teams", TeamBoard)
+TEAM_MATCH: web.AppKey[TeamMatcher] = web.AppKey("team_match", TeamMatcher)
 routes = Routes()
 
 
@@ -34,6 +36,7 @@ async def _load_board(app: web.Application) -> None:
 
 def setup_teams(app: web.Application) -> None:
     app[TEAMS] = TeamBoard(app[keys.CONFIG], app[keys.REGISTRY])
+    app[TEAM_MATCH] = TeamMatcher(app[TEAMS])
     app.on_shutdown.append(_close_board)
     app.on_startup.append(_load_board)  # after the store opened (cleanup contexts start first)
     routes.add_to(app)

@@ -1,5 +1,6 @@
 // match: the sponsor's banner. Shown only while the match is active: inside its window,
-// cap not used up. Time moves without events, so it checks itself every second.
+// cap not used up. Time moves without events, so it checks itself every second. On a team
+// member without a match of its own, the banner is the team's (docs/teams.md "Team match").
 
 export function mount(root, { client, ui, t, config, settings }) {
   const banner = ui.role(root, "banner");
@@ -54,5 +55,12 @@ export function mount(root, { client, ui, t, config, settings }) {
 
   client.onState((state) => { match = state.match; render(); });
   client.on("match", (ev) => update(ev.match));
+  // A member of a team with a match shows the team's while its channel's own is not active:
+  // the team's remainder moves with every member's gifts (the coalesced ``team`` event).
+  client.on("team", ({ team }) => {
+    if (!team.match || !team.match.sponsor) return;
+    if (match && match.team !== team.id && ui.matchActive(match, client.serverNow())) return;
+    update(team.match);
+  });
   setInterval(render, 1000);
 }

@@ -1,0 +1,143 @@
+"""A team match's cap, shared by every member channel (docs/teams.md "Team match").
+
+The store keeps, per team, what each donation took from the sponsor's cap (``grants``:
+donation id -> minor units) and their sum (``used``). Both move together, atomically:
+
+- ``claim_team_match(team, donation, want, cap)`` grants ``min(want, cap - used)`` and
+  records it under the donation's id. Claiming again for the same donation returns the
+  grant it already holds: a channel writer that computes a batch twice (a commit conflict,
+  a store reset) never takes the cap twice.
+- ``release_team_match(team, donation)`` gives a donation's grant back (a refund, or a
+  donation whose commit failed after its claim); releasing twice gives back once.
+- ``clear_team_match(team)`` forgets a team's grants: its match was removed.
+
+Redis: one Lua script per call on the team's two keys, so members on every process and
+every server share one exact cap. Embedded: one SQLite transaction per call on the store's
+single SQLite thread (one process: ``--workers`` above 1 needs Redis).
+"""
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from overlay.store.group_commit import GroupCommit
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS team_match_grants (team TEXT NOT NULL, donation TEXT NOT NULL,
+    minor INTEGER NOT NULL, PRIMARY KEY (team, donation));
+"""
+
+CLAIM_LUA = """
+local have = redis.call('HGET', KEYS[2], ARGV[1])
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if have then return {tonumber(have), used} end
+local grant = math.min(tonumber(ARGV[2]), tonumber(ARGV[3]) - used)
+if grant <= 0 then return {0, used} end
+redis.call('HSET', KEYS[2], ARGV[1], grant)
+return {grant, redis.call('INCRBY', KEYS[1], grant)}
+"""
+
+RELEASE_LUA = """
+local have = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if have == 0 then return {0, used} end
+redis.call('HDEL', KEYS[2], ARGV[1])
+return {have, redis.call('DECRBY', KEYS[1], have)}
+"""
+
+
+def _keys(team_id: str) -> list[str]:
+    return [f"overlay:_teammatch:{team_id}:used", f"overlay:_teammatch:{team_id}:grants"]
+
+
+class EmbeddedTeamMatch:
+    """For ``EmbeddedStore``: one table of grants; ``used`` is their sum."""
+
+    _db: sqlite3.Connection | None
+    _run: Any
+
+    def _team_match_tx(self, team_id: str, donation_id: str | None, want: int | None, cap: int) -> tuple[int, int]:
+        db = self._db
+        assert db is not None
+        db.executescript(_SCHEMA)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            def used() -> int:
+                return db.execute("SELECT COALESCE(SUM(minor), 0) FROM team_match_grants WHERE team = ?",
+                                  (team_id,)).fetchone()[0]
+            moved = 0
+            if donation_id is None:  # clear
+                db.execute("DELETE FROM team_match_grants WHERE team = ?", (team_id,))
+            else:
+                row = db.execute("SELECT minor FROM team_match_grants WHERE team = ? AND donation = ?",
+                                 (team_id, donation_id)).fetchone()
+                if want is None:  # release
+                    if row is not None:
+                        moved = row[0]
+                        db.execute("DELETE FROM team_match_grants WHERE team = ? AND donation = ?",
+                                   (team_id, donation_id))
+                elif row is not None:
+                    moved = row[0]
+                else:
+                    moved = max(min(want, cap - used()), 0)
+                    if moved:
+                        db.execute("INSERT INTO team_match_grants VALUES (?, ?, ?)", (team_id, donation_id, moved))
+            result = (moved, used())
+            db.execute("COMMIT")
+            return result
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def claim_team_match(self, team_id: str, donation_id: str, want: int, cap: int) -> tuple[int, int]:
+        """-> (grant, used after it)."""
+        return await self._run(self._team_match_tx, team_id, donation_id, want, cap)
+
+    async def release_team_match(self, team_id: str, donation_id: str) -> tuple[int, int]:
+        """-> (given back, used after it)."""
+        return await self._run(self._team_match_tx, team_id, donation_id, None, 0)
+
+    async def team_match_used(self, team_id: str) -> int:
+        return (await self._run(self._team_match_tx, team_id, "", None, 0))[1]
+
+    async def clear_team_match(self, team_id: str) -> None:
+        await self._run(self._team_match_tx, team_id, None, None, 0)
+
+
+class RedisTeamMatch:
+    """For ``RedisStore``: a counter and a hash of grants per team, moved by Lua scripts. The
+    claims and releases of every member that are ready at one moment leave in one pipeline
+    (``GroupCommit``): a hundred members donating at once cost one round trip, not a hundred
+    connections."""
+
+    redis: Any
+    _call: Any
+    _team_group: GroupCommit[tuple[int, str, list[Any]], Any] | None = None
+
+    def _team_calls(self) -> GroupCommit[tuple[int, str, list[Any]], Any]:
+        if self._team_group is None:
+            scripts = (self.redis.register_script(CLAIM_LUA), self.redis.register_script(RELEASE_LUA))
+
+            async def many(calls: list[tuple[int, str, list[Any]]]) -> list[Any]:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for which, team_id, args in calls:
+                        await scripts[which](keys=_keys(team_id), args=args, client=pipe)  # queued, not sent
+                    return await pipe.execute(raise_on_error=False)
+            self._team_group = GroupCommit(lambda calls: self._call(many(calls)), "redis-team-match")
+        return self._team_group
+
+    async def _team_script(self, which: int, team_id: str, args: list[Any]) -> tuple[int, int]:
+        moved, used = await self._team_calls().submit((which, team_id, args))
+        return int(moved), int(used)
+
+    async def claim_team_match(self, team_id: str, donation_id: str, want: int, cap: int) -> tuple[int, int]:
+        return await self._team_script(0, team_id, [donation_id, want, cap])
+
+    async def release_team_match(self, team_id: str, donation_id: str) -> tuple[int, int]:
+        return await self._team_script(1, team_id, [donation_id])
+
+    async def team_match_used(self, team_id: str) -> int:
+        return int(await self._call(self.redis.get(_keys(team_id)[0])) or 0)
+
+    async def clear_team_match(self, team_id: str) -> None:
+        await self._call(self.redis.delete(*_keys(team_id)))

@@ -1,0 +1,142 @@
+"""A team's match (API.md §8): one sponsor and one cap shared by every member channel, exact
+under concurrency on both backends and across two servers on one Redis; refunds give the
+matched part back to the team's cap; members' overlays show the team's match."""
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from overlay.app import create_app
+from overlay.config import parse_config
+from tests.admin_support import ADMIN, config_data
+from tests.admin_support import admin_server  # noqa: F401 - a fixture
+from tests.conftest import Running
+from tests.support import OVERLAY_KEY, Listener, channel_dict
+
+TEAMS = "/api/v1/admin/teams"
+MEMBERS = [f"m{i:03d}" for i in range(100)]
+MATCH = {"sponsor": "TikTok", "multiplier": "2", "cap": "1000.00"}
+CAUSE = {"id": "cause", "name": "The cause", "goal": "100000.00", "channels": MEMBERS, "match": MATCH}
+GIFTS = 200
+GIFT = "7.00"  # 200 gifts of 7 € ask 1,400 € of a 1,000 € cap: 142 full grants, one of 6 €, the rest none
+
+
+def member_config(data_dir: Path, redis_url: str | None) -> dict[str, Any]:
+    data = config_data(data_dir, redis_url)
+    data["channels"] += [channel_dict(id=m, name=f"Member {m}", match=None) for m in MEMBERS]
+    return data
+
+
+ADMIN_CONFIG = member_config
+
+
+async def donate_everywhere(runnings: list[Running]) -> list[dict[str, Any]]:
+    """GIFTS donations at once, spread over every member and every server."""
+    async def one(i: int) -> dict[str, Any]:
+        running = runnings[i % len(runnings)]
+        status, body = await running.post(f"/api/v1/channels/{MEMBERS[i % len(MEMBERS)]}/donations",
+                                          {"amount": GIFT})
+        assert status == 201, body
+        return body
+    return await asyncio.gather(*(one(i) for i in range(GIFTS)))
+
+
+def total(donations: list[dict[str, Any]]) -> Decimal:
+    return sum((Decimal(d["matched"]) for d in donations), Decimal(0))
+
+
+async def team(running: Running) -> dict[str, Any]:
+    status, body = await running.request("GET", "/api/v1/teams/cause", headers={})
+    assert status == 200, body
+    return body
+
+
+async def assert_cap_used_exactly(runnings: list[Running]) -> list[dict[str, Any]]:
+    donations = await donate_everywhere(runnings)
+    assert total(donations) == Decimal("1000.00")
+    assert sorted({d["matched"] for d in donations}) == ["0.00", "6.00", "7.00"]
+    for running in runnings:
+        public = await team(running)
+        assert public["match"]["used"] == "1000.00" and public["match"]["remaining"] == "0.00"
+        assert public["match"]["active"] is False and public["matched"] == "1000.00"
+        assert public["raised"] == f"{GIFTS * 7}.00"
+    return donations
+
+
+async def test_the_team_cap_is_used_exactly_and_refunds_give_it_back(admin_server: Running) -> None:
+    running = admin_server
+    status, made = await running.request("POST", TEAMS, json=CAUSE, headers=ADMIN)
+    assert status == 201, made
+    assert made["match"] == {**made["match"], "cap": "1000.00", "used": "0.00", "sponsor": "TikTok"}
+    overlay = await Listener().connect(running.url, "/overlay", channel="m042", key=OVERLAY_KEY)
+    running.listeners.append(overlay)
+    state = await overlay.wait_for("state")
+    assert state["match"]["team"] == "cause" and state["match"]["remaining"] == "1000.00"
+    assert state["teams"][0]["match"]["cap"] == "1000.00"
+
+    donations = await assert_cap_used_exactly([running])
+    event = await overlay.wait_for("team", lambda e: e["team"]["match"]["used"] == "1000.00", timeout=60)
+    assert event["team"]["match"]["display"]["remaining"]
+    assert (await running.request("GET", f"{TEAMS}/cause", headers=ADMIN))[1]["match"]["used"] == "1000.00"
+
+    matched = next(d for d in donations if d["matched"] == "7.00")
+    status, refunded = await running.post(f"/api/v1/channels/{matched['channel']}/donations/{matched['id']}/refund", {})
+    assert status == 200 and refunded["status"] == "refunded"
+    public = await team(running)
+    assert public["match"]["used"] == "993.00" and public["matched"] == "993.00"
+    status, again = await running.post(f"/api/v1/channels/m007/donations", {"amount": "10.00"})
+    assert status == 201 and again["matched"] == "7.00"  # what the refund gave back, no more
+    assert (await team(running))["match"]["used"] == "1000.00"
+    status, test = await running.post("/api/v1/channels/m007/donations",
+                                      {"amount": "10.00", "test": True, "simulate_match": True})
+    assert status == 201 and test["matched"] == "0.00"  # the cap is used up; a test never takes from it
+
+
+async def test_a_test_donation_shows_the_team_match_without_taking_from_the_cap(admin_server: Running) -> None:
+    running = admin_server
+    assert (await running.request("POST", TEAMS, json=CAUSE, headers=ADMIN))[0] == 201
+    status, test = await running.post("/api/v1/channels/m001/donations",
+                                      {"amount": "10.00", "test": True, "simulate_match": True})
+    assert status == 201 and test["matched"] == "10.00"
+    assert (await team(running))["match"]["used"] == "0.00"
+    status, changed = await running.request("PATCH", f"{TEAMS}/cause", json={"match": None}, headers=ADMIN)
+    assert status == 200 and changed["match"] is None
+    status, plain = await running.post("/api/v1/channels/m001/donations", {"amount": "10.00"})
+    assert status == 201 and plain["matched"] == "0.00"
+    assert (await team(running))["match"]["active"] is False
+
+
+@pytest.mark.parametrize("match, field", [
+    ({**MATCH, "cap": "-5"}, "match.cap"),
+    ({**MATCH, "multiplier": "0.5"}, "match.multiplier"),
+    ({**MATCH, "multiplier": "two"}, "match.multiplier"),
+    ({**MATCH, "cap": "1.001"}, "match.cap"),
+    ({"multiplier": "2", "cap": "10.00"}, "match.sponsor"),
+])
+async def test_a_bad_team_match_is_refused_naming_the_field(admin_server: Running, match: dict[str, Any],
+                                                            field: str) -> None:
+    status, answer = await admin_server.request("POST", TEAMS, json={**CAUSE, "match": match}, headers=ADMIN)
+    assert status == 422 and answer["error"]["code"] == "invalid_match", answer
+    assert field in answer["error"]["message"], answer
+    assert (await admin_server.request("GET", TEAMS, headers=ADMIN))[1]["teams"] == []  # nothing stored
+
+
+async def test_two_servers_on_one_redis_share_the_team_cap(aiohttp_server: Any, tmp_path: Path,
+                                                           redis_url: str) -> None:
+    data = member_config(tmp_path / "data", redis_url)
+    data["teams"] = [CAUSE]
+    runnings = []
+    try:
+        for _ in range(2):
+            config = parse_config(data, env={})
+            server = await aiohttp_server(create_app(config), host="127.0.0.1")
+            runnings.append(Running(str(server.make_url("")).rstrip("/"), config, aiohttp.ClientSession(), []))
+        await assert_cap_used_exactly(runnings)
+    finally:
+        for running in runnings:
+            await running.http.close()
