@@ -30,7 +30,7 @@ SMOKE: dict[str, list[list[str]]] = {
     "live_bench.py": [[]],
     "live_forwarding.py": [[]],
     "live_storm.py": [[]],
-    "channels.py": [[]],
+    "channels.py": [[], ["--idle-only"]],
 }
 # Imported by the scripts above, or started by them (the floors, the profiled server, the
 # GStreamer viewers): each runs inside one of the smoke runs, never on its own.
