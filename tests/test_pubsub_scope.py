@@ -3,7 +3,9 @@ joins on one process gets every commit another process makes after its snapshot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +46,23 @@ async def messages_heard(url: str) -> float:
         return float(found.group(1)) if found else 0.0
 
 
-async def test_a_process_without_clients_on_a_channel_hears_none_of_its_commits(
-        tmp_path: Path, redis_url: str) -> None:
+@contextlib.asynccontextmanager
+async def two_servers(tmp_path: Path, redis_url: str) -> AsyncIterator[tuple[ServerProcess, ServerProcess]]:
     cfg = write_config(tmp_path, redis_url)
     a = await ServerProcess(cfg, free_port()).start()
-    b = await ServerProcess(cfg, free_port()).start()
     try:
+        b = await ServerProcess(cfg, free_port()).start()
+        try:
+            yield a, b
+        finally:
+            b.stop()
+    finally:
+        a.stop()
+
+
+async def test_a_process_without_clients_on_a_channel_hears_none_of_its_commits(
+        tmp_path: Path, redis_url: str) -> None:
+    async with two_servers(tmp_path, redis_url) as (a, b):
         on_b = await Listener().connect(b.url, "/overlay", channel="other", key=OVERLAY_KEY)
         await on_b.wait_for("state")
         before = await messages_heard(b.url)
@@ -59,17 +72,11 @@ async def test_a_process_without_clients_on_a_channel_hears_none_of_its_commits(
         await on_b.wait_for("donation", lambda d: d["donation"]["donor_name"] == "Y")
         assert await messages_heard(b.url) - before == 1  # other's one commit; none of demo's five
         await on_b.close()
-    finally:
-        a.stop()
-        b.stop()
 
 
 async def test_a_client_joining_on_one_process_misses_nothing_committed_on_another(
         tmp_path: Path, redis_url: str) -> None:
-    cfg = write_config(tmp_path, redis_url)
-    a = await ServerProcess(cfg, free_port()).start()
-    b = await ServerProcess(cfg, free_port()).start()
-    try:
+    async with two_servers(tmp_path, redis_url) as (a, b):
         for round_ in range(20):
             stop, made = asyncio.Event(), [0]
 
@@ -93,6 +100,3 @@ async def test_a_client_joining_on_one_process_misses_nothing_committed_on_anoth
             await until(lambda: max(seqs(), default=0) >= final, what=f"round {round_}: seq {final} on b")
             assert seqs() == set(range(snap["seq"] + 1, final + 1)), f"round {round_}"
             await listener.close()  # b's last client on demo: b stops hearing it; the next round joins cold
-    finally:
-        a.stop()
-        b.stop()

@@ -57,6 +57,8 @@ class RedisHearing:
     def _init_hearing(self) -> None:
         self._pubsub: PubSub | None = None
         self._sent: set[str] = set()  # channels whose SUBSCRIBE went out on the current connection
+        self._live: set[str] = set()  # ... and was confirmed, with no UNSUBSCRIBE sent since
+        self._unconfirmed: dict[str, int] = {}  # channel -> SUBSCRIBEs sent, not confirmed yet
         self._hearing_of: dict[str, int] = {}  # channel -> generation of its confirmed subscription
         self._generation = 0
         self._subs_changed = asyncio.Event()
@@ -67,7 +69,7 @@ class RedisHearing:
     async def _start_hearing(self, channel: str) -> None:
         seq = await self._call(self.redis.get(self.keys(channel)[0]))  # type: ignore[attr-defined]
         self._delivered_up_to(channel, int(seq or 0))  # type: ignore[attr-defined]
-        if channel in self._sent and self._pubsub is not None:  # its UNSUBSCRIBE has not gone out yet
+        if channel in self._live:  # left and attended again before its UNSUBSCRIBE went out
             self._confirmed(channel)
         self._subs_changed.set()
 
@@ -88,6 +90,17 @@ class RedisHearing:
             self._hearing_of[channel] = self._generation
             self._now_heard(channel)  # type: ignore[attr-defined]
 
+    def _subscribed(self, channel: str) -> None:
+        """Redis confirmed a SUBSCRIBE: the channel is heard once the last one sent is."""
+        left = self._unconfirmed.get(channel, 0) - 1
+        if left > 0:
+            self._unconfirmed[channel] = left
+            return
+        self._unconfirmed.pop(channel, None)
+        if channel in self._sent:
+            self._live.add(channel)
+            self._confirmed(channel)
+
     async def _subscriptions(self) -> None:
         """Bring the connection's subscriptions in line with what is attended, in batches."""
         while True:
@@ -101,9 +114,12 @@ class RedisHearing:
             try:
                 if drop:
                     self._sent -= drop
+                    self._live -= drop
                     await pubsub.unsubscribe(*map(events_channel, drop))
-                if add:
+                if add and self._pubsub is pubsub:  # (not replaced by a reconnection meanwhile)
                     self._sent |= add
+                    for channel in add:
+                        self._unconfirmed[channel] = self._unconfirmed.get(channel, 0) + 1
                     await pubsub.subscribe(*map(events_channel, add))
             except (RedisError, OSError) as exc:
                 log.info("subscription change not sent (%s); the listener reconnects", exc)
@@ -127,11 +143,12 @@ class RedisHearing:
             changes.cancel()
 
     async def _listen_on(self, pubsub: PubSub) -> None:
-        self._pubsub, self._sent = None, set()
+        self._pubsub, self._sent, self._live, self._unconfirmed = None, set(), set(), {}
         self._hearing_of.clear()  # anything may have been missed: attended channels get a new generation
         for heard in self._heard.values():
             heard.clear()
         attended = set(self._attending)
+        self._unconfirmed = dict.fromkeys(attended, 1)
         await pubsub.subscribe(CHANNELS_PUBSUB, *map(events_channel, attended))
         self._pubsub, self._sent = pubsub, attended
         self._subs_changed.set()  # what was attended or left meanwhile
@@ -142,7 +159,7 @@ class RedisHearing:
             if kind == "subscribe":
                 channel = channel_of(name)
                 if channel is not None:
-                    self._confirmed(channel)
+                    self._subscribed(channel)
             elif kind != "message":
                 continue
             elif name == CHANNELS_PUBSUB:
