@@ -71,6 +71,7 @@ class ChannelWriter:
         self._state: ChannelState | None = None  # committed, as far as this process knows
         self._heard: int | None = None  # store.hearing() when _state was loaded
         self._attended: asyncio.TimerHandle | None = None  # while set: we attend, until it fires
+        self._loading = asyncio.Lock()
         self._known: ChannelState | None = None  # the last state we saw committed; re-seeds a reset store
         self._followed: list[Applied] = []
         self._followed_arrived = asyncio.Event()
@@ -158,7 +159,10 @@ class ChannelWriter:
         loop = asyncio.get_running_loop()
         if self._attended is None:
             self._attended = loop.call_later(ATTEND_S, self._leave)
-            await self.store.attend(self.cfg.id)
+            try:
+                await self.store.attend(self.cfg.id)
+            except StoreUnavailable:  # not heard yet: the state is read from the store, the CAS still holds
+                pass
             return
         self._attended.cancel()
         self._attended = loop.call_later(ATTEND_S, self._leave)
@@ -248,9 +252,11 @@ class ChannelWriter:
         if self._state is not None:
             self._catch_up()
         if self._state is None:
-            self._followed.clear()  # what arrives from now on is applied on top of the load
-            self._heard = heard
-            self._state = self._known = await self.store.load(self.cfg)
+            async with self._loading:  # one read for all who wait (a ticker woken with its writer)
+                if self._state is None or heard is None or heard != self._heard:
+                    self._followed.clear()  # what arrives from now on is applied on top of the load
+                    self._heard = heard
+                    self._state = self._known = await self.store.load(self.cfg)
             self._catch_up()
         assert self._state is not None
         return self._state
