@@ -50,6 +50,8 @@ def parse_args(argv=None):
     p.add_argument('--rate', type=float, default=500.0, help='donations/s during the idle-process run (default 500)')
     p.add_argument('--team', type=int, default=100, help='members of the team (default 100, at most N)')
     p.add_argument('--backend', choices=('embedded', 'redis', 'both'), default='both')
+    p.add_argument('--idle-only', action='store_true',
+                   help='Redis only: just the idle-process CPU run (no load runs, no memory figure)')
     p.add_argument('--server-core', default='0', help='taskset CPU list for the server(s) and Redis (default 0)')
     p.add_argument('--client-core', type=int, default=1, help='CPU for the senders (default 1)')
     p.add_argument('--no-pin', action='store_true', help='do not pin anything')
@@ -177,20 +179,32 @@ def measure(args, backend: str) -> dict:
     with ManyChannelsSetup(args, bare=False) as setup:
         base = f'http://127.0.0.1:{setup.target.port}'
         asyncio.run(wait_healthy(base, timeout=120))
-        rss0 = setup.target.rss_bytes()
-        failed = asyncio.run(touch_all(base, args.channels))
-        rss1 = setup.target.rss_bytes()
-        result = {'runs': load_runs(args, base, setup), 'touch_failed': failed,
-                  'rss_per_idle_channel_kb': (rss1 - rss0) / args.channels / 1024}
+        result: dict = {}
+        if not args.idle_only:
+            rss0 = setup.target.rss_bytes()
+            failed = asyncio.run(touch_all(base, args.channels))
+            rss1 = setup.target.rss_bytes()
+            result = {'runs': load_runs(args, base, setup), 'touch_failed': failed,
+                      'rss_per_idle_channel_kb': (rss1 - rss0) / args.channels / 1024}
         if backend == 'redis':
             result['idle'] = idle_process_cpu(args, setup)
     return result
 
 
 def report(backend: str, result: dict) -> None:
+    print(f'== {backend} ==')
+    if 'runs' in result:
+        report_runs(backend, result)
+    if 'idle' in result:
+        i = result['idle']
+        print(f'idle process CPU {i["idle_cpu_pct"]:.1f} % (a process with no clients) while another serves '
+              f'{i["served_per_s"]:.0f}/s over the N channels')
+    print(flush=True)
+
+
+def report_runs(backend: str, result: dict) -> None:
     runs = result['runs']
     single = runs['1 channel']['accepted_per_s']
-    print(f'== {backend} ==')
     for label, f in runs.items():
         ratio = f['accepted_per_s'] / single if single else 0
         print(f'{label:<16} {f["accepted_per_s"]:8.1f}/s ({ratio:.2f}x)  p50 {intake_stats._ms(f["p50_ms"])}, '
@@ -199,10 +213,6 @@ def report(backend: str, result: dict) -> None:
               + (f' (Redis {intake_stats._ms(f["redis_cpu_ms_per_donation"])})' if backend == 'redis' else ''))
     print(f'memory per idle channel {result["rss_per_idle_channel_kb"]:.1f} KiB '
           f'(state reads failed: {result["touch_failed"]})')
-    if 'idle' in result:
-        i = result['idle']
-        print(f'idle process CPU {i["idle_cpu_pct"]:.1f} % while another serves {i["served_per_s"]:.0f}/s')
-    print(flush=True)
 
 
 def main(argv=None):
@@ -213,13 +223,15 @@ def main(argv=None):
     print(f'channels: {args.channels} channels, {args.senders} senders, {args.seconds:g} s per run; '
           f'load average {os.getloadavg()[0]:.1f}', flush=True)
     backends = ('embedded', 'redis') if args.backend == 'both' else (args.backend,)
+    if args.idle_only:
+        backends = ('redis',)
     results = {}
     for backend in backends:
         results[backend] = measure(args, backend)
         report(backend, results[backend])
     print(json.dumps({'args': vars(args), 'results': results, 'load_average': os.getloadavg()},
                      separators=(',', ':')), flush=True)
-    bad = any(f['errors'] for r in results.values() for f in r['runs'].values())
+    bad = any(f['errors'] for r in results.values() for f in r.get('runs', {}).values())
     return 1 if bad else 0
 
 

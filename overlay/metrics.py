@@ -3,6 +3,8 @@ from prometheus_client import Counter, Gauge, Histogram
 
 DONATIONS = Counter("overlay_donations_total", "Donations accepted", ["channel", "source", "status"])
 EVENTS = Counter("overlay_events_emitted_total", "Socket.IO events broadcast", ["channel", "type"])
+PUBSUB_MESSAGES = Counter("overlay_pubsub_commit_messages_total",
+                          "Commit messages received through Redis pub/sub (the channels this process attends)")
 CLIENTS = Gauge("overlay_connected_clients", "Connected Socket.IO clients", ["namespace"])
 STALLED = Counter("overlay_stalled_connections_cut_total",
                   "Socket.IO connections aborted because they stopped reading (overlay/realtime/stalls.py)")

@@ -30,7 +30,7 @@ SMOKE: dict[str, list[list[str]]] = {
     "live_bench.py": [[]],
     "live_forwarding.py": [[]],
     "live_storm.py": [[]],
-    "channels.py": [[]],
+    "channels.py": [[], ["--idle-only"]],
     "team_rebuild.py": [[]],
 }
 # Imported by the scripts above, or started by them (the floors, the profiled server, the

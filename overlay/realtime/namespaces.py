@@ -52,6 +52,9 @@ class ChannelFeed:
         self.handed = 0  # the last seq the pump has handed to the room's clients
         self._handing: list[tuple[int, asyncio.Future[None]]] = []
         self.stopped = False  # the pump ended (shutting down): nothing waits for it any more
+        # (namespace, sid) of the clients for which this process attends the channel's commits
+        self.attendees: set[tuple[str, str]] = set()
+        self.heard: int | None = None  # store.hearing() when ``delivered`` and ``buffer`` were last whole
 
     async def handed_over(self, seq: int) -> None:
         """Return once the pump has handed the events up to ``seq`` to every client in the
@@ -288,6 +291,9 @@ class Realtime:
             metrics.CLIENTS.labels(ns).dec()
             for feed in self.feeds.values():
                 feed.floors[ns].pop(sid, None)
+                if (ns, sid) in feed.attendees:
+                    feed.attendees.discard((ns, sid))
+                    feed.service.store.leave(feed.service.cfg.id)
             for hook in self.on_leave:
                 await hook(ns, sid)
         return on_disconnect
@@ -300,7 +306,11 @@ class Realtime:
             return  # refused after all, or gone already
         await feed.ready.wait()
         try:
+            # Subscribed before the snapshot is read: every commit after it reaches the room.
+            feed.attendees.add((ns, sid))
+            await feed.service.store.attend(feed.service.cfg.id)
             async with feed.lock:
+                await self._rejoin(feed)
                 floor = None
                 backlog = await self._backlog(feed, ns, last_seq)
                 if backlog is None:
@@ -322,6 +332,18 @@ class Realtime:
         except StoreUnavailable as exc:
             log.warning("cannot welcome %s: %s", sid, exc)
             await self.sio.disconnect(sid, namespace=ns)
+
+    async def _rejoin(self, feed: ChannelFeed) -> None:
+        """Under the lock: if the channel's commits stopped reaching this process since the
+        feed was last whole (no clients here, a lost Redis connection), start again from the
+        stored state: what was emitted before is no backlog for anyone."""
+        heard = feed.service.store.hearing(feed.service.cfg.id)
+        if heard == feed.heard:
+            return
+        feed.buffer.clear()
+        feed.snapshots.clear()
+        feed.delivered = max(feed.delivered, (await feed.service.current()).seq)
+        feed.heard = heard
 
     async def _snapshot(self, feed: ChannelFeed, *, moderator: bool) -> dict[str, Any]:
         """The channel's snapshot, computed once per change rather than once per connection:
@@ -349,11 +371,14 @@ class Realtime:
 
     # -- alert schedule --------------------------------------------------------------------
     async def _tick(self, feed: ChannelFeed) -> None:
-        """Start each alert when it is due. Every process runs this; the store lets one win."""
+        """Start each alert when it is due. Every process that hears the channel runs this;
+        the store lets one win."""
         svc = feed.service
         while True:
             feed.alerts_changed.clear()
             try:
+                # Where the channel's commits are heard: it has clients here, or a writer at work.
+                await svc.store.until_heard(svc.cfg.id)
                 state = await svc.current()
                 due = alerts.due_at(state.alerts, timing.gap_ms(svc.cfg, state))
                 if self.registry.settings(svc.cfg.id) is None:

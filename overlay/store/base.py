@@ -14,6 +14,7 @@ whatever sits above the store (realtime): the store calls them and imports nothi
 from __future__ import annotations
 
 import abc
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -54,6 +55,53 @@ class Store(abc.ABC):
         self._followers: dict[str, FollowHandler] = {}
         self._delivered: dict[str, int] = {}  # channel -> the last seq handed to subscribers
         self._channel_watchers: list[ChannelWatcher] = []
+        self._attending: dict[str, int] = {}  # channel -> holders (clients' feeds, writers at work)
+        self._heard: dict[str, asyncio.Event] = {}  # channel -> set while its commits reach us
+
+    # Which channels' commits this process hears. A backend shared by processes sends each
+    # process only the commits of the channels it attends (overlay/store/redis.py); the
+    # embedded one hears every channel, always.
+    async def attend(self, channel: str) -> None:
+        """Hear ``channel``'s commits until the matching ``leave``: once this returns, every
+        commit made from now on is delivered, so a state read afterwards misses nothing.
+        Counted at once (before any wait): call ``leave`` even if this raises."""
+        self._attending[channel] = self._attending.get(channel, 0) + 1
+        if self._attending[channel] == 1:
+            await self._start_hearing(channel)
+        await self._until_heard(channel)
+
+    def leave(self, channel: str) -> None:
+        count = self._attending.get(channel, 0) - 1
+        if count > 0:
+            self._attending[channel] = count
+            return
+        self._attending.pop(channel, None)
+        heard = self._heard.pop(channel, None)
+        if heard is not None:
+            heard.clear()
+        self._stop_hearing(channel)
+
+    def hearing(self, channel: str) -> int | None:
+        """None while ``channel``'s commits may not reach this process; else a number that
+        changes each time hearing starts again (what was held before may have missed commits)."""
+        return 0
+
+    async def until_heard(self, channel: str) -> None:
+        """Return once ``channel``'s commits reach this process (at once on the embedded backend)."""
+        if self.hearing(channel) is None:
+            await self._heard.setdefault(channel, asyncio.Event()).wait()
+
+    async def _start_hearing(self, channel: str) -> None:  # noqa: B027 - a shared backend's
+        """Start receiving ``channel``'s commits (the first holder arrived)."""
+
+    async def _until_heard(self, channel: str) -> None:  # noqa: B027 - a shared backend's
+        """Wait until the subscription started by ``_start_hearing`` is in place."""
+
+    def _stop_hearing(self, channel: str) -> None:  # noqa: B027 - a shared backend's
+        """Stop receiving ``channel``'s commits (the last holder left)."""
+
+    def _now_heard(self, channel: str) -> None:
+        self._heard.setdefault(channel, asyncio.Event()).set()
 
     def subscribe(self, handler: EventHandler) -> None:
         """``handler(channel, events)`` is called for every commit, in seq order,
@@ -231,8 +279,12 @@ class Store(abc.ABC):
         await self._notify(channel, fresh)
 
     async def _catch_up(self) -> None:
-        """After a lost connection to a shared backend: deliver what was committed meanwhile."""
-        for channel, last in list(self._delivered.items()):
+        """After a lost connection to a shared backend: deliver what was committed meanwhile
+        on the channels this process attends."""
+        for channel in list(self._attending):
+            last = self._delivered.get(channel)
+            if last is None:
+                continue
             events = await self.events_after(channel, last)
             if events:
                 await self._deliver(channel, events)

@@ -4,8 +4,9 @@ A commit is one Lua script for a whole batch: it checks that the channel's epoch
 the one this process knows (else the Redis lost its data: ``StoreReset``) and that
 its seq is still the one the batch was computed from, then writes everything — the
 scalars, records, leaderboard increments, alert queue operations (a list) — appends
-the events to the log and publishes them with what other processes' writers need to
-follow (``Applied``), atomically: the match cap holds across any number of
+the events to the log and publishes them, on the channel's own pub/sub channel
+(overlay/store/redis_pubsub.py), with what other processes' writers need to follow
+(``Applied``), atomically: the match cap holds across any number of
 processes and every process sees events in seq order.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ from overlay.store.presets import RedisPresets
 from overlay.store.deliveries import RedisDeliveries
 from overlay.store.health import RedisHealth
 from overlay.store.leases import RedisLeases
-from overlay.store.channels import CHANNELS_PUBSUB, RedisChannels
+from overlay.store.channels import RedisChannels
 from overlay.store.pages import RedisPages
 from overlay.store.team_match import RedisTeamMatch
 from overlay.store.teams import RedisTeams
@@ -42,11 +43,10 @@ from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS
 from overlay.store.redis_connect import connect, shown
 from overlay.store.group_commit import GroupCommit
 from overlay.store.redis_durable import confirm_replicated, run_many_replicated
+from overlay.store.redis_pubsub import PREFIX, RedisHearing, events_channel
 from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA
 
 log = logging.getLogger(__name__)
-PREFIX = "overlay"
-EVENTS_CHANNEL = f"{PREFIX}:events"
 KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn", CHANNEL_TEAMS)
 SEQ, STATE, DON, DONSEQ, EXT, LB, LBNAME, LOG, QUEUE, EPOCH, TURN, TEAMS = range(len(KEY_NAMES))
 QUEUE_CMD = {alerts.PUSH_BACK: "B", alerts.PUSH_FRONT: "F", alerts.POP_FRONT: "P", alerts.POP_BACK: "T",
@@ -56,8 +56,8 @@ def _unavailable(exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"Redis: {exc}")
 
 
-class RedisStore(RedisChannels, RedisTeams, RedisTeamTotals, RedisTeamMatch, RedisPresets, RedisDeliveries,
-                 RedisHealth, RedisLeases, RedisPages, Store):
+class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, RedisTeamMatch, RedisPresets,
+                 RedisDeliveries, RedisHealth, RedisLeases, RedisPages, Store):
     backend = "redis"
 
     def __init__(self, url: str, min_replicas: int = 0):
@@ -74,6 +74,7 @@ class RedisStore(RedisChannels, RedisTeams, RedisTeamTotals, RedisTeamMatch, Red
         self._give_turn = self.redis.register_script(GIVE_TURN_LUA)
         self._token = secrets.token_hex(8)  # this process, as the holder of a write turn
         self._listener: asyncio.Task[None] | None = None
+        self._init_hearing()
         self._epochs: dict[str, str] = {}  # channel -> the epoch this process knows its data by
         self._clock_offset_ms = 0  # Redis clock minus ours
         self._group: GroupCommit[tuple[list[str], list[Any]], list[Any]] = GroupCommit(
@@ -202,7 +203,7 @@ class RedisStore(RedisChannels, RedisTeams, RedisTeamTotals, RedisTeamMatch, Red
         # without decoding it once it has delivered the events itself (below).
         message = (f'{channel}\n{self._token} {last.state.seq}\n'
                    f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
-        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, EVENTS_CHANNEL, message, self._token]
+        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, events_channel(channel), message, self._token]
         outcome, stored = await self._group.submit((self.keys(channel) + [TEAM_TOTALS_KEY] + preset_keys, args))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
@@ -303,42 +304,6 @@ class RedisStore(RedisChannels, RedisTeams, RedisTeamTotals, RedisTeamMatch, Red
 
     async def ping(self) -> bool:
         return bool(await self._call(self.redis.ping()))
-
-    async def _listen(self) -> None:
-        """Relay published commits to subscribers; after a lost connection, catch up from the log."""
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(EVENTS_CHANNEL, CHANNELS_PUBSUB)
-                await self._catch_up()
-                await self._channels_changed(None)  # what changed while we were not listening
-                async for msg in pubsub.listen():
-                    if msg["channel"] == CHANNELS_PUBSUB:
-                        await self._channels_changed(msg["data"])
-                    else:
-                        await self._received(msg["data"])
-            except asyncio.CancelledError:
-                await pubsub.aclose()
-                raise
-            except (RedisError, OSError) as exc:
-                log.warning("Redis event subscription lost (%s); reconnecting", exc)
-                await pubsub.aclose()
-                await asyncio.sleep(0.5)
-
-    async def _received(self, data: str) -> None:
-        channel, _, body = data.partition("\n")
-        if not body.startswith(("{", "[")):  # a header: publisher and last seq
-            header, _, body = body.partition("\n")
-            publisher, _, last = header.partition(" ")
-            if publisher == self._token and int(last) <= self._delivered.get(channel, 0):
-                return  # our own commit, delivered when it was made
-        message = json.loads(body)
-        if isinstance(message, list):  # from a process of an older version (rolling upgrade)
-            message = {"events": message}
-        follower = self._followers.get(channel)
-        if follower is not None and message.get("applied"):
-            follower(Applied.from_dict(message["applied"]))  # before the events: a woken ticker sees it
-        await self._deliver(channel, [Event.from_dict(e) for e in message["events"]])
 
     async def _catch_up(self) -> None:
         try:

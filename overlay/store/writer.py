@@ -32,6 +32,7 @@ Op = Callable[[ChannelState, int, "Reads"], Awaitable[Change | None]]
 MAX_BATCH = 256       # bounds one transaction's size and the wait of the ops behind it
 MAX_ATTEMPTS = 50     # batches lost to other processes' commits before giving up (503)
 FOLLOW_WAIT_S = 0.25  # after a lost race, wait this long for the winner's commit before reloading
+ATTEND_S = 30.0       # a writer keeps hearing its channel's commits this long after its last batch
 CONTENDED_S = 5.0     # after a lost race, take turns with the other processes for this long
 TURN_MS = 1000        # a turn a dead or stalled process holds expires after this
 
@@ -101,6 +102,9 @@ class ChannelWriter:
         self._waiting: deque[_Waiting] = deque()
         self._drainer: asyncio.Task[None] | None = None
         self._state: ChannelState | None = None  # committed, as far as this process knows
+        self._heard: int | None = None  # store.hearing() when _state was loaded
+        self._attended: asyncio.TimerHandle | None = None  # while set: we attend, until it fires
+        self._loading = asyncio.Lock()
         self._known: ChannelState | None = None  # the last state we saw committed; re-seeds a reset store
         self._followed: list[Applied] = []
         self._followed_arrived = asyncio.Event()
@@ -163,7 +167,26 @@ class ChannelWriter:
                 self._state = None
                 _fail(batch, exc)
 
+    async def _attend(self) -> None:
+        """Hear the channel's commits (other processes' too) while writing, and a while after:
+        a lost race is then followed from the winner's message rather than a reload."""
+        loop = asyncio.get_running_loop()
+        if self._attended is None:
+            self._attended = loop.call_later(ATTEND_S, self._leave)
+            try:
+                await self.store.attend(self.cfg.id)
+            except StoreUnavailable:  # not heard yet: the state is read from the store, the CAS still holds
+                pass
+            return
+        self._attended.cancel()
+        self._attended = loop.call_later(ATTEND_S, self._leave)
+
+    def _leave(self) -> None:
+        self._attended = None
+        self.store.leave(self.cfg.id)
+
     async def _run(self, batch: list[_Waiting]) -> None:
+        await self._attend()
         for _ in range(MAX_ATTEMPTS):
             turn = await self._take_turn()
             base = await self.current()
@@ -235,11 +258,17 @@ class ChannelWriter:
         self._followed_arrived.set()
 
     async def _load(self) -> ChannelState:
+        heard = self.store.hearing(self.cfg.id)
+        if heard is None or heard != self._heard:
+            self._state = None  # other processes' commits may not have reached us: read the store
         if self._state is not None:
             self._catch_up()
         if self._state is None:
-            self._followed.clear()  # what arrives from now on is applied on top of the load
-            self._state = self._known = await self.store.load(self.cfg)
+            async with self._loading:  # one read for all who wait (a ticker woken with its writer)
+                if self._state is None or heard is None or heard != self._heard:
+                    self._followed.clear()  # what arrives from now on is applied on top of the load
+                    self._heard = heard
+                    self._state = self._known = await self.store.load(self.cfg)
             self._catch_up()
         assert self._state is not None
         return self._state

@@ -1,0 +1,184 @@
+"""Redis pub/sub for ``RedisStore``: each process hears only the channels it attends.
+
+A commit is published on its channel's own pub/sub channel, ``overlay:<id>:events``
+(named like the channel's keys). A process subscribes to it when something there starts
+attending the channel (``Store.attend``: a client's feed, a writer at work) and
+unsubscribes when the last one leaves, all on one connection, so its cost follows the
+channels it serves, not the platform's. Stored channel and team notices stay on the one
+shared ``overlay:channels``: they are rare and every process needs them.
+
+Attending reads the channel's seq before subscribing; a commit made between that read and
+the subscription shows up as a gap at the next message and is read from the log (the
+store's gap repair), and whoever attends reads its state only once subscribed. After a
+lost connection (a Sentinel failover) the listener subscribes again to everything
+attended and delivers from the log what was committed meanwhile.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from overlay import metrics
+from overlay.domain.state import Applied, Event
+from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
+from overlay.store.channels import CHANNELS_PUBSUB
+
+log = logging.getLogger(__name__)
+PREFIX = "overlay"
+EVENTS_SUFFIX = ":events"
+
+
+def events_channel(channel: str) -> str:
+    """The pub/sub channel of ``channel``'s commits."""
+    return f"{PREFIX}:{channel}{EVENTS_SUFFIX}"
+
+
+def channel_of(pubsub_channel: str) -> str | None:
+    if not pubsub_channel.startswith(PREFIX + ":") or not pubsub_channel.endswith(EVENTS_SUFFIX):
+        return None
+    return pubsub_channel[len(PREFIX) + 1:-len(EVENTS_SUFFIX)]
+
+
+class RedisHearing:
+    """Mixin of ``RedisStore``: its listener and its per-channel subscriptions."""
+
+    redis: Any
+    _token: str
+    _attending: dict[str, int]
+    _heard: dict[str, asyncio.Event]
+    _delivered: dict[str, int]
+    _followers: dict[str, Any]
+
+    def _init_hearing(self) -> None:
+        self._pubsub: PubSub | None = None
+        self._sent: set[str] = set()  # channels whose SUBSCRIBE went out on the current connection
+        self._live: set[str] = set()  # ... and was confirmed, with no UNSUBSCRIBE sent since
+        self._unconfirmed: dict[str, int] = {}  # channel -> SUBSCRIBEs sent, not confirmed yet
+        self._hearing_of: dict[str, int] = {}  # channel -> generation of its confirmed subscription
+        self._generation = 0
+        self._subs_changed = asyncio.Event()
+
+    def hearing(self, channel: str) -> int | None:
+        return self._hearing_of.get(channel)
+
+    async def _start_hearing(self, channel: str) -> None:
+        seq = await self._call(self.redis.get(self.keys(channel)[0]))  # type: ignore[attr-defined]
+        self._delivered_up_to(channel, int(seq or 0))  # type: ignore[attr-defined]
+        if channel in self._live:  # left and attended again before its UNSUBSCRIBE went out
+            self._confirmed(channel)
+        self._subs_changed.set()
+
+    async def _until_heard(self, channel: str) -> None:
+        try:
+            async with asyncio.timeout(STORE_DEADLINE_S):
+                await self.until_heard(channel)  # type: ignore[attr-defined]
+        except TimeoutError as exc:
+            raise StoreUnavailable(f"Redis did not confirm the subscription to {channel} in time") from exc
+
+    def _stop_hearing(self, channel: str) -> None:
+        self._hearing_of.pop(channel, None)
+        self._subs_changed.set()
+
+    def _confirmed(self, channel: str) -> None:
+        if channel in self._attending and channel not in self._hearing_of:
+            self._generation += 1
+            self._hearing_of[channel] = self._generation
+            self._now_heard(channel)  # type: ignore[attr-defined]
+
+    def _subscribed(self, channel: str) -> None:
+        """Redis confirmed a SUBSCRIBE: the channel is heard once the last one sent is."""
+        left = self._unconfirmed.get(channel, 0) - 1
+        if left > 0:
+            self._unconfirmed[channel] = left
+            return
+        self._unconfirmed.pop(channel, None)
+        if channel in self._sent:
+            self._live.add(channel)
+            self._confirmed(channel)
+
+    async def _subscriptions(self) -> None:
+        """Bring the connection's subscriptions in line with what is attended, in batches."""
+        while True:
+            await self._subs_changed.wait()
+            self._subs_changed.clear()
+            pubsub = self._pubsub
+            if pubsub is None:
+                continue  # the listener subscribes to everything attended when it reconnects
+            want = set(self._attending)
+            add, drop = want - self._sent, self._sent - want
+            try:
+                if drop:
+                    self._sent -= drop
+                    self._live -= drop
+                    await pubsub.unsubscribe(*map(events_channel, drop))
+                if add and self._pubsub is pubsub:  # (not replaced by a reconnection meanwhile)
+                    self._sent |= add
+                    for channel in add:
+                        self._unconfirmed[channel] = self._unconfirmed.get(channel, 0) + 1
+                    await pubsub.subscribe(*map(events_channel, add))
+            except (RedisError, OSError) as exc:
+                log.info("subscription change not sent (%s); the listener reconnects", exc)
+
+    async def _listen(self) -> None:
+        """Relay published commits to subscribers; after a lost connection, catch up from the log."""
+        changes = asyncio.create_task(self._subscriptions(), name="redis-subscriptions")
+        try:
+            while True:
+                pubsub = self.redis.pubsub()
+                try:
+                    await self._listen_on(pubsub)
+                except (RedisError, OSError) as exc:
+                    log.warning("Redis event subscription lost (%s); reconnecting", exc)
+                    await pubsub.aclose()
+                    await asyncio.sleep(0.5)
+                except asyncio.CancelledError:
+                    await pubsub.aclose()
+                    raise
+        finally:
+            changes.cancel()
+
+    async def _listen_on(self, pubsub: PubSub) -> None:
+        self._pubsub, self._sent, self._live, self._unconfirmed = None, set(), set(), {}
+        self._hearing_of.clear()  # anything may have been missed: attended channels get a new generation
+        for heard in self._heard.values():
+            heard.clear()
+        attended = set(self._attending)
+        self._unconfirmed = dict.fromkeys(attended, 1)
+        await pubsub.subscribe(CHANNELS_PUBSUB, *map(events_channel, attended))
+        self._pubsub, self._sent = pubsub, attended
+        self._subs_changed.set()  # what was attended or left meanwhile
+        await self._catch_up()  # type: ignore[attr-defined]
+        await self._channels_changed(None)  # type: ignore[attr-defined] # what changed while we were not listening
+        async for msg in pubsub.listen():
+            kind, name = msg["type"], msg["channel"]
+            if kind == "subscribe":
+                channel = channel_of(name)
+                if channel is not None:
+                    self._subscribed(channel)
+            elif kind != "message":
+                continue
+            elif name == CHANNELS_PUBSUB:
+                await self._channels_changed(msg["data"])  # type: ignore[attr-defined]
+            else:
+                await self._received(msg["data"])
+
+    async def _received(self, data: str) -> None:
+        metrics.PUBSUB_MESSAGES.inc()
+        channel, _, body = data.partition("\n")
+        if not body.startswith(("{", "[")):  # a header: publisher and last seq
+            header, _, body = body.partition("\n")
+            publisher, _, last = header.partition(" ")
+            if publisher == self._token and int(last) <= self._delivered.get(channel, 0):
+                return  # our own commit, delivered when it was made
+        message = json.loads(body)
+        if isinstance(message, list):  # from a process of an older version (rolling upgrade)
+            message = {"events": message}
+        follower = self._followers.get(channel)
+        if follower is not None and message.get("applied"):
+            follower(Applied.from_dict(message["applied"]))  # before the events: a woken ticker sees it
+        await self._deliver(channel, [Event.from_dict(e) for e in message["events"]])  # type: ignore[attr-defined]
