@@ -4,7 +4,7 @@
 # The suites live on GitHub only (no package registry carries them): they are cloned into
 # PROTOCOL_SUITES_DIR (default /tmp/protocol-suites) unless already there; Node.js and npm install
 # mocha and its few dependencies from the npm registry.
-# Usage: bash scripts/protocol-suites.sh            (both suites, both paths)
+# Usage: bash scripts/protocol-suites.sh   (both suites, both paths; SUITES=socket.io for one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${PROTOCOL_SUITES_DIR:-/tmp/protocol-suites}
@@ -16,12 +16,12 @@ for suite in engine.io socket.io; do
 done
 
 status=0
-for suite in engine.io socket.io; do
+for suite in ${SUITES:-engine.io socket.io}; do
   for path in fast stock; do
     "$PY" scripts/protocol_server.py "$suite" --path "$path" & server=$!
     for _ in $(seq 100); do "$PY" -c "import socket; socket.create_connection(('127.0.0.1', 3000), 0.2)" 2>/dev/null && break; sleep 0.1; done
-    report=$(cd "$DIR/$suite-protocol/test-suite" && npx mocha test-suite.js --reporter json 2>/dev/null || true)
-    kill $server; wait $server 2>/dev/null || true
+    report=$(cd "$DIR/$suite-protocol/test-suite" && timeout 300 npx mocha test-suite.js --exit --reporter json 2>/dev/null || true)
+    kill $server 2>/dev/null || true; wait $server 2>/dev/null || true
     echo "$report" | "$PY" scripts/protocol_server.py "$suite" --path "$path" --report || status=1
   done
 done

@@ -13,6 +13,7 @@ both are checked by tests their authors did not write. scripts/protocol-suites.s
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 
@@ -42,9 +43,16 @@ def socketio_app(fast: bool) -> web.Application:
     """The Socket.IO server of the suite's README: auth echoed on connect, messages echoed
     as ``message-back``, acks answered with their arguments, a ``/custom`` namespace."""
     sio = make_sio_server(fast=fast, **SUITE_OPTIONS)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def send_auth(sid: str, namespace: str, auth: object, handshake: asyncio.Event) -> None:
+        await handshake.wait()  # after the CONNECT packet, as the suite expects
+        await sio.emit("auth", auth if auth is not None else {}, to=sid, namespace=namespace)
 
     async def connect(sid: str, environ: dict, auth: object = None, namespace: str = "/") -> None:
-        await sio.emit("auth", auth if auth is not None else {}, to=sid, namespace=namespace)
+        handshake = sio.manager.expect(sid, namespace)  # overlay/realtime/handshake.py
+        tasks.add(task := asyncio.create_task(send_auth(sid, namespace, auth, handshake)))
+        task.add_done_callback(tasks.discard)
 
     @sio.on("connect")
     async def on_connect(sid: str, environ: dict, auth: object = None) -> None:
@@ -56,7 +64,7 @@ def socketio_app(fast: bool) -> web.Application:
 
     @sio.on("message")
     async def message(sid: str, *args: object) -> None:
-        await sio.emit("message-back", list(args) if len(args) != 1 else args[0], to=sid)
+        await sio.emit("message-back", args, to=sid)  # a tuple: each argument on its own
 
     @sio.on("message-with-ack")
     async def message_with_ack(sid: str, *args: object) -> object:
