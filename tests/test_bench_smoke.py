@@ -31,6 +31,7 @@ SMOKE: dict[str, list[list[str]]] = {
     "live_forwarding.py": [[]],
     "live_storm.py": [[]],
     "channels.py": [[]],
+    "startup.py": [[]],
 }
 # Imported by the scripts above, or started by them (the floors, the profiled server, the
 # GStreamer viewers): each runs inside one of the smoke runs, never on its own.

@@ -97,7 +97,7 @@ def keepalive_sources(app: web.Application) -> list[Source]:
     """One per channel known at start-up whose Tiltify credentials are configured."""
     found = []
     registry = app[keys.REGISTRY]
-    for channel in registry.ids():
+    for channel in registry.ids_setting("webhooks"):
         cfg = registry.settings(channel)
         tiltify = cfg.webhooks.tiltify if cfg is not None and cfg.webhooks else None
         if tiltify and tiltify.client_id and tiltify.client_secret and tiltify.webhook_id:
