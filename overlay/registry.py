@@ -13,9 +13,11 @@ takes a third of a millisecond, so 10,000 of them at start-up would take seconds
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
+from overlay import metrics
 from overlay.channel_records import settings_of
 from overlay.config import ChannelSettings, Config
 from overlay.service import ChannelService
@@ -35,6 +37,8 @@ class ChannelRegistry:
         self._parsed: dict[str, ChannelSettings] = {}   # their settings, once asked for
         self._disabled: set[str] = set()
         self._services: dict[str, ChannelService] = {}
+        self._used: dict[str, float] = {}   # channel -> monotonic time of its service's last use
+        self._kept: set[str] = set()        # services something holds for good (a source): never dropped
         self._listeners: list[ChangeListener] = []
         self._created: list[Callable[[ChannelService], None]] = []
         store.watch_channels(self.reload)
@@ -55,16 +59,39 @@ class ChannelRegistry:
             self._disabled.add(channel_id)
         return found
 
-    def service(self, channel_id: object) -> ChannelService | None:
+    def service(self, channel_id: object, *, keep: bool = False) -> ChannelService | None:
+        """The channel's service, created (its state loaded on first read) if need be; each call
+        is a use that keeps it in memory. ``keep``: the caller holds it for good, never drop it."""
         cfg = self.settings(channel_id)
         if cfg is None:
             return None
         svc = self._services.get(cfg.id)
         if svc is None:
             svc = self._services[cfg.id] = ChannelService(cfg, self.store)
+            metrics.CHANNELS_LOADED.set(len(self._services))
             for created in self._created:
                 created(svc)
+        self._used[cfg.id] = time.monotonic()
+        if keep:
+            self._kept.add(cfg.id)
         return svc
+
+    def loaded(self, channel_id: str) -> ChannelService | None:
+        """The channel's service if it is in memory, without counting as a use."""
+        return self._services.get(channel_id)
+
+    def unused_for(self, seconds: float) -> list[str]:
+        """Channels whose service nobody asked for in ``seconds`` (and that nothing keeps)."""
+        since = time.monotonic() - seconds
+        return [c for c, used in self._used.items() if used <= since and c not in self._kept]
+
+    def drop(self, channel_id: str) -> None:
+        """Forget the channel's service: the next use reads its state from the store again."""
+        svc = self._services.pop(channel_id, None)
+        self._used.pop(channel_id, None)
+        if svc is not None:
+            svc.writer.close()
+            metrics.CHANNELS_LOADED.set(len(self._services))
 
     def is_disabled(self, channel_id: str) -> bool:
         return channel_id in self._disabled

@@ -17,7 +17,7 @@ def configured_sources(app: web.Application) -> list[Source]:
         cfg = registry.settings(channel)
         if cfg is None or (cfg.sources.donordrive is None and cfg.sources.streamlabs is None):
             continue
-        svc = registry.service(channel)
+        svc = registry.service(channel, keep=True)  # the source holds it: never dropped
         assert svc is not None
         sources = svc.cfg.sources
         if sources.donordrive is not None:
