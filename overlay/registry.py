@@ -82,8 +82,11 @@ class ChannelRegistry:
 
     def unused_for(self, seconds: float) -> list[str]:
         """Channels whose service nobody asked for in ``seconds`` (and that nothing keeps)."""
-        since = time.monotonic() - seconds
-        return [c for c, used in self._used.items() if used <= since and c not in self._kept]
+        return [c for c in self._used if self.unused(c, seconds)]
+
+    def unused(self, channel_id: str, seconds: float) -> bool:
+        used = self._used.get(channel_id)
+        return used is not None and used <= time.monotonic() - seconds and channel_id not in self._kept
 
     def drop(self, channel_id: str) -> None:
         """Forget the channel's service: the next use reads its state from the store again."""

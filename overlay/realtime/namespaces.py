@@ -123,7 +123,7 @@ class Realtime:
 
     def _nothing_happening(self, channel: str) -> bool:
         svc = self.registry.loaded(channel)
-        if svc is None or svc.writer.busy or channel not in self.registry.unused_for(self.idle_channel_s):
+        if svc is None or svc.writer.busy or not self.registry.unused(channel, self.idle_channel_s):
             return False
         feed = self.feeds.get(channel)
         if feed is None:
