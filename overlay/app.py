@@ -153,7 +153,8 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
     sio = make_sio()
     attach_socketio(app, sio)
     realtime = Realtime(sio, registry, _moderator_check(registry),
-                        stall_timeout_s=config.server.stalled_client_timeout_s)
+                        stall_timeout_s=config.server.stalled_client_timeout_s,
+                        idle_channel_s=config.server.idle_channel_s)
     store.subscribe(realtime.on_events)
     app[keys.CONFIG], app[keys.STORE], app[keys.REGISTRY] = config, store, registry
     app[keys.SIO], app[keys.REALTIME] = sio, realtime

@@ -56,6 +56,7 @@ def effective_config(args: argparse.Namespace) -> Config:
 
 
 FULL_LISTING_UP_TO = 10  # channels whose every URL is printed at start-up; beyond, one line each
+ONE_LINE_UP_TO = 50  # beyond, the first channel only: the summary (overlay.startup) counts them all
 
 
 def urls(config: Config) -> list[str]:
@@ -63,7 +64,8 @@ def urls(config: Config) -> list[str]:
     base = config.server.public_url.rstrip("/")
     lines = []
     many = len(config.channels) > FULL_LISTING_UP_TO
-    for c in config.channels:
+    listed = config.channels[:1] if len(config.channels) > ONE_LINE_UP_TO else config.channels
+    for c in listed:
         if many:  # one line each: the overlay URLs are on each channel's dashboard and the admin page
             lines.append(f"Channel {c.id} ({c.name}): {base}/dashboard/{c.id}")
             continue
@@ -79,6 +81,9 @@ def urls(config: Config) -> list[str]:
             from overlay.speech.engine import choose_engine
             engine = choose_engine(c)
             lines.append(f"  text-to-speech       {'on' if engine.available else 'OFF'}: {engine.reason}")
+    if len(listed) < len(config.channels):
+        lines.append(f"... and {len(config.channels) - len(listed)} more channels in the config file "
+                     "(each one's URLs are on its dashboard and the admin page)")
     if config.server.admin_tokens:
         lines.append(f"Admin page (every channel, the admin API's included; invites): {base}/admin")
     lines += [f"Team {t.id} ({t.name}): {base}/api/v1/teams/{t.id}" for t in config.teams]
@@ -117,20 +122,24 @@ def _closer(sio: Any) -> Callable[[], Awaitable[None]]:
 
 
 def run_worker(config: Config, reuse_port: bool, live_socket: str | None = None,
-               supervisor: int | None = None) -> None:
-    asyncio.run(serve(config, reuse_port, live_socket, supervisor))
+               supervisor: int | None = None, announce: bool = True) -> None:
+    asyncio.run(serve(config, reuse_port, live_socket, supervisor, announce))
 
 
 async def serve(config: Config, reuse_port: bool, live_socket: str | None = None,
-                supervisor: int | None = None) -> None:
-    """web.run_app's sequence, with overlay.web.drain between the signal and aiohttp's cleanup."""
+                supervisor: int | None = None, announce: bool = True) -> None:
+    """web.run_app's sequence, with overlay.web.drain between the signal and aiohttp's cleanup.
+    ``announce``: print the channel summary once the store is read (one worker does)."""
     from overlay.web import drain
     from overlay import keys
     from overlay.app import create_app
+    from overlay.startup import channel_summary
     app = create_app(config, live_socket=live_socket)
     tune_gc(app)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
+    if announce:
+        print(channel_summary(app[keys.REGISTRY], config), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -165,7 +174,7 @@ def _supervise(config: Config, workers: int, live: LiveSupervisor | None) -> int
     # fork, not spawn: server.py is two lines with no __main__ guard, and no event loop runs yet here.
     ctx = multiprocessing.get_context("fork")
     socket_path = live.socket_path if live else None
-    procs = [ctx.Process(target=run_worker, args=(config, True, socket_path, os.getpid()), name=f"worker-{i}")
+    procs = [ctx.Process(target=run_worker, args=(config, True, socket_path, os.getpid(), i == 0), name=f"worker-{i}")
              for i in range(workers)]
     for p in procs:
         p.start()

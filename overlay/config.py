@@ -37,8 +37,9 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-class _DecimalLoader(yaml.SafeLoader):
-    """YAML reads 10000.00 as a float; money must never pass through one."""
+class _DecimalLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML reads 10000.00 as a float; money must never pass through one. libyaml's parser
+    when PyYAML has it: a config of 10,000 channels loads in a fraction of the time."""
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:

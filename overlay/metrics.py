@@ -8,6 +8,7 @@ PUBSUB_MESSAGES = Counter("overlay_pubsub_commit_messages_total",
 CLIENTS = Gauge("overlay_connected_clients", "Connected Socket.IO clients", ["namespace"])
 STALLED = Counter("overlay_stalled_connections_cut_total",
                   "Socket.IO connections aborted because they stopped reading (overlay/realtime/stalls.py)")
+CHANNELS_LOADED = Gauge("overlay_channels_loaded", "Channels whose state is in this process's memory")
 QUEUE = Gauge("overlay_alert_queue_length", "Alerts waiting to play", ["channel"])
 REQUESTS = Histogram("overlay_http_request_duration_seconds", "HTTP request latency",
                      ["method", "route", "status"],

@@ -1,18 +1,24 @@
-"""What the start-up listing says about secrets: where each channel's moderator token comes
-from, and a warning while a shipped ``change-me`` placeholder is still in use."""
+"""What the start-up listing says about secrets (where each channel's moderator token comes
+from, and a warning while a shipped ``change-me`` placeholder is still in use) and, once the
+store is read, how many channels there are."""
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from overlay.config import Config
 
+if TYPE_CHECKING:
+    from overlay.registry import ChannelRegistry
+
 PLACEHOLDER = "change-me"
+EACH_UP_TO = 50  # channels whose token line is printed; beyond, the first one's and a count of warnings
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when PyYAML has it: 10x faster
 RED, RESET = "\033[1;31m", "\033[0m"
 
 
@@ -30,7 +36,7 @@ def _placeholders(node: Any, path: str) -> Iterator[str]:
 def _raw_tokens(config_path: str | Path) -> dict[str, list[str]]:
     """Each channel's moderator_tokens as written in the file, before ${VAR} is replaced."""
     try:
-        raw = yaml.safe_load(Path(config_path).read_text(encoding="utf-8")) or {}
+        raw = yaml.load(Path(config_path).read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}  # noqa: S506
         return {str(c["id"]): [str(t) for t in c.get("moderator_tokens") or []] for c in raw.get("channels") or []}
     except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError):
         return {}  # the listing is a help: a file it cannot read again only loses the "where from"
@@ -47,14 +53,34 @@ def token_source(written: str | None, env: Mapping[str, str]) -> str:
 
 def secret_lines(config: Config, config_path: str | Path, env: Mapping[str, str], colour: bool) -> list[str]:
     """Per channel: where the moderator token comes from, then, in red on a terminal, every
-    secret still holding a change-me placeholder."""
-    raw, lines = _raw_tokens(config_path), []
-    for c in config.channels:
+    secret still holding a change-me placeholder. Beyond EACH_UP_TO channels, the first one's
+    token line and one warning naming the channels with placeholders."""
+    raw, lines, weak_channels = _raw_tokens(config_path), [], []
+    each = len(config.channels) <= EACH_UP_TO
+    for i, c in enumerate(config.channels):
         written = raw.get(c.id, [])
-        lines.append(f"Channel {c.id}: moderator token {token_source(written[0] if written else None, env)}")
+        if each or i == 0:
+            lines.append(f"Channel {c.id}: moderator token {token_source(written[0] if written else None, env)}")
         weak = list(_placeholders(c.model_dump(mode="json"), ""))
-        if weak:
-            warning = (f"WARNING: channel {c.id} still uses change-me secrets ({', '.join(weak)}): "
-                       "anyone who read config.yaml can use them; set your own before going on air")
-            lines.append(f"{RED}{warning}{RESET}" if colour else warning)
+        if weak and each:
+            lines.append(_red(f"WARNING: channel {c.id} still uses change-me secrets ({', '.join(weak)}): "
+                              "anyone who read config.yaml can use them; set your own before going on air", colour))
+        elif weak:
+            weak_channels.append(c.id)
+    if weak_channels:
+        shown = ", ".join(weak_channels[:5]) + (", ..." if len(weak_channels) > 5 else "")
+        lines.append(_red(f"WARNING: {len(weak_channels)} channels still use change-me secrets ({shown}): "
+                          "anyone who read config.yaml can use them; set your own before going on air", colour))
     return lines
+
+
+def _red(text: str, colour: bool) -> str:
+    return f"{RED}{text}{RESET}" if colour else text
+
+
+def channel_summary(registry: ChannelRegistry, config: Config) -> str:
+    """One line once the store is read: how many channels, from where, and the admin page."""
+    configured, total = len(registry.config_ids()), len(registry.ids())
+    admin = (f"admin page: {config.server.public_url.rstrip('/')}/admin" if config.server.admin_tokens
+             else "no admin page (server.admin_tokens is empty)")
+    return f"{total} channels ({configured} from config.yaml, {total - configured} stored); {admin}"

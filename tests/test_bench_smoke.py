@@ -32,6 +32,7 @@ SMOKE: dict[str, list[list[str]]] = {
     "live_storm.py": [[]],
     "channels.py": [[], ["--idle-only"]],
     "team_rebuild.py": [[]],
+    "startup.py": [[]],
 }
 # Imported by the scripts above, or started by them (the floors, the profiled server, the
 # GStreamer viewers): each runs inside one of the smoke runs, never on its own.

@@ -97,11 +97,11 @@ def keepalive_sources(app: web.Application) -> list[Source]:
     """One per channel known at start-up whose Tiltify credentials are configured."""
     found = []
     registry = app[keys.REGISTRY]
-    for channel in registry.ids():
+    for channel in registry.ids_setting("webhooks"):
         cfg = registry.settings(channel)
         tiltify = cfg.webhooks.tiltify if cfg is not None and cfg.webhooks else None
         if tiltify and tiltify.client_id and tiltify.client_secret and tiltify.webhook_id:
-            svc = registry.service(channel)
+            svc = registry.service(channel, keep=True)  # held by the keep-alive: never dropped
             assert svc is not None
             found.append(Source(f"tiltify-keepalive:{channel}", functools.partial(_keep, svc, tiltify)))
     return found

@@ -6,6 +6,9 @@ task per channel, under that channel's lock. A client that connects is given its
 snapshot or backlog and joined to the channel's room under the same lock — the
 Home Assistant rule: nothing can be emitted between the backlog and the join, so
 there is no gap and no duplicate.
+
+A channel left idle (no client, nothing to write, no alert to play, no running timer) for
+``idle_channel_s`` loses its feed and its service: its state is read again on next use.
 """
 from __future__ import annotations
 
@@ -55,6 +58,8 @@ class ChannelFeed:
         # (namespace, sid) of the clients for which this process attends the channel's commits
         self.attendees: set[tuple[str, str]] = set()
         self.heard: int | None = None  # store.hearing() when ``delivered`` and ``buffer`` were last whole
+        self.tasks: list[asyncio.Task[None]] = []  # its pump and alert schedule
+        self.welcoming = 0  # clients accepted, not yet in the room
 
     async def handed_over(self, seq: int) -> None:
         """Return once the pump has handed the events up to ``seq`` to every client in the
@@ -80,8 +85,9 @@ class ChannelFeed:
 
 class Realtime:
     def __init__(self, sio: socketio.AsyncServer, registry: ChannelRegistry,
-                 moderator_check: TokenCheck, *, stall_timeout_s: float = 30):
+                 moderator_check: TokenCheck, *, stall_timeout_s: float = 30, idle_channel_s: float = 0):
         self.sio = sio
+        self.idle_channel_s = idle_channel_s
         self.stalls = StallSweeper(stall_timeout_s)
         self.registry = registry
         self.feeds: dict[str, ChannelFeed] = {}
@@ -98,6 +104,8 @@ class Realtime:
     async def start(self) -> None:
         self._started = True
         self._tasks.append(asyncio.create_task(self.stalls.run(), name="stalled-connections"))
+        if self.idle_channel_s > 0:
+            self._tasks.append(asyncio.create_task(self._drop_idle(), name="idle-channels"))
         for ch in self.registry.config_ids():  # as many as config.yaml has: their alerts play from the start
             feed = self.feed(ch)
             if feed is not None:
@@ -114,8 +122,55 @@ class Realtime:
         feed = self.feeds[svc.cfg.id] = ChannelFeed(svc)
         svc.writer.on_reset(self._resync_later(feed))
         svc.fan_out.append(feed.handed_over)
-        self._tasks.append(asyncio.create_task(self._run_feed(feed), name=f"feed-{svc.cfg.id}"))
+        feed.tasks.append(asyncio.create_task(self._run_feed(feed), name=f"feed-{svc.cfg.id}"))
+        self._tasks.append(feed.tasks[0])
         return feed
+
+    # -- idle channels ---------------------------------------------------------------------
+    async def _drop_idle(self) -> None:
+        while True:
+            await asyncio.sleep(min(max(self.idle_channel_s / 4, 0.05), 60))
+            self._tasks = [t for t in self._tasks if not t.done()]
+            for channel in self.registry.unused_for(self.idle_channel_s):
+                try:
+                    if await self._idle_state(channel):
+                        self._drop_if_idle(channel)
+                except StoreUnavailable:
+                    continue  # kept: tried again on the next round
+                except Exception:  # one odd channel must not stop the sweep for good
+                    log.exception("could not check whether channel %s is idle", channel)
+
+    async def _idle_state(self, channel: str) -> bool:
+        """Its state holds nothing that runs on its own: no alert queued or playing, no running timer."""
+        svc = self.registry.loaded(channel)
+        if svc is None or not self._nothing_happening(channel):
+            return False
+        state, now = await svc.current(), now_ms()
+        playing = state.alerts["current"] is not None and state.alerts["current"]["ends_at"] > now
+        timer_runs = state.timer is not None and not state.timer.get("paused") and (state.timer.get("ends_at") or 0) > now
+        return not (state.alerts["queue"] or playing or timer_runs)
+
+    def _nothing_happening(self, channel: str) -> bool:
+        svc = self.registry.loaded(channel)
+        if svc is None or svc.writer.busy or not self.registry.unused(channel, self.idle_channel_s):
+            return False
+        feed = self.feeds.get(channel)
+        if feed is None:
+            return True
+        if feed.welcoming or feed.lock.locked() or not feed.inbox.empty() or not feed.ready.is_set():
+            return False
+        return not any(True for ns in NAMESPACES for _ in self.sio.manager.get_participants(ns, channel))
+
+    def _drop_if_idle(self, channel: str) -> None:
+        # Checked again with no await before the drop: a client or a write may have come meanwhile.
+        if not self._nothing_happening(channel):
+            return
+        feed = self.feeds.pop(channel, None)
+        if feed is not None:
+            for task in feed.tasks:
+                task.cancel()
+        self.registry.drop(channel)
+        log.debug("channel %s idle: dropped from memory", channel)
 
     async def _run_feed(self, feed: ChannelFeed) -> None:
         channel = feed.service.cfg.id
@@ -127,7 +182,8 @@ class Realtime:
                 log.warning("channel %s not loaded yet: %s", channel, exc)
                 await asyncio.sleep(1)
         feed.ready.set()
-        self._tasks.append(asyncio.create_task(self._tick(feed), name=f"alerts-{channel}"))
+        feed.tasks.append(asyncio.create_task(self._tick(feed), name=f"alerts-{channel}"))
+        self._tasks.append(feed.tasks[-1])
         await self._pump(feed)
 
     def _channel_changed(self, channel: str, old: ChannelSettings | None, new: ChannelSettings | None) -> None:
@@ -248,6 +304,7 @@ class Realtime:
         async def on_connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
             auth = auth if isinstance(auth, dict) else {}
             feed = self._authorize(ns, auth, environ)
+            feed.welcoming += 1  # from here the channel is not idle, until the client is in its room
             cfg = feed.service.cfg
             last_seq = auth.get("last_seq")
             if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0:
@@ -300,6 +357,13 @@ class Realtime:
 
     async def _welcome(self, feed: ChannelFeed, sid: str, ns: str, last_seq: int | None,
                        handshake: asyncio.Event) -> None:
+        try:
+            await self._join(feed, sid, ns, last_seq, handshake)
+        finally:
+            feed.welcoming -= 1
+
+    async def _join(self, feed: ChannelFeed, sid: str, ns: str, last_seq: int | None,
+                    handshake: asyncio.Event) -> None:
         # The connect handler runs before the client is told it is connected; wait for that.
         await handshake.wait()
         if not self.sio.manager.is_connected(sid, ns):
@@ -374,7 +438,7 @@ class Realtime:
         """Start each alert when it is due. Every process that hears the channel runs this;
         the store lets one win."""
         svc = feed.service
-        while True:
+        while self.feeds.get(svc.cfg.id) is feed:  # a dropped feed's schedule ends (cancelled, too)
             feed.alerts_changed.clear()
             try:
                 # Where the channel's commits are heard: it has clients here, or a writer at work.

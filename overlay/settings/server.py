@@ -32,6 +32,9 @@ class ServerSettings(Strict):
     # A Socket.IO connection that reads nothing of what it was sent for this long is cut
     # (overlay/realtime/stalls.py); the client reconnects and catches up.
     stalled_client_timeout_s: float = Field(30, ge=1, le=3600)
+    # A channel with no client, no write in flight, no alert to play and no running timer for
+    # this long is dropped from memory and read again from the store on next use; 0 keeps them.
+    idle_channel_s: float = Field(600, ge=0, le=86400)
     # An overlay page reloads itself when its connection stayed down this long (and the server
     # answers) or its animations stopped this long while visible; 0 turns it off (docs/widgets.md).
     overlay_watchdog_s: int = Field(60, ge=0, le=3600)

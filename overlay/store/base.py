@@ -113,6 +113,11 @@ class Store(abc.ABC):
         another process made on ``channel`` (a backend shared by processes only)."""
         self._followers[channel] = handler
 
+    def unfollow(self, channel: str, handler: FollowHandler) -> None:
+        """No more calls to ``handler`` (if it is still the channel's follower)."""
+        if self._followers.get(channel) == handler:
+            del self._followers[channel]
+
     def watch_channels(self, watcher: ChannelWatcher) -> None:
         """``watcher(channel_id)`` after a stored channel was written by any process;
         ``watcher(None)``: notifications may have been missed, read them all again."""

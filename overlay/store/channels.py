@@ -72,8 +72,9 @@ class EmbeddedChannels:
     async def list_channels(self, q: str, limit: int,
                             cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         # LIKE's own wildcards in q must match themselves: filtered in Python, ids in order from SQLite.
-        rows, _ = await self._run(self._channels_sql, "SELECT record FROM channels WHERE id > ? ORDER BY id",
-                                  (cursor or "",))
+        # Without q, SQLite stops after the page (one more row says whether another page follows).
+        rows, _ = await self._run(self._channels_sql, "SELECT record FROM channels WHERE id > ? ORDER BY id LIMIT ?",
+                                  (cursor or "", -1 if q else limit + 1))
         return page([json.loads(r[0]) for r in rows], q, limit, None)
 
 

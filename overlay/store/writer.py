@@ -114,6 +114,15 @@ class ChannelWriter:
         self._refusal: Exception | None = None
         store.follow(cfg.id, self._on_applied)
 
+    @property
+    def busy(self) -> bool:
+        """Ops waiting or being committed."""
+        return bool(self._waiting) or (self._drainer is not None and not self._drainer.done())
+
+    def close(self) -> None:
+        """This writer is dropped (its channel idle): stop following other processes' commits."""
+        self.store.unfollow(self.cfg.id, self._on_applied)
+
     def on_reset(self, handler: Callable[[], None]) -> None:
         self._reset_handlers.append(handler)
 

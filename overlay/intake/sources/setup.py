@@ -13,11 +13,11 @@ def configured_sources(app: web.Application) -> list[Source]:
     """The sources of the channels known at start-up (a channel's service is made only if it has one)."""
     registry = app[keys.REGISTRY]
     found: list[Source] = []
-    for channel in registry.ids():
+    for channel in registry.ids_setting("sources"):
         cfg = registry.settings(channel)
         if cfg is None or (cfg.sources.donordrive is None and cfg.sources.streamlabs is None):
             continue
-        svc = registry.service(channel)
+        svc = registry.service(channel, keep=True)  # the source holds it: never dropped
         assert svc is not None
         sources = svc.cfg.sources
         if sources.donordrive is not None:
