@@ -40,6 +40,7 @@ class ChannelRegistry:
         self._used: dict[str, float] = {}   # channel -> monotonic time of its service's last use
         self._kept: set[str] = set()        # services something holds for good (a source): never dropped
         self._listeners: list[ChangeListener] = []
+        self._enabled_listeners: list[Callable[[str], None]] = []
         self._created: list[Callable[[ChannelService], None]] = []
         store.watch_channels(self.reload)
 
@@ -122,6 +123,11 @@ class ChannelRegistry:
     def on_change(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
 
+    def on_enabled(self, listener: Callable[[str], None]) -> None:
+        """``listener(channel)`` when a stored channel becomes enabled (created, re-enabled, or
+        first read): cheap to tell, as no settings are parsed for it."""
+        self._enabled_listeners.append(listener)
+
     def on_service(self, created: Callable[[ChannelService], None]) -> None:
         """``created(service)`` for each service made from now on."""
         self._created.append(created)
@@ -170,3 +176,6 @@ class ChannelRegistry:
         if old is not None and old != new:
             for listener in self._listeners:
                 listener(channel_id, old, new)
+        if enabled and before is None:  # enabled again, or first read: no settings parsed for it here
+            for on_enabled in self._enabled_listeners:
+                on_enabled(channel_id)

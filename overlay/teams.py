@@ -59,6 +59,7 @@ class TeamBoard:
             self._watch(svc)
         registry.on_service(self._watch)
         registry.on_change(self._member_changed)
+        registry.on_enabled(lambda channel: self._member_changed(channel, None, True))
         registry.store.watch_channels(self.reload)
 
     @property

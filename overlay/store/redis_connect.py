@@ -86,11 +86,18 @@ def check_redis_url(url: str) -> str:
     return url
 
 
+MAX_CONNECTIONS = 100  # per process (redis-py's default cap)
+
+
 def connect(url: str, **options: Any) -> aioredis.Redis:
     """A client for ``url``; ``options`` (timeouts, retry, decode_responses) apply to data
     connections, whichever server Sentinel names."""
     if not is_sentinel(url):
-        return aioredis.from_url(url, **options)
+        # A burst (hundreds of channels committing, claiming and reloading at once) waits for
+        # a free connection instead of failing with "Too many connections"; every call is
+        # bounded by the store's own deadline.
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=MAX_CONNECTIONS, timeout=None, **options)
+        return aioredis.Redis(connection_pool=pool)
     parsed = parse_sentinel_url(url)
     sentinel_options = {"socket_timeout": SENTINEL_TIMEOUT_S, "socket_connect_timeout": SENTINEL_TIMEOUT_S,
                         **parsed.sentinel_auth}
