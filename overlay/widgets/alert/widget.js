@@ -4,7 +4,7 @@
 const EXIT_MS = 450;          // the exit animation ends exactly when the alert does
 const SOUND_LATE_MS = 2000;   // joining an alert later than this: no sound, just the picture
 const REACHED_MS = 6000;      // how long a "target reached" banner stays
-const MIN_FONT_PX = { name: 34, text: 28, message: 20 }; // the smallest a long text shrinks to
+const MIN_FONT_PX = { name: 26, text: 22, message: 18 }; // the smallest a long text shrinks to
 
 // A long name or message shrinks until it fits the max-height widget.css gives it, instead of
 // being cut: the full text the donate page accepted is on screen (docs/widgets.md).

@@ -12,7 +12,7 @@ DESCRIPTION = "The donation sticker: call to action, QR code to the donate page,
 class Settings(WidgetSettings):
     position: Position = "bottom"
     cta: Text = Field(None, description="call to action; empty: “Faire un don” / “Donate”")
-    qr_size: int = Field(220, ge=120, le=600, description="QR code size in pixels at 1080p")
+    qr_size: int = Field(140, ge=120, le=600, description="QR code size in pixels at 1080p")
     show_url: bool = Field(True, description="print the donate address under the code")
     show_raised: bool = True
 

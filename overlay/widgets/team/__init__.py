@@ -14,7 +14,7 @@ class Settings(WidgetSettings):
     team: Text = Field(None, pattern=r"^[a-z0-9-]{1,32}$",
                        description="team id; empty: the first team this channel belongs to")
     title: Text = Field(None, description="heading; empty: the team's name")
-    width: int = Field(640, ge=320, le=1824, description="width in pixels at 1080p")
+    width: int = Field(560, ge=320, le=1824, description="width in pixels at 1080p")
     show_percent: bool = True
     members: int = Field(5, ge=0, le=20, description="member channels listed, highest first; 0: none")
 
