@@ -59,8 +59,9 @@ export function formatCountdown(ms) {
 
 // "doublés"/"doubled" for ×2, ×3, ×4; null for other multipliers (1.5, 10…).
 export function matchVerb(strings, multiplier) {
-  const key = `verb_${Number(multiplier)}`;
-  return key in strings ? { verb: strings[key], infinitive: strings[`infinitive_${Number(multiplier)}`] } : null;
+  const n = Number(multiplier);
+  const key = `verb_${n}`;
+  return key in strings ? { verb: strings[key], infinitive: strings[`infinitive_${n}`], present: strings[`present_${n}`] } : null;
 }
 
 export function matchLine(t, strings, donation, match) {
@@ -75,6 +76,21 @@ export function matchActive(match, now) {
   if (!match || !match.sponsor || Number(match.remaining) <= 0) return false;
   if (match.starts_at && now < Date.parse(match.starts_at)) return false;
   return !(match.ends_at && now >= Date.parse(match.ends_at));
+}
+
+// A member shows its team's match while its channel's own is not active (docs/teams.md "Team
+// match"); the coalesced `team` event moves it when other members' gifts use the cap. The
+// match to show after that event, or null to keep the current one. Amounts are written this
+// page's way (the event's display is the first member's).
+export function teamMatchFor(current, team, locale, now) {
+  const m = team.match;
+  if (!m) return null;
+  const ours = Boolean(current && current.team === team.id);
+  if (!ours && (!m.sponsor || matchActive(current, now))) return null;
+  if (!m.sponsor) return m;  // the team's match was removed
+  const money = moneyFormatter(locale, team.currency);
+  const write = (amount) => money.format(toMinor(amount, money.digits));
+  return { ...m, display: { ...m.display, cap: write(m.cap), used: write(m.used), remaining: write(m.remaining) } };
 }
 
 // Decimal strings -> integer minor units, so adding money never goes through a float.

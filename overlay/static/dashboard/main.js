@@ -32,11 +32,11 @@ const feed = new Feed(data.lang);
 const screening = new Screening(data.banned_words, data.lang);
 const queue = new AlertQueue();
 const campaign = new CampaignPanel(data.locale, data.currency);
-const match = new MatchPanel(data.lang);
+const teams = new TeamsPanel(data.locale, data.channel);
+const match = new MatchPanel(data.lang, data.locale, (id) => teams.name(id));
 const live = new LivePanel(data.live, data.lang, data.channel);
 const incentives = new IncentivesPanel(donations, data.widgets);
 const rewards = new RewardsList();
-const teams = new TeamsPanel(data.locale, data.channel);
 const timer = new TimerPanel();
 new TestForm(data.presets, data.lang);
 new IntegrationsPanel();
@@ -62,13 +62,13 @@ function onState(snap) {
   screening.reset();
   for (const d of [...(snap.donations || [])].reverse()) upsertDonation(d);
   campaign.render(snap.campaign);
+  teams.reset(snap.teams);
   match.render(snap.match);
   queue.render(snap.alerts);
   queue.renderTiming(snap.alert_timing);
   incentives.reset(snap.incentives);
   incentives.fillMoveDonations();
   rewards.refresh();
-  teams.reset(snap.teams);
   timer.setServerTime(snap.server_time);
   timer.render(snap.timer);
 }
@@ -83,7 +83,7 @@ const handlers = {
   match: (ev) => match.render(ev.match),
   queue: (ev) => queue.render(ev.alerts),
   alert_timing: (ev) => queue.renderTiming(ev.alert_timing),
-  team: (ev) => teams.update(ev.team),
+  team: (ev) => { teams.update(ev.team); match.fromTeam(ev.team); },
   timer: (ev) => timer.render(ev.timer),
 };
 

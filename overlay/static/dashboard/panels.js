@@ -2,7 +2,7 @@
 import { el, byId, setText, decimalInput } from "./dom.js";
 import { t, tn } from "./i18n.js";
 import { act, call } from "./api.js";
-import { formatPercent } from "../overlay-ui.js";
+import { formatPercent, teamMatchFor } from "../overlay-ui.js";
 
 // A form the moderator is typing in is not overwritten by live updates.
 function trackDirty(form) {
@@ -65,8 +65,11 @@ export class CampaignPanel {
 }
 
 export class MatchPanel {
-  constructor(lang) {
+  // teamName(id): a team's name, from the teams panel.
+  constructor(lang, locale, teamName) {
     this.when = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+    this.locale = locale;
+    this.teamName = teamName;
     this.form = byId("match-form");
     this.match = null;
     trackDirty(this.form);
@@ -77,22 +80,36 @@ export class MatchPanel {
   render(m) {
     this.match = m;
     const exists = Boolean(m && m.sponsor);
+    // The team's match (shown while the channel's own is not active) is read-only here:
+    // the form starts a match of the channel's own, which applies on top of it.
+    const team = exists && m.team ? m.team : null;
     const badge = byId("match-badge");
     badge.textContent = exists ? t(m.active ? "match_active" : "match_inactive") : t("match_none");
     badge.className = `badge ${m && m.active ? "ok" : ""}`;
-    setText("match-summary", exists ? `${m.sponsor} ×${m.multiplier}` : t("match_none"));
+    setText("match-summary", !exists ? t("match_none") : team
+      ? t("team_match_summary", { team: this.teamName(team), sponsor: m.sponsor, multiplier: m.multiplier,
+                                  remaining: m.display.remaining })
+      : `${m.sponsor} ×${m.multiplier}`);
+    byId("match-team-note").hidden = !team;
     byId("match-progress").value = exists && Number(m.cap) > 0 ? Number(m.used) / Number(m.cap) : 0;
     setText("match-used", exists ? `${m.display.used} / ${m.display.cap}` : "—");
     setText("match-remaining", exists ? m.display.remaining : "—");
     setText("match-ends", exists && m.ends_at ? t("ends", { t: this.when.format(new Date(m.ends_at)) }) : "");
-    byId("match-submit").textContent = t(exists ? "update_match" : "start_match");
-    byId("match-end").hidden = !exists;
-    if (exists && !this.form.dataset.dirty) {
+    const own = exists && !team;
+    byId("match-submit").textContent = t(own ? "update_match" : "start_match");
+    byId("match-end").hidden = !own;
+    if (own && !this.form.dataset.dirty) {
       byId("match-sponsor").value = m.sponsor;
       byId("match-multiplier").value = m.multiplier;
       byId("match-cap").value = m.cap;
       byId("match-ends-at").value = localInputValue(m.ends_at);
     }
+  }
+
+  // The coalesced `team` event moves the team's match when other members' gifts use its cap.
+  fromTeam(team) {
+    const next = teamMatchFor(this.match, team, this.locale, Date.now());
+    if (next) this.render(next);
   }
 
   async save(event) {
@@ -103,7 +120,7 @@ export class MatchPanel {
       multiplier: decimalInput(byId("match-multiplier").value),
       cap: decimalInput(byId("match-cap").value),
       // A change keeps a scheduled start; the form only sets the end.
-      starts_at: this.match && this.match.sponsor ? this.match.starts_at : null,
+      starts_at: this.match && this.match.sponsor && !this.match.team ? this.match.starts_at : null,
       ends_at: endsAt ? new Date(endsAt).toISOString() : null,
     };
     const done = await act(event.submitter, () => call("PUT", "/match", body), t("match_saved"));

@@ -16,6 +16,11 @@ export class TeamsPanel {
     this.draw();
   }
 
+  name(id) {
+    const team = this.teams.get(id);
+    return team ? team.name : id;
+  }
+
   update(team) {
     this.teams.set(team.id, team);
     this.draw();

@@ -1,5 +1,6 @@
 // goal: total toward the goal, the donors' part and the sponsor's part side by side,
-// milestone markers, and a short celebration when a milestone (or the goal) is crossed.
+// milestone markers, a short celebration when a milestone (or the goal) is crossed, and
+// the running match's line (docs/widgets.md).
 
 const CELEBRATE_MS = 4500;
 
@@ -90,20 +91,45 @@ export function mount(root, { client, ui, t, config, settings }) {
     ui.role(root, "team-fill").style.width = `${Math.min(Math.max(team.percent, 0), 100)}%`;
   }
 
+  // While a match runs (the channel's own, or its team's): "TikTok ×2 · 3 200 € left".
+  // Time moves without events, so the line checks itself every second.
+  const matchLine = ui.role(root, "match-line");
+  let match = null;
+  function renderMatch() {
+    const active = ui.matchActive(match, client.serverNow());
+    matchLine.hidden = !active;
+    if (!active) return;
+    const verb = ui.matchVerb(config.strings, match.multiplier);
+    const words = { sponsor: match.sponsor, amount: match.display.remaining,
+                    multiplier: ui.formatMultiplier(config.locale, match.multiplier).slice(1),
+                    verb_present: verb ? verb.present : "" };
+    matchLine.textContent = t(verb ? "goal_match" : "goal_match_other", words);
+  }
+  function setMatch(next) {
+    match = next;
+    if (next.sponsor) sponsor = next.sponsor;
+    if (campaign) render(campaign, { animate: false });
+    renderMatch();
+  }
+
   client.onState((state) => {
     sponsor = state.match.sponsor;
+    match = state.match;
     render(state.campaign, { animate: false });
+    renderMatch();
     const team = (state.teams || []).find((x) => !settings.team || x.id === settings.team);
     teamId = team ? team.id : settings.team;
     renderTeam(team);
   });
-  client.on("team", ({ team }) => { if (team.id === teamId) renderTeam(team); });
+  client.on("team", ({ team }) => {
+    if (team.id === teamId) renderTeam(team);
+    const next = ui.teamMatchFor(match, team, config.locale, client.serverNow());
+    if (next) setMatch(next);
+  });
   client.on("donation", (ev) => { if (!ev.donation.test) render(ev.campaign, { animate: true }); });
   client.on("progress", (ev) => render(ev.campaign, { animate: true }));
-  client.on("match", (ev) => {
-    if (ev.match.sponsor) sponsor = ev.match.sponsor;
-    if (campaign) render(campaign, { animate: false });
-  });
+  client.on("match", (ev) => setMatch(ev.match));
+  setInterval(renderMatch, 1000);
   // New settings (a preset saved in the editor): the title may have changed.
   return { applySettings: () => { if (campaign) render(campaign, { animate: false }); } };
 }

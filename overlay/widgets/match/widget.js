@@ -58,9 +58,8 @@ export function mount(root, { client, ui, t, config, settings }) {
   // A member of a team with a match shows the team's while its channel's own is not active:
   // the team's remainder moves with every member's gifts (the coalesced ``team`` event).
   client.on("team", ({ team }) => {
-    if (!team.match || !team.match.sponsor) return;
-    if (match && match.team !== team.id && ui.matchActive(match, client.serverNow())) return;
-    update(team.match);
+    const next = ui.teamMatchFor(match, team, config.locale, client.serverNow());
+    if (next) update(next);
   });
   setInterval(render, 1000);
 }
