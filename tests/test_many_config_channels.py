@@ -69,3 +69,19 @@ def test_a_mistake_in_channel_1500_stops_the_server_at_start_up(tmp_path: Path) 
                            "--port", str(free_port())], cwd=ROOT, capture_output=True, text=True, timeout=WAIT * 4)
     assert proc.returncode == 2
     assert proc.stderr.startswith("channels[1499].currency: "), proc.stderr
+
+
+def test_change_me_secrets_are_found_among_many_channels(tmp_path: Path) -> None:
+    from overlay.startup import secret_lines
+    listed = channels(60)
+    listed[42]["overlay_key"] = "change-me-overlay-key"
+    listed[7]["moderator_tokens"] = ["${MOD_OF_C7:-change-me-token-of-c7}"]
+    path = config_of(tmp_path, listed)
+    lines = secret_lines(load_config(path, env={}), path, {}, colour=False)
+    assert lines[-1].startswith("WARNING: 2 channels still use change-me secrets (c0007, c0042)"), lines
+    given = {"MOD_OF_C7": "change-me-from-the-environment"}
+    lines = secret_lines(load_config(path, env=given), path, given, colour=False)
+    assert lines[-1].startswith("WARNING: 2 channels still use change-me secrets (c0007, c0042)"), lines
+    given = {"MOD_OF_C7": "a-token-of-my-own-1234"}
+    lines = secret_lines(load_config(path, env=given), path, given, colour=False)
+    assert lines[-1].startswith("WARNING: 1 channels still use change-me secrets (c0042)"), lines
