@@ -41,17 +41,6 @@ class _DecimalLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ig
     """YAML reads 10000.00 as a float; money must never pass through one. libyaml's parser
     when PyYAML has it: a config of 10,000 channels loads in a fraction of the time."""
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        # Which type a plain scalar is (regular expressions tried in turn) was half the load
-        # of a big config: keys and most values repeat from one channel to the next.
-        if kind is not yaml.ScalarNode:
-            return super().resolve(kind, value, implicit)
-        known = self.__dict__.setdefault("_known", {})
-        key = (value, implicit)
-        if key not in known:
-            known[key] = super().resolve(kind, value, implicit)
-        return known[key]
-
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
     return Decimal(loader.construct_scalar(node).replace("_", ""))
