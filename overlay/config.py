@@ -162,15 +162,16 @@ def _stripe_keys(config: Config, env: dict[str, str]) -> list[str]:
 _last_read: dict[tuple[str, int, int], Any] = {}
 
 
-def read_yaml(path: str | Path) -> Any:
+def read_yaml(path: str | Path, *, last_use: bool = False) -> Any:
     """The file as YAML data, before ${VAR} is replaced; the caller must not change it. The last
-    file read is kept while unchanged on disk: start-up reads config.yaml twice (the settings,
-    then the secrets listing of overlay.startup), and 10,000 channels take a second to parse."""
+    file read is kept while unchanged on disk, until a ``last_use`` read: start-up reads
+    config.yaml twice (the settings, then the secrets listing of overlay.startup), and 10,000
+    channels take a second to parse."""
     try:
         stat = os.stat(path)
         key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
         if key in _last_read:
-            return _last_read[key]
+            return _last_read.pop(key) if last_use else _last_read[key]
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read ({exc.strerror})"]) from None
@@ -179,7 +180,8 @@ def read_yaml(path: str | Path) -> Any:
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML ({exc})".replace("\n", " ")]) from None
     _last_read.clear()
-    _last_read[key] = data
+    if not last_use:
+        _last_read[key] = data
     return data
 
 

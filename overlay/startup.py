@@ -33,7 +33,7 @@ def _placeholders(node: Any, path: str) -> Iterator[str]:
 def _raw_channels(config_path: str | Path) -> dict[str, dict[str, Any]]:
     """Each channel as written in the file, before ${VAR} is replaced."""
     try:
-        raw = read_yaml(config_path) or {}
+        raw = read_yaml(config_path, last_use=True) or {}  # the one kept from load_config
         return {str(c["id"]): c for c in raw.get("channels") or []}
     except (ConfigError, AttributeError, KeyError, TypeError):
         return {}  # the listing is a help: a file it cannot read again only loses the "where from"
