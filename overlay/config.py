@@ -56,7 +56,7 @@ def _interpolate(node: Any, path: str, env: dict[str, str], problems: list[str])
         return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems) for k, v in node.items()}
     if isinstance(node, list):
         return [_interpolate(v, f"{path}[{i}]", env, problems) for i, v in enumerate(node)]
-    if not isinstance(node, str):
+    if not isinstance(node, str) or "$" not in node:
         return node
 
     def sub(m: re.Match[str]) -> str:
@@ -159,8 +159,19 @@ def _stripe_keys(config: Config, env: dict[str, str]) -> list[str]:
             if c.donate_page.mode == "stripe" and stripe_api_key(c, env) is None]
 
 
-def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
+_last_read: dict[tuple[str, int, int], Any] = {}
+
+
+def read_yaml(path: str | Path, *, last_use: bool = False) -> Any:
+    """The file as YAML data, before ${VAR} is replaced; the caller must not change it. The last
+    file read is kept while unchanged on disk, until a ``last_use`` read: start-up reads
+    config.yaml twice (the settings, then the secrets listing of overlay.startup), and 10,000
+    channels take a second to parse."""
     try:
+        stat = os.stat(path)
+        key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+        if key in _last_read:
+            return _last_read.pop(key) if last_use else _last_read[key]
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read ({exc.strerror})"]) from None
@@ -168,4 +179,11 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
         data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: not valid YAML ({exc})".replace("\n", " ")]) from None
-    return parse_config(data, env)
+    _last_read.clear()
+    if not last_use:
+        _last_read[key] = data
+    return data
+
+
+def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
+    return parse_config(read_yaml(path), env)

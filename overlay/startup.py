@@ -8,9 +8,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from overlay.config import Config
+from overlay.config import Config, ConfigError, read_yaml
 
 if TYPE_CHECKING:
     from overlay.registry import ChannelRegistry
@@ -18,7 +16,6 @@ if TYPE_CHECKING:
 PLACEHOLDER = "change-me"
 EACH_UP_TO = 50  # channels whose token line is printed; beyond, the first one's and a count of warnings
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when PyYAML has it: 10x faster
 RED, RESET = "\033[1;31m", "\033[0m"
 
 
@@ -33,13 +30,26 @@ def _placeholders(node: Any, path: str) -> Iterator[str]:
         yield path
 
 
-def _raw_tokens(config_path: str | Path) -> dict[str, list[str]]:
-    """Each channel's moderator_tokens as written in the file, before ${VAR} is replaced."""
+def _raw_channels(config_path: str | Path) -> dict[str, dict[str, Any]]:
+    """Each channel as written in the file, before ${VAR} is replaced."""
     try:
-        raw = yaml.load(Path(config_path).read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}  # noqa: S506
-        return {str(c["id"]): [str(t) for t in c.get("moderator_tokens") or []] for c in raw.get("channels") or []}
-    except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError):
+        raw = read_yaml(config_path, last_use=True) or {}  # the one kept from load_config
+        return {str(c["id"]): c for c in raw.get("channels") or []}
+    except (ConfigError, AttributeError, KeyError, TypeError):
         return {}  # the listing is a help: a file it cannot read again only loses the "where from"
+
+
+def _tokens(raw: dict[str, Any]) -> list[str]:
+    try:
+        return [str(t) for t in raw.get("moderator_tokens") or []]
+    except TypeError:
+        return []
+
+
+def _may_hold_placeholder(raw: dict[str, Any] | None, env_has_one: bool) -> bool:
+    """Whether the channel's settings can hold a change-me value: written in its entry (a value or
+    a ${VAR:-change-me} default), or given by the environment. Only then are its settings walked."""
+    return raw is None or env_has_one or PLACEHOLDER in str(raw)  # str(): one C call, not a walk
 
 
 def token_source(written: str | None, env: Mapping[str, str]) -> str:
@@ -55,13 +65,14 @@ def secret_lines(config: Config, config_path: str | Path, env: Mapping[str, str]
     """Per channel: where the moderator token comes from, then, in red on a terminal, every
     secret still holding a change-me placeholder. Beyond EACH_UP_TO channels, the first one's
     token line and one warning naming the channels with placeholders."""
-    raw, lines, weak_channels = _raw_tokens(config_path), [], []
+    raw, lines, weak_channels = _raw_channels(config_path), [], []
     each = len(config.channels) <= EACH_UP_TO
+    env_has_one = any(PLACEHOLDER in value for value in env.values())
     for i, c in enumerate(config.channels):
-        written = raw.get(c.id, [])
         if each or i == 0:
+            written = _tokens(raw.get(c.id) or {})
             lines.append(f"Channel {c.id}: moderator token {token_source(written[0] if written else None, env)}")
-        weak = list(_placeholders(c.model_dump(mode="json"), ""))
+        weak = list(_placeholders(c.model_dump(mode="json"), "")) if _may_hold_placeholder(raw.get(c.id), env_has_one) else []
         if weak and each:
             lines.append(_red(f"WARNING: channel {c.id} still uses change-me secrets ({', '.join(weak)}): "
                               "anyone who read config.yaml can use them; set your own before going on air", colour))

@@ -9,6 +9,8 @@ there is no gap and no duplicate.
 
 A channel left idle (no client, nothing to write, no alert to play, no running timer) for
 ``idle_channel_s`` loses its feed and its service: its state is read again on next use.
+Config channels' feeds start with the server when config.yaml has at most EAGER_FEEDS_UP_TO
+channels; otherwise every channel's feed starts on first use.
 """
 from __future__ import annotations
 
@@ -34,6 +36,9 @@ from overlay.store.base import KEEP_EVENTS, StoreUnavailable
 
 log = logging.getLogger(__name__)
 NAMESPACES = ("/overlay", "/dashboard")
+# Config channels whose feed (state, alert schedule) starts with the server; a bigger config.yaml
+# starts none: reading 10,000 channels' state took seconds (docs/capacity.md).
+EAGER_FEEDS_UP_TO = 100
 TokenCheck = Callable[[str, dict[str, Any], dict[str, Any]], bool]
 
 
@@ -106,7 +111,10 @@ class Realtime:
         self._tasks.append(asyncio.create_task(self.stalls.run(), name="stalled-connections"))
         if self.idle_channel_s > 0:
             self._tasks.append(asyncio.create_task(self._drop_idle(), name="idle-channels"))
-        for ch in self.registry.config_ids():  # as many as config.yaml has: their alerts play from the start
+        configured = self.registry.config_ids()
+        if len(configured) > EAGER_FEEDS_UP_TO:
+            return  # each config channel's state is read on first use, as a stored channel's is
+        for ch in configured:  # a small config.yaml: its channels' alerts play from the start
             feed = self.feed(ch)
             if feed is not None:
                 await feed.ready.wait()

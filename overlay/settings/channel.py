@@ -1,6 +1,7 @@
 """A channel: the ``channels[]`` entries of config.yaml."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -15,6 +16,17 @@ from overlay.settings.live import LiveSettings
 from overlay.settings.sources import SourceSettings
 from overlay.settings.timer import TimerSettings
 from overlay.settings.webhooks import WebhookSettings
+
+
+@functools.lru_cache(maxsize=4096)
+def _misfit(value: Any, kind: type, text: str, currency: str, zero_ok: bool) -> str | None:
+    """Why ``currency`` cannot hold the amount, or None. Cached: 10,000 channels repeat the same few
+    amounts (the defaults); ``kind`` and ``text`` keep 1.0 and 1.00, equal Decimals, apart."""
+    try:
+        money.parse_amount(value, currency, allow_zero=zero_ok)
+    except money.MoneyError as exc:
+        return str(exc)
+    return None
 
 
 class CampaignSettings(Strict):
@@ -161,10 +173,9 @@ class ChannelSettings(Strict):
         checks.append(("timer.min_amount", self.timer.min_amount, True))
         checks += [(f"timer.rules[{i}].min_amount", r.min_amount, True) for i, r in enumerate(self.timer.rules)]
         for label, value, zero_ok in checks:
-            try:
-                money.parse_amount(value, self.currency, allow_zero=zero_ok)
-            except money.MoneyError as exc:
-                raise ValueError(f"{label}: {exc}") from None
+            problem = _misfit(value, type(value), str(value), self.currency, zero_ok)
+            if problem is not None:
+                raise ValueError(f"{label}: {problem}")
         try:
             check_variations(info, self.alerts.variations, self.currency, {i.id for i in self.incentives})
         except ValueError as exc:

@@ -1,15 +1,16 @@
 """Per-channel donation sources the server polls or connects to: `channels[].sources`."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from overlay.settings.base import Strict
 
 # DonorDrive answers 429 to clients that poll too often; its own widgets refresh every
 # 15 s or more, so we never poll faster.
 MIN_DONORDRIVE_INTERVAL_S = 15
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = Strict  # frozen, extra keys refused, shared defaults not copied (overlay.settings.base)
 
 
 def _silence() -> int | None:

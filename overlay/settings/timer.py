@@ -11,8 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from overlay.settings.base import Strict
 from overlay.settings import amounts as money
 
 MAX_SECONDS = 30 * 24 * 3600  # one "add" or rule: at most 30 days
@@ -25,8 +26,7 @@ def _decimal(value: Any) -> Any:
 Dec = Annotated[Decimal, BeforeValidator(_decimal)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = Strict  # frozen, extra keys refused, shared defaults not copied (overlay.settings.base)
 
 
 class TimerRule(_Strict):

@@ -6,13 +6,14 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from overlay.settings.base import Strict
 
 KofiType = Literal["Donation", "Subscription", "Commission", "Shop Order"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = Strict  # frozen, extra keys refused, shared defaults not copied (overlay.settings.base)
 
 
 def _silence(default: int | None) -> int | None:

@@ -44,11 +44,12 @@ from overlay.store.redis_connect import connect, shown
 from overlay.store.group_commit import GroupCommit
 from overlay.store.redis_durable import confirm_replicated, run_many_replicated
 from overlay.store.redis_pubsub import PREFIX, RedisHearing, events_channel
-from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, RESEED_LUA
+from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, OPEN_LUA, RESEED_LUA
 
 log = logging.getLogger(__name__)
 KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn", CHANNEL_TEAMS)
 SEQ, STATE, DON, DONSEQ, EXT, LB, LBNAME, LOG, QUEUE, EPOCH, TURN, TEAMS = range(len(KEY_NAMES))
+OPEN_PAGE = 500  # config channels whose epochs one call at start-up reads (OPEN_LUA)
 QUEUE_CMD = {alerts.PUSH_BACK: "B", alerts.PUSH_FRONT: "F", alerts.POP_FRONT: "P", alerts.POP_BACK: "T",
              alerts.CLEAR: "C"}
 
@@ -72,6 +73,7 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         self._reseed = self.redis.register_script(RESEED_LUA)
         self._migrate = self.redis.register_script(MIGRATE_LUA)
         self._give_turn = self.redis.register_script(GIVE_TURN_LUA)
+        self._open = self.redis.register_script(OPEN_LUA)
         self._token = secrets.token_hex(8)  # this process, as the holder of a write turn
         self._listener: asyncio.Task[None] | None = None
         self._init_hearing()
@@ -118,13 +120,16 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         await self._warn_if_volatile()
         secs, micros = await self._call(self.redis.time())
         self._clock_offset_ms = secs * 1000 + micros // 1000 - time.time_ns() // 1_000_000
-        for cfg in channels:
-            k = self.keys(cfg.id)
-            # The first process on an empty Redis names its data; a later loss of the key is a reset.
-            await self._call(self.redis.set(k[EPOCH], secrets.token_hex(8), nx=True))
-            seq, epoch = await self._call(self.redis.mget([k[SEQ], k[EPOCH]]))
-            self._epochs[cfg.id] = epoch
-            self._delivered_up_to(cfg.id, int(seq or 0))
+        # The first process on an empty Redis names its data; a later loss of the key is a reset.
+        # OPEN_PAGE channels a call: 10,000 config channels took 20,000 round trips one by one.
+        for start in range(0, len(channels), OPEN_PAGE):
+            page = [cfg.id for cfg in channels[start:start + OPEN_PAGE]]
+            keys = [key for channel in page for key in (self.keys(channel)[SEQ], self.keys(channel)[EPOCH])]
+            found = await self._call(self._open(keys=keys, args=[secrets.token_hex(8) for _ in page]))
+            for i, channel in enumerate(page):
+                seq, epoch = found[2 * i], found[2 * i + 1]
+                self._epochs[channel] = epoch
+                self._delivered_up_to(channel, int(seq or 0))
 
     async def _warn_if_volatile(self) -> None:
         try:

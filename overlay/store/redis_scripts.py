@@ -120,3 +120,17 @@ GIVE_TURN_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+# OPEN_LUA: the config channels' epochs at start-up, many channels a call. KEYS: each channel's
+# seq key then its epoch key; ARGV: a fresh epoch for each channel, set where it has none (the
+# first process on an empty Redis names its data). Returns seq, epoch for each channel.
+OPEN_LUA = """
+local out = {}
+for i = 1, #KEYS, 2 do
+  redis.call('SET', KEYS[i + 1], ARGV[(i + 1) / 2], 'NX')
+  out[#out + 1] = redis.call('GET', KEYS[i])
+  out[#out + 1] = redis.call('GET', KEYS[i + 1])
+end
+return out
+"""
