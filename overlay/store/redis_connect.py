@@ -97,7 +97,7 @@ def connect(url: str, **options: Any) -> aioredis.Redis:
         # a free connection instead of failing with "Too many connections"; every call is
         # bounded by the store's own deadline.
         pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=MAX_CONNECTIONS, timeout=None, **options)
-        return aioredis.Redis(connection_pool=pool)
+        return aioredis.Redis.from_pool(pool)  # the client owns the pool: closing it closes the connections
     parsed = parse_sentinel_url(url)
     sentinel_options = {"socket_timeout": SENTINEL_TIMEOUT_S, "socket_connect_timeout": SENTINEL_TIMEOUT_S,
                         **parsed.sentinel_auth}
