@@ -119,7 +119,7 @@ def test_one_error_shape() -> None:
 
 # --- the transitive rules: a module's whole import graph, not only its own lines ---
 
-SERVICE = ("overlay.service", "overlay.incentive_service", "overlay.preset_service", "overlay.teams")
+SERVICE = ("overlay.service",)
 TOP = ("overlay.app", "overlay.cli")
 # What the web process may import of the live package: the link to the live process, its
 # supervisor and its viewer page (app.py and cli.py only); never the process's own modules.

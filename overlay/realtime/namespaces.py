@@ -26,7 +26,8 @@ from overlay.web import throttle
 from overlay.secret import secret_equal
 from overlay.settings.channel import ChannelSettings
 from overlay.registry import ChannelRegistry
-from overlay.service import ChannelService, ShuttingDown, now_ms
+from overlay.clock import now_ms
+from overlay.service.channel import ChannelService, ShuttingDown
 from overlay.domain.state import OVERLAY, Event
 from overlay.realtime.fastemit import Encoded, emit_many
 from overlay.realtime.stalls import StallSweeper

@@ -16,7 +16,7 @@ from overlay.channel_records import disabled_view, hash_token, new_secret, recor
 from overlay.config import ChannelSettings
 from overlay.domain import wire
 from overlay.store.channels import page
-from overlay.store.writer import now_ms
+from overlay.clock import now_ms
 from overlay.web.admin_models import (ChannelChange, ChannelList, ChannelsQuery, Created, NewChannel, Rotate,
                                       Rotated, AdminChannel, channel_refusal)
 from overlay.web.auth import admins, require_moderator

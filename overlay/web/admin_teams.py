@@ -16,7 +16,7 @@ from overlay.config import TeamSettings
 from overlay.domain import money, wire
 from overlay.domain.teams import settings_part
 from overlay.settings.teams import check_teams
-from overlay.store.writer import now_ms
+from overlay.clock import now_ms
 from overlay.web.admin import ADMIN
 from overlay.web.admin_models import AdminTeam, NewTeam, TeamChange, TeamList, channel_refusal
 from overlay.web.errors import ApiError

@@ -16,7 +16,7 @@ from overlay.config import ALERT_DURATION_MS
 from overlay.domain import alert_variations, incentives, money, variation_ops
 from overlay.domain.state import Change, ChannelState
 from overlay.settings.incentives import WHOLE
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.store.writer import Reads
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.api_models import AMOUNT_PATTERN, Body

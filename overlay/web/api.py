@@ -14,7 +14,7 @@ from overlay.web.api_models import CampaignBody, Campaign, Donation, DonationBod
     Done, Match, MatchBody, Reloaded, ReloadBody, State
 from overlay.web.errors import ApiError
 from overlay.web.routes import Access, Routes
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 
 ALERT_ACTIONS = ("skip", "pause", "resume", "clear", "skip_speech")
 DONATION_ACTIONS = ("replay", "approve", "reject", "refund", "confirm")

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from overlay.domain import export, wire
 from overlay.store.base import Store
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.errors import ApiError
 from overlay.web.feature_models import CsvQuery

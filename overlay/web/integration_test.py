@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from overlay.domain import money
 from overlay.intake.webhooks import PARSERS, samples, settings_for
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.errors import ApiError
 from overlay.web.routes import Routes

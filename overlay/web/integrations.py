@@ -26,7 +26,7 @@ from overlay.domain import wire
 from overlay.intake.sources.donordrive import donations_url
 from overlay.intake.sources.health import STATUS_NAME as SOURCE_STATUS, read_state
 from overlay.intake.webhooks import PARSERS, settings_for
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.routes import Routes
 

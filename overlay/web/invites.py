@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from overlay import keys
 from overlay.channel_records import new_secret
 from overlay.domain import wire
-from overlay.store.writer import now_ms
+from overlay.clock import now_ms
 from overlay.web.admin import ADMIN, create_stored
 from overlay.web.admin_models import NewChannel, channel_refusal
 from overlay.web.admin_page import CATALOG

@@ -19,7 +19,7 @@ from aiohttp import web
 from overlay import keys
 from overlay.config import Config
 from overlay.domain import media
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.errors import ApiError
 from overlay.web.feature_models import MediaFile, MediaList, MediaQuery

@@ -2,7 +2,7 @@
 PUT / GET / DELETE /api/v1/channels/{ch}/widgets/{widget}/presets[/{name}].
 
 Saving stores the preset and logs a ``settings`` event in one commit of the channel's writer
-(``overlay.preset_service``), so every overlay showing that preset (in any worker) applies it
+(``overlay.service.presets``), so every overlay showing that preset (in any worker) applies it
 without a reload, and the limit on presets holds however many saves race.
 """
 from __future__ import annotations
@@ -11,11 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
-from overlay import keys, preset_service
+from overlay import keys
 from overlay.domain import presets
 from overlay.domain.presets import PresetError
 from overlay.config import ChannelSettings
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.errors import KIND_STATUS, ApiError
 from overlay.web.feature_models import PresetList, preset_answer, preset_body
@@ -52,7 +52,7 @@ def _out(svc: ChannelService, request: web.Request, widget: str, name: str, valu
 async def _save(request: web.Request, svc: ChannelService, widget: str, body: WidgetSettings) -> web.Response:
     _, name = _target(request, svc, widget)
     values = presets.stored(body)
-    created = await preset_service.save(svc, widget, name, values)
+    created = await svc.save_preset(widget, name, values)
     return web.json_response(_out(svc, request, widget, name, values), status=201 if created else 200)
 
 
@@ -82,7 +82,7 @@ async def _get(request: web.Request, svc: ChannelService, *, widget: str | None 
 async def _delete(request: web.Request, svc: ChannelService, *, widget: str | None = None) -> web.Response:
     """Delete a preset; overlays showing it fall back to the channel's settings."""
     widget, name = _target(request, svc, widget)
-    await preset_service.delete(svc, widget, name)  # 404 if there is none
+    await svc.delete_preset(widget, name)  # 404 if there is none
     return web.Response(status=204)
 
 

@@ -17,7 +17,7 @@ from overlay.web.auth import moderator_session
 from overlay.web.dashboard import PAGE_HEADERS, STRINGS, Strings, channel_for, login_page, pick_language
 from overlay.web.export import all_donations
 from overlay.web.pages import render
-from overlay.store.writer import now_ms
+from overlay.clock import now_ms
 
 
 def page_zone(request: web.Request, cfg: ChannelSettings) -> tzinfo:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from overlay import keys
-from overlay.team_match import TeamMatcher
-from overlay.teams import TeamBoard
+from overlay.service.team_match import TeamMatcher
+from overlay.service.teams import TeamBoard
 from overlay.web.errors import ApiError
 from overlay.web.feature_models import Team
 from overlay.web.routes import PUBLIC, Routes

@@ -28,7 +28,7 @@ from overlay.domain.moderation import MAX_NAME_LENGTH
 from overlay.web.errors import KIND_STATUS
 from overlay.web.clientaddr import limit_key
 from overlay.web.ratelimit import RateLimiter
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)

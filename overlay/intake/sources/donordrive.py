@@ -29,7 +29,7 @@ from overlay.intake.sources.book import book, display_text
 from overlay.intake.sources.health import SourceHealth
 from overlay.settings.sources import DonorDriveSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, provider_amount
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web import strictjson
 
 log = logging.getLogger(__name__)

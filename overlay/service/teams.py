@@ -29,7 +29,7 @@ from overlay.config import Config, TeamSettings
 from overlay.domain import teams
 from overlay.domain.state import Change, ChannelState
 from overlay.registry import ChannelRegistry
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.store.writer import Reads
 from overlay.store.base import StoreUnavailable
 from overlay.store.teams import team_notice
@@ -52,7 +52,7 @@ class TeamBoard:
         self._rebuilding: asyncio.Task[None] | None = None
         self._to_rebuild: set[str] = set()
         self._stale: set[str] = set()  # teams whose last rebuild here failed
-        # Each adds keys to the team object from its members (``match``: overlay.team_match).
+        # Each adds keys to the team object from its members (``match``: overlay.service.team_match).
         self.summary_parts: list[Callable[[TeamSettings, list[tuple[Any, ChannelState]]],
                                           Awaitable[dict[str, Any]]]] = []
         for svc in registry.services():

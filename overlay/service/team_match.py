@@ -15,9 +15,9 @@ from overlay.config import ChannelSettings, TeamSettings
 from overlay.domain import matching, team_match
 from overlay.domain.state import ChannelState
 from overlay.domain.team_match import TeamShare
-from overlay.service import ChannelService
-from overlay.store.writer import now_ms
-from overlay.teams import TeamBoard
+from overlay.service.channel import ChannelService
+from overlay.clock import now_ms
+from overlay.service.teams import TeamBoard
 
 
 class TeamMatcher:
