@@ -26,7 +26,7 @@ from overlay.web.dashboard import same_origin, setup_dashboard
 from overlay.intake.donate import setup_donate
 from overlay.intake.donate.checkout import setup_checkout
 from overlay.web.drain import Drain
-from overlay.web.errors import ApiError, error_middleware, quiet_parser_errors
+from overlay.http.errors import ApiError, error_middleware, quiet_parser_errors
 from overlay.web.sioroute import attach as attach_socketio
 from overlay.realtime.sioserver import make_sio_server
 from overlay.live.link import LIVE, LiveLink, setup_live_link
@@ -48,8 +48,8 @@ from overlay.registry import ChannelRegistry
 from overlay.store.base import Store, StoreUnavailable
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
-from overlay.web.throttle import setup_throttle, throttle_middleware
-from overlay.web.pages import setup_web
+from overlay.http.throttle import setup_throttle, throttle_middleware
+from overlay.http.pages import setup_web
 from overlay.web.teams import setup_teams
 from overlay.web.admin_teams import setup_admin_teams
 from overlay.intake.webhooks.routes import setup_webhooks

@@ -92,7 +92,7 @@ def test_the_checker_sees_every_kind_of_import(tmp_path: Path, source: str, expe
 
 
 def test_the_domain_refuses_with_a_kind_never_an_http_status() -> None:
-    # overlay.web.errors.KIND_STATUS maps kinds to statuses; a number here would bypass it.
+    # overlay.http.errors.KIND_STATUS maps kinds to statuses; a number here would bypass it.
     found = sorted(f"{path.relative_to(OVERLAY.parent)}:{node.lineno}"
                    for path in (OVERLAY / "domain").rglob("*.py")
                    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
@@ -111,7 +111,7 @@ def test_one_secret_comparison() -> None:
 
 
 def test_one_error_shape() -> None:
-    # Every JSON error goes through overlay.errors.error_body (rendered by overlay.web.errors).
+    # Every JSON error goes through overlay.errors.error_body (rendered by overlay.http.errors).
     builders = sorted(str(path.relative_to(OVERLAY.parent)) for path in OVERLAY.rglob("*.py")
                       if '{"error": {' in path.read_text(encoding="utf-8"))
     assert builders == ["overlay/errors.py"]

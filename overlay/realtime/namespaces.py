@@ -22,7 +22,7 @@ import socketio
 
 from overlay.domain import alerts, timing, wire
 from overlay import metrics
-from overlay.web import throttle
+from overlay.http import throttle
 from overlay.secret import secret_equal
 from overlay.settings.channel import ChannelSettings
 from overlay.registry import ChannelRegistry
@@ -320,7 +320,7 @@ class Realtime:
 
     def _authorize(self, ns: str, auth: dict[str, Any], environ: dict[str, Any]) -> ChannelFeed:
         """The channel feed this auth may join, or ConnectionRefusedError (sent as connect_error)."""
-        limited = throttle.socketio_refusal(environ)  # the right credential too: overlay.web.throttle
+        limited = throttle.socketio_refusal(environ)  # the right credential too: overlay.http.throttle
         if limited is not None:
             raise socketio.exceptions.ConnectionRefusedError(limited)
         feed = None

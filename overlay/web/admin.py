@@ -20,7 +20,7 @@ from overlay.clock import now_ms
 from overlay.web.admin_models import (ChannelChange, ChannelList, ChannelsQuery, Created, NewChannel, Rotate,
                                       Rotated, AdminChannel, channel_refusal)
 from overlay.web.auth import admins, require_moderator
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.routes import Access, Routes
 
 CHANNEL_ID = {"id": {"type": "string", "pattern": "^[a-z0-9-]{1,32}$", "description": "channel id"}}

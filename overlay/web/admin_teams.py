@@ -19,7 +19,7 @@ from overlay.settings.teams import check_teams
 from overlay.clock import now_ms
 from overlay.web.admin import ADMIN
 from overlay.web.admin_models import AdminTeam, NewTeam, TeamChange, TeamList, channel_refusal
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.routes import Routes
 from overlay.web.teams import TEAM_MATCH, TEAMS
 

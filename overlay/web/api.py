@@ -12,7 +12,7 @@ from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationInput
 from overlay.web.api_models import CampaignBody, Campaign, Donation, DonationBody, DonationList, DonationsQuery, \
     Done, Match, MatchBody, Reloaded, ReloadBody, State
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.routes import Access, Routes
 from overlay.service.channel import ChannelService
 

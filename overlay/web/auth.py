@@ -23,15 +23,15 @@ from aiohttp import web
 from overlay import keys
 from overlay.channel_records import token_matches
 from overlay.config import ChannelSettings
+from overlay.http.cookies import COOKIE_PREFIX
 from overlay.secret import secret_equal
-from overlay.web.errors import ApiError, Handler
+from overlay.http.errors import ApiError, Handler
 from overlay.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 SESSION_TTL_S = 12 * 3600
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-COOKIE_PREFIX = "overlay_session_"
 # Paths where a session cookie means something; static files and overlays never look.
 SESSION_PATHS = ("/api/", "/dashboard/", "/socket.io/", "/admin")
 LIVE_SESSIONS: web.RequestKey[frozenset[str]] = web.RequestKey("live_sessions", frozenset)

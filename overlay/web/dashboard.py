@@ -18,8 +18,8 @@ from overlay.web.auth import SESSION_TTL_S, TokenHolder, cookie_name, csrf_token
     revoke_session, secret_equal, session_token
 from overlay.config import ChannelSettings
 from overlay.live.link import LIVE
-from overlay.web.throttle import record_failure, retry_after
-from overlay.web.pages import PACKAGE, render
+from overlay.http.throttle import record_failure, retry_after
+from overlay.http.pages import PACKAGE, render
 from overlay.speech.routes import tts_status
 from overlay.web.integrations import integrations
 from overlay.store.base import StoreUnavailable

@@ -12,7 +12,7 @@ from overlay.domain import export, wire
 from overlay.store.base import Store
 from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.feature_models import CsvQuery
 from overlay.web.routes import Content, Routes
 

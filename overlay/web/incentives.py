@@ -5,7 +5,7 @@ from aiohttp import web
 
 from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, DONATION, MODERATOR, READER
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.incentive_models import Decided, Donation, IncentiveBody, IncentiveEdit, IncentiveList, Incentive, \
     MergeBody, MoveBody, Removed, RewardBody, RewardList, SuggestionList
 from overlay.web.routes import Routes

@@ -24,10 +24,10 @@ from overlay.web.admin import ADMIN, create_stored
 from overlay.web.admin_models import NewChannel, channel_refusal
 from overlay.web.admin_page import CATALOG
 from overlay.web.dashboard import PAGE_HEADERS, Strings, same_origin
-from overlay.web.errors import ApiError
-from overlay.web.pages import render
+from overlay.http.errors import ApiError
+from overlay.http.pages import render
 from overlay.web.routes import Routes
-from overlay.web.throttle import record_failure, retry_after
+from overlay.http.throttle import record_failure, retry_after
 from overlay.widgets import WIDGETS
 
 FORM_FIELDS = ("name", "id", "currency", "goal")

@@ -17,7 +17,7 @@ from overlay.domain.presets import PresetError
 from overlay.config import ChannelSettings
 from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
-from overlay.web.errors import KIND_STATUS, ApiError
+from overlay.http.errors import KIND_STATUS, ApiError
 from overlay.web.feature_models import PresetList, preset_answer, preset_body
 from overlay.web.routes import Handler, Routes
 from overlay.widgets import REGISTRY

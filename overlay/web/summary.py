@@ -16,7 +16,7 @@ from overlay.domain import incentives, money, summary, wire
 from overlay.web.auth import moderator_session
 from overlay.web.dashboard import PAGE_HEADERS, STRINGS, Strings, channel_for, login_page, pick_language
 from overlay.web.export import all_donations
-from overlay.web.pages import render
+from overlay.http.pages import render
 from overlay.clock import now_ms
 
 

@@ -6,7 +6,7 @@ from aiohttp import web
 from overlay import keys
 from overlay.service.team_match import TeamMatcher
 from overlay.service.teams import TeamBoard
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.feature_models import Team
 from overlay.web.routes import PUBLIC, Routes
 

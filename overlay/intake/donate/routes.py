@@ -25,9 +25,9 @@ from overlay.intake.donate.guard import check_token, client_address, issue_token
 from overlay.intake.donate.text import CATALOG, TEXTS
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.moderation import MAX_NAME_LENGTH
-from overlay.web.errors import KIND_STATUS
-from overlay.web.clientaddr import limit_key
-from overlay.web.ratelimit import RateLimiter
+from overlay.http.errors import KIND_STATUS
+from overlay.http.clientaddr import limit_key
+from overlay.http.ratelimit import RateLimiter
 from overlay.service.channel import ChannelService
 from overlay.store.base import StoreUnavailable
 

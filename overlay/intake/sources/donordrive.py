@@ -30,7 +30,7 @@ from overlay.intake.sources.health import SourceHealth
 from overlay.settings.sources import DonorDriveSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, provider_amount
 from overlay.service.channel import ChannelService
-from overlay.web import strictjson
+from overlay.http import strictjson
 
 log = logging.getLogger(__name__)
 SOURCE = "donordrive"

@@ -19,8 +19,8 @@ from overlay import metrics
 from overlay.domain import incentives, wire
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.errors import Refusal
-from overlay.web.errors import KIND_STATUS, ApiError
-from overlay.web.throttle import record_failure, retry_after, too_many
+from overlay.http.errors import KIND_STATUS, ApiError
+from overlay.http.throttle import record_failure, retry_after, too_many
 from overlay.intake.webhooks.base import BAD_CREDENTIAL
 from overlay.intake.webhooks import PARSERS, Ignored, IncomingDonation, IncomingRefund, WebhookError, settings_for
 from overlay.intake.webhooks import eventsub, health, paypal_delivery, samples
