@@ -40,3 +40,8 @@ class ApiError(Refusal):
 def error_body(code: str, message: str) -> dict[str, Any]:
     """The one error shape of every JSON answer."""
     return {"error": {"code": code, "message": message}}
+
+
+class StoreUnavailable(Exception):
+    """The store's backend cannot be reached; callers answer 503 so that senders retry.
+    Here, not in the store, so that a handler can catch it without importing the store."""

@@ -12,7 +12,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from overlay import metrics
 from overlay.http import strictjson
 from overlay.errors import ApiError, Refusal, error_body
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

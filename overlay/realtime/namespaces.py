@@ -31,7 +31,8 @@ from overlay.service.channel import ChannelService, ShuttingDown
 from overlay.domain.state import OVERLAY, Event
 from overlay.realtime.fastemit import Encoded, emit_many
 from overlay.realtime.stalls import StallSweeper
-from overlay.store.base import KEEP_EVENTS, StoreUnavailable
+from overlay.errors import StoreUnavailable
+from overlay.service.channel import KEEP_EVENTS
 
 log = logging.getLogger(__name__)
 NAMESPACES = ("/overlay", "/dashboard")

@@ -11,10 +11,11 @@ from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.state import Change, ChannelState, Event
 from overlay.domain.team_match import TeamShare
-from overlay.store.base import Store
+from overlay.store.base import KEEP_EVENTS as KEEP_EVENTS, Store  # KEEP_EVENTS: how far a replay reaches back
 from overlay.clock import now_ms
 from overlay.service.incentives import IncentiveOps
 from overlay.service.presets import PresetOps
+from overlay.service.records import ChannelRecords
 from overlay.service.reads import donation
 from overlay.store.writer import ChannelWriter, Op, Reads
 
@@ -26,8 +27,9 @@ class ShuttingDown(DonationError):
         super().__init__("shutting_down", "the server is restarting; retry shortly", "unavailable")
 
 
-class ChannelService(IncentiveOps, PresetOps):
-    """A channel's operations and reads; its incentive and preset operations come from the mixins."""
+class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
+    """A channel's operations and reads; its incentive and preset operations and its stored
+    records (donations, presets, integrations) come from the mixins."""
 
     def __init__(self, cfg: ChannelSettings, store: Store):
         self.cfg = cfg

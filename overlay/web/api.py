@@ -70,7 +70,7 @@ async def post_donation(request: web.Request, svc: ChannelService, body: Donatio
 async def list_donations(request: web.Request, ctx: tuple[ChannelService, bool],
                          query: DonationsQuery) -> web.Response:
     svc, is_mod = ctx
-    recs = await svc.store.list_donations(svc.cfg.id, after_seq=query.after_seq, limit=query.limit or 50)
+    recs = await svc.donations_page(after_seq=query.after_seq, limit=query.limit or 50)
     if not is_mod:
         recs = [r for r in recs if r["status"] == "approved"]
     return web.json_response({"donations": [wire.donation(svc.cfg, r, private=is_mod) for r in recs]})

@@ -26,7 +26,7 @@ from overlay.config import ChannelSettings
 from overlay.http.cookies import COOKIE_PREFIX
 from overlay.secret import secret_equal
 from overlay.http.errors import ApiError, Handler
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from overlay.http.throttle import record_failure, retry_after
 from overlay.http.pages import PACKAGE, render
 from overlay.speech.routes import tts_status
 from overlay.web.integrations import integrations
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 from overlay.widgets import WIDGETS
 
 # The browser reads the same file's table for the chosen language (from the page's data block).

@@ -23,7 +23,7 @@ from overlay.http.errors import ApiError
 from overlay.web.presets import page_preset
 from overlay.http.throttle import record_failure
 from overlay.widgets import REGISTRY, WIDGETS, SettingsError, resolve
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 from overlay.widgets.base import Position, WidgetSettings
 from overlay.widgets import gallery_text
 from overlay.widgets.strings import CATALOG, STRINGS, language

@@ -73,7 +73,7 @@ async def _put(request: web.Request, svc: ChannelService, *, widget: str, body: 
 async def _get(request: web.Request, svc: ChannelService, *, widget: str | None = None) -> web.Response:
     """Get a preset: its settings and its browser-source URL."""
     widget, name = _target(request, svc, widget)
-    values = await svc.store.get_preset(svc.cfg.id, widget, name)
+    values = await svc.get_preset(widget, name)
     if values is None:
         raise ApiError(404, "preset_not_found", "no such preset")
     return web.json_response(_out(svc, request, widget, name, values))
@@ -127,7 +127,7 @@ async def delete_preset(request: web.Request, svc: ChannelService) -> web.Respon
 async def list_presets(request: web.Request, svc: ChannelService) -> web.Response:
     """A widget's presets."""
     widget, _ = _target(request, svc, named=False)
-    found = await svc.store.list_presets(svc.cfg.id, widget)
+    found = await svc.list_presets(widget)
     return web.json_response({"presets": [_out(svc, request, widget, n, v) for n, v in found.items()]})
 
 
@@ -143,5 +143,6 @@ async def page_preset(request: web.Request, cfg: ChannelSettings, widget: str) -
         return "", {}
     if not presets.NAME.match(name):
         return name, None
-    return name, await request.app[keys.STORE].get_preset(cfg.id, widget, name)
+    svc = request.app[keys.REGISTRY].service(cfg.id)
+    return name, None if svc is None else await svc.get_preset(widget, name)
 

@@ -173,7 +173,7 @@ class DonorDrivePoller:
         if not fresh:
             return
         # After a start or a take-over the whole list is new to us: one read finds those stored.
-        stored = await self.svc.store.find_externals(self.svc.cfg.id, [(SOURCE, d.external_id) for d in fresh])
+        stored = await self.svc.find_externals([(SOURCE, d.external_id) for d in fresh])
         for d in fresh:
             if stored.get((SOURCE, d.external_id)) is None:
                 await book(self.svc, SOURCE, d, self.health)
