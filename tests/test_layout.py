@@ -235,6 +235,37 @@ def test_every_package_keeps_its_direction() -> None:
     assert _breaches(outside_live, LIVE_INTERFACE, ("overlay.live", "overlay.adapters.aiortc")) == []
 
 
+# Who may import the store: the services, and the wiring that makes the store and hands it out.
+STORE_USERS = ("overlay.service", "overlay.store", "overlay.app", "overlay.cli", "overlay.config", "overlay.registry",
+               "overlay.startup")
+
+
+def _direct(rule: tuple[str, ...], allowed: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str]:
+    g = graph()
+    return sorted(f"{name} imports {other}" for name in MODULES if _within(name, rule) and not _within(name, allowed)
+                  for other in g[name] if _within(other, forbidden))
+
+
+def test_only_the_services_and_the_wiring_import_the_store() -> None:
+    # Handlers read and write a channel through its ChannelService; annotations may name the
+    # store under ``if TYPE_CHECKING:``.
+    assert _direct(tuple(sorted(MODULES)), STORE_USERS, ("overlay.store",)) == []
+
+
+def test_intake_and_live_do_not_import_web() -> None:
+    # What they share with the web API (errors, pages, throttle, strict JSON) is in overlay.http.
+    assert _breaches(("overlay.intake", "overlay.live", "overlay.http"), (), ("overlay.web",)) == []
+
+
+def test_handlers_never_hold_the_store() -> None:
+    # Not through an attribute either: ``svc.store`` or the app's store key in a handler.
+    found = sorted(f"{path.relative_to(OVERLAY.parent)}:{n}" for package in ("web", "intake", "http")
+                   for path in (OVERLAY / package).rglob("*.py")
+                   for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                   if ("svc.store" in line or "service.store" in line) and not line.lstrip().startswith("#"))
+    assert found == []
+
+
 def _fresh_imports(modules: list[str]) -> dict[str, list[str]]:
     """For each module: sys.modules after importing it, and nothing else, in a new interpreter."""
     code = "import importlib, json, sys; importlib.import_module(sys.argv[1]); print(json.dumps(sorted(sys.modules)))"

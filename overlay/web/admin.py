@@ -12,10 +12,9 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from overlay import keys
-from overlay.channel_records import disabled_view, hash_token, new_secret, record_of, settings_of, view
+from overlay.channel_records import disabled_view, hash_token, new_secret, page, record_of, settings_of, view
 from overlay.config import ChannelSettings
 from overlay.domain import wire
-from overlay.store.channels import page
 from overlay.clock import now_ms
 from overlay.web.admin_models import (ChannelChange, ChannelList, ChannelsQuery, Created, NewChannel, Rotate,
                                       Rotated, AdminChannel, channel_refusal)
