@@ -45,6 +45,7 @@ from overlay.web.media import setup_media
 from overlay.web.editor import setup_editor
 from overlay.realtime.namespaces import Realtime
 from overlay.registry import ChannelRegistry
+from overlay.service.directory import Directory
 from overlay.store.base import Store, StoreUnavailable
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
@@ -157,6 +158,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
                         idle_channel_s=config.server.idle_channel_s)
     store.subscribe(realtime.on_events)
     app[keys.CONFIG], app[keys.STORE], app[keys.REGISTRY] = config, store, registry
+    app[keys.DIRECTORY] = Directory(store)
     app[keys.SIO], app[keys.REALTIME] = sio, realtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)

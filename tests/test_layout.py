@@ -258,11 +258,13 @@ def test_intake_and_live_do_not_import_web() -> None:
 
 
 def test_handlers_never_hold_the_store() -> None:
-    # Not through an attribute either: ``svc.store`` or the app's store key in a handler.
+    # Not through an attribute either: ``svc.store`` or the app's store key in a handler (records
+    # of the admin API: keys.DIRECTORY and the team board). Only set-up code hands the store on.
     found = sorted(f"{path.relative_to(OVERLAY.parent)}:{n}" for package in ("web", "intake", "http")
                    for path in (OVERLAY / package).rglob("*.py")
                    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                   if ("svc.store" in line or "service.store" in line) and not line.lstrip().startswith("#"))
+                   if any(f in line for f in ("svc.store", "service.store", "request.app[keys.STORE]"))
+                   and not line.lstrip().startswith("#"))
     assert found == []
 
 

@@ -59,6 +59,10 @@ class TeamMatcher:
             grant, m["used"] = await self.store.claim_team_match(team.id, rec["id"], ask, m["cap"])
         return TeamShare(team.id, grant, team_match.payload(cfg, m, team.id, now))
 
+    async def used(self, team_id: str) -> int:
+        """What the team's members took of its cap so far."""
+        return await self.store.team_match_used(team_id)
+
     async def release(self, team_id: str, donation_id: str) -> None:
         await self.store.release_team_match(team_id, donation_id)
 
