@@ -26,7 +26,7 @@ from overlay.web.dashboard import same_origin, setup_dashboard
 from overlay.intake.donate import setup_donate
 from overlay.intake.donate.checkout import setup_checkout
 from overlay.web.drain import Drain
-from overlay.web.errors import ApiError, error_middleware, quiet_parser_errors
+from overlay.http.errors import ApiError, error_middleware, quiet_parser_errors
 from overlay.web.sioroute import attach as attach_socketio
 from overlay.realtime.sioserver import make_sio_server
 from overlay.live.link import LIVE, LiveLink, setup_live_link
@@ -45,11 +45,12 @@ from overlay.web.media import setup_media
 from overlay.web.editor import setup_editor
 from overlay.realtime.namespaces import Realtime
 from overlay.registry import ChannelRegistry
+from overlay.service.directory import Directory
 from overlay.store.base import Store, StoreUnavailable
 from overlay.store.embedded import EmbeddedStore
 from overlay.store.redis import RedisStore
-from overlay.web.throttle import setup_throttle, throttle_middleware
-from overlay.web.pages import setup_web
+from overlay.http.throttle import setup_throttle, throttle_middleware
+from overlay.http.pages import setup_web
 from overlay.web.teams import setup_teams
 from overlay.web.admin_teams import setup_admin_teams
 from overlay.intake.webhooks.routes import setup_webhooks
@@ -157,6 +158,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
                         idle_channel_s=config.server.idle_channel_s)
     store.subscribe(realtime.on_events)
     app[keys.CONFIG], app[keys.STORE], app[keys.REGISTRY] = config, store, registry
+    app[keys.DIRECTORY] = Directory(store)
     app[keys.SIO], app[keys.REALTIME] = sio, realtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_view)

@@ -67,3 +67,18 @@ def disabled_view(record: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return {"id": record["id"], "name": record.get("name", ""), "source": "api",
                 **{k: record.get(k) for k in META}}
+
+
+def _matches(record: dict[str, Any], q: str) -> bool:
+    q = q.casefold()
+    return not q or q in record["id"] or q in str(record.get("name", "")).casefold()
+
+
+def page(records: list[dict[str, Any]], q: str, limit: int,
+         cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """Records sorted by id after ``cursor`` that match ``q`` (id or name), and the next cursor."""
+    found = sorted((r for r in records if (cursor is None or r["id"] > cursor) and _matches(r, q)),
+                   key=lambda r: r["id"])
+    more = len(found) > limit
+    found = found[:limit]
+    return found, found[-1]["id"] if more and found else None

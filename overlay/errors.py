@@ -2,7 +2,7 @@
 
 Every layer raises a ``Refusal``. The domain says *why* it refuses, in its own words
 (``kind``), and knows nothing of HTTP; an HTTP edge (the API, a webhook, WHIP/WHEP
-signalling) raises an ``ApiError``, which names its status. overlay.web.errors is the only
+signalling) raises an ``ApiError``, which names its status. overlay.http.errors is the only
 place that turns either into a response. No imports: the domain and the live process
 use this module without pulling in the web stack.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-# Why the domain refuses; overlay.web.errors.KIND_STATUS maps each kind to an HTTP status.
+# Why the domain refuses; overlay.http.errors.KIND_STATUS maps each kind to an HTTP status.
 Kind = Literal["invalid", "conflict", "not_found", "unavailable"]
 
 
@@ -40,3 +40,8 @@ class ApiError(Refusal):
 def error_body(code: str, message: str) -> dict[str, Any]:
     """The one error shape of every JSON answer."""
     return {"error": {"code": code, "message": message}}
+
+
+class StoreUnavailable(Exception):
+    """The store's backend cannot be reached; callers answer 503 so that senders retry.
+    Here, not in the store, so that a handler can catch it without importing the store."""

@@ -20,7 +20,7 @@ from typing import Any
 from overlay import metrics
 from overlay.channel_records import settings_of
 from overlay.config import ChannelSettings, Config
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.store.base import Store
 from overlay.store.teams import team_notice
 

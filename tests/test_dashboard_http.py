@@ -10,7 +10,7 @@ import aiohttp
 
 from overlay.app import create_app
 from overlay.web.auth import csrf_token, new_session
-from overlay.web.throttle import MAX_FAILURES
+from overlay.http.throttle import MAX_FAILURES
 from tests.support import MOD_TOKEN, OVERLAY_KEY, make_config
 
 LOGIN = "/dashboard/demo/login"

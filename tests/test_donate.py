@@ -13,7 +13,7 @@ import pytest
 
 from overlay.config import ChannelSettings
 from overlay.intake.donate.guard import check_token, issue_token
-from overlay.web.ratelimit import RateLimiter
+from overlay.http.ratelimit import RateLimiter
 from tests.support import channel_dict
 
 PAGE = "/donate/demo"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from overlay.web.pages import PACKAGE, StaticFiles
+from overlay.http.pages import PACKAGE, StaticFiles
 from tests.support import OVERLAY_KEY
 
 FONT_DIR = PACKAGE / "static" / "vendor" / "noto-color-emoji"

@@ -60,8 +60,8 @@ async def test_csv_filters_by_status_and_date(make_server: Any, backend: str) ->
 
 
 async def test_csv_pages_through_a_long_campaign(make_server: Any, backend: str, monkeypatch: Any) -> None:
-    from overlay.web import export as web_export
-    monkeypatch.setattr(web_export, "PAGE", 3)  # several pages with a handful of donations
+    from overlay.service import records
+    monkeypatch.setattr(records, "PAGE", 3)  # several pages with a handful of donations
     server = await make_server(backend)
     made = [(await server.donate(amount=f"{i}.00", donor_name=f"D{i}"))["id"] for i in range(1, 9)]
     _, _, text = await fetch(server)

@@ -17,7 +17,7 @@ import socketio
 
 from overlay.app import create_app
 from overlay.config import parse_config
-from overlay.web.throttle import FAILURE_WINDOW_S, MAX_FAILURES
+from overlay.http.throttle import FAILURE_WINDOW_S, MAX_FAILURES
 from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, WAIT, channel_dict
 from tests.webhook_signing import generic_headers, stripe_headers
 

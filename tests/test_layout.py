@@ -92,7 +92,7 @@ def test_the_checker_sees_every_kind_of_import(tmp_path: Path, source: str, expe
 
 
 def test_the_domain_refuses_with_a_kind_never_an_http_status() -> None:
-    # overlay.web.errors.KIND_STATUS maps kinds to statuses; a number here would bypass it.
+    # overlay.http.errors.KIND_STATUS maps kinds to statuses; a number here would bypass it.
     found = sorted(f"{path.relative_to(OVERLAY.parent)}:{node.lineno}"
                    for path in (OVERLAY / "domain").rglob("*.py")
                    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
@@ -111,7 +111,7 @@ def test_one_secret_comparison() -> None:
 
 
 def test_one_error_shape() -> None:
-    # Every JSON error goes through overlay.errors.error_body (rendered by overlay.web.errors).
+    # Every JSON error goes through overlay.errors.error_body (rendered by overlay.http.errors).
     builders = sorted(str(path.relative_to(OVERLAY.parent)) for path in OVERLAY.rglob("*.py")
                       if '{"error": {' in path.read_text(encoding="utf-8"))
     assert builders == ["overlay/errors.py"]
@@ -119,7 +119,7 @@ def test_one_error_shape() -> None:
 
 # --- the transitive rules: a module's whole import graph, not only its own lines ---
 
-SERVICE = ("overlay.service", "overlay.incentive_service", "overlay.preset_service", "overlay.teams")
+SERVICE = ("overlay.service",)
 TOP = ("overlay.app", "overlay.cli")
 # What the web process may import of the live package: the link to the live process, its
 # supervisor and its viewer page (app.py and cli.py only); never the process's own modules.
@@ -233,6 +233,39 @@ def test_every_package_keeps_its_direction() -> None:
     outside_live = tuple(name for name in MODULES if name != "overlay"
                          and not _within(name, ("overlay.live", "overlay.adapters.aiortc")))
     assert _breaches(outside_live, LIVE_INTERFACE, ("overlay.live", "overlay.adapters.aiortc")) == []
+
+
+# Who may import the store: the services, and the wiring that makes the store and hands it out.
+STORE_USERS = ("overlay.service", "overlay.store", "overlay.app", "overlay.cli", "overlay.config", "overlay.registry",
+               "overlay.startup")
+
+
+def _direct(rule: tuple[str, ...], allowed: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str]:
+    g = graph()
+    return sorted(f"{name} imports {other}" for name in MODULES if _within(name, rule) and not _within(name, allowed)
+                  for other in g[name] if _within(other, forbidden))
+
+
+def test_only_the_services_and_the_wiring_import_the_store() -> None:
+    # Handlers read and write a channel through its ChannelService; annotations may name the
+    # store under ``if TYPE_CHECKING:``.
+    assert _direct(tuple(sorted(MODULES)), STORE_USERS, ("overlay.store",)) == []
+
+
+def test_intake_and_live_do_not_import_web() -> None:
+    # What they share with the web API (errors, pages, throttle, strict JSON) is in overlay.http.
+    assert _breaches(("overlay.intake", "overlay.live", "overlay.http"), (), ("overlay.web",)) == []
+
+
+def test_handlers_never_hold_the_store() -> None:
+    # Not through an attribute either: ``svc.store`` or the app's store key in a handler (records
+    # of the admin API: keys.DIRECTORY and the team board). Only set-up code hands the store on.
+    found = sorted(f"{path.relative_to(OVERLAY.parent)}:{n}" for package in ("web", "intake", "http")
+                   for path in (OVERLAY / package).rglob("*.py")
+                   for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                   if any(f in line for f in ("svc.store", "service.store", "request.app[keys.STORE]"))
+                   and not line.lstrip().startswith("#"))
+    assert found == []
 
 
 def _fresh_imports(modules: list[str]) -> dict[str, list[str]]:

@@ -251,7 +251,7 @@ def _call_and_validate(case: Any, url: str, as_reader: bool) -> None:
 def _addresses() -> Iterator[dict[str, str]]:
     """Each case from an address of its own (X-Forwarded-For, from a trusted proxy): ignored_auth
     sends wrong credentials on purpose, and from one address they would soon be refused with 429
-    (overlay.web.throttle), valid requests included. A case's probes keep its headers."""
+    (overlay.http.throttle), valid requests included. A case's probes keep its headers."""
     for n in itertools.count(1):
         yield {"X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"}
 

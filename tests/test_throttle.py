@@ -11,7 +11,7 @@ import pytest
 
 from overlay.app import create_app
 from overlay.config import ConfigError, parse_config
-from overlay.web.throttle import MAX_FAILURES
+from overlay.http.throttle import MAX_FAILURES
 from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, channel_dict
 
 STATE = "/api/v1/channels/demo/state"

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from overlay import keys
 from overlay.intake.sources.runner import Source, sources_context
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 20
@@ -89,8 +89,8 @@ async def _keep(svc: Any, settings: Any) -> None:
 
 async def _record(svc: Any, status: str) -> None:
     with contextlib.suppress(StoreUnavailable):
-        await svc.store.put_integration_status(svc.cfg.id, "tiltify", STATUS_NAME,
-                                               {"status": status, "at": int(time.time() * 1000)})
+        await svc.put_integration_status("tiltify", STATUS_NAME,
+                                         {"status": status, "at": int(time.time() * 1000)})
 
 
 def keepalive_sources(app: web.Application) -> list[Source]:

@@ -20,7 +20,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from overlay.live.listeners import Listeners
-from overlay.web.errors import error_response
+from overlay.http.errors import error_response
 
 log = logging.getLogger(__name__)
 

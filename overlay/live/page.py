@@ -17,9 +17,9 @@ from overlay import keys
 from overlay.config import ChannelSettings
 from overlay.live.link import LIVE
 from overlay.settings.live import whep_origin
-from overlay.web.errors import error_response
-from overlay.web.overlays import donate_target, page_config, sticker_context
-from overlay.web.pages import render
+from overlay.http.errors import error_response
+from overlay.http.overlay_page import donate_target, page_config, sticker_context
+from overlay.http.pages import render
 from overlay.widgets import resolve
 from overlay.widgets.base import WidgetSettings
 from overlay import i18n

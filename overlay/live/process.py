@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from overlay.settings.live import LiveSettings
-from overlay.web.errors import error_response
+from overlay.http.errors import error_response
 
 log = logging.getLogger("overlay.live.whip")
 FEED_BACKLOG = 1000  # status lines a slow subscriber may owe before it is dropped

@@ -15,7 +15,7 @@ from aiohttp import web
 from overlay.errors import ApiError
 from overlay.secret import secret_equal
 from overlay.live.hub import LiveHub, Session
-from overlay.web.errors import error_response
+from overlay.http.errors import error_response
 from overlay.settings.live import LiveSettings
 
 MAX_SDP_BYTES = 64 * 1024  # OBS offers are ~5 KB; anything near this is not an offer

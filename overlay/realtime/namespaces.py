@@ -24,15 +24,17 @@ import socketio
 
 from overlay.domain import alerts, timing, wire
 from overlay import metrics
-from overlay.web import throttle
+from overlay.http import throttle
 from overlay.secret import secret_equal
 from overlay.settings.channel import ChannelSettings
 from overlay.registry import ChannelRegistry
-from overlay.service import ChannelService, ShuttingDown, now_ms
+from overlay.clock import now_ms
+from overlay.service.channel import ChannelService, ShuttingDown
 from overlay.domain.state import OVERLAY, Event
 from overlay.realtime.fastemit import Encoded, emit_many
 from overlay.realtime.stalls import StallSweeper
-from overlay.store.base import KEEP_EVENTS, StoreUnavailable
+from overlay.errors import StoreUnavailable
+from overlay.service.channel import KEEP_EVENTS
 
 log = logging.getLogger(__name__)
 NAMESPACES = ("/overlay", "/dashboard")
@@ -327,7 +329,7 @@ class Realtime:
 
     def _authorize(self, ns: str, auth: dict[str, Any], environ: dict[str, Any]) -> ChannelFeed:
         """The channel feed this auth may join, or ConnectionRefusedError (sent as connect_error)."""
-        limited = throttle.socketio_refusal(environ)  # the right credential too: overlay.web.throttle
+        limited = throttle.socketio_refusal(environ)  # the right credential too: overlay.http.throttle
         if limited is not None:
             raise socketio.exceptions.ConnectionRefusedError(limited)
         feed = None

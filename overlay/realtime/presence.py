@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import socketio
 
 from overlay.domain import pages
-from overlay.store.base import Store, StoreUnavailable
+from overlay.errors import StoreUnavailable
 from overlay.widgets import WIDGETS
+
+if TYPE_CHECKING:  # annotations only: only the wiring hands it the store
+    from overlay.store.base import Store
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/overlay"

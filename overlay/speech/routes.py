@@ -15,7 +15,7 @@ from overlay.domain import tts, wire
 from overlay.speech.clips import ClipCache
 from overlay.speech import piper
 from overlay.speech.engine import Engine, SpeechFailed, choose_engine
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 
 log = logging.getLogger(__name__)
 # channel -> (the settings its engine was chosen for, the engine): chosen again when they change

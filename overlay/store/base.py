@@ -21,6 +21,7 @@ from typing import Any
 
 from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState, Event
+from overlay.errors import StoreUnavailable as StoreUnavailable  # the store raises it; defined where handlers catch it
 
 log = logging.getLogger(__name__)
 EventHandler = Callable[[str, list[Event]], Awaitable[None] | None]
@@ -36,10 +37,6 @@ HARD_LIMIT = 10_000
 # 503 within about this, instead of queueing behind the others' timeouts.
 STORE_DEADLINE_S = 1.5
 STARTUP_WAIT_S = 60  # how long start-up waits for a store that does not answer yet
-
-
-class StoreUnavailable(Exception):
-    """The backend cannot be reached; callers answer 503 so that senders retry."""
 
 
 class StoreReset(Exception):

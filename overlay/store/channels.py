@@ -13,6 +13,8 @@ import sqlite3
 import time
 from typing import Any
 
+from overlay.channel_records import page
+
 _TABLES = ("CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, record TEXT NOT NULL)",
            "CREATE TABLE IF NOT EXISTS invites (id TEXT PRIMARY KEY, record TEXT NOT NULL, uses INTEGER NOT NULL, "
            "used INTEGER NOT NULL DEFAULT 0, expires_ms INTEGER NOT NULL)")
@@ -20,21 +22,6 @@ CHANNELS_KEY = "overlay:registry"        # hash: id -> record (no channel's key 
 CHANNELS_PUBSUB = "overlay:channels"     # a channel id per message
 INVITE_AFTERLIFE_MS = 30 * 86_400_000
 INVITE_PREFIX = "overlay:_invite:"       # "_" is in no channel id: no channel's key looks like it
-
-
-def _matches(record: dict[str, Any], q: str) -> bool:
-    q = q.casefold()
-    return not q or q in record["id"] or q in str(record.get("name", "")).casefold()
-
-
-def page(records: list[dict[str, Any]], q: str, limit: int,
-         cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """Records sorted by id after ``cursor`` that match ``q`` (id or name), and the next cursor."""
-    found = sorted((r for r in records if (cursor is None or r["id"] > cursor) and _matches(r, q)),
-                   key=lambda r: r["id"])
-    more = len(found) > limit
-    found = found[:limit]
-    return found, found[-1]["id"] if more and found else None
 
 
 class EmbeddedChannels:

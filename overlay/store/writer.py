@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from overlay import metrics
+from overlay.clock import now_ms
 from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState
 from overlay.store.base import Store, StoreReset, StoreUnavailable
@@ -35,10 +35,6 @@ FOLLOW_WAIT_S = 0.25  # after a lost race, wait this long for the winner's commi
 ATTEND_S = 30.0       # a writer keeps hearing its channel's commits this long after its last batch
 CONTENDED_S = 5.0     # after a lost race, take turns with the other processes for this long
 TURN_MS = 1000        # a turn a dead or stalled process holds expires after this
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass

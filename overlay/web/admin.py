@@ -12,15 +12,14 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from overlay import keys
-from overlay.channel_records import disabled_view, hash_token, new_secret, record_of, settings_of, view
+from overlay.channel_records import disabled_view, hash_token, new_secret, page, record_of, settings_of, view
 from overlay.config import ChannelSettings
 from overlay.domain import wire
-from overlay.store.channels import page
-from overlay.store.writer import now_ms
+from overlay.clock import now_ms
 from overlay.web.admin_models import (ChannelChange, ChannelList, ChannelsQuery, Created, NewChannel, Rotate,
                                       Rotated, AdminChannel, channel_refusal)
 from overlay.web.auth import admins, require_moderator
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.routes import Access, Routes
 
 CHANNEL_ID = {"id": {"type": "string", "pattern": "^[a-z0-9-]{1,32}$", "description": "channel id"}}
@@ -46,7 +45,7 @@ async def _stored(request: web.Request, channel_id: str) -> dict[str, Any]:
     """The record of a channel of the admin API: 404 if none, 409 for a config channel."""
     if request.app[keys.REGISTRY].in_config(channel_id):
         raise ApiError(409, "channel_in_config", "this channel is defined in config.yaml: change it there")
-    record = await request.app[keys.STORE].get_channel(channel_id)
+    record = await request.app[keys.DIRECTORY].channel(channel_id)
     if record is None:
         raise ApiError(404, "channel_not_found", "no such channel")
     return record
@@ -58,7 +57,7 @@ async def _save(request: web.Request, record: dict[str, Any], cfg: ChannelSettin
     cfg = cfg or settings_of(record)
     record = record_of(cfg, disabled=changes.get("disabled", record["disabled"]), created_at=record["created_at"],
                        updated_at=wire.iso(now_ms()), version=record["version"] + 1)
-    await request.app[keys.STORE].put_channel(cfg.id, record, create=False)
+    await request.app[keys.DIRECTORY].put_channel(cfg.id, record, create=False)
     request.app[keys.REGISTRY].apply(cfg.id, record)
     return record
 
@@ -77,7 +76,7 @@ async def create_stored(request: web.Request, body: NewChannel) -> tuple[dict[st
     cfg = _validated({**body.model_dump(mode="json", exclude_unset=True, exclude={"live"}),
                       "overlay_key": new_secret(), "moderator_tokens": [hash_token(token)]})
     record = record_of(cfg, disabled=False, created_at=stamp, updated_at=stamp, version=1)
-    if registry.in_config(cfg.id) or not await request.app[keys.STORE].put_channel(cfg.id, record, create=True):
+    if registry.in_config(cfg.id) or not await request.app[keys.DIRECTORY].put_channel(cfg.id, record, create=True):
         raise ApiError(409, "channel_exists", f"a channel with the id {cfg.id} exists")
     registry.apply(cfg.id, record)
     return record, {"overlay_key": cfg.overlay_key, "moderator_token": token}
@@ -93,7 +92,7 @@ async def create_channel(request: web.Request, _: None, body: NewChannel) -> web
 async def list_channels(request: web.Request, _: None, query: ChannelsQuery) -> web.Response:
     """Channels by id, config.yaml's and the admin API's, searched by id or name"""
     registry = request.app[keys.REGISTRY]
-    stored, _cursor = await request.app[keys.STORE].list_channels(query.q, 1_000_000, None)
+    stored, _cursor = await request.app[keys.DIRECTORY].channels(query.q, 1_000_000, None)
     configured = [{**view(c, None)} for c in map(registry.settings, registry.config_ids()) if c is not None]
     found, cursor = page(configured + stored, query.q, query.limit, query.cursor)
     return web.json_response({"channels": [r if r.get("source") == "config" else disabled_view(r) for r in found],
@@ -107,7 +106,7 @@ async def get_channel(request: web.Request, _: None) -> web.Response:
     cfg = request.app[keys.REGISTRY].settings(channel_id)
     if cfg is not None and request.app[keys.REGISTRY].in_config(channel_id):
         return web.json_response(view(cfg, None))
-    record = await request.app[keys.STORE].get_channel(channel_id)
+    record = await request.app[keys.DIRECTORY].channel(channel_id)
     if record is None:
         raise ApiError(404, "channel_not_found", "no such channel")
     return _answer(record)
@@ -120,7 +119,7 @@ async def change_channel(request: web.Request, _: None, body: Any) -> web.Respon
     record = await _stored(request, request.match_info["id"])
     current = {k: v for k, v in record.items() if k not in ("disabled", "created_at", "updated_at", "version")}
     cfg = _validated({**current, **body.model_dump(mode="json", exclude_unset=True)})
-    if cfg.currency != settings_of(record).currency and await request.app[keys.STORE].list_donations(cfg.id, limit=1):
+    if cfg.currency != settings_of(record).currency and await request.app[keys.DIRECTORY].has_donations(cfg.id):
         # Totals are kept in the currency's minor units: they would silently change value.
         raise ApiError(409, "currency_locked", "currency: the channel has donations in its currency already")
     return _answer(await _save(request, record, cfg))
@@ -131,9 +130,9 @@ async def change_channel(request: web.Request, _: None, body: Any) -> web.Respon
 async def delete_channel(request: web.Request, _: None) -> web.Response:
     """Delete a channel without donations (204); one with donations is disabled instead (200, the channel)"""
     record = await _stored(request, request.match_info["id"])
-    if await request.app[keys.STORE].list_donations(record["id"], limit=1):
+    if await request.app[keys.DIRECTORY].has_donations(record["id"]):
         return _answer(await _save(request, record, disabled=True))
-    await request.app[keys.STORE].delete_channel(record["id"])
+    await request.app[keys.DIRECTORY].delete_channel(record["id"])
     request.app[keys.REGISTRY].apply(record["id"], None)
     return web.Response(status=204)
 

@@ -11,8 +11,8 @@ from aiohttp import web
 from overlay import i18n, keys
 from overlay.web.auth import admins, csrf_token, matching_token, moderator_session
 from overlay.web.dashboard import PAGE_HEADERS, Strings, close_session, open_session, same_origin
-from overlay.web.pages import PACKAGE, render
-from overlay.web.throttle import record_failure, retry_after
+from overlay.http.pages import PACKAGE, render
+from overlay.http.throttle import record_failure, retry_after
 from overlay.widgets import WIDGETS
 
 CATALOG = i18n.register_json("admin", PACKAGE / "static" / "admin" / "strings.json")

@@ -16,10 +16,10 @@ from overlay.config import TeamSettings
 from overlay.domain import money, wire
 from overlay.domain.teams import settings_part
 from overlay.settings.teams import check_teams
-from overlay.store.writer import now_ms
+from overlay.clock import now_ms
 from overlay.web.admin import ADMIN
 from overlay.web.admin_models import AdminTeam, NewTeam, TeamChange, TeamList, channel_refusal
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.routes import Routes
 from overlay.web.teams import TEAM_MATCH, TEAMS
 
@@ -58,7 +58,7 @@ async def _shown(request: web.Request, team: TeamSettings, record: dict[str, Any
     """The view, its ``match`` with what the members used of the cap so far."""
     view = _view(team, record)
     if team.match is not None:
-        used = await request.app[keys.STORE].team_match_used(team.id)
+        used = await request.app[TEAM_MATCH].used(team.id)
         first = request.app[keys.REGISTRY].settings(team.channels[0])
         view["match"]["used"] = money.to_decimal_string(used, team.currency or (first.currency if first else "EUR"))
     return view
@@ -68,7 +68,7 @@ async def _stored(request: web.Request, team_id: str) -> dict[str, Any]:
     """The record of a team of the admin API: 404 if none, 409 for a config team."""
     if request.app[TEAMS].in_config(team_id):
         raise ApiError(409, "team_in_config", "this team is defined in config.yaml: change it there")
-    record = await request.app[keys.STORE].get_team(team_id)
+    record = await request.app[TEAMS].stored(team_id)
     if record is None:
         raise ApiError(404, "team_not_found", "no such team")
     return record
@@ -81,7 +81,7 @@ async def create_team(request: web.Request, _: None, body: NewTeam) -> web.Respo
     team = _checked(request, body.model_dump(mode="json", exclude_unset=True))
     record = _record(team, wire.iso(now_ms()), 1)
     board = request.app[TEAMS]
-    if board.in_config(team.id) or not await request.app[keys.STORE].put_team(team.id, record, create=True):
+    if board.in_config(team.id) or not await board.put(team.id, record, create=True):
         raise ApiError(409, "team_exists", f"a team with the id {team.id} exists")
     if team.match is not None:  # a team of that id deleted earlier may have left grants
         await request.app[TEAM_MATCH].forget(team.id)
@@ -95,7 +95,7 @@ async def list_teams(request: web.Request, _: None) -> web.Response:
     board = request.app[TEAMS]
     configured = [await _shown(request, t, None) for t in board.teams.values() if board.in_config(t.id)]
     stored = [await _shown(request, TeamSettings.model_validate(settings_part(r)), r)
-              for r in await request.app[keys.STORE].list_teams()]
+              for r in await board.stored_records()]
     return web.json_response({"teams": sorted(configured + stored, key=lambda t: t["id"])})
 
 
@@ -118,7 +118,7 @@ async def change_team(request: web.Request, _: None, body: TeamChange) -> web.Re
     if team.match is None or record.get("match") is None:  # removed, or a new one: its cap starts from zero
         await request.app[TEAM_MATCH].forget(team.id)
     record = _record(team, record["created_at"], record["version"] + 1)
-    await request.app[keys.STORE].put_team(team.id, record, create=False)
+    await request.app[TEAMS].put(team.id, record, create=False)
     await request.app[TEAMS].changed(team.id, record, announce=True)
     return web.json_response(await _shown(request, team, record))
 
@@ -127,7 +127,7 @@ async def change_team(request: web.Request, _: None, body: TeamChange) -> web.Re
 async def delete_team(request: web.Request, _: None) -> web.Response:
     """Delete a team of the admin API: its members keep their donations and totals"""
     record = await _stored(request, request.match_info["id"])
-    await request.app[keys.STORE].delete_team(record["id"])
+    await request.app[TEAMS].delete(record["id"])
     await request.app[TEAM_MATCH].forget(record["id"])
     await request.app[TEAMS].changed(record["id"], None)
     return web.Response(status=204)

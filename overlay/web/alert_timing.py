@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, StrictInt, StrictStr
 from overlay.config import ALERT_DURATION_MS, ALERT_GAP_MS
 from overlay.domain import money, timing
 from overlay.settings.incentives import WHOLE
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.api_models import Body, Money
 from overlay.web.routes import Routes

@@ -7,7 +7,7 @@ channel's ordered writer and sent to the moderators as an ``alert_variations`` e
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
@@ -16,11 +16,13 @@ from overlay.config import ALERT_DURATION_MS
 from overlay.domain import alert_variations, incentives, money, variation_ops
 from overlay.domain.state import Change, ChannelState
 from overlay.settings.incentives import WHOLE
-from overlay.service import ChannelService
-from overlay.store.writer import Reads
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.api_models import AMOUNT_PATTERN, Body
 from overlay.web.routes import Routes
+
+if TYPE_CHECKING:  # annotations only: a handler never imports the store
+    from overlay.store.writer import Reads
 
 PATH = "/channels/{ch}/alerts/variations"
 routes = Routes()

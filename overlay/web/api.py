@@ -12,9 +12,9 @@ from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationInput
 from overlay.web.api_models import CampaignBody, Campaign, Donation, DonationBody, DonationList, DonationsQuery, \
     Done, Match, MatchBody, Reloaded, ReloadBody, State
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.routes import Access, Routes
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 
 ALERT_ACTIONS = ("skip", "pause", "resume", "clear", "skip_speech")
 DONATION_ACTIONS = ("replay", "approve", "reject", "refund", "confirm")
@@ -70,7 +70,7 @@ async def post_donation(request: web.Request, svc: ChannelService, body: Donatio
 async def list_donations(request: web.Request, ctx: tuple[ChannelService, bool],
                          query: DonationsQuery) -> web.Response:
     svc, is_mod = ctx
-    recs = await svc.store.list_donations(svc.cfg.id, after_seq=query.after_seq, limit=query.limit or 50)
+    recs = await svc.donations_page(after_seq=query.after_seq, limit=query.limit or 50)
     if not is_mod:
         recs = [r for r in recs if r["status"] == "approved"]
     return web.json_response({"donations": [wire.donation(svc.cfg, r, private=is_mod) for r in recs]})

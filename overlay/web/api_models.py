@@ -1,7 +1,7 @@
 """The API's request models (they validate what handlers receive) and the response models
 the OpenAPI document describes answers with (API.md §3-§5).
 
-Request bodies arrive through overlay.web.strictjson: a JSON number with a fraction is a
+Request bodies arrive through overlay.http.strictjson: a JSON number with a fraction is a
 Decimal (an ExponentNumber when written with an exponent), never a float. Amount fields
 keep that value untouched, because the currency decides how many decimals are allowed:
 the domain (``money.parse_amount``) reads it, the model only refuses other JSON types.

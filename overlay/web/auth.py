@@ -23,15 +23,15 @@ from aiohttp import web
 from overlay import keys
 from overlay.channel_records import token_matches
 from overlay.config import ChannelSettings
+from overlay.http.cookies import COOKIE_PREFIX
 from overlay.secret import secret_equal
-from overlay.web.errors import ApiError, Handler
-from overlay.store.base import StoreUnavailable
+from overlay.http.errors import ApiError, Handler
+from overlay.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 SESSION_TTL_S = 12 * 3600
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-COOKIE_PREFIX = "overlay_session_"
 # Paths where a session cookie means something; static files and overlays never look.
 SESSION_PATHS = ("/api/", "/dashboard/", "/socket.io/", "/admin")
 LIVE_SESSIONS: web.RequestKey[frozenset[str]] = web.RequestKey("live_sessions", frozenset)
@@ -123,18 +123,18 @@ def moderator_session(cfg: TokenHolder, request: web.Request) -> str | None:
 
 async def revoke_session(request: web.Request, cfg: TokenHolder, cookie: str) -> None:
     sid, expires = session_id(cookie)
-    await request.app[keys.STORE].revoke_session(cfg.id, sid, expires * 1000)
+    await request.app[keys.DIRECTORY].revoke_session(cfg.id, sid, expires * 1000)
 
 
 async def _live_sessions(request: web.Request) -> frozenset[str]:
-    registry, store, live = request.app[keys.REGISTRY], request.app[keys.STORE], set()
+    registry, directory, live = request.app[keys.REGISTRY], request.app[keys.DIRECTORY], set()
     for name, cookie in request.cookies.items():
         holder = name.removeprefix(COOKIE_PREFIX) if name.startswith(COOKIE_PREFIX) else None
         cfg: TokenHolder | None = admins(request) if holder == Admins.id else registry.settings(holder)
         if cfg is None or session_token(cfg, cookie) is None:
             continue
         try:
-            if not await store.session_revoked(cfg.id, session_id(cookie)[0]):
+            if not await directory.session_revoked(cfg.id, session_id(cookie)[0]):
                 live.add(cookie)
         except StoreUnavailable as exc:  # cannot tell whether it was logged out: not a session
             log.warning("dashboard session not checked: %s", exc)

@@ -18,11 +18,11 @@ from overlay.web.auth import SESSION_TTL_S, TokenHolder, cookie_name, csrf_token
     revoke_session, secret_equal, session_token
 from overlay.config import ChannelSettings
 from overlay.live.link import LIVE
-from overlay.web.throttle import record_failure, retry_after
-from overlay.web.pages import PACKAGE, render
+from overlay.http.throttle import record_failure, retry_after
+from overlay.http.pages import PACKAGE, render
 from overlay.speech.routes import tts_status
 from overlay.web.integrations import integrations
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 from overlay.widgets import WIDGETS
 
 # The browser reads the same file's table for the chosen language (from the page's data block).

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from overlay.web.errors import error_response
+from overlay.http.errors import error_response
 
 # Within the 5 s grace: requests already accepted have ARRIVAL_S to show up, those in
 # progress SETTLE_S to finish, those still queued for the store REFUSE_S to be refused.

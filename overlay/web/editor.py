@@ -16,7 +16,7 @@ from overlay.config import ALERT_DURATION_MS, ALERT_GAP_MS, ChannelSettings
 from overlay.domain import money
 from overlay.web.auth import csrf_token, moderator_session
 from overlay.web.dashboard import PAGE_HEADERS, Strings, channel_for, login_page, pick_language
-from overlay.web.pages import PACKAGE, render
+from overlay.http.pages import PACKAGE, render
 from overlay.widgets import REGISTRY
 from overlay.widgets.strings import STRINGS as WIDGET_STRINGS
 

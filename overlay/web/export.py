@@ -2,38 +2,19 @@
 streamed page by page so a long campaign's export never sits whole in memory."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
 
 from aiohttp import web
 
 from overlay.domain import export, wire
-from overlay.store.base import Store
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.feature_models import CsvQuery
 from overlay.web.routes import Content, Routes
 
-PAGE = 500
 CSV = Content("text/csv", {"type": "string", "description": "a header row, then one row per donation"})
 routes = Routes()
-
-
-async def all_donations(store: Store, channel: str) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every stored donation of a channel, oldest first, a page at a time, each once."""
-    seen: set[str] = set()  # a donation changed during the walk moves to a later seq: count it once
-    after = 0
-    while True:
-        page = await store.list_donations(channel, after_seq=after, limit=PAGE)
-        fresh = [r for r in page if r["id"] not in seen]
-        seen.update(r["id"] for r in fresh)
-        if fresh:
-            yield fresh
-        if len(page) < PAGE:
-            return
-        after = page[-1]["seq"]
 
 
 def _bound(raw: str, name: str, *, end: bool) -> int | None:
@@ -76,7 +57,7 @@ async def donations_csv(request: web.Request, svc: ChannelService, query: CsvQue
         "Content-Disposition": f'attachment; filename="{svc.cfg.id}-donations-{stamp}.csv"'})
     await response.prepare(request)
     await response.write((dialect.bom + export.csv_text([export.COLUMNS], dialect)).encode())
-    async for page in all_donations(svc.store, svc.cfg.id):
+    async for page in svc.all_donations():
         rows = [export.row({"incentive": r.get("incentive"), **wire.donation(svc.cfg, r, private=True)}, dialect)
                 for r in page if export.selected(r, start, end, statuses, test)]
         if rows:

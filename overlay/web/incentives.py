@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from overlay import incentive_service as incentives
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, DONATION, MODERATOR, READER
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.incentive_models import Decided, Donation, IncentiveBody, IncentiveEdit, IncentiveList, Incentive, \
     MergeBody, MoveBody, Removed, RewardBody, RewardList, SuggestionList
 from overlay.web.routes import Routes
@@ -27,14 +26,14 @@ def _id(request: web.Request, name: str, code: str) -> str:
 @routes.get("/channels/{ch}/incentives", access=READER, ok={200: IncentiveList}, path_params=CHANNEL)
 async def list_incentives(request: web.Request, ctx: tuple[ChannelService, bool]) -> web.Response:
     """The channel's incentives with their progress."""
-    return web.json_response(await incentives.listing(ctx[0]))
+    return web.json_response(await ctx[0].incentive_list())
 
 
 @routes.post("/channels/{ch}/incentives", access=MODERATOR, body=IncentiveBody, ok={201: Incentive},
              path_params=CHANNEL, errors=(409,))
 async def post_incentive(request: web.Request, svc: ChannelService, body: IncentiveBody) -> web.Response:
     """Create an incentive (target, poll or reward)."""
-    return web.json_response(await incentives.create(svc, body.root), status=201)
+    return web.json_response(await svc.create_incentive(body.root), status=201)
 
 
 @routes.patch("/channels/{ch}/incentives/{iid}", access=MODERATOR, body=IncentiveEdit, ok={200: Incentive},
@@ -45,7 +44,7 @@ async def patch_incentive(request: web.Request, svc: ChannelService, body: Incen
     patch = body.root.model_dump(exclude_unset=True)
     if patch.get("id", incentive_id) != incentive_id:
         raise ApiError(422, "invalid_incentive", "an incentive's id and kind cannot change")
-    return web.json_response(await incentives.update(svc, incentive_id, patch))
+    return web.json_response(await svc.update_incentive(incentive_id, patch))
 
 
 @routes.delete("/channels/{ch}/incentives/{iid}", access=MODERATOR, ok={200: Removed}, path_params=INCENTIVE,
@@ -53,7 +52,7 @@ async def patch_incentive(request: web.Request, svc: ChannelService, body: Incen
 async def delete_incentive(request: web.Request, svc: ChannelService) -> web.Response:
     """Remove an incentive."""
     incentive_id = _id(request, "iid", "incentive_not_found")
-    await incentives.remove(svc, incentive_id)
+    await svc.remove_incentive(incentive_id)
     return web.json_response({"ok": True, "id": incentive_id})
 
 
@@ -65,20 +64,20 @@ async def move_donation(request: web.Request, svc: ChannelService, body: MoveBod
     # Out of any incentive: exactly {"id": null} (an option null too); anything else is checked.
     out = "id" in sent and set(sent) <= {"id", "option"} and all(v is None for v in sent.values())
     choice = None if out else sent
-    return web.json_response(await incentives.reallocate(svc, _id(request, "id", "donation_not_found"), choice))
+    return web.json_response(await svc.reallocate(_id(request, "id", "donation_not_found"), choice))
 
 
 @routes.post("/channels/{ch}/donations/{id}/reward", access=MODERATOR, body=RewardBody, ok={200: Donation},
              path_params=DONATION, errors=(409,))
 async def mark_reward(request: web.Request, svc: ChannelService, body: RewardBody) -> web.Response:
     """Mark a donation's reward as given (or not)."""
-    return web.json_response(await incentives.fulfil(svc, _id(request, "id", "donation_not_found"), body.fulfilled))
+    return web.json_response(await svc.fulfil_reward(_id(request, "id", "donation_not_found"), body.fulfilled))
 
 
 @routes.get("/channels/{ch}/rewards", access=MODERATOR, ok={200: RewardList}, path_params=CHANNEL)
 async def list_rewards(request: web.Request, svc: ChannelService) -> web.Response:
     """The rewards owed, given or not."""
-    return web.json_response({"rewards": await incentives.rewards(svc)})
+    return web.json_response({"rewards": await svc.rewards()})
 
 
 def setup_incentives(app: web.Application) -> None:
@@ -91,12 +90,12 @@ def setup_incentives(app: web.Application) -> None:
 async def list_suggestions(request: web.Request, svc: ChannelService) -> web.Response:
     """A poll's suggestions waiting for a moderator, oldest first."""
     iid = _id(request, "iid", "incentive_not_found")
-    return web.json_response({"suggestions": await incentives.suggestion_list(svc, iid)})
+    return web.json_response({"suggestions": await svc.suggestions(iid)})
 
 
 async def _decide(request: web.Request, svc: ChannelService, verdict: str, option: str | None = None) -> web.Response:
     iid, did = _id(request, "iid", "incentive_not_found"), _id(request, "did", "donation_not_found")
-    return web.json_response(await incentives.decide(svc, iid, did, verdict, option))
+    return web.json_response(await svc.decide_suggestion(iid, did, verdict, option))
 
 
 @routes.post("/channels/{ch}/incentives/{iid}/suggestions/{did}/accept", access=MODERATOR, ok={200: Decided},

@@ -22,9 +22,9 @@ from pydantic import BaseModel, Field
 
 from overlay.domain import money
 from overlay.intake.webhooks import PARSERS, samples, settings_for
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.routes import Routes
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from overlay.domain import wire
 from overlay.intake.sources.donordrive import donations_url
 from overlay.intake.sources.health import STATUS_NAME as SOURCE_STATUS, read_state
 from overlay.intake.webhooks import PARSERS, settings_for
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.routes import Routes
 
@@ -86,9 +86,9 @@ def _health(found: dict[str, Any] | None, settings: Any, now_ms: int) -> dict[st
 
 async def integrations(svc: ChannelService, public_url: str) -> list[dict[str, Any]]:
     """Every provider, configured or not, with its subscriptions' last known status and its health."""
-    known = await svc.store.integration_status(svc.cfg.id)
+    known = await svc.integration_status()
     now_ms = int(time.time() * 1000)
-    health = await svc.store.delivery_health(svc.cfg.id, now_ms)
+    health = await svc.delivery_health(now_ms)
     webhooks = [{
         "provider": provider, "kind": "webhook",
         "configured": settings_for(svc.cfg.webhooks, provider) is not None,

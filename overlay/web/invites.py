@@ -19,15 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from overlay import keys
 from overlay.channel_records import new_secret
 from overlay.domain import wire
-from overlay.store.writer import now_ms
+from overlay.clock import now_ms
 from overlay.web.admin import ADMIN, create_stored
 from overlay.web.admin_models import NewChannel, channel_refusal
 from overlay.web.admin_page import CATALOG
 from overlay.web.dashboard import PAGE_HEADERS, Strings, same_origin
-from overlay.web.errors import ApiError
-from overlay.web.pages import render
+from overlay.http.errors import ApiError
+from overlay.http.pages import render
 from overlay.web.routes import Routes
-from overlay.web.throttle import record_failure, retry_after
+from overlay.http.throttle import record_failure, retry_after
 from overlay.widgets import WIDGETS
 
 FORM_FIELDS = ("name", "id", "currency", "goal")
@@ -67,8 +67,8 @@ async def create_invite(request: web.Request, _: None, body: InviteBody) -> web.
         raise ApiError(422, "invalid_expires_at", "expires_at: needs a time zone (such as Z)")
     invite_id = new_secret()
     expires = int(body.expires_at.timestamp() * 1000)
-    await request.app[keys.STORE].put_invite(invite_id, {"defaults": body.defaults, "uses": body.uses,
-                                                         "expires_ms": expires})
+    await request.app[keys.DIRECTORY].put_invite(invite_id, {"defaults": body.defaults, "uses": body.uses,
+                                                             "expires_ms": expires})
     base = request.app[keys.CONFIG].server.public_url.rstrip("/")
     return web.json_response({"id": invite_id, "url": f"{base}/join/{invite_id}", "expires_at": wire.iso(expires),
                               "uses": body.uses, "used": 0}, status=201)
@@ -94,7 +94,7 @@ async def _invite(request: web.Request) -> dict[str, Any] | web.Response:
     wait = retry_after(request)
     if wait is not None:
         return _page(request, 429, error="login_rate_limited", gone=True)
-    invite = await request.app[keys.STORE].get_invite(request.match_info["invite"][:64])
+    invite = await request.app[keys.DIRECTORY].invite(request.match_info["invite"][:64])
     if invite is None:
         record_failure(request)
         return _page(request, 404, error="join_unknown", gone=True)
@@ -126,9 +126,9 @@ async def join(request: web.Request) -> web.Response:
         body = NewChannel.model_validate(wanted)
     except ValidationError as exc:
         return _page(request, 422, error=channel_refusal(exc.errors(include_url=False))[1], form=form)
-    if request.app[keys.REGISTRY].in_config(body.id) or await request.app[keys.STORE].get_channel(body.id):
+    if request.app[keys.REGISTRY].in_config(body.id) or await request.app[keys.DIRECTORY].channel(body.id):
         return _page(request, 409, error="join_taken", form=form)  # before the invite's use is spent
-    if not await request.app[keys.STORE].use_invite(request.match_info["invite"], now_ms()):
+    if not await request.app[keys.DIRECTORY].use_invite(request.match_info["invite"], now_ms()):
         return _page(request, 410, error="join_gone", gone=True)
     try:
         record, secrets = await create_stored(request, body)

@@ -19,12 +19,12 @@ from aiohttp import web
 from overlay import keys
 from overlay.config import Config
 from overlay.domain import media
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
-from overlay.web.errors import ApiError
+from overlay.http.errors import ApiError
 from overlay.web.feature_models import MediaFile, MediaList, MediaQuery
 from overlay.web.routes import Content, Routes
-from overlay.web.pages import LONG_CACHE
+from overlay.http.pages import LONG_CACHE
 
 MEDIA_ROOT: web.AppKey[Path] = web.AppKey("media_root")
 SNIFF_BYTES = 8192

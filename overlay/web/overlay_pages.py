@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from overlay import keys
 from overlay.realtime.presence import Presence
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.routes import Routes
 

@@ -10,28 +10,24 @@ import functools
 import hashlib
 import io
 from typing import Any, get_args
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import segno
 from aiohttp import web
 
 from overlay import i18n, keys
-from overlay.domain import money, wire
 from overlay.web.auth import secret_equal
-from overlay.config import ChannelSettings, Config
-from overlay.web.pages import LONG_CACHE, STATIC, render
-from overlay.web.errors import ApiError
+from overlay.config import ChannelSettings
+from overlay.http.pages import LONG_CACHE, render
+from overlay.http.errors import ApiError
 from overlay.web.presets import page_preset
-from overlay.web.throttle import record_failure
+from overlay.http.throttle import record_failure
 from overlay.widgets import REGISTRY, WIDGETS, SettingsError, resolve
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 from overlay.widgets.base import Position, WidgetSettings
 from overlay.widgets import gallery_text
 from overlay.widgets.strings import CATALOG, STRINGS, language
-
-SHARED_MODULES = {"io": "vendor/socket.io-client/socket.io.esm.min.js", "client": "overlay-client.js",
-                  "ui": "overlay-ui.js", "settings": "overlay-settings.js", "watchdog": "overlay-watchdog.js"}
-ASSETS = {"chime": "sounds/chime.wav", "heart": "img/heart.svg"}
+from overlay.http.overlay_page import address_digest, donate_target, page_config, sticker_context
 
 
 def _error(request: web.Request, status: int, title: str, message: str, problems: Any = ()) -> web.Response:
@@ -50,50 +46,6 @@ def _channel(request: web.Request) -> ChannelSettings | web.Response:
         return _error(request, 403, "Wrong or missing key",
                       "This address needs the channel's overlay key: ?key=… Copy the address from the widget page.")
     return cfg
-
-
-def donate_target(config: Config, cfg: ChannelSettings) -> str:
-    """Where the sticker sends donors: the campaign's own page, or ours when we take pledges."""
-    if cfg.donate_page.mode == "off" and cfg.campaign.donate_url:
-        return cfg.campaign.donate_url
-    return f"{config.server.public_url.rstrip('/')}/donate/{cfg.id}"
-
-
-def _short(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.netloc + parts.path).removeprefix("www.").rstrip("/")
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def sticker_context(cfg: ChannelSettings, target: str) -> dict[str, str]:
-    """What the sticker's markup shows of the donate address: short text, and a QR URL cached per address."""
-    return {"donate_short": _short(target), "qr_url": f"/qr/{cfg.id}.svg?v={_digest(target)}"}
-
-
-def page_config(request: web.Request, cfg: ChannelSettings, name: str, lang: str,
-                 parts: dict[str, WidgetSettings]) -> dict[str, Any]:
-    static = request.app[STATIC]
-    modules = {k: static.url(v) for k, v in SHARED_MODULES.items()}
-    modules.update({p: static.url(f"widgets/{p}/widget.js") for p in parts})
-    return {
-        "channel": cfg.id, "key": cfg.overlay_key, "widget": name, "lang": lang,
-        "locale": cfg.locale.replace("_", "-"), "currency": cfg.currency, "strings": STRINGS[lang],
-        "modules": modules, "assets": {k: static.url(v) for k, v in ASSETS.items()},
-        "watchdog": watchdog_settings(request.app[keys.CONFIG]),
-        "widgets": {p: s.model_dump(mode="json", exclude={"custom_css"}) for p, s in parts.items()},
-        "tiers": [t.model_dump(mode="json")["min_amount"] for t in sorted(cfg.alerts.tiers, key=lambda t: t.min_amount)],
-        "milestones": [{"amount": str(m), "display": wire.display(cfg, money.parse_amount(m, cfg.currency,
-                                                                                          allow_zero=True))}
-                       for m in cfg.campaign.milestones],
-    }
-
-
-def watchdog_settings(config: Config) -> dict[str, float]:
-    """The page's watchdog (overlay-watchdog.js): three beats within the time a page stays listed."""
-    return {"after_s": config.server.overlay_watchdog_s, "beat_s": config.server.overlay_presence_ttl_s / 3}
 
 
 Resolved = tuple[ChannelSettings, str, WidgetSettings, dict[str, WidgetSettings], str]
@@ -215,7 +167,7 @@ async def qr_code(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     target = donate_target(config, cfg)
     svg, etag = _qr_svg(target)
-    current = request.query.get("v") == _digest(target)
+    current = request.query.get("v") == address_digest(target)
     headers = {"Cache-Control": LONG_CACHE if current else "no-cache", "ETag": etag,
                "X-Content-Type-Options": "nosniff"}
     wanted = {t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")}

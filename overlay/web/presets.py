@@ -2,7 +2,7 @@
 PUT / GET / DELETE /api/v1/channels/{ch}/widgets/{widget}/presets[/{name}].
 
 Saving stores the preset and logs a ``settings`` event in one commit of the channel's writer
-(``overlay.preset_service``), so every overlay showing that preset (in any worker) applies it
+(``overlay.service.presets``), so every overlay showing that preset (in any worker) applies it
 without a reload, and the limit on presets holds however many saves race.
 """
 from __future__ import annotations
@@ -11,13 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
-from overlay import keys, preset_service
+from overlay import keys
 from overlay.domain import presets
 from overlay.domain.presets import PresetError
 from overlay.config import ChannelSettings
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
-from overlay.web.errors import KIND_STATUS, ApiError
+from overlay.http.errors import KIND_STATUS, ApiError
 from overlay.web.feature_models import PresetList, preset_answer, preset_body
 from overlay.web.routes import Handler, Routes
 from overlay.widgets import REGISTRY
@@ -52,7 +52,7 @@ def _out(svc: ChannelService, request: web.Request, widget: str, name: str, valu
 async def _save(request: web.Request, svc: ChannelService, widget: str, body: WidgetSettings) -> web.Response:
     _, name = _target(request, svc, widget)
     values = presets.stored(body)
-    created = await preset_service.save(svc, widget, name, values)
+    created = await svc.save_preset(widget, name, values)
     return web.json_response(_out(svc, request, widget, name, values), status=201 if created else 200)
 
 
@@ -73,7 +73,7 @@ async def _put(request: web.Request, svc: ChannelService, *, widget: str, body: 
 async def _get(request: web.Request, svc: ChannelService, *, widget: str | None = None) -> web.Response:
     """Get a preset: its settings and its browser-source URL."""
     widget, name = _target(request, svc, widget)
-    values = await svc.store.get_preset(svc.cfg.id, widget, name)
+    values = await svc.get_preset(widget, name)
     if values is None:
         raise ApiError(404, "preset_not_found", "no such preset")
     return web.json_response(_out(svc, request, widget, name, values))
@@ -82,7 +82,7 @@ async def _get(request: web.Request, svc: ChannelService, *, widget: str | None 
 async def _delete(request: web.Request, svc: ChannelService, *, widget: str | None = None) -> web.Response:
     """Delete a preset; overlays showing it fall back to the channel's settings."""
     widget, name = _target(request, svc, widget)
-    await preset_service.delete(svc, widget, name)  # 404 if there is none
+    await svc.delete_preset(widget, name)  # 404 if there is none
     return web.Response(status=204)
 
 
@@ -127,7 +127,7 @@ async def delete_preset(request: web.Request, svc: ChannelService) -> web.Respon
 async def list_presets(request: web.Request, svc: ChannelService) -> web.Response:
     """A widget's presets."""
     widget, _ = _target(request, svc, named=False)
-    found = await svc.store.list_presets(svc.cfg.id, widget)
+    found = await svc.list_presets(widget)
     return web.json_response({"presets": [_out(svc, request, widget, n, v) for n, v in found.items()]})
 
 
@@ -143,5 +143,6 @@ async def page_preset(request: web.Request, cfg: ChannelSettings, widget: str) -
         return "", {}
     if not presets.NAME.match(name):
         return name, None
-    return name, await request.app[keys.STORE].get_preset(cfg.id, widget, name)
+    svc = request.app[keys.REGISTRY].service(cfg.id)
+    return name, None if svc is None else await svc.get_preset(widget, name)
 

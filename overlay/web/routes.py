@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from overlay.web.errors import ApiError, read_json
+from overlay.http.errors import ApiError, read_json
 
 Check = Callable[[web.Request], Any]
 Handler = Callable[..., Awaitable[web.StreamResponse]]

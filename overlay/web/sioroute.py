@@ -16,7 +16,7 @@ import socketio
 from aiohttp import web
 
 from overlay.adapters.engineio import install_polling_error_filter
-from overlay.web.errors import error_response
+from overlay.http.errors import error_response
 
 SOCKETIO_PATH = "/socket.io/"
 

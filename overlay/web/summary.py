@@ -15,9 +15,8 @@ from overlay.config import ChannelSettings
 from overlay.domain import incentives, money, summary, wire
 from overlay.web.auth import moderator_session
 from overlay.web.dashboard import PAGE_HEADERS, STRINGS, Strings, channel_for, login_page, pick_language
-from overlay.web.export import all_donations
-from overlay.web.pages import render
-from overlay.store.writer import now_ms
+from overlay.http.pages import render
+from overlay.clock import now_ms
 
 
 def page_zone(request: web.Request, cfg: ChannelSettings) -> tzinfo:
@@ -32,7 +31,7 @@ def page_zone(request: web.Request, cfg: ChannelSettings) -> tzinfo:
 
 async def _figures(svc: Any, tz: tzinfo) -> dict[str, Any]:
     tally = summary.Tally(tz)
-    async for page in all_donations(svc.store, svc.cfg.id):
+    async for page in svc.all_donations():
         for rec in page:
             tally.add(rec)
     step, bars = tally.buckets()
@@ -48,7 +47,7 @@ async def summary_page(request: web.Request) -> web.Response:
     lang, tz = pick_language(request), page_zone(request, cfg)
     state = await svc.current()
     campaign = wire.campaign(cfg, state)
-    board = await svc.store.leaderboard(cfg.id, 10)
+    board = await svc.leaderboard(10)
     figures = await _figures(svc, tz)
     locale = i18n.locale_for(lang, cfg.locale)  # dates and hours in the page's language ("6 Dec 2026")
     return render(request, "summary.html", {

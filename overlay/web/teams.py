@@ -4,9 +4,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from overlay import keys
-from overlay.team_match import TeamMatcher
-from overlay.teams import TeamBoard
-from overlay.web.errors import ApiError
+from overlay.service.team_match import TeamMatcher
+from overlay.service.teams import TeamBoard
+from overlay.http.errors import ApiError
 from overlay.web.feature_models import Team
 from overlay.web.routes import PUBLIC, Routes
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, StrictInt
 from overlay.domain import timer
 from overlay.settings.incentives import WHOLE
 from overlay.settings.timer import MAX_SECONDS
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.web.api import CHANNEL, MODERATOR
 from overlay.web.api_models import Body
 from overlay.web.routes import Routes

@@ -5,7 +5,7 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from overlay.web.pages import StaticFiles
+from overlay.http.pages import StaticFiles
 from tests.support import MOD_TOKEN
 
 SOCKET_IO = StaticFiles().url("vendor/socket.io-client/socket.io.esm.min.js")

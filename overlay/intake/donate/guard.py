@@ -1,5 +1,5 @@
 """What stands between a public form and the totals: a signed form token (the per-client
-rate limit is ``overlay.web.ratelimit``).
+rate limit is ``overlay.http.ratelimit``).
 
 The form token is ``issued_at.nonce.signature``: an HMAC over the channel, the time,
 a random nonce and the address of the client it was given to, keyed by a hash of the
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from overlay.web import clientaddr
+from overlay.http import clientaddr
 from overlay import keys
 from overlay.config import ChannelSettings
 from overlay.secret import secret_equal

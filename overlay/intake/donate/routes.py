@@ -25,11 +25,11 @@ from overlay.intake.donate.guard import check_token, client_address, issue_token
 from overlay.intake.donate.text import CATALOG, TEXTS
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.moderation import MAX_NAME_LENGTH
-from overlay.web.errors import KIND_STATUS
-from overlay.web.clientaddr import limit_key
-from overlay.web.ratelimit import RateLimiter
-from overlay.service import ChannelService
-from overlay.store.base import StoreUnavailable
+from overlay.http.errors import KIND_STATUS
+from overlay.http.clientaddr import limit_key
+from overlay.http.ratelimit import RateLimiter
+from overlay.service.channel import ChannelService
+from overlay.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 LIMITER: web.AppKey[RateLimiter] = web.AppKey("donate_limiter", RateLimiter)
@@ -182,7 +182,7 @@ async def thanks(request: web.Request) -> web.Response:
     assert svc is not None
     lang, wanted = _lang(request, svc.cfg), request.query.get("d", "")
     try:
-        rec = await svc.store.get_donation(svc.cfg.id, wanted) if 0 < len(wanted) <= 64 else None
+        rec = await svc.get_donation(wanted) if 0 < len(wanted) <= 64 else None
         snapshot = await svc.snapshot()
     except StoreUnavailable:
         return _unavailable(request, svc.cfg, lang)

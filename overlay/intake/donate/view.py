@@ -16,7 +16,7 @@ from overlay.i18n import locale_for
 from overlay.intake.donate import choices, shown
 from overlay.intake.donate.text import TEXTS
 from overlay.domain.moderation import MAX_NAME_LENGTH
-from overlay.web.pages import render
+from overlay.http.pages import render
 
 HONEYPOT = "website"
 

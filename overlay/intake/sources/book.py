@@ -8,7 +8,7 @@ from overlay import metrics
 from overlay.domain import wire
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.intake.webhooks.base import IncomingDonation
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 
 if TYPE_CHECKING:
     from overlay.intake.sources.health import SourceHealth

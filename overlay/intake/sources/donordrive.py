@@ -29,8 +29,8 @@ from overlay.intake.sources.book import book, display_text
 from overlay.intake.sources.health import SourceHealth
 from overlay.settings.sources import DonorDriveSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, provider_amount
-from overlay.service import ChannelService
-from overlay.web import strictjson
+from overlay.service.channel import ChannelService
+from overlay.http import strictjson
 
 log = logging.getLogger(__name__)
 SOURCE = "donordrive"
@@ -173,7 +173,7 @@ class DonorDrivePoller:
         if not fresh:
             return
         # After a start or a take-over the whole list is new to us: one read finds those stored.
-        stored = await self.svc.store.find_externals(self.svc.cfg.id, [(SOURCE, d.external_id) for d in fresh])
+        stored = await self.svc.find_externals([(SOURCE, d.external_id) for d in fresh])
         for d in fresh:
             if stored.get((SOURCE, d.external_id)) is None:
                 await book(self.svc, SOURCE, d, self.health)

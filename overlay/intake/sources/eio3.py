@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from overlay.web import strictjson
+from overlay.http import strictjson
 
 
 class Closed(Exception):

@@ -23,7 +23,7 @@ from typing import Any
 
 from overlay import metrics
 from overlay.intake.sources.book import StateLog
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 STATUS_NAME = "source"
@@ -80,16 +80,16 @@ class SourceHealth:
         if outcome != "failed":
             metrics.INTEGRATION_LAST_DELIVERY.labels(self.svc.cfg.id, self.provider).set(now / 1000)
         try:
-            await self.svc.store.record_delivery(self.svc.cfg.id, self.provider, outcome, now, count=n,
-                                                 last=outcome != "failed")
+            await self.svc.record_delivery(self.provider, outcome, now, count=n,
+                                          last=outcome != "failed")
         except StoreUnavailable:
             log.warning("source %s:%s: storage unavailable, not counted", self.provider, self.svc.cfg.id)
 
     async def _write(self, now: int) -> None:
         assert self.current is not None
         try:
-            await self.svc.store.put_integration_status(self.svc.cfg.id, self.provider, STATUS_NAME,
-                                                        {**self.current, "seen_at": now})
+            await self.svc.put_integration_status(self.provider, STATUS_NAME,
+                                                  {**self.current, "seen_at": now})
             self.written_ms = now
         except StoreUnavailable:
             pass  # the runner stops the source when the store stays down; the state goes stale

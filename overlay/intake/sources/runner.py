@@ -17,13 +17,17 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from overlay import keys
 from overlay.intake.sources.book import StateLog
 from overlay.intake.sources.health import SourceHealth
-from overlay.store.base import Store, StoreUnavailable
+from overlay.errors import StoreUnavailable
+
+if TYPE_CHECKING:  # annotations only: the wiring hands it the store
+    from overlay.store.base import Store
 
 log = logging.getLogger(__name__)
 LEASE_TTL_MS = 10_000

@@ -22,7 +22,7 @@ from overlay.intake.sources.book import book, display_text
 from overlay.intake.sources.health import SourceHealth
 from overlay.settings.sources import StreamlabsSettings
 from overlay.intake.webhooks.base import IncomingDonation, MAX_ID_LENGTH, WebhookError, currency_code, provider_amount
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 
 log = logging.getLogger(__name__)
 SOURCE = "streamlabs"

@@ -17,7 +17,7 @@ from typing import Any
 
 from overlay.domain import money
 from overlay.errors import ApiError
-from overlay.web import strictjson
+from overlay.http import strictjson
 
 MAX_ID_LENGTH = 255
 # Amounts are checked again by the money module; this only keeps absurd
@@ -79,7 +79,7 @@ def unauthorized(code: str, message: str) -> WebhookError:
 
 
 # The refusals that mean a wrong signature or secret: a guess, counted per client address
-# (overlay.web.throttle). Not a missing one, nor a stale timestamp (a delayed or replayed
+# (overlay.http.throttle). Not a missing one, nor a stale timestamp (a delayed or replayed
 # delivery signed with the right secret): a platform's retries are never counted. PayPal: a
 # certificate address PayPal would never send, or one that holds no certificate, is forged too.
 BAD_CREDENTIAL = frozenset({"invalid_signature", "invalid_token", "certificate_not_allowed", "invalid_certificate"})
@@ -99,7 +99,7 @@ def get_header(headers: Mapping[str, str], name: str) -> str | None:
 # -- JSON ------------------------------------------------------------------
 
 def load_json_object(raw: bytes | str) -> dict[str, Any]:
-    """Strict JSON (overlay.web.strictjson): UTF-8 only, an object on top."""
+    """Strict JSON (overlay.http.strictjson): UTF-8 only, an object on top."""
     try:
         return strictjson.load_object(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except strictjson.NotAnObject:

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from overlay import metrics
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 
 from .base import Ignored, IncomingDonation
 from .redelivery import ignored, once
@@ -58,5 +58,5 @@ async def receive(svc: Any, delivery: TwitchDelivery, accept: Accept) -> web.Res
 
 
 async def _set_status(svc: Any, subscription_type: str, status: str) -> None:
-    await svc.store.put_integration_status(svc.cfg.id, PROVIDER, subscription_type or "unknown",
-                                           {"status": status, "at": int(time.time() * 1000)})
+    await svc.put_integration_status(PROVIDER, subscription_type or "unknown",
+                                     {"status": status, "at": int(time.time() * 1000)})

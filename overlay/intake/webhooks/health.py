@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any
 
 from overlay import metrics
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 TEST_HEADER = "X-Overlay-Test-Delivery"
@@ -36,15 +36,16 @@ class DeliveryHealth:
     def __init__(self) -> None:
         self._pending: Counter[tuple[str, str, str, int]] = Counter()
 
-    async def record(self, store: Any, channel: str, provider: str, result: str) -> None:
+    async def record(self, svc: Any, provider: str, result: str) -> None:
+        """Count a delivery to ``svc``'s channel, with what this process kept of its earlier ones."""
+        channel = svc.cfg.id
         now_ms = int(time.time() * 1000)
         metrics.INTEGRATION_DELIVERIES.labels(channel, provider, result).inc()
         metrics.INTEGRATION_LAST_DELIVERY.labels(channel, provider).set(now_ms / 1000)
         self._pending[(channel, provider, result, now_ms)] += 1
         try:
-            while self._pending:
-                key, count = next(iter(self._pending.items()))
-                await store.record_delivery(*key, count=count)
+            for key in [k for k in self._pending if k[0] == channel]:
+                await svc.record_delivery(*key[1:], count=self._pending[key])
                 del self._pending[key]
         except StoreUnavailable:
             log.warning("webhook %s/%s: storage unavailable, the delivery is counted later", channel, provider)

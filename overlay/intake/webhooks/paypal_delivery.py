@@ -57,7 +57,7 @@ async def receive(svc: Any, event: PayPalEvent, accept: Accept) -> web.Response:
 
 async def _refund(svc: Any, refund: paypal.PayPalRefund) -> web.Response:
     channel = svc.cfg.id
-    rec = await svc.store.find_external(channel, PROVIDER, refund.external_id)
+    rec = await svc.find_external(PROVIDER, refund.external_id)
     if rec is not None and not _whole(rec, refund):
         # As for Stripe: the alert and the totals are public already; the streamer settles it by hand.
         log.warning("paypal %s: partial refund of donation %s ignored", channel, rec["id"])

@@ -20,12 +20,12 @@ from .base import Ignored
 async def once(svc: Any, provider: str, delivery_id: str, remember_ms: int,
                handle: Callable[[], Awaitable[web.Response]]) -> web.Response:
     channel = svc.cfg.id
-    if await svc.store.delivery_seen(channel, provider, delivery_id):
+    if await svc.delivery_seen(provider, delivery_id):
         metrics.WEBHOOKS.labels(channel, provider, "duplicate").inc()
         return web.json_response({"ok": True, "duplicate": True})
     answer = await handle()
     if answer.status < 300:
-        await svc.store.remember_delivery(channel, provider, delivery_id, int(time.time() * 1000) + remember_ms)
+        await svc.remember_delivery(provider, delivery_id, int(time.time() * 1000) + remember_ms)
     return answer
 
 

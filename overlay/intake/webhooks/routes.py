@@ -19,12 +19,12 @@ from overlay import metrics
 from overlay.domain import incentives, wire
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.errors import Refusal
-from overlay.web.errors import KIND_STATUS, ApiError
-from overlay.web.throttle import record_failure, retry_after, too_many
+from overlay.http.errors import KIND_STATUS, ApiError
+from overlay.http.throttle import record_failure, retry_after, too_many
 from overlay.intake.webhooks.base import BAD_CREDENTIAL
 from overlay.intake.webhooks import PARSERS, Ignored, IncomingDonation, IncomingRefund, WebhookError, settings_for
 from overlay.intake.webhooks import eventsub, health, paypal_delivery, samples
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 from overlay.intake.webhooks.paypal import PayPalDelivery
 from overlay.intake.webhooks.paypal_certs import CERTS, CertificateCache
 from overlay.intake.webhooks.twitch import TwitchDelivery
@@ -60,7 +60,7 @@ async def _count(request: web.Request, result: str) -> None:
     # Only a configured provider's endpoint is counted: any path must not create a counter.
     if svc is None or settings_for(svc.cfg.webhooks, provider) is None or request.headers.get(health.TEST_HEADER):
         return
-    await request.app[keys.DELIVERY_HEALTH].record(svc.store, channel, provider, result)
+    await request.app[keys.DELIVERY_HEALTH].record(svc, provider, result)
 
 
 async def _receive(request: web.Request) -> web.Response:

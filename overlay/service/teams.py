@@ -29,7 +29,7 @@ from overlay.config import Config, TeamSettings
 from overlay.domain import teams
 from overlay.domain.state import Change, ChannelState
 from overlay.registry import ChannelRegistry
-from overlay.service import ChannelService
+from overlay.service.channel import ChannelService
 from overlay.store.writer import Reads
 from overlay.store.base import StoreUnavailable
 from overlay.store.teams import team_notice
@@ -52,7 +52,7 @@ class TeamBoard:
         self._rebuilding: asyncio.Task[None] | None = None
         self._to_rebuild: set[str] = set()
         self._stale: set[str] = set()  # teams whose last rebuild here failed
-        # Each adds keys to the team object from its members (``match``: overlay.team_match).
+        # Each adds keys to the team object from its members (``match``: overlay.service.team_match).
         self.summary_parts: list[Callable[[TeamSettings, list[tuple[Any, ChannelState]]],
                                           Awaitable[dict[str, Any]]]] = []
         for svc in registry.services():
@@ -81,6 +81,20 @@ class TeamBoard:
         svc.snapshot_parts.append(self._snapshot_part(svc.cfg.id))
 
     # -- stored teams ----------------------------------------------------------------------
+    async def stored(self, team_id: str) -> dict[str, Any] | None:
+        """The admin API's record of a team (None: there is none)."""
+        return await self.registry.store.get_team(team_id)
+
+    async def stored_records(self) -> list[dict[str, Any]]:
+        return await self.registry.store.list_teams()
+
+    async def put(self, team_id: str, record: dict[str, Any], *, create: bool) -> bool:
+        """Store a team's record (``create``: False if one exists); tell the board with ``changed``."""
+        return await self.registry.store.put_team(team_id, record, create=create)
+
+    async def delete(self, team_id: str) -> None:
+        await self.registry.store.delete_team(team_id)
+
     async def reload(self, notice: str | None = None) -> None:
         """A channel notification: one stored team's (``team:<id>``), or None: read them all."""
         if notice is None:

@@ -15,9 +15,9 @@ from overlay.config import ChannelSettings, TeamSettings
 from overlay.domain import matching, team_match
 from overlay.domain.state import ChannelState
 from overlay.domain.team_match import TeamShare
-from overlay.service import ChannelService
-from overlay.store.writer import now_ms
-from overlay.teams import TeamBoard
+from overlay.service.channel import ChannelService
+from overlay.clock import now_ms
+from overlay.service.teams import TeamBoard
 
 
 class TeamMatcher:
@@ -58,6 +58,10 @@ class TeamMatcher:
                 return None
             grant, m["used"] = await self.store.claim_team_match(team.id, rec["id"], ask, m["cap"])
         return TeamShare(team.id, grant, team_match.payload(cfg, m, team.id, now))
+
+    async def used(self, team_id: str) -> int:
+        """What the team's members took of its cap so far."""
+        return await self.store.team_match_used(team_id)
 
     async def release(self, team_id: str, donation_id: str) -> None:
         await self.store.release_team_match(team_id, donation_id)

@@ -10,9 +10,9 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from overlay import metrics
-from overlay.web import strictjson
+from overlay.http import strictjson
 from overlay.errors import ApiError, Refusal, error_body
-from overlay.store.base import StoreUnavailable
+from overlay.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -76,7 +76,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object, read by overlay.web.strictjson (Decimal, never float; no lone surrogate).
+    """The body as a JSON object, read by overlay.http.strictjson (Decimal, never float; no lone surrogate).
     No body at all is ``{}`` whatever its type says: ``curl -X POST`` on an action with optional fields."""
     if not request.body_exists:
         return {}

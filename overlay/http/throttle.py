@@ -5,7 +5,7 @@ an API call, an overlay or gallery URL, or a Socket.IO connection to either name
 the dashboard login, a stream key (WHIP), the metrics token, a webhook's signature or
 secret. Only failures are recorded, and only from the address that made them (behind a
 trusted reverse proxy, the address it forwards; for IPv6 its /64:
-``overlay.web.clientaddr``), so one troll cannot lock out the moderators. An attempt
+``overlay.http.clientaddr``), so one troll cannot lock out the moderators. An attempt
 that presents no credential at all guesses nothing and is not counted. An address over
 the limit is refused even with the right credential until its oldest failure leaves the
 window: otherwise the one guess that succeeds would still be answered.
@@ -18,10 +18,10 @@ from typing import Any
 from aiohttp import web
 
 from overlay import keys
-from overlay.web.auth import COOKIE_PREFIX
-from overlay.web.clientaddr import client_address, limit_key
-from overlay.web.errors import ApiError, Handler
-from overlay.web.ratelimit import RateLimiter
+from overlay.http.cookies import COOKIE_PREFIX
+from overlay.http.clientaddr import client_address, limit_key
+from overlay.http.errors import ApiError, Handler
+from overlay.http.ratelimit import RateLimiter
 
 MAX_FAILURES = 10           # failed attempts per client address ...
 FAILURE_WINDOW_S = 300      # ... within this many seconds, then refused until the window passes

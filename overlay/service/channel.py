@@ -11,8 +11,13 @@ from overlay.config import ChannelSettings
 from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.state import Change, ChannelState, Event
 from overlay.domain.team_match import TeamShare
-from overlay.store.base import Store
-from overlay.store.writer import ChannelWriter, Op, Reads, now_ms
+from overlay.store.base import KEEP_EVENTS as KEEP_EVENTS, Store  # KEEP_EVENTS: how far a replay reaches back
+from overlay.clock import now_ms
+from overlay.service.incentives import IncentiveOps
+from overlay.service.presets import PresetOps
+from overlay.service.records import ChannelRecords
+from overlay.service.reads import donation
+from overlay.store.writer import ChannelWriter, Op, Reads
 
 
 class ShuttingDown(DonationError):
@@ -22,7 +27,10 @@ class ShuttingDown(DonationError):
         super().__init__("shutting_down", "the server is restarting; retry shortly", "unavailable")
 
 
-class ChannelService:
+class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
+    """A channel's operations and reads; its incentive and preset operations and its stored
+    records (donations, presets, integrations) come from the mixins."""
+
     def __init__(self, cfg: ChannelSettings, store: Store):
         self.cfg = cfg
         self.store = store
@@ -34,7 +42,7 @@ class ChannelService:
         self.fan_out: list[Callable[[int], Awaitable[None]]] = []
         # Each adds keys to the ``state`` snapshot (``teams``, §7).
         self.snapshot_parts: list[Callable[[ChannelState], Awaitable[dict[str, Any]]]] = []
-        # The team match its donations take from (overlay.team_match.TeamMatcher), if any.
+        # The team match its donations take from (overlay.service.team_match.TeamMatcher), if any.
         self.team_match: Any = None
 
     def reconfigure(self, cfg: ChannelSettings) -> None:
@@ -161,7 +169,7 @@ class ChannelService:
         await self._team_refunded(change)
         return change.donations[0] if change else found
 
-    # -- the team match (overlay.team_match) -------------------------------------------------
+    # -- the team match (overlay.service.team_match) -------------------------------------------------
     async def _team_share(self, rec: dict[str, Any], now: int, claims: list[TeamShare]) -> TeamShare | None:
         """The team match's part of a donation being counted, claimed from the team's cap."""
         if self.team_match is None:
@@ -292,10 +300,3 @@ class ChannelService:
         return {"channel": c.id, "name": c.name, "locale": c.locale, "language": c.locale.split("_")[0],
                 "currency": c.currency, "widgets": c.widgets}
 
-
-async def donation(reads: Reads, donation_id: str) -> dict[str, Any]:
-    """The record as an op's commit will find it (404 if there is none)."""
-    rec = await reads.donation(donation_id)
-    if rec is None:
-        raise DonationError("donation_not_found", "no such donation", "not_found")
-    return rec
