@@ -50,6 +50,10 @@ def parse_args(argv=None):
     p.add_argument('--rate', type=float, default=500.0, help='donations/s during the idle-process run (default 500)')
     p.add_argument('--team', type=int, default=100, help='members of the team (default 100, at most N)')
     p.add_argument('--backend', choices=('embedded', 'redis', 'both'), default='both')
+    p.add_argument('--no-warmup', action='store_true',
+                   help='time each run from cold: no donation per channel before its window (a '
+                        'channel written for the first time in a while pays its state read and, on '
+                        'Redis, its subscription)')
     p.add_argument('--idle-only', action='store_true',
                    help='Redis only: just the idle-process CPU run (no load runs, no memory figure)')
     p.add_argument('--server-core', default='0', help='taskset CPU list for the server(s) and Redis (default 0)')
@@ -120,6 +124,23 @@ class SpreadSenders(Senders):
         return await super().run(senders, seconds, amount)
 
 
+async def warm_up(base: str, channels: list[str]) -> int:
+    """One donation per channel before a timed run (its writer loaded and, on Redis, subscribed:
+    a campaign's steady state); the number refused."""
+    failed = 0
+    todo = iter(channels)
+    async with aiohttp.ClientSession(headers={'Authorization': f'Bearer {TOKEN}'}) as s:
+        async def one():
+            nonlocal failed
+            for channel in todo:
+                async with s.post(f'{base}/api/v1/channels/{channel}/donations',
+                                  json={'amount': AMOUNT, 'donor_name': 'warm-up', 'source': 'bench'}) as r:
+                    await r.read()
+                    failed += r.status != 201
+        await asyncio.gather(*(one() for _ in range(TOUCH_CONCURRENCY)))
+    return failed
+
+
 async def touch_all(base: str, n: int) -> int:
     """One state read per channel; the number that failed."""
     failed = 0
@@ -141,6 +162,8 @@ def load_runs(args, base: str, setup) -> dict:
             f'team of {min(args.channels, args.team)}': spread[:args.team]}
     out = {}
     for label, channels in runs.items():
+        if not args.no_warmup and asyncio.run(warm_up(base, channels)):
+            raise SystemExit(f'{label}: warm-up donations refused')
         cpu = intake_stats.CpuMeter(setup.pids(), [os.getpid()], intake_stats.cores_of(args))
         redis_cpu = intake_stats.CpuMeter([setup.redis.proc.pid] if setup.redis else [], [], {})
         outcome = asyncio.run(SpreadSenders(base, channels, uuid.uuid4().hex[:8]).run(
