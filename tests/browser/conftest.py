@@ -63,7 +63,9 @@ def new_page(browser: Any) -> Any:
         page = await ctx.new_page()
         log = PageLog()
         host = urlparse(allowed).netloc
-        page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
+        # With the address: "Failed to load resource" alone does not say which one.
+        page.on("console", lambda m: log.console_errors.append(f"{m.text} [{m.location.get('url', '')}]")
+                if m.type == "error" else None)
         page.on("pageerror", lambda e: log.page_errors.append(str(e)))
         page.on("request", lambda r: log.outside_requests.append(r.url)
                 if urlparse(r.url).scheme in ("http", "https", "ws", "wss") and urlparse(r.url).netloc != host else None)
