@@ -360,7 +360,7 @@ class Realtime:
                 feed.floors[ns].pop(sid, None)
                 if (ns, sid) in feed.attendees:
                     feed.attendees.discard((ns, sid))
-                    feed.service.store.leave(feed.service.cfg.id)
+                    feed.service.leave()
             for hook in self.on_leave:
                 await hook(ns, sid)
         return on_disconnect
@@ -382,7 +382,7 @@ class Realtime:
         try:
             # Subscribed before the snapshot is read: every commit after it reaches the room.
             feed.attendees.add((ns, sid))
-            await feed.service.store.attend(feed.service.cfg.id)
+            await feed.service.attend()
             async with feed.lock:
                 await self._rejoin(feed)
                 floor = None
@@ -411,7 +411,7 @@ class Realtime:
         """Under the lock: if the channel's commits stopped reaching this process since the
         feed was last whole (no clients here, a lost Redis connection), start again from the
         stored state: what was emitted before is no backlog for anyone."""
-        heard = feed.service.store.hearing(feed.service.cfg.id)
+        heard = feed.service.hearing()
         if heard == feed.heard:
             return
         feed.buffer.clear()
@@ -452,7 +452,7 @@ class Realtime:
             feed.alerts_changed.clear()
             try:
                 # Where the channel's commits are heard: it has clients here, or a writer at work.
-                await svc.store.until_heard(svc.cfg.id)
+                await svc.until_heard()
                 state = await svc.current()
                 due = alerts.due_at(state.alerts, timing.gap_ms(svc.cfg, state))
                 if self.registry.settings(svc.cfg.id) is None:

@@ -33,7 +33,7 @@ class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
 
     def __init__(self, cfg: ChannelSettings, store: Store):
         self.cfg = cfg
-        self.store = store
+        self._store = store
         self.writer = ChannelWriter(cfg, store)
         # Called with each Change this process committed (teams re-announce their totals).
         self.committed: list[Callable[[Change], None]] = []
@@ -69,9 +69,26 @@ class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
         """The channel's committed state, from memory (read-only)."""
         return await self.writer.current()
 
+    # -- hearing the channel's commits (the store's subscriptions, overlay.store.base) -------
+    async def attend(self) -> None:
+        """Hear this channel's commits from now on (a client joined here); returns once heard."""
+        await self._store.attend(self.cfg.id)
+
+    def leave(self) -> None:
+        """One reason fewer to hear this channel's commits (a client left)."""
+        self._store.leave(self.cfg.id)
+
+    def hearing(self) -> int | None:
+        """None while this channel's commits may not reach this process; else a number that
+        changes each time hearing starts again."""
+        return self._store.hearing(self.cfg.id)
+
+    async def until_heard(self) -> None:
+        await self._store.until_heard(self.cfg.id)
+
     async def events_after(self, seq: int) -> list[Event] | None:
         """The replay log after ``seq`` (None: it no longer reaches back that far)."""
-        return await self.store.events_after(self.cfg.id, seq)
+        return await self._store.events_after(self.cfg.id, seq)
 
     async def check_incentive(self, inp: DonationInput) -> None:
         """Refuse now what booking would refuse over the donation's incentive (a closed poll, a
@@ -273,8 +290,8 @@ class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
         """The ``state`` payload of API.md §5, current to its ``seq``."""
         state = await self.current()
         now = now_ms()
-        recent = await self.store.recent(self.cfg.id, 20)
-        board = await self.store.leaderboard(self.cfg.id, 20)
+        recent = await self._store.recent(self.cfg.id, 20)
+        board = await self._store.leaderboard(self.cfg.id, 20)
         snap: dict[str, Any] = {
             "seq": state.seq, "server_time": wire.iso(now),
             "campaign": wire.campaign(self.cfg, state),
@@ -290,7 +307,7 @@ class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
         for part in self.snapshot_parts:
             snap.update(await part(state))
         if moderator:
-            latest = await self.store.list_donations(self.cfg.id, limit=100)
+            latest = await self._store.list_donations(self.cfg.id, limit=100)
             snap["donations"] = [wire.donation(self.cfg, r, private=True) for r in latest]
             snap["alert_timing"] = timing.public(self.cfg, state)
         return snap

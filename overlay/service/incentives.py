@@ -87,7 +87,7 @@ class IncentiveOps:
         claims = sorted(incentive_ops.claims(self.cfg, await self.current()), key=lambda c: c[2])[:MAX_CLAIMS]
         out = []
         for item, donation_id, done in claims:
-            rec = await self.store.get_donation(self.cfg.id, donation_id)
+            rec = await self._store.get_donation(self.cfg.id, donation_id)
             if rec is not None:
                 out.append({"incentive": {"id": item["id"], "title": item["title"]}, "fulfilled": done,
                             "donation": wire.donation(self.cfg, rec, private=True)})

@@ -64,7 +64,7 @@ async def clip(request: web.Request) -> web.Response:
 
 async def _checked_text(svc: Any, donation_id: str, token: str) -> str:
     """The words to say, once the token proves the URL came from a ``play`` event."""
-    rec = await svc.store.get_donation(svc.cfg.id, donation_id)
+    rec = await svc.get_donation(donation_id)
     text = None if rec is None else tts.speech_text(svc.cfg, wire.donation(svc.cfg, rec), rec["amount"])
     if text is None or not secret_equal(token, tts.clip_token(svc.cfg, donation_id, text)):
         raise ApiError(404, "not_found", "no such clip")
