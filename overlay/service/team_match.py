@@ -70,13 +70,12 @@ class TeamMatcher:
         """The team's match was removed or replaced by a new one: its cap starts from zero."""
         await self.store.clear_team_match(team_id)
 
-    async def summary_part(self, team: TeamSettings, members: list[tuple[ChannelSettings, ChannelState]]
-                           ) -> dict[str, Any]:
-        """The team object's ``match`` (API.md §8)."""
-        if team.match is None or not members:
+    async def summary_part(self, team: TeamSettings, members: list[tuple[ChannelSettings, ChannelState]],
+                           reader: ChannelSettings | None) -> dict[str, Any]:
+        """The team object's ``match`` (API.md §8), written as ``reader`` (a member) writes amounts."""
+        if team.match is None or reader is None:
             return {"match": team_match.absent(team.id)}
-        cfg = members[0][0]
-        return {"match": team_match.payload(cfg, await self._match(team, cfg.currency), team.id, now_ms())}
+        return {"match": team_match.payload(reader, await self._match(team, reader.currency), team.id, now_ms())}
 
     def _snapshot_part(self, svc: ChannelService):  # noqa: ANN202
         async def part(state: ChannelState) -> dict[str, Any]:
