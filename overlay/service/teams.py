@@ -199,7 +199,7 @@ class TeamBoard:
         return out
 
     def _snapshot_part(self, cfg: ChannelSettings):  # noqa: ANN202
-        async def part(state: ChannelState) -> dict[str, Any]:
+        async def part(state: ChannelState, moderator: bool) -> dict[str, Any]:
             return {"teams": [await self.summary(t, (cfg.id, state), every_member=False, reader=cfg)
                               for t in self.of_channel.get(cfg.id, [])]}
         return part
