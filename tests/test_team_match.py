@@ -4,6 +4,8 @@ matched part back to the team's cap; members' overlays show the team's match."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,10 +15,11 @@ import pytest
 
 from overlay.app import create_app
 from overlay.config import parse_config
+from overlay.store.embedded import EmbeddedStore
 from tests.admin_support import ADMIN, config_data
 from tests.admin_support import admin_server  # noqa: F401 - a fixture
 from tests.conftest import Running
-from tests.support import OVERLAY_KEY, Listener, channel_dict
+from tests.support import MOD_TOKEN, OVERLAY_KEY, Listener, channel_dict
 
 TEAMS = "/api/v1/admin/teams"
 MEMBERS = [f"m{i:03d}" for i in range(100)]
@@ -140,3 +143,80 @@ async def test_two_servers_on_one_redis_share_the_team_cap(aiohttp_server: Any, 
     finally:
         for running in runnings:
             await running.http.close()
+
+
+def _tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with sqlite3.connect(path) as db:
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'team_match%'")]
+        return {n: sorted(db.execute(f"SELECT * FROM {n}")) for n in names if "autoindex" not in n}
+
+
+async def test_the_embedded_cap_is_a_used_row_moved_with_each_grant(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    await store.open([])
+    try:
+        assert _tables(store.path) == {"team_match_grants": [], "team_match_used": []}  # made when it opens
+        assert await store.claim_team_match("cause", "d1", 600, 1000) == (600, 600)
+        assert await store.claim_team_match("cause", "d2", 600, 1000) == (400, 1000)
+        assert await store.claim_team_match("cause", "d2", 600, 1000) == (400, 1000)  # once per donation
+        assert _tables(store.path)["team_match_used"] == [("cause", 1000)]
+        assert await store.release_team_match("cause", "d1") == (600, 400)
+        assert await store.release_team_match("cause", "d1") == (0, 400)
+        assert _tables(store.path)["team_match_used"] == [("cause", 400)]
+        await store.clear_team_match("cause")
+        assert _tables(store.path) == {"team_match_grants": [], "team_match_used": []}
+        assert await store.team_match_used("cause") == 0
+    finally:
+        await store.close()
+
+
+async def test_an_embedded_database_with_grants_but_no_used_row_sums_them_once(tmp_path: Path) -> None:
+    tmp_path.mkdir(exist_ok=True)
+    with sqlite3.connect(tmp_path / "overlay.sqlite3") as db:  # as written before the used row existed
+        db.execute("CREATE TABLE team_match_grants (team TEXT NOT NULL, donation TEXT NOT NULL, "
+                   "minor INTEGER NOT NULL, PRIMARY KEY (team, donation))")
+        db.executemany("INSERT INTO team_match_grants VALUES (?, ?, ?)",
+                       [("cause", "old1", 300), ("cause", "old2", 500), ("other", "old3", 70)])
+    store = EmbeddedStore(tmp_path)
+    await store.open([])
+    try:
+        assert await store.team_match_used("cause") == 800
+        assert await store.claim_team_match("cause", "new", 500, 1000) == (200, 1000)
+        assert await store.release_team_match("cause", "old1") == (300, 700)
+        assert await store.claim_team_match("other", "new", 10, 1000) == (10, 80)
+        assert _tables(store.path)["team_match_used"] == [("cause", 700), ("other", 80)]
+    finally:
+        await store.close()
+
+
+async def _snapshot(running: Running, namespace: str, channel: str) -> dict[str, Any]:
+    auth = {"key": OVERLAY_KEY} if namespace == "/overlay" else {"token": MOD_TOKEN}
+    listener = await Listener().connect(running.url, namespace, channel=channel, **auth)
+    running.listeners.append(listener)
+    return await listener.wait_for("state")
+
+
+async def test_moderators_see_the_channels_own_match_beside_the_team_match(admin_server: Running) -> None:
+    running = admin_server
+    assert (await running.request("POST", TEAMS, json=CAUSE, headers=ADMIN))[0] == 201
+    later = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    status, own = await running.request("PUT", "/api/v1/channels/m001/match",
+                                        json={"sponsor": "Acme", "multiplier": "1.5", "cap": "5.00", "starts_at": later})
+    assert status == 200 and own["active"] is False, own
+    shown = await _snapshot(running, "/overlay", "m001")
+    assert shown["match"]["team"] == "cause" and shown["match"]["sponsor"] == "TikTok"  # overlays: the team's
+    assert "team_match" not in shown
+    mod = await _snapshot(running, "/dashboard", "m001")
+    assert mod["match"] == {**mod["match"], "sponsor": "Acme", "cap": "5.00", "active": False}  # scheduled
+    assert "team" not in mod["match"]
+    assert mod["team_match"] == {**mod["team_match"], "team": "cause", "sponsor": "TikTok", "remaining": "1000.00"}
+
+    status, own = await running.request("PUT", "/api/v1/channels/m001/match",
+                                        json={"sponsor": "Acme", "multiplier": "1.5", "cap": "5.00"})
+    assert status == 200 and own["active"] is True, own
+    assert (await running.post("/api/v1/channels/m001/donations", {"amount": "20.00"}))[1]["matched"] == "25.00"
+    mod = await _snapshot(running, "/dashboard", "m001")  # used up: still the moderators' to see and change
+    assert mod["match"] == {**mod["match"], "sponsor": "Acme", "remaining": "0.00", "active": False}
+    assert mod["team_match"]["remaining"] == "980.00"
+    assert (await _snapshot(running, "/overlay", "m001"))["match"]["team"] == "cause"
+    assert (await _snapshot(running, "/dashboard", "demo"))["team_match"] is None  # in no team

@@ -10,15 +10,17 @@ import pytest
 from overlay.app import create_app
 from overlay.cli import urls
 from overlay.config import ConfigError, parse_config
+from overlay.domain import money
 from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, Listener, channel_dict
 
 TEAM = "/api/v1/teams/restos"
 
 
-def team_config(data_dir: Path, redis_url: str | None, **team: Any) -> dict[str, Any]:
+def team_config(data_dir: Path, redis_url: str | None, other: dict[str, Any] | None = None,
+                **team: Any) -> dict[str, Any]:
     return {
         "storage": {"redis_url": redis_url, "data_dir": str(data_dir)},
-        "channels": [channel_dict(), channel_dict(id="other", name="Autre stream", match=None)],
+        "channels": [channel_dict(), channel_dict(id="other", name="Autre stream", match=None, **(other or {}))],
         "teams": [{"id": "restos", "name": "Team Restos", "goal": "50000.00", "channels": ["demo", "other"],
                    **team}],
     }
@@ -50,9 +52,10 @@ class Team:
 async def start_team(aiohttp_server: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
     running: list[Team] = []
 
-    async def start(backend: str) -> Team:
+    async def start(backend: str, other: dict[str, Any] | None = None, **team_fields: Any) -> Team:
+        """``other``: settings of the second member; ``team_fields``: of the team."""
         redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
-        config = parse_config(team_config(tmp_path / "data", redis_url), env={})
+        config = parse_config(team_config(tmp_path / "data", redis_url, other, **team_fields), env={})
         server = await aiohttp_server(create_app(config), host="127.0.0.1")
         team = Team(str(server.make_url("")).rstrip("/"), aiohttp.ClientSession())
         running.append(team)
@@ -109,6 +112,26 @@ async def test_state_snapshot_and_replay_carry_the_team(start_team: Any, backend
     assert replayed["seq"] > seen["seq"] and not again.of("state")
     fresh = await team.listen("other")
     assert (await fresh.wait_for("state"))["teams"][0]["raised"] == "7.00"
+
+
+async def test_each_member_reads_the_team_amounts_in_its_own_locale(start_team: Any, backend: str) -> None:
+    team = await start_team(backend, {"locale": "en_US"},
+                            match={"sponsor": "TikTok", "multiplier": "2", "cap": "5000.00"})
+    demo, other = await team.listen("demo"), await team.listen("other")  # fr_FR, en_US
+    written = {"demo": lambda minor: money.format_amount(minor, "EUR", "fr_FR"), "other": lambda minor: {
+        100000: "€1,000.00", 200000: "€2,000.00", 400000: "€4,000.00", 500000: "€5,000.00",
+        5000000: "€50,000.00"}[minor]}
+    for channel, listener in (("demo", demo), ("other", other)):
+        snap = (await listener.wait_for("state"))["teams"][0]
+        assert snap["display"]["goal"] == written[channel](5000000)
+        assert snap["match"]["display"]["remaining"] == written[channel](500000)
+    await team.donate("other", amount="1000.00")  # the team's ×2 matches it
+    for channel, listener in (("demo", demo), ("other", other)):
+        event = (await listener.wait_for("team", lambda e: raised(e) == "1000.00"))["team"]
+        assert event["display"]["raised"] == written[channel](100000)
+        assert event["display"]["total"] == written[channel](200000)
+        assert event["match"]["display"]["remaining"] == written[channel](400000)
+    assert (await team.get(TEAM))[1]["display"]["raised"] == written["demo"](100000)  # the API: the first member's
 
 
 async def test_test_donations_and_non_members_leave_the_team_alone(start_team: Any, backend: str) -> None:

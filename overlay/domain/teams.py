@@ -41,12 +41,14 @@ def totals_moved(changes: list[Change]) -> tuple[int, int, int]:
 
 
 def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", ChannelState]],
-            every_member: bool = True, totals: dict[str, int] | None = None) -> dict[str, Any]:
+            every_member: bool = True, totals: dict[str, int] | None = None,
+            locale: str | None = None) -> dict[str, Any]:
     """The team as clients see it (API.md §7 ``GET /api/v1/teams/{team}``, the ``team`` event).
     Without ``every_member``, ``members`` is empty for a large team: ``leaderboard`` shows the top.
-    ``totals``: the team's aggregate as stored (raised, matched, count); None: summed over ``members``."""
+    ``totals``: the team's aggregate as stored (raised, matched, count); None: summed over ``members``.
+    ``locale``: how ``display`` writes amounts (a member's overlays: its own); None: the first member's."""
     currency = team.currency or (members[0][0].currency if members else "EUR")
-    locale = members[0][0].locale if members else "en_US"  # the first member's way of writing amounts
+    locale = locale or (members[0][0].locale if members else "en_US")
 
     def amount(minor: int) -> str:
         return money.to_decimal_string(minor, currency)

@@ -40,8 +40,9 @@ class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
         # Awaited with the seq of each commit before its callers are answered: the fan-out
         # says it handed the commit's events to the connected clients (realtime/namespaces.py).
         self.fan_out: list[Callable[[int], Awaitable[None]]] = []
-        # Each adds keys to the ``state`` snapshot (``teams``, §7).
-        self.snapshot_parts: list[Callable[[ChannelState], Awaitable[dict[str, Any]]]] = []
+        # Each adds keys to the ``state`` snapshot (``teams``, §7), given the state and whether
+        # the snapshot is a moderator's.
+        self.snapshot_parts: list[Callable[[ChannelState, bool], Awaitable[dict[str, Any]]]] = []
         # The team match its donations take from (overlay.service.team_match.TeamMatcher), if any.
         self.team_match: Any = None
 
@@ -305,7 +306,7 @@ class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
             "timer": timer.public(self.cfg, state.timer),
         }
         for part in self.snapshot_parts:
-            snap.update(await part(state))
+            snap.update(await part(state, moderator))
         if moderator:
             latest = await self._store.list_donations(self.cfg.id, limit=100)
             snap["donations"] = [wire.donation(self.cfg, r, private=True) for r in latest]

@@ -70,20 +70,24 @@ class TeamMatcher:
         """The team's match was removed or replaced by a new one: its cap starts from zero."""
         await self.store.clear_team_match(team_id)
 
-    async def summary_part(self, team: TeamSettings, members: list[tuple[ChannelSettings, ChannelState]]
-                           ) -> dict[str, Any]:
-        """The team object's ``match`` (API.md §8)."""
-        if team.match is None or not members:
+    async def summary_part(self, team: TeamSettings, members: list[tuple[ChannelSettings, ChannelState]],
+                           reader: ChannelSettings | None) -> dict[str, Any]:
+        """The team object's ``match`` (API.md §8), written as ``reader`` (a member) writes amounts."""
+        if team.match is None or reader is None:
             return {"match": team_match.absent(team.id)}
-        cfg = members[0][0]
-        return {"match": team_match.payload(cfg, await self._match(team, cfg.currency), team.id, now_ms())}
+        return {"match": team_match.payload(reader, await self._match(team, reader.currency), team.id, now_ms())}
 
     def _snapshot_part(self, svc: ChannelService):  # noqa: ANN202
-        async def part(state: ChannelState) -> dict[str, Any]:
+        """Overlays: ``match`` is the one they show (the channel's own while active, else the team's).
+        Moderators: ``match`` stays the channel's own (the dashboard's form edits it, even scheduled
+        or used up) and ``team_match`` is the team's (null outside a team with a match)."""
+        async def part(state: ChannelState, moderator: bool) -> dict[str, Any]:
             team = self.team_of(svc.cfg.id)
             if team is None:
-                return {}
+                return {"team_match": None} if moderator else {}
             now = now_ms()
             theirs = team_match.payload(svc.cfg, await self._match(team, svc.cfg.currency), team.id, now)
+            if moderator:
+                return {"team_match": theirs}
             return {"match": team_match.shown(svc.cfg, state.match, theirs, now)}
         return part

@@ -25,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from overlay.config import Config, TeamSettings
+from overlay.config import ChannelSettings, Config, TeamSettings
 from overlay.domain import teams
 from overlay.domain.state import Change, ChannelState
 from overlay.registry import ChannelRegistry
@@ -52,8 +52,9 @@ class TeamBoard:
         self._rebuilding: asyncio.Task[None] | None = None
         self._to_rebuild: set[str] = set()
         self._stale: set[str] = set()  # teams whose last rebuild here failed
-        # Each adds keys to the team object from its members (``match``: overlay.service.team_match).
-        self.summary_parts: list[Callable[[TeamSettings, list[tuple[Any, ChannelState]]],
+        # Each adds keys to the team object from its members, written for one of them (the reader's
+        # channel: its currency and locale; None: no member), as ``match`` (overlay.service.team_match).
+        self.summary_parts: list[Callable[[TeamSettings, list[tuple[Any, ChannelState]], Any],
                                           Awaitable[dict[str, Any]]]] = []
         for svc in registry.services():
             self._watch(svc)
@@ -78,7 +79,7 @@ class TeamBoard:
 
     def _watch(self, svc: ChannelService) -> None:
         svc.committed.append(self._committed_on(svc.cfg.id))
-        svc.snapshot_parts.append(self._snapshot_part(svc.cfg.id))
+        svc.snapshot_parts.append(self._snapshot_part(svc.cfg))
 
     # -- stored teams ----------------------------------------------------------------------
     async def stored(self, team_id: str) -> dict[str, Any] | None:
@@ -167,10 +168,17 @@ class TeamBoard:
 
     # -- reading ---------------------------------------------------------------------------
     async def summary(self, team: TeamSettings, own: tuple[str, ChannelState] | None = None,
-                      *, every_member: bool = True) -> dict[str, Any]:
+                      *, every_member: bool = True, reader: ChannelSettings | None = None) -> dict[str, Any]:
         """``own``: a member whose state is the one being written (inside its op), not the committed one.
-        Members that are disabled or deleted count nowhere until they are back. The totals are the
-        stored aggregate; the member rows and the leaderboard read each member (O(members))."""
+        ``reader``: the member channel whose overlays read it, whose locale writes ``display`` (None:
+        the first member's). Members that are disabled or deleted count nowhere until they are back.
+        The totals are the stored aggregate; the member rows and the leaderboard read each member
+        (O(members))."""
+        members = await self._members(team, own)
+        return await self._summary(team, members, every_member, reader, await self.totals(team))
+
+    async def _members(self, team: TeamSettings, own: tuple[str, ChannelState] | None
+                       ) -> list[tuple[ChannelSettings, ChannelState]]:
         members = []
         for channel in team.channels:
             svc = self.registry.service(channel)
@@ -178,15 +186,22 @@ class TeamBoard:
                 continue
             state = own[1] if own is not None and own[0] == channel else await svc.current()
             members.append((svc.cfg, state))
-        out = teams.summary(team, members, every_member=every_member, totals=await self.totals(team))
+        return members
+
+    async def _summary(self, team: TeamSettings, members: list[tuple[ChannelSettings, ChannelState]],
+                       every_member: bool, reader: ChannelSettings | None, totals: dict[str, int]
+                       ) -> dict[str, Any]:
+        reader = reader or (members[0][0] if members else None)
+        out = teams.summary(team, members, every_member=every_member, totals=totals,
+                            locale=reader.locale if reader else None)
         for part in self.summary_parts:
-            out.update(await part(team, members))
+            out.update(await part(team, members, reader))
         return out
 
-    def _snapshot_part(self, channel: str):  # noqa: ANN202
-        async def part(state: ChannelState) -> dict[str, Any]:
-            return {"teams": [await self.summary(t, (channel, state), every_member=False)
-                              for t in self.of_channel.get(channel, [])]}
+    def _snapshot_part(self, cfg: ChannelSettings):  # noqa: ANN202
+        async def part(state: ChannelState, moderator: bool) -> dict[str, Any]:
+            return {"teams": [await self.summary(t, (cfg.id, state), every_member=False, reader=cfg)
+                              for t in self.of_channel.get(cfg.id, [])]}
         return part
 
     # -- announcing ------------------------------------------------------------------------
@@ -214,17 +229,25 @@ class TeamBoard:
                 await asyncio.sleep(max(0.0, ANNOUNCE_EVERY_S - (time.monotonic() - started)))
 
     async def _announce_team(self, team: TeamSettings) -> None:
+        """One payload per locale among the members (each member's overlays read amounts its way),
+        from one read of the members and the totals."""
         try:
-            payload = await self.summary(team, every_member=False)
+            read = await self._members(team, None)
+            totals = await self.totals(team)
+            payloads: dict[str, dict[str, Any]] = {}
+            for cfg, _ in read:
+                if cfg.locale not in payloads:
+                    payloads[cfg.locale] = await self._summary(team, read, False, cfg, totals)
         except StoreUnavailable as exc:  # the API still answers right once the store is back
             log.warning("team %s not announced: %s", team.id, exc)
             return
-        members = [c for c in team.channels if self.registry.service(c) is not None]
+        locale_of = {cfg.id: cfg.locale for cfg, _ in read}
+        members = list(locale_of)
         gate = asyncio.Semaphore(ANNOUNCING_AT_ONCE)
 
         async def announce(channel: str) -> None:
             async with gate:
-                await self._announce(team.id, channel, payload)
+                await self._announce(team.id, channel, payloads[locale_of[channel]])
         results = await asyncio.gather(*map(announce, members), return_exceptions=True)
         for channel, result in zip(members, results):
             if isinstance(result, BaseException):  # shutting down (503), the store, or a bug: keep the others going

@@ -88,6 +88,7 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
         db.execute("PRAGMA busy_timeout=5000")
         db.executescript(SCHEMA)
         self._create_team_tables(db)
+        self._create_team_match_tables(db)
         self._db = db
 
     async def open(self, channels: list[ChannelSettings]) -> None:

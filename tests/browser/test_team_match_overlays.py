@@ -3,6 +3,7 @@ team's remainder on the other member's match banner and goal bar, and that membe
 shows the team's match read-only (docs/teams.md "Team match")."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -103,3 +104,30 @@ async def test_the_goal_bar_shows_no_match_line_without_a_running_match(make_ser
     await goal.wait_for_function(GOAL_LINE, arg={"text": "Acme ×1,5 · 50,00\u00a0€ left"})
     log.assert_clean()
 
+
+
+async def test_the_dashboard_keeps_the_channels_own_scheduled_match_beside_the_team_match(
+        make_server: Any, new_page: Any) -> None:
+    server, other = await start_cause(make_server)
+    later = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    own = {"sponsor": "Acme", "multiplier": "1.5", "cap": "50.00", "starts_at": later}
+    status, body = await server.request("PUT", "/api/v1/channels/demo/match", json=own)
+    assert status == 200 and body["active"] is False, body
+    page, log = await new_page(server.url)
+    await log_in(page, server.url, query="?lang=en")
+    panel = page.locator("#match")
+    await expect(panel.locator("#match-summary")).to_have_text(WORDS["en"]["dashboard"].format("100,00\u00a0€"))
+    await expect(panel.locator("#match-sponsor")).to_have_value("Acme")  # the form edits the channel's own
+    await expect(panel.locator("#match-cap")).to_have_value("50.00")
+    await expect(panel.locator("#match-submit")).to_have_text("Update match")
+    await expect(panel.locator("#match-end")).to_be_visible()
+    await expect(panel.locator("#match-own")).to_contain_text("This channel's own match: Acme ×1.5, starts ")
+
+    status, body = await server.request("PUT", "/api/v1/channels/demo/match", json={**own, "cap": "60.00"})
+    assert status == 200, body
+    await expect(panel.locator("#match-cap")).to_have_value("60.00")  # its match event: still the own
+    await donate_on_other(server, other, "30.00")  # the team's, by the team event
+    await expect(panel.locator("#match-summary")).to_have_text(WORDS["en"]["dashboard"].format("70,00\u00a0€"))
+    await expect(panel.locator("#match-sponsor")).to_have_value("Acme")
+    await panel.screenshot(path=screenshot_path("dashboard-team-match-own-scheduled"))
+    log.assert_clean()

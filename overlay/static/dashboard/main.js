@@ -63,7 +63,7 @@ function onState(snap) {
   for (const d of [...(snap.donations || [])].reverse()) upsertDonation(d);
   campaign.render(snap.campaign);
   teams.reset(snap.teams);
-  match.render(snap.match);
+  match.reset(snap.match, snap.team_match);
   queue.render(snap.alerts);
   queue.renderTiming(snap.alert_timing);
   incentives.reset(snap.incentives);

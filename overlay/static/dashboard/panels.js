@@ -2,7 +2,7 @@
 import { el, byId, setText, decimalInput } from "./dom.js";
 import { t, tn } from "./i18n.js";
 import { act, call } from "./api.js";
-import { formatPercent, teamMatchFor } from "../overlay-ui.js";
+import { formatPercent, matchActive, teamMatchFor } from "../overlay-ui.js";
 
 // A form the moderator is typing in is not overwritten by live updates.
 function trackDirty(form) {
@@ -65,23 +65,50 @@ export class CampaignPanel {
 }
 
 export class MatchPanel {
+  // The channel's own match and its team's (docs/teams.md "Team match"). The panel shows the one
+  // overlays show (the own while active, else the team's, read-only); the form always edits the
+  // channel's own, even scheduled or used up while the team's shows.
   // teamName(id): a team's name, from the teams panel.
   constructor(lang, locale, teamName) {
     this.when = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
     this.locale = locale;
     this.teamName = teamName;
     this.form = byId("match-form");
-    this.match = null;
+    this.own = null;
+    this.team = null;
     trackDirty(this.form);
     this.form.addEventListener("submit", (e) => this.save(e));
     byId("match-end").addEventListener("click", (e) => this.end(e.currentTarget));
   }
 
+  // The moderators' snapshot: `match` is the channel's own, `team_match` its team's (or null).
+  reset(own, team) {
+    this.own = own;
+    this.team = team || null;
+    this.draw();
+  }
+
+  // A `match` event: the team's (it names the team) or the channel's own.
   render(m) {
-    this.match = m;
+    if (m && m.team) this.team = m;
+    else this.own = m;
+    this.draw();
+  }
+
+  // The coalesced `team` event moves the team's match when other members' gifts use its cap.
+  fromTeam(team) {
+    const next = teamMatchFor(this.team, team, this.locale, Date.now());
+    if (next) this.render(next);
+  }
+
+  shown() {
+    const team = this.team && this.team.sponsor ? this.team : null;
+    return team && !matchActive(this.own, Date.now()) ? team : this.own;
+  }
+
+  draw() {
+    const m = this.shown();
     const exists = Boolean(m && m.sponsor);
-    // The team's match (shown while the channel's own is not active) is read-only here:
-    // the form starts a match of the channel's own, which applies on top of it.
     const team = exists && m.team ? m.team : null;
     const badge = byId("match-badge");
     badge.textContent = exists ? t(m.active ? "match_active" : "match_inactive") : t("match_none");
@@ -95,21 +122,25 @@ export class MatchPanel {
     setText("match-used", exists ? `${m.display.used} / ${m.display.cap}` : "—");
     setText("match-remaining", exists ? m.display.remaining : "—");
     setText("match-ends", exists && m.ends_at ? t("ends", { t: this.when.format(new Date(m.ends_at)) }) : "");
-    const own = exists && !team;
+    const own = this.own && this.own.sponsor ? this.own : null;
+    byId("match-own").hidden = !(team && own);
+    if (team && own) setText("match-own", this.ownLine(own));
     byId("match-submit").textContent = t(own ? "update_match" : "start_match");
     byId("match-end").hidden = !own;
     if (own && !this.form.dataset.dirty) {
-      byId("match-sponsor").value = m.sponsor;
-      byId("match-multiplier").value = m.multiplier;
-      byId("match-cap").value = m.cap;
-      byId("match-ends-at").value = localInputValue(m.ends_at);
+      byId("match-sponsor").value = own.sponsor;
+      byId("match-multiplier").value = own.multiplier;
+      byId("match-cap").value = own.cap;
+      byId("match-ends-at").value = localInputValue(own.ends_at);
     }
   }
 
-  // The coalesced `team` event moves the team's match when other members' gifts use its cap.
-  fromTeam(team) {
-    const next = teamMatchFor(this.match, team, this.locale, Date.now());
-    if (next) this.render(next);
+  // The channel's own match while the team's shows: scheduled, or not active (used up, ended).
+  ownLine(own) {
+    const words = { sponsor: own.sponsor, multiplier: own.multiplier, remaining: own.display.remaining };
+    return own.starts_at && Date.now() < Date.parse(own.starts_at)
+      ? t("own_match_scheduled", { ...words, t: this.when.format(new Date(own.starts_at)) })
+      : t("own_match_inactive", words);
   }
 
   async save(event) {
@@ -120,13 +151,13 @@ export class MatchPanel {
       multiplier: decimalInput(byId("match-multiplier").value),
       cap: decimalInput(byId("match-cap").value),
       // A change keeps a scheduled start; the form only sets the end.
-      starts_at: this.match && this.match.sponsor && !this.match.team ? this.match.starts_at : null,
+      starts_at: this.own && this.own.sponsor ? this.own.starts_at : null,
       ends_at: endsAt ? new Date(endsAt).toISOString() : null,
     };
     const done = await act(event.submitter, () => call("PUT", "/match", body), t("match_saved"));
     if (done) {
       delete this.form.dataset.dirty;
-      this.render(this.match);
+      this.draw();
     }
   }
 
@@ -134,7 +165,7 @@ export class MatchPanel {
     const done = await act(button, () => call("DELETE", "/match"), t("match_ended"));
     if (done) {
       delete this.form.dataset.dirty;
-      this.render(this.match);
+      this.draw();
     }
   }
 }

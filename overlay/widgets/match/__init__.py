@@ -1,8 +1,6 @@
 """match: the sponsor's matching banner, shown only while a match is active."""
 from __future__ import annotations
 
-from pydantic import Field
-
 from overlay.widgets.base import Position, WidgetSettings
 
 ORDER = 30

@@ -1,8 +1,6 @@
 """scene: every widget laid out on one 1920×1080 page, for a single browser source."""
 from __future__ import annotations
 
-from pydantic import Field
-
 from overlay.widgets.base import WidgetSettings
 
 ORDER = 90
