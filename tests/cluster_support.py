@@ -1,0 +1,92 @@
+"""A Redis Cluster of our own for tests/test_redis_cluster.py: 3 primaries, 3 replicas, on free
+ports, made with ``redis-cli --cluster create`` as docs/deployment.md says."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis as syncredis
+import redis.asyncio as aioredis
+
+from tests.support import WAIT, free_port, until
+from tests.topology.cluster import Process, binary
+
+
+class ClusterNodeProcess:
+    def __init__(self, work: Path):
+        self.port = free_port()
+        self.args = [binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+                     "--cluster-enabled", "yes", "--cluster-config-file", str(work / f"nodes-{self.port}.conf"),
+                     "--cluster-node-timeout", "1000", "--appendonly", "no", "--save", "", "--dir", str(work)]
+        self.log = work / f"redis-{self.port}.log"
+        self.process = Process(self.args, self.log)
+
+    def client(self) -> aioredis.Redis:
+        return aioredis.Redis(port=self.port, decode_responses=True, socket_timeout=2)
+
+    def restart(self) -> None:
+        self.process = Process(self.args, self.log)
+
+
+class RedisClusterProcesses:
+    def __init__(self, size: int = 6):
+        self.work = Path(tempfile.mkdtemp(prefix="overlay-cluster-"))
+        self.nodes = [ClusterNodeProcess(self.work) for _ in range(size)]
+        self.url = "redis+cluster://" + ",".join(f"127.0.0.1:{n.port}" for n in self.nodes[:3])
+
+    def create(self) -> None:
+        for node in self.nodes:
+            until_up(node.port)
+        subprocess.run([binary("redis-cli"), "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
+                        "--cluster-replicas", "1", "--cluster-yes"], check=True, capture_output=True, timeout=WAIT)
+
+    async def ok(self, nodes: list[ClusterNodeProcess] | None = None) -> None:
+        """Until every (running) node says cluster_state:ok and sees three primaries serving."""
+        async def state() -> list[bool]:
+            out = []
+            for node in nodes or self.nodes:
+                try:
+                    async with node.client() as c:
+                        info = await c.cluster("info")
+                        out.append(info.get("cluster_state") == "ok" and int(info.get("cluster_size", 0)) == 3)
+                except (OSError, aioredis.RedisError):
+                    out.append(False)
+            return out
+        await until(state, all, what="cluster_state:ok on every node")
+
+    async def primaries(self) -> list[ClusterNodeProcess]:
+        found = []
+        for node in self.nodes:
+            if node.process.proc.poll() is not None:
+                continue
+            try:
+                async with node.client() as c:
+                    if (await c.info("replication"))["role"] == "master":
+                        found.append(node)
+            except (OSError, aioredis.RedisError):
+                continue
+        return found
+
+    async def flush(self) -> None:
+        for node in await self.primaries():
+            async with node.client() as c:
+                await c.flushall()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.process.kill()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def until_up(port: int) -> None:
+    client = syncredis.Redis(port=port, socket_timeout=1)
+    for _ in range(int(WAIT * 10)):
+        try:
+            if client.ping():
+                return
+        except (OSError, syncredis.RedisError):
+            time.sleep(0.1)
+    raise RuntimeError(f"redis-server on {port} did not start")
