@@ -3,12 +3,12 @@ ports, made with ``redis-cli --cluster create`` as docs/deployment.md says."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import redis as syncredis
 import redis.asyncio as aioredis
 
 from tests.support import WAIT, free_port, until
@@ -17,9 +17,9 @@ from tests.topology.cluster import Process, binary
 
 class ClusterNodeProcess:
     def __init__(self, work: Path):
-        self.port = free_port()
+        self.port = free_port()  # and a free one for the cluster bus (its default, port + 10000, may be taken)
         self.args = [binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
-                     "--cluster-enabled", "yes", "--cluster-config-file", str(work / f"nodes-{self.port}.conf"),
+                     "--cluster-enabled", "yes", "--cluster-port", str(free_port()), "--cluster-config-file", str(work / f"nodes-{self.port}.conf"),
                      "--cluster-node-timeout", "1000", "--appendonly", "no", "--save", "", "--dir", str(work)]
         self.log = work / f"redis-{self.port}.log"
         self.process = Process(self.args, self.log)
@@ -39,7 +39,7 @@ class RedisClusterProcesses:
 
     def create(self) -> None:
         for node in self.nodes:
-            until_up(node.port)
+            until_up(node)
         subprocess.run([binary("redis-cli"), "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
                         "--cluster-replicas", "1", "--cluster-yes"], check=True, capture_output=True, timeout=WAIT)
 
@@ -81,12 +81,13 @@ class RedisClusterProcesses:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def until_up(port: int) -> None:
-    client = syncredis.Redis(port=port, socket_timeout=1)
+def until_up(node: ClusterNodeProcess) -> None:
     for _ in range(int(WAIT * 10)):
+        if node.process.proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited: {node.process.output()}")
         try:
-            if client.ping():
+            with socket.create_connection(("127.0.0.1", node.port), timeout=0.5):
                 return
-        except (OSError, syncredis.RedisError):
+        except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"redis-server on {port} did not start")
+    raise RuntimeError(f"redis-server on {node.port} did not start")
