@@ -70,6 +70,25 @@ class RedisClusterProcesses:
                 continue
         return found
 
+    async def replica_of(self, primary: ClusterNodeProcess) -> ClusterNodeProcess:
+        for node in self.nodes:
+            async with node.client() as c:
+                info = await c.info("replication")
+                if info["role"] == "slave" and int(info["master_port"]) == primary.port:
+                    return node
+        raise AssertionError(f"no replica of {primary.port}")
+
+    async def until_role(self, node: ClusterNodeProcess, role: str) -> None:
+        """Until ``node`` is a primary ("master") or a replica in sync with its primary ("slave")."""
+        async def info() -> dict[str, str]:
+            try:
+                async with node.client() as c:
+                    return await c.info("replication")
+            except (OSError, aioredis.RedisError):
+                return {}
+        await until(info, lambda i: i.get("role") == role and (role == "master" or i.get("master_link_status") == "up"),
+                    what=f"{node.port} as {role}")
+
     async def flush(self) -> None:
         for node in await self.primaries():
             async with node.client() as c:

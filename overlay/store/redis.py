@@ -27,7 +27,6 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from overlay.domain import alerts
 from overlay.config import ChannelSettings
@@ -44,7 +43,7 @@ from overlay.store.teams import RedisTeams
 from overlay.store.team_totals import CHANNEL_TEAMS, TEAM_TOTALS_KEY, RedisTeamTotals
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
-from overlay.store.redis_connect import connect, is_cluster, shown
+from overlay.store.redis_connect import UNAVAILABLE, connect, is_cluster, shown
 from overlay.store.group_commit import GroupCommit
 from overlay.store.redis_durable import confirm_replicated, run_many_replicated, run_scripts
 from overlay.store.redis_keys import RedisKeys
@@ -109,7 +108,7 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
                 return await coro
         except TimeoutError as exc:
             raise StoreUnavailable(f"Redis did not answer within {STORE_DEADLINE_S} s") from exc
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
 
     async def open(self, channels: list[ChannelSettings]) -> None:

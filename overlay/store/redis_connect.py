@@ -25,6 +25,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
 from redis.asyncio.sentinel import Sentinel
+from redis.exceptions import AskError, ClusterError, SlotNotCoveredError, TryAgainError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 SENTINEL_SCHEME = "redis+sentinel"
 CLUSTER_SCHEME = "redis+cluster"
@@ -128,6 +131,11 @@ def check_redis_url(url: str) -> str:
         raise ValueError(f"use redis://, rediss://, unix://, {SENTINEL_SCHEME}:// or {CLUSTER_SCHEME}://")
     return url
 
+
+# What a call fails with while a server is unreachable, or while a cluster fails over (the shard is
+# down, its slots are moving): the store answers 503 and the caller may retry.
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError, ClusterError, TryAgainError, AskError,
+               SlotNotCoveredError)
 
 MAX_CONNECTIONS = 100  # per process (redis-py's default cap)
 

@@ -24,6 +24,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
+from overlay.store.redis_connect import UNAVAILABLE
 
 # WAIT gives up after this; together with the commit it stays inside the store's deadline.
 WAIT_TIMEOUT_MS = int(STORE_DEADLINE_S * 1000) * 2 // 3
@@ -50,7 +51,8 @@ async def run_scripts(client: aioredis.Redis | RedisCluster, calls: list[tuple[A
         waits = _wait_on(client, pipe, [keys[0] for _, keys, _ in calls], min_replicas)
         outcomes = await pipe.execute(raise_on_error=False)
     acknowledged = outcomes[len(calls):]
-    del outcomes[len(calls):]
+    # A shard that failed (down, failing over) fails its own calls only: 503 for those.
+    outcomes = [StoreUnavailable(f"Redis: {o}") if isinstance(o, UNAVAILABLE) else o for o in outcomes[:len(calls)]]
     missing = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, NoScriptError)]
     if missing:
         for script in {id(calls[i][0]): calls[i][0] for i in missing}.values():
@@ -59,10 +61,12 @@ async def run_scripts(client: aioredis.Redis | RedisCluster, calls: list[tuple[A
         for i, outcome in zip(missing, again):
             outcomes[i] = outcome
     elif waits:
-        short = [a for a in acknowledged if isinstance(a, BaseException) or a < min_replicas]
-        if short:
-            raise StoreUnavailable(f"only {short[0]} of {min_replicas} Redis replicas confirmed the write "
-                                   f"within {WAIT_TIMEOUT_MS} ms")
+        for a in acknowledged:
+            if isinstance(a, BaseException):
+                raise StoreUnavailable(f"Redis: WAIT for the replicas failed ({a})")
+            if a < min_replicas:
+                raise StoreUnavailable(f"only {a} of {min_replicas} Redis replicas confirmed the write "
+                                       f"within {WAIT_TIMEOUT_MS} ms")
     return outcomes
 
 

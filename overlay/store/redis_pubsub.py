@@ -34,6 +34,7 @@ from overlay import metrics
 from overlay.domain.state import Applied, Event
 from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
 from overlay.store.channels import CHANNELS_PUBSUB
+from overlay.store.redis_connect import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 # A cluster's listener waits this long on the shards, then on the classic connection (and back).
@@ -119,7 +120,7 @@ class RedisHearing:
                     for channel in add:
                         self._unconfirmed[channel] = self._unconfirmed.get(channel, 0) + 1
                     await self._subscribe(pubsub, add)
-            except (RedisError, OSError) as exc:
+            except (RedisError, *UNAVAILABLE) as exc:
                 log.info("subscription change not sent (%s); the listener reconnects", exc)
 
     async def _subscribe(self, pubsub: PubSub, channels: set[str]) -> None:
@@ -153,7 +154,7 @@ class RedisHearing:
                 pubsub = self.redis.pubsub()
                 try:
                     await self._listen_on(pubsub)
-                except (RedisError, OSError) as exc:
+                except (RedisError, *UNAVAILABLE) as exc:
                     log.warning("Redis event subscription lost (%s); reconnecting", exc)
                     await pubsub.aclose()
                     await asyncio.sleep(0.5)
