@@ -240,13 +240,13 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
                    f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, self.names.events(channel), message, self._token]
         team_totals = self.keys(channel)[TEAMS] if self.cluster else TEAM_TOTALS_KEY  # (unused on a cluster)
-        outcome, stored = await self._group.submit((self.keys(channel) + [team_totals] + preset_keys, args))
+        outcome, stored, *teams = await self._group.submit((self.keys(channel) + [team_totals] + preset_keys, args))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:
             raise StoreReset(f"channel {channel}: epoch {self._epochs.get(channel)} is gone (seq now {stored})")
-        if outcome == 1 and self.cluster and any(moved):
-            await self._apply_to_teams(channel, last.state.seq, last.state.totals)
+        if teams and any(moved):  # (a cluster's)
+            await self._apply_to_teams(channel, teams, last.state.seq, last.state.totals)
         if outcome == 1 and self._delivered.get(channel) == changes[0].base_seq:
             # Everything up to our base was delivered, so ours come next: deliver them now
             # rather than decode them again when our own message comes back.

@@ -23,7 +23,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
+from redis.asyncio import cluster as aiocluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import AskError, ClusterError, SlotNotCoveredError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -74,10 +75,10 @@ def parse_cluster_url(url: str) -> ClusterUrl:
 
 
 def cluster_supported() -> str | None:
-    """Why this redis-py cannot run the cluster backend (None: it can): sharded pub/sub
-    through the async cluster client came with redis-py 6."""
-    missing = [name for name in ("ssubscribe", "sunsubscribe", "get_sharded_message")
-               if not hasattr(ClusterPubSub, name)]
+    """Why this redis-py cannot run the cluster backend (None: it can): it needs sharded
+    pub/sub through the async cluster client, which older releases lack."""
+    pubsub = getattr(aiocluster, "ClusterPubSub", None)
+    missing = [name for name in ("ssubscribe", "sunsubscribe", "get_sharded_message") if not hasattr(pubsub, name)]
     return f"the installed redis-py lacks ClusterPubSub.{missing[0]}: upgrade redis-py" if missing else None
 
 

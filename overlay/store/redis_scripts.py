@@ -87,9 +87,11 @@ end
 if ARGV[i + 4] ~= '' then redis.call('PUBLISH', ARGV[i + 3], ARGV[i + 4]) end
 return {1, tonumber(new_seq)}
 """
-# On a Redis Cluster the commits go out on the channel's shard (sharded pub/sub).
-COMMIT_SHARDED_LUA = COMMIT_LUA.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',")
-assert COMMIT_SHARDED_LUA != COMMIT_LUA
+# On a Redis Cluster the commits go out on the channel's shard (sharded pub/sub), and a commit
+# also returns the teams the channel counts in: their totals move in a second step on their slots.
+COMMIT_SHARDED_LUA = COMMIT_LUA.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',").replace(
+    "return {1, tonumber(new_seq)}", "return {1, tonumber(new_seq), unpack(redis.call('SMEMBERS', k_teams))}")
+assert COMMIT_SHARDED_LUA.count("SPUBLISH") == 1 and COMMIT_SHARDED_LUA.count("SMEMBERS', k_teams))}") == 1
 
 # After a reset: the first process to notice puts back its state under a new epoch; the
 # others adopt that epoch, and the seq is only ever raised, so it never goes backwards.

@@ -52,14 +52,16 @@ end
 return 1
 """
 
-# KEYS: the team's hash. ARGV: then per counted member: id, seq, raised, matched, count (as read).
+# KEYS: the team's hash. ARGV: the counted members as last stored (compare-and-set: 0 if they
+# changed meanwhile), then per counted member: id, seq, raised, matched, count (as read).
 SET_LUA = _LAST + """
 local h = KEYS[1]
+if (redis.call('HGET', h, 'members') or '') ~= ARGV[1] then return 0 end
 for _, f in ipairs(redis.call('HKEYS', h)) do
   if string.sub(f, 1, 2) == 'c:' then redis.call('HDEL', h, f) end
 end
 local sum, ids = {0, 0, 0}, {}
-for b = 1, #ARGV, 5 do
+for b = 2, #ARGV, 5 do
   local member, cur = ARGV[b], {tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]),
                                 tonumber(ARGV[b + 4])}
   local old = last(h, member)
@@ -93,12 +95,9 @@ class ClusterTeamTotals:
             scripts = self._team_scripts = (self.redis.register_script(APPLY_LUA), self.redis.register_script(SET_LUA))
         return scripts
 
-    async def _apply_to_teams(self, channel: str, seq: int, totals: dict[str, int]) -> None:
+    async def _apply_to_teams(self, channel: str, teams: list[str], seq: int, totals: dict[str, int]) -> None:
         """After a member's commit: its latest totals to each of its teams."""
         try:
-            teams = await self._call(self.redis.smembers(self._team_keys(channel)[1]))
-            if not teams:
-                return
             apply = self._cluster_scripts()[0]
             args = [channel, seq, *(totals[k] for k in TOTALS)]
             calls = [(apply, [self.names.team_totals(team)], args) for team in sorted(teams)]
@@ -109,8 +108,14 @@ class ClusterTeamTotals:
             log.warning("team totals of %s not moved yet (%s)", channel, exc)
 
     async def _rebuild_on_cluster(self, team_id: str, members: list[str], config_members: set[str]) -> None:
+        # the old members changed between reading them and the script (another rebuild): again
+        while not await self._rebuild_once(team_id, members, config_members):
+            pass
+
+    async def _rebuild_once(self, team_id: str, members: list[str], config_members: set[str]) -> bool:
         key = self.names.team_totals(team_id)
-        old = (await self._call(self.redis.hget(key, "members")) or "").split()
+        stored = await self._call(self.redis.hget(key, "members")) or ""
+        old = stored.split()
         records = await self._call(self.redis.hmget(CHANNELS_KEY, members)) if members else []
         counted = [c for c, record in zip(members, records) if c in config_members or _counts(record)]
         # Who counts first: a commit from now on moves the team, and SET_LUA keeps the newer of the two.
@@ -123,12 +128,12 @@ class ClusterTeamTotals:
                 pipe.get(self._seq_key(channel))  # than the seq, and that commit's step then moves nothing
                 pipe.get(self._team_keys(channel)[0])
             found = await self._call(pipe.execute())
-        args: list[Any] = []
+        args: list[Any] = [stored]
         read = found[len(found) - 2 * len(counted):]
         for channel, seq, state in zip(counted, read[0::2], read[1::2]):
             totals = json.loads(state)["totals"] if state else dict.fromkeys(TOTALS, 0)
             args += [channel, int(seq or 0), *(totals[k] for k in TOTALS)]
-        await self._call(self._cluster_scripts()[1](keys=[key], args=args))
+        return bool(await self._call(self._cluster_scripts()[1](keys=[key], args=args)))
 
     async def _team_totals_on_cluster(self, team_id: str) -> dict[str, int] | None:
         values = await self._call(self.redis.hmget(self.names.team_totals(team_id), list(TOTALS)))
