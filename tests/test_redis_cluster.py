@@ -123,7 +123,13 @@ async def test_team_totals_and_team_cap_stay_exact_on_a_cluster(tmp_path: Path, 
                 status, body = await send(http, (one, two)[i % 2].url, CHANNELS[i % len(CHANNELS)], "3.00")
                 assert status == 201, body
                 return body
-            given = await asyncio.gather(*(gift(i) for i in range(gifts)))
+            async def rebuilds() -> None:  # each PATCH rebuilds the aggregate while gifts are committed
+                for i in range(4):
+                    order = CHANNELS if i % 2 else CHANNELS[::-1]
+                    async with http.patch(f"{two.url}/api/v1/admin/teams/cause", json={"channels": order},
+                                          headers=ADMIN) as r:
+                        assert r.status == 200, await r.text()
+            given, _ = await asyncio.gather(asyncio.gather(*(gift(i) for i in range(gifts))), rebuilds())
             assert sum(Decimal(d["matched"]) for d in given) == Decimal("100.00")
 
             async def totals(url: str) -> Any:
