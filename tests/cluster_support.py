@@ -70,6 +70,15 @@ class RedisClusterProcesses:
                 continue
         return found
 
+    async def primary_of(self, key: str) -> int:
+        """The port of the primary that serves ``key``'s slot."""
+        async with self.nodes[0].client() as c:
+            slot = await c.cluster("keyslot", key)
+            for start, end, primary, *_ in await c.execute_command("CLUSTER SLOTS"):
+                if start <= slot <= end:
+                    return int(primary[1])
+        raise AssertionError(f"no primary serves {key}")
+
     async def replica_of(self, primary: ClusterNodeProcess) -> ClusterNodeProcess:
         for node in self.nodes:
             async with node.client() as c:

@@ -168,13 +168,18 @@ async def test_a_primary_killed_mid_burst_loses_no_acknowledged_donation(tmp_pat
                     statuses[status] = statuses.get(status, 0) + 1
                     if status == 201:
                         acknowledged[channel].add(body["id"])
+            # The victim: a shard that does not hold the classic subscription (overlay:channels), so
+            # that the cluster client itself moves the channel's sharded subscription to the promoted
+            # replica (losing the classic one makes the store subscribe again to everything).
+            classic = await cluster.primary_of("overlay:channels")
+            victim_channel = [c for c in CHANNELS if await cluster.primary_of(f"overlay:{{{c}}}:seq") != classic][0]
             # an overlay of a channel on the shard that fails over: its subscription must come back
-            listener = await Listener().connect(server.url, "/overlay", channel=CHANNELS[0], key=OVERLAY_KEY)
+            listener = await Listener().connect(server.url, "/overlay", channel=victim_channel, key=OVERLAY_KEY)
             await listener.wait_for("state")
             senders = [asyncio.create_task(sender(i)) for i in range(20)]
             await until(lambda: sum(map(len, acknowledged.values())), lambda n: n >= 100, what="a burst under way")
             shards = await shard_of(cluster)
-            victim = next(n for n in cluster.nodes if n.port == shards[CHANNELS[0]])
+            victim = next(n for n in cluster.nodes if n.port == shards[victim_channel])
             heir = await cluster.replica_of(victim)
             victim.process.kill(signal.SIGKILL)
             await cluster.until_role(heir, "master")  # its replica took over
@@ -188,9 +193,12 @@ async def test_a_primary_killed_mid_burst_loses_no_acknowledged_donation(tmp_pat
             stop.set()
             await asyncio.gather(*senders)
             assert set(statuses) <= {201, 503}, statuses
-            status, body = await send(http, server.url, CHANNELS[0], "7.00")
+            status, body = await send(http, server.url, victim_channel, "7.00")
             assert status == 201, body
             await listener.wait_for("donation", lambda e: e["donation"]["id"] == body["id"])
+            heard = [e for e in listener.of("donation")]  # every acknowledged one, through the failover
+            assert acknowledged[victim_channel] <= {e["donation"]["id"] for e in heard}
+            assert [e["seq"] for e in heard] == sorted({e["seq"] for e in heard})
             await listener.close()
             for channel, ids in acknowledged.items():
                 assert ids <= {d["id"] for d in await stored(http, server.url, channel)}, channel

@@ -16,8 +16,8 @@ attended and delivers from the log what was committed meanwhile.
 On a Redis Cluster the channels' pub/sub is sharded (SSUBSCRIBE on the shard of the
 channel's slot, ``overlay:{<id>}:events``), through redis-py's cluster pub/sub, which
 keeps one connection per shard and moves a channel's subscription to the promoted replica
-after a failover; a commit published while it moved shows up as a gap at the channel's next
-message and is read from the log. ``overlay:channels`` stays classic pub/sub.
+after a failover; when the move is confirmed, what was committed meanwhile is read from the
+log. ``overlay:channels`` stays classic pub/sub.
 """
 from __future__ import annotations
 
@@ -182,6 +182,8 @@ class RedisHearing:
             kind, name = msg["type"], msg["channel"]
             if kind in ("subscribe", "ssubscribe"):
                 channel = self.names.channel_of(name)
+                if channel is not None and kind == "ssubscribe" and channel in self._live:
+                    await self._moved(channel)
                 if channel is not None:
                     self._subscribed(channel)
             elif kind not in ("message", "smessage"):
@@ -190,6 +192,20 @@ class RedisHearing:
                 await self._channels_changed(msg["data"])  # type: ignore[attr-defined]
             else:
                 await self._received(msg["data"])
+
+    async def _moved(self, channel: str) -> None:
+        """The cluster client subscribed again on another node (a failover): what was published
+        meanwhile is read from the log now, not at the channel's next message."""
+        last = self._delivered.get(channel)
+        log.info("subscription to %s moved to another node; reading the log after seq %s", channel, last)
+        try:
+            events = None if last is None else await self.events_after(channel, last)  # type: ignore[attr-defined]
+        except StoreUnavailable as exc:
+            log.info("catch-up of %s after its subscription moved failed (%s); its next message repairs it",
+                     channel, exc)
+            return
+        if events:
+            await self._deliver(channel, events)  # type: ignore[attr-defined]
 
     async def _received(self, data: str) -> None:
         metrics.PUBSUB_MESSAGES.inc()
