@@ -14,7 +14,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from redis.crc import key_slot
 
+from overlay.store.redis_keys import RedisKeys
 from tests.admin_support import ADMIN, ADMIN_TOKEN
 from tests.cluster_support import RedisClusterProcesses
 from tests.support import AUTH, OVERLAY_KEY, WAIT, Listener, ServerProcess, channel_dict, free_port, until
@@ -82,6 +84,20 @@ async def shard_of(cluster: RedisClusterProcesses) -> dict[str, int]:
                     assert channel not in out, f"{channel} on two primaries"
                     out[channel] = node.port
     return out
+
+
+def test_one_redis_keeps_its_key_names_and_a_cluster_keeps_a_channel_in_one_slot() -> None:
+    plain, tagged = RedisKeys(), RedisKeys(cluster=True)
+    assert (plain.channel("demo", "seq"), plain.events("demo")) == ("overlay:demo:seq", "overlay:demo:events")
+    assert plain.team_match("t") == ["overlay:_teammatch:t:used", "overlay:_teammatch:t:grants"]
+    assert plain.invite("i") == ["overlay:_invite:i", "overlay:_invite:i:used"]
+    assert (tagged.channel("demo", "seq"), tagged.events("demo")) == ("overlay:{demo}:seq", "overlay:{demo}:events")
+    for names in (plain, tagged):
+        assert names.channel_of(names.events("a-b")) == "a-b"
+        assert names.channel_of("overlay:channels") is None
+    for group in ([tagged.channel("demo", n) for n in ("seq", "state", "presets:alerts", "events")],
+                  [*tagged.team_match("t"), tagged.team_totals("t")], tagged.invite("i")):
+        assert len({key_slot(k.encode()) for k in group}) == 1, group
 
 
 async def test_servers_on_a_cluster_spread_channels_and_hear_each_other(tmp_path: Path,
