@@ -17,9 +17,11 @@ from tests.topology.cluster import Process, binary
 
 class ClusterNodeProcess:
     def __init__(self, work: Path):
-        self.port = free_port()  # and a free one for the cluster bus (its default, port + 10000, may be taken)
+        self.port = free_port()
+        # the cluster bus on a free port too: its default, port + 10000, may be taken or above 65535
         self.args = [binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
-                     "--cluster-enabled", "yes", "--cluster-port", str(free_port()), "--cluster-config-file", str(work / f"nodes-{self.port}.conf"),
+                     "--cluster-enabled", "yes", "--cluster-port", str(free_port()),
+                     "--cluster-config-file", str(work / f"nodes-{self.port}.conf"),
                      "--cluster-node-timeout", "1000", "--appendonly", "no", "--save", "", "--dir", str(work)]
         self.log = work / f"redis-{self.port}.log"
         self.process = Process(self.args, self.log)

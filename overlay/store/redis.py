@@ -11,7 +11,7 @@ processes and every process sees events in seq order.
 
 On a Redis Cluster (``redis+cluster://``) a channel's keys share one slot
 (overlay/store/redis_keys.py), so the script runs on its shard and publishes with SPUBLISH;
-its teams' totals move in a second step on each team's slot (overlay/store/team_totals.py).
+its teams' totals move in a second step on each team's slot (overlay/store/team_totals_cluster.py).
 """
 from __future__ import annotations
 
@@ -293,7 +293,8 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
     async def _replicated(self, channel: str, found: list[str | None]) -> None:
         # A retry's 200 promises what a 201 does: the donation it found is on the replicas.
         if self.min_replicas and any(found):
-            await self._call(confirm_replicated(self.redis, self.names.channel(channel, "replicated"), self.min_replicas))
+            barrier = self.names.channel(channel, "replicated")
+            await self._call(confirm_replicated(self.redis, barrier, self.min_replicas))
 
     async def _records(self, channel: str, ids: list[str]) -> list[dict[str, Any]]:
         if not ids:
