@@ -48,11 +48,16 @@ async def run_scripts(client: aioredis.Redis | RedisCluster, calls: list[tuple[A
     async with client.pipeline(transaction=False) as pipe:
         for script, keys, args in calls:
             pipe.evalsha(script.sha, len(keys), *keys, *args)
-        waits = _wait_on(client, pipe, [keys[0] for _, keys, _ in calls], min_replicas)
+        covered = _wait_on(client, pipe, [keys[0] for _, keys, _ in calls], min_replicas)
         outcomes = await pipe.execute(raise_on_error=False)
     acknowledged = outcomes[len(calls):]
-    # A shard that failed (down, failing over) fails its own calls only: 503 for those.
+    # A shard that failed (down, failing over), or whose replicas did not confirm, fails its own
+    # calls only: 503 for those.
     outcomes = [StoreUnavailable(f"Redis: {o}") if isinstance(o, UNAVAILABLE) else o for o in outcomes[:len(calls)]]
+    for i, wait in enumerate(covered):
+        short = _short(acknowledged[wait], min_replicas)
+        if short is not None and not isinstance(outcomes[i], NoScriptError):
+            outcomes[i] = short
     missing = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, NoScriptError)]
     if missing:
         for script in {id(calls[i][0]): calls[i][0] for i in missing}.values():
@@ -60,28 +65,35 @@ async def run_scripts(client: aioredis.Redis | RedisCluster, calls: list[tuple[A
         again = await run_scripts(client, [calls[i] for i in missing], min_replicas)
         for i, outcome in zip(missing, again):
             outcomes[i] = outcome
-    elif waits:
-        for a in acknowledged:
-            if isinstance(a, BaseException):
-                raise StoreUnavailable(f"Redis: WAIT for the replicas failed ({a})")
-            if a < min_replicas:
-                raise StoreUnavailable(f"only {a} of {min_replicas} Redis replicas confirmed the write "
-                                       f"within {WAIT_TIMEOUT_MS} ms")
     return outcomes
 
 
-def _wait_on(client: aioredis.Redis | RedisCluster, pipe: Any, keys: list[str], min_replicas: int) -> int:
+def _short(acknowledged: Any, min_replicas: int) -> StoreUnavailable | None:
+    if isinstance(acknowledged, BaseException):
+        return StoreUnavailable(f"Redis: WAIT for the replicas failed ({acknowledged})")
+    if acknowledged < min_replicas:
+        return StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the write "
+                                f"within {WAIT_TIMEOUT_MS} ms")
+    return None
+
+
+def _wait_on(client: aioredis.Redis | RedisCluster, pipe: Any, keys: list[str], min_replicas: int) -> list[int]:
     """Queue on ``pipe`` the WAITs that cover the writes to ``keys``: one, or on a cluster one per
-    primary written to, sent to that primary (a WAIT counts its own connection's writes)."""
+    primary written to, sent to that primary (a WAIT counts its own connection's writes).
+    For each key, the index of its WAIT among them (none without ``min_replicas``)."""
     if min_replicas <= 0 or not keys:
-        return 0
+        return []
     if not isinstance(client, RedisCluster):
         pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
-        return 1
-    nodes = {node.name: node for node in map(client.get_node_from_key, keys)}
-    for node in nodes.values():
+        return [0] * len(keys)
+    nodes: dict[str, tuple[int, Any]] = {}
+    covered = []
+    for key in keys:
+        node = client.get_node_from_key(key)
+        covered.append(nodes.setdefault(node.name, (len(nodes), node))[0])
+    for _, node in nodes.values():
         pipe.execute_command("WAIT", min_replicas, WAIT_TIMEOUT_MS, target_nodes=node)
-    return len(nodes)
+    return covered
 
 
 async def confirm_replicated(client: aioredis.Redis | RedisCluster, barrier_key: str, min_replicas: int) -> None:
