@@ -98,7 +98,7 @@ async def redis(cfg, members: list[str], commits: int, url: str) -> dict:
         body = others.to_json()
         async with store.redis.pipeline(transaction=False) as pipe:
             for m in members[1:]:
-                pipe.set(RedisStore.keys(m)[STATE], body)
+                pipe.set(store.keys(m)[STATE], body)
             await pipe.execute()
     try:
         return await run(store, cfg, members, commits, fill)

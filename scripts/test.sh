@@ -12,11 +12,12 @@ VENV=${VENV:-.venv}
 # shellcheck disable=SC2086  # PIP_INSTALL_ARGS is a list of words
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check ${PIP_INSTALL_ARGS:-} -e '.[test]'
 
-# Debian packages the tests drive for real: a Redis server, a Chromium browser, for
+# Debian packages the tests drive for real: a Redis server (and Redis Cluster), a Chromium browser, for
 # tests/topology/ Redis Sentinel and HAProxy, the eSpeak NG speech engine (text-to-speech of
 # messages) and sox (to check its clips are speech, not silence).
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-cli >/dev/null || missing+=(redis-tools)  # tests/test_redis_cluster.py creates a cluster with it
 command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 [ -x /usr/bin/chromium ] || missing+=(chromium)

@@ -15,7 +15,7 @@ import pytest
 
 from overlay.app import create_app
 from overlay.config import ConfigError, parse_config
-from overlay.store.redis_connect import parse_sentinel_url, shown
+from overlay.store.redis_connect import parse_cluster_url, parse_sentinel_url, shown
 from tests.support import AUTH, ROOT, WAIT, channel_dict, make_config, until
 from tests.topology.cluster import RedisNode
 
@@ -40,12 +40,21 @@ def test_sentinel_url_credentials_for_redis_and_for_the_sentinels() -> None:
     assert shown(url) == "redis+sentinel://h1:26379,h2:26379/overlay"  # what logs may show
 
 
+def test_cluster_url_seed_nodes_and_credentials() -> None:
+    parsed = parse_cluster_url("redis+cluster://app:p%40ss@10.0.0.1:7000,[::1]:7001/")
+    assert (parsed.nodes, parsed.username, parsed.password) == ([("10.0.0.1", 7000), ("::1", 7001)], "app", "p@ss")
+    assert shown("redis+cluster://app:p%40ss@h1:7000,h2:7000") == "redis+cluster://h1:7000,h2:7000"
+
+
 @pytest.mark.parametrize("url,problem", [
     ("redis+sentinel://h1/overlay", "a Sentinel address must be host:port, not 'h1'"),
     ("redis+sentinel://h1:26379", "name the Sentinel service after the hosts"),
     ("redis+sentinel://h1:26379/overlay/zero", "the database after the service must be a number"),
     ("redis+sentinel://h1:26379/overlay?password=x", "unknown option 'password'"),
-    ("http://h1:6379/0", "use redis://, rediss://, unix:// or redis+sentinel://"),
+    ("http://h1:6379/0", "use redis://, rediss://, unix://, redis+sentinel:// or redis+cluster://"),
+    ("redis+cluster://h1", "a Redis Cluster node must be host:port, not 'h1'"),
+    ("redis+cluster://h1:7000,h2:x", "a Redis Cluster node must be host:port, not 'h2:x'"),
+    ("redis+cluster://h1:7000/0", "a Redis Cluster URL names only its nodes"),
 ])
 def test_a_bad_redis_url_names_the_key(url: str, problem: str) -> None:
     with pytest.raises(ConfigError) as exc:

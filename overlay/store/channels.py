@@ -21,7 +21,6 @@ _TABLES = ("CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, record TEX
 CHANNELS_KEY = "overlay:registry"        # hash: id -> record (no channel's key has this shape)
 CHANNELS_PUBSUB = "overlay:channels"     # a channel id per message
 INVITE_AFTERLIFE_MS = 30 * 86_400_000
-INVITE_PREFIX = "overlay:_invite:"       # "_" is in no channel id: no channel's key looks like it
 
 
 class EmbeddedChannels:
@@ -83,6 +82,7 @@ class RedisChannels:
     """For ``RedisStore``: one hash of records; each write published on ``overlay:channels``."""
 
     redis: Any
+    names: Any  # RedisStore's RedisKeys
     _call: Any
 
     async def put_channel(self, channel_id: str, record: dict[str, Any], *, create: bool) -> bool:
@@ -115,18 +115,17 @@ class RedisChannels:
     async def put_invite(self, invite_id: str, record: dict[str, Any]) -> None:
         # Kept a while past its expiry, so that a late visitor is told it expired (410), not that it never was.
         keep = max(record["expires_ms"], int(time.time() * 1000)) + INVITE_AFTERLIFE_MS
-        await self._call(self.redis.set(f"{INVITE_PREFIX}{invite_id}", json.dumps(record), pxat=keep))
+        await self._call(self.redis.set(self.names.invite(invite_id)[0], json.dumps(record), pxat=keep))
 
     async def get_invite(self, invite_id: str) -> dict[str, Any] | None:
-        body, used = await self._call(self.redis.mget([f"{INVITE_PREFIX}{invite_id}",
-                                                       f"{INVITE_PREFIX}{invite_id}:used"]))
+        body, used = await self._call(self.redis.mget(self.names.invite(invite_id)))
         return None if body is None else {**json.loads(body), "used": int(used or 0)}
 
     async def use_invite(self, invite_id: str, now_ms: int) -> bool:
         record = await self.get_invite(invite_id)
         if record is None or record["expires_ms"] <= now_ms:
             return False
-        key = f"{INVITE_PREFIX}{invite_id}:used"
+        key = self.names.invite(invite_id)[1]
         # INCR is atomic: of two processes taking the last use, one sees it over the limit.
         used = await self._call(self.redis.incr(key))
         await self._call(self.redis.pexpireat(key, record["expires_ms"] + INVITE_AFTERLIFE_MS))

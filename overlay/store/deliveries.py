@@ -88,12 +88,12 @@ class RedisDeliveries:
     """For ``RedisStore``: one key per delivery id, expiring by itself; one hash per channel."""
 
     redis: Any
+    names: Any  # RedisStore's RedisKeys
 
     _call: Any  # RedisStore's: one call, bounded in time, errors as StoreUnavailable
 
-    @staticmethod
-    def _delivery_key(channel: str, provider: str, delivery_id: str) -> str:
-        return f"overlay:{channel}:delivery:{provider}:{delivery_id}"
+    def _delivery_key(self, channel: str, provider: str, delivery_id: str) -> str:
+        return self.names.channel(channel, f"delivery:{provider}:{delivery_id}")
 
     async def delivery_seen(self, channel: str, provider: str, delivery_id: str) -> bool:
         return bool(await self._call(self.redis.exists(self._delivery_key(channel, provider, delivery_id))))
@@ -103,8 +103,9 @@ class RedisDeliveries:
             await self._call(self.redis.set(self._delivery_key(channel, provider, delivery_id), "1", pxat=expires_ms))
 
     async def put_integration_status(self, channel: str, provider: str, name: str, status: dict[str, Any]) -> None:
-        await self._call(self.redis.hset(f"overlay:{channel}:integrations", f"{provider}\0{name}", json.dumps(status)))
+        await self._call(self.redis.hset(self.names.channel(channel, "integrations"), f"{provider}\0{name}",
+                                         json.dumps(status)))
 
     async def integration_status(self, channel: str) -> dict[str, dict[str, dict[str, Any]]]:
-        found = await self._call(self.redis.hgetall(f"overlay:{channel}:integrations"))
+        found = await self._call(self.redis.hgetall(self.names.channel(channel, "integrations")))
         return _nest((*field.split("\0", 1), text) for field, text in found.items())

@@ -78,25 +78,26 @@ class RedisHealth:
     expiring by itself, and one hash per channel of last delivery times."""
 
     redis: Any
+    names: Any  # RedisStore's RedisKeys
     _call: Any
 
     async def record_delivery(self, channel: str, provider: str, outcome: str, now_ms: int,
                               count: int = 1, last: bool = True) -> None:
-        bucket = f"overlay:{channel}:health:{_minute(now_ms)}"
+        bucket = self.names.channel(channel, f"health:{_minute(now_ms)}")
         pipe = self.redis.pipeline(transaction=False)
         pipe.hincrby(bucket, f"{provider}\0{outcome}", count)
         pipe.expire(bucket, KEEP_MINUTES * 60)
         # Several processes write it; a late writer with an older time is harmless (seconds apart).
         if last:
-            pipe.hset(f"overlay:{channel}:health:last", provider, now_ms)
+            pipe.hset(self.names.channel(channel, "health:last"), provider, now_ms)
         await self._call(pipe.execute())
 
     async def delivery_health(self, channel: str, now_ms: int) -> Health:
         minute = _minute(now_ms)
         pipe = self.redis.pipeline(transaction=False)
         for m in range(minute - WINDOW_MINUTES + 1, minute + 1):
-            pipe.hgetall(f"overlay:{channel}:health:{m}")
-        pipe.hgetall(f"overlay:{channel}:health:last")
+            pipe.hgetall(self.names.channel(channel, f"health:{m}"))
+        pipe.hgetall(self.names.channel(channel, "health:last"))
         *buckets, last = await self._call(pipe.execute())
         out: Health = {}
         for bucket in buckets:

@@ -59,12 +59,12 @@ class RedisPresets:
     """For ``RedisStore``: one hash per channel and widget, name -> JSON."""
 
     redis: Any
+    names: Any  # RedisStore's RedisKeys
 
     _call: Any  # RedisStore's: one call, bounded in time, errors as StoreUnavailable
 
-    @staticmethod
-    def _presets_key(channel: str, widget: str) -> str:
-        return f"overlay:{channel}:presets:{widget}"
+    def _presets_key(self, channel: str, widget: str) -> str:
+        return self.names.channel(channel, f"presets:{widget}")
 
     async def get_preset(self, channel: str, widget: str, name: str) -> dict[str, Any] | None:
         text = await self._call(self.redis.hget(self._presets_key(channel, widget), name))

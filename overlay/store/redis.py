@@ -8,6 +8,10 @@ the events to the log and publishes them, on the channel's own pub/sub channel
 (overlay/store/redis_pubsub.py), with what other processes' writers need to follow
 (``Applied``), atomically: the match cap holds across any number of
 processes and every process sees events in seq order.
+
+On a Redis Cluster (``redis+cluster://``) a channel's keys share one slot
+(overlay/store/redis_keys.py), so the script runs on its shard and publishes with SPUBLISH;
+its teams' totals move in a second step on each team's slot (overlay/store/team_totals_cluster.py).
 """
 from __future__ import annotations
 
@@ -23,7 +27,6 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from overlay.domain import alerts
 from overlay.config import ChannelSettings
@@ -40,11 +43,13 @@ from overlay.store.teams import RedisTeams
 from overlay.store.team_totals import CHANNEL_TEAMS, TEAM_TOTALS_KEY, RedisTeamTotals
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
                                 StoreUnavailable, leaderboard_key)
-from overlay.store.redis_connect import connect, shown
+from overlay.store.redis_connect import UNAVAILABLE, connect, is_cluster, shown
 from overlay.store.group_commit import GroupCommit
-from overlay.store.redis_durable import confirm_replicated, run_many_replicated
-from overlay.store.redis_pubsub import PREFIX, RedisHearing, events_channel
-from overlay.store.redis_scripts import COMMIT_LUA, GIVE_TURN_LUA, MIGRATE_LUA, OPEN_LUA, RESEED_LUA
+from overlay.store.redis_durable import confirm_replicated, run_many_replicated, run_scripts
+from overlay.store.redis_keys import RedisKeys
+from overlay.store.redis_pubsub import RedisHearing
+from overlay.store.redis_scripts import (COMMIT_LUA, COMMIT_SHARDED_LUA, GIVE_TURN_LUA, LOAD_LUA, MIGRATE_LUA,
+                                         OPEN_LUA, RESEED_LUA)
 
 log = logging.getLogger(__name__)
 KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn", CHANNEL_TEAMS)
@@ -64,16 +69,19 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
     def __init__(self, url: str, min_replicas: int = 0):
         super().__init__()
         self.url, self.min_replicas = url, min_replicas
+        self.cluster = is_cluster(url)
+        self.names = RedisKeys(self.cluster)
         # One quick retry for a connection dropped while idle; no backoff: every call is
         # bounded by STORE_DEADLINE_S anyway (a stalled Redis must not hold requests for long).
         self.redis: aioredis.Redis = connect(
             url, decode_responses=True, socket_timeout=STORE_DEADLINE_S, socket_connect_timeout=STORE_DEADLINE_S,
             health_check_interval=10, retry=Retry(NoBackoff(), 1))
-        self._commit = self.redis.register_script(COMMIT_LUA)
+        self._commit = self.redis.register_script(COMMIT_SHARDED_LUA if self.cluster else COMMIT_LUA)
         self._reseed = self.redis.register_script(RESEED_LUA)
         self._migrate = self.redis.register_script(MIGRATE_LUA)
         self._give_turn = self.redis.register_script(GIVE_TURN_LUA)
         self._open = self.redis.register_script(OPEN_LUA)
+        self._load = self.redis.register_script(LOAD_LUA)
         self._token = secrets.token_hex(8)  # this process, as the holder of a write turn
         self._listener: asyncio.Task[None] | None = None
         self._init_hearing()
@@ -84,9 +92,11 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         self._lookups: GroupCommit[tuple[str, list[str]], list[str | None]] = GroupCommit(
             lambda calls: self._call(self._hmget_many(calls)), "redis-lookup")
 
-    @staticmethod
-    def keys(channel: str) -> list[str]:
-        return [f"{PREFIX}:{channel}:{name}" for name in KEY_NAMES]
+    def keys(self, channel: str) -> list[str]:
+        return [self.names.channel(channel, name) for name in KEY_NAMES]
+
+    def _seq_key(self, channel: str) -> str:
+        return self.keys(channel)[SEQ]
 
     def _team_keys(self, channel: str) -> list[str]:
         k = self.keys(channel)
@@ -98,7 +108,7 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
                 return await coro
         except TimeoutError as exc:
             raise StoreUnavailable(f"Redis did not answer within {STORE_DEADLINE_S} s") from exc
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except UNAVAILABLE as exc:
             raise _unavailable(exc) from exc
 
     async def open(self, channels: list[ChannelSettings]) -> None:
@@ -124,18 +134,29 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         # OPEN_PAGE channels a call: 10,000 config channels took 20,000 round trips one by one.
         for start in range(0, len(channels), OPEN_PAGE):
             page = [cfg.id for cfg in channels[start:start + OPEN_PAGE]]
-            keys = [key for channel in page for key in (self.keys(channel)[SEQ], self.keys(channel)[EPOCH])]
-            found = await self._call(self._open(keys=keys, args=[secrets.token_hex(8) for _ in page]))
+            found = await self._open_page(page)
             for i, channel in enumerate(page):
                 seq, epoch = found[2 * i], found[2 * i + 1]
                 self._epochs[channel] = epoch
                 self._delivered_up_to(channel, int(seq or 0))
 
+    async def _open_page(self, page: list[str]) -> list[Any]:
+        keys = [[self.keys(channel)[SEQ], self.keys(channel)[EPOCH]] for channel in page]
+        if not self.cluster:
+            return await self._call(self._open(keys=[k for pair in keys for k in pair],
+                                               args=[secrets.token_hex(8) for _ in page]))
+        # A cluster: one script per channel (its slot), all in one pipeline per shard.
+        found = await self._call(run_scripts(self.redis, [(self._open, pair, [secrets.token_hex(8)]) for pair in keys]))
+        for outcome in found:
+            if isinstance(outcome, Exception):
+                raise _unavailable(outcome)
+        return [value for pair in found for value in pair]
+
     async def _warn_if_volatile(self) -> None:
         try:
             save = (await self._call(self.redis.config_get("save"))).get("save")
             aof = (await self._call(self.redis.config_get("appendonly"))).get("appendonly")
-        except RedisError as exc:  # CONFIG may be disabled or renamed on managed Redis
+        except (RedisError, AttributeError) as exc:  # CONFIG may be disabled or renamed on managed Redis
             log.info("cannot read the Redis persistence settings (%s)", exc)
             return
         if not save and aof != "yes":
@@ -156,10 +177,7 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
 
     async def load(self, cfg: ChannelSettings) -> ChannelState:
         k = self.keys(cfg.id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.mget(k[SEQ], k[STATE], k[EPOCH])
-            pipe.lrange(k[QUEUE], 0, -1)
-            (seq, state, epoch), queue = await self._call(pipe.execute())
+        seq, state, epoch, queue = await self._read_state(k)
         known = self._epochs.get(cfg.id)
         if epoch != known:
             raise StoreReset(f"channel {cfg.id}: epoch {known} is now {epoch}")
@@ -172,6 +190,16 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
                                            args=[state, moved.to_json(), *[json.dumps(i) for i in legacy]]))
             return await self.load(cfg)
         return ChannelState.from_json(int(seq), state, [json.loads(i) for i in queue])
+
+    async def _read_state(self, k: list[str]) -> list[Any]:
+        """Seq, scalars, epoch and alert queue, read at one moment."""
+        if self.cluster:  # a cluster's pipelines have no MULTI: one script on the channel's slot
+            return await self._call(self._load(keys=[k[SEQ], k[STATE], k[EPOCH], k[QUEUE]]))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.mget(k[SEQ], k[STATE], k[EPOCH])
+            pipe.lrange(k[QUEUE], 0, -1)
+            (seq, state, epoch), queue = await self._call(pipe.execute())
+        return [seq, state, epoch, queue]
 
     async def commit_batch(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
         last = changes[-1]
@@ -203,17 +231,22 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
             args += [e.seq, body]
         preset_keys, preset_args = self._preset_writes(channel, changes, len(KEY_NAMES) + 2)
         args += preset_args
-        args += totals_moved(changes)  # its teams' totals move in the same script
+        moved = totals_moved(changes)
+        # its teams' totals move in the same script; on a cluster in a second step (below)
+        args += [0, 0, 0] if self.cluster else moved
         # The header (channel, publisher, last seq) lets the publisher skip its own message
         # without decoding it once it has delivered the events itself (below).
         message = (f'{channel}\n{self._token} {last.state.seq}\n'
                    f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
-        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, events_channel(channel), message, self._token]
-        outcome, stored = await self._group.submit((self.keys(channel) + [TEAM_TOTALS_KEY] + preset_keys, args))
+        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, self.names.events(channel), message, self._token]
+        team_totals = self.keys(channel)[TEAMS] if self.cluster else TEAM_TOTALS_KEY  # (unused on a cluster)
+        outcome, stored, *teams = await self._group.submit((self.keys(channel) + [team_totals] + preset_keys, args))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -1:
             raise StoreReset(f"channel {channel}: epoch {self._epochs.get(channel)} is gone (seq now {stored})")
+        if teams and any(moved):  # (a cluster's)
+            await self._apply_to_teams(channel, teams, last.state.seq, last.state.totals)
         if outcome == 1 and self._delivered.get(channel) == changes[0].base_seq:
             # Everything up to our base was delivered, so ours come next: deliver them now
             # rather than decode them again when our own message comes back.
@@ -260,7 +293,8 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
     async def _replicated(self, channel: str, found: list[str | None]) -> None:
         # A retry's 200 promises what a 201 does: the donation it found is on the replicas.
         if self.min_replicas and any(found):
-            await self._call(confirm_replicated(self.redis, f"{PREFIX}:{channel}:replicated", self.min_replicas))
+            barrier = self.names.channel(channel, "replicated")
+            await self._call(confirm_replicated(self.redis, barrier, self.min_replicas))
 
     async def _records(self, channel: str, ids: list[str]) -> list[dict[str, Any]]:
         if not ids:
@@ -321,7 +355,7 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         ttl = expires_ms - int(time.time() * 1000)
         if ttl <= 0:  # the cookie is dead already
             return
-        await self._call(self.redis.set(f"{PREFIX}:{channel}:revoked:{session_id}", "1", px=ttl))
+        await self._call(self.redis.set(self.names.channel(channel, f"revoked:{session_id}"), "1", px=ttl))
 
     async def session_revoked(self, channel: str, session_id: str) -> bool:
-        return bool(await self._call(self.redis.exists(f"{PREFIX}:{channel}:revoked:{session_id}")))
+        return bool(await self._call(self.redis.exists(self.names.channel(channel, f"revoked:{session_id}"))))

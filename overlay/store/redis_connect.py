@@ -10,6 +10,11 @@ call on a connection to the old one fails (the store answers 503), idle connecti
 it are dropped, and the next call reaches the new primary: the server follows a
 failover by itself. ``password``/``username`` are the data nodes'; ``sentinel_password``
 (and ``sentinel_username``) the Sentinels', when they require one.
+
+The Redis Cluster form names seed nodes; the client reads the slot map from them and
+follows it (MOVED, a promoted replica) by itself:
+
+    redis+cluster://[user:password@]host1:7000[,host2:7001...]
 """
 from __future__ import annotations
 
@@ -18,9 +23,15 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis.asyncio as aioredis
+from redis.asyncio import cluster as aiocluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.sentinel import Sentinel
+from redis.exceptions import AskError, ClusterError, SlotNotCoveredError, TryAgainError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 SENTINEL_SCHEME = "redis+sentinel"
+CLUSTER_SCHEME = "redis+cluster"
 SENTINEL_OPTIONS = ("sentinel_password", "sentinel_username")
 # A Sentinel that does not answer within this is skipped for the next one.
 SENTINEL_TIMEOUT_S = 0.5
@@ -40,13 +51,44 @@ def is_sentinel(url: str) -> bool:
     return url.lower().startswith(SENTINEL_SCHEME + "://")
 
 
+def is_cluster(url: str) -> bool:
+    return url.lower().startswith(CLUSTER_SCHEME + "://")
+
+
+@dataclass(frozen=True)
+class ClusterUrl:
+    nodes: list[tuple[str, int]]
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_cluster_url(url: str) -> ClusterUrl:
+    """The seed nodes and credentials of a ``redis+cluster://`` URL; ValueError naming what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != CLUSTER_SCHEME:
+        raise ValueError(f"not a {CLUSTER_SCHEME}:// URL")
+    if parts.path.strip("/") or parts.query:
+        raise ValueError("a Redis Cluster URL names only its nodes (a cluster has one database, no options)")
+    hosts = parts.netloc.rsplit("@", 1)[-1]
+    nodes = [_host_port(item, "a Redis Cluster node") for item in hosts.split(",")]
+    return ClusterUrl(nodes, _unquoted(parts.username), _unquoted(parts.password))
+
+
+def cluster_supported() -> str | None:
+    """Why this redis-py cannot run the cluster backend (None: it can): it needs sharded
+    pub/sub through the async cluster client, which older releases lack."""
+    pubsub = getattr(aiocluster, "ClusterPubSub", None)
+    missing = [name for name in ("ssubscribe", "sunsubscribe", "get_sharded_message") if not hasattr(pubsub, name)]
+    return f"the installed redis-py lacks ClusterPubSub.{missing[0]}: upgrade redis-py" if missing else None
+
+
 def parse_sentinel_url(url: str) -> SentinelUrl:
     """The parts of a ``redis+sentinel://`` URL; ValueError naming what is wrong."""
     parts = urlsplit(url)
     if parts.scheme.lower() != SENTINEL_SCHEME:
         raise ValueError(f"not a {SENTINEL_SCHEME}:// URL")
     hosts = parts.netloc.rsplit("@", 1)[-1]
-    sentinels = [_host_port(item) for item in hosts.split(",")]
+    sentinels = [_host_port(item, "a Sentinel address") for item in hosts.split(",")]
     service, db = _service_and_db([p for p in parts.path.split("/") if p])
     query = parse_qs(parts.query)
     unknown = sorted(set(query) - set(SENTINEL_OPTIONS))
@@ -56,10 +98,10 @@ def parse_sentinel_url(url: str) -> SentinelUrl:
     return SentinelUrl(sentinels, service, db, _unquoted(parts.username), _unquoted(parts.password), auth)
 
 
-def _host_port(item: str) -> tuple[str, int]:
+def _host_port(item: str, what: str) -> tuple[str, int]:
     host, sep, port = item.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"a Sentinel address must be host:port, not {item!r}")
+        raise ValueError(f"{what} must be host:port, not {item!r}")
     return host.strip("[]"), int(port)
 
 
@@ -81,17 +123,34 @@ def check_redis_url(url: str) -> str:
     """``url`` if it can be used; ValueError otherwise (config validation)."""
     if is_sentinel(url):
         parse_sentinel_url(url)
+    elif is_cluster(url):
+        parse_cluster_url(url)
+        unsupported = cluster_supported()
+        if unsupported:
+            raise ValueError(unsupported)
     elif urlsplit(url).scheme.lower() not in ("redis", "rediss", "unix"):
-        raise ValueError(f"use redis://, rediss://, unix:// or {SENTINEL_SCHEME}://")
+        raise ValueError(f"use redis://, rediss://, unix://, {SENTINEL_SCHEME}:// or {CLUSTER_SCHEME}://")
     return url
 
+
+# What a call fails with while a server is unreachable, or while a cluster fails over (the shard is
+# down, its slots are moving): the store answers 503 and the caller may retry.
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError, ClusterError, TryAgainError, AskError,
+               SlotNotCoveredError)
 
 MAX_CONNECTIONS = 100  # per process (redis-py's default cap)
 
 
-def connect(url: str, **options: Any) -> aioredis.Redis:
+def connect(url: str, **options: Any) -> aioredis.Redis | RedisCluster:
     """A client for ``url``; ``options`` (timeouts, retry, decode_responses) apply to data
     connections, whichever server Sentinel names."""
+    if is_cluster(url):
+        cluster = parse_cluster_url(url)
+        # A dead primary's calls fail fast (the store answers 503) while the cluster promotes
+        # its replica; the client then refreshes its slot map by itself.
+        return RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in cluster.nodes],
+                            username=cluster.username, password=cluster.password,
+                            max_connections=MAX_CONNECTIONS, **options)
     if not is_sentinel(url):
         # A burst (hundreds of channels committing, claiming and reloading at once) waits for
         # a free connection instead of failing with "Too many connections"; every call is

@@ -9,49 +9,94 @@ and may or may not survive it; a sender that retries with the same ``external_id
 it exactly once (200 with the stored donation, or 201 if it was lost) — and that 200 too
 waits for the replicas (``confirm_replicated``): the record it found may be the unconfirmed
 write of the first attempt.
+
+On a Redis Cluster each shard replicates its own writes: the scripts of a group commit go
+to the primaries of their channels' slots, each primary's on one connection, and each
+primary's share ends with its own WAIT on that connection (``_wait_on``).
 """
 from __future__ import annotations
 
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
+from overlay.store.redis_connect import UNAVAILABLE
 
 # WAIT gives up after this; together with the commit it stays inside the store's deadline.
 WAIT_TIMEOUT_MS = int(STORE_DEADLINE_S * 1000) * 2 // 3
 
 
-async def run_many_replicated(client: aioredis.Redis, script: AsyncScript,
+async def run_many_replicated(client: aioredis.Redis | RedisCluster, script: AsyncScript,
                               calls: list[tuple[list[str], list[Any]]], min_replicas: int) -> list[Any]:
     """``script(keys, args)`` for each call, in one round trip (one pipeline, not a
     transaction: each script is atomic on its own); one outcome per call, a failed script's
-    exception in its place. With ``min_replicas`` > 0 one WAIT covers them all."""
+    exception in its place. With ``min_replicas`` > 0 one WAIT covers them all (one per shard)."""
+    return await run_scripts(client, [(script, keys, args) for keys, args in calls], min_replicas)
+
+
+async def run_scripts(client: aioredis.Redis | RedisCluster, calls: list[tuple[AsyncScript, list[str], list[Any]]],
+                      min_replicas: int = 0) -> list[Any]:
+    """Each ``(script, keys, args)`` as ``run_many_replicated`` runs them."""
     # EVALSHA by hand: a pipeline given the script itself asks SCRIPT EXISTS first, a
-    # second round trip on every commit. A Redis that lost the script runs none of it
-    # (NOSCRIPT): load it and run those calls again.
+    # second round trip on every commit. A Redis that lost the script (restarted, or a
+    # promoted replica: scripts are not replicated) runs none of it (NOSCRIPT): load it
+    # and run those calls again.
     async with client.pipeline(transaction=False) as pipe:
-        for keys, args in calls:
+        for script, keys, args in calls:
             pipe.evalsha(script.sha, len(keys), *keys, *args)
-        if min_replicas > 0:
-            pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
+        covered = _wait_on(client, pipe, [keys[0] for _, keys, _ in calls], min_replicas)
         outcomes = await pipe.execute(raise_on_error=False)
-    acknowledged = outcomes.pop() if min_replicas > 0 else None
+    acknowledged = outcomes[len(calls):]
+    # A shard that failed (down, failing over), or whose replicas did not confirm, fails its own
+    # calls only: 503 for those.
+    outcomes = [StoreUnavailable(f"Redis: {o}") if isinstance(o, UNAVAILABLE) else o for o in outcomes[:len(calls)]]
+    for i, wait in enumerate(covered):
+        short = _short(acknowledged[wait], min_replicas)
+        if short is not None and not isinstance(outcomes[i], NoScriptError):
+            outcomes[i] = short
     missing = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, NoScriptError)]
     if missing:
-        script.sha = await client.script_load(script.script)
-        again = await run_many_replicated(client, script, [calls[i] for i in missing], min_replicas)
+        for script in {id(calls[i][0]): calls[i][0] for i in missing}.values():
+            script.sha = await client.script_load(script.script)
+        again = await run_scripts(client, [calls[i] for i in missing], min_replicas)
         for i, outcome in zip(missing, again):
             outcomes[i] = outcome
-    elif min_replicas > 0 and (isinstance(acknowledged, BaseException) or acknowledged < min_replicas):
-        raise StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the write "
-                               f"within {WAIT_TIMEOUT_MS} ms")
     return outcomes
 
 
-async def confirm_replicated(client: aioredis.Redis, barrier_key: str, min_replicas: int) -> None:
+def _short(acknowledged: Any, min_replicas: int) -> StoreUnavailable | None:
+    if isinstance(acknowledged, BaseException):
+        return StoreUnavailable(f"Redis: WAIT for the replicas failed ({acknowledged})")
+    if acknowledged < min_replicas:
+        return StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the write "
+                                f"within {WAIT_TIMEOUT_MS} ms")
+    return None
+
+
+def _wait_on(client: aioredis.Redis | RedisCluster, pipe: Any, keys: list[str], min_replicas: int) -> list[int]:
+    """Queue on ``pipe`` the WAITs that cover the writes to ``keys``: one, or on a cluster one per
+    primary written to, sent to that primary (a WAIT counts its own connection's writes).
+    For each key, the index of its WAIT among them (none without ``min_replicas``)."""
+    if min_replicas <= 0 or not keys:
+        return []
+    if not isinstance(client, RedisCluster):
+        pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
+        return [0] * len(keys)
+    nodes: dict[str, tuple[int, Any]] = {}
+    covered = []
+    for key in keys:
+        node = client.get_node_from_key(key)
+        covered.append(nodes.setdefault(node.name, (len(nodes), node))[0])
+    for _, node in nodes.values():
+        pipe.execute_command("WAIT", min_replicas, WAIT_TIMEOUT_MS, target_nodes=node)
+    return covered
+
+
+async def confirm_replicated(client: aioredis.Redis | RedisCluster, barrier_key: str, min_replicas: int) -> None:
     """Return once ``min_replicas`` replicas have everything written so far (else
     StoreUnavailable): replication is in order, so a replica that has this later write
     has every earlier one, whichever connection made it."""
@@ -59,7 +104,7 @@ async def confirm_replicated(client: aioredis.Redis, barrier_key: str, min_repli
         return
     async with client.pipeline(transaction=False) as pipe:
         pipe.set(barrier_key, "1", px=60_000)
-        pipe.wait(min_replicas, WAIT_TIMEOUT_MS)
+        _wait_on(client, pipe, [barrier_key], min_replicas)
         _, acknowledged = await pipe.execute()
     if acknowledged < min_replicas:
         raise StoreUnavailable(f"only {acknowledged} of {min_replicas} Redis replicas confirmed the stored "

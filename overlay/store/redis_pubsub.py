@@ -12,12 +12,19 @@ the subscription shows up as a gap at the next message and is read from the log 
 store's gap repair), and whoever attends reads its state only once subscribed. After a
 lost connection (a Sentinel failover) the listener subscribes again to everything
 attended and delivers from the log what was committed meanwhile.
+
+On a Redis Cluster the channels' pub/sub is sharded (SSUBSCRIBE on the shard of the
+channel's slot, ``overlay:{<id>}:events``), through redis-py's cluster pub/sub, which
+keeps one connection per shard and moves a channel's subscription to the promoted replica
+after a failover; when the move is confirmed, what was committed meanwhile is read from the
+log. ``overlay:channels`` stays classic pub/sub.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio.client import PubSub
@@ -27,27 +34,19 @@ from overlay import metrics
 from overlay.domain.state import Applied, Event
 from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
 from overlay.store.channels import CHANNELS_PUBSUB
+from overlay.store.redis_connect import UNAVAILABLE
 
 log = logging.getLogger(__name__)
-PREFIX = "overlay"
-EVENTS_SUFFIX = ":events"
-
-
-def events_channel(channel: str) -> str:
-    """The pub/sub channel of ``channel``'s commits."""
-    return f"{PREFIX}:{channel}{EVENTS_SUFFIX}"
-
-
-def channel_of(pubsub_channel: str) -> str | None:
-    if not pubsub_channel.startswith(PREFIX + ":") or not pubsub_channel.endswith(EVENTS_SUFFIX):
-        return None
-    return pubsub_channel[len(PREFIX) + 1:-len(EVENTS_SUFFIX)]
+# A cluster's listener waits this long on the shards, then on the classic connection (and back).
+CLUSTER_POLL_S = 0.05
 
 
 class RedisHearing:
     """Mixin of ``RedisStore``: its listener and its per-channel subscriptions."""
 
     redis: Any
+    names: Any  # RedisStore's RedisKeys
+    cluster: bool
     _token: str
     _attending: dict[str, int]
     _heard: dict[str, asyncio.Event]
@@ -115,14 +114,37 @@ class RedisHearing:
                 if drop:
                     self._sent -= drop
                     self._live -= drop
-                    await pubsub.unsubscribe(*map(events_channel, drop))
+                    await self._unsubscribe(pubsub, drop)
                 if add and self._pubsub is pubsub:  # (not replaced by a reconnection meanwhile)
                     self._sent |= add
                     for channel in add:
                         self._unconfirmed[channel] = self._unconfirmed.get(channel, 0) + 1
-                    await pubsub.subscribe(*map(events_channel, add))
-            except (RedisError, OSError) as exc:
+                    await self._subscribe(pubsub, add)
+            except (RedisError, *UNAVAILABLE) as exc:
                 log.info("subscription change not sent (%s); the listener reconnects", exc)
+
+    async def _subscribe(self, pubsub: PubSub, channels: set[str]) -> None:
+        names = [self.names.events(channel) for channel in channels]
+        await (pubsub.ssubscribe(*names) if self.cluster else pubsub.subscribe(*names))
+
+    async def _unsubscribe(self, pubsub: PubSub, channels: set[str]) -> None:
+        names = [self.names.events(channel) for channel in channels]
+        await (pubsub.sunsubscribe(*names) if self.cluster else pubsub.unsubscribe(*names))
+
+    async def _messages(self, pubsub: PubSub) -> AsyncIterator[dict[str, Any]]:
+        if not self.cluster:
+            async for msg in pubsub.listen():
+                yield msg
+            return
+        while True:  # two kinds of subscription, each on its own connections
+            sharded = bool(pubsub.shard_channels)
+            msg = await pubsub.get_message(timeout=0 if sharded else CLUSTER_POLL_S)
+            if msg is not None:
+                yield msg
+            if sharded:
+                msg = await pubsub.get_sharded_message(timeout=CLUSTER_POLL_S)
+                if msg is not None:
+                    yield msg
 
     async def _listen(self) -> None:
         """Relay published commits to subscribers; after a lost connection, catch up from the log."""
@@ -132,7 +154,7 @@ class RedisHearing:
                 pubsub = self.redis.pubsub()
                 try:
                     await self._listen_on(pubsub)
-                except (RedisError, OSError) as exc:
+                except (RedisError, *UNAVAILABLE) as exc:
                     log.warning("Redis event subscription lost (%s); reconnecting", exc)
                     await pubsub.aclose()
                     await asyncio.sleep(0.5)
@@ -149,23 +171,41 @@ class RedisHearing:
             heard.clear()
         attended = set(self._attending)
         self._unconfirmed = dict.fromkeys(attended, 1)
-        await pubsub.subscribe(CHANNELS_PUBSUB, *map(events_channel, attended))
+        await pubsub.subscribe(CHANNELS_PUBSUB)
+        if attended:
+            await self._subscribe(pubsub, attended)
         self._pubsub, self._sent = pubsub, attended
         self._subs_changed.set()  # what was attended or left meanwhile
         await self._catch_up()  # type: ignore[attr-defined]
         await self._channels_changed(None)  # type: ignore[attr-defined] # what changed while we were not listening
-        async for msg in pubsub.listen():
+        async for msg in self._messages(pubsub):
             kind, name = msg["type"], msg["channel"]
-            if kind == "subscribe":
-                channel = channel_of(name)
+            if kind in ("subscribe", "ssubscribe"):
+                channel = self.names.channel_of(name)
+                if channel is not None and kind == "ssubscribe" and channel in self._live:
+                    await self._moved(channel)
                 if channel is not None:
                     self._subscribed(channel)
-            elif kind != "message":
+            elif kind not in ("message", "smessage"):
                 continue
             elif name == CHANNELS_PUBSUB:
                 await self._channels_changed(msg["data"])  # type: ignore[attr-defined]
             else:
                 await self._received(msg["data"])
+
+    async def _moved(self, channel: str) -> None:
+        """The cluster client subscribed again on another node (a failover): what was published
+        meanwhile is read from the log now, not at the channel's next message."""
+        last = self._delivered.get(channel)
+        log.info("subscription to %s moved to another node; reading the log after seq %s", channel, last)
+        try:
+            events = None if last is None else await self.events_after(channel, last)  # type: ignore[attr-defined]
+        except StoreUnavailable as exc:
+            log.info("catch-up of %s after its subscription moved failed (%s); its next message repairs it",
+                     channel, exc)
+            return
+        if events:
+            await self._deliver(channel, events)  # type: ignore[attr-defined]
 
     async def _received(self, data: str) -> None:
         metrics.PUBSUB_MESSAGES.inc()

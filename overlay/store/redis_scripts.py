@@ -87,6 +87,11 @@ end
 if ARGV[i + 4] ~= '' then redis.call('PUBLISH', ARGV[i + 3], ARGV[i + 4]) end
 return {1, tonumber(new_seq)}
 """
+# On a Redis Cluster the commits go out on the channel's shard (sharded pub/sub), and a commit
+# also returns the teams the channel counts in: their totals move in a second step on their slots.
+COMMIT_SHARDED_LUA = COMMIT_LUA.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',").replace(
+    "return {1, tonumber(new_seq)}", "return {1, tonumber(new_seq), unpack(redis.call('SMEMBERS', k_teams))}")
+assert COMMIT_SHARDED_LUA.count("SPUBLISH") == 1 and COMMIT_SHARDED_LUA.count("SMEMBERS', k_teams))}") == 1
 
 # After a reset: the first process to notice puts back its state under a new epoch; the
 # others adopt that epoch, and the seq is only ever raised, so it never goes backwards.
@@ -133,4 +138,11 @@ for i = 1, #KEYS, 2 do
   out[#out + 1] = redis.call('GET', KEYS[i + 1])
 end
 return out
+"""
+
+# LOAD_LUA: a channel's seq, scalars, epoch and alert queue at one moment (on a cluster, whose
+# pipelines have no MULTI). KEYS: seq, state, epoch, queue.
+LOAD_LUA = """
+return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]),
+        redis.call('LRANGE', KEYS[4], 0, -1)}
 """

@@ -22,6 +22,7 @@ import sqlite3
 from typing import Any
 
 from overlay.store.group_commit import GroupCommit
+from overlay.store.redis_durable import run_scripts
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS team_match_grants (team TEXT NOT NULL, donation TEXT NOT NULL, "
@@ -46,10 +47,6 @@ if have == 0 then return {0, used} end
 redis.call('HDEL', KEYS[2], ARGV[1])
 return {have, redis.call('DECRBY', KEYS[1], have)}
 """
-
-
-def _keys(team_id: str) -> list[str]:
-    return [f"overlay:_teammatch:{team_id}:used", f"overlay:_teammatch:{team_id}:grants"]
 
 
 class EmbeddedTeamMatch:
@@ -135,6 +132,7 @@ class RedisTeamMatch:
     connections."""
 
     redis: Any
+    names: Any  # RedisStore's RedisKeys
     _call: Any
     _team_group: GroupCommit[tuple[int, str, list[Any]], Any] | None = None
 
@@ -143,10 +141,8 @@ class RedisTeamMatch:
             scripts = (self.redis.register_script(CLAIM_LUA), self.redis.register_script(RELEASE_LUA))
 
             async def many(calls: list[tuple[int, str, list[Any]]]) -> list[Any]:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for which, team_id, args in calls:
-                        await scripts[which](keys=_keys(team_id), args=args, client=pipe)  # queued, not sent
-                    return await pipe.execute(raise_on_error=False)
+                return await run_scripts(self.redis, [(scripts[which], self.names.team_match(team_id), args)
+                                                      for which, team_id, args in calls])
             self._team_group = GroupCommit(lambda calls: self._call(many(calls)), "redis-team-match")
         return self._team_group
 
@@ -161,7 +157,7 @@ class RedisTeamMatch:
         return await self._team_script(1, team_id, [donation_id])
 
     async def team_match_used(self, team_id: str) -> int:
-        return int(await self._call(self.redis.get(_keys(team_id)[0])) or 0)
+        return int(await self._call(self.redis.get(self.names.team_match(team_id)[0])) or 0)
 
     async def clear_team_match(self, team_id: str) -> None:
-        await self._call(self.redis.delete(*_keys(team_id)))
+        await self._call(self.redis.delete(*self.names.team_match(team_id)))

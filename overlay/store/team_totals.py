@@ -12,6 +12,9 @@ transaction or script, so a donation committed at the same moment lands either b
 twice. A member counts if it is a config channel or a stored channel that is not disabled,
 as the store knows it at that moment. It is O(members): it runs when a team is created or
 changed, when a member is disabled, enabled or deleted, and at start-up; never for a donation.
+
+On a Redis Cluster a team's totals live in the team's own slot and move in a second step
+after the member's commit (overlay/store/team_totals_cluster.py).
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from typing import Any
 
 from overlay.domain.teams import TOTALS
 from overlay.store.channels import CHANNELS_KEY
+from overlay.store.team_totals_cluster import ClusterTeamTotals
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS team_members (channel TEXT NOT NULL, team TEXT NOT NULL, "
@@ -123,10 +127,11 @@ redis.call('HSET', k_totals, team .. ':raised', string.format('%d', raised), tea
 return 1
 """
 
-class RedisTeamTotals:
+class RedisTeamTotals(ClusterTeamTotals):
     """For ``RedisStore``: one hash of every team's totals; a set per channel of its teams."""
 
     redis: Any
+    cluster: bool
     _call: Any
     _team_keys: Any  # RedisStore's: channel -> (its state key, its teams set key)
 
@@ -138,6 +143,8 @@ class RedisTeamTotals:
 
     async def rebuild_team_totals(self, team_id: str, members: list[str], config_members: set[str]) -> None:
         members = list(dict.fromkeys(members))
+        if self.cluster:
+            return await self._rebuild_on_cluster(team_id, members, config_members)
         while True:  # the old members changed between reading them and the script: read them again
             old = await self._call(self.redis.hget(TEAM_TOTALS_KEY, f"{team_id}:members")) or ""
             olds = old.split()
@@ -150,5 +157,7 @@ class RedisTeamTotals:
                 return
 
     async def team_totals(self, team_id: str) -> dict[str, int] | None:
+        if self.cluster:
+            return await self._team_totals_on_cluster(team_id)
         values = await self._call(self.redis.hmget(TEAM_TOTALS_KEY, [f"{team_id}:{k}" for k in TOTALS]))
         return None if values[0] is None else {k: int(v or 0) for k, v in zip(TOTALS, values)}
