@@ -177,7 +177,8 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         last = changes[-1]
         # Past this moment (Redis clock) the script must not write: we will have answered 503.
         valid_until = time.time_ns() // 1_000_000 + self._clock_offset_ms + int(STORE_DEADLINE_S * 1000)
-        args: list[Any] = [self._epochs.get(channel, ""), changes[0].base_seq, last.state.seq, last.state.to_json(),
+        applied = Applied.of(changes)  # its scalars are the state stored, encoded once
+        args: list[Any] = [self._epochs.get(channel, ""), changes[0].base_seq, last.state.seq, applied.scalars,
                            last.now, valid_until, len(absent), *(f"{s}\0{e}" for s, e in absent)]
         records = [d for ch in changes for d in ch.donations]
         args.append(len(records))
@@ -191,7 +192,6 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         args.append(len(board))
         for name, delta in board:
             args += [leaderboard_key(name), name, delta]
-        applied = Applied.of(changes)
         items = ["null" if item is None else json.dumps(item, separators=(",", ":"), ensure_ascii=False)
                  for _, item in applied.queue_ops]
         args.append(len(items))

@@ -108,6 +108,7 @@ class ChannelWriter:
         self.reset_at: int | None = None
         self._reset_handlers: list[Callable[[], None]] = []
         self._refusal: Exception | None = None
+        self._metrics: dict[str, Any] = {}  # this channel's metric children, made on first use
         store.follow(cfg.id, self._on_applied)
 
     @property
@@ -211,18 +212,26 @@ class ChannelWriter:
                 optimistic = False
                 continue
             except StoreReset as exc:
-                metrics.COMMITS.labels(self.cfg.id, "reset").inc()
+                self._metric("reset").inc()
                 await self._recover(exc)
                 continue
-            metrics.COMMITS.labels(self.cfg.id, "ok" if ok else "conflict").inc()
+            self._metric("ok" if ok else "conflict").inc()
             if ok:
-                metrics.BATCH_OPS.labels(self.cfg.id).observe(len(changes))
+                self._metric("batch").observe(len(changes))
                 self._state = self._known = changes[-1].state
                 settle((w.future for w in batch), results)
                 return
             self._contended_until = asyncio.get_running_loop().time() + CONTENDED_S
             await self._follow_until(stored)
         raise StoreUnavailable("too many concurrent writers; try again")
+
+    def _metric(self, name: str) -> Any:
+        """The commit outcome counter (ok, conflict, reset) or the batch size histogram (batch)."""
+        child = self._metrics.get(name)
+        if child is None:
+            child = self._metrics[name] = (metrics.BATCH_OPS.labels(self.cfg.id) if name == "batch"
+                                           else metrics.COMMITS.labels(self.cfg.id, name))
+        return child
 
     async def _take_turn(self) -> bool:
         """While other processes write this channel too, compute a batch only in our turn:
