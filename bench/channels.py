@@ -59,6 +59,10 @@ def parse_args(argv=None):
     p.add_argument('--server-core', default='0', help='taskset CPU list for the server(s) and Redis (default 0)')
     p.add_argument('--client-core', type=int, default=1, help='CPU for the senders (default 1)')
     p.add_argument('--no-pin', action='store_true', help='do not pin anything')
+    p.add_argument('--only', choices=('single', 'spread', 'team'), action='append',
+                   help='run only these loads (repeatable; default all three)')
+    p.add_argument('--profile', metavar='FILE',
+                   help='server under cProfile (bench/profiled_server.py): FILE.<pid> when it stops')
     args = smoke_mode.parse(p, {'channels': 5, 'senders': 2, 'seconds': 0.5, 'rate': 20.0}, argv)
     if not 1 <= args.team <= 10_000:
         p.error('bounds: 1 <= team <= 10000')
@@ -66,7 +70,7 @@ def parse_args(argv=None):
         p.error('bounds: 1 <= channels <= 10000, 1 <= senders <= 1000, 0 < seconds <= 60')
     if args.no_pin or len(os.sched_getaffinity(0)) < 2:
         args.server_core = args.client_core = None
-    args.workers, args.no_alerts, args.profile = 1, True, None  # what intake_setup.Setup reads
+    args.workers, args.no_alerts = 1, True  # what intake_setup.Setup reads
     return args
 
 
@@ -160,6 +164,9 @@ def load_runs(args, base: str, setup) -> dict:
     spread = [channel_id(i) for i in range(args.channels)]
     runs = {'1 channel': [channel_id(0)], f'{args.channels} channels': spread,
             f'team of {min(args.channels, args.team)}': spread[:args.team]}
+    if args.only:
+        runs = {label: channels for (label, channels), kind in zip(runs.items(), ('single', 'spread', 'team'))
+                if kind in args.only}
     out = {}
     for label, channels in runs.items():
         if not args.no_warmup and asyncio.run(warm_up(base, channels)):
@@ -227,7 +234,7 @@ def report(backend: str, result: dict) -> None:
 
 def report_runs(backend: str, result: dict) -> None:
     runs = result['runs']
-    single = runs['1 channel']['accepted_per_s']
+    single = runs.get('1 channel', {}).get('accepted_per_s')
     for label, f in runs.items():
         ratio = f['accepted_per_s'] / single if single else 0
         print(f'{label:<16} {f["accepted_per_s"]:8.1f}/s ({ratio:.2f}x)  p50 {intake_stats._ms(f["p50_ms"])}, '

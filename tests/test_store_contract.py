@@ -147,6 +147,19 @@ async def test_a_batch_commits_whole_or_not_at_all(store: base.Store, cfg: Any) 
     assert logged is not None and [e.seq for e in logged] == list(range(1, loaded.seq + 1))
 
 
+async def test_a_key_assumed_new_that_is_stored_refuses_the_commit(store: base.Store, cfg: Any) -> None:
+    st = await store.load(cfg)
+    rec = donations.new_record(cfg, DonationInput(amount="5", donor_name="Ana", external_id="k1"), NOW)
+    first = donations.accept_donation(cfg, st, rec, NOW)
+    assert await store.commit_batch(cfg.id, [first], [("api", "k1")]) == (True, first.state.seq)
+    again = chain(cfg, first.state, "7")
+    with pytest.raises(base.KeysTaken):  # computed as if k1 were new: nothing of it is written
+        await store.commit_batch(cfg.id, again, [("api", "k2"), ("api", "k1")])
+    assert await store.get_donation(cfg.id, again[0].donations[0]["id"]) is None
+    assert (await store.load(cfg)).seq == first.state.seq
+    assert await store.commit_batch(cfg.id, again, [("api", "k2"), ("other", "k1")]) == (True, again[-1].state.seq)
+
+
 async def test_alert_queue_operations_round_trip(store: base.Store, cfg: Any) -> None:
     state = await store.load(cfg)
     paused = donations.control_alerts(cfg, state, "pause", NOW)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from overlay.config import ChannelSettings
@@ -42,6 +42,14 @@ STARTUP_WAIT_S = 60  # how long start-up waits for a store that does not answer 
 class StoreReset(Exception):
     """The store lost what it held (a Redis restarted empty or flushed): its seq went
     backwards or its epoch changed. The writer logs it and calls ``reseed``."""
+
+
+class KeysTaken(Exception):
+    """A commit assumed idempotency keys absent (``commit_batch(absent=...)``) and one is
+    stored: nothing was written; the writer looks the keys up and computes the batch again."""
+
+
+Absent = Sequence[tuple[str, str]]  # (source, external_id) keys a batch was computed as absent
 
 
 class Store(abc.ABC):
@@ -207,10 +215,12 @@ class Store(abc.ABC):
         """The channel's current state (its initial state from config if never stored)."""
 
     @abc.abstractmethod
-    async def commit_batch(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
+    async def commit_batch(self, channel: str, changes: list[Change], absent: Absent = ()) -> tuple[bool, int]:
         """Write ``changes`` (each based on the one before) in one transaction iff the stored
-        seq is still ``changes[0].base_seq``: (True, new seq) once durable; (False, stored
-        seq) if someone else committed first. Raises ``StoreReset`` if the store lost its data."""
+        seq is still ``changes[0].base_seq`` and none of the ``absent`` idempotency keys is
+        stored: (True, new seq) once durable; (False, stored seq) if someone else committed
+        first. Raises ``KeysTaken`` (nothing written) if an ``absent`` key is stored, and
+        ``StoreReset`` if the store lost its data."""
 
     async def commit(self, channel: str, change: Change) -> bool:
         return (await self.commit_batch(channel, [change]))[0]

@@ -29,8 +29,8 @@ from overlay.store.pages import EmbeddedPages
 from overlay.store.team_match import EmbeddedTeamMatch
 from overlay.store.teams import EmbeddedTeams
 from overlay.store.team_totals import EmbeddedTeamTotals
-from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, Store, StoreReset, StoreUnavailable,
-                                leaderboard_key)
+from overlay.store.base import (HARD_LIMIT, KEEP_EVENTS, KEEP_MS, Absent, KeysTaken, Store, StoreReset,
+                                StoreUnavailable, leaderboard_key)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS channel_state (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL);
@@ -71,7 +71,7 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
         self._db: sqlite3.Connection | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._seq: dict[str, int] = {}  # last seq this process committed or loaded, per channel
-        self._group: GroupCommit[tuple[str, list[Change]], tuple[bool, int]] = GroupCommit(
+        self._group: GroupCommit[tuple[str, list[Change], Absent], tuple[bool, int]] = GroupCommit(
             lambda items: self._run(self._write_many, items), "embedded")
 
     async def _run(self, fn: Any, *args: Any) -> Any:
@@ -139,14 +139,14 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
         self._delivered_up_to(cfg.id, state.seq)
         return state
 
-    def _write_many(self, items: list[tuple[str, list[Change]]]) -> list[tuple[bool, int] | BaseException]:
+    def _write_many(self, items: list[tuple[str, list[Change], Absent]]) -> list[tuple[bool, int] | BaseException]:
         """Every channel's commit in one transaction (one fsync), each inside its own savepoint:
         a channel whose part fails (conflict, reset, error) is rolled back alone."""
         db = self._db
         assert db is not None
         db.execute("BEGIN IMMEDIATE")
         try:
-            outcomes = [self._write_part(db, channel, changes) for channel, changes in items]
+            outcomes = [self._write_part(db, channel, changes, absent) for channel, changes, absent in items]
             db.execute("COMMIT")
             return outcomes
         except BaseException:
@@ -154,8 +154,8 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
                 db.execute("ROLLBACK")
             raise
 
-    def _write_part(self, db: sqlite3.Connection, channel: str,
-                    changes: list[Change]) -> tuple[bool, int] | BaseException:
+    def _write_part(self, db: sqlite3.Connection, channel: str, changes: list[Change],
+                    absent: Absent) -> tuple[bool, int] | BaseException:
         db.execute("SAVEPOINT part")
         try:
             row = db.execute("SELECT seq FROM channel_state WHERE channel = ?", (channel,)).fetchone()
@@ -166,6 +166,13 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
                 if stored < base:  # seq never goes backwards unless the data went away
                     return StoreReset(f"channel {channel}: stored seq {stored} is behind {base}")
                 return False, stored
+            taken = [key for key in absent if db.execute(
+                "SELECT 1 FROM external_ids WHERE channel = ? AND source = ? AND external_id = ?",
+                (channel, *key)).fetchone()]
+            if taken:
+                db.execute("ROLLBACK TO part")
+                db.execute("RELEASE part")
+                return KeysTaken(f"channel {channel}: {len(taken)} idempotency key(s) already stored")
             for change in changes:
                 self._apply(db, channel, change)
             self._move_team_totals(db, channel, totals_moved(changes))
@@ -210,8 +217,8 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
         if oldest and oldest[0][0] <= upto:
             db.execute("DELETE FROM events WHERE channel = ? AND seq <= ?", (channel, upto))
 
-    async def commit_batch(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
-        ok, seq = await self._group.submit((channel, changes))
+    async def commit_batch(self, channel: str, changes: list[Change], absent: Absent = ()) -> tuple[bool, int]:
+        ok, seq = await self._group.submit((channel, changes, absent))
         if ok:
             self._seq[channel] = seq
             events = [e for change in changes for e in change.events]

@@ -41,8 +41,8 @@ from overlay.store.pages import RedisPages
 from overlay.store.team_match import RedisTeamMatch
 from overlay.store.teams import RedisTeams
 from overlay.store.team_totals import CHANNEL_TEAMS, TEAM_TOTALS_KEY, RedisTeamTotals
-from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Store, StoreReset,
-                                StoreUnavailable, leaderboard_key)
+from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Absent, KeysTaken,
+                                Store, StoreReset, StoreUnavailable, leaderboard_key)
 from overlay.store.redis_connect import UNAVAILABLE, connect, is_cluster, shown
 from overlay.store.group_commit import GroupCommit
 from overlay.store.redis_durable import confirm_replicated, run_many_replicated, run_scripts
@@ -201,12 +201,13 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
             (seq, state, epoch), queue = await self._call(pipe.execute())
         return [seq, state, epoch, queue]
 
-    async def commit_batch(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
+    async def commit_batch(self, channel: str, changes: list[Change], absent: Absent = ()) -> tuple[bool, int]:
         last = changes[-1]
         # Past this moment (Redis clock) the script must not write: we will have answered 503.
         valid_until = time.time_ns() // 1_000_000 + self._clock_offset_ms + int(STORE_DEADLINE_S * 1000)
-        args: list[Any] = [self._epochs.get(channel, ""), changes[0].base_seq, last.state.seq, last.state.to_json(),
-                           last.now, valid_until]
+        applied = Applied.of(changes)  # its scalars are the state stored, encoded once
+        args: list[Any] = [self._epochs.get(channel, ""), changes[0].base_seq, last.state.seq, applied.scalars,
+                           last.now, valid_until, len(absent), *(f"{s}\0{e}" for s, e in absent)]
         records = [d for ch in changes for d in ch.donations]
         args.append(len(records))
         for d in records:
@@ -219,7 +220,6 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         args.append(len(board))
         for name, delta in board:
             args += [leaderboard_key(name), name, delta]
-        applied = Applied.of(changes)
         items = ["null" if item is None else json.dumps(item, separators=(",", ":"), ensure_ascii=False)
                  for _, item in applied.queue_ops]
         args.append(len(items))
@@ -243,6 +243,8 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         outcome, stored, *teams = await self._group.submit((self.keys(channel) + [team_totals] + preset_keys, args))
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
+        if outcome == -3:
+            raise KeysTaken(f"channel {channel}: an idempotency key assumed absent is stored")
         if outcome == -1:
             raise StoreReset(f"channel {channel}: epoch {self._epochs.get(channel)} is gone (seq now {stored})")
         if teams and any(moved):  # (a cluster's)

@@ -5,13 +5,15 @@ write turn, then the set of teams it counts in), the hash of team totals
 (overlay.store.team_totals), then the hashes of the widget presets the batch writes.
 The last ARGV is this process's token: a commit gives back a turn it held, whatever its
 outcome. ARGV: epoch, base seq, new seq, scalars, now, valid until (Redis clock, ms),
-then counted groups: records (id, seq, json), external ids (field, donation id),
+then counted groups: idempotency keys the batch was computed as absent (fields of the
+external ids hash), records (id, seq, json), external ids (field, donation id),
 leaderboard (key, name, delta), queue operations (B|F|P|T|C, item), events (seq, json),
 widget presets (the index in KEYS of the widget's hash, name, json or "" to delete);
 then how the batch moves the channel's totals (raised, matched, count: added to each of its
 teams' totals); then the log limits, the pub/sub channel and the message. Returns {1, new seq},
 {0, stored seq} (someone else committed first), {-1, stored seq} (the epoch is gone:
-the Redis lost its data) or {-2, stored seq}: too late, the caller has answered 503
+the Redis lost its data), {-3, stored seq} (one of the keys assumed absent is stored:
+nothing written) or {-2, stored seq}: too late, the caller has answered 503
 already. A Redis that was stalled (SIGSTOP, swapping) runs the scripts waiting in its
 socket buffers when it resumes; without that check they would store donations whose
 senders were told to retry.
@@ -26,16 +28,21 @@ if redis.call('GET', k_epoch) ~= ARGV[1] then return {-1, seq} end
 if seq ~= tonumber(ARGV[2]) then return {0, seq} end
 local clock = redis.call('TIME')
 if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[6]) then return {-2, seq} end
+local i = 8
+for _ = 1, tonumber(ARGV[7]) do
+  if redis.call('HEXISTS', k_ext, ARGV[i]) == 1 then return {-3, seq} end
+  i = i + 1
+end
 local new_seq, now = ARGV[3], tonumber(ARGV[5])
 redis.call('SET', k_seq, new_seq)
 redis.call('SET', k_state, ARGV[4])
-local i = 8
-for _ = 1, tonumber(ARGV[7]) do
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
   redis.call('HSET', k_don, ARGV[i], ARGV[i + 2])
   redis.call('ZADD', k_donseq, ARGV[i + 1], ARGV[i])
   i = i + 3
 end
-local n = tonumber(ARGV[i]); i = i + 1
+n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do redis.call('HSET', k_ext, ARGV[i], ARGV[i + 1]); i = i + 2 end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do

@@ -24,7 +24,7 @@ from overlay import metrics
 from overlay.clock import now_ms
 from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState
-from overlay.store.base import Store, StoreReset, StoreUnavailable
+from overlay.store.base import KeysTaken, Store, StoreReset, StoreUnavailable
 from overlay.store.settle import settle
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,7 @@ class ChannelWriter:
         self.reset_at: int | None = None
         self._reset_handlers: list[Callable[[], None]] = []
         self._refusal: Exception | None = None
+        self._metrics: dict[str, Any] = {}  # this channel's metric children, made on first use
         store.follow(cfg.id, self._on_applied)
 
     @property
@@ -192,30 +193,45 @@ class ChannelWriter:
 
     async def _run(self, batch: list[_Waiting]) -> None:
         await self._attend()
+        optimistic = True  # idempotency keys assumed new: the commit checks (a retry costs one more attempt)
         for _ in range(MAX_ATTEMPTS):
             turn = await self._take_turn()
             base = await self.current()
-            changes, results = await self._apply(base, batch)
+            changes, results, assumed = await self._apply(base, batch, optimistic)
             if not changes:
                 if turn:
                     await self.store.give_turn(self.cfg.id)
+                if assumed:  # an op's answer may rest on a key being new: look it up
+                    optimistic = False
+                    continue
                 settle((w.future for w in batch), results)
                 return
             try:
-                ok, stored = await self.store.commit_batch(self.cfg.id, changes)  # gives the turn back
+                ok, stored = await self.store.commit_batch(self.cfg.id, changes, assumed)  # gives the turn back
+            except KeysTaken:
+                optimistic = False
+                continue
             except StoreReset as exc:
-                metrics.COMMITS.labels(self.cfg.id, "reset").inc()
+                self._metric("reset").inc()
                 await self._recover(exc)
                 continue
-            metrics.COMMITS.labels(self.cfg.id, "ok" if ok else "conflict").inc()
+            self._metric("ok" if ok else "conflict").inc()
             if ok:
-                metrics.BATCH_OPS.labels(self.cfg.id).observe(len(changes))
+                self._metric("batch").observe(len(changes))
                 self._state = self._known = changes[-1].state
                 settle((w.future for w in batch), results)
                 return
             self._contended_until = asyncio.get_running_loop().time() + CONTENDED_S
             await self._follow_until(stored)
         raise StoreUnavailable("too many concurrent writers; try again")
+
+    def _metric(self, name: str) -> Any:
+        """The commit outcome counter (ok, conflict, reset) or the batch size histogram (batch)."""
+        child = self._metrics.get(name)
+        if child is None:
+            child = self._metrics[name] = (metrics.BATCH_OPS.labels(self.cfg.id) if name == "batch"
+                                           else metrics.COMMITS.labels(self.cfg.id, name))
+        return child
 
     async def _take_turn(self) -> bool:
         """While other processes write this channel too, compute a batch only in our turn:
@@ -235,12 +251,20 @@ class ChannelWriter:
                 pass
         return True
 
-    async def _apply(self, base: ChannelState,
-                     batch: list[_Waiting]) -> tuple[list[Change], list[Change | BaseException | None]]:
+    async def _apply(self, base: ChannelState, batch: list[_Waiting], optimistic: bool
+                     ) -> tuple[list[Change], list[Change | BaseException | None], list[tuple[str, str]]]:
+        """The batch's changes and each op's result, and the idempotency keys assumed absent.
+        ``optimistic``: the ops' declared keys are taken as new without a store read (nearly
+        every key is: a donation's first delivery), and the commit checks that none is stored;
+        otherwise they are looked up first (again on every attempt: another process may have
+        just written one)."""
         state, changes, results = base, [], []
         reads = Reads(self.cfg.id, self.store)  # afresh on every attempt
         keys = list({key for w in batch for key in w.externals})
-        if keys:  # looked up again on every attempt: another process may have just written one
+        assumed = keys if optimistic else []
+        if optimistic:
+            reads.looked_up = dict.fromkeys(keys)
+        elif keys:
             reads.looked_up = await self.store.find_externals(self.cfg.id, keys)
         for w in batch:
             try:
@@ -255,7 +279,7 @@ class ChannelWriter:
                 changes.append(change)
                 reads.add(change)
                 state = change.state
-        return changes, results
+        return changes, results, assumed
 
     # -- keeping memory current ------------------------------------------------------------
     def _on_applied(self, applied: Applied) -> None:

@@ -24,11 +24,11 @@ class FailingStore(EmbeddedStore):
 
     fail_commits = 0
 
-    async def commit_batch(self, channel: str, changes: list[Change]) -> tuple[bool, int]:
+    async def commit_batch(self, channel: str, changes: list[Change], absent: Any = ()) -> tuple[bool, int]:
         if self.fail_commits:
             self.fail_commits -= 1
             raise StoreUnavailable("SQLite: disk I/O error")
-        return await super().commit_batch(channel, changes)
+        return await super().commit_batch(channel, changes, absent)
 
 
 @pytest.fixture
