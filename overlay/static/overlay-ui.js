@@ -93,6 +93,32 @@ export function teamMatchFor(current, team, locale, now) {
   return { ...m, display: { ...m.display, cap: write(m.cap), used: write(m.used), remaining: write(m.remaining) } };
 }
 
+// What a member's page keeps of its team's match, so that a `match` event bringing its channel's
+// own match while that one is not active (scheduled, used up, ended) leaves the team's shown.
+// ``refresh``: once that own match starts, it is shown again (pages call it every second).
+export function teamMatchKeeper(locale) {
+  let kept = null;  // the team's match as last seen: a snapshot's or a `team` event's
+  let own = null;   // the channel's own match, held back while the team's shows
+  return {
+    seen(match) { if (match && match.team) kept = match.sponsor ? match : null; },
+    team(team) {
+      const m = teamMatchFor({ team: team.id }, team, locale, 0);
+      if (m) kept = m.sponsor ? m : null;
+    },
+    shown(match, now) {
+      if (!match || match.team || matchActive(match, now) || !kept) return match;
+      own = match;
+      return kept;
+    },
+    refresh(current, now) {
+      if (!own || !(current && current.team) || !matchActive(own, now)) return current;
+      const next = own;
+      own = null;
+      return next;
+    },
+  };
+}
+
 // Decimal strings -> integer minor units, so adding money never goes through a float.
 export function toMinor(amount, digits) {
   const [whole, frac = ""] = String(amount).split(".");

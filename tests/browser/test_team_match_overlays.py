@@ -131,3 +131,44 @@ async def test_the_dashboard_keeps_the_channels_own_scheduled_match_beside_the_t
     await expect(panel.locator("#match-sponsor")).to_have_value("Acme")
     await panel.screenshot(path=screenshot_path("dashboard-team-match-own-scheduled"))
     log.assert_clean()
+
+
+async def test_a_scheduled_own_match_leaves_the_team_match_on_the_overlays(make_server: Any, new_page: Any) -> None:
+    """Scheduling the channel's own match (its `match` event: not active yet) must not hide the
+    team's running match on the banner and the goal bar."""
+    server, other = await start_cause(make_server)
+    banner, log_banner = await open_overlay(new_page, server, "match", "&lang=en")
+    goal, log_goal = await open_overlay(new_page, server, "goal", "&lang=en")
+    await banner.wait_for_function(BANNER, arg={"text": WORDS["en"]["banner"].format("100,00\u00a0€")})
+    later = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
+    status, body = await server.request("PUT", "/api/v1/channels/demo/match",
+                                        json={"sponsor": "Acme", "multiplier": "1.5", "cap": "50.00",
+                                              "starts_at": later})
+    assert status == 200 and body["active"] is False, body
+    _, state = await server.request("GET", "/api/v1/channels/demo/state")
+    for page in (banner, goal):  # the match event has arrived, and no team event since
+        await page.wait_for_function("seq => window.overlay.client.lastSeq >= seq", arg=state["seq"])
+    assert await banner.locator(".w-match").is_visible()
+    await banner.wait_for_function(BANNER, arg={"text": WORDS["en"]["banner"].format("100,00\u00a0€")})
+    await goal.wait_for_function(GOAL_LINE, arg={"text": WORDS["en"]["goal"].format("100,00\u00a0€")})
+    await donate_on_other(server, other, "30.00")
+    await banner.wait_for_function(BANNER, arg={"text": WORDS["en"]["banner"].format("70,00\u00a0€")})
+    await goal.wait_for_function(GOAL_LINE, arg={"text": WORDS["en"]["goal"].format("70,00\u00a0€")})
+    await server.donate(amount="1.00")  # a gift on this channel: its own match event comes again
+    await banner.wait_for_function(BANNER, arg={"text": WORDS["en"]["banner"].format("69,00\u00a0€")})
+    assert await banner.locator(".w-match").is_visible()
+    await goal.wait_for_function(GOAL_LINE, arg={"text": WORDS["en"]["goal"].format("69,00\u00a0€")})
+    log_banner.assert_clean()
+    log_goal.assert_clean()
+
+
+async def test_an_own_match_that_starts_takes_over_from_the_team_match(make_server: Any, new_page: Any) -> None:
+    server, _ = await start_cause(make_server)
+    banner, log = await open_overlay(new_page, server, "match", "&lang=en")
+    await banner.wait_for_function(BANNER, arg={"text": WORDS["en"]["banner"].format("100,00\u00a0€")})
+    soon = (datetime.now(timezone.utc) + timedelta(seconds=3)).isoformat()
+    status, body = await server.request("PUT", "/api/v1/channels/demo/match",
+                                        json={"sponsor": "Acme", "multiplier": "2", "cap": "40.00", "starts_at": soon})
+    assert status == 200 and body["active"] is False, body
+    await banner.wait_for_function(BANNER, arg={"text": WORDS["en"]["banner"].format("40,00\u00a0€")})
+    log.assert_clean()

@@ -96,6 +96,7 @@ export function mount(root, { client, ui, t, config, settings }) {
   const matchLine = ui.role(root, "match-line");
   let match = null;
   function renderMatch() {
+    match = teamMatch.refresh(match, client.serverNow());  // the channel's own, once it starts
     const active = ui.matchActive(match, client.serverNow());
     matchLine.hidden = !active;
     if (!active) return;
@@ -112,9 +113,11 @@ export function mount(root, { client, ui, t, config, settings }) {
     renderMatch();
   }
 
+  const teamMatch = ui.teamMatchKeeper(config.locale);
   client.onState((state) => {
     sponsor = state.match.sponsor;
     match = state.match;
+    teamMatch.seen(match);
     render(state.campaign, { animate: false });
     renderMatch();
     const team = (state.teams || []).find((x) => !settings.team || x.id === settings.team);
@@ -123,12 +126,13 @@ export function mount(root, { client, ui, t, config, settings }) {
   });
   client.on("team", ({ team }) => {
     if (team.id === teamId) renderTeam(team);
+    teamMatch.team(team);
     const next = ui.teamMatchFor(match, team, config.locale, client.serverNow());
     if (next) setMatch(next);
   });
   client.on("donation", (ev) => { if (!ev.donation.test) render(ev.campaign, { animate: true }); });
   client.on("progress", (ev) => render(ev.campaign, { animate: true }));
-  client.on("match", (ev) => setMatch(ev.match));
+  client.on("match", (ev) => { teamMatch.seen(ev.match); setMatch(teamMatch.shown(ev.match, client.serverNow())); });
   setInterval(renderMatch, 1000);
   // New settings (a preset saved in the editor): the title may have changed.
   return { applySettings: () => { if (campaign) render(campaign, { animate: false }); } };

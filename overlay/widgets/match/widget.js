@@ -27,6 +27,7 @@ export function mount(root, { client, ui, t, config, settings }) {
 
   function render() {
     const now = client.serverNow();
+    match = team.refresh(match, now);  // the channel's own, once it starts
     const active = ui.matchActive(match, now);
     setVisible(active);
     if (!active) return;
@@ -53,12 +54,14 @@ export function mount(root, { client, ui, t, config, settings }) {
     if (visible && before !== null && before !== match.remaining) ui.restartAnimation(banner, "is-bumped");
   }
 
-  client.onState((state) => { match = state.match; render(); });
-  client.on("match", (ev) => update(ev.match));
+  const team = ui.teamMatchKeeper(config.locale);
+  client.onState((state) => { match = state.match; team.seen(match); render(); });
+  client.on("match", (ev) => { team.seen(ev.match); update(team.shown(ev.match, client.serverNow())); });
   // A member of a team with a match shows the team's while its channel's own is not active:
   // the team's remainder moves with every member's gifts (the coalesced ``team`` event).
-  client.on("team", ({ team }) => {
-    const next = ui.teamMatchFor(match, team, config.locale, client.serverNow());
+  client.on("team", (ev) => {
+    team.team(ev.team);
+    const next = ui.teamMatchFor(match, ev.team, config.locale, client.serverNow());
     if (next) update(next);
   });
   setInterval(render, 1000);
