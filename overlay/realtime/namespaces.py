@@ -212,6 +212,10 @@ class Realtime:
             await self.sio.disconnect(sid, namespace=ns)
 
     async def stop(self) -> None:
+        # No new feed from now on: a commit still landing (a team announcement) would start one,
+        # and its tasks, after the ones cancelled below were listed; its alert schedule then ran
+        # on and the shutdown waited for it for ever.
+        self._started = False
         # Cancel until done: Python 3.11's wait_for (in _tick) can swallow a cancellation that
         # races its timeout, and the task would then run on and hang the shutdown.
         pending = [t for t in self._tasks if not t.done()]
@@ -219,7 +223,7 @@ class Realtime:
             for t in pending:
                 t.cancel()
             await asyncio.wait(pending, timeout=0.5)
-            pending = [t for t in pending if not t.done()]
+            pending = [t for t in self._tasks if not t.done()]  # (any started meanwhile too)
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def on_events(self, channel: str, events: list[Event]) -> None:
