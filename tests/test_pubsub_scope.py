@@ -100,3 +100,30 @@ async def test_a_client_joining_on_one_process_misses_nothing_committed_on_anoth
             await until(lambda: max(seqs(), default=0) >= final, what=f"round {round_}: seq {final} on b")
             assert seqs() == set(range(snap["seq"] + 1, final + 1)), f"round {round_}"
             await listener.close()  # b's last client on demo: b stops hearing it; the next round joins cold
+
+
+async def test_a_writer_alone_on_its_channel_hears_none_of_its_own_commits(tmp_path: Path, redis_url: str) -> None:
+    async with two_servers(tmp_path, redis_url) as (a, b):
+        on_a = await Listener().connect(a.url, "/overlay", channel="other", key=OVERLAY_KEY)
+        await on_a.wait_for("state")
+        before = await messages_heard(a.url)
+        for i in range(5):
+            await donate(a.url, "demo", f"X{i}")  # a writes demo, where it has no client
+        await donate(b.url, "other", "Y")  # a's client on other: this commit must reach a
+        await on_a.wait_for("donation", lambda d: d["donation"]["donor_name"] == "Y")
+        assert await messages_heard(a.url) - before == 1  # other's commit; no echo of its five
+        await on_a.close()
+
+
+async def test_two_writers_on_one_channel_count_every_donation(tmp_path: Path, redis_url: str) -> None:
+    async with two_servers(tmp_path, redis_url) as (a, b):
+        await donate(a.url, "demo", "first")  # a holds demo's state in memory, unheard
+        # Both processes write demo at once: each one's memory goes stale under the other's
+        # commits, the compare-and-set catches it, and the loser hears the channel from then on.
+        await asyncio.gather(*(donate(server.url, "demo", f"{name}{i}")
+                               for i in range(20) for server, name in ((a, "A"), (b, "B"))))
+        for server in (a, b):
+            async with aiohttp.ClientSession() as http, http.get(
+                    f"{server.url}/api/v1/channels/demo/state", headers=AUTH) as r:
+                campaign = (await r.json())["campaign"]
+            assert campaign["count"] == 41 and campaign["raised"] == "205.00"

@@ -240,7 +240,13 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
                    f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
         args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, self.names.events(channel), message, self._token]
         team_totals = self.keys(channel)[TEAMS] if self.cluster else TEAM_TOTALS_KEY  # (unused on a cluster)
-        outcome, stored, *teams = await self._group.submit((self.keys(channel) + [team_totals] + preset_keys, args))
+        events = [e for ch in changes for e in ch.events]
+        self._committing[channel] = (last.state.seq, events)  # if its message beats the reply (redis_pubsub)
+        try:
+            outcome, stored, *teams = await self._group.submit((self.keys(channel) + [team_totals] + preset_keys,
+                                                                args))
+        finally:
+            self._committing.pop(channel, None)
         if outcome == -2:
             raise StoreUnavailable("Redis ran the commit after its deadline; nothing was written")
         if outcome == -3:
@@ -253,7 +259,7 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
             # Everything up to our base was delivered, so ours come next: deliver them now
             # rather than decode them again when our own message comes back.
             self._delivered[channel] = last.state.seq
-            await self._notify(channel, [e for ch in changes for e in ch.events])
+            await self._notify(channel, events)
         return outcome == 1, int(stored)
 
     async def take_turn(self, channel: str, ttl_ms: int) -> bool:

@@ -59,6 +59,7 @@ class RedisHearing:
         self._live: set[str] = set()  # ... and was confirmed, with no UNSUBSCRIBE sent since
         self._unconfirmed: dict[str, int] = {}  # channel -> SUBSCRIBEs sent, not confirmed yet
         self._hearing_of: dict[str, int] = {}  # channel -> generation of its confirmed subscription
+        self._committing: dict[str, tuple[int, list[Event]]] = {}  # channel -> our commit in flight: last seq, events
         self._generation = 0
         self._subs_changed = asyncio.Event()
 
@@ -213,8 +214,15 @@ class RedisHearing:
         if not body.startswith(("{", "[")):  # a header: publisher and last seq
             header, _, body = body.partition("\n")
             publisher, _, last = header.partition(" ")
-            if publisher == self._token and int(last) <= self._delivered.get(channel, 0):
-                return  # our own commit, delivered when it was made
+            if publisher == self._token:
+                seq = int(last)
+                if seq <= self._delivered.get(channel, 0):
+                    return  # our own commit, delivered when it was made
+                committing = self._committing.get(channel)
+                if committing is not None and committing[0] == seq:
+                    # Ours, its message ahead of its reply: the events are in memory, not decoded.
+                    await self._deliver(channel, committing[1])  # type: ignore[attr-defined]
+                    return
         message = json.loads(body)
         if isinstance(message, list):  # from a process of an older version (rolling upgrade)
             message = {"events": message}

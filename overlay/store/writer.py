@@ -6,9 +6,12 @@ the reads it needs, made through ``reads`` (``Reads``: the store as this batch w
 it), which the writer hands it. The writer runs each on the state the previous one left, so match
 cap, idempotency and seq order are exact within a batch; then it commits the batch
 in one store transaction (one fsync, one Redis script) and only then answers every
-caller: a 201 still means durable. If another process committed first (Redis), it
-brings its memory up to date from that process's published commit, or reloads, and
-runs the batch again. See docs/write-path.md.
+caller: a 201 still means durable. While no other process writes the channel, the
+writer computes on the state it holds without hearing the channel's commits (the
+commit's compare-and-set checks that nothing came between). If another process committed
+first (Redis), it reloads, hears the channel's commits from then on, brings its memory up
+to date from the other process's published commits, and runs the batch again. See
+docs/write-path.md.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from typing import Any
 from overlay import metrics
 from overlay.clock import now_ms
 from overlay.config import ChannelSettings
+from overlay.domain import alerts
 from overlay.domain.state import Applied, Change, ChannelState
 from overlay.store.base import KeysTaken, Store, StoreReset, StoreUnavailable
 from overlay.store.settle import settle
@@ -32,7 +36,7 @@ Op = Callable[[ChannelState, int, "Reads"], Awaitable[Change | None]]
 MAX_BATCH = 256       # bounds one transaction's size and the wait of the ops behind it
 MAX_ATTEMPTS = 50     # batches lost to other processes' commits before giving up (503)
 FOLLOW_WAIT_S = 0.25  # after a lost race, wait this long for the winner's commit before reloading
-ATTEND_S = 30.0       # a writer keeps hearing its channel's commits this long after its last batch
+ATTEND_S = 30.0       # a writer keeps hearing its channel's commits this long after a batch that needed it
 CONTENDED_S = 5.0     # after a lost race, take turns with the other processes for this long
 TURN_MS = 1000        # a turn a dead or stalled process holds expires after this
 
@@ -174,8 +178,11 @@ class ChannelWriter:
                 _fail(batch, exc)
 
     async def _attend(self) -> None:
-        """Hear the channel's commits (other processes' too) while writing, and a while after:
-        a lost race is then followed from the winner's message rather than a reload."""
+        """Hear the channel's commits (other processes' too) while other processes write it,
+        and a while after: a lost race is then followed from the winner's message rather than
+        a reload; and while alerts it queued wait to play. Otherwise a writer does not hear:
+        the echo of each of its own commits would cost as much as a donation's own work
+        (docs/write-path.md)."""
         loop = asyncio.get_running_loop()
         if self._attended is None:
             self._attended = loop.call_later(ATTEND_S, self._leave)
@@ -192,17 +199,24 @@ class ChannelWriter:
         self.store.leave(self.cfg.id)
 
     async def _run(self, batch: list[_Waiting]) -> None:
-        await self._attend()
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._contended_until:
+            await self._attend()
         optimistic = True  # idempotency keys assumed new: the commit checks (a retry costs one more attempt)
+        held = True  # the state held in memory may be used unheard: the commit checks it
         for _ in range(MAX_ATTEMPTS):
             turn = await self._take_turn()
-            base = await self.current()
+            from_memory = held and self._state is not None and self.store.hearing(self.cfg.id) is None
+            base = self._state if from_memory else await self.current()
             changes, results, assumed = await self._apply(base, batch, optimistic)
             if not changes:
                 if turn:
                     await self.store.give_turn(self.cfg.id)
                 if assumed:  # an op's answer may rest on a key being new: look it up
                     optimistic = False
+                    continue
+                if from_memory:  # no commit checks an answer given on the state held: read it
+                    held = False
                     continue
                 settle((w.future for w in batch), results)
                 return
@@ -220,8 +234,15 @@ class ChannelWriter:
                 self._metric("batch").observe(len(changes))
                 self._state = self._known = changes[-1].state
                 settle((w.future for w in batch), results)
+                if alerts.due_at(self._state.alerts, 0) is not None:
+                    # Alerts play where the channel is heard (Realtime._tick): here too, clients or not.
+                    await self._attend()
                 return
-            self._contended_until = asyncio.get_running_loop().time() + CONTENDED_S
+            self._contended_until = loop.time() + CONTENDED_S
+            if self.store.hearing(self.cfg.id) is None:  # not heard: no message to follow, read it
+                self._state = None
+                await self._attend()
+                continue
             await self._follow_until(stored)
         raise StoreUnavailable("too many concurrent writers; try again")
 
