@@ -293,3 +293,35 @@ async def test_an_invite_is_used_at_most_its_uses_and_never_after_it_expires(sto
     assert (await store.get_invite("inv-1"))["used"] >= 2
     assert not await store.use_invite("inv-old", now) and not await store.use_invite("nope", now)
     assert (await store.get_invite("inv-old"))["uses"] == 1 and await store.get_invite("nope") is None
+
+
+async def test_another_process_follows_a_commit_from_its_published_message(
+        tmp_path: Path, cfg: Any, redis_url: str) -> None:
+    """The commit script builds the message from what it wrote: another process's writer
+    follows the batch from it (scalars and alert queue operations) and its clients get the
+    events as they were logged."""
+    writer, other = RedisStore(redis_url), RedisStore(redis_url)
+    await writer.open([cfg])
+    await other.open([cfg])
+    try:
+        followed: list[Any] = []
+        delivered: list[Any] = []
+        other.follow(cfg.id, followed.append)
+        other.subscribe(lambda channel, events: delivered.extend(events))
+        await other.attend(cfg.id)
+        base_state = await other.load(cfg)
+        state, changes = base_state, []
+        for amount, name in (("7.00", "Zoé \"the\" <b>donor</b>"), ("8.00", "Bob")):
+            rec = donations.new_record(cfg, DonationInput(amount=amount, donor_name=name), NOW)
+            changes.append(donations.accept_donation(cfg, state, rec, NOW))
+            state = changes[-1].state
+        assert state.alerts["queue"]  # the batch queues alerts: its message carries queue operations
+        ok, _ = await writer.commit_batch(cfg.id, changes)
+        assert ok
+        await until(lambda: len(delivered), lambda n: n == len([e for ch in changes for e in ch.events]),
+                    what="the other process's delivery")
+        assert delivered == [e for ch in changes for e in ch.events]
+        assert len(followed) == 1 and base_state.advanced(followed[0]) == state
+    finally:
+        await writer.close()
+        await other.close()
