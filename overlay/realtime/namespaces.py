@@ -455,7 +455,8 @@ class Realtime:
         while self.feeds.get(svc.cfg.id) is feed:  # a dropped feed's schedule ends (cancelled, too)
             feed.alerts_changed.clear()
             try:
-                # Where the channel's commits are heard: it has clients here, or a writer at work.
+                # Where the channel's commits are heard: it has clients here, or its writer here
+                # raced another process or queued alerts.
                 await svc.until_heard()
                 state = await svc.current()
                 due = alerts.due_at(state.alerts, timing.gap_ms(svc.cfg, state))

@@ -60,7 +60,7 @@ class Store(abc.ABC):
         self._followers: dict[str, FollowHandler] = {}
         self._delivered: dict[str, int] = {}  # channel -> the last seq handed to subscribers
         self._channel_watchers: list[ChannelWatcher] = []
-        self._attending: dict[str, int] = {}  # channel -> holders (clients' feeds, writers at work)
+        self._attending: dict[str, int] = {}  # channel -> holders (clients' feeds, writers that need it)
         self._heard: dict[str, asyncio.Event] = {}  # channel -> set while its commits reach us
 
     # Which channels' commits this process hears. A backend shared by processes sends each

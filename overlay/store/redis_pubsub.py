@@ -2,8 +2,8 @@
 
 A commit is published on its channel's own pub/sub channel, ``overlay:<id>:events``
 (named like the channel's keys). A process subscribes to it when something there starts
-attending the channel (``Store.attend``: a client's feed, a writer at work) and
-unsubscribes when the last one leaves, all on one connection, so its cost follows the
+attending the channel (``Store.attend``: a client's feed, a writer racing other processes
+or with alerts to play) and unsubscribes when the last one leaves, all on one connection, so its cost follows the
 channels it serves, not the platform's. Stored channel and team notices stay on the one
 shared ``overlay:channels``: they are rare and every process needs them.
 

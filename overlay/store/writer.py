@@ -181,8 +181,7 @@ class ChannelWriter:
         """Hear the channel's commits (other processes' too) while other processes write it,
         and a while after: a lost race is then followed from the winner's message rather than
         a reload; and while alerts it queued wait to play. Otherwise a writer does not hear:
-        the echo of each of its own commits would cost as much as a donation's own work
-        (docs/write-path.md)."""
+        each of its own commits would come back to it only to be skipped (docs/write-path.md)."""
         loop = asyncio.get_running_loop()
         if self._attended is None:
             self._attended = loop.call_later(ATTEND_S, self._leave)
