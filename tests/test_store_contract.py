@@ -1,6 +1,7 @@
 """The storage contract (overlay/store/base.py), run against both backends directly."""
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -145,6 +146,39 @@ async def test_a_batch_commits_whole_or_not_at_all(store: base.Store, cfg: Any) 
     assert await store.leaderboard(cfg.id, 10) == [("Ana", 600)]
     logged = await store.events_after(cfg.id, 0)
     assert logged is not None and [e.seq for e in logged] == list(range(1, loaded.seq + 1))
+
+
+async def test_commits_of_many_channels_at_once_go_together_and_each_gets_its_own_outcome(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    channels = [make_config(tmp_path, id=f"m{i}", name=f"M{i}").channels[0] for i in range(7)]
+    s: base.Store = RedisStore(request.getfixturevalue("redis_url")) if backend == "redis" else EmbeddedStore(tmp_path)
+    await s.open(channels)
+    try:
+        states = [await s.load(c) for c in channels]
+        done = chain(channels[0], states[0], "4")
+        assert await s.commit_batch(channels[0].id, done) == (True, done[-1].state.seq)
+        stale = chain(channels[0], states[0], "9")  # computed on the state before ``done``
+        fresh = [chain(c, st, "1", str(i)) for i, (c, st) in enumerate(zip(channels[1:6], states[1:6]), 1)]
+        scripts = await _scripts_run(s)
+        outcomes = await asyncio.gather(s.commit_batch(channels[0].id, stale),
+                                        *(s.commit_batch(c.id, ch) for c, ch in zip(channels[1:6], fresh)))
+        assert outcomes == [(False, done[-1].state.seq)] + [(True, ch[-1].state.seq) for ch in fresh]
+        if backend == "redis":  # the six commits were one script call
+            assert await _scripts_run(s) - scripts == 1
+        assert await s.get_donation(channels[0].id, stale[0].donations[0]["id"]) is None
+        totals = await s.channel_totals([c.id for c in channels])
+        assert totals == {"m0": {"raised": 400, "matched": 400, "count": 1},  # (the demo channel's match doubles)
+                          **{c.id: {"raised": 100 + 100 * i, "matched": 100 + 100 * i, "count": 2}
+                             for i, c in enumerate(channels[1:6], 1)}}  # m6 never committed: absent
+    finally:
+        await s.close()
+
+
+async def _scripts_run(s: base.Store) -> int:
+    if not isinstance(s, RedisStore):
+        return 0
+    stats = (await s.redis.info("commandstats")).get("cmdstat_evalsha", {})
+    return sum(int(stats.get(k, 0)) for k in ("calls", "rejected_calls")) - int(stats.get("failed_calls", 0))
 
 
 async def test_a_key_assumed_new_that_is_stored_refuses_the_commit(store: base.Store, cfg: Any) -> None:

@@ -40,11 +40,12 @@ def totals_moved(changes: list[Change]) -> tuple[int, int, int]:
     return tuple(after[k] - before[k] for k in TOTALS)  # type: ignore[return-value]
 
 
-def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", ChannelState]],
+def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", dict[str, int]]],
             every_member: bool = True, totals: dict[str, int] | None = None,
             locale: str | None = None) -> dict[str, Any]:
     """The team as clients see it (API.md §7 ``GET /api/v1/teams/{team}``, the ``team`` event).
-    Without ``every_member``, ``members`` is empty for a large team: ``leaderboard`` shows the top.
+    ``members``: each member with its totals (raised, matched, count). Without ``every_member``,
+    ``members`` is empty for a large team: ``leaderboard`` shows the top.
     ``totals``: the team's aggregate as stored (raised, matched, count); None: summed over ``members``.
     ``locale``: how ``display`` writes amounts (a member's overlays: its own); None: the first member's."""
     currency = team.currency or (members[0][0].currency if members else "EUR")
@@ -56,18 +57,18 @@ def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", Channel
     def display(minor: int) -> str:
         return money.format_amount(minor, currency, locale)
 
-    def row(cfg: "ChannelSettings", st: ChannelState) -> dict[str, Any]:
-        raised, matched = st.totals["raised"], st.totals["matched"]
+    def row(cfg: "ChannelSettings", st: dict[str, int]) -> dict[str, Any]:
+        raised, matched = st["raised"], st["matched"]
         return {"channel": cfg.id, "name": cfg.name, "raised": amount(raised), "matched": amount(matched),
-                "total": amount(raised + matched), "count": st.totals["count"],
+                "total": amount(raised + matched), "count": st["count"],
                 "display": {"raised": display(raised), "total": display(raised + matched)}}
 
     if totals is None:
-        totals = {k: sum(st.totals[k] for _, st in members) for k in TOTALS}
+        totals = {k: sum(st[k] for _, st in members) for k in TOTALS}
     raised, matched = totals["raised"], totals["matched"]
     goal = money.parse_amount(team.goal, currency)
     total = raised + matched
-    top = sorted(members, key=lambda m: (-m[1].totals["raised"], m[0].id))[:LEADERBOARD]
+    top = sorted(members, key=lambda m: (-m[1]["raised"], m[0].id))[:LEADERBOARD]
     listed = every_member or len(members) <= EVERY_MEMBER_UP_TO
     return {
         "id": team.id, "name": team.name, "currency": currency,

@@ -70,6 +70,10 @@ class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
         """The channel's committed state, from memory (read-only)."""
         return await self.writer.current()
 
+    def held(self) -> ChannelState | None:
+        """The committed state if this process holds it current without a store read, else None."""
+        return self.writer.held()
+
     # -- hearing the channel's commits (the store's subscriptions, overlay.store.base) -------
     async def attend(self) -> None:
         """Hear this channel's commits from now on (a client joined here); returns once heard."""

@@ -70,7 +70,7 @@ class TeamMatcher:
         """The team's match was removed or replaced by a new one: its cap starts from zero."""
         await self.store.clear_team_match(team_id)
 
-    async def summary_part(self, team: TeamSettings, members: list[tuple[ChannelSettings, ChannelState]],
+    async def summary_part(self, team: TeamSettings, members: list[tuple[ChannelSettings, dict[str, int]]],
                            reader: ChannelSettings | None) -> dict[str, Any]:
         """The team object's ``match`` (API.md §8), written as ``reader`` (a member) writes amounts."""
         if team.match is None or reader is None:

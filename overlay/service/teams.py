@@ -36,6 +36,9 @@ from overlay.store.teams import team_notice
 
 log = logging.getLogger(__name__)
 ANNOUNCE_EVERY_S = 1.0
+# A snapshot's team member rows and leaderboard may be this old (the totals never are): the
+# members of a team of thousands are read once for all the snapshots of the moment, not per snapshot.
+MEMBERS_FRESH_S = 1.0
 ANNOUNCING_AT_ONCE = 16  # member commits in flight: a team of thousands must not starve the store's pool
 
 
@@ -52,9 +55,11 @@ class TeamBoard:
         self._rebuilding: asyncio.Task[None] | None = None
         self._to_rebuild: set[str] = set()
         self._stale: set[str] = set()  # teams whose last rebuild here failed
+        # team -> (the team as read, when, the read of its members' totals): shared by snapshots
+        self._member_reads: dict[str, tuple[TeamSettings, float, asyncio.Future[Any]]] = {}
         # Each adds keys to the team object from its members, written for one of them (the reader's
         # channel: its currency and locale; None: no member), as ``match`` (overlay.service.team_match).
-        self.summary_parts: list[Callable[[TeamSettings, list[tuple[Any, ChannelState]], Any],
+        self.summary_parts: list[Callable[[TeamSettings, list[tuple[Any, dict[str, int]]], Any],
                                           Awaitable[dict[str, Any]]]] = []
         for svc in registry.services():
             self._watch(svc)
@@ -168,27 +173,55 @@ class TeamBoard:
 
     # -- reading ---------------------------------------------------------------------------
     async def summary(self, team: TeamSettings, own: tuple[str, ChannelState] | None = None,
-                      *, every_member: bool = True, reader: ChannelSettings | None = None) -> dict[str, Any]:
+                      *, every_member: bool = True, reader: ChannelSettings | None = None,
+                      max_age_s: float = 0.0) -> dict[str, Any]:
         """``own``: a member whose state is the one being written (inside its op), not the committed one.
         ``reader``: the member channel whose overlays read it, whose locale writes ``display`` (None:
         the first member's). Members that are disabled or deleted count nowhere until they are back.
-        The totals are the stored aggregate; the member rows and the leaderboard read each member
-        (O(members))."""
-        members = await self._members(team, own)
+        The totals are the stored aggregate; the member rows and the leaderboard come from one read of
+        every member's totals (O(members), one store round trip), made at most ``max_age_s`` ago."""
+        members = await self._members(team, own, max_age_s=max_age_s)
         return await self._summary(team, members, every_member, reader, await self.totals(team))
 
-    async def _members(self, team: TeamSettings, own: tuple[str, ChannelState] | None
-                       ) -> list[tuple[ChannelSettings, ChannelState]]:
-        members = []
-        for channel in team.channels:
-            svc = self.registry.service(channel)
-            if svc is None:
-                continue
-            state = own[1] if own is not None and own[0] == channel else await svc.current()
-            members.append((svc.cfg, state))
+    async def _members(self, team: TeamSettings, own: tuple[str, ChannelState] | None, *,
+                       max_age_s: float = 0.0) -> list[tuple[ChannelSettings, dict[str, int]]]:
+        """Each member's committed totals (``own``'s from its state being written); read at most
+        ``max_age_s`` ago (the read then is shared by everyone who asks meanwhile)."""
+        members = await self._recent_members(team, max_age_s)
+        if own is not None:
+            members = [(cfg, own[1].totals if cfg.id == own[0] else totals) for cfg, totals in members]
         return members
 
-    async def _summary(self, team: TeamSettings, members: list[tuple[ChannelSettings, ChannelState]],
+    async def _recent_members(self, team: TeamSettings, max_age_s: float
+                              ) -> list[tuple[ChannelSettings, dict[str, int]]]:
+        now = time.monotonic()
+        last = self._member_reads.get(team.id)
+        if last is None or last[0] is not team or now - last[1] > max_age_s:
+            read = asyncio.ensure_future(self._read_members(team))
+            last = self._member_reads[team.id] = (team, now, read)
+
+            def forget_failed(done: asyncio.Future[Any]) -> None:
+                if (done.cancelled() or done.exception() is not None) and self._member_reads.get(team.id) is last:
+                    del self._member_reads[team.id]
+            read.add_done_callback(forget_failed)
+        return await asyncio.shield(last[2])
+
+    async def _read_members(self, team: TeamSettings) -> list[tuple[ChannelSettings, dict[str, int]]]:
+        """From memory where this process holds a member's state current, the others in one store read."""
+        members: list[tuple[ChannelSettings, dict[str, int] | None]] = []
+        for channel in team.channels:
+            cfg = self.registry.settings(channel)
+            if cfg is None:  # disabled or deleted
+                continue
+            svc = self.registry.loaded(cfg.id)
+            state = svc.held() if svc is not None else None
+            members.append((cfg, state.totals if state is not None else None))
+        unread = [cfg.id for cfg, totals in members if totals is None]
+        stored = await self.registry.store.channel_totals(unread) if unread else {}
+        return [(cfg, totals if totals is not None else stored.get(cfg.id) or dict.fromkeys(teams.TOTALS, 0))
+                for cfg, totals in members]
+
+    async def _summary(self, team: TeamSettings, members: list[tuple[ChannelSettings, dict[str, int]]],
                        every_member: bool, reader: ChannelSettings | None, totals: dict[str, int]
                        ) -> dict[str, Any]:
         reader = reader or (members[0][0] if members else None)
@@ -200,7 +233,8 @@ class TeamBoard:
 
     def _snapshot_part(self, cfg: ChannelSettings):  # noqa: ANN202
         async def part(state: ChannelState, moderator: bool) -> dict[str, Any]:
-            return {"teams": [await self.summary(t, (cfg.id, state), every_member=False, reader=cfg)
+            return {"teams": [await self.summary(t, (cfg.id, state), every_member=False, reader=cfg,
+                                                 max_age_s=MEMBERS_FRESH_S)
                               for t in self.of_channel.get(cfg.id, [])]}
         return part
 

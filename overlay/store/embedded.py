@@ -18,7 +18,7 @@ from typing import Any
 from overlay.config import ChannelSettings
 from overlay.domain import alerts
 from overlay.domain.state import Change, ChannelState, Event
-from overlay.domain.teams import totals_moved
+from overlay.domain.teams import TOTALS, totals_moved
 from overlay.store.presets import EmbeddedPresets
 from overlay.store.deliveries import EmbeddedDeliveries
 from overlay.store.group_commit import GroupCommit
@@ -58,6 +58,7 @@ QUEUE_SQL = {
                      "(SELECT MAX(pos) FROM alert_queue WHERE channel = ?1)",
     alerts.CLEAR: "DELETE FROM alert_queue WHERE channel = ?1",
 }
+TOTALS_PAGE = 500  # channels a query of channel_totals reads (SQLite bounds a statement's parameters)
 TRIM_SCAN = 200  # oldest log rows looked at per commit: trimming stays O(1), however long the log
 
 
@@ -291,6 +292,16 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
         rows = await self._rows("SELECT name, total FROM leaderboard WHERE channel = ? AND total > 0 "
                                 "ORDER BY total DESC, name LIMIT ?", channel, limit)
         return [(r[0], r[1]) for r in rows]
+
+    async def channel_totals(self, channels: list[str]) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        for start in range(0, len(channels), TOTALS_PAGE):
+            page = channels[start:start + TOTALS_PAGE]
+            rows = await self._rows(
+                "SELECT channel, " + ", ".join(f"json_extract(state, '$.totals.{k}')" for k in TOTALS)
+                + f" FROM channel_state WHERE channel IN ({', '.join('?' * len(page))})", *page)
+            found.update((row[0], dict(zip(TOTALS, row[1:]))) for row in rows)
+        return found
 
     async def events_after(self, channel: str, seq: int) -> list[Event] | None:
         if seq >= await self.load_seq(channel):

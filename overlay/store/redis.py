@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 from overlay.domain import alerts
 from overlay.config import ChannelSettings
 from overlay.domain.state import Applied, Change, ChannelState, Event
-from overlay.domain.teams import totals_moved
+from overlay.domain.teams import TOTALS, totals_moved
 from overlay.store.presets import RedisPresets
 from overlay.store.deliveries import RedisDeliveries
 from overlay.store.health import RedisHealth
@@ -48,12 +48,13 @@ from overlay.store.group_commit import GroupCommit
 from overlay.store.redis_durable import confirm_replicated, run_many_replicated, run_scripts
 from overlay.store.redis_keys import RedisKeys
 from overlay.store.redis_pubsub import RedisHearing
-from overlay.store.redis_scripts import (COMMIT_LUA, COMMIT_SHARDED_LUA, GIVE_TURN_LUA, LOAD_LUA, MIGRATE_LUA,
+from overlay.store.redis_scripts import (COMMIT_LUA, COMMIT_MANY_LUA, COMMIT_SHARDED_LUA, GIVE_TURN_LUA, LOAD_LUA, MIGRATE_LUA,
                                          OPEN_LUA, RESEED_LUA)
 
 log = logging.getLogger(__name__)
 KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn", CHANNEL_TEAMS)
 SEQ, STATE, DON, DONSEQ, EXT, LB, LBNAME, LOG, QUEUE, EPOCH, TURN, TEAMS = range(len(KEY_NAMES))
+TOTALS_PAGE = 1000  # state keys one MGET of channel_totals reads
 OPEN_PAGE = 500  # config channels whose epochs one call at start-up reads (OPEN_LUA)
 QUEUE_CMD = {alerts.PUSH_BACK: "B", alerts.PUSH_FRONT: "F", alerts.POP_FRONT: "P", alerts.POP_BACK: "T",
              alerts.CLEAR: "C"}
@@ -87,8 +88,9 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         self._init_hearing()
         self._epochs: dict[str, str] = {}  # channel -> the epoch this process knows its data by
         self._clock_offset_ms = 0  # Redis clock minus ours
+        self._commit_many = self.redis.register_script(COMMIT_MANY_LUA)
         self._group: GroupCommit[tuple[list[str], list[Any]], list[Any]] = GroupCommit(
-            lambda calls: self._call(run_many_replicated(self.redis, self._commit, calls, self.min_replicas)), "redis")
+            lambda calls: self._call(self._commit_calls(calls)), "redis")
         self._lookups: GroupCommit[tuple[str, list[str]], list[str | None]] = GroupCommit(
             lambda calls: self._call(self._hmget_many(calls)), "redis-lookup")
 
@@ -261,6 +263,37 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
             self._delivered[channel] = last.state.seq
             await self._notify(channel, events)
         return outcome == 1, int(stored)
+
+    async def channel_totals(self, channels: list[str]) -> dict[str, dict[str, int]]:
+        keys = [self.keys(channel)[STATE] for channel in channels]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if self.cluster:  # keys in many slots: one GET each (one pipeline per shard)
+                for key in keys:
+                    pipe.get(key)
+            else:  # pages of keys: one command does not hold Redis for long
+                for start in range(0, len(keys), TOTALS_PAGE):
+                    pipe.mget(keys[start:start + TOTALS_PAGE])
+            replies = await self._call(pipe.execute())
+        blobs = replies if self.cluster else [blob for page in replies for blob in page]
+        found: dict[str, dict[str, int]] = {}
+        for channel, blob in zip(channels, blobs):
+            if blob:
+                totals = json.loads(blob)["totals"]
+                found[channel] = {k: totals[k] for k in TOTALS}
+        return found
+
+    async def _commit_calls(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+        """The commit scripts of a group commit: on one Redis in one script call (COMMIT_MANY_LUA);
+        on a cluster one per channel, each shard's in one pipeline. One outcome per call."""
+        if self.cluster or len(calls) == 1:
+            return await run_many_replicated(self.redis, self._commit, calls, self.min_replicas)
+        keys: list[str] = []
+        args: list[Any] = [len(calls)]
+        for call_keys, call_args in calls:
+            keys += call_keys
+            args += [len(call_keys), len(call_args), *call_args]
+        outcome, = await run_many_replicated(self.redis, self._commit_many, [(keys, args)], self.min_replicas)
+        return [outcome] * len(calls) if isinstance(outcome, BaseException) else outcome
 
     async def take_turn(self, channel: str, ttl_ms: int) -> bool:
         return bool(await self._call(self.redis.set(self.keys(channel)[TURN], self._token, nx=True, px=ttl_ms)))

@@ -25,6 +25,7 @@ from redis.exceptions import NoScriptError
 
 from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
 from overlay.store.redis_connect import UNAVAILABLE
+from overlay.store.redis_wire import send_many
 
 # WAIT gives up after this; together with the commit it stays inside the store's deadline.
 WAIT_TIMEOUT_MS = int(STORE_DEADLINE_S * 1000) * 2 // 3
@@ -45,11 +46,18 @@ async def run_scripts(client: aioredis.Redis | RedisCluster, calls: list[tuple[A
     # second round trip on every commit. A Redis that lost the script (restarted, or a
     # promoted replica: scripts are not replicated) runs none of it (NOSCRIPT): load it
     # and run those calls again.
-    async with client.pipeline(transaction=False) as pipe:
-        for script, keys, args in calls:
-            pipe.evalsha(script.sha, len(keys), *keys, *args)
-        covered = _wait_on(client, pipe, [keys[0] for _, keys, _ in calls], min_replicas)
-        outcomes = await pipe.execute(raise_on_error=False)
+    if isinstance(client, RedisCluster):
+        async with client.pipeline(transaction=False) as pipe:
+            for script, keys, args in calls:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            covered = _wait_on(client, pipe, [keys[0] for _, keys, _ in calls], min_replicas)
+            outcomes = await pipe.execute(raise_on_error=False)
+    else:  # packed here: the bulk of a commit's cost was redis-py packing its many small arguments
+        commands = [("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args in calls]
+        covered = [0] * len(calls) if min_replicas > 0 else []
+        if covered:
+            commands.append(("WAIT", min_replicas, WAIT_TIMEOUT_MS))
+        outcomes = await send_many(client, commands)
     acknowledged = outcomes[len(calls):]
     # A shard that failed (down, failing over), or whose replicas did not confirm, fails its own
     # calls only: 503 for those.

@@ -94,6 +94,27 @@ end
 if ARGV[i + 4] ~= '' then redis.call('PUBLISH', ARGV[i + 3], ARGV[i + 4]) end
 return {1, tonumber(new_seq)}
 """
+# COMMIT_MANY_LUA: the commits of one group commit (many channels) in one script call, one
+# Redis would otherwise run one EVALSHA each. KEYS: each commit's keys, one after another; ARGV:
+# the number of commits, then per commit its number of keys, its number of args and the args.
+# Each commit runs as COMMIT_LUA would; one that fails with an error gives that error in its
+# place (the others are unaffected, as with one script each). Returns one reply per commit.
+COMMIT_MANY_LUA = "local function commit(KEYS, ARGV)\n" + COMMIT_LUA + """end
+local out, k, a = {}, 0, 2
+for c = 1, tonumber(ARGV[1]) do
+  local nk, na = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local keys, args = {}, {}
+  for i = 1, nk do keys[i] = KEYS[k + i] end
+  for i = 1, na do args[i] = ARGV[a + 1 + i] end
+  local ok, reply = pcall(commit, keys, args)
+  if ok then out[c] = reply
+  elseif type(reply) == 'table' and reply.err then out[c] = redis.error_reply(reply.err)
+  else out[c] = redis.error_reply(tostring(reply)) end
+  k, a = k + nk, a + 2 + na
+end
+return out
+"""
+
 # On a Redis Cluster the commits go out on the channel's shard (sharded pub/sub), and a commit
 # also returns the teams the channel counts in: their totals move in a second step on their slots.
 COMMIT_SHARDED_LUA = COMMIT_LUA.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',").replace(

@@ -155,6 +155,15 @@ class ChannelWriter:
                 await self._recover(exc)
         raise StoreUnavailable("the store keeps losing its data")
 
+    def held(self) -> ChannelState | None:
+        """The committed state if this process holds it current without a read (its channel
+        heard since it was loaded), else None (read-only: never change it)."""
+        heard = self.store.hearing(self.cfg.id)
+        if self._state is None or heard is None or heard != self._heard:
+            return None
+        self._catch_up()
+        return self._state
+
     # -- the drain loop --------------------------------------------------------------------
     async def _drain(self) -> None:
         while self._waiting:

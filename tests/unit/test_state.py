@@ -55,7 +55,7 @@ def test_a_team_totals_its_members_and_counts_only_what_moves_totals(tmp_path: P
     config = make_config(tmp_path, teams=[{"id": "t", "name": "Team", "goal": "100.00", "channels": ["demo"]}])
     cfg, team = config.channels[0], config.teams[0]
     change = accepted(cfg, ChannelState.initial(cfg), "10.00")[0]
-    out = teams.summary(team, [(cfg, change.state), (cfg, change.state)])
+    out = teams.summary(team, [(cfg, change.state.totals), (cfg, change.state.totals)])
     assert (out["raised"], out["matched"], out["total"], out["count"], out["percent"]) == (
         "20.00", "20.00", "40.00", 2, 40.0)
     assert teams.moves_totals(change)
