@@ -8,8 +8,9 @@ For each backend (embedded, then a private Redis), one server process with N cha
 the senders of bench/intake.py, each POST going to the next channel round-robin:
 
 - 1 channel: every sender on c00000;
-- N channels: spread over c00000..c{N-1};
-- team: spread over the members of one team (the first min(N, --team) channels).
+- N channels: spread over c00000..c{N-1} (in no team);
+- team: spread over the --team members of one team, t00000..t{team-1}: channels of their own,
+  so that the N-channel run measures channels and this one what a team adds.
 
 Printed per backend: accepted/s, 201 p50/p99, and spread/1 as a ratio. Then:
 
@@ -48,7 +49,7 @@ def parse_args(argv=None):
     p.add_argument('--senders', '-c', type=int, default=50, help='concurrent senders (default 50)')
     p.add_argument('--seconds', '-s', type=float, default=8.0, help='window of each run (default 8)')
     p.add_argument('--rate', type=float, default=500.0, help='donations/s during the idle-process run (default 500)')
-    p.add_argument('--team', type=int, default=100, help='members of the team (default 100, at most N)')
+    p.add_argument('--team', type=int, default=100, help='members of the team, channels besides the N (default 100)')
     p.add_argument('--backend', choices=('embedded', 'redis', 'both'), default='both')
     p.add_argument('--no-warmup', action='store_true',
                    help='time each run from cold: no donation per channel before its window (a '
@@ -78,15 +79,19 @@ def channel_id(i: int) -> str:
     return f'c{i:05d}'
 
 
+def member_id(i: int) -> str:
+    return f't{i:05d}'
+
+
 def write_config(path: str, data_dir: str, n: int, team: int) -> None:
-    """N channels (the moderator token shared: the senders need one header), one team."""
+    """N channels and a team of ``team`` more (the moderator token shared: the senders need one header)."""
     lines = ['server: {host: 127.0.0.1, port: 8080}',
              f'storage: {{redis_url: null, data_dir: "{data_dir}"}}', 'channels:']
-    for i in range(n):
-        lines.append(f'  - {{id: {channel_id(i)}, name: "Bench {i}", currency: EUR, '
-                     f'overlay_key: bench-key-{i:05d}, moderator_tokens: [{TOKEN}], '
+    for channel in [*map(channel_id, range(n)), *map(member_id, range(team))]:
+        lines.append(f'  - {{id: {channel}, name: "Bench {channel}", currency: EUR, '
+                     f'overlay_key: bench-key-{channel}, moderator_tokens: [{TOKEN}], '
                      f'alerts: {{min_amount: "1000.00", duration_ms: 1000, gap_ms: 0}}}}')
-    members = ', '.join(channel_id(i) for i in range(min(n, team)))
+    members = ', '.join(map(member_id, range(team)))
     lines += ['teams:', f'  - {{id: bench-team, name: "Bench team", goal: "100000", channels: [{members}]}}']
     with open(path, 'w', encoding='utf-8') as f:
         f.write('\n'.join(lines) + '\n')
@@ -163,7 +168,7 @@ async def touch_all(base: str, n: int) -> int:
 def load_runs(args, base: str, setup) -> dict:
     spread = [channel_id(i) for i in range(args.channels)]
     runs = {'1 channel': [channel_id(0)], f'{args.channels} channels': spread,
-            f'team of {min(args.channels, args.team)}': spread[:args.team]}
+            f'team of {args.team}': [member_id(i) for i in range(args.team)]}
     if args.only:
         runs = {label: channels for (label, channels), kind in zip(runs.items(), ('single', 'spread', 'team'))
                 if kind in args.only}
