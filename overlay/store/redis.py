@@ -48,8 +48,8 @@ from overlay.store.group_commit import GroupCommit
 from overlay.store.redis_durable import confirm_replicated, run_many_replicated, run_scripts
 from overlay.store.redis_keys import RedisKeys
 from overlay.store.redis_pubsub import RedisHearing
-from overlay.store.redis_scripts import (COMMIT_LUA, COMMIT_MANY_LUA, COMMIT_SHARDED_LUA, GIVE_TURN_LUA, LOAD_LUA, MIGRATE_LUA,
-                                         OPEN_LUA, RESEED_LUA)
+from overlay.store.redis_scripts import (COMMIT_LUA, COMMIT_MANY_LUA, COMMIT_SHARDED_LUA, GIVE_TURN_LUA, LOAD_LUA,
+                                         MIGRATE_LUA, OPEN_LUA, RESEED_LUA)
 
 log = logging.getLogger(__name__)
 KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn", CHANNEL_TEAMS)
