@@ -218,8 +218,8 @@ class Store(abc.ABC):
     async def channel_totals(self, channels: list[str]) -> dict[str, dict[str, int]]:
         """Each channel's committed totals (``raised``, ``matched``, ``count``), many channels in
         one read; a channel that never committed is left out."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def commit_batch(self, channel: str, changes: list[Change], absent: Absent = ()) -> tuple[bool, int]:
         """Write ``changes`` (each based on the one before) in one transaction iff the stored
         seq is still ``changes[0].base_seq`` and none of the ``absent`` idempotency keys is

@@ -293,7 +293,12 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
             keys += call_keys
             args += [len(call_keys), len(call_args), *call_args]
         outcome, = await run_many_replicated(self.redis, self._commit_many, [(keys, args)], self.min_replicas)
-        return [outcome] * len(calls) if isinstance(outcome, BaseException) else outcome
+        if isinstance(outcome, BaseException):
+            return [outcome] * len(calls)
+        if not isinstance(outcome, list) or len(outcome) != len(calls):  # every caller must get an answer
+            raise StoreUnavailable(f"Redis answered {len(outcome) if isinstance(outcome, list) else outcome!r} "
+                                   f"for {len(calls)} commits")
+        return outcome
 
     async def take_turn(self, channel: str, ttl_ms: int) -> bool:
         return bool(await self._call(self.redis.set(self.keys(channel)[TURN], self._token, nx=True, px=ttl_ms)))
