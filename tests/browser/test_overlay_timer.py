@@ -2,6 +2,7 @@
 shown on the overlay on the server's clock."""
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from playwright.async_api import expect
@@ -61,4 +62,28 @@ async def test_keyboard_shortcuts_pause_the_timer_and_reload_overlays(make_serve
     await dashboard.keyboard.press("?")
     await expect(dashboard.locator("#shortcuts-dialog")).to_contain_text("Reload every open overlay")
     overlay_log.assert_clean()
+    dashboard_log.assert_clean()
+
+
+async def test_an_action_answer_arriving_after_a_later_event_does_not_show_older_time(
+        make_server: Any, new_page: Any) -> None:
+    """The answer to "start" is held back until a donation's ``timer`` event has reached the page:
+    the panel keeps the donation's added time (the events are ordered, answers are not)."""
+    server = await make_server(**CHANNEL, timer={"initial_s": 1800, "rules": [{"seconds_per_unit": "60"}]})
+    dashboard, dashboard_log = await new_page(server.url)
+    await log_in(dashboard, server.url)
+    held: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def hold(route: Any) -> None:
+        held.set_result(route)
+    await dashboard.route("**/timer/start", hold)
+    await dashboard.locator("#timer-start").click()
+    route = await asyncio.wait_for(held, 60)
+    answer = await route.fetch()  # the server started the timer; the page has not seen the answer
+    await expect(dashboard.locator("#timer-added")).to_have_text("Added by donations: 0:00:00")
+    await server.donate(amount="10.00", donor_name="Sam")
+    await expect(dashboard.locator("#timer-added")).to_have_text("Added by donations: 0:10:00")
+    await route.fulfill(response=answer)
+    await expect(dashboard.locator("#timer-start")).not_to_have_attribute("aria-busy", "true")
+    await expect(dashboard.locator("#timer-added")).to_have_text("Added by donations: 0:10:00")
     dashboard_log.assert_clean()

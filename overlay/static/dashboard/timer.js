@@ -28,8 +28,10 @@ export class TimerPanel {
     setInterval(() => this.tick(), 250);
   }
 
+  // The panel shows the timer from the channel's ordered `timer` events only: an action's HTTP
+  // answer can reach the page after the event of a later donation, and would show older state.
   send(button, action, body) {
-    return act(button, async () => this.render((await call("POST", `/timer/${action}`, body)).timer));
+    return act(button, () => call("POST", `/timer/${action}`, body));
   }
 
   setServerTime(iso) {
