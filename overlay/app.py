@@ -157,6 +157,7 @@ def create_app(config: Config, live_socket: str | None = None) -> web.Applicatio
                         stall_timeout_s=config.server.stalled_client_timeout_s,
                         idle_channel_s=config.server.idle_channel_s)
     store.subscribe(realtime.on_events)
+    store.on_reading(realtime.on_reading)
     app[keys.CONFIG], app[keys.STORE], app[keys.REGISTRY] = config, store, registry
     app[keys.DIRECTORY] = Directory(store)
     app[keys.SIO], app[keys.REALTIME] = sio, realtime

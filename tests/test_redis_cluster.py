@@ -136,6 +136,11 @@ async def test_team_totals_and_team_cap_stay_exact_on_a_cluster(tmp_path: Path, 
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{one.url}/api/v1/admin/teams", json=team, headers=ADMIN) as r:
                 assert r.status == 201, await r.text()
+            overlays = {c: await Listener().connect(two.url, "/overlay", channel=c, key=OVERLAY_KEY)
+                        for c in CHANNELS}  # members on every shard, their team readings sent by both servers
+            for overlay in overlays.values():
+                await overlay.wait_for("state")
+
             async def gift(i: int) -> dict[str, Any]:
                 status, body = await send(http, (one, two)[i % 2].url, CHANNELS[i % len(CHANNELS)], "3.00")
                 assert status == 201, body
@@ -155,6 +160,10 @@ async def test_team_totals_and_team_cap_stay_exact_on_a_cluster(tmp_path: Path, 
                     return body["raised"], body["matched"], body["count"]
             for server in (one, two):
                 assert await totals(server.url) == ("180.00", "100.00", gifts)
+            for overlay in overlays.values():
+                event = await overlay.wait_for("team", lambda e: e["team"]["raised"] == "180.00", timeout=60)
+                assert event["team"]["match"]["remaining"] == "0.00"
+                await overlay.close()
             async with http.patch(f"{one.url}/api/v1/admin/teams/cause", json={"channels": CHANNELS[:3]},
                                   headers=ADMIN) as r:
                 assert r.status == 200, await r.text()

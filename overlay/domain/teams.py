@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from overlay.domain import money
-from overlay.domain.state import OVERLAY, Change, ChannelState
+from overlay.domain.state import OVERLAY, Change
 from overlay.settings.channel import ChannelSettings
 from overlay.settings.teams import TeamSettings
 
@@ -80,13 +80,6 @@ def summary(team: "TeamSettings", members: list[tuple["ChannelSettings", dict[st
         "display": {"goal": display(goal), "raised": display(raised), "matched": display(matched),
                     "total": display(total)},
     }
-
-
-def announce(state: ChannelState, now: int, team: dict[str, Any]) -> Change:
-    """Log a ``team`` event on a member channel (with its seq, so it is replayed like any other)."""
-    change = Change.begin(state, now)
-    change.emit("team", OVERLAY, {"team": team})
-    return change
 
 
 def moves_totals(change: Change) -> bool:

@@ -101,6 +101,7 @@ class Realtime:
         self.moderator_check = moderator_check
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
+        self._readings: set[asyncio.Task[None]] = set()  # readings being sent (on_reading)
         registry.on_change(self._channel_changed)
         # Called with (namespace, sid) when a client leaves: e.g. overlay.realtime.presence.
         self.on_leave: list[Callable[[str, str], Awaitable[None]]] = []
@@ -225,6 +226,9 @@ class Realtime:
             await asyncio.wait(pending, timeout=0.5)
             pending = [t for t in self._tasks if not t.done()]  # (any started meanwhile too)
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for task in list(self._readings):
+            task.cancel()
+        await asyncio.gather(*self._readings, return_exceptions=True)
 
     def on_events(self, channel: str, events: list[Event]) -> None:
         """Store subscriber: queue committed events for this channel's pump (never blocks).
@@ -239,6 +243,28 @@ class Realtime:
         if feed is not None and events:
             feed.queued = max(feed.queued, events[-1].seq)
             feed.inbox.put_nowait(events)
+
+    def on_reading(self, channel: str, name: str, data: dict[str, Any]) -> None:
+        """Store reading handler (a team's totals): to the channel's clients here, if it has any."""
+        feed = self.feeds.get(channel)
+        if feed is None or not self._started:
+            return
+        if not feed.attendees:
+            feed.snapshots.clear()  # (cached ones hold the reading's older value)
+            return
+        task = asyncio.create_task(self._send_reading(feed, name, data), name=f"reading-{channel}")
+        self._readings.add(task)
+        task.add_done_callback(self._readings.discard)
+
+    async def _send_reading(self, feed: ChannelFeed, name: str, data: dict[str, Any]) -> None:
+        # Under the lock: a client being welcomed gets it in the room or reads it in its snapshot.
+        try:
+            async with feed.lock:
+                feed.snapshots.clear()
+                for ns in NAMESPACES:
+                    await self.sio.emit(name, data, room=feed.service.cfg.id, namespace=ns)
+        except Exception:  # a reading is replaced by the next one; the others go on
+            log.exception("reading %s to %s not sent", name, feed.service.cfg.id)
 
     # -- fan-out ---------------------------------------------------------------------------
     async def _pump(self, feed: ChannelFeed) -> None:
@@ -399,6 +425,9 @@ class Realtime:
                 else:
                     for ev in backlog:
                         await self.sio.emit(ev.type, ev.data, to=sid, namespace=ns)
+                    for part in feed.service.reading_parts:  # what it missed is not in the log
+                        for name, data in await part():
+                            await self.sio.emit(name, data, to=sid, namespace=ns)
                 # A client may leave while it waits for the lock or its snapshot (a page
                 # reloaded at once): then there is no one to join. No await between this
                 # check and the join, so it cannot leave in between.

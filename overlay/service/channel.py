@@ -43,6 +43,9 @@ class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
         # Each adds keys to the ``state`` snapshot (``teams``, §7), given the state and whether
         # the snapshot is a moderator's.
         self.snapshot_parts: list[Callable[[ChannelState, bool], Awaitable[dict[str, Any]]]] = []
+        # Each gives the readings (``Store.send_readings``: name, data) a client is sent after a
+        # backlog, when it comes back with the seq it last saw: those it missed are not logged.
+        self.reading_parts: list[Callable[[], Awaitable[list[tuple[str, dict[str, Any]]]]]] = []
         # The team match its donations take from (overlay.service.team_match.TeamMatcher), if any.
         self.team_match: Any = None
 

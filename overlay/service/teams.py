@@ -5,14 +5,19 @@ a stored team written on any process reaches this one through the store's channe
 notifications. The team's totals are an aggregate in the store, moved by each member's commit
 (``overlay.store.team_totals``), so reading them is O(1) in every process. This board rebuilds
 a team's aggregate (O(members)) when its members change: a team written (here or, through a
-notification, on another process), a member disabled, enabled or deleted, and at start-up. After this process commits a change that may move a member's totals, it logs a
-``team`` event on each member channel, through that channel's ordered writer:
+notification, on another process), a member disabled, enabled or deleted, and at start-up.
 
-- only the process that committed announces, so an event is never sent twice;
+After this process commits a change that may move a member's totals, it sends the team to the
+members' clients as a ``team`` reading (``Store.send_readings``): one message per member
+channel, published where the channel's commits are, neither logged nor a commit, so a team of
+10,000 costs 10,000 small publishes a round, not 10,000 commits. A client that connects reads
+the team in its snapshot; one that comes back with a backlog is sent it after the backlog.
+
+- only the process that committed announces, so a reading is never sent twice;
 - announcements coalesce per team, at most one round per ``ANNOUNCE_EVERY_S``: a burst of
   donations on many members costs one announcement per member, not one per donation;
-- a round computes the team once, from committed states; a commit after that marks the team
-  again, so the last round always follows the last commit.
+- a round computes the team once per locale among its members, from committed states; a
+  commit after that marks the team again, so the last round always follows the last commit.
 
 If a process dies between a donation and its announcement, overlays show the total of the
 next announcement (or a reload); the API and snapshots are right all along.
@@ -30,7 +35,6 @@ from overlay.domain import teams
 from overlay.domain.state import Change, ChannelState
 from overlay.registry import ChannelRegistry
 from overlay.service.channel import ChannelService
-from overlay.store.writer import Reads
 from overlay.store.base import StoreUnavailable
 from overlay.store.teams import team_notice
 
@@ -39,7 +43,6 @@ ANNOUNCE_EVERY_S = 1.0
 # A snapshot's team member rows and leaderboard may be this old (the totals never are): the
 # members of a team of thousands are read once for all the snapshots of the moment, not per snapshot.
 MEMBERS_FRESH_S = 1.0
-ANNOUNCING_AT_ONCE = 16  # member commits in flight: a team of thousands must not starve the store's pool
 
 
 class TeamBoard:
@@ -51,7 +54,7 @@ class TeamBoard:
         self._index()
         self._dirty: set[str] = set()
         self._runner: asyncio.Task[None] | None = None
-        self._announced: dict[tuple[str, str], dict[str, Any]] = {}  # (team, channel) -> last payload
+        self._announced: dict[tuple[str, str], dict[str, Any]] = {}  # (team, locale) -> last payload
         self._rebuilding: asyncio.Task[None] | None = None
         self._to_rebuild: set[str] = set()
         self._stale: set[str] = set()  # teams whose last rebuild here failed
@@ -85,6 +88,7 @@ class TeamBoard:
     def _watch(self, svc: ChannelService) -> None:
         svc.committed.append(self._committed_on(svc.cfg.id))
         svc.snapshot_parts.append(self._snapshot_part(svc.cfg))
+        svc.reading_parts.append(self._reading_part(svc.cfg))
 
     # -- stored teams ----------------------------------------------------------------------
     async def stored(self, team_id: str) -> dict[str, Any] | None:
@@ -180,8 +184,9 @@ class TeamBoard:
         the first member's). Members that are disabled or deleted count nowhere until they are back.
         The totals are the stored aggregate; the member rows and the leaderboard come from one read of
         every member's totals (O(members), one store round trip), made at most ``max_age_s`` ago."""
+        totals = await self.totals(team)  # first: the members' rows are then at least as new
         members = await self._members(team, own, max_age_s=max_age_s)
-        return await self._summary(team, members, every_member, reader, await self.totals(team))
+        return await self._summary(team, members, every_member, reader, totals)
 
     async def _members(self, team: TeamSettings, own: tuple[str, ChannelState] | None, *,
                        max_age_s: float = 0.0) -> list[tuple[ChannelSettings, dict[str, int]]]:
@@ -238,6 +243,13 @@ class TeamBoard:
                               for t in self.of_channel.get(cfg.id, [])]}
         return part
 
+    def _reading_part(self, cfg: ChannelSettings):  # noqa: ANN202
+        async def part() -> list[tuple[str, dict[str, Any]]]:
+            return [("team", {"team": await self.summary(t, None, every_member=False, reader=cfg,
+                                                         max_age_s=MEMBERS_FRESH_S)})
+                    for t in self.of_channel.get(cfg.id, [])]
+        return part
+
     # -- announcing ------------------------------------------------------------------------
     def _committed_on(self, channel: str):  # noqa: ANN202
         def committed(change: Change) -> None:
@@ -264,40 +276,25 @@ class TeamBoard:
 
     async def _announce_team(self, team: TeamSettings) -> None:
         """One payload per locale among the members (each member's overlays read amounts its way),
-        from one read of the members and the totals."""
+        from one read of the members and the totals; sent to the members whose payload moved."""
         try:
+            totals = await self.totals(team)  # first: the members' rows are then at least as new
             read = await self._members(team, None)
-            totals = await self.totals(team)
             payloads: dict[str, dict[str, Any]] = {}
+            members: dict[str, list[str]] = {}
             for cfg, _ in read:
                 if cfg.locale not in payloads:
                     payloads[cfg.locale] = await self._summary(team, read, False, cfg, totals)
+                members.setdefault(cfg.locale, []).append(cfg.id)
+            moved = [locale for locale, payload in payloads.items() if self._announced.get((team.id, locale)) != payload]
+            if moved:  # (not after a test donation or a title change: nothing a team shows moved)
+                await self.registry.store.send_readings(
+                    "team", [(members[locale], {"team": payloads[locale]}) for locale in moved])
         except StoreUnavailable as exc:  # the API still answers right once the store is back
             log.warning("team %s not announced: %s", team.id, exc)
             return
-        locale_of = {cfg.id: cfg.locale for cfg, _ in read}
-        members = list(locale_of)
-        gate = asyncio.Semaphore(ANNOUNCING_AT_ONCE)
-
-        async def announce(channel: str) -> None:
-            async with gate:
-                await self._announce(team.id, channel, payloads[locale_of[channel]])
-        results = await asyncio.gather(*map(announce, members), return_exceptions=True)
-        for channel, result in zip(members, results):
-            if isinstance(result, BaseException):  # shutting down (503), the store, or a bug: keep the others going
-                log.warning("team %s not announced on %s: %s", team.id, channel, type(result).__name__)
-
-    async def _announce(self, team_id: str, channel: str, payload: dict[str, Any]) -> None:
-        if self._announced.get((team_id, channel)) == payload:
-            return  # a test donation, a title change: nothing a team shows moved
-        svc = self.registry.service(channel)
-        if svc is None:
-            return
-
-        async def op(state: ChannelState, now: int, reads: Reads) -> Change | None:
-            return teams.announce(state, now, payload)
-        if await svc.mutate(op) is not None:
-            self._announced[(team_id, channel)] = payload
+        for locale in moved:
+            self._announced[(team.id, locale)] = payloads[locale]
 
     async def close(self) -> None:
         for task in (self._runner, self._rebuilding):

@@ -11,7 +11,9 @@
 const LEAD_MS = 150;          // the server sends "alert play" this long before starts_at
 const MAX_DRIFT = 2e-4;       // how fast two clocks may drift apart: 200 ppm, well above real crystals
 const STABLE_MS = 5000;       // a connection that lasted this long resets the back-off
-const EVENTS = ["donation", "progress", "match", "alert", "settings", "incentive", "team", "reload", "timer"];
+const EVENTS = ["donation", "progress", "match", "alert", "settings", "incentive", "reload", "timer"];
+// Readings: no seq, never replayed (the snapshot, or the server after a backlog, gives the latest).
+export const READINGS = ["team"];
 
 // ``events`` carry a seq: one at or below the last seen is dropped (already in the snapshot or
 // seen before a reconnect). ``unsequenced`` events (readings, never replayed) always pass.
@@ -103,7 +105,8 @@ export function connectFeed({ io, namespace, auth, events, unsequenced = [], url
 
 // An overlay's connection: the feed of /overlay, and the server's clock read from its stamps.
 export function createClient({ io, channel, key, url = location.origin, baseMs = 1000, capMs = 30000 }) {
-  const feed = connectFeed({ io, namespace: "/overlay", auth: { channel, key }, events: EVENTS, url, baseMs, capMs });
+  const feed = connectFeed({ io, namespace: "/overlay", auth: { channel, key }, events: EVENTS, unsequenced: READINGS,
+                             url, baseMs, capMs });
   let clock = null;           // {bound, at}: the best lower bound of (server clock − performance.now())
 
   // A message stamped with server time T left the server at or after T, so on arrival the

@@ -26,6 +26,7 @@ from overlay.errors import StoreUnavailable as StoreUnavailable  # the store rai
 log = logging.getLogger(__name__)
 EventHandler = Callable[[str, list[Event]], Awaitable[None] | None]
 FollowHandler = Callable[[Applied], None]
+ReadingHandler = Callable[[str, str, dict[str, Any]], None]
 ChannelWatcher = Callable[[str | None], Awaitable[None]]
 
 # The replay log keeps the last KEEP_EVENTS events, and anything younger than
@@ -62,6 +63,7 @@ class Store(abc.ABC):
         self._channel_watchers: list[ChannelWatcher] = []
         self._attending: dict[str, int] = {}  # channel -> holders (clients' feeds, writers that need it)
         self._heard: dict[str, asyncio.Event] = {}  # channel -> set while its commits reach us
+        self._reading_handlers: list[ReadingHandler] = []
 
     # Which channels' commits this process hears. A backend shared by processes sends each
     # process only the commits of the channels it attends (overlay/store/redis.py); the
@@ -112,6 +114,24 @@ class Store(abc.ABC):
         """``handler(channel, events)`` is called for every commit, in seq order,
         whichever process made it."""
         self._handlers.append(handler)
+
+    def on_reading(self, handler: ReadingHandler) -> None:
+        """``handler(channel, name, data)`` for each reading sent (``send_readings``) to a channel
+        whose commits this process hears (embedded: every channel)."""
+        self._reading_handlers.append(handler)
+
+    async def send_readings(self, name: str, sends: Sequence[tuple[Sequence[str], dict[str, Any]]]) -> None:
+        """Event ``name`` with each ``data`` to the channels listed with it, on every process that
+        hears them: a reading for the clients watching them now (a team's totals), neither logged
+        nor given a seq, so a whole team of channels costs one message each, not one commit each.
+        A client that connects later reads it in its snapshot."""
+        for channels, data in sends:
+            for channel in channels:
+                self._reading(channel, name, data)
+
+    def _reading(self, channel: str, name: str, data: dict[str, Any]) -> None:
+        for handler in self._reading_handlers:
+            handler(channel, name, data)
 
     def follow(self, channel: str, handler: FollowHandler) -> None:
         """``handler(applied)`` is called, before the events are delivered, for each commit

@@ -35,10 +35,12 @@ from overlay.domain.state import Applied, Event
 from overlay.store.base import STORE_DEADLINE_S, StoreUnavailable
 from overlay.store.channels import CHANNELS_PUBSUB
 from overlay.store.redis_connect import UNAVAILABLE
+from overlay.store.redis_wire import send_many
 
 log = logging.getLogger(__name__)
 # A cluster's listener waits this long on the shards, then on the classic connection (and back).
 CLUSTER_POLL_S = 0.05
+READINGS_PER_CALL = 1000  # PUBLISHes per round trip: a team of 10,000 is ten
 
 
 class RedisHearing:
@@ -53,6 +55,9 @@ class RedisHearing:
     _delivered: dict[str, int]
     _followers: dict[str, Any]
 
+    _call: Any
+    _reading: Any
+
     def _init_hearing(self) -> None:
         self._pubsub: PubSub | None = None
         self._sent: set[str] = set()  # channels whose SUBSCRIBE went out on the current connection
@@ -62,6 +67,7 @@ class RedisHearing:
         self._committing: dict[str, tuple[int, list[Event]]] = {}  # channel -> our commit in flight: last seq, events
         self._generation = 0
         self._subs_changed = asyncio.Event()
+        self._last_reading: tuple[str, dict[str, Any]] = ("", {})  # one team's message goes to each member: decoded once
 
     def hearing(self, channel: str) -> int | None:
         return self._hearing_of.get(channel)
@@ -194,6 +200,25 @@ class RedisHearing:
             else:
                 await self._received(msg["data"])
 
+    async def send_readings(self, name: str, sends: Any) -> None:
+        """Each reading published on its channels' pub/sub channels, where commits are: the
+        processes that hear a channel get it, the others nothing (``Store.send_readings``).
+        The message: ``<channel>\n=<name>\n<json>``."""
+        verb = "SPUBLISH" if self.cluster else "PUBLISH"
+        commands = []
+        for channels, data in sends:
+            body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+            commands += [(verb, self.names.events(channel), f"{channel}\n={name}\n{body}") for channel in channels]
+        for start in range(0, len(commands), READINGS_PER_CALL):
+            page = commands[start:start + READINGS_PER_CALL]
+            if self.cluster:  # each to its channel's shard
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for _, pubsub_channel, message in page:
+                        pipe.spublish(pubsub_channel, message)
+                    await self._call(pipe.execute())
+            else:
+                await self._call(send_many(self.redis, page))
+
     async def _moved(self, channel: str) -> None:
         """The cluster client subscribed again on another node (a failover): what was published
         meanwhile is read from the log now, not at the channel's next message."""
@@ -211,6 +236,12 @@ class RedisHearing:
     async def _received(self, data: str) -> None:
         metrics.PUBSUB_MESSAGES.inc()
         channel, _, body = data.partition("\n")
+        if body.startswith("="):  # a reading (send_readings): no seq, nothing logged
+            header, _, body = body.partition("\n")
+            if body != self._last_reading[0]:
+                self._last_reading = (body, json.loads(body))
+            self._reading(channel, header[1:], self._last_reading[1])
+            return
         if not body.startswith(("{", "[")):  # a header: publisher and last seq
             header, _, body = body.partition("\n")
             publisher, _, last = header.partition(" ")

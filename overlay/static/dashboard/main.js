@@ -4,7 +4,7 @@
 // Modules import each other relatively: they resolve under this file's content-hashed
 // folder, which the server serves with revalidation when the hash is not the file's own.
 import { io } from "../vendor/socket.io-client/socket.io.esm.min.js";
-import { connectFeed } from "../overlay-client.js";
+import { READINGS, connectFeed } from "../overlay-client.js";
 import { byId } from "./dom.js";
 import { setStrings, t } from "./i18n.js";
 import { setChannel, sessionExpired } from "./api.js";
@@ -98,7 +98,8 @@ function setConnection(state, text) {
 function connect() {
   const conn = connectFeed({
     io, namespace: "/dashboard", auth: { channel: data.channel },
-    events: Object.keys(handlers), unsequenced: ["live"], capMs: 5000,
+    events: Object.keys(handlers).filter((name) => !READINGS.includes(name)), unsequenced: ["live", ...READINGS],
+    capMs: 5000,
     onConnectError: (err, refused) => {
       if (refused) sessionExpired();
       else setConnection("lost", t("conn_lost"));
