@@ -286,7 +286,8 @@ class TeamBoard:
                 if cfg.locale not in payloads:
                     payloads[cfg.locale] = await self._summary(team, read, False, cfg, totals)
                 members.setdefault(cfg.locale, []).append(cfg.id)
-            moved = [locale for locale, payload in payloads.items() if self._announced.get((team.id, locale)) != payload]
+            moved = [locale for locale, payload in payloads.items()
+                     if self._announced.get((team.id, locale)) != payload]
             if moved:  # (not after a test donation or a title change: nothing a team shows moved)
                 await self.registry.store.send_readings(
                     "team", [(members[locale], {"team": payloads[locale]}) for locale in moved])

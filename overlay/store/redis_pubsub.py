@@ -3,9 +3,11 @@
 A commit is published on its channel's own pub/sub channel, ``overlay:<id>:events``
 (named like the channel's keys). A process subscribes to it when something there starts
 attending the channel (``Store.attend``: a client's feed, a writer racing other processes
-or with alerts to play) and unsubscribes when the last one leaves, all on one connection, so its cost follows the
-channels it serves, not the platform's. Stored channel and team notices stay on the one
-shared ``overlay:channels``: they are rare and every process needs them.
+or with alerts to play) and unsubscribes when the last one leaves, all on one connection,
+so its cost follows the channels it serves, not the platform's. Readings (a team's totals,
+``send_readings``) go the same way, one message per channel, never logged. Stored channel
+and team notices stay on the one shared ``overlay:channels``: they are rare and every
+process needs them.
 
 Attending reads the channel's seq before subscribing; a commit made between that read and
 the subscription shows up as a gap at the next message and is read from the log (the
@@ -67,7 +69,8 @@ class RedisHearing:
         self._committing: dict[str, tuple[int, list[Event]]] = {}  # channel -> our commit in flight: last seq, events
         self._generation = 0
         self._subs_changed = asyncio.Event()
-        self._last_reading: tuple[str, dict[str, Any]] = ("", {})  # one team's message goes to each member: decoded once
+        # A team's round sends one message to each member: the same text, decoded once.
+        self._last_reading: tuple[str, dict[str, Any]] = ("", {})
 
     def hearing(self, channel: str) -> int | None:
         return self._hearing_of.get(channel)

@@ -317,11 +317,8 @@ class ChannelWriter:
 
     async def _load(self) -> ChannelState:
         heard = self.store.hearing(self.cfg.id)
-        if heard is None or heard != self._heard:
+        if self.held() is None:
             self._state = None  # other processes' commits may not have reached us: read the store
-        if self._state is not None:
-            self._catch_up()
-        if self._state is None:
             async with self._loading:  # one read for all who wait (a ticker woken with its writer)
                 if self._state is None or heard is None or heard != self._heard:
                     self._followed.clear()  # what arrives from now on is applied on top of the load
