@@ -1,6 +1,8 @@
 """Teams (API.md §7): member donations move the team total, on both stores and across processes."""
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ from overlay.app import create_app
 from overlay.cli import urls
 from overlay.config import ConfigError, parse_config
 from overlay.domain import money
+from overlay.service.teams import ANNOUNCE_EVERY_S
 from tests.support import AUTH, MOD_TOKEN, OVERLAY_KEY, Listener, channel_dict
 
 TEAM = "/api/v1/teams/restos"
@@ -114,6 +117,22 @@ async def test_state_snapshot_and_a_comeback_carry_the_team(start_team: Any, bac
     fresh = await team.listen("other")
     snap = await fresh.wait_for("state")
     assert snap["teams"][0]["raised"] == "7.00" and snap["seq"] == state["seq"]
+
+
+async def test_a_burst_on_the_members_reaches_overlays_as_a_few_readings_with_the_last_total(
+        start_team: Any, backend: str) -> None:
+    team = await start_team(backend)
+    other = await team.listen("other")
+    seq = (await other.wait_for("state"))["seq"]
+    started = time.monotonic()
+    await asyncio.gather(*(team.donate(("demo", "other")[i % 2], amount="1.00") for i in range(120)))
+    await other.wait_for("team", lambda e: raised(e) == "120.00", timeout=60)
+    elapsed = time.monotonic() - started
+    # Coalesced: at most one round a second per team (and the first at once), however many gifts.
+    assert len(other.of("team")) <= elapsed / ANNOUNCE_EVERY_S + 2, (len(other.of("team")), elapsed)
+    fresh = await team.listen("other")
+    state = await fresh.wait_for("state")
+    assert state["campaign"]["count"] == 60 and state["teams"][0]["count"] == 120 and state["seq"] > seq
 
 
 async def test_each_member_reads_the_team_amounts_in_its_own_locale(start_team: Any, backend: str) -> None:
