@@ -206,11 +206,13 @@ class RedisHearing:
     async def send_readings(self, name: str, sends: Any) -> None:
         """Each reading published on its channels' pub/sub channels, where commits are: the
         processes that hear a channel get it, the others nothing (``Store.send_readings``).
-        The message: ``<channel>\n=<name>\n<json>``."""
+        The message: ``<channel>\n=<name>\n{"events":[],"data":<data>}``: a process of an older
+        release reads the line ``=<name>`` as a publisher's and delivers no events, during a
+        rolling upgrade."""
         verb = "SPUBLISH" if self.cluster else "PUBLISH"
         commands = []
         for channels, data in sends:
-            body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+            body = json.dumps({"events": [], "data": data}, separators=(",", ":"), ensure_ascii=False)
             commands += [(verb, self.names.events(channel), f"{channel}\n={name}\n{body}") for channel in channels]
         for start in range(0, len(commands), READINGS_PER_CALL):
             page = commands[start:start + READINGS_PER_CALL]
@@ -242,7 +244,7 @@ class RedisHearing:
         if body.startswith("="):  # a reading (send_readings): no seq, nothing logged
             header, _, body = body.partition("\n")
             if body != self._last_reading[0]:
-                self._last_reading = (body, json.loads(body))
+                self._last_reading = (body, json.loads(body)["data"])
             self._reading(channel, header[1:], self._last_reading[1])
             return
         if not body.startswith(("{", "[")):  # a header: publisher and last seq
