@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import redis.asyncio as aioredis
 
 from overlay.app import create_app
 from overlay.cli import urls
@@ -133,6 +134,24 @@ async def test_a_burst_on_the_members_reaches_overlays_as_a_few_readings_with_th
     fresh = await team.listen("other")
     state = await fresh.wait_for("state")
     assert state["campaign"]["count"] == 60 and state["teams"][0]["count"] == 120 and state["seq"] > seq
+
+
+async def test_after_the_redis_subscription_comes_back_overlays_get_the_team_again(
+        start_team: Any, redis_url: str) -> None:
+    """A reading published while a process's pub/sub connection was down is lost (it is not
+    logged): once the connection is back, the process sends its clients the current team."""
+    team = await start_team("redis")
+    other = await team.listen("other")
+    await other.wait_for("state")
+    await team.donate("demo", amount="3.00")
+    await other.wait_for("team", lambda e: raised(e) == "3.00")
+    client = aioredis.from_url(redis_url)
+    try:
+        assert await client.client_kill_filter(_type="pubsub") >= 1
+    finally:
+        await client.aclose()
+    await other.wait_for("team", lambda e: len(other.of("team")) == 2, timeout=60)
+    assert raised(other.of("team")[-1]) == "3.00"
 
 
 async def test_each_member_reads_the_team_amounts_in_its_own_locale(start_team: Any, backend: str) -> None:

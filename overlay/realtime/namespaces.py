@@ -54,6 +54,7 @@ class Realtime(Welcome):
         self._started = False
         self._readings: set[asyncio.Task[None]] = set()  # readings being sent (on_reading)
         registry.on_change(self._channel_changed)
+        registry.store.on_readings_lost(self._readings_missed)
         # Called with (namespace, sid) when a client leaves: e.g. overlay.realtime.presence.
         self.on_leave: list[Callable[[str, str], Awaitable[None]]] = []
         for ns in NAMESPACES:
@@ -206,6 +207,24 @@ class Realtime(Welcome):
         task = asyncio.create_task(self._send_reading(feed, name, data), name=f"reading-{channel}")
         self._readings.add(task)
         task.add_done_callback(self._readings.discard)
+
+    def _readings_missed(self) -> None:
+        """Readings may have been lost (the store's connection came back): every client here is
+        sent the current ones (they are not in the log)."""
+        if not self._started:
+            return
+        task = asyncio.create_task(self._resend_readings(), name="readings-resent")
+        self._readings.add(task)
+        task.add_done_callback(self._readings.discard)
+
+    async def _resend_readings(self) -> None:
+        for feed in [f for f in self.feeds.values() if f.attendees and f.service.reading_parts]:
+            try:
+                for part in feed.service.reading_parts:
+                    for name, data in await part():
+                        await self._send_reading(feed, name, data)
+            except StoreUnavailable as exc:  # the next round sends them
+                log.warning("readings of %s not sent again: %s", feed.service.cfg.id, exc)
 
     async def _send_reading(self, feed: ChannelFeed, name: str, data: dict[str, Any]) -> None:
         # Under the lock: a client being welcomed gets it in the room or reads it in its snapshot.

@@ -64,6 +64,7 @@ class Store(abc.ABC):
         self._attending: dict[str, int] = {}  # channel -> holders (clients' feeds, writers that need it)
         self._heard: dict[str, asyncio.Event] = {}  # channel -> set while its commits reach us
         self._reading_handlers: list[ReadingHandler] = []
+        self._readings_lost_watchers: list[Callable[[], None]] = []
 
     # Which channels' commits this process hears. A backend shared by processes sends each
     # process only the commits of the channels it attends (overlay/store/redis.py); the
@@ -132,6 +133,15 @@ class Store(abc.ABC):
     def _reading(self, channel: str, name: str, data: dict[str, Any]) -> None:
         for handler in self._reading_handlers:
             handler(channel, name, data)
+
+    def on_readings_lost(self, watcher: Callable[[], None]) -> None:
+        """``watcher()`` when readings sent to this process may have been lost (its connection to a
+        shared backend came back): they are in no log, so whoever holds the current ones sends them."""
+        self._readings_lost_watchers.append(watcher)
+
+    def _readings_lost(self) -> None:
+        for watcher in self._readings_lost_watchers:
+            watcher()
 
     def follow(self, channel: str, handler: FollowHandler) -> None:
         """``handler(applied)`` is called, before the events are delivered, for each commit

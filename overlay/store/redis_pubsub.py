@@ -13,7 +13,8 @@ Attending reads the channel's seq before subscribing; a commit made between that
 the subscription shows up as a gap at the next message and is read from the log (the
 store's gap repair), and whoever attends reads its state only once subscribed. After a
 lost connection (a Sentinel failover) the listener subscribes again to everything
-attended and delivers from the log what was committed meanwhile.
+attended and delivers from the log what was committed meanwhile; so too when redis-py made
+the connection again on its own (its retry), seen as ``overlay:channels`` confirmed again.
 
 On a Redis Cluster the channels' pub/sub is sharded (SSUBSCRIBE on the shard of the
 channel's slot, ``overlay:{<id>}:events``), through redis-py's cluster pub/sub, which
@@ -68,6 +69,7 @@ class RedisHearing:
         self._hearing_of: dict[str, int] = {}  # channel -> generation of its confirmed subscription
         self._committing: dict[str, tuple[int, list[Event]]] = {}  # channel -> our commit in flight: last seq, events
         self._generation = 0
+        self._listened = False  # a connection was listened on before: the next one comes back
         self._subs_changed = asyncio.Event()
         # A team's round sends one message to each member: the same text, decoded once.
         self._last_reading: tuple[str, dict[str, Any]] = ("", {})
@@ -188,9 +190,17 @@ class RedisHearing:
         self._subs_changed.set()  # what was attended or left meanwhile
         await self._catch_up()  # type: ignore[attr-defined]
         await self._channels_changed(None)  # type: ignore[attr-defined] # what changed while we were not listening
+        if self._listened:
+            self._readings_lost()  # type: ignore[attr-defined]
+        self._listened = True
+        notices_confirmed = False
         async for msg in self._messages(pubsub):
             kind, name = msg["type"], msg["channel"]
-            if kind in ("subscribe", "ssubscribe"):
+            if kind == "subscribe" and name == CHANNELS_PUBSUB:
+                if notices_confirmed:  # again: redis-py reconnected and subscribed again by itself
+                    await self._resubscribed()
+                notices_confirmed = True
+            elif kind in ("subscribe", "ssubscribe"):
                 channel = self.names.channel_of(name)
                 if channel is not None and kind == "ssubscribe" and channel in self._live:
                     await self._moved(channel)
@@ -202,6 +212,18 @@ class RedisHearing:
                 await self._channels_changed(msg["data"])  # type: ignore[attr-defined]
             else:
                 await self._received(msg["data"])
+
+    async def _resubscribed(self) -> None:
+        """The client lost the connection and made it again on its own (one retry), subscribing
+        again to everything: what was published meanwhile is read from the log now, not at each
+        channel's next message; readings and notices are not in it (watchers read them again)."""
+        log.info("Redis event subscription was made again; reading what was missed")
+        try:
+            await self._catch_up()  # type: ignore[attr-defined]
+        except StoreUnavailable as exc:
+            log.info("catch-up after the subscription was made again failed (%s); the next messages repair it", exc)
+        await self._channels_changed(None)  # type: ignore[attr-defined]
+        self._readings_lost()  # type: ignore[attr-defined]
 
     async def send_readings(self, name: str, sends: Any) -> None:
         """Each reading published on its channels' pub/sub channels, where commits are: the
