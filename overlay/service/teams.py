@@ -294,6 +294,9 @@ class TeamBoard:
         except StoreUnavailable as exc:  # the API still answers right once the store is back
             log.warning("team %s not announced: %s", team.id, exc)
             return
+        except Exception:  # a bug, or a reply nobody expected: the other teams are still announced
+            log.exception("team %s not announced", team.id)
+            return
         for locale in moved:
             self._announced[(team.id, locale)] = payloads[locale]
 
