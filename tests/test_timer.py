@@ -22,7 +22,8 @@ async def test_start_donate_pause_resume_add_reach_overlays_and_snapshot(server:
     assert status == 200, body
     started = body["timer"]
     assert started["started"] and started["added_ms"] == 0 and started["remaining_ms"] is None
-    assert (await overlay.wait_for("timer"))["timer"] == started
+    event = await overlay.wait_for("timer")
+    assert event["timer"] == started and event["seq"] == body["seq"]  # the answer says what it is current to
 
     donation = await server.donate(amount="5.00", donor_name="Alex")
     moved = await overlay.wait_for("timer", lambda d: d["timer"]["added_ms"] > 0)

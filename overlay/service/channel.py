@@ -243,8 +243,9 @@ class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
         assert change is not None
         return change.state.seq
 
-    async def timer_action(self, action: str, seconds: int | None = None) -> dict[str, Any]:
-        """start (``seconds`` or the configured length), pause, resume, or add ``seconds`` (may be negative)."""
+    async def timer_action(self, action: str, seconds: int | None = None) -> tuple[dict[str, Any], int]:
+        """start (``seconds`` or the configured length), pause, resume, or add ``seconds`` (may be
+        negative); the timer and the seq it is current to."""
         async def op(state: ChannelState, now: int, reads: Reads) -> Change:
             if action == "start":
                 return timer.start(self.cfg, state, seconds, now)
@@ -253,7 +254,7 @@ class ChannelService(IncentiveOps, PresetOps, ChannelRecords):
             return timer.pause(self.cfg, state, now) if action == "pause" else timer.resume(self.cfg, state, now)
         change = await self.mutate(op)
         assert change is not None
-        return timer.public(self.cfg, change.state.timer)
+        return timer.public(self.cfg, change.state.timer), change.state.seq
 
     async def advance(self) -> None:
         async def op(state: ChannelState, now: int, reads: Reads) -> Change | None:

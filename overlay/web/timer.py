@@ -42,16 +42,19 @@ class Timer(BaseModel):
 
 class TimerAnswer(BaseModel):
     timer: Timer
+    seq: int = Field(description="the channel's seq the timer is current to (a page that saw a later "
+                                 "`timer` event keeps that one)")
 
 
-def _answer(value: dict[str, Any]) -> web.Response:
-    return web.json_response({"timer": value})
+def _answer(value: tuple[dict[str, Any], int]) -> web.Response:
+    return web.json_response({"timer": value[0], "seq": value[1]})
 
 
 @routes.get("/channels/{ch}/timer", access=MODERATOR, ok={200: TimerAnswer}, path_params=CHANNEL)
 async def get_timer(request: web.Request, svc: ChannelService) -> web.Response:
     """The subathon timer as it is now."""
-    return _answer(timer.public(svc.cfg, (await svc.current()).timer))
+    state = await svc.current()
+    return _answer((timer.public(svc.cfg, state.timer), state.seq))
 
 
 @routes.post("/channels/{ch}/timer/start", access=MODERATOR, body=TimerStartBody, ok={200: TimerAnswer},

@@ -70,7 +70,7 @@ function onState(snap) {
   incentives.fillMoveDonations();
   rewards.refresh();
   timer.setServerTime(snap.server_time);
-  timer.render(snap.timer);
+  timer.reset(snap.timer, snap.seq);
 }
 
 const handlers = {
@@ -84,7 +84,7 @@ const handlers = {
   queue: (ev) => queue.render(ev.alerts),
   alert_timing: (ev) => queue.renderTiming(ev.alert_timing),
   team: (ev) => { teams.update(ev.team); match.fromTeam(ev.team); },
-  timer: (ev) => timer.render(ev.timer),
+  timer: (ev) => timer.render(ev.timer, ev.seq),
 };
 
 function setConnection(state, text) {

@@ -14,6 +14,7 @@ function clock(ms) {
 export class TimerPanel {
   constructor() {
     this.timer = null;
+    this.seq = -1;  // of what the panel shows
     this.offsetMs = 0;
     this.toggle = byId("timer-toggle");
     byId("timer-form").addEventListener("submit", (ev) => {
@@ -28,17 +29,28 @@ export class TimerPanel {
     setInterval(() => this.tick(), 250);
   }
 
-  // The panel shows the timer from the channel's ordered `timer` events only: an action's HTTP
-  // answer can reach the page after the event of a later donation, and would show older state.
+  // An action's answer can reach the page after the `timer` event of a later donation: each
+  // carries the seq it is current to, and the panel keeps the newer.
   send(button, action, body) {
-    return act(button, () => call("POST", `/timer/${action}`, body));
+    return act(button, async () => {
+      const answer = await call("POST", `/timer/${action}`, body);
+      this.render(answer.timer, answer.seq);
+    });
   }
 
   setServerTime(iso) {
     this.offsetMs = Date.parse(iso) - Date.now();
   }
 
-  render(timer) {
+  // A snapshot is the whole truth, even if its seq went backwards (a store was reset).
+  reset(timer, seq) {
+    this.seq = -1;
+    this.render(timer, seq);
+  }
+
+  render(timer, seq) {
+    if (seq < this.seq) return;
+    this.seq = seq;
     this.timer = timer;
     const started = Boolean(timer && timer.started);
     this.toggle.disabled = !started;
