@@ -87,3 +87,28 @@ async def test_an_action_answer_arriving_after_a_later_event_does_not_show_older
     await expect(dashboard.locator("#timer-start")).not_to_have_attribute("aria-busy", "true")
     await expect(dashboard.locator("#timer-added")).to_have_text("Added by donations: 0:10:00")
     dashboard_log.assert_clean()
+
+
+async def test_a_second_press_while_the_first_is_on_its_way_toggles_again(make_server: Any, new_page: Any) -> None:
+    """"c" pauses; its event shows "Resume timer" before its answer comes (held back here); "c"
+    again then resumes once the first is answered, instead of being dropped as a double click."""
+    server = await make_server(**CHANNEL)
+    status, _ = await server.post("/api/v1/channels/demo/timer/start", {"seconds": 600})
+    assert status == 200
+    dashboard, dashboard_log = await new_page(server.url)
+    await log_in(dashboard, server.url)
+    await expect(dashboard.locator("#timer-toggle")).to_be_enabled()
+    held: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def hold(route: Any) -> None:
+        held.set_result(route)
+    await dashboard.route("**/timer/pause", hold)
+    await dashboard.keyboard.press("c")
+    route = await asyncio.wait_for(held, 60)
+    answer = await route.fetch()
+    await expect(dashboard.locator("#timer-toggle")).to_have_text("Resume timer")  # from the event
+    await dashboard.keyboard.press("c")
+    await route.fulfill(response=answer)
+    await expect(dashboard.locator("#timer-toggle")).to_have_text("Pause timer")
+    assert (await server.request("GET", "/api/v1/channels/demo/timer"))[1]["timer"]["paused"] is False
+    dashboard_log.assert_clean()

@@ -22,7 +22,9 @@ export class TimerPanel {
       const minutes = Number(byId("timer-minutes").value);
       this.send(byId("timer-start"), "start", { seconds: Math.round(minutes * 60) });
     });
-    this.toggle.addEventListener("click", () => this.send(this.toggle, this.timer?.paused ? "resume" : "pause"));
+    this.toggling = false;
+    this.toggleAgain = false;
+    this.toggle.addEventListener("click", () => this.toggleTimer());
     for (const button of document.querySelectorAll("[data-timer-add]")) {
       button.addEventListener("click", () => this.send(button, "add", { seconds: Number(button.dataset.timerAdd) }));
     }
@@ -31,6 +33,25 @@ export class TimerPanel {
 
   // An action's answer can reach the page after the `timer` event of a later donation: each
   // carries the seq it is current to, and the panel keeps the newer.
+  // Pause or resume, from the state shown. A press while the last one is still on its way (its
+  // event may show the new state before its answer comes) toggles again once it is answered.
+  async toggleTimer() {
+    if (this.toggling) {
+      this.toggleAgain = true;
+      return;
+    }
+    this.toggling = true;
+    try {
+      await this.send(this.toggle, this.timer?.paused ? "resume" : "pause");
+    } finally {
+      this.toggling = false;
+    }
+    if (this.toggleAgain) {
+      this.toggleAgain = false;
+      await this.toggleTimer();
+    }
+  }
+
   send(button, action, body) {
     return act(button, async () => {
       const answer = await call("POST", `/timer/${action}`, body);
