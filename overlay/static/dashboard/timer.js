@@ -31,8 +31,6 @@ export class TimerPanel {
     setInterval(() => this.tick(), 250);
   }
 
-  // An action's answer can reach the page after the `timer` event of a later donation: each
-  // carries the seq it is current to, and the panel keeps the newer.
   // Pause or resume, from the state shown. A press while the last one is still on its way (its
   // event may show the new state before its answer comes) toggles again once it is answered.
   async toggleTimer() {
@@ -52,6 +50,8 @@ export class TimerPanel {
     }
   }
 
+  // An action's answer can reach the page after the `timer` event of a later donation: each
+  // carries the seq it is current to, and the panel keeps the newer.
   send(button, action, body) {
     return act(button, async () => {
       const answer = await call("POST", `/timer/${action}`, body);
