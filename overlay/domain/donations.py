@@ -6,11 +6,11 @@ Every operation takes the channel's settings and current state and returns a
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from overlay import randomness
 from overlay.domain import alerts, display, matching, money, moderation, timer, timing, tts, variation_ops, wire
 from overlay.domain.team_match import TeamShare, own_part
 from overlay.settings.channel import ChannelSettings, TierSettings
@@ -43,7 +43,7 @@ class DonationInput:
 
 
 def new_id() -> str:
-    return "d_" + secrets.token_hex(10)
+    return "d_" + randomness.token_hex(10)
 
 
 def _convert(cfg: ChannelSettings, inp: DonationInput) -> tuple[int, str, int]:
