@@ -35,6 +35,12 @@ class ChannelFeed:
         self.tasks: list[asyncio.Task[None]] = []  # its pump and alert schedule
         self.welcoming = 0  # clients accepted, not yet in the room
 
+    def unattended(self) -> bool:
+        """No client here and none on its way, and the pump has handed over all it was given:
+        a commit can be recorded at once, with nothing to send and nothing to overtake."""
+        return (not self.attendees and not self.welcoming and self.ready.is_set() and not self.stopped
+                and self.handed >= self.queued and self.inbox.empty() and not self.lock.locked())
+
     async def handed_over(self, seq: int) -> None:
         """Return once the pump has handed the events up to ``seq`` to every client in the
         room (written to its connection, or queued on it in order); at once if they never

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import socketio
@@ -192,9 +192,15 @@ class Realtime(Welcome):
         overlays, 5 → 92 ms at 100): the overlays are what viewers see, so senders wait
         (docs/write-path.md)."""
         feed = self.feed(channel)  # another process's commit on a channel new to this one: its alerts tick here too
-        if feed is not None and events:
+        if feed is None or not events:
+            return
+        if feed.unattended():  # no one to send them to: kept for a backlog at once, no pump round
             feed.queued = max(feed.queued, events[-1].seq)
-            feed.inbox.put_nowait(events)
+            self._record(feed, self._fresh(feed, events))
+            feed.hand(feed.queued)
+            return
+        feed.queued = max(feed.queued, events[-1].seq)
+        feed.inbox.put_nowait(events)
 
     def on_reading(self, channel: str, name: str, data: dict[str, Any]) -> None:
         """Store reading handler (a team's totals): to the channel's clients here, if it has any."""
@@ -251,24 +257,36 @@ class Realtime(Welcome):
     async def _send(self, feed: ChannelFeed, batches: list[list[Event]]) -> None:
         channel = feed.service.cfg.id
         async with feed.lock:
-            fresh = []
-            for ev in (ev for events in batches for ev in events):
-                if ev.seq > feed.delivered:
-                    fresh.append(ev)
-                    feed.buffer.append(ev)
-                    feed.delivered = ev.seq
+            fresh = self._fresh(feed, (ev for events in batches for ev in events))
             if not fresh:
                 return
             try:
                 await self._broadcast(feed, channel, fresh)
             except Exception:  # one bad send must not silence the channel for good
                 log.exception("broadcast of events %s-%s on %s failed", fresh[0].seq, fresh[-1].seq, channel)
-            for ev in fresh:
-                metrics.EVENTS.labels(channel, ev.type).inc()
-                if ev.type in ("alert", "queue", "alert_timing"):  # the next alert's time may move
-                    feed.alerts_changed.set()
-                    if ev.type == "queue":
-                        metrics.QUEUE.labels(channel).set(ev.data["alerts"]["queue_length"])
+            self._record(feed, fresh)
+
+    @staticmethod
+    def _fresh(feed: ChannelFeed, events: Iterable[Event]) -> list[Event]:
+        """The events not emitted yet, now in the feed's buffer (for a backlog)."""
+        fresh = []
+        for ev in events:
+            if ev.seq > feed.delivered:
+                fresh.append(ev)
+                feed.buffer.append(ev)
+                feed.delivered = ev.seq
+        return fresh
+
+    @staticmethod
+    def _record(feed: ChannelFeed, events: list[Event]) -> None:
+        """Counted, and the alert schedule woken if the next alert's time may have moved."""
+        channel = feed.service.cfg.id
+        for ev in events:
+            metrics.EVENTS.labels(channel, ev.type).inc()
+            if ev.type in ("alert", "queue", "alert_timing"):
+                feed.alerts_changed.set()
+                if ev.type == "queue":
+                    metrics.QUEUE.labels(channel).set(ev.data["alerts"]["queue_length"])
 
     async def _broadcast(self, feed: ChannelFeed, channel: str, events: list[Event]) -> None:
         """A commit's events (or several commits'), in order, to each namespace's clients:

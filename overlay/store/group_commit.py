@@ -39,8 +39,9 @@ class GroupCommit(Generic[Item, Result]):
         self._pending.append(_Pending(item, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._run(), name=f"group-commit-{self._name}")
-        # shielded: a caller that goes away must not cancel a commit others share
-        return await asyncio.shield(future)
+        # A caller that goes away cancels its own future only: the group's flush goes on and
+        # settles the others (``settle`` leaves a done future alone).
+        return await future
 
     async def _run(self) -> None:
         while self._pending:
