@@ -35,7 +35,10 @@ class Welcome:
     feeds: dict[str, ChannelFeed]
     moderator_check: TokenCheck
     on_leave: list[Callable[[str, str], Awaitable[None]]]
-    feed: Callable[[object], ChannelFeed | None]
+
+    def feed(self, channel: object) -> ChannelFeed | None:
+        """The channel's feed (``Realtime.feed``)."""
+        raise NotImplementedError
 
     def _connect_handler(self, ns: str) -> Callable[..., Any]:
         async def on_connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:

@@ -69,8 +69,8 @@ class RedisHearing:
         self._hearing_of: dict[str, int] = {}  # channel -> generation of its confirmed subscription
         self._committing: dict[str, tuple[int, list[Event]]] = {}  # channel -> our commit in flight: last seq, events
         self._generation = 0
-        self._listened = False  # a connection was listened on before: the next one comes back
         self._subs_changed = asyncio.Event()
+        self._listened = False  # a connection was listened on before: the next one comes back
         # A team's round sends one message to each member: the same text, decoded once.
         self._last_reading: tuple[str, dict[str, Any]] = ("", {})
 
@@ -188,17 +188,15 @@ class RedisHearing:
             await self._subscribe(pubsub, attended)
         self._pubsub, self._sent = pubsub, attended
         self._subs_changed.set()  # what was attended or left meanwhile
-        await self._catch_up()  # type: ignore[attr-defined]
-        await self._channels_changed(None)  # type: ignore[attr-defined] # what changed while we were not listening
-        if self._listened:
-            self._readings_lost()  # type: ignore[attr-defined]
+        await self._missed(came_back=self._listened)
         self._listened = True
         notices_confirmed = False
         async for msg in self._messages(pubsub):
             kind, name = msg["type"], msg["channel"]
             if kind == "subscribe" and name == CHANNELS_PUBSUB:
                 if notices_confirmed:  # again: redis-py reconnected and subscribed again by itself
-                    await self._resubscribed()
+                    log.info("Redis event subscription was made again; reading what was missed")
+                    await self._missed(came_back=True)
                 notices_confirmed = True
             elif kind in ("subscribe", "ssubscribe"):
                 channel = self.names.channel_of(name)
@@ -213,17 +211,17 @@ class RedisHearing:
             else:
                 await self._received(msg["data"])
 
-    async def _resubscribed(self) -> None:
-        """The client lost the connection and made it again on its own (one retry), subscribing
-        again to everything: what was published meanwhile is read from the log now, not at each
-        channel's next message; readings and notices are not in it (watchers read them again)."""
-        log.info("Redis event subscription was made again; reading what was missed")
-        try:
-            await self._catch_up()  # type: ignore[attr-defined]
-        except StoreUnavailable as exc:
-            log.info("catch-up after the subscription was made again failed (%s); the next messages repair it", exc)
+    async def _missed(self, *, came_back: bool) -> None:
+        """This connection is new, or redis-py made it again on its own (one retry) and
+        subscribed again: what was published meanwhile is read from the log now, not at each
+        channel's next message; stored channels and teams are read again; and if an earlier
+        connection was listened on (``came_back``), readings, which are in no log, are sent
+        again (``Store.on_readings_lost``). If this fails (Redis went away again), the
+        connection ends and the listener's next one comes back here."""
+        await self._catch_up()  # type: ignore[attr-defined]
         await self._channels_changed(None)  # type: ignore[attr-defined]
-        self._readings_lost()  # type: ignore[attr-defined]
+        if came_back:
+            self._readings_lost()  # type: ignore[attr-defined]
 
     async def send_readings(self, name: str, sends: Any) -> None:
         """Each reading published on its channels' pub/sub channels, where commits are: the
