@@ -83,14 +83,23 @@ export function matchActive(match, now) {
 // match to show after that event, or null to keep the current one. Amounts are written this
 // page's way (the event's display is the first member's).
 export function teamMatchFor(current, team, locale, now) {
+  const m = teamMatchOf(team, locale);
+  return m && showsTeamMatch(current, team, m, now) ? m : null;
+}
+
+// The team's match written this page's way; null when the team has none (one without a
+// sponsor: the team's match was removed).
+function teamMatchOf(team, locale) {
   const m = team.match;
-  if (!m) return null;
-  const ours = Boolean(current && current.team === team.id);
-  if (!ours && (!m.sponsor || matchActive(current, now))) return null;
-  if (!m.sponsor) return m;  // the team's match was removed
+  if (!m || !m.sponsor) return m || null;
   const money = moneyFormatter(locale, team.currency);
   const write = (amount) => money.format(toMinor(amount, money.digits));
   return { ...m, display: { ...m.display, cap: write(m.cap), used: write(m.used), remaining: write(m.remaining) } };
+}
+
+function showsTeamMatch(current, team, m, now) {
+  const ours = Boolean(current && current.team === team.id);
+  return ours || (Boolean(m.sponsor) && !matchActive(current, now));
 }
 
 // What a member's page keeps of its team's match, so that a `match` event bringing its channel's
@@ -101,9 +110,12 @@ export function teamMatchKeeper(locale) {
   let own = null;   // the channel's own match, held back while the team's shows
   return {
     seen(match) { if (match && match.team) kept = match.sponsor ? match : null; },
-    team(team) {
-      const m = teamMatchFor({ team: team.id }, team, locale, 0);
-      if (m) kept = m.sponsor ? m : null;
+    // A `team` event: kept, and the match to show now (teamMatchFor), or null.
+    team(team, current, now) {
+      const m = teamMatchOf(team, locale);
+      if (!m) return null;
+      kept = m.sponsor ? m : null;
+      return showsTeamMatch(current, team, m, now) ? m : null;
     },
     shown(match, now) {
       if (!match || match.team || matchActive(match, now) || !kept) return match;

@@ -126,8 +126,7 @@ export function mount(root, { client, ui, t, config, settings }) {
   });
   client.on("team", ({ team }) => {
     if (team.id === teamId) renderTeam(team);
-    teamMatch.team(team);
-    const next = ui.teamMatchFor(match, team, config.locale, client.serverNow());
+    const next = teamMatch.team(team, match, client.serverNow());
     if (next) setMatch(next);
   });
   client.on("donation", (ev) => { if (!ev.donation.test) render(ev.campaign, { animate: true }); });

@@ -60,8 +60,7 @@ export function mount(root, { client, ui, t, config, settings }) {
   // A member of a team with a match shows the team's while its channel's own is not active:
   // the team's remainder moves with every member's gifts (the coalesced ``team`` event).
   client.on("team", (ev) => {
-    team.team(ev.team);
-    const next = ui.teamMatchFor(match, ev.team, config.locale, client.serverNow());
+    const next = team.team(ev.team, match, client.serverNow());
     if (next) update(next);
   });
   setInterval(render, 1000);
