@@ -209,13 +209,15 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
         """Drop log events beyond the last KEEP_EVENTS that are older than KEEP_MS (oldest
         first, stopping at the first young one), and anything beyond HARD_LIMIT."""
         oldest = db.execute("SELECT seq, ts FROM events WHERE channel = ? AND seq <= ? ORDER BY seq LIMIT ?",
-                            (channel, seq - KEEP_EVENTS, TRIM_SCAN)).fetchall()
-        upto = seq - HARD_LIMIT
-        for old_seq, ts in oldest:
+                            (channel, seq - KEEP_EVENTS, TRIM_SCAN))
+        upto, first = seq - HARD_LIMIT, None
+        for old_seq, ts in oldest:  # read one by one: a busy channel's oldest event is mostly young
+            first = old_seq if first is None else first
             if ts >= now - KEEP_MS:
                 break
             upto = max(upto, old_seq)
-        if oldest and oldest[0][0] <= upto:
+        oldest.close()
+        if first is not None and first <= upto:
             db.execute("DELETE FROM events WHERE channel = ? AND seq <= ?", (channel, upto))
 
     async def commit_batch(self, channel: str, changes: list[Change], absent: Absent = ()) -> tuple[bool, int]:

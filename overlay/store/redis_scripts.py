@@ -83,11 +83,15 @@ i = i + 3
 local keep, keep_ms, hard = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
 local total = redis.call('ZCARD', k_log)
 if total > hard then redis.call('ZREMRANGEBYRANK', k_log, 0, total - hard - 1); total = hard end
-if total > keep then
+local function old_enough(e)
+  local ts = tonumber(string.match(e, '"ts":(%d+)'))
+  return ts and ts < now - keep_ms
+end
+-- The oldest event first: on a busy channel it is mostly young, and nothing more is read.
+if total > keep and old_enough(redis.call('ZRANGE', k_log, 0, 0)[1]) then
   local old, drop = redis.call('ZRANGE', k_log, 0, math.min(total - keep, 100) - 1), 0
   for _, e in ipairs(old) do
-    local ts = tonumber(string.match(e, '"ts":(%d+)'))
-    if ts and ts < now - keep_ms then drop = drop + 1 else break end
+    if old_enough(e) then drop = drop + 1 else break end
   end
   if drop > 0 then redis.call('ZREMRANGEBYRANK', k_log, 0, drop - 1) end
 end
