@@ -12,7 +12,10 @@ the senders of bench/intake.py, each POST going to the next channel round-robin:
 - team: spread over the --team members of one team, t00000..t{team-1}: channels of their own,
   so that the N-channel run measures channels and this one what a team adds.
 
-Printed per backend: accepted/s, 201 p50/p99, and spread/1 as a ratio. Then:
+Each load runs --rounds times, in turn with the others (a shared machine's speed drifts
+between runs). Printed per backend: accepted/s, 201 p50/p99 and CPU of the median round,
+[the slowest-fastest round], and each load's ratio to one channel: the median of the rounds'
+ratios, each to the 1-channel run of its own round. Then:
 
 - memory per idle channel: server RSS growth / N after one state read on each channel
   (each read creates the channel's service and loads its state);
@@ -24,6 +27,7 @@ import asyncio
 import itertools
 import json
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -50,6 +54,9 @@ def parse_args(argv=None):
     p.add_argument('--seconds', '-s', type=float, default=8.0, help='window of each run (default 8)')
     p.add_argument('--rate', type=float, default=500.0, help='donations/s during the idle-process run (default 500)')
     p.add_argument('--team', type=int, default=100, help='members of the team, channels besides the N (default 100)')
+    p.add_argument('--rounds', '-r', type=int, default=3,
+                   help='rounds of the loads, one after the other (default 3): each figure is the median '
+                        "round's, each ratio the median of the rounds' (a shared machine's speed drifts)")
     p.add_argument('--backend', choices=('embedded', 'redis', 'both'), default='both')
     p.add_argument('--no-warmup', action='store_true',
                    help='time each run from cold: no donation per channel before its window (a '
@@ -64,11 +71,13 @@ def parse_args(argv=None):
                    help='run only these loads (repeatable; default all three)')
     p.add_argument('--profile', metavar='FILE',
                    help='server under cProfile (bench/profiled_server.py): FILE.<pid> when it stops')
-    args = smoke_mode.parse(p, {'channels': 5, 'senders': 2, 'seconds': 0.5, 'rate': 20.0}, argv)
+    args = smoke_mode.parse(p, {'channels': 5, 'senders': 2, 'seconds': 0.5, 'rate': 20.0, 'rounds': 1}, argv)
     if not 1 <= args.team <= 10_000:
         p.error('bounds: 1 <= team <= 10000')
     if not 1 <= args.channels <= 10_000 or not 1 <= args.senders <= 1000 or not 0 < args.seconds <= 60:
         p.error('bounds: 1 <= channels <= 10000, 1 <= senders <= 1000, 0 < seconds <= 60')
+    if not 1 <= args.rounds <= 20:
+        p.error('bounds: 1 <= rounds <= 20')
     if args.no_pin or len(os.sched_getaffinity(0)) < 2:
         args.server_core = args.client_core = None
     args.workers, args.no_alerts = 1, True  # what intake_setup.Setup reads
@@ -166,28 +175,46 @@ async def touch_all(base: str, n: int) -> int:
 
 
 def load_runs(args, base: str, setup) -> dict:
+    """Each load, --rounds times in turn (1 channel, N channels, team; again...): the median
+    round's figures per load, with every round's rate and each load's ratio to the single
+    channel of its own round (``ratios``; ``ratio`` their median)."""
     spread = [channel_id(i) for i in range(args.channels)]
     runs = {'1 channel': [channel_id(0)], f'{args.channels} channels': spread,
             f'team of {args.team}': [member_id(i) for i in range(args.team)]}
     if args.only:
         runs = {label: channels for (label, channels), kind in zip(runs.items(), ('single', 'spread', 'team'))
                 if kind in args.only}
+    rounds: dict[str, list[dict]] = {label: [] for label in runs}
+    for r in range(args.rounds):
+        for label, channels in runs.items():
+            if r == 0 and not args.no_warmup and asyncio.run(warm_up(base, channels)):
+                raise SystemExit(f'{label}: warm-up donations refused')
+            rounds[label].append(load_run(args, base, setup, channels))
     out = {}
-    for label, channels in runs.items():
-        if not args.no_warmup and asyncio.run(warm_up(base, channels)):
-            raise SystemExit(f'{label}: warm-up donations refused')
-        cpu = intake_stats.CpuMeter(setup.pids(), [os.getpid()], intake_stats.cores_of(args))
-        redis_cpu = intake_stats.CpuMeter([setup.redis.proc.pid] if setup.redis else [], [], {})
-        outcome = asyncio.run(SpreadSenders(base, channels, uuid.uuid4().hex[:8]).run(
-            args.senders, args.seconds, AMOUNT))
-        cpu.stop()
-        redis_cpu.stop()
-        f = intake_stats.summarize(outcome, [], 0)
-        f.update(cpu.figures())
-        f['server_cpu_ms_per_donation'] = intake_stats.per_donation(f)
-        f['redis_cpu_ms_per_donation'] = intake_stats.per_donation({**f, **redis_cpu.figures()})
-        out[label] = f
+    for label, figures in rounds.items():
+        median = sorted(figures, key=lambda f: f['accepted_per_s'])[len(figures) // 2]
+        out[label] = {**median, 'rounds': [f['accepted_per_s'] for f in figures],
+                      'errors': sum(f['errors'] for f in figures)}
+        if '1 channel' in rounds:
+            ratios = [f['accepted_per_s'] / one['accepted_per_s']
+                      for f, one in zip(figures, rounds['1 channel'])]
+            out[label]['ratios'] = ratios
+            out[label]['ratio'] = statistics.median(ratios)
     return out
+
+
+def load_run(args, base: str, setup, channels: list[str]) -> dict:
+    cpu = intake_stats.CpuMeter(setup.pids(), [os.getpid()], intake_stats.cores_of(args))
+    redis_cpu = intake_stats.CpuMeter([setup.redis.proc.pid] if setup.redis else [], [], {})
+    outcome = asyncio.run(SpreadSenders(base, channels, uuid.uuid4().hex[:8]).run(
+        args.senders, args.seconds, AMOUNT))
+    cpu.stop()
+    redis_cpu.stop()
+    f = intake_stats.summarize(outcome, [], 0)
+    f.update(cpu.figures())
+    f['server_cpu_ms_per_donation'] = intake_stats.per_donation(f)
+    f['redis_cpu_ms_per_donation'] = intake_stats.per_donation({**f, **redis_cpu.figures()})
+    return f
 
 
 def idle_process_cpu(args, setup) -> dict:
@@ -238,11 +265,10 @@ def report(backend: str, result: dict) -> None:
 
 
 def report_runs(backend: str, result: dict) -> None:
-    runs = result['runs']
-    single = runs.get('1 channel', {}).get('accepted_per_s')
-    for label, f in runs.items():
-        ratio = f['accepted_per_s'] / single if single else 0
-        print(f'{label:<16} {f["accepted_per_s"]:8.1f}/s ({ratio:.2f}x)  p50 {intake_stats._ms(f["p50_ms"])}, '
+    for label, f in result['runs'].items():
+        ratio = f' ({f["ratio"]:.2f}x)' if 'ratio' in f else ''
+        spread = f' [{min(f["rounds"]):.0f}-{max(f["rounds"]):.0f}]' if len(f['rounds']) > 1 else ''
+        print(f'{label:<16} {f["accepted_per_s"]:8.1f}/s{ratio}{spread}  p50 {intake_stats._ms(f["p50_ms"])}, '
               f'p99 {intake_stats._ms(f["p99_ms"])}, errors {f["errors"]} {f["error_kinds"] or ""}; '
               f'server CPU {intake_stats._ms(f["server_cpu_ms_per_donation"])}/donation'
               + (f' (Redis {intake_stats._ms(f["redis_cpu_ms_per_donation"])})' if backend == 'redis' else ''))
