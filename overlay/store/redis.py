@@ -30,8 +30,8 @@ from redis.exceptions import RedisError
 
 from overlay.domain import alerts
 from overlay.config import ChannelSettings
-from overlay.domain.state import Applied, Change, ChannelState, Event
-from overlay.domain.teams import TOTALS, totals_moved
+from overlay.domain.state import Applied, Change, ChannelState
+from overlay.domain.teams import totals_moved
 from overlay.store.presets import RedisPresets
 from overlay.store.deliveries import RedisDeliveries
 from overlay.store.health import RedisHealth
@@ -40,21 +40,19 @@ from overlay.store.channels import RedisChannels
 from overlay.store.pages import RedisPages
 from overlay.store.team_match import RedisTeamMatch
 from overlay.store.teams import RedisTeams
-from overlay.store.team_totals import CHANNEL_TEAMS, TEAM_TOTALS_KEY, RedisTeamTotals
+from overlay.store.team_totals import TEAM_TOTALS_KEY, RedisTeamTotals
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Absent, KeysTaken,
                                 Store, StoreReset, StoreUnavailable, leaderboard_key)
 from overlay.store.redis_connect import UNAVAILABLE, connect, is_cluster, shown
 from overlay.store.group_commit import GroupCommit
-from overlay.store.redis_durable import confirm_replicated, run_many_replicated, run_scripts
-from overlay.store.redis_keys import RedisKeys
+from overlay.store.redis_durable import run_many_replicated, run_scripts
+from overlay.store.redis_keys import EPOCH, KEY_NAMES, QUEUE, SEQ, STATE, TEAMS, TURN, RedisKeys
+from overlay.store.redis_queries import RedisQueries
 from overlay.store.redis_pubsub import RedisHearing
 from overlay.store.redis_scripts import (COMMIT_LUA, COMMIT_MANY_LUA, COMMIT_SHARDED_LUA, GIVE_TURN_LUA, LOAD_LUA,
                                          MIGRATE_LUA, OPEN_LUA, RESEED_LUA)
 
 log = logging.getLogger(__name__)
-KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn", CHANNEL_TEAMS)
-SEQ, STATE, DON, DONSEQ, EXT, LB, LBNAME, LOG, QUEUE, EPOCH, TURN, TEAMS = range(len(KEY_NAMES))
-TOTALS_PAGE = 1000  # state keys one MGET of channel_totals reads
 OPEN_PAGE = 500  # config channels whose epochs one call at start-up reads (OPEN_LUA)
 QUEUE_CMD = {alerts.PUSH_BACK: "B", alerts.PUSH_FRONT: "F", alerts.POP_FRONT: "P", alerts.POP_BACK: "T",
              alerts.CLEAR: "C"}
@@ -63,7 +61,7 @@ def _unavailable(exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"Redis: {exc}")
 
 
-class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, RedisTeamMatch, RedisPresets,
+class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTeamTotals, RedisTeamMatch, RedisPresets,
                  RedisDeliveries, RedisHealth, RedisLeases, RedisPages, Store):
     backend = "redis"
 
@@ -264,24 +262,6 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
             await self._notify(channel, events)
         return outcome == 1, int(stored)
 
-    async def channel_totals(self, channels: list[str]) -> dict[str, dict[str, int]]:
-        keys = [self.keys(channel)[STATE] for channel in channels]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            if self.cluster:  # keys in many slots: one GET each (one pipeline per shard)
-                for key in keys:
-                    pipe.get(key)
-            else:  # pages of keys: one command does not hold Redis for long
-                for start in range(0, len(keys), TOTALS_PAGE):
-                    pipe.mget(keys[start:start + TOTALS_PAGE])
-            replies = await self._call(pipe.execute())
-        blobs = replies if self.cluster else [blob for page in replies for blob in page]
-        found: dict[str, dict[str, int]] = {}
-        for channel, blob in zip(channels, blobs):
-            if blob:
-                totals = json.loads(blob)["totals"]
-                found[channel] = {k: totals[k] for k in TOTALS}
-        return found
-
     async def _commit_calls(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
         """The commit scripts of a group commit: on one Redis in one script call (COMMIT_MANY_LUA);
         on a cluster one per channel, each shard's in one pipeline. One outcome per call."""
@@ -312,80 +292,6 @@ class RedisStore(RedisHearing, RedisChannels, RedisTeams, RedisTeamTotals, Redis
         epoch = await self._call(self._reseed(keys=[k[SEQ], k[STATE], k[QUEUE], k[EPOCH]],
                                               args=[secrets.token_hex(8), state.seq, state.to_json(), *queue]))
         self._epochs[cfg.id] = epoch
-
-    async def get_donation(self, channel: str, donation_id: str) -> dict[str, Any] | None:
-        raw = await self._call(self.redis.hget(self.keys(channel)[DON], donation_id))
-        return json.loads(raw) if raw else None
-
-    async def find_external(self, channel: str, source: str, external_id: str) -> dict[str, Any] | None:
-        donation_id = await self._call(self.redis.hget(self.keys(channel)[EXT], f"{source}\0{external_id}"))
-        await self._replicated(channel, [donation_id])
-        return await self.get_donation(channel, donation_id) if donation_id else None
-
-    async def find_externals(self, channel: str,
-                             keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
-        # with the other channels' lookups of the moment: one round trip (overlay/store/group_commit.py)
-        ids = await self._lookups.submit((self.keys(channel)[EXT], [f"{s}\0{e}" for s, e in keys]))
-        await self._replicated(channel, ids)
-        records = {r["id"]: r for r in await self._records(channel, [i for i in ids if i])}
-        return {key: records.get(i) if i else None for key, i in zip(keys, ids)}
-
-    async def _hmget_many(self, calls: list[tuple[str, list[str]]]) -> list[Any]:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key, fields in calls:
-                pipe.hmget(key, fields)
-            return await pipe.execute(raise_on_error=False)
-
-    async def _replicated(self, channel: str, found: list[str | None]) -> None:
-        # A retry's 200 promises what a 201 does: the donation it found is on the replicas.
-        if self.min_replicas and any(found):
-            barrier = self.names.channel(channel, "replicated")
-            await self._call(confirm_replicated(self.redis, barrier, self.min_replicas))
-
-    async def _records(self, channel: str, ids: list[str]) -> list[dict[str, Any]]:
-        if not ids:
-            return []
-        raws = await self._call(self.redis.hmget(self.keys(channel)[DON], ids))
-        return [json.loads(r) for r in raws if r]
-
-    async def list_donations(self, channel: str, *, after_seq: int | None = None,
-                             limit: int = 50) -> list[dict[str, Any]]:
-        k = self.keys(channel)[DONSEQ]
-        if after_seq is None:
-            ids = await self._call(self.redis.zrevrange(k, 0, limit - 1))
-        else:
-            ids = await self._call(self.redis.zrangebyscore(k, f"({after_seq}", "+inf", start=0, num=limit))
-        return await self._records(channel, ids)
-
-    async def recent(self, channel: str, limit: int) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        start, page = 0, max(limit * 4, 50)
-        while len(out) < limit and start < 5000:
-            ids = await self._call(self.redis.zrevrange(self.keys(channel)[DONSEQ], start, start + page - 1))
-            if not ids:
-                break
-            out += [r for r in await self._records(channel, ids) if r["status"] == "approved" and not r["test"]]
-            start += page
-        return out[:limit]
-
-    async def leaderboard(self, channel: str, limit: int) -> list[tuple[str, int]]:
-        k = self.keys(channel)
-        rows = await self._call(self.redis.zrevrangebyscore(k[LB], "+inf", "(0", start=0, num=limit, withscores=True))
-        if not rows:
-            return []
-        names = await self._call(self.redis.hmget(k[LBNAME], [key for key, _ in rows]))
-        return [(name or key, int(score)) for (key, score), name in zip(rows, names)]
-
-    async def events_after(self, channel: str, seq: int) -> list[Event] | None:
-        k = self.keys(channel)
-        current = int(await self._call(self.redis.get(k[SEQ])) or 0)
-        if seq >= current:
-            return []
-        rows = await self._call(self.redis.zrangebyscore(k[LOG], f"({seq}", "+inf"))
-        events = [Event.from_json(r) for r in rows]
-        if not events or events[0].seq != seq + 1:
-            return None
-        return events
 
     async def ping(self) -> bool:
         return bool(await self._call(self.redis.ping()))

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 PREFIX = "overlay"
 EVENTS = "events"
+CHANNEL_TEAMS = "teams"  # the set of teams a channel counts in (overlay.store.team_totals keeps it)
+# A channel's keys, in the order the commit script takes them (overlay/store/redis_scripts.py).
+KEY_NAMES = ("seq", "state", "don", "donseq", "ext", "lb", "lbname", "log", "queue", "epoch", "turn", CHANNEL_TEAMS)
+SEQ, STATE, DON, DONSEQ, EXT, LB, LBNAME, LOG, QUEUE, EPOCH, TURN, TEAMS = range(len(KEY_NAMES))
 
 
 class RedisKeys:

@@ -1,6 +1,6 @@
 """The Lua scripts of the Redis backend (overlay/store/redis.py): each runs atomically.
 
-COMMIT_LUA writes one batch of changes. KEYS: the channel's keys (redis.KEY_NAMES: its
+COMMIT_LUA writes one batch of changes. KEYS: the channel's keys (redis_keys.KEY_NAMES: its
 write turn, then the set of teams it counts in), the hash of team totals
 (overlay.store.team_totals), then the hashes of the widget presets the batch writes.
 The last ARGV is this process's token: a commit gives back a turn it held, whatever its

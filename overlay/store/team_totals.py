@@ -35,7 +35,6 @@ TABLES = (
     "CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, record TEXT NOT NULL)",  # as overlay.store.channels
 )
 TEAM_TOTALS_KEY = "overlay:_team_totals"  # hash: "<team>:raised|matched|count" -> int, "<team>:members" -> ids
-CHANNEL_TEAMS = "teams"  # a channel's key (overlay.store.redis.KEY_NAMES): the set of teams it counts in
 
 
 def _counts(record: str | None) -> bool:
