@@ -60,6 +60,38 @@ async def test_a_conflicting_channel_does_not_fail_the_others_of_its_group(
         await store.close()
 
 
+async def test_a_channel_whose_part_fails_half_way_is_rolled_back_alone(tmp_path: Path) -> None:
+    """Embedded: a part that fails after it began writing (here an idempotency key stored
+    already, which the batch did not declare) is undone alone; the group's other channels commit."""
+    base_cfg = make_config(tmp_path).channels[0]
+    cfgs = [base_cfg.model_copy(update={"id": c}) for c in CHANNELS]
+    store = EmbeddedStore(tmp_path)
+    await store.open(cfgs)
+    try:
+        bad = cfgs[1]
+        key = DonationInput(amount="1", source="tiltify", external_id="k-1")
+        first = donations.accept_donation(bad, await store.load(bad), donations.new_record(bad, key, NOW), NOW)
+        assert await store.commit(bad.id, first)
+        changes = []
+        for cfg in cfgs:
+            inp = DonationInput(amount="5", source="tiltify", external_id="k-1") if cfg is bad else DonationInput(amount="5")
+            state = await store.load(cfg)
+            changes.append(donations.accept_donation(cfg, state, donations.new_record(cfg, inp, NOW), NOW))
+        flushes, _ = group_count("embedded")
+        outcomes = await asyncio.gather(*(store.commit_batch(cfg.id, [ch]) for cfg, ch in zip(cfgs, changes)),
+                                        return_exceptions=True)
+        assert group_count("embedded")[0] - flushes == 1  # one group
+        assert isinstance(outcomes[1], Exception) and "UNIQUE" in str(outcomes[1])
+        assert [o[0] for i, o in enumerate(outcomes) if i != 1] == [True] * (len(cfgs) - 1)
+        for cfg, ch in zip(cfgs, changes):
+            stored = await store.get_donation(cfg.id, ch.donations[0]["id"])
+            assert (stored is None) == (cfg is bad)
+        assert (await store.load(bad)).seq == first.state.seq  # nothing of its part stayed
+        assert (await store.get_donation(bad.id, first.donations[0]["id"])) is not None
+    finally:
+        await store.close()
+
+
 async def test_sigkill_mid_burst_across_channels_loses_no_acknowledged_donation(tmp_path: Path) -> None:
     cfg = tmp_path / "config.yaml"
     cfg.write_text(yaml.safe_dump({

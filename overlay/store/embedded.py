@@ -59,6 +59,10 @@ QUEUE_SQL = {
     alerts.CLEAR: "DELETE FROM alert_queue WHERE channel = ?1",
 }
 TOTALS_PAGE = 500  # channels a query of channel_totals reads (SQLite bounds a statement's parameters)
+class _PartFailed(Exception):
+    """A channel's part of a group commit failed half-way, outside a savepoint."""
+
+
 TRIM_SCAN = 200  # oldest log rows looked at per commit: trimming stays O(1), however long the log
 
 
@@ -147,7 +151,12 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
         assert db is not None
         db.execute("BEGIN IMMEDIATE")
         try:
-            outcomes = [self._write_part(db, channel, changes, absent) for channel, changes, absent in items]
+            try:  # nearly always: no part fails half-way, and none needs a savepoint
+                outcomes = [self._write_part(db, *item, savepoint=False) for item in items]
+            except _PartFailed:  # one did: the group again, each part in its own savepoint
+                db.execute("ROLLBACK")
+                db.execute("BEGIN IMMEDIATE")
+                outcomes = [self._write_part(db, *item, savepoint=True) for item in items]
             db.execute("COMMIT")
             return outcomes
         except BaseException:
@@ -155,38 +164,47 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
                 db.execute("ROLLBACK")
             raise
 
-    def _write_part(self, db: sqlite3.Connection, channel: str, changes: list[Change],
-                    absent: Absent) -> tuple[bool, int] | BaseException:
-        db.execute("SAVEPOINT part")
+    def _write_part(self, db: sqlite3.Connection, channel: str, changes: list[Change], absent: Absent,
+                    *, savepoint: bool) -> tuple[bool, int] | BaseException:
+        """One channel's commit; a conflict or a stored key is found before anything is written.
+        Without ``savepoint`` a failure half-way raises ``_PartFailed`` (the caller runs the
+        group again with savepoints); with it, the part is rolled back alone and its error is
+        its outcome."""
+        if savepoint:
+            db.execute("SAVEPOINT part")
         try:
-            row = db.execute("SELECT seq FROM channel_state WHERE channel = ?", (channel,)).fetchone()
-            stored, base = (row[0] if row else 0), changes[0].base_seq
-            if stored != base:
-                db.execute("ROLLBACK TO part")
-                db.execute("RELEASE part")
-                if stored < base:  # seq never goes backwards unless the data went away
-                    return StoreReset(f"channel {channel}: stored seq {stored} is behind {base}")
-                return False, stored
-            taken = [key for key in absent if db.execute(
-                "SELECT 1 FROM external_ids WHERE channel = ? AND source = ? AND external_id = ?",
-                (channel, *key)).fetchone()]
-            if taken:
-                db.execute("ROLLBACK TO part")
-                db.execute("RELEASE part")
-                return KeysTaken(f"channel {channel}: {len(taken)} idempotency key(s) already stored")
-            for change in changes:
-                self._apply(db, channel, change)
-            self._move_team_totals(db, channel, totals_moved(changes))
-            last = changes[-1]
-            db.execute("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)",
-                       (channel, last.state.seq, last.state.to_json()))
-            self._trim(db, channel, last.state.seq, last.now)
-            db.execute("RELEASE part")
-            return True, last.state.seq
+            outcome = self._write_checked(db, channel, changes, absent)
         except Exception as exc:
+            if not savepoint:
+                raise _PartFailed() from exc
             db.execute("ROLLBACK TO part")
             db.execute("RELEASE part")
             return StoreUnavailable(f"SQLite: {exc}") if isinstance(exc, sqlite3.OperationalError) else exc
+        if savepoint:
+            db.execute("RELEASE part")
+        return outcome
+
+    def _write_checked(self, db: sqlite3.Connection, channel: str, changes: list[Change],
+                       absent: Absent) -> tuple[bool, int] | BaseException:
+        row = db.execute("SELECT seq FROM channel_state WHERE channel = ?", (channel,)).fetchone()
+        stored, base = (row[0] if row else 0), changes[0].base_seq
+        if stored != base:
+            if stored < base:  # seq never goes backwards unless the data went away
+                return StoreReset(f"channel {channel}: stored seq {stored} is behind {base}")
+            return False, stored
+        taken = [key for key in absent if db.execute(
+            "SELECT 1 FROM external_ids WHERE channel = ? AND source = ? AND external_id = ?",
+            (channel, *key)).fetchone()]
+        if taken:
+            return KeysTaken(f"channel {channel}: {len(taken)} idempotency key(s) already stored")
+        for change in changes:
+            self._apply(db, channel, change)
+        self._move_team_totals(db, channel, totals_moved(changes))
+        last = changes[-1]
+        db.execute("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)",
+                   (channel, last.state.seq, last.state.to_json()))
+        self._trim(db, channel, last.state.seq, last.now)
+        return True, last.state.seq
 
     @classmethod
     def _apply(cls, db: sqlite3.Connection, channel: str, change: Change) -> None:
@@ -208,6 +226,8 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
     def _trim(db: sqlite3.Connection, channel: str, seq: int, now: int) -> None:
         """Drop log events beyond the last KEEP_EVENTS that are older than KEEP_MS (oldest
         first, stopping at the first young one), and anything beyond HARD_LIMIT."""
+        if seq <= KEEP_EVENTS:  # (every seq is one event: the log holds no more than this)
+            return
         oldest = db.execute("SELECT seq, ts FROM events WHERE channel = ? AND seq <= ? ORDER BY seq LIMIT ?",
                             (channel, seq - KEEP_EVENTS, TRIM_SCAN))
         upto, first = seq - HARD_LIMIT, None
