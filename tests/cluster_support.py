@@ -22,7 +22,10 @@ class ClusterNodeProcess:
         self.args = [binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
                      "--cluster-enabled", "yes", "--cluster-port", str(free_port()),
                      "--cluster-config-file", str(work / f"nodes-{self.port}.conf"),
-                     "--cluster-node-timeout", "1000", "--appendonly", "no", "--save", "", "--dir", str(work)]
+                     "--cluster-node-timeout", "1000", "--appendonly", "no", "--save", "", "--dir", str(work),
+                     # a file of its own: a replica's full sync writes the primary's snapshot to disk and
+                     # loads it back; three replicas syncing at once in one directory loaded each other's
+                     "--dbfilename", f"dump-{self.port}.rdb"]
         self.log = work / f"redis-{self.port}.log"
         self.process = Process(self.args, self.log)
 

@@ -43,7 +43,7 @@ from overlay.store.teams import RedisTeams
 from overlay.store.team_totals import TEAM_TOTALS_KEY, RedisTeamTotals
 from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS, STORE_DEADLINE_S, Absent, KeysTaken,
                                 Store, StoreReset, StoreUnavailable, leaderboard_key)
-from overlay.store.redis_connect import UNAVAILABLE, connect, is_cluster, shown
+from overlay.store.redis_connect import UNAVAILABLE, NodeClients, connect, is_cluster, shown
 from overlay.store.group_commit import GroupCommit
 from overlay.store.redis_durable import run_many_replicated, run_scripts
 from overlay.store.redis_keys import EPOCH, KEY_NAMES, QUEUE, SEQ, STATE, TEAMS, TURN, RedisKeys
@@ -72,9 +72,11 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
         self.names = RedisKeys(self.cluster)
         # One quick retry for a connection dropped while idle; no backoff: every call is
         # bounded by STORE_DEADLINE_S anyway (a stalled Redis must not hold requests for long).
-        self.redis: aioredis.Redis = connect(
-            url, decode_responses=True, socket_timeout=STORE_DEADLINE_S, socket_connect_timeout=STORE_DEADLINE_S,
-            health_check_interval=10, retry=Retry(NoBackoff(), 1))
+        options = dict(decode_responses=True, socket_timeout=STORE_DEADLINE_S, socket_connect_timeout=STORE_DEADLINE_S,
+                       health_check_interval=10, retry=Retry(NoBackoff(), 1))
+        self.redis: aioredis.Redis = connect(url, **options)
+        # a cluster's commits and the WAITs that confirm them: on the connection that wrote
+        self.primaries = NodeClients(self.redis, url, **options) if self.cluster else self.redis
         self._commit = self.redis.register_script(COMMIT_SHARDED_LUA if self.cluster else COMMIT_LUA)
         self._reseed = self.redis.register_script(RESEED_LUA)
         self._migrate = self.redis.register_script(MIGRATE_LUA)
@@ -173,6 +175,8 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
             await asyncio.wait([self._listener], timeout=0.5)
         if self._listener is not None:
             await asyncio.gather(self._listener, return_exceptions=True)
+        if isinstance(self.primaries, NodeClients):
+            await self.primaries.aclose()
         await self.redis.aclose()
 
     async def load(self, cfg: ChannelSettings) -> ChannelState:
@@ -266,7 +270,7 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
         """The commit scripts of a group commit: on one Redis in one script call (COMMIT_MANY_LUA);
         on a cluster one per channel, each shard's in one pipeline. One outcome per call."""
         if self.cluster or len(calls) == 1:
-            return await run_many_replicated(self.redis, self._commit, calls, self.min_replicas)
+            return await run_many_replicated(self.primaries, self._commit, calls, self.min_replicas)
         keys: list[str] = []
         args: list[Any] = [len(calls)]
         for call_keys, call_args in calls:

@@ -165,6 +165,36 @@ def connect(url: str, **options: Any) -> aioredis.Redis | RedisCluster:
                                password=parsed.password, **options)
 
 
+class NodeClients:
+    """A plain client per cluster primary, for the commands that must run on one connection of
+    the node that owns their keys, once, neither redirected nor retried: a commit script and the
+    WAIT that counts that connection's writes. The cluster client may send a command again, to
+    another node, after a connection error or a redirect; a WAIT so moved counts another
+    connection's writes (none), and would confirm a commit that no replica holds."""
+
+    def __init__(self, cluster: RedisCluster, url: str, **options: Any):
+        self.cluster, self._options = cluster, options
+        parsed = parse_cluster_url(url)
+        self._auth = {"username": parsed.username, "password": parsed.password}
+        self._clients: dict[str, aioredis.Redis] = {}
+
+    def of_key(self, key: str) -> tuple[str, aioredis.Redis]:
+        """The name and client of the primary that serves ``key``'s slot, as the cluster client
+        knows it now (it learns of a move from its own calls' errors)."""
+        node = self.cluster.get_node_from_key(key)
+        client = self._clients.get(node.name)
+        if client is None:
+            pool = aioredis.BlockingConnectionPool(host=node.host, port=node.port, max_connections=MAX_CONNECTIONS,
+                                                   timeout=None, **self._auth, **self._options)
+            client = self._clients[node.name] = aioredis.Redis.from_pool(pool)
+        return node.name, client
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
+
+
 def shown(url: str) -> str:
     """``url`` without its credentials, for logs."""
     parts = urlsplit(url)

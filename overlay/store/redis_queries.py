@@ -15,6 +15,7 @@ TOTALS_PAGE = 1000  # state keys one MGET of channel_totals reads
 
 class RedisQueries:
     redis: Any
+    primaries: Any  # RedisStore's: where a write and the WAIT that confirms it go
     names: Any  # RedisStore's RedisKeys
     cluster: bool
     min_replicas: int
@@ -67,7 +68,7 @@ class RedisQueries:
         # A retry's 200 promises what a 201 does: the donation it found is on the replicas.
         if self.min_replicas and any(found):
             barrier = self.names.channel(channel, "replicated")
-            await self._call(confirm_replicated(self.redis, barrier, self.min_replicas))
+            await self._call(confirm_replicated(self.primaries, barrier, self.min_replicas))
 
     async def _records(self, channel: str, ids: list[str]) -> list[dict[str, Any]]:
         if not ids:

@@ -52,8 +52,10 @@ class Process:
 class RedisNode:
     def __init__(self, work: Path, name: str, primary: "RedisNode | None" = None):
         self.port, self.name = free_port(), name
+        # a file of its own: a replica's full sync writes the primary's snapshot to disk and loads it
+        # back, and two nodes syncing at once in one directory would load each other's
         args = [binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(work)]
+                "--appendonly", "no", "--dir", str(work), "--dbfilename", f"dump-{self.port}.rdb"]
         if primary is not None:
             args += ["--replicaof", "127.0.0.1", str(primary.port)]
         self.args, self.log = args, work / f"{name}.log"
