@@ -92,6 +92,21 @@ class RedisClusterProcesses:
                     return node
         raise AssertionError(f"no replica of {primary.port}")
 
+    async def move_slot(self, key: str, source: ClusterNodeProcess, target: ClusterNodeProcess) -> None:
+        """Move ``key``'s slot, with its keys, from primary ``source`` to primary ``target``, as
+        ``redis-cli --cluster reshard`` does (clients learn of it from a MOVED reply)."""
+        async with source.client() as src, target.client() as dst:
+            slot = await src.cluster("keyslot", key)
+            source_id, target_id = await src.execute_command("CLUSTER MYID"), await dst.execute_command("CLUSTER MYID")
+            await dst.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", source_id)
+            await src.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", target_id)
+            while keys := await src.execute_command("CLUSTER GETKEYSINSLOT", slot, 100):
+                await src.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 5000, "KEYS", *keys)
+            others = [n for n in await self.primaries() if n not in (source, target)]
+            for node in [target, source, *others]:
+                async with node.client() as c:
+                    await c.execute_command("CLUSTER SETSLOT", slot, "NODE", target_id)
+
     async def until_role(self, node: ClusterNodeProcess, role: str) -> None:
         """Until ``node`` is a primary ("master") or a replica in sync with its primary ("slave")."""
         async def info() -> dict[str, str]:

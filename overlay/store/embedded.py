@@ -59,11 +59,11 @@ QUEUE_SQL = {
     alerts.CLEAR: "DELETE FROM alert_queue WHERE channel = ?1",
 }
 TOTALS_PAGE = 500  # channels a query of channel_totals reads (SQLite bounds a statement's parameters)
+TRIM_SCAN = 200  # oldest log rows looked at per commit: trimming stays O(1), however long the log
+
+
 class _PartFailed(Exception):
     """A channel's part of a group commit failed half-way, outside a savepoint."""
-
-
-TRIM_SCAN = 200  # oldest log rows looked at per commit: trimming stays O(1), however long the log
 
 
 class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, EmbeddedTeamMatch, EmbeddedPresets,

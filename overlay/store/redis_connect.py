@@ -168,9 +168,10 @@ def connect(url: str, **options: Any) -> aioredis.Redis | RedisCluster:
 class NodeClients:
     """A plain client per cluster primary, for the commands that must run on one connection of
     the node that owns their keys, once, neither redirected nor retried: a commit script and the
-    WAIT that counts that connection's writes. The cluster client may send a command again, to
-    another node, after a connection error or a redirect; a WAIT so moved counts another
-    connection's writes (none), and would confirm a commit that no replica holds."""
+    WAIT that counts that connection's writes. The cluster client follows a redirect for the
+    script alone (written on the new primary, while the WAIT counted the old one's replicas) and
+    after a connection error sends a WAIT to every primary (replies summed): either would
+    confirm a commit that no replica holds."""
 
     def __init__(self, cluster: RedisCluster, url: str, **options: Any):
         self.cluster, self._options = cluster, options
