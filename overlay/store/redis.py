@@ -268,7 +268,8 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
 
     async def _commit_calls(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
         """The commit scripts of a group commit: on one Redis in one script call (COMMIT_MANY_LUA);
-        on a cluster one per channel, each shard's in one pipeline. One outcome per call."""
+        on a cluster one per channel, each primary's in one write on one of its connections
+        (``NodeClients``). One outcome per call."""
         if self.cluster or len(calls) == 1:
             return await run_many_replicated(self.primaries, self._commit, calls, self.min_replicas)
         keys: list[str] = []
