@@ -45,7 +45,7 @@ from overlay.store.base import (HARD_LIMIT, STARTUP_WAIT_S, KEEP_EVENTS, KEEP_MS
                                 Store, StoreReset, StoreUnavailable, leaderboard_key)
 from overlay.store.redis_connect import UNAVAILABLE, NodeClients, connect, is_cluster, shown
 from overlay.store.group_commit import GroupCommit
-from overlay.store.redis_durable import run_many_replicated, run_scripts
+from overlay.store.redis_durable import run_many_replicated, run_scripts, unavailable
 from overlay.store.redis_keys import EPOCH, KEY_NAMES, QUEUE, SEQ, STATE, TEAMS, TURN, RedisKeys
 from overlay.store.redis_queries import RedisQueries
 from overlay.store.redis_pubsub import RedisHearing
@@ -56,10 +56,6 @@ log = logging.getLogger(__name__)
 OPEN_PAGE = 500  # config channels whose epochs one call at start-up reads (OPEN_LUA)
 QUEUE_CMD = {alerts.PUSH_BACK: "B", alerts.PUSH_FRONT: "F", alerts.POP_FRONT: "P", alerts.POP_BACK: "T",
              alerts.CLEAR: "C"}
-
-def _unavailable(exc: Exception) -> StoreUnavailable:
-    return StoreUnavailable(f"Redis: {exc}")
-
 
 class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTeamTotals, RedisTeamMatch, RedisPresets,
                  RedisDeliveries, RedisHealth, RedisLeases, RedisPages, Store):
@@ -111,7 +107,7 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
         except TimeoutError as exc:
             raise StoreUnavailable(f"Redis did not answer within {STORE_DEADLINE_S} s") from exc
         except UNAVAILABLE as exc:
-            raise _unavailable(exc) from exc
+            raise unavailable(exc) from exc
 
     async def open(self, channels: list[ChannelSettings]) -> None:
         # At start-up a Redis that is still starting, or slow on a loaded host, is waited for
@@ -151,7 +147,7 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
         found = await self._call(run_scripts(self.redis, [(self._open, pair, [secrets.token_hex(8)]) for pair in keys]))
         for outcome in found:
             if isinstance(outcome, Exception):
-                raise _unavailable(outcome)
+                raise unavailable(outcome)
         return [value for pair in found for value in pair]
 
     async def _warn_if_volatile(self) -> None:

@@ -53,26 +53,39 @@ async def run_scripts(client: aioredis.Redis | RedisCluster | NodeClients,
             raise ValueError("a cluster's replicated calls go through NodeClients")
         return await _run_pipelined(client, calls)
     if isinstance(client, NodeClients):
-        shares: dict[str, tuple[aioredis.Redis, list[int]]] = {}
-        outcomes: list[Any] = [None] * len(calls)
-        for i, (_, keys, _) in enumerate(calls):
-            try:
-                name, node = client.of_key(keys[0])
-            except UNAVAILABLE as exc:  # the slot has no known primary (failing over)
-                outcomes[i] = StoreUnavailable(f"Redis: {exc}")
-                continue
-            shares.setdefault(name, (node, []))[1].append(i)
-        done = await asyncio.gather(*(_run_on_one(node, [calls[i] for i in share], min_replicas)
-                                      for node, share in shares.values()))
-        for (_, share), replies in zip(shares.values(), done):
-            for i, outcome in zip(share, replies):
-                outcomes[i] = outcome
-        return outcomes
+        return await _run_per_primary(client, calls, min_replicas)
     return await _run_on_one(client, calls, min_replicas)
 
 
-async def _run_on_one(client: aioredis.Redis, calls: Calls,
-                      min_replicas: int) -> list[Any]:
+def unavailable(exc: BaseException) -> StoreUnavailable:
+    """A Redis that is down, failing over or not answering: the store's 503."""
+    return StoreUnavailable(f"Redis: {exc}")
+
+
+def _unavailable_in_place(replies: list[Any]) -> list[Any]:
+    return [unavailable(r) if isinstance(r, UNAVAILABLE) else r for r in replies]
+
+
+async def _run_per_primary(clients: NodeClients, calls: Calls, min_replicas: int) -> list[Any]:
+    """Each primary's share of the calls on one of its connections, all primaries at once."""
+    shares: dict[str, tuple[aioredis.Redis, list[int]]] = {}
+    outcomes: list[Any] = [None] * len(calls)
+    for i, (_, keys, _) in enumerate(calls):
+        try:
+            name, node = clients.of_key(keys[0])
+        except UNAVAILABLE as exc:  # the slot has no known primary (failing over)
+            outcomes[i] = unavailable(exc)
+            continue
+        shares.setdefault(name, (node, []))[1].append(i)
+    done = await asyncio.gather(*(_run_on_one(node, [calls[i] for i in share], min_replicas)
+                                  for node, share in shares.values()))
+    for (_, share), replies in zip(shares.values(), done):
+        for i, outcome in zip(share, replies):
+            outcomes[i] = outcome
+    return outcomes
+
+
+async def _run_on_one(client: aioredis.Redis, calls: Calls, min_replicas: int) -> list[Any]:
     """The calls, then WAIT, on one connection of one Redis."""
     # EVALSHA by hand: a pipeline given the script itself asks SCRIPT EXISTS first, a
     # second round trip on every commit. A Redis that lost the script (restarted, or a
@@ -85,9 +98,9 @@ async def _run_on_one(client: aioredis.Redis, calls: Calls,
     try:
         replies = await send_many(client, commands)
     except UNAVAILABLE as exc:  # the connection failed: whatever it carried is in doubt
-        return [StoreUnavailable(f"Redis: {exc}")] * len(calls)
+        return [unavailable(exc)] * len(calls)
     # A failed call (its shard down, failing over), or calls whose replicas did not confirm: 503.
-    outcomes = [StoreUnavailable(f"Redis: {o}") if isinstance(o, UNAVAILABLE) else o for o in replies[:len(calls)]]
+    outcomes = _unavailable_in_place(replies[:len(calls)])
     short = _short(replies[-1], min_replicas) if min_replicas > 0 else None
     if short is not None:
         outcomes = [o if isinstance(o, NoScriptError) else short for o in outcomes]
@@ -100,7 +113,7 @@ async def _run_pipelined(client: RedisCluster, calls: Calls) -> list[Any]:
         for script, keys, args in calls:
             pipe.evalsha(script.sha, len(keys), *keys, *args)
         replies = await pipe.execute(raise_on_error=False)
-    outcomes = [StoreUnavailable(f"Redis: {o}") if isinstance(o, UNAVAILABLE) else o for o in replies]
+    outcomes = _unavailable_in_place(replies)
     return await _again_if_unknown(client, calls, outcomes, lambda again: _run_pipelined(client, again))
 
 
