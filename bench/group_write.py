@@ -2,7 +2,7 @@
 spread over many channels pays (its channel's checks, rows and state) without HTTP or the
 event loop. A busy machine slows wall-clock figures; the CPU time of a fixed loop moves much less.
 
-    python bench/group_write.py [--channels 20] [--groups 150] [--rounds 5] [--smoke]
+    python bench/group_write.py [--channels 20] [--groups 150] [--rounds 5] [--team] [--smoke]
 
 Each group is one donation on each of --channels channels, written as the store's group
 commit does (one transaction, one fsync) on a fresh SQLite file; prints µs of process CPU
@@ -31,13 +31,15 @@ from overlay.store.embedded import EmbeddedStore  # noqa: E402
 NOW = 1_800_000_000_000
 
 
-async def _round(cfg, channels: int, groups: int) -> float:
+async def _round(cfg, channels: int, groups: int, team: bool) -> float:
     with tempfile.TemporaryDirectory() as folder:
         cfgs = [cfg.model_copy(update={"id": f"c{i:05d}"}) for i in range(channels)]
         store = EmbeddedStore(Path(folder))
         await store.open(cfgs)
         try:
             states = {c.id: await store.load(c) for c in cfgs}
+            if team:  # every channel a member of one team: each part also moves the team's totals
+                await store.rebuild_team_totals("bench", [c.id for c in cfgs], {c.id for c in cfgs})
             spent = 0.0
             for g in range(groups):
                 items = []
@@ -60,12 +62,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--channels", type=int, default=20, help="channels in a group (default 20)")
     p.add_argument("--groups", type=int, default=150)
+    p.add_argument("--team", action="store_true", help="the channels are the members of one team")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--config", default="config.yaml")
     a = smoke_mode.parse(p, {"channels": 3, "groups": 5, "rounds": 1})
     cfg = load_config(a.config).channels[0]
-    runs = [asyncio.run(_round(cfg, a.channels, a.groups)) for _ in range(a.rounds)]
-    print(f"{a.channels} channels a group: {min(runs):7.1f} µs CPU per channel part (best of {a.rounds}), "
+    runs = [asyncio.run(_round(cfg, a.channels, a.groups, a.team)) for _ in range(a.rounds)]
+    print(f"{a.channels} channels a group{' (one team)' if a.team else ''}: {min(runs):7.1f} µs CPU per channel part (best of {a.rounds}), "
           f"median {statistics.median(runs):.1f}")
 
 

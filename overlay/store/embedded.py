@@ -8,6 +8,7 @@ so the state is read from disk only at start-up.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sqlite3
 import time
@@ -63,7 +64,7 @@ TRIM_SCAN = 200  # oldest log rows looked at per commit: trimming stays O(1), ho
 
 
 class _PartFailed(Exception):
-    """A channel's part of a group commit failed half-way, outside a savepoint."""
+    """A group commit's write failed half-way, outside any savepoint."""
 
 
 class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, EmbeddedTeamMatch, EmbeddedPresets,
@@ -145,18 +146,20 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
         return state
 
     def _write_many(self, items: list[tuple[str, list[Change], Absent]]) -> list[tuple[bool, int] | BaseException]:
-        """Every channel's commit in one transaction (one fsync), each inside its own savepoint:
-        a channel whose part fails (conflict, reset, error) is rolled back alone."""
+        """Every channel's commit in one transaction (one fsync). Nearly always every part is
+        checked first and the rows of those that pass are written together, table by table;
+        if a write fails, the group runs again with each part in its own savepoint, so a part
+        that fails (conflict, reset, error) is rolled back alone."""
         db = self._db
         assert db is not None
         db.execute("BEGIN IMMEDIATE")
         try:
-            try:  # nearly always: no part fails half-way, and none needs a savepoint
-                outcomes = [self._write_part(db, *item, savepoint=False) for item in items]
-            except _PartFailed:  # one did: the group again, each part in its own savepoint
+            try:
+                outcomes = self._write_together(db, items)
+            except _PartFailed:
                 db.execute("ROLLBACK")
                 db.execute("BEGIN IMMEDIATE")
-                outcomes = [self._write_part(db, *item, savepoint=True) for item in items]
+                outcomes = [self._write_part(db, *item) for item in items]
             db.execute("COMMIT")
             return outcomes
         except BaseException:
@@ -164,28 +167,39 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
                 db.execute("ROLLBACK")
             raise
 
-    def _write_part(self, db: sqlite3.Connection, channel: str, changes: list[Change], absent: Absent,
-                    *, savepoint: bool) -> tuple[bool, int] | BaseException:
-        """One channel's commit; a conflict or a stored key is found before anything is written.
-        Without ``savepoint`` a failure half-way raises ``_PartFailed`` (the caller runs the
-        group again with savepoints); with it, the part is rolled back alone and its error is
-        its outcome."""
-        if savepoint:
-            db.execute("SAVEPOINT part")
+    def _write_together(self, db: sqlite3.Connection, items: list[tuple[str, list[Change], Absent]]
+                        ) -> list[tuple[bool, int] | BaseException]:
+        """Outside any savepoint: a failure half-way raises ``_PartFailed``."""
+        if len({channel for channel, _, _ in items}) < len(items):  # (a channel's part checks what it stored)
+            raise _PartFailed()
         try:
-            outcome = self._write_checked(db, channel, changes, absent)
+            refused = [self._check(db, *item) for item in items]
+            self._write_rows(db, [(channel, changes) for (channel, changes, _), no in zip(items, refused) if no is None])
         except Exception as exc:
-            if not savepoint:
-                raise _PartFailed() from exc
+            raise _PartFailed() from exc
+        return [(True, changes[-1].state.seq) if no is None else no for (_, changes, _), no in zip(items, refused)]
+
+    def _write_part(self, db: sqlite3.Connection, channel: str, changes: list[Change],
+                    absent: Absent) -> tuple[bool, int] | BaseException:
+        """One channel's commit in its own savepoint: if it fails, it is rolled back alone and
+        its error is its outcome."""
+        db.execute("SAVEPOINT part")
+        try:
+            refused = self._check(db, channel, changes, absent)
+            if refused is None:
+                self._write_rows(db, [(channel, changes)])
+        except Exception as exc:
             db.execute("ROLLBACK TO part")
             db.execute("RELEASE part")
             return StoreUnavailable(f"SQLite: {exc}") if isinstance(exc, sqlite3.OperationalError) else exc
-        if savepoint:
-            db.execute("RELEASE part")
-        return outcome
+        db.execute("RELEASE part")
+        return (True, changes[-1].state.seq) if refused is None else refused
 
-    def _write_checked(self, db: sqlite3.Connection, channel: str, changes: list[Change],
-                       absent: Absent) -> tuple[bool, int] | BaseException:
+    @staticmethod
+    def _check(db: sqlite3.Connection, channel: str, changes: list[Change],
+               absent: Absent) -> tuple[bool, int] | BaseException | None:
+        """Why a part may not be written, found before anything is: its conflict (False, the
+        stored seq) or its error; None if it may."""
         row = db.execute("SELECT seq FROM channel_state WHERE channel = ?", (channel,)).fetchone()
         stored, base = (row[0] if row else 0), changes[0].base_seq
         if stored != base:
@@ -197,30 +211,34 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
             (channel, *key)).fetchone()]
         if taken:
             return KeysTaken(f"channel {channel}: {len(taken)} idempotency key(s) already stored")
-        for change in changes:
-            self._apply(db, channel, change)
-        self._move_team_totals(db, channel, totals_moved(changes))
-        last = changes[-1]
-        db.execute("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)",
-                   (channel, last.state.seq, last.state.to_json()))
-        self._trim(db, channel, last.state.seq, last.now)
-        return True, last.state.seq
+        return None
 
-    @classmethod
-    def _apply(cls, db: sqlite3.Connection, channel: str, change: Change) -> None:
+    def _write_rows(self, db: sqlite3.Connection, parts: list[tuple[str, list[Change]]]) -> None:
+        """The parts' rows, one statement per table for all of them (a group spread over many
+        channels paid ~9 statements a part); queue operations in order, a run of one kind a
+        statement."""
+        changes = [(channel, change) for channel, part in parts for change in part]
         db.executemany("INSERT OR REPLACE INTO donations VALUES (?, ?, ?, ?)",
-                       [(channel, d["id"], d["seq"], json.dumps(d)) for d in change.donations])
-        if change.external:
-            db.execute("INSERT INTO external_ids VALUES (?, ?, ?, ?)", (channel, *change.external))
-        for name, delta in change.leaderboard:
-            db.execute("INSERT INTO leaderboard VALUES (?, ?, ?, ?) ON CONFLICT (channel, key) "
+                       [(channel, d["id"], d["seq"], json.dumps(d)) for channel, ch in changes for d in ch.donations])
+        db.executemany("INSERT INTO external_ids VALUES (?, ?, ?, ?)",
+                       [(channel, *ch.external) for channel, ch in changes if ch.external])
+        db.executemany("INSERT INTO leaderboard VALUES (?, ?, ?, ?) ON CONFLICT (channel, key) "
                        "DO UPDATE SET total = total + excluded.total",
-                       (channel, leaderboard_key(name), name, delta))
+                       [(channel, leaderboard_key(name), name, delta)
+                        for channel, ch in changes for name, delta in ch.leaderboard])
         db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)",
-                       [(channel, e.seq, e.ts, e.to_json()) for e in change.events])
-        for kind, item in change.queue_ops:
-            db.execute(QUEUE_SQL[kind], (channel, json.dumps(item)) if item is not None else (channel,))
-        cls._write_presets(db, channel, change)
+                       [(channel, e.seq, e.ts, e.to_json()) for channel, ch in changes for e in ch.events])
+        ops = [(kind, (channel, json.dumps(item)) if item is not None else (channel,))
+               for channel, ch in changes for kind, item in ch.queue_ops]
+        for kind, run in itertools.groupby(ops, key=lambda op: op[0]):
+            db.executemany(QUEUE_SQL[kind], [args for _, args in run])
+        for channel, change in changes:
+            self._write_presets(db, channel, change)
+        self._move_team_totals(db, [(channel, totals_moved(part)) for channel, part in parts])
+        db.executemany("INSERT OR REPLACE INTO channel_state VALUES (?, ?, ?)",
+                       [(channel, part[-1].state.seq, part[-1].state.to_json()) for channel, part in parts])
+        for channel, part in parts:
+            self._trim(db, channel, part[-1].state.seq, part[-1].now)
 
     @staticmethod
     def _trim(db: sqlite3.Connection, channel: str, seq: int, now: int) -> None:

@@ -80,6 +80,7 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
         self._open = self.redis.register_script(OPEN_LUA)
         self._load = self.redis.register_script(LOAD_LUA)
         self._token = secrets.token_hex(8)  # this process, as the holder of a write turn
+        self._turns: set[str] = set()  # channels whose write turn this process took (and may hold)
         self._listener: asyncio.Task[None] | None = None
         self._init_hearing()
         self._epochs: dict[str, str] = {}  # channel -> the epoch this process knows its data by
@@ -238,7 +239,9 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
         # without decoding it once it has delivered the events itself (below).
         message = (f'{channel}\n{self._token} {last.state.seq}\n'
                    f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
-        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, self.names.events(channel), message, self._token]
+        turn = self._token if channel in self._turns else ""  # (the script checks the turn key only then)
+        self._turns.discard(channel)
+        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, self.names.events(channel), message, turn]
         team_totals = self.keys(channel)[TEAMS] if self.cluster else TEAM_TOTALS_KEY  # (unused on a cluster)
         events = [e for ch in changes for e in ch.events]
         self._committing[channel] = (last.state.seq, events)  # if its message beats the reply (redis_pubsub)
@@ -282,9 +285,11 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
         return outcome
 
     async def take_turn(self, channel: str, ttl_ms: int) -> bool:
+        self._turns.add(channel)  # (even if the answer is lost: the commit then checks the key)
         return bool(await self._call(self.redis.set(self.keys(channel)[TURN], self._token, nx=True, px=ttl_ms)))
 
     async def give_turn(self, channel: str) -> None:
+        self._turns.discard(channel)
         await self._call(self._give_turn(keys=[self.keys(channel)[TURN]], args=[self._token]))
 
     async def reseed(self, cfg: ChannelSettings, state: ChannelState) -> None:

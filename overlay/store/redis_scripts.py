@@ -3,10 +3,11 @@
 COMMIT_LUA writes one batch of changes. KEYS: the channel's keys (redis_keys.KEY_NAMES: its
 write turn, then the set of teams it counts in), the hash of team totals
 (overlay.store.team_totals), then the hashes of the widget presets the batch writes.
-The last ARGV is this process's token: a commit gives back a turn it held, whatever its
-outcome. ARGV: epoch, base seq, new seq, scalars, now, valid until (Redis clock, ms),
-then counted groups: idempotency keys the batch was computed as absent (fields of the
-external ids hash), records (id, seq, json), external ids (field, donation id),
+The last ARGV is this process's token if it took the channel's write turn, else empty: a
+commit gives back a turn it held, whatever its outcome. ARGV: epoch, base seq, new seq,
+scalars, now, valid until (Redis clock, ms), then counted groups: idempotency keys the
+batch was computed as absent (fields of the external ids hash), records (id, seq, json),
+external ids (field, donation id),
 leaderboard (key, name, delta), queue operations (B|F|P|T|C, item), events (seq, json),
 widget presets (the index in KEYS of the widget's hash, name, json or "" to delete);
 then how the batch moves the channel's totals (raised, matched, count: added to each of its
@@ -22,9 +23,10 @@ senders were told to retry.
 COMMIT_LUA = """
 local k_seq, k_state, k_don, k_donseq, k_ext, k_lb, k_lbname, k_log, k_queue, k_epoch, k_turn, k_teams,
       k_team_totals = unpack(KEYS)
-if redis.call('GET', k_turn) == ARGV[#ARGV] then redis.call('DEL', k_turn) end
-local seq = tonumber(redis.call('GET', k_seq) or '0')
-if redis.call('GET', k_epoch) ~= ARGV[1] then return {-1, seq} end
+if ARGV[#ARGV] ~= '' and redis.call('GET', k_turn) == ARGV[#ARGV] then redis.call('DEL', k_turn) end
+local stored = redis.call('MGET', k_seq, k_epoch)
+local seq = tonumber(stored[1] or '0')
+if stored[2] ~= ARGV[1] then return {-1, seq} end
 if seq ~= tonumber(ARGV[2]) then return {0, seq} end
 local clock = redis.call('TIME')
 if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[6]) then return {-2, seq} end
@@ -34,8 +36,7 @@ for _ = 1, tonumber(ARGV[7]) do
   i = i + 1
 end
 local new_seq, now = ARGV[3], tonumber(ARGV[5])
-redis.call('SET', k_seq, new_seq)
-redis.call('SET', k_state, ARGV[4])
+redis.call('MSET', k_seq, new_seq, k_state, ARGV[4])
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   redis.call('HSET', k_don, ARGV[i], ARGV[i + 2])
@@ -81,7 +82,8 @@ if ARGV[i] ~= '0' or ARGV[i + 1] ~= '0' or ARGV[i + 2] ~= '0' then
 end
 i = i + 3
 local keep, keep_ms, hard = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-local total = redis.call('ZCARD', k_log)
+-- Every seq is one event: a log of a channel that has not passed seq `keep` needs no trimming.
+local total = tonumber(new_seq) > keep and redis.call('ZCARD', k_log) or 0
 if total > hard then redis.call('ZREMRANGEBYRANK', k_log, 0, total - hard - 1); total = hard end
 local function old_enough(e)
   local ts = tonumber(string.match(e, '"ts":(%d+)'))

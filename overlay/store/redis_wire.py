@@ -1,10 +1,11 @@
 """Many commands in one write on one pooled connection, packed here (one Redis, not a cluster).
 
 A group commit sends thousands of small arguments a second (keys, seqs, JSON). redis-py's
-packer re-copies its output buffer for each small argument (up to several kilobytes each
+own packer re-copies its output buffer for each small argument (up to several kilobytes each
 time), which made packing the largest single cost of a commit spread over many channels
-(docs/write-path.md). This packs each command once, in linear time, and hands the bytes to
-the connection through its public methods (``send_packed_command``, ``read_response``): the
+(docs/write-path.md). This packs each command once with hiredis (C, linear time; redis-py
+also reads replies with it when it is installed) and hands the bytes to the connection
+through its public methods (``send_packed_command``, ``read_response``): the
 connection's parser still reads the replies, and its health check still runs before a
 write on a connection idle for ``health_check_interval``.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import hiredis
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
@@ -23,20 +25,10 @@ _NAMED = inspect.signature(aioredis.ConnectionPool.get_connection).parameters["c
 
 def pack(commands: list[tuple[Any, ...]]) -> bytes:
     """The RESP request of ``commands`` (each: name, then arguments: str, bytes or int)."""
-    out: list[bytes] = []
     for command in commands:
-        out.append(b"*%d\r\n" % len(command))
-        for arg in command:
-            if isinstance(arg, str):
-                data = arg.encode()
-            elif isinstance(arg, bytes):
-                data = arg
-            elif isinstance(arg, int) and not isinstance(arg, bool):
-                data = b"%d" % arg
-            else:
-                raise TypeError(f"cannot send {type(arg).__name__} to Redis")
-            out.append(b"$%d\r\n%b\r\n" % (len(data), data))
-    return b"".join(out)
+        if float in map(type, command):  # hiredis would send it; money and seqs are never floats here
+            raise TypeError("cannot send float to Redis")
+    return b"".join(map(hiredis.pack_command, commands))  # a bool or None: TypeError
 
 
 async def send_many(client: aioredis.Redis, commands: list[tuple[Any, ...]]) -> list[Any]:

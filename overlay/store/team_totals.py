@@ -53,11 +53,11 @@ class EmbeddedTeamTotals:
             db.execute(sql)
 
     @staticmethod
-    def _move_team_totals(db: sqlite3.Connection, channel: str, moved: tuple[int, int, int]) -> None:
-        """Inside the commit's transaction."""
-        if any(moved):
-            db.execute("UPDATE team_totals SET raised = raised + ?, matched = matched + ?, count = count + ? "
-                       "WHERE team IN (SELECT team FROM team_members WHERE channel = ?)", (*moved, channel))
+    def _move_team_totals(db: sqlite3.Connection, moves: list[tuple[str, tuple[int, int, int]]]) -> None:
+        """Inside the commit's transaction: each (channel, how its totals moved)."""
+        db.executemany("UPDATE team_totals SET raised = raised + ?, matched = matched + ?, count = count + ? "
+                       "WHERE team IN (SELECT team FROM team_members WHERE channel = ?)",
+                       [(*moved, channel) for channel, moved in moves if any(moved)])
 
     def _rebuild(self, team_id: str, members: list[str], config_members: set[str]) -> None:
         db = self._db
