@@ -17,7 +17,8 @@ from overlay.service.incentives import IncentiveOps
 from overlay.service.presets import PresetOps
 from overlay.service.records import ChannelRecords
 from overlay.service.reads import donation
-from overlay.store.writer import ChannelWriter, Op, Reads
+from overlay.store.reads import Reads
+from overlay.store.writer import ChannelWriter, Op
 
 
 class ShuttingDown(DonationError):

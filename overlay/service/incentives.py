@@ -11,7 +11,7 @@ from overlay.domain.donations import DonationError
 from overlay.domain.state import Change, ChannelState
 from overlay.clock import now_ms
 from overlay.service.reads import donation
-from overlay.store.writer import Reads
+from overlay.store.reads import Reads
 
 # The dashboard lists at most this many claims, unfulfilled first.
 MAX_CLAIMS = 200

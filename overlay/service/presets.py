@@ -6,7 +6,7 @@ from typing import Any
 
 from overlay.domain import presets
 from overlay.domain.state import Change, ChannelState
-from overlay.store.writer import Reads
+from overlay.store.reads import Reads
 
 
 class PresetOps:

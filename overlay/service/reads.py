@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from overlay.domain.donations import DonationError
-from overlay.store.writer import Reads
+from overlay.store.reads import Reads
 
 
 async def donation(reads: Reads, donation_id: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from overlay.web.api_models import AMOUNT_PATTERN, Body
 from overlay.web.routes import Routes
 
 if TYPE_CHECKING:  # annotations only: a handler never imports the store
-    from overlay.store.writer import Reads
+    from overlay.store.reads import Reads
 
 PATH = "/channels/{ch}/alerts/variations"
 routes = Routes()

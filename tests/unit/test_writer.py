@@ -16,7 +16,8 @@ from overlay.domain.donations import DonationError, DonationInput
 from overlay.domain.state import Change, ChannelState
 from overlay.store.base import StoreUnavailable
 from overlay.store.embedded import EmbeddedStore
-from overlay.store.writer import ChannelWriter, Reads
+from overlay.store.reads import Reads
+from overlay.store.writer import ChannelWriter
 
 
 class FailingStore(EmbeddedStore):
