@@ -20,6 +20,7 @@ STUB = "{python} bench/stub_server.py --port {port}"
 SMOKE: dict[str, list[list[str]]] = {
     "donation_cpu.py": [[]],
     "group_write.py": [[]],
+    "redis_commit.py": [[]],
     "sigterm.py": [[]],
     "piper_tts.py": [[]],
     "widget_latency.py": [[]],
