@@ -3,9 +3,9 @@
 A group commit sends thousands of small arguments a second (keys, seqs, JSON). redis-py's
 own packer re-copies its output buffer for each small argument (up to several kilobytes each
 time), which made packing the largest single cost of a commit spread over many channels
-(docs/write-path.md). This packs each command once with hiredis (C, linear time; redis-py
-also reads replies with it when it is installed) and hands the bytes to the connection
-through its public methods (``send_packed_command``, ``read_response``): the
+(docs/write-path.md). This packs each command once with hiredis (C, linear time; redis-py's
+connections parse replies with it too) and hands the bytes to the connection through its
+public methods (``send_packed_command``, ``read_response``): the
 connection's parser still reads the replies, and its health check still runs before a
 write on a connection idle for ``health_check_interval``.
 """

@@ -1,4 +1,4 @@
-"""Commands packed for Redis by overlay/store/redis_wire.py: byte for byte what redis-py sends."""
+"""Commands packed for Redis by overlay/store/redis_wire.py: byte for byte RESP, as redis-py sends them."""
 from __future__ import annotations
 
 import pytest
@@ -14,9 +14,16 @@ COMMANDS = [
 ]
 
 
+def resp(command: tuple[object, ...]) -> bytes:
+    """RESP's request form: an array of bulk strings (integers in decimal, text in UTF-8)."""
+    parts = [a if isinstance(a, bytes) else str(a).encode() for a in command]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%b\r\n" % (len(p), p) for p in parts)
+
+
 def test_each_command_packs_as_redis_py_packs_it() -> None:
     reference = Connection()
     assert pack(COMMANDS) == b"".join(b"".join(reference.pack_command(*c)) for c in COMMANDS)
+    assert pack(COMMANDS) == b"".join(map(resp, COMMANDS))
 
 
 @pytest.mark.parametrize("bad", [1.5, True, None])
