@@ -19,7 +19,7 @@ STUB = "{python} bench/stub_server.py --port {port}"
 # {tmp}: a temporary folder); together they start every helper below at least once.
 SMOKE: dict[str, list[list[str]]] = {
     "donation_cpu.py": [[]],
-    "group_write.py": [[]],
+    "group_write.py": [[], ["--team"]],
     "redis_commit.py": [[]],
     "sigterm.py": [[]],
     "piper_tts.py": [[]],
