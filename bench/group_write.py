@@ -68,7 +68,8 @@ def main() -> None:
     a = smoke_mode.parse(p, {"channels": 3, "groups": 5, "rounds": 1})
     cfg = load_config(a.config).channels[0]
     runs = [asyncio.run(_round(cfg, a.channels, a.groups, a.team)) for _ in range(a.rounds)]
-    print(f"{a.channels} channels a group{' (one team)' if a.team else ''}: {min(runs):7.1f} µs CPU per channel part (best of {a.rounds}), "
+    team = " (one team)" if a.team else ""
+    print(f"{a.channels} channels a group{team}: {min(runs):7.1f} µs CPU per channel part (best of {a.rounds}), "
           f"median {statistics.median(runs):.1f}")
 
 

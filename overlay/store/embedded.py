@@ -174,7 +174,8 @@ class EmbeddedStore(EmbeddedChannels, EmbeddedTeams, EmbeddedTeamTotals, Embedde
             raise _PartFailed()
         try:
             refused = [self._check(db, *item) for item in items]
-            self._write_rows(db, [(channel, changes) for (channel, changes, _), no in zip(items, refused) if no is None])
+            self._write_rows(db, [(channel, changes) for (channel, changes, _), no in zip(items, refused)
+                                  if no is None])
         except Exception as exc:
             raise _PartFailed() from exc
         return [(True, changes[-1].state.seq) if no is None else no for (_, changes, _), no in zip(items, refused)]
