@@ -28,9 +28,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from overlay.domain import alerts
 from overlay.config import ChannelSettings
-from overlay.domain.state import Applied, Change, ChannelState
+from overlay.domain.state import Applied, Change, ChannelState, compact_json
 from overlay.domain.teams import totals_moved
 from overlay.store.presets import RedisPresets
 from overlay.store.deliveries import RedisDeliveries
@@ -50,12 +49,10 @@ from overlay.store.redis_keys import EPOCH, KEY_NAMES, QUEUE, SEQ, STATE, TEAMS,
 from overlay.store.redis_queries import RedisQueries
 from overlay.store.redis_pubsub import RedisHearing
 from overlay.store.redis_scripts import (COMMIT_LUA, COMMIT_MANY_LUA, COMMIT_SHARDED_LUA, GIVE_TURN_LUA, LOAD_LUA,
-                                         MIGRATE_LUA, OPEN_LUA, RESEED_LUA)
+                                         MIGRATE_LUA, OPEN_LUA, QUEUE_CMD, RESEED_LUA)
 
 log = logging.getLogger(__name__)
 OPEN_PAGE = 500  # config channels whose epochs one call at start-up reads (OPEN_LUA)
-QUEUE_CMD = {alerts.PUSH_BACK: "B", alerts.PUSH_FRONT: "F", alerts.POP_FRONT: "P", alerts.POP_BACK: "T",
-             alerts.CLEAR: "C"}
 
 class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTeamTotals, RedisTeamMatch, RedisPresets,
                  RedisDeliveries, RedisHealth, RedisLeases, RedisPages, Store):
@@ -92,7 +89,7 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
             lambda calls: self._call(self._hmget_many(calls)), "redis-lookup")
 
     def keys(self, channel: str) -> list[str]:
-        return [self.names.channel(channel, name) for name in KEY_NAMES]
+        return self.names.commit_keys(channel)
 
     def _seq_key(self, channel: str) -> str:
         return self.keys(channel)[SEQ]
@@ -221,33 +218,30 @@ class RedisStore(RedisHearing, RedisQueries, RedisChannels, RedisTeams, RedisTea
         args.append(len(board))
         for name, delta in board:
             args += [leaderboard_key(name), name, delta]
-        items = ["null" if item is None else json.dumps(item, separators=(",", ":"), ensure_ascii=False)
-                 for _, item in applied.queue_ops]
+        items = ["null" if item is None else compact_json(item) for _, item in applied.queue_ops]
         args.append(len(items))
         for (kind, _), item in zip(applied.queue_ops, items):
             args += [QUEUE_CMD[kind], item]
-        bodies = [e.to_json() for ch in changes for e in ch.events]  # encoded once: the log and the message
-        args.append(len(bodies))
-        for body, e in zip(bodies, (e for ch in changes for e in ch.events)):
-            args += [e.seq, body]
+        events = [e for ch in changes for e in ch.events]
+        args.append(len(events))
+        for e in events:
+            args += [e.seq, e.to_json()]  # the log's line; the script puts it in the message too
         preset_keys, preset_args = self._preset_writes(channel, changes, len(KEY_NAMES) + 2)
         args += preset_args
         moved = totals_moved(changes)
         # its teams' totals move in the same script; on a cluster in a second step (below)
         args += [0, 0, 0] if self.cluster else moved
-        # The header (channel, publisher, last seq) lets the publisher skip its own message
-        # without decoding it once it has delivered the events itself (below).
-        message = (f'{channel}\n{self._token} {last.state.seq}\n'
-                   f'{{"applied":{applied.to_json(items)},"events":[{",".join(bodies)}]}}')
+        # The message's header (channel, publisher, last seq) lets the publisher skip its own
+        # message without decoding it once it has delivered the events itself (below).
+        header = f'{channel}\n{self._token} {last.state.seq}\n'
         turn = self._token if channel in self._turns else ""  # (the script checks the turn key only then)
         self._turns.discard(channel)
-        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, self.names.events(channel), message, turn]
-        team_totals = self.keys(channel)[TEAMS] if self.cluster else TEAM_TOTALS_KEY  # (unused on a cluster)
-        events = [e for ch in changes for e in ch.events]
+        args += [KEEP_EVENTS, KEEP_MS, HARD_LIMIT, self.names.events(channel), header, turn]
+        keys = self.keys(channel)
+        keys += [keys[TEAMS] if self.cluster else TEAM_TOTALS_KEY, *preset_keys]  # (team totals: unused on a cluster)
         self._committing[channel] = (last.state.seq, events)  # if its message beats the reply (redis_pubsub)
         try:
-            outcome, stored, *teams = await self._group.submit((self.keys(channel) + [team_totals] + preset_keys,
-                                                                args))
+            outcome, stored, *teams = await self._group.submit((keys, args))
         finally:
             self._committing.pop(channel, None)
         if outcome == -2:

@@ -27,6 +27,11 @@ class RedisKeys:
         """One of ``channel``'s keys."""
         return f"{self._channel(channel)}:{name}"
 
+    def commit_keys(self, channel: str) -> list[str]:
+        """``channel``'s keys in KEY_NAMES order (the commit script's), built in one go."""
+        head = f"{self._channel(channel)}:"
+        return [head + name for name in KEY_NAMES]
+
     def events(self, channel: str) -> str:
         """The pub/sub channel of ``channel``'s commits."""
         return self.channel(channel, EVENTS)

@@ -11,7 +11,11 @@ external ids (field, donation id),
 leaderboard (key, name, delta), queue operations (B|F|P|T|C, item), events (seq, json),
 widget presets (the index in KEYS of the widget's hash, name, json or "" to delete);
 then how the batch moves the channel's totals (raised, matched, count: added to each of its
-teams' totals); then the log limits, the pub/sub channel and the message. Returns {1, new seq},
+teams' totals); then the log limits, the pub/sub channel and the message's header ("" for no
+message). The message is the header, then what other processes need to follow the commit,
+built here from what the script wrote ({"applied": {"base", "seq", "scalars", "queue_ops"},
+"events": [...]}, as ``Applied.from_dict`` and ``Event.from_dict`` read it): the events and
+state are sent to Redis once, not once for the log and again in the message. Returns {1, new seq},
 {0, stored seq} (someone else committed first), {-1, stored seq} (the epoch is gone:
 the Redis lost its data), {-3, stored seq} (one of the keys assumed absent is stored:
 nothing written) or {-2, stored seq}: too late, the caller has answered 503
@@ -19,6 +23,13 @@ already. A Redis that was stalled (SIGSTOP, swapping) runs the scripts waiting i
 socket buffers when it resumes; without that check they would store donations whose
 senders were told to retry.
 """
+
+from overlay.domain import alerts
+
+# The alert queue operations as the commit script takes them (one letter each).
+QUEUE_CMD = {alerts.PUSH_BACK: "B", alerts.PUSH_FRONT: "F", alerts.POP_FRONT: "P", alerts.POP_BACK: "T",
+             alerts.CLEAR: "C"}
+_QUEUE_KINDS = "{" + ", ".join(f"{letter} = '{kind}'" for kind, letter in QUEUE_CMD.items()) + "}"
 
 COMMIT_LUA = """
 local k_seq, k_state, k_don, k_donseq, k_ext, k_lb, k_lbname, k_log, k_queue, k_epoch, k_turn, k_teams,
@@ -52,6 +63,7 @@ for _ = 1, n do
   i = i + 3
 end
 n = tonumber(ARGV[i]); i = i + 1
+local queue_at, queued = i, n
 for _ = 1, n do
   local op = ARGV[i]
   if op == 'B' then redis.call('RPUSH', k_queue, ARGV[i + 1])
@@ -62,6 +74,7 @@ for _ = 1, n do
   i = i + 2
 end
 n = tonumber(ARGV[i]); i = i + 1
+local events_at, logged = i, n
 for _ = 1, n do
   redis.call('ZADD', k_log, ARGV[i], ARGV[i + 1])
   i = i + 2
@@ -97,7 +110,16 @@ if total > keep and old_enough(redis.call('ZRANGE', k_log, 0, 0)[1]) then
   end
   if drop > 0 then redis.call('ZREMRANGEBYRANK', k_log, 0, drop - 1) end
 end
-if ARGV[i + 4] ~= '' then redis.call('PUBLISH', ARGV[i + 3], ARGV[i + 4]) end
+if ARGV[i + 4] ~= '' then
+  local kinds, ops, bodies = """ + _QUEUE_KINDS + """, {}, {}
+  for j = 0, queued - 1 do
+    ops[j + 1] = '["' .. kinds[ARGV[queue_at + 2 * j]] .. '",' .. ARGV[queue_at + 2 * j + 1] .. ']'
+  end
+  for j = 0, logged - 1 do bodies[j + 1] = ARGV[events_at + 2 * j + 1] end
+  redis.call('PUBLISH', ARGV[i + 3], ARGV[i + 4] .. '{"applied":{"base":' .. ARGV[2] .. ',"seq":' .. new_seq ..
+    ',"scalars":' .. cjson.encode(ARGV[4]) .. ',"queue_ops":[' .. table.concat(ops, ',') .. ']},"events":[' ..
+    table.concat(bodies, ',') .. ']}')
+end
 return {1, tonumber(new_seq)}
 """
 # COMMIT_MANY_LUA: the commits of one group commit (many channels) in one script call, one
@@ -106,12 +128,13 @@ return {1, tonumber(new_seq)}
 # Each commit runs as COMMIT_LUA would; one that fails with an error gives that error in its
 # place (the others are unaffected, as with one script each). Returns one reply per commit.
 COMMIT_MANY_LUA = "local function commit(KEYS, ARGV)\n" + COMMIT_LUA + """end
+local UNPACK_MAX = 4000
 local out, k, a = {}, 0, 2
 for c = 1, tonumber(ARGV[1]) do
   local nk, na = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  local keys, args = {}, {}
-  for i = 1, nk do keys[i] = KEYS[k + i] end
-  for i = 1, na do args[i] = ARGV[a + 1 + i] end
+  local keys, args = {unpack(KEYS, k + 1, k + nk)}, {}
+  if na <= UNPACK_MAX then args = {unpack(ARGV, a + 2, a + 1 + na)}  -- (unpack: at most a few thousand values)
+  else for i = 1, na do args[i] = ARGV[a + 1 + i] end end
   local ok, reply = pcall(commit, keys, args)
   if ok then out[c] = reply
   elseif type(reply) == 'table' and reply.err then out[c] = redis.error_reply(reply.err)

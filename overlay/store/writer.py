@@ -166,7 +166,7 @@ class ChannelWriter:
         optimistic = True  # idempotency keys assumed new: the commit checks (a retry costs one more attempt)
         held = True  # the state held in memory may be used unheard: the commit checks it
         for _ in range(MAX_ATTEMPTS):
-            turn = await self._take_turn()
+            turn = loop.time() < self._contended_until and await self._take_turn()
             from_memory = held and self._state is not None and self.store.hearing(self.cfg.id) is None
             base = self._state if from_memory else await self.current()
             changes, results, assumed = await self._apply(base, batch, optimistic)
@@ -218,10 +218,8 @@ class ChannelWriter:
     async def _take_turn(self) -> bool:
         """While other processes write this channel too, compute a batch only in our turn:
         a batch computed out of turn is mostly lost to a conflict, and its work wasted
-        (both processes often share a core). Uncontended, this costs nothing."""
+        (both processes often share a core). Called only while contended."""
         loop = asyncio.get_running_loop()
-        if loop.time() > self._contended_until:
-            return False
         deadline = loop.time() + TURN_MS / 1000
         while not await self.store.take_turn(self.cfg.id, TURN_MS):
             if loop.time() > deadline:
