@@ -21,6 +21,7 @@ SMOKE: dict[str, list[list[str]]] = {
     "donation_cpu.py": [[]],
     "group_write.py": [[], ["--team"]],
     "redis_commit.py": [[]],
+    "write_spread.py": [[]],
     "sigterm.py": [[]],
     "piper_tts.py": [[]],
     "widget_latency.py": [[]],
